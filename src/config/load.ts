@@ -1,0 +1,124 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { z } from 'zod';
+import { type ConfigIssue, ConfigError, type ConfigPath, formatPath } from './errors.js';
+import { interpolateEnv } from './env.js';
+import { configSchema, type PorticoConfig } from './schema.js';
+
+export interface LoadedConfig {
+  readonly config: PorticoConfig;
+  /** Absolute path of the file, or a label for in-memory text. */
+  readonly file: string;
+  /** Directory relative paths in the file are resolved against. */
+  readonly dir: string;
+  /** sha256 of the file text; a reload of identical text is a no-op. */
+  readonly hash: string;
+  /** Turns a config path into an issue with line:column. */
+  readonly issue: (path: ConfigPath, message: string) => ConfigIssue;
+}
+
+export async function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
+  const abs = resolve(file);
+  let text: string;
+  try {
+    text = await readFile(abs, 'utf8');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'ENOENT' ? 'file not found' : e.code === 'EISDIR' ? 'is a directory' : e.message;
+    throw new ConfigError(abs, [{ path: [], message: `cannot read config: ${why}` }]);
+  }
+  return loadConfigText(text, abs, env);
+}
+
+/** Parses, interpolates and validates config text. Throws ConfigError listing every problem found. */
+export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const at = (offset: number | undefined) => {
+    if (offset === undefined) return {};
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+  if (doc.errors.length) {
+    throw new ConfigError(
+      file,
+      doc.errors.map((e) => ({ path: [], message: `YAML syntax: ${e.message.split('\n')[0]}`, ...at(e.pos[0]) })),
+    );
+  }
+  const issue = (path: ConfigPath, message: string): ConfigIssue => ({ path, message, ...at(locate(doc, path)) });
+
+  const issues: ConfigIssue[] = interpolateEnv(doc, env).map((p) => ({ path: p.path, message: p.message, ...at(p.offset) }));
+  const raw = doc.toJS({ maxAliasCount: 100 });
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError(file, [...issues, { path: [], message: 'expected a mapping with version: 1 and apis' }]);
+  }
+  const parsed = configSchema.safeParse(raw, { error: describeIssue });
+  if (!parsed.success) {
+    // A value whose env reference is missing was already reported; its schema error is noise.
+    const envPaths = new Set(issues.map((i) => formatPath(i.path)));
+    for (const zi of parsed.error.issues) {
+      if (envPaths.has(formatPath(zi.path as ConfigPath))) continue;
+      if (zi.code === 'unrecognized_keys') {
+        for (const key of zi.keys) issues.push({ ...issue([...zi.path, key] as ConfigPath, `unknown key "${key}"`), ...keyPos(key, zi.path) });
+      } else {
+        issues.push(issue(zi.path as ConfigPath, zi.message));
+      }
+    }
+  }
+  if (issues.length || !parsed.success) throw new ConfigError(file, sortIssues(issues));
+  return {
+    config: parsed.data,
+    file,
+    dir: dirname(file),
+    hash: createHash('sha256').update(text).digest('hex'),
+    issue,
+  };
+
+  function keyPos(key: string, path: PropertyKey[]) {
+    const parent = doc.getIn(path as unknown[], true);
+    if (!isMap(parent)) return {};
+    const pair = parent.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === key);
+    return pair && isScalar(pair.key) ? at(pair.key.range?.[0]) : {};
+  }
+}
+
+/** Offset of the deepest existing node on the path. */
+function locate(doc: Document, path: ConfigPath): number | undefined {
+  let node: unknown = doc.contents;
+  let offset = (node as Node | null)?.range?.[0];
+  for (const key of path) {
+    let next: unknown;
+    if (isMap(node)) next = node.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === key)?.value;
+    else if (isSeq(node) && typeof key === 'number') next = node.items[key];
+    if (!next) break;
+    node = next;
+    offset = (node as Node).range?.[0] ?? offset;
+  }
+  return offset;
+}
+
+function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {
+  return issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+}
+
+/** Plainer messages than zod's defaults for the common cases. */
+function describeIssue(iss: z.core.$ZodRawIssue): string | undefined {
+  if (iss.code === 'invalid_type') {
+    if (iss.input === undefined) return `missing required key (expected ${iss.expected})`;
+    return `expected ${iss.expected}, got ${describeValue(iss.input)}`;
+  }
+  if (iss.code === 'invalid_value') {
+    return `expected one of ${iss.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeValue(iss.input)}`;
+  }
+  return undefined;
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
+  return `${typeof v} ${String(v)}`;
+}

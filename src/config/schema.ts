@@ -1,0 +1,247 @@
+import { z } from 'zod';
+import { GATEWAY_RESPONSE_TYPES } from '../gateway-responses.js';
+import { parseListen } from './listen.js';
+import { parseRouteKey } from '../router/route-key.js';
+
+/**
+ * The one schema source for the config file. From it come the TypeScript types (`z.infer`),
+ * the validator (`configSchema.safeParse`) and the published JSON Schema (`npm run schema`
+ * writes schema/portico.schema.json). Every field has a description; keys have one spelling.
+ */
+
+const name = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'expected a name of letters, digits, "_", "." or "-" (max 128)');
+
+const listen = z.string().check((ctx) => {
+  try {
+    parseListen(ctx.value);
+  } catch (err) {
+    ctx.issues.push({ code: 'custom', message: (err as Error).message, input: ctx.value });
+  }
+});
+
+const cidr = z
+  .string()
+  .regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'expected an IP address or CIDR range such as 10.0.0.0/8 or ::1/128');
+
+const stageName = z
+  .string()
+  .regex(/^(\$default|[A-Za-z0-9_-]{1,128})$/, 'expected "$default" or a stage name of [A-Za-z0-9_-]{1,128}');
+
+const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected an HTTP header name (RFC 9110 token)');
+
+const headerMap = z.record(headerName, z.string()).describe('Header name → value.');
+
+const serverSchema = z
+  .strictObject({
+    listen: listen.default('0.0.0.0:8080').describe('Data listener, HOST:PORT. IPv6 as [::1]:8080.'),
+    trustedProxies: z
+      .array(cidr)
+      .default([])
+      .describe(
+        'Peers whose X-Forwarded-For / Forwarded / X-Forwarded-Proto headers are believed. ' +
+          'The client IP is the right-most address in the chain that is not a trusted proxy.',
+      ),
+    limits: z
+      .strictObject({
+        maxBodyBytes: z
+          .number()
+          .int()
+          .min(0)
+          .default(10 * 1024 * 1024)
+          .describe('Largest request body accepted; larger gets 413 REQUEST_TOO_LARGE. AWS: 10 MB.'),
+        maxHeaderBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(1024 * 1024)
+          .default(10240)
+          .describe('Largest request header section; larger gets 431. AWS: 10,240 bytes.'),
+      })
+      .prefault({})
+      .describe('Request size limits.'),
+    timeouts: z
+      .strictObject({
+        headersMs: z.number().int().min(100).default(10000).describe('Time a client has to send the request headers.'),
+        requestMs: z
+          .number()
+          .int()
+          .min(100)
+          .default(300000)
+          .describe('Time a client has to send the whole request (headers and body).'),
+        keepAliveMs: z
+          .number()
+          .int()
+          .min(0)
+          .default(65000)
+          .describe('Idle keep-alive time for client connections. Keep it above the idle timeout of a load balancer in front.'),
+        drainMs: z
+          .number()
+          .int()
+          .min(0)
+          .default(30000)
+          .describe('On SIGTERM, how long in-flight requests may run before connections are closed.'),
+      })
+      .prefault({})
+      .describe('Client-side timeouts.'),
+    watch: z.boolean().default(true).describe('Reload when the config file changes on disk.'),
+    logLevel: z
+      .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
+      .default('info')
+      .describe('Server log level.'),
+  })
+  .prefault({})
+  .describe('The data-plane listener.');
+
+const adminSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Serve the admin API.'),
+    listen: listen.default('127.0.0.1:9876').describe('Admin listener, HOST:PORT. Loopback by default.'),
+    token: z
+      .string()
+      .min(16, 'expected a token of at least 16 characters')
+      .optional()
+      .describe(
+        'Bearer token for the admin API. When unset, a random token is generated and kept in ' +
+          '<dataDir>/admin.token (mode 0600). Required when the admin listener is not loopback.',
+      ),
+  })
+  .prefault({})
+  .describe('The admin API (status, reload, routes). Never on the data listener.');
+
+const targetSchema = z
+  .strictObject({
+    url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).describe('Target base URL.'),
+    weight: z.number().int().min(0).max(1000).default(1).describe('Relative share of requests (0 = none).'),
+  })
+  .describe('One upstream target.');
+
+const upstreamSchema = z
+  .strictObject({
+    targets: z.array(targetSchema).min(1, 'expected at least one target').describe('Targets, balanced round-robin by weight.'),
+  })
+  .describe('A named pool of targets.');
+
+const templateString = z.string();
+
+const httpProxyIntegration = z
+  .strictObject({
+    type: z.literal('http_proxy'),
+    uri: templateString
+      .optional()
+      .describe(
+        'Endpoint URI template: http(s)://host[:port]/path with {param}, {proxy} and ${stageVariables.x}. ' +
+          'The client query string is appended.',
+      ),
+    upstream: name.optional().describe('Name of an upstream under `upstreams`; the request path (after stage and base path) is forwarded.'),
+    timeoutMs: z
+      .number()
+      .int()
+      .min(50)
+      .max(300000)
+      .default(29000)
+      .describe('Integration timeout: no response headers by then gives 504 INTEGRATION_TIMEOUT. AWS: 29 s.'),
+  })
+  .describe('Proxy the request to an HTTP endpoint, streaming both ways.');
+
+const mockIntegration = z
+  .strictObject({
+    type: z.literal('mock'),
+    statusCode: z.number().int().min(100).max(599).default(200).describe('Response status.'),
+    headers: headerMap.default({}).describe('Response headers.'),
+    body: z.string().default('').describe('Response body.'),
+  })
+  .describe('Answer with a fixed response; no backend.');
+
+export const INTEGRATION_TYPES = ['http_proxy', 'mock'] as const;
+const integrationSchema = z.discriminatedUnion('type', [httpProxyIntegration, mockIntegration], {
+  error: (iss) =>
+    iss.code === 'invalid_union' ? `expected type to be one of ${INTEGRATION_TYPES.map((t) => `"${t}"`).join(', ')}` : undefined,
+});
+
+const routeSchema = z
+  .strictObject({
+    route: z
+      .string()
+      .check((ctx) => {
+        const r = parseRouteKey(ctx.value);
+        if (typeof r === 'string') ctx.issues.push({ code: 'custom', message: r, input: ctx.value });
+      })
+      .describe('Route key: "METHOD /path" with {param} and a final {proxy+}, ANY for any method, or "$default".'),
+    integration: integrationSchema.describe('Where the request goes.'),
+  })
+  .describe('One route.');
+
+const stageSchema = z
+  .strictObject({
+    variables: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'expected a stage variable name of [A-Za-z0-9_]{1,64}'),
+        z.string().max(512),
+      )
+      .default({})
+      .describe('Stage variables, usable as ${stageVariables.name} in URIs and $stageVariables.name in templates.'),
+  })
+  .describe('A stage: a deployment of the API under /{stage}, or at the root for $default.');
+
+const gatewayResponseSchema = z
+  .strictObject({
+    statusCode: z.number().int().min(100).max(599).optional().describe('Status; defaults to the type’s own.'),
+    headers: headerMap.default({}).describe('Headers; values may use $context.* and $stageVariables.* variables.'),
+    body: z
+      .string()
+      .optional()
+      .describe('Body template, default {"message":$context.error.messageString}. Variables: $context.*, $stageVariables.*.'),
+    contentType: z.string().default('application/json').describe('Content-Type of the body.'),
+  })
+  .describe('A customised gateway response.');
+
+const apiSchema = z
+  .strictObject({
+    name: name.describe('API name, unique. Shown in logs, metrics and `portico routes`.'),
+    type: z.enum(['rest', 'http']).describe('rest = AWS REST API semantics; http = AWS HTTP API semantics.'),
+    hosts: z
+      .array(z.string().regex(/^(\*\.)?[A-Za-z0-9.-]+$/, 'expected a host name, optionally starting with "*."'))
+      .default([])
+      .describe('Host names this API answers on ("*.example.com" allowed). Empty = any host.'),
+    basePath: z
+      .string()
+      .regex(/^\/([A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*)?$/, 'expected a base path such as / or /v1/pets')
+      .default('/')
+      .describe('Path prefix of this API (a base path mapping), before the stage.'),
+    stages: z
+      .record(stageName, stageSchema)
+      .refine((s) => Object.keys(s).length > 0, 'expected at least one stage')
+      .describe('Stages by name. "$default" serves at the root with no stage prefix (http APIs only).'),
+    routes: z.array(routeSchema).describe('Routes.'),
+    gatewayResponses: z
+      .partialRecord(z.enum(GATEWAY_RESPONSE_TYPES), gatewayResponseSchema)
+      .default({})
+      .describe('Customised gateway responses by AWS type (e.g. THROTTLED, DEFAULT_4XX).'),
+  })
+  .describe('An API: stages and routes, with AWS REST or HTTP API semantics.');
+
+export const configSchema = z
+  .strictObject({
+    version: z.literal(1, 'expected version: 1').describe('Config format version. Only 1 exists.'),
+    server: serverSchema,
+    admin: adminSchema,
+    dataDir: z
+      .string()
+      .default('./portico-data')
+      .describe('Directory for runtime data (admin token, runtime info, later keys and usage). Relative to the config file.'),
+    upstreams: z.record(name, upstreamSchema).default({}).describe('Named upstream pools.'),
+    apis: z.array(apiSchema).min(1, 'expected at least one API').describe('The APIs served.'),
+  })
+  .describe('Portico gateway configuration.');
+
+export type PorticoConfig = z.infer<typeof configSchema>;
+export type ApiConfig = PorticoConfig['apis'][number];
+export type RouteConfig = ApiConfig['routes'][number];
+export type IntegrationConfig = RouteConfig['integration'];
+export type HttpProxyIntegrationConfig = Extract<IntegrationConfig, { type: 'http_proxy' }>;
+export type MockIntegrationConfig = Extract<IntegrationConfig, { type: 'mock' }>;
+export type StageConfig = ApiConfig['stages'][string];
+export type GatewayResponseConfig = z.infer<typeof gatewayResponseSchema>;
+export type UpstreamConfig = PorticoConfig['upstreams'][string];

@@ -1,0 +1,194 @@
+/**
+ * The one catalogue of gateway responses: every way the gateway itself ends a request.
+ * Each AWS response type has a default status and the default template
+ * {"message":$context.error.messageString}; each of our error codes names its type, message
+ * and x-amzn-ErrorType. An API may customise any type (and DEFAULT_4XX / DEFAULT_5XX), as AWS does.
+ * See ../docs/gateway-responses.md and ../shared/reference/aws-api-gateway.md §1.1-1.2.
+ */
+import type { GatewayResponseConfig } from './config/schema.js';
+import { type CompiledTemplate, compileTemplate, type TemplateScope } from './template.js';
+
+export const GATEWAY_RESPONSE_TYPES = [
+  'ACCESS_DENIED',
+  'API_CONFIGURATION_ERROR',
+  'AUTHORIZER_CONFIGURATION_ERROR',
+  'AUTHORIZER_FAILURE',
+  'BAD_REQUEST_BODY',
+  'BAD_REQUEST_PARAMETERS',
+  'DEFAULT_4XX',
+  'DEFAULT_5XX',
+  'EXPIRED_TOKEN',
+  'INTEGRATION_FAILURE',
+  'INTEGRATION_TIMEOUT',
+  'INVALID_API_KEY',
+  'INVALID_SIGNATURE',
+  'MISSING_AUTHENTICATION_TOKEN',
+  'QUOTA_EXCEEDED',
+  'REQUEST_TOO_LARGE',
+  'RESOURCE_NOT_FOUND',
+  'THROTTLED',
+  'UNAUTHORIZED',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'WAF_FILTERED',
+] as const;
+export type GatewayResponseType = (typeof GATEWAY_RESPONSE_TYPES)[number];
+
+/** AWS's default status per type (GetGatewayResponses, recorded). DEFAULT_4XX/5XX have none. */
+export const DEFAULT_STATUS: Readonly<Record<Exclude<GatewayResponseType, 'DEFAULT_4XX' | 'DEFAULT_5XX'>, number>> = {
+  ACCESS_DENIED: 403,
+  API_CONFIGURATION_ERROR: 500,
+  AUTHORIZER_CONFIGURATION_ERROR: 500,
+  AUTHORIZER_FAILURE: 500,
+  BAD_REQUEST_BODY: 400,
+  BAD_REQUEST_PARAMETERS: 400,
+  EXPIRED_TOKEN: 403,
+  INTEGRATION_FAILURE: 504,
+  INTEGRATION_TIMEOUT: 504,
+  INVALID_API_KEY: 403,
+  INVALID_SIGNATURE: 403,
+  MISSING_AUTHENTICATION_TOKEN: 403,
+  QUOTA_EXCEEDED: 429,
+  REQUEST_TOO_LARGE: 413,
+  RESOURCE_NOT_FOUND: 404,
+  THROTTLED: 429,
+  UNAUTHORIZED: 401,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  WAF_FILTERED: 403,
+};
+
+export type ApiType = 'rest' | 'http';
+
+/** One situation in which the gateway answers by itself. */
+export interface GatewayErrorDef {
+  readonly code: string;
+  readonly type: Exclude<GatewayResponseType, 'DEFAULT_4XX' | 'DEFAULT_5XX'>;
+  /** Status when the API does not customise it; defaults to the type's status. */
+  readonly status: number;
+  readonly message: string;
+  /** x-amzn-ErrorType (REST APIs). */
+  readonly errorType: string;
+  /** Exact body AWS sends when it is not rendered from the template (integration errors), per API type. */
+  readonly literalBody?: Readonly<Partial<Record<ApiType, string>>>;
+  readonly description: string;
+}
+
+function def(d: Omit<GatewayErrorDef, 'status'> & { status?: number }): GatewayErrorDef {
+  return { ...d, status: d.status ?? DEFAULT_STATUS[d.type] };
+}
+
+/** Every gateway error, by stable code. docs/gateway-responses.md lists them. */
+export const GATEWAY_ERRORS = {
+  ROUTE_NOT_FOUND: def({
+    code: 'GW_ERR_ROUTE_NOT_FOUND',
+    type: 'MISSING_AUTHENTICATION_TOKEN',
+    message: 'Missing Authentication Token',
+    errorType: 'MissingAuthenticationTokenException',
+    description: 'REST API: no route (or no stage) matches the method and path.',
+  }),
+  HTTP_ROUTE_NOT_FOUND: def({
+    code: 'GW_ERR_HTTP_ROUTE_NOT_FOUND',
+    type: 'RESOURCE_NOT_FOUND',
+    message: 'Not Found',
+    errorType: 'NotFoundException',
+    description: 'HTTP API: no route matches and there is no $default route, or no API/stage matches.',
+  }),
+  INTEGRATION_TIMEOUT: def({
+    code: 'GW_ERR_INTEGRATION_TIMEOUT',
+    type: 'INTEGRATION_TIMEOUT',
+    message: 'Endpoint request timed out',
+    errorType: 'InternalServerErrorException',
+    literalBody: { rest: '{"message": "Endpoint request timed out"}', http: '{"message": "Endpoint request timed out"}' },
+    description: 'The integration sent no response headers within timeoutMs (default 29 s).',
+  }),
+  INTEGRATION_FAILURE: def({
+    code: 'GW_ERR_INTEGRATION_FAILURE',
+    type: 'INTEGRATION_FAILURE',
+    status: 500,
+    message: 'Internal server error',
+    errorType: 'InternalServerErrorException',
+    literalBody: { rest: '{"message": "Internal server error"}', http: '{"message":"Internal Server Error"}' },
+    description: 'The upstream refused or reset the connection, or answered with a malformed response (AWS answers 500).',
+  }),
+  REQUEST_TOO_LARGE: def({
+    code: 'GW_ERR_REQUEST_TOO_LARGE',
+    type: 'REQUEST_TOO_LARGE',
+    message: 'Request Too Long',
+    errorType: 'RequestTooLargeException',
+    description: 'The request body is larger than server.limits.maxBodyBytes (default 10 MB).',
+  }),
+} as const satisfies Record<string, GatewayErrorDef>;
+
+export type GatewayErrorName = keyof typeof GATEWAY_ERRORS;
+
+export interface RenderedResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+interface CompiledCustom {
+  status?: number;
+  headers: [string, CompiledTemplate][];
+  body?: CompiledTemplate;
+  contentType: string;
+}
+
+const DEFAULT_TEMPLATE = compileTemplate('{"message":$context.error.messageString}') as CompiledTemplate;
+const CONTROL = /[\0-\x1f\x7f]/g;
+
+/** Per-API table: resolves a gateway error to its response, honouring customisations. */
+export class GatewayResponses {
+  readonly apiType: ApiType;
+  #custom: Partial<Record<GatewayResponseType, CompiledCustom>>;
+
+  private constructor(apiType: ApiType, custom: Partial<Record<GatewayResponseType, CompiledCustom>>) {
+    this.apiType = apiType;
+    this.#custom = custom;
+  }
+
+  /** Compiles the customisations; problems are returned with the config path suffix they belong to. */
+  static compile(
+    apiType: ApiType,
+    config: Partial<Record<GatewayResponseType, GatewayResponseConfig>>,
+  ): GatewayResponses | { errors: { path: (string | number)[]; message: string }[] } {
+    const errors: { path: (string | number)[]; message: string }[] = [];
+    const custom: Partial<Record<GatewayResponseType, CompiledCustom>> = {};
+    for (const [type, c] of Object.entries(config) as [GatewayResponseType, GatewayResponseConfig][]) {
+      const compiled: CompiledCustom = { headers: [], contentType: c.contentType };
+      if (c.statusCode !== undefined) compiled.status = c.statusCode;
+      if (c.body !== undefined) {
+        const t = compileTemplate(c.body);
+        if ('errors' in t) for (const e of t.errors) errors.push({ path: [type, 'body'], message: e });
+        else compiled.body = t;
+      }
+      for (const [name, value] of Object.entries(c.headers)) {
+        const t = compileTemplate(value);
+        if ('errors' in t) for (const e of t.errors) errors.push({ path: [type, 'headers', name], message: e });
+        else compiled.headers.push([name.toLowerCase(), t]);
+      }
+      custom[type] = compiled;
+    }
+    return errors.length ? { errors } : new GatewayResponses(apiType, custom);
+  }
+
+  static defaults(apiType: ApiType): GatewayResponses {
+    return new GatewayResponses(apiType, {});
+  }
+
+  render(error: GatewayErrorDef, scope: TemplateScope): RenderedResponse {
+    const custom = this.#custom[error.type] ?? this.#custom[error.status >= 500 ? 'DEFAULT_5XX' : 'DEFAULT_4XX'];
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (this.apiType === 'rest') headers['x-amzn-errortype'] = error.errorType;
+    if (!custom) {
+      const literal = error.literalBody?.[this.apiType];
+      return { status: error.status, headers, body: literal ?? DEFAULT_TEMPLATE.render(scope) };
+    }
+    headers['content-type'] = custom.contentType;
+    for (const [name, t] of custom.headers) headers[name] = t.render(scope).replace(CONTROL, '');
+    return {
+      status: custom.status ?? error.status,
+      headers,
+      body: (custom.body ?? DEFAULT_TEMPLATE).render(scope),
+    };
+  }
+}

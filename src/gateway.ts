@@ -1,0 +1,310 @@
+import { type FSWatcher, watch } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { type AdminTarget, createAdminServer, type ReloadResult } from './admin/server.js';
+import { resolveAdminToken } from './admin/token.js';
+import { ConfigError } from './config/errors.js';
+import { formatListen, isLoopback, type ListenAddress, parseListen } from './config/listen.js';
+import { type LoadedConfig, loadConfigFile } from './config/load.js';
+import { createLogger, type Logger } from './logger.js';
+import { compileSnapshot, type Snapshot } from './pipeline/snapshot.js';
+import { PoolRegistry } from './proxy/pools.js';
+import { handleRequest } from './server/handler.js';
+
+export interface StartOptions {
+  /** Path of the YAML/JSON config file. */
+  configPath: string;
+  /** Overrides server.listen (HOST:PORT). */
+  listen?: string;
+  /** Overrides admin.listen (HOST:PORT). */
+  adminListen?: string;
+  /** Overrides dataDir. */
+  dataDir?: string;
+  /** Overrides server.watch. */
+  watch?: boolean;
+  /** Overrides server.logLevel. */
+  logLevel?: string;
+  /** Environment for ${ENV} interpolation; default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** A logger to use instead of one made from logLevel. */
+  logger?: Logger;
+}
+
+/** Refuses to run with Node's lenient parser: it reopens request smuggling (reliability §4.1). */
+function assertStrictParser(): void {
+  if (process.execArgv.some((a) => a.startsWith('--insecure-http-parser')) || process.env.NODE_OPTIONS?.includes('--insecure-http-parser')) {
+    throw new Error('portico refuses to run with --insecure-http-parser: it enables request smuggling');
+  }
+}
+
+/**
+ * A running gateway: the data listener, the admin listener and the current snapshot. Reload
+ * compiles a new snapshot to the side and swaps it in one assignment; requests in flight keep
+ * the one they started with.
+ */
+export class Gateway implements AdminTarget {
+  readonly log: Logger;
+  readonly pools: PoolRegistry;
+  readonly adminToken: string;
+  #opts: StartOptions;
+  #snapshot: Snapshot;
+  #server: Server;
+  #admin: Server | undefined;
+  #watcher: FSWatcher | undefined;
+  #reloadChain: Promise<unknown> = Promise.resolve();
+  #lastReload: { at: string; reason: string; ok: boolean; error?: string } | undefined;
+  #inflight = 0;
+  #draining = false;
+  #dataDir: string;
+  #url = '';
+  #adminUrl = '';
+  #startedAt = new Date();
+
+  private constructor(opts: StartOptions, snapshot: Snapshot, pools: PoolRegistry, log: Logger, token: string, dataDir: string) {
+    this.#opts = opts;
+    this.pools = pools;
+    this.#snapshot = snapshot;
+    this.log = log;
+    this.adminToken = token;
+    this.#dataDir = dataDir;
+    const cfg = snapshot.config.server;
+    this.#server = createServer(
+      {
+        maxHeaderSize: cfg.limits.maxHeaderBytes,
+        headersTimeout: cfg.timeouts.headersMs,
+        requestTimeout: cfg.timeouts.requestMs,
+        keepAliveTimeout: cfg.timeouts.keepAliveMs,
+        // Node checks the two timeouts above only this often; its default is 30 s (reliability §4.2).
+        connectionsCheckingInterval: 500,
+        requireHostHeader: true,
+      },
+      (req, res) => {
+        this.#inflight++;
+        res.once('close', () => this.#inflight--);
+        if (this.#draining) res.shouldKeepAlive = false;
+        try {
+          handleRequest(this.#snapshot, req, res, this.#port);
+        } catch (err) {
+          this.log.error({ err }, 'request handler failed');
+          if (!res.headersSent) {
+            res.writeHead(500, { 'content-type': 'application/json', connection: 'close' });
+            res.end('{"message": "Internal server error"}');
+          } else res.destroy();
+        }
+      },
+    );
+    this.#server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => onClientError(err, socket));
+  }
+
+  #port = 0;
+
+  static async start(opts: StartOptions): Promise<Gateway> {
+    assertStrictParser();
+    const env = opts.env ?? process.env;
+    const loaded = applyOverrides(await loadConfigFile(opts.configPath, env), opts);
+    const pools = new PoolRegistry();
+    const snapshot = compileSnapshot(loaded, { pools, revision: 1 });
+    const cfg = loaded.config;
+    const log = opts.logger ?? createLogger(opts.logLevel ?? cfg.server.logLevel);
+    const dataDir = resolve(loaded.dir, cfg.dataDir);
+    const adminAddr = parseListen(cfg.admin.listen);
+    if (cfg.admin.enabled && !isLoopback(adminAddr.host) && !cfg.admin.token) {
+      throw new ConfigError(loaded.file, [
+        loaded.issue(['admin', 'token'], `admin.listen ${cfg.admin.listen} is not loopback, so admin.token must be set explicitly`),
+      ]);
+    }
+    const { token, source } = cfg.admin.enabled ? await resolveAdminToken(cfg.admin.token, dataDir) : { token: '', source: '' };
+    const gw = new Gateway(opts, snapshot, pools, log, token, dataDir);
+    await gw.#listen(parseListen(cfg.server.listen), cfg.admin.enabled ? adminAddr : undefined);
+    if (opts.watch ?? cfg.server.watch) gw.#watch();
+    await gw.#writeRuntimeInfo();
+    log.info(
+      { url: gw.url, admin: gw.#adminUrl || 'disabled', adminTokenFile: source, config: loaded.file, apis: snapshot.apis.length },
+      'portico started',
+    );
+    return gw;
+  }
+
+  async #listen(data: ListenAddress, admin: ListenAddress | undefined): Promise<void> {
+    await listenOn(this.#server, data);
+    const addr = this.#server.address() as AddressInfo;
+    this.#port = addr.port;
+    this.#url = `http://${formatListen({ host: urlHost(addr.address), port: addr.port })}`;
+    if (admin) {
+      this.#admin = createAdminServer(this, this.adminToken, this.log);
+      try {
+        await listenOn(this.#admin, admin);
+      } catch (err) {
+        this.#server.close();
+        throw err;
+      }
+      const a = this.#admin.address() as AddressInfo;
+      this.#adminUrl = `http://${formatListen({ host: urlHost(a.address), port: a.port })}`;
+    }
+  }
+
+  /** Data listener URL, e.g. http://127.0.0.1:8080 (0.0.0.0 is shown as 127.0.0.1). */
+  get url(): string {
+    return this.#url;
+  }
+  get adminUrl(): string {
+    return this.#adminUrl;
+  }
+  get snapshot(): Snapshot {
+    return this.#snapshot;
+  }
+  get inflight(): number {
+    return this.#inflight;
+  }
+
+  status(): Record<string, unknown> {
+    return {
+      revision: this.#snapshot.revision,
+      config: this.#snapshot.loaded.file,
+      loadedAt: this.#snapshot.createdAt.toISOString(),
+      startedAt: this.#startedAt.toISOString(),
+      pid: process.pid,
+      url: this.#url,
+      apis: this.#snapshot.apis.map((a) => ({ name: a.name, type: a.type, stages: a.stages.map((s) => s.name), routes: a.routes.length })),
+      inflight: this.#inflight,
+      draining: this.#draining,
+      lastReload: this.#lastReload ?? null,
+    };
+  }
+
+  /**
+   * Loads the config file again and swaps it in. An invalid config is rejected with every error and
+   * the current snapshot keeps serving. Reloads run one at a time.
+   */
+  reload(reason = 'api'): Promise<ReloadResult> {
+    const run = this.#reloadChain.then(() => this.#reloadNow(reason));
+    this.#reloadChain = run.catch(() => {});
+    return run;
+  }
+
+  async #reloadNow(reason: string): Promise<ReloadResult> {
+    const current = this.#snapshot;
+    try {
+      const loaded = applyOverrides(await loadConfigFile(this.#opts.configPath, this.#opts.env ?? process.env), this.#opts);
+      if (loaded.hash === current.loaded.hash) {
+        this.#lastReload = { at: new Date().toISOString(), reason, ok: true };
+        return { ok: true, changed: false, revision: current.revision };
+      }
+      const next = compileSnapshot(loaded, { pools: this.pools, revision: current.revision + 1 });
+      for (const key of ['listen'] as const) {
+        if (loaded.config.server[key] !== current.config.server[key]) {
+          this.log.warn({ from: current.config.server[key], to: loaded.config.server[key] }, `server.${key} changes need a restart; keeping the old value`);
+        }
+      }
+      this.#snapshot = next;
+      this.pools.retain(next.origins);
+      this.#lastReload = { at: new Date().toISOString(), reason, ok: true };
+      this.log.info({ revision: next.revision, reason }, 'config reloaded');
+      return { ok: true, changed: true, revision: next.revision };
+    } catch (err) {
+      const e = err as Error;
+      this.#lastReload = { at: new Date().toISOString(), reason, ok: false, error: e.message };
+      this.log.error({ reason, error: e.message }, 'config reload rejected; the previous config keeps serving');
+      if (err instanceof ConfigError) return { ok: false, changed: false, revision: current.revision, error: e.message, issues: err.issues };
+      return { ok: false, changed: false, revision: current.revision, error: e.message };
+    }
+  }
+
+  #watch(): void {
+    const file = resolve(this.#opts.configPath);
+    const name = basename(file);
+    let timer: NodeJS.Timeout | undefined;
+    // Watch the directory: editors and `mv` replace the file, which ends a watch on the file itself.
+    this.#watcher = watch(dirname(file), (_event, changed) => {
+      if (changed && changed !== name) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => void this.reload('file change'), 100);
+    });
+    this.#watcher.on('error', (err) => this.log.warn({ err }, 'config watch failed; use SIGHUP or `portico reload`'));
+    this.#watcher.unref();
+  }
+
+  async #writeRuntimeInfo(): Promise<void> {
+    try {
+      await mkdir(this.#dataDir, { recursive: true });
+      const info = { pid: process.pid, url: this.#url, adminUrl: this.#adminUrl, config: resolve(this.#opts.configPath) };
+      await writeFile(join(this.#dataDir, 'runtime.json'), `${JSON.stringify(info, null, 2)}\n`);
+    } catch (err) {
+      this.log.warn({ err }, 'could not write runtime.json; `portico reload` will need --admin');
+    }
+  }
+
+  /**
+   * Stops accepting connections, lets in-flight requests finish (up to server.timeouts.drainMs),
+   * then closes everything.
+   */
+  async close(): Promise<void> {
+    if (this.#draining) return;
+    this.#draining = true;
+    this.#watcher?.close();
+    const closed = new Promise<void>((r) => this.#server.close(() => r()));
+    this.#admin?.close();
+    this.#admin?.closeAllConnections();
+    const deadline = Date.now() + this.#snapshot.config.server.timeouts.drainMs;
+    while (this.#inflight > 0 && Date.now() < deadline) {
+      this.#server.closeIdleConnections();
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    this.#server.closeAllConnections();
+    await closed;
+    await this.pools.close();
+    await rm(join(this.#dataDir, 'runtime.json'), { force: true });
+  }
+}
+
+export function startGateway(opts: StartOptions): Promise<Gateway> {
+  return Gateway.start(opts);
+}
+
+function applyOverrides(loaded: LoadedConfig, opts: StartOptions): LoadedConfig {
+  const c = loaded.config;
+  if (opts.listen) c.server.listen = opts.listen;
+  if (opts.adminListen) c.admin.listen = opts.adminListen;
+  if (opts.dataDir) c.dataDir = isAbsolute(opts.dataDir) ? opts.dataDir : resolve(opts.dataDir);
+  if (opts.logLevel) c.server.logLevel = opts.logLevel as typeof c.server.logLevel;
+  if (opts.watch !== undefined) c.server.watch = opts.watch;
+  return loaded;
+}
+
+function urlHost(address: string): string {
+  return address === '0.0.0.0' ? '127.0.0.1' : address === '::' ? '::1' : address;
+}
+
+function listenOn(server: Server, addr: ListenAddress): Promise<void> {
+  return new Promise((resolveListen, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EACCES' ? 'permission denied' : err.message;
+      reject(new Error(`cannot listen on ${formatListen(addr)}: ${why}`));
+    };
+    server.once('error', onError);
+    server.listen(addr.port, addr.host, () => {
+      server.off('error', onError);
+      resolveListen();
+    });
+  });
+}
+
+const CLIENT_ERRORS: Record<string, [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout'],
+};
+
+/** Malformed or oversized requests never reach the router: answer and close (no keep-alive). */
+function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, message] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'Bad Request'];
+  const body = JSON.stringify({ message });
+  socket.end(
+    `HTTP/1.1 ${status} ${message}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}

@@ -1,0 +1,178 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { Transform, type TransformCallback } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import { GATEWAY_ERRORS, type GatewayErrorDef } from '../gateway-responses.js';
+import type { RequestContext } from '../pipeline/context.js';
+import { buildUpstreamHeaders, copyResponseHeaders } from '../proxy/headers.js';
+import type { PoolRegistry } from '../proxy/pools.js';
+import type { UriTemplate } from '../proxy/uri-template.js';
+import type { Upstream } from '../upstream/upstream.js';
+import type { Integration } from './integration.js';
+
+/** Where one request goes: an origin and the path+query to ask it for. */
+export type TargetResolver = (ctx: RequestContext) => { origin: string; path: string } | undefined;
+
+export function uriTarget(template: UriTemplate): TargetResolver {
+  return (ctx) => {
+    const path = template.render(ctx.params);
+    const q = ctx.rawQuery;
+    return { origin: template.origin, path: q ? `${path}${template.hasQuery ? '&' : '?'}${q}` : path };
+  };
+}
+
+export function upstreamTarget(upstream: Upstream): TargetResolver {
+  return (ctx) => {
+    const t = upstream.pick();
+    if (!t) return undefined;
+    const q = ctx.rawQuery;
+    const path = t.basePath + ctx.restPath;
+    return { origin: t.origin, path: q ? `${path}?${q}` : path };
+  };
+}
+
+class BodyTooLargeError extends Error {
+  readonly code = 'GW_ERR_REQUEST_TOO_LARGE';
+}
+class ClientAbortError extends Error {
+  readonly code = 'GW_ERR_CLIENT_ABORTED';
+}
+
+/** Counts a chunked request body and fails it past the limit (Content-Length bodies are checked up front). */
+class BodyLimit extends Transform {
+  #left: number;
+  constructor(limit: number) {
+    super();
+    this.#left = limit;
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.#left -= chunk.length;
+    if (this.#left < 0) cb(new BodyTooLargeError('request body exceeds server.limits.maxBodyBytes'));
+    else cb(null, chunk);
+  }
+}
+
+/**
+ * http_proxy: streams the request to the upstream with undici's dispatch API and streams the response
+ * back with backpressure. Errors before the response starts become gateway responses (504 timeout,
+ * 500 failure); after it starts, the client connection is destroyed so a truncated body is never
+ * passed off as complete.
+ */
+export class HttpProxyIntegration implements Integration {
+  readonly type = 'http_proxy';
+  readonly description: string;
+  #resolve: TargetResolver;
+  #pools: PoolRegistry;
+  #timeoutMs: number;
+  #maxBodyBytes: number;
+
+  constructor(opts: {
+    resolve: TargetResolver;
+    pools: PoolRegistry;
+    timeoutMs: number;
+    maxBodyBytes: number;
+    description: string;
+  }) {
+    this.#resolve = opts.resolve;
+    this.#pools = opts.pools;
+    this.#timeoutMs = opts.timeoutMs;
+    this.#maxBodyBytes = opts.maxBodyBytes;
+    this.description = `http_proxy ${opts.description}`;
+  }
+
+  invoke(ctx: RequestContext): void {
+    const target = this.#resolve(ctx);
+    const responses = ctx.api!.responses;
+    if (!target) {
+      ctx.sendError(GATEWAY_ERRORS.INTEGRATION_FAILURE, responses);
+      return;
+    }
+    const req = ctx.req;
+    const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
+    let body: Dispatcher.DispatchOptions['body'] = null;
+    if (hasBody) {
+      if (req.headers['content-length'] === undefined) {
+        const limit = new BodyLimit(this.#maxBodyBytes);
+        req.on('error', (err) => limit.destroy(err));
+        body = req.pipe(limit);
+      } else {
+        body = req;
+      }
+    }
+    const handler = new ProxyHandler(ctx);
+    this.#pools.get(target.origin).dispatch(
+      {
+        origin: target.origin,
+        path: target.path,
+        method: ctx.method as Dispatcher.HttpMethod,
+        headers: buildUpstreamHeaders(ctx),
+        body,
+        headersTimeout: this.#timeoutMs,
+        bodyTimeout: this.#timeoutMs,
+      },
+      handler,
+    );
+  }
+}
+
+class ProxyHandler implements Dispatcher.DispatchHandler {
+  #ctx: RequestContext;
+  #controller: Dispatcher.DispatchController | undefined;
+  #onDrain = () => this.#controller?.resume();
+
+  constructor(ctx: RequestContext) {
+    this.#ctx = ctx;
+    ctx.res.once('close', () => {
+      // The client went away before we finished: stop the upstream request too.
+      if (!ctx.res.writableEnded) this.#controller?.abort(new ClientAbortError('client closed the connection'));
+    });
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#ctx.res.destroyed) controller.abort(new ClientAbortError('client closed the connection'));
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+  ): void {
+    const ctx = this.#ctx;
+    if (ctx.res.destroyed) return;
+    ctx.status = statusCode;
+    ctx.res.writeHead(statusCode, copyResponseHeaders(headers, ctx.requestId));
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    const res = this.#ctx.res;
+    if (!res.write(chunk)) {
+      controller.pause();
+      res.once('drain', this.#onDrain);
+    }
+  }
+
+  onResponseEnd(): void {
+    this.#ctx.res.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    const ctx = this.#ctx;
+    if (err instanceof ClientAbortError) return;
+    if (ctx.res.headersSent) {
+      // Mid-body failure: never let a short body look complete.
+      ctx.res.destroy(err);
+      return;
+    }
+    let def: GatewayErrorDef = GATEWAY_ERRORS.INTEGRATION_FAILURE;
+    let extra: Record<string, string> | undefined;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (err instanceof BodyTooLargeError) {
+      def = GATEWAY_ERRORS.REQUEST_TOO_LARGE;
+      extra = { connection: 'close' };
+    } else if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+      def = GATEWAY_ERRORS.INTEGRATION_TIMEOUT;
+    }
+    ctx.integrationError = err;
+    ctx.sendError(def, ctx.api!.responses, extra);
+  }
+}

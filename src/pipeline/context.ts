@@ -1,0 +1,115 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { GatewayErrorDef, GatewayResponses } from '../gateway-responses.js';
+import type { TemplateScope } from '../template.js';
+import type { CompiledApi, CompiledRoute, CompiledStage, Snapshot } from './snapshot.js';
+
+/**
+ * One request's state as it runs through the phases. It holds the snapshot it started with, so a
+ * reload mid-request changes nothing for it. It implements TemplateScope for $context.* templates.
+ */
+export class RequestContext implements TemplateScope {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly snapshot: Snapshot;
+  readonly requestId: string;
+  readonly startTimeMs: number;
+  readonly peerIp: string;
+  readonly clientIp: string;
+  readonly host: string;
+  readonly method: string;
+  readonly rawPath: string;
+  /** Query string without "?", as received ("" if none). */
+  readonly rawQuery: string;
+  readonly protocol: string;
+
+  api: CompiledApi | undefined;
+  stage: CompiledStage | undefined;
+  route: CompiledRoute | undefined;
+  /** Path parameters, still URL-encoded. */
+  params: Record<string, string> = {};
+  /** The path after base path and stage prefix. */
+  restPath = '/';
+  errorMessage = '';
+  errorResponseType = '';
+  /** Status sent to the client, once known. */
+  status = 0;
+  /** Why the integration failed, for logs. */
+  integrationError: Error | undefined;
+  /** Listener port and scheme, for X-Forwarded-Port/Proto. */
+  readonly localPort: number;
+
+  constructor(
+    req: IncomingMessage,
+    res: ServerResponse,
+    snapshot: Snapshot,
+    init: {
+      requestId: string;
+      peerIp: string;
+      clientIp: string;
+      host: string;
+      rawPath: string;
+      rawQuery: string;
+      localPort: number;
+    },
+  ) {
+    this.req = req;
+    this.res = res;
+    this.snapshot = snapshot;
+    this.requestId = init.requestId;
+    this.startTimeMs = Date.now();
+    this.peerIp = init.peerIp;
+    this.clientIp = init.clientIp;
+    this.host = init.host;
+    this.method = req.method ?? 'GET';
+    this.rawPath = init.rawPath;
+    this.rawQuery = init.rawQuery;
+    this.protocol = `HTTP/${req.httpVersion}`;
+    this.localPort = init.localPort;
+  }
+
+  get userAgent(): string {
+    return this.req.headers['user-agent'] ?? '';
+  }
+  get apiName(): string {
+    return this.api?.name ?? '';
+  }
+  get stageName(): string {
+    return this.stage?.name ?? '';
+  }
+  get resourcePath(): string {
+    return this.route?.key.path ?? '';
+  }
+  get routeKey(): string {
+    return this.route?.key.key ?? '';
+  }
+  get stageVariables(): Readonly<Record<string, string>> {
+    return this.stage?.variables ?? {};
+  }
+
+  hasUnreadBody(): boolean {
+    const h = this.req.headers;
+    const hasBody = (h['content-length'] !== undefined && h['content-length'] !== '0') || h['transfer-encoding'] !== undefined;
+    return hasBody && !this.req.complete;
+  }
+
+  /** Ends the request with a gateway response, rendered with the API's customisations. */
+  sendError(error: GatewayErrorDef, responses: GatewayResponses, extraHeaders?: Record<string, string>): void {
+    const res = this.res;
+    if (res.headersSent || res.destroyed) {
+      res.destroy();
+      return;
+    }
+    this.errorMessage = error.message;
+    this.errorResponseType = error.type;
+    const r = responses.render(error, this);
+    r.headers['content-length'] = String(Buffer.byteLength(r.body));
+    r.headers['x-amzn-requestid'] = this.requestId;
+    r.headers['x-request-id'] = this.requestId;
+    if (extraHeaders) Object.assign(r.headers, extraHeaders);
+    // An unread body is not drained to keep the connection alive: close it (reliability §4.4).
+    if (this.hasUnreadBody()) r.headers.connection = 'close';
+    this.status = r.status;
+    res.writeHead(r.status, r.headers);
+    res.end(this.method === 'HEAD' ? undefined : r.body);
+  }
+}

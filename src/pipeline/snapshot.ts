@@ -1,0 +1,212 @@
+import type { LoadedConfig } from '../config/load.js';
+import { ConfigError, type ConfigIssue } from '../config/errors.js';
+import type { ApiConfig, PorticoConfig } from '../config/schema.js';
+import { GatewayResponses } from '../gateway-responses.js';
+import { HttpProxyIntegration, upstreamTarget, uriTarget } from '../integrations/http-proxy.js';
+import type { Integration } from '../integrations/integration.js';
+import { MockIntegration } from '../integrations/mock.js';
+import type { PoolRegistry } from '../proxy/pools.js';
+import { compileUriTemplate } from '../proxy/uri-template.js';
+import { MountTable } from '../router/mounts.js';
+import { parseRouteKey, type RouteKey } from '../router/route-key.js';
+import { RouteTrie } from '../router/trie.js';
+import { TrustedProxies } from '../server/client-ip.js';
+import { Upstream } from '../upstream/upstream.js';
+
+/**
+ * The compiled, immutable form of a config: mount table, one trie per API, and for every route a
+ * ready integration per stage. Built once per load; a reload builds a new one and swaps it in.
+ */
+export interface Snapshot {
+  readonly revision: number;
+  readonly loaded: LoadedConfig;
+  readonly config: PorticoConfig;
+  readonly mounts: MountTable<Mounted>;
+  readonly apis: readonly CompiledApi[];
+  readonly trustedProxies: TrustedProxies;
+  /** Origins the snapshot's integrations use, so unused pools can be closed after a swap. */
+  readonly origins: ReadonlySet<string>;
+  readonly createdAt: Date;
+}
+
+export interface CompiledApi {
+  readonly name: string;
+  readonly type: 'rest' | 'http';
+  readonly responses: GatewayResponses;
+  readonly trie: RouteTrie<CompiledRoute>;
+  readonly defaultRoute: CompiledRoute | undefined;
+  readonly stages: readonly CompiledStage[];
+  readonly routes: readonly CompiledRoute[];
+}
+
+export interface CompiledStage {
+  readonly name: string;
+  readonly index: number;
+  readonly isDefault: boolean;
+  readonly variables: Readonly<Record<string, string>>;
+  /** "/production" or "" for $default (after the API base path). */
+  readonly prefix: string;
+}
+
+export interface CompiledRoute {
+  readonly key: RouteKey;
+  /** Integration for each stage, by CompiledStage.index. */
+  readonly integrations: readonly Integration[];
+}
+
+export interface Mounted {
+  readonly api: CompiledApi;
+  readonly stage: CompiledStage;
+}
+
+export interface CompileDeps {
+  pools: PoolRegistry;
+  revision: number;
+}
+
+/** Compiles a validated config; throws ConfigError with every semantic problem found. */
+export function compileSnapshot(loaded: LoadedConfig, deps: CompileDeps): Snapshot {
+  const { config } = loaded;
+  const issues: ConfigIssue[] = [];
+  const origins = new Set<string>();
+  const upstreams = new Map<string, Upstream>();
+  for (const [name, u] of Object.entries(config.upstreams)) {
+    const up = new Upstream(name, u);
+    for (const t of up.targets) origins.add(t.origin);
+    upstreams.set(name, up);
+  }
+  const mounts = new MountTable<Mounted>();
+  const apis: CompiledApi[] = [];
+  const names = new Map<string, number>();
+
+  config.apis.forEach((api, ai) => {
+    const at = (...p: (string | number)[]) => ['apis', ai, ...p];
+    const first = names.get(api.name);
+    if (first !== undefined) issues.push(loaded.issue(at('name'), `duplicate API name "${api.name}" (also apis[${first}])`));
+    names.set(api.name, ai);
+    const compiled = compileApi(api, at, { loaded, issues, upstreams, origins, deps, maxBodyBytes: config.server.limits.maxBodyBytes });
+    if (!compiled) return;
+    apis.push(compiled);
+    const base = api.basePath === '/' ? [] : api.basePath.slice(1).split('/');
+    for (const stage of compiled.stages) {
+      const prefix = stage.isDefault ? base : [...base, stage.name];
+      const clash = mounts.add(api.hosts, prefix, { api: compiled, stage });
+      if (clash) {
+        issues.push(
+          loaded.issue(
+            at('stages', stage.name),
+            `API "${api.name}" stage "${stage.name}" is mounted at /${prefix.join('/')} where API "${clash.api.name}" stage "${clash.stage.name}" already is; give one of them a basePath or hosts`,
+          ),
+        );
+      }
+    }
+  });
+  if (issues.length) throw new ConfigError(loaded.file, issues);
+  return {
+    revision: deps.revision,
+    loaded,
+    config,
+    mounts,
+    apis,
+    trustedProxies: new TrustedProxies(config.server.trustedProxies),
+    origins,
+    createdAt: new Date(),
+  };
+}
+
+interface ApiCompileEnv {
+  loaded: LoadedConfig;
+  issues: ConfigIssue[];
+  upstreams: Map<string, Upstream>;
+  origins: Set<string>;
+  deps: CompileDeps;
+  maxBodyBytes: number;
+}
+
+function compileApi(
+  api: ApiConfig,
+  at: (...p: (string | number)[]) => (string | number)[],
+  env: ApiCompileEnv,
+): CompiledApi | undefined {
+  const { loaded, issues } = env;
+  const before = issues.length;
+  const responses = GatewayResponses.compile(api.type, api.gatewayResponses);
+  if ('errors' in responses) for (const e of responses.errors) issues.push(loaded.issue(at('gatewayResponses', ...e.path), e.message));
+  const stages: CompiledStage[] = Object.entries(api.stages).map(([name, s], index) => ({
+    name,
+    index,
+    isDefault: name === '$default',
+    variables: s.variables,
+    prefix: name === '$default' ? '' : `/${name}`,
+  }));
+  if (api.type === 'rest' && api.stages.$default) {
+    issues.push(loaded.issue(at('stages', '$default'), 'the $default stage is for http APIs; a rest API stage needs a name such as "prod"'));
+  }
+  const trie = new RouteTrie<CompiledRoute>();
+  const routes: CompiledRoute[] = [];
+  let defaultRoute: CompiledRoute | undefined;
+  const seen = new Map<string, number>();
+  api.routes.forEach((r, ri) => {
+    const key = parseRouteKey(r.route) as RouteKey; // the schema already checked it
+    const shape = key.isDefault ? '$default' : `${key.method} ${key.segments.map((s) => (s.kind === 'static' ? s.value : s.kind === 'param' ? '{}' : '{+}')).join('/')}`;
+    const dup = seen.get(shape);
+    if (dup !== undefined) {
+      issues.push(loaded.issue(at('routes', ri, 'route'), `route "${r.route}" duplicates apis[${at().at(1)}].routes[${dup}] ("${api.routes[dup]?.route}")`));
+      return;
+    }
+    seen.set(shape, ri);
+    if (key.isDefault && api.type === 'rest') {
+      issues.push(loaded.issue(at('routes', ri, 'route'), 'the $default route is for http APIs; on a rest API use "ANY /{proxy+}"'));
+      return;
+    }
+    const paramNames = new Set(key.segments.flatMap((s) => (s.kind === 'static' ? [] : [s.name])));
+    const integrations: Integration[] = [];
+    for (const stage of stages) {
+      const integ = compileIntegration(r.integration, paramNames, stage, at('routes', ri, 'integration'), env);
+      if (integ) integrations.push(integ);
+    }
+    if (integrations.length !== stages.length) return;
+    const route: CompiledRoute = { key, integrations };
+    routes.push(route);
+    if (key.isDefault) defaultRoute = route;
+    else trie.add(key, route);
+  });
+  if (issues.length > before || 'errors' in responses) return undefined;
+  return { name: api.name, type: api.type, responses, trie, defaultRoute, stages, routes };
+}
+
+function compileIntegration(
+  config: ApiConfig['routes'][number]['integration'],
+  paramNames: ReadonlySet<string>,
+  stage: CompiledStage,
+  path: (string | number)[],
+  env: ApiCompileEnv,
+): Integration | undefined {
+  const { loaded, issues } = env;
+  if (config.type === 'mock') return new MockIntegration(config);
+  const common = { pools: env.deps.pools, timeoutMs: config.timeoutMs, maxBodyBytes: env.maxBodyBytes };
+  if ((config.uri === undefined) === (config.upstream === undefined)) {
+    if (stage.index === 0) issues.push(loaded.issue(path, 'an http_proxy integration needs exactly one of "uri" or "upstream"'));
+    return undefined;
+  }
+  if (config.upstream !== undefined) {
+    const up = env.upstreams.get(config.upstream);
+    if (!up) {
+      if (stage.index === 0) {
+        const known = [...env.upstreams.keys()];
+        issues.push(
+          loaded.issue([...path, 'upstream'], `unknown upstream "${config.upstream}"${known.length ? `; defined: ${known.join(', ')}` : '; none is defined under upstreams'}`),
+        );
+      }
+      return undefined;
+    }
+    return new HttpProxyIntegration({ ...common, resolve: upstreamTarget(up), description: `upstream ${up.name}` });
+  }
+  const t = compileUriTemplate(config.uri as string, stage.variables, paramNames);
+  if (typeof t === 'string') {
+    issues.push(loaded.issue([...path, 'uri'], stage.isDefault || stage.index === 0 ? t : `${t} (stage "${stage.name}")`));
+    return undefined;
+  }
+  env.origins.add(t.origin);
+  return new HttpProxyIntegration({ ...common, resolve: uriTarget(t), description: config.uri as string });
+}

@@ -1,0 +1,85 @@
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { isIP } from 'node:net';
+import type { RequestContext } from '../pipeline/context.js';
+import { HOP_BY_HOP, nominatedHeaders } from './hop-by-hop.js';
+
+/** Headers the gateway sets itself towards the upstream; client copies are dropped or, from a trusted proxy, extended. */
+const GATEWAY_SET = new Set([
+  'host',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-port',
+  'x-forwarded-host',
+  'forwarded',
+  'x-request-id',
+  'x-amzn-requestid',
+  // AWS drops these towards HTTP_PROXY integrations (reference §1.4); Expect is answered by us.
+  'expect',
+  'max-forwards',
+]);
+
+function forwardedFor(ip: string): string {
+  return isIP(ip) === 6 ? `"[${ip}]"` : ip;
+}
+
+/**
+ * The request headers sent upstream, as a flat [name, value, ...] list. Hop-by-hop and
+ * Connection-nominated headers are dropped; X-Forwarded-* and Forwarded are set by the gateway.
+ * Client-sent forwarding headers are kept (and appended to) only when the peer is a trusted proxy,
+ * so an upstream can believe every hop in them.
+ */
+export function buildUpstreamHeaders(ctx: RequestContext): string[] {
+  const req = ctx.req;
+  const raw = req.rawHeaders;
+  const nominated = nominatedHeaders(req.headers.connection);
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || GATEWAY_SET.has(lower) || nominated?.has(lower)) continue;
+    out.push(name, raw[i + 1] as string);
+  }
+  const trusted = ctx.snapshot.trustedProxies.isTrusted(ctx.peerIp);
+  const h = req.headers;
+  const scheme = 'http';
+  const proto = (trusted && first(h['x-forwarded-proto'])) || scheme;
+  const port = (trusted && first(h['x-forwarded-port'])) || String(ctx.localPort);
+  const xffIn = trusted ? h['x-forwarded-for'] : undefined;
+  const fwdIn = trusted ? h.forwarded : undefined;
+  const hostIn = h.host ?? '';
+  const hop = `for=${forwardedFor(ctx.peerIp)};proto=${scheme}${hostIn ? `;host="${hostIn.replace(/["\\]/g, '')}"` : ''}`;
+  out.push(
+    'x-forwarded-for',
+    xffIn ? `${xffIn}, ${ctx.peerIp}` : ctx.peerIp,
+    'x-forwarded-proto',
+    proto,
+    'x-forwarded-port',
+    port,
+    'forwarded',
+    fwdIn ? `${fwdIn}, ${hop}` : hop,
+    'x-request-id',
+    ctx.requestId,
+    'x-amzn-requestid',
+    ctx.requestId,
+  );
+  const xfh = (trusted && first(h['x-forwarded-host'])) || hostIn;
+  if (xfh) out.push('x-forwarded-host', xfh);
+  return out;
+}
+
+function first(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** The upstream's response headers minus hop-by-hop ones, plus the request id. */
+export function copyResponseHeaders(headers: IncomingHttpHeaders, requestId: string): OutgoingHttpHeaders {
+  const nominated = nominatedHeaders(headers.connection);
+  const out: OutgoingHttpHeaders = {};
+  for (const name in headers) {
+    if (HOP_BY_HOP.has(name) || nominated?.has(name)) continue;
+    out[name] = headers[name];
+  }
+  out['x-amzn-requestid'] = requestId;
+  out['x-request-id'] = requestId;
+  return out;
+}

@@ -1,0 +1,38 @@
+import { Pool } from 'undici';
+
+/**
+ * Keep-alive connection pools by origin. Pools outlive config snapshots, so a reload keeps warm
+ * connections; origins no longer used are closed gracefully (in-flight requests finish first).
+ */
+export class PoolRegistry {
+  #pools = new Map<string, Pool>();
+
+  get(origin: string): Pool {
+    let pool = this.#pools.get(origin);
+    if (!pool) {
+      pool = new Pool(origin, {
+        connections: 256,
+        pipelining: 1,
+        keepAliveTimeout: 4000,
+        connectTimeout: 10000,
+      });
+      this.#pools.set(origin, pool);
+    }
+    return pool;
+  }
+
+  /** Closes pools whose origin is not in `keep`. */
+  retain(keep: ReadonlySet<string>): void {
+    for (const [origin, pool] of this.#pools) {
+      if (keep.has(origin)) continue;
+      this.#pools.delete(origin);
+      pool.close().catch(() => {});
+    }
+  }
+
+  async close(): Promise<void> {
+    const pools = [...this.#pools.values()];
+    this.#pools.clear();
+    await Promise.all(pools.map((p) => p.close().catch(() => {})));
+  }
+}
