@@ -26,7 +26,11 @@ export class ConfigError extends Error {
 
   constructor(file: string, issues: readonly ConfigIssue[]) {
     const lines = issues.map((i) => `  ${formatIssue(file, i)}`);
-    super(`${file}: ${issues.length} error${issues.length === 1 ? '' : 's'} in config\n${lines.join('\n')}`);
+    super(
+      issues.length === 1
+        ? formatIssue(file, issues[0] as ConfigIssue)
+        : `${file}: ${issues.length} errors in config\n${lines.join('\n')}`,
+    );
     this.name = 'ConfigError';
     this.file = file;
     this.issues = issues;
@@ -35,5 +39,5 @@ export class ConfigError extends Error {
 
 export function formatIssue(file: string, issue: ConfigIssue): string {
   const where = issue.line ? `${file}:${issue.line}:${issue.column ?? 1}` : file;
-  return `${where} ${formatPath(issue.path)}: ${issue.message}`;
+  return issue.path.length ? `${where} ${formatPath(issue.path)}: ${issue.message}` : `${where}: ${issue.message}`;
 }

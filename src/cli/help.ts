@@ -1,0 +1,64 @@
+export const MAIN_HELP = `Usage: portico <command> [options]
+
+An API gateway with Amazon API Gateway semantics.
+
+Commands:
+  start      Run the gateway from a config file
+  validate   Check a config file and report every error
+  routes     Print the route table (api, stage, method, path → integration)
+  reload     Tell a running gateway to reload its config
+  demo       Run the sample services behind the demo config (what \`npm start\` runs)
+
+Options:
+  -h, --help     Show help (also: portico <command> --help)
+  -v, --version  Print the version
+
+Exit codes: 0 ok, 1 failure (e.g. invalid config), 2 usage error.`;
+
+export const COMMAND_HELP: Record<string, string> = {
+  start: `Usage: portico start [-c FILE] [--listen HOST:PORT] [--admin-listen HOST:PORT] [--data-dir DIR]
+
+Runs the gateway. Flags override the file. Reloads on file change, SIGHUP and \`portico reload\`;
+drains in-flight requests on SIGTERM/SIGINT, then exits.
+
+Options:
+  -c, --config FILE          Config file (default: $PORTICO_CONFIG or ./portico.yaml)
+      --listen HOST:PORT     Data listener (default from file, else 0.0.0.0:8080)
+      --admin-listen HOST:PORT  Admin listener (default from file, else 127.0.0.1:9876)
+      --data-dir DIR         Runtime data directory (default from file, else ./portico-data)
+      --log-level LEVEL      trace|debug|info|warn|error|fatal|silent
+      --no-watch             Do not reload when the file changes`,
+  validate: `Usage: portico validate [-c FILE]
+
+Loads and compiles the config without starting anything. Prints every error with file:line:column
+and the path inside the file, and exits 1 if there is any.
+
+Options:
+  -c, --config FILE   Config file (default: $PORTICO_CONFIG or ./portico.yaml)`,
+  routes: `Usage: portico routes [-c FILE] [--json]
+
+Prints one row per api × stage × route: the public method and path and the integration it reaches.
+
+Options:
+  -c, --config FILE   Config file (default: $PORTICO_CONFIG or ./portico.yaml)
+      --json          Print JSON instead of a table`,
+  reload: `Usage: portico reload [-c FILE] [--data-dir DIR] [--admin URL] [--token TOKEN]
+
+Asks a running gateway to reload its config through the admin API. The admin URL is read from
+<dataDir>/runtime.json and the token from $PORTICO_ADMIN_TOKEN, admin.token or <dataDir>/admin.token,
+unless given. Exits 1 if the new config is rejected (the old one keeps serving) and prints why.
+
+Options:
+  -c, --config FILE   Config file of the running gateway (default: $PORTICO_CONFIG or ./portico.yaml)
+      --data-dir DIR  Its data directory (default from the config file)
+      --admin URL     Admin API URL, e.g. http://127.0.0.1:9876
+      --token TOKEN   Admin token`,
+  demo: `Usage: portico demo [--listen HOST:PORT] [--admin-listen HOST:PORT]
+
+Starts the tutorial backends (greeting; book-service and author-service, two instances each) on
+loopback ports and the gateway in front of them with examples/demo/portico.yaml.
+
+Options:
+      --listen HOST:PORT        Gateway listener (default 127.0.0.1:8080)
+      --admin-listen HOST:PORT  Admin listener (default 127.0.0.1:9876)`,
+};
