@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { ConfigError } from '../config/errors.js';
+import type { ConfigError } from '../config/errors.js';
 import type { Logger } from '../logger.js';
 import { routeRows } from '../pipeline/route-table.js';
 import type { Snapshot } from '../pipeline/snapshot.js';

@@ -25,7 +25,7 @@ export function interpolateEnv(doc: Document, env: NodeJS.ProcessEnv): EnvProble
         walk(pair.value, [...path, key]);
       }
     } else if (isSeq(node)) {
-      node.items.forEach((item, i) => walk(item, [...path, i]));
+      for (const [i, item] of node.items.entries()) walk(item, [...path, i]);
     } else if (isScalar(node) && typeof node.value === 'string' && node.value.includes('${')) {
       const source = node.value;
       let missing = false;

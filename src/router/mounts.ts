@@ -39,7 +39,10 @@ export class MountTable<T> {
       for (const seg of prefix) {
         const k = staticKey(seg);
         let next = node.children.get(k);
-        if (!next) node.children.set(k, (next = newNode<T>()));
+        if (!next) {
+          next = newNode<T>();
+          node.children.set(k, next);
+        }
         node = next;
       }
       if (node.value !== undefined) return node.value;
@@ -51,17 +54,26 @@ export class MountTable<T> {
 
   #groupsFor(hosts: readonly string[]): HostGroup<T>[] {
     const make = (): HostGroup<T> => ({ root: newNode<T>(), values: [] });
-    if (hosts.length === 0) return [(this.#any ??= make())];
+    if (hosts.length === 0) {
+      this.#any ??= make();
+      return [this.#any];
+    }
     return hosts.map((h) => {
       const host = h.toLowerCase();
       if (host.startsWith('*.')) {
         const suffix = host.slice(1);
         let entry = this.#wildcard.find(([s]) => s === suffix);
-        if (!entry) this.#wildcard.push((entry = [suffix, make()]));
+        if (!entry) {
+          entry = [suffix, make()];
+          this.#wildcard.push(entry);
+        }
         return entry[1];
       }
       let g = this.#exact.get(host);
-      if (!g) this.#exact.set(host, (g = make()));
+      if (!g) {
+        g = make();
+        this.#exact.set(host, g);
+      }
       return g;
     });
   }

@@ -65,7 +65,10 @@ export class RouteTrie<T> {
         node.static ??= new Map();
         const k = staticKey(seg.value);
         let next = node.static.get(k);
-        if (!next) node.static.set(k, (next = new TrieNode<T>()));
+        if (!next) {
+          next = new TrieNode<T>();
+          node.static.set(k, next);
+        }
         node = next;
       } else if (seg.kind === 'param') {
         names.push(seg.name);
@@ -126,10 +129,10 @@ export class RouteTrie<T> {
       if (r) return r;
       values.pop();
     }
-    if (node.greedy) {
+    // A greedy value is never empty (`/files//` is not `/files/{proxy+}`); `//` inside one is kept, as AWS does.
+    if (node.greedy && (seg !== '' || i < segs.length - 1)) {
       const r = pick(node.greedy, method);
       if (r) {
-        // `//` inside a greedy value is kept, as AWS does.
         values.push(i === segs.length - 1 ? seg : segs.slice(i).join('/'));
         return r;
       }
