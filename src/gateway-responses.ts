@@ -176,7 +176,11 @@ export class GatewayResponses {
   }
 
   render(error: GatewayErrorDef, scope: TemplateScope): RenderedResponse {
-    const custom = this.#custom[error.type] ?? this.#custom[error.status >= 500 ? 'DEFAULT_5XX' : 'DEFAULT_4XX'];
+    // AWS does not support customising 413 REQUEST_TOO_LARGE: it keeps its default (DG:api-gateway-known-issues).
+    const custom =
+      error.type === 'REQUEST_TOO_LARGE'
+        ? undefined
+        : (this.#custom[error.type] ?? this.#custom[error.status >= 500 ? 'DEFAULT_5XX' : 'DEFAULT_4XX']);
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (this.apiType === 'rest') headers['x-amzn-errortype'] = error.errorType;
     if (!custom) {

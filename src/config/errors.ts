@@ -24,7 +24,9 @@ export class ConfigError extends Error {
   readonly file: string;
   readonly issues: readonly ConfigIssue[];
 
-  constructor(file: string, issues: readonly ConfigIssue[]) {
+  constructor(file: string, unsorted: readonly ConfigIssue[]) {
+    // In file order, whichever pass found them.
+    const issues = [...unsorted].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
     const lines = issues.map((i) => `  ${formatIssue(file, i)}`);
     super(
       issues.length === 1

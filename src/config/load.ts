@@ -62,12 +62,20 @@ export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEn
       if (envPaths.has(formatPath(zi.path as ConfigPath))) continue;
       if (zi.code === 'unrecognized_keys') {
         for (const key of zi.keys) issues.push({ ...issue([...zi.path, key] as ConfigPath, `unknown key "${key}"`), ...keyPos(key, zi.path) });
+      } else if (zi.code === 'invalid_key') {
+        // zod's own message ("Invalid key in record") hides what the key schema expected.
+        const key = String(zi.path.at(-1));
+        const why = zi.issues[0]?.message ?? zi.message;
+        issues.push({
+          ...issue(zi.path as ConfigPath, `invalid key "${key}": ${why}`),
+          ...keyPos(key, zi.path.slice(0, -1)),
+        });
       } else {
         issues.push(issue(zi.path as ConfigPath, zi.message));
       }
     }
   }
-  if (issues.length || !parsed.success) throw new ConfigError(file, sortIssues(issues));
+  if (issues.length || !parsed.success) throw new ConfigError(file, issues);
   return {
     config: parsed.data,
     file,
@@ -99,9 +107,6 @@ function locate(doc: Document, path: ConfigPath): number | undefined {
   return offset;
 }
 
-function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {
-  return issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
-}
 
 /** Plainer messages than zod's defaults for the common cases. */
 function describeIssue(iss: z.core.$ZodRawIssue): string | undefined {

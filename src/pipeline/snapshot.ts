@@ -9,7 +9,7 @@ import type { PoolRegistry } from '../proxy/pools.js';
 import { compileUriTemplate } from '../proxy/uri-template.js';
 import { MountTable } from '../router/mounts.js';
 import { parseRouteKey, type RouteKey } from '../router/route-key.js';
-import { RouteTrie } from '../router/trie.js';
+import { RouteTrie, staticKey } from '../router/trie.js';
 import { TrustedProxies } from '../server/client-ip.js';
 import { Upstream } from '../upstream/upstream.js';
 
@@ -148,7 +148,11 @@ function compileApi(
   const seen = new Map<string, number>();
   api.routes.forEach((r, ri) => {
     const key = parseRouteKey(r.route) as RouteKey; // the schema already checked it
-    const shape = key.isDefault ? '$default' : `${key.method} ${key.segments.map((s) => (s.kind === 'static' ? s.value : s.kind === 'param' ? '{}' : '{+}')).join('/')}`;
+    // Static segments compare decoded, as the trie does, so "/p%65ts" duplicates "/pets".
+    const segs = key.segments.map((s) =>
+      s.kind === 'static' ? staticKey(s.value) : s.kind === 'param' ? '{}' : '{+}',
+    );
+    const shape = key.isDefault ? '$default' : `${key.method} ${JSON.stringify(segs)}`;
     const dup = seen.get(shape);
     if (dup !== undefined) {
       issues.push(loaded.issue(at('routes', ri, 'route'), `route "${r.route}" duplicates apis[${at().at(1)}].routes[${dup}] ("${api.routes[dup]?.route}")`));
@@ -204,7 +208,10 @@ function compileIntegration(
   }
   const t = compileUriTemplate(config.uri as string, stage.variables, paramNames);
   if (typeof t === 'string') {
-    issues.push(loaded.issue([...path, 'uri'], stage.isDefault || stage.index === 0 ? t : `${t} (stage "${stage.name}")`));
+    // Only a URI with stage variables can fail differently per stage; report other problems once.
+    const perStage = (config.uri as string).includes('${stageVariables.');
+    if (perStage || stage.index === 0)
+      issues.push(loaded.issue([...path, 'uri'], perStage && !stage.isDefault ? `${t} (stage "${stage.name}")` : t));
     return undefined;
   }
   env.origins.add(t.origin);
