@@ -78,7 +78,8 @@ export class Gateway implements AdminTarget {
         keepAliveTimeout: cfg.timeouts.keepAliveMs,
         // Node checks the two timeouts above only this often; its default is 30 s (reliability §4.2).
         connectionsCheckingInterval: 500,
-        requireHostHeader: true,
+        // Checked in the handler instead, so a missing Host gets our JSON 400 rather than Node's bare one.
+        requireHostHeader: false,
       },
       (req, res) => {
         this.#inflight++;
@@ -95,6 +96,9 @@ export class Gateway implements AdminTarget {
         }
       },
     );
+    // With a listener here Node no longer sends `100 Continue` by itself: the integration sends it
+    // once the request has passed routing and the size check, so a rejected upload is never sent.
+    this.#server.on('checkContinue', (req, res) => this.#server.emit('request', req, res));
     this.#server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => onClientError(err, socket));
   }
 

@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { GATEWAY_ERRORS, type GatewayErrorDef } from '../gateway-responses.js';
@@ -35,6 +35,9 @@ class BodyTooLargeError extends Error {
 }
 class ClientAbortError extends Error {
   readonly code = 'GW_ERR_CLIENT_ABORTED';
+}
+class IntegrationTimeoutError extends Error {
+  readonly code = 'GW_ERR_INTEGRATION_TIMEOUT';
 }
 
 /** Counts a chunked request body and fails it past the limit (Content-Length bodies are checked up front). */
@@ -98,7 +101,13 @@ export class HttpProxyIntegration implements Integration {
         body = req;
       }
     }
+    // The client waits for 100 Continue before its body (see checkContinue in gateway.ts).
+    if (hasBody && req.headers.expect?.toLowerCase() === '100-continue') ctx.res.writeContinue();
     const handler = new ProxyHandler(ctx);
+    // undici's headersTimeout ticks in whole seconds (a 200 ms budget fires after ~1 s, reliability
+    // §4.3), so the wait for the response head is timed here; it starts once the client's body is in.
+    if (body && !req.complete) req.once('end', () => handler.startTimeout(this.#timeoutMs));
+    else handler.startTimeout(this.#timeoutMs);
     this.#pools.get(target.origin).dispatch(
       {
         origin: target.origin,
@@ -117,34 +126,63 @@ export class HttpProxyIntegration implements Integration {
 class ProxyHandler implements Dispatcher.DispatchHandler {
   #ctx: RequestContext;
   #controller: Dispatcher.DispatchController | undefined;
+  #head: { statusCode: number; headers: OutgoingHttpHeaders } | undefined;
   #onDrain = () => this.#controller?.resume();
+  #timer: NodeJS.Timeout | undefined;
+  #timedOut = false;
+  /** The response head or an error has arrived: no timeout from here on. */
+  #settled = false;
 
   constructor(ctx: RequestContext) {
     this.#ctx = ctx;
     ctx.res.once('close', () => {
+      this.#clearTimeout();
       // The client went away before we finished: stop the upstream request too.
       if (!ctx.res.writableEnded) this.#controller?.abort(new ClientAbortError('client closed the connection'));
     });
   }
 
+  /** Fails the request with 504 unless the response head arrives within `ms`. */
+  startTimeout(ms: number): void {
+    if (this.#timer || this.#settled || this.#ctx.res.destroyed) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#timedOut = true;
+      this.#controller?.abort(new IntegrationTimeoutError(`no response head within ${ms} ms`));
+    }, ms);
+  }
+
+  #clearTimeout(): void {
+    this.#settled = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
+    if (this.#timedOut) controller.abort(new IntegrationTimeoutError('no response head in time'));
     if (this.#ctx.res.destroyed) controller.abort(new ClientAbortError('client closed the connection'));
   }
 
-  onResponseStart(
-    _controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: IncomingHttpHeaders,
-  ): void {
-    const ctx = this.#ctx;
-    if (ctx.res.destroyed) return;
-    ctx.status = statusCode;
-    ctx.res.writeHead(statusCode, copyResponseHeaders(headers, ctx.requestId));
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    this.#clearTimeout();
+    if (this.#ctx.res.destroyed) return;
+    // Held back until the first body byte or the end: Node would not send the head before then
+    // anyway, and until then a framing error can still become a clean 500 instead of a reset.
+    this.#head = { statusCode, headers: copyResponseHeaders(headers, this.#ctx.requestId) };
+  }
+
+  #commitHead(): void {
+    const head = this.#head;
+    if (!head) return;
+    this.#head = undefined;
+    this.#ctx.status = head.statusCode;
+    this.#ctx.res.writeHead(head.statusCode, head.headers);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     const res = this.#ctx.res;
+    this.#commitHead();
     if (!res.write(chunk)) {
       controller.pause();
       res.once('drain', this.#onDrain);
@@ -152,12 +190,15 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
+    this.#commitHead();
     this.#ctx.res.end();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
     const ctx = this.#ctx;
+    this.#clearTimeout();
     if (err instanceof ClientAbortError) return;
+    this.#head = undefined;
     if (ctx.res.headersSent) {
       // Mid-body failure: never let a short body look complete.
       ctx.res.destroy(err);
@@ -169,7 +210,12 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     if (err instanceof BodyTooLargeError) {
       def = GATEWAY_ERRORS.REQUEST_TOO_LARGE;
       extra = { connection: 'close' };
-    } else if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+    } else if (
+      err instanceof IntegrationTimeoutError ||
+      code === 'UND_ERR_HEADERS_TIMEOUT' ||
+      code === 'UND_ERR_CONNECT_TIMEOUT' ||
+      code === 'UND_ERR_BODY_TIMEOUT'
+    ) {
       def = GATEWAY_ERRORS.INTEGRATION_TIMEOUT;
     }
     ctx.integrationError = err;

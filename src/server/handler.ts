@@ -39,6 +39,11 @@ export function handleRequest(snapshot: Snapshot, req: IncomingMessage, res: Ser
   const requestId = randomUUID();
   let url = req.url ?? '/';
   let authority = req.headers.host ?? '';
+  // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400.
+  if (!authority && req.httpVersionMinor === 1 && req.httpVersionMajor === 1) {
+    sendBare(res, 400, 'Bad Request', requestId);
+    return undefined;
+  }
   if (url.charCodeAt(0) !== 47 /* / */) {
     // absolute-form (RFC 9112 §3.2.2): its authority must agree with Host.
     const m = /^https?:\/\/([^/?#]*)([^#]*)$/i.exec(url);
