@@ -145,7 +145,7 @@ export function createBookstoreListener(resource: BookstoreResource, instanceNam
       const id = itemRe.exec(path)?.[1];
       if (id !== undefined) {
         // index.js calls parseInt(req.params.id): "2abc" finds book 2, anything non-numeric is a 404.
-        // biome-ignore lint/correctness/useParseIntRadix: no radix, as in index.js, so "0x2" also finds book 2.
+        // No radix, as in index.js, so "0x2" also finds book 2.
         const item = items.find((c) => c.id === Number.parseInt(decodeParam(id)));
         if (item) return send(req, res, 200, JSON.stringify(item), JSON_TYPE);
         return send(req, res, 404, UNKNOWN_ID_HTML, HTML_TYPE);
