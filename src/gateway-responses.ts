@@ -109,6 +109,14 @@ export const GATEWAY_ERRORS = {
     literalBody: { rest: '{"message": "Internal server error"}', http: '{"message":"Internal Server Error"}' },
     description: 'The upstream refused or reset the connection, or answered with a malformed response (AWS answers 500).',
   }),
+  INTERNAL_ERROR: def({
+    code: 'GW_ERR_INTERNAL',
+    type: 'API_CONFIGURATION_ERROR',
+    message: 'Internal server error',
+    errorType: 'InternalServerErrorException',
+    literalBody: { rest: '{"message": "Internal server error"}', http: '{"message":"Internal Server Error"}' },
+    description: 'A policy failed unexpectedly (a bug or an unreachable dependency); the error is logged.',
+  }),
   REQUEST_TOO_LARGE: def({
     code: 'GW_ERR_REQUEST_TOO_LARGE',
     type: 'REQUEST_TOO_LARGE',

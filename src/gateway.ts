@@ -5,10 +5,12 @@ import type { AddressInfo, Socket } from 'node:net';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { type AdminTarget, createAdminServer, type ReloadResult } from './admin/server.js';
 import { resolveAdminToken } from './admin/token.js';
+import type { Clock } from './clock.js';
 import { ConfigError } from './config/errors.js';
 import { formatListen, isLoopback, type ListenAddress, parseListen } from './config/listen.js';
 import { type LoadedConfig, loadConfigFile } from './config/load.js';
 import { createLogger, type Logger } from './logger.js';
+import { createRuntimeDeps, type RuntimeDeps } from './pipeline/policy.js';
 import { compileSnapshot, type Snapshot } from './pipeline/snapshot.js';
 import { PoolRegistry } from './proxy/pools.js';
 import { handleRequest } from './server/handler.js';
@@ -30,6 +32,8 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** A logger to use instead of one made from logLevel. */
   logger?: Logger;
+  /** Time source for time-based logic (tests inject a ManualClock). */
+  clock?: Clock;
 }
 
 /** Refuses to run with Node's lenient parser: it reopens request smuggling (reliability §4.1). */
@@ -46,7 +50,7 @@ function assertStrictParser(): void {
  */
 export class Gateway implements AdminTarget {
   readonly log: Logger;
-  readonly pools: PoolRegistry;
+  readonly runtime: RuntimeDeps;
   readonly adminToken: string;
   #opts: StartOptions;
   #snapshot: Snapshot;
@@ -62,9 +66,10 @@ export class Gateway implements AdminTarget {
   #adminUrl = '';
   #startedAt = new Date();
 
-  private constructor(opts: StartOptions, snapshot: Snapshot, pools: PoolRegistry, log: Logger, token: string, dataDir: string) {
+  private constructor(opts: StartOptions, snapshot: Snapshot, runtime: RuntimeDeps, token: string, dataDir: string) {
     this.#opts = opts;
-    this.pools = pools;
+    this.runtime = runtime;
+    const log = runtime.log;
     this.#snapshot = snapshot;
     this.log = log;
     this.adminToken = token;
@@ -108,10 +113,10 @@ export class Gateway implements AdminTarget {
     assertStrictParser();
     const env = opts.env ?? process.env;
     const loaded = applyOverrides(await loadConfigFile(opts.configPath, env), opts);
-    const pools = new PoolRegistry();
-    const snapshot = compileSnapshot(loaded, { pools, revision: 1 });
     const cfg = loaded.config;
     const log = opts.logger ?? createLogger(opts.logLevel ?? cfg.server.logLevel);
+    const runtime = createRuntimeDeps({ pools: new PoolRegistry(), log, ...(opts.clock ? { clock: opts.clock } : {}) });
+    const snapshot = compileSnapshot(loaded, { runtime, revision: 1 });
     const dataDir = resolve(loaded.dir, cfg.dataDir);
     const adminAddr = parseListen(cfg.admin.listen);
     if (cfg.admin.enabled && !isLoopback(adminAddr.host) && !cfg.admin.token) {
@@ -120,7 +125,7 @@ export class Gateway implements AdminTarget {
       ]);
     }
     const { token, source } = cfg.admin.enabled ? await resolveAdminToken(cfg.admin.token, dataDir) : { token: '', source: '' };
-    const gw = new Gateway(opts, snapshot, pools, log, token, dataDir);
+    const gw = new Gateway(opts, snapshot, runtime, token, dataDir);
     await gw.#listen(parseListen(cfg.server.listen), cfg.admin.enabled ? adminAddr : undefined);
     if (opts.watch ?? cfg.server.watch) gw.#watch();
     await gw.#writeRuntimeInfo();
@@ -196,14 +201,14 @@ export class Gateway implements AdminTarget {
         this.#lastReload = { at: new Date().toISOString(), reason, ok: true };
         return { ok: true, changed: false, revision: current.revision };
       }
-      const next = compileSnapshot(loaded, { pools: this.pools, revision: current.revision + 1 });
+      const next = compileSnapshot(loaded, { runtime: this.runtime, revision: current.revision + 1 });
       for (const key of ['listen'] as const) {
         if (loaded.config.server[key] !== current.config.server[key]) {
           this.log.warn({ from: current.config.server[key], to: loaded.config.server[key] }, `server.${key} changes need a restart; keeping the old value`);
         }
       }
       this.#snapshot = next;
-      this.pools.retain(next.origins);
+      this.runtime.pools.retain(next.origins);
       this.#lastReload = { at: new Date().toISOString(), reason, ok: true };
       this.log.info({ revision: next.revision, reason }, 'config reloaded');
       return { ok: true, changed: true, revision: next.revision };
@@ -258,7 +263,7 @@ export class Gateway implements AdminTarget {
     }
     this.#server.closeAllConnections();
     await closed;
-    await this.pools.close();
+    await this.runtime.pools.close();
     await rm(join(this.#dataDir, 'runtime.json'), { force: true });
   }
 }

@@ -3,6 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
+import { createLogger } from '../logger.js';
+import { createRuntimeDeps } from '../pipeline/policy.js';
 import { compileSnapshot } from '../pipeline/snapshot.js';
 import { PoolRegistry } from '../proxy/pools.js';
 import { ConfigError, formatPath } from './errors.js';
@@ -446,13 +448,13 @@ function compileIssues(t: TestContext, text: string): ConfigError {
   const loaded = load(text);
   const pools = new PoolRegistry();
   t.after(() => pools.close());
-  return configError(() => compileSnapshot(loaded, { pools, revision: 1 }));
+  return configError(() => compileSnapshot(loaded, { runtime: createRuntimeDeps({ pools, log: createLogger('silent') }), revision: 1 }));
 }
 
 function compiles(t: TestContext, text: string): void {
   const pools = new PoolRegistry();
   t.after(() => pools.close());
-  compileSnapshot(load(text), { pools, revision: 1 });
+  compileSnapshot(load(text), { runtime: createRuntimeDeps({ pools, log: createLogger('silent') }), revision: 1 });
 }
 
 const UPSTREAMS = `upstreams:

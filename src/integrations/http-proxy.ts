@@ -169,7 +169,7 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     if (this.#ctx.res.destroyed) return;
     // Held back until the first body byte or the end: Node would not send the head before then
     // anyway, and until then a framing error can still become a clean 500 instead of a reset.
-    this.#head = { statusCode, headers: copyResponseHeaders(headers, this.#ctx.requestId) };
+    this.#head = { statusCode, headers: this.#ctx.finalizeHeaders(copyResponseHeaders(headers)) };
   }
 
   #commitHead(): void {

@@ -21,7 +21,7 @@ export class MockIntegration implements Integration {
 
   invoke(ctx: RequestContext): void {
     ctx.status = this.#status;
-    ctx.res.writeHead(this.#status, { ...this.#headers, 'x-amzn-requestid': ctx.requestId, 'x-request-id': ctx.requestId });
+    ctx.res.writeHead(this.#status, ctx.finalizeHeaders({ ...this.#headers }));
     ctx.res.end(ctx.method === 'HEAD' ? undefined : this.#body);
   }
 }

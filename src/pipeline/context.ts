@@ -1,7 +1,26 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayErrorDef, GatewayResponses } from '../gateway-responses.js';
 import type { TemplateScope } from '../template.js';
-import type { CompiledApi, CompiledRoute, CompiledStage, Snapshot } from './snapshot.js';
+import type { Reply } from './policy.js';
+import type { CompiledApi, CompiledRoute, CompiledStage, RoutePipeline, Snapshot } from './snapshot.js';
+
+/** Who the caller is, as the access phases found out. */
+export interface Identity {
+  /** API key id (never the key itself). */
+  apiKeyId?: string;
+  /** Usage plan the key was admitted under for this stage. */
+  usagePlan?: string;
+  /** From an authorizer: principalId / JWT sub. */
+  principalId?: string;
+  /** JWT claims, when a JWT authorizer admitted the request. */
+  claims?: Readonly<Record<string, unknown>>;
+  /** JWT scopes. */
+  scopes?: readonly string[];
+  /** A function/HTTP authorizer's context, stringified values. */
+  authorizerContext?: Readonly<Record<string, string>>;
+  /** API key handed over by an authorizer (AWS usageIdentifierKey, apiKeySource AUTHORIZER). */
+  usageIdentifierKey?: string;
+}
 
 /**
  * One request's state as it runs through the phases. It holds the snapshot it started with, so a
@@ -33,6 +52,11 @@ export class RequestContext implements TemplateScope {
   errorResponseType = '';
   /** Status sent to the client, once known. */
   status = 0;
+  pipeline: RoutePipeline | undefined;
+  /** What the access phases learned about the caller. */
+  identity: Identity = {};
+  /** Headers policies add to the upstream request (validated names; values are checked for CR/LF/NUL). */
+  upstreamHeaders: [string, string][] | undefined;
   /** Why the integration failed, for logs. */
   integrationError: Error | undefined;
   /** Listener port and scheme, for X-Forwarded-Port/Proto. */
@@ -92,6 +116,20 @@ export class RequestContext implements TemplateScope {
     return hasBody && !this.req.complete;
   }
 
+  /** Ends the request with a policy's reply. */
+  reply(r: Reply): void {
+    this.sendError(r.error, this.api!.responses, r.headers);
+  }
+
+  /** Adds the request id headers and runs the stage's response header hooks (CORS). */
+  finalizeHeaders<H extends Record<string, unknown>>(headers: H): H {
+    (headers as Record<string, unknown>)['x-amzn-requestid'] = this.requestId;
+    (headers as Record<string, unknown>)['x-request-id'] = this.requestId;
+    const hooks = this.stage?.responseHeaders;
+    if (hooks) for (const h of hooks) h(this, headers as never);
+    return headers;
+  }
+
   /** Ends the request with a gateway response, rendered with the API's customisations. */
   sendError(error: GatewayErrorDef, responses: GatewayResponses, extraHeaders?: Record<string, string>): void {
     const res = this.res;
@@ -103,9 +141,8 @@ export class RequestContext implements TemplateScope {
     this.errorResponseType = error.type;
     const r = responses.render(error, this);
     r.headers['content-length'] = String(Buffer.byteLength(r.body));
-    r.headers['x-amzn-requestid'] = this.requestId;
-    r.headers['x-request-id'] = this.requestId;
     if (extraHeaders) Object.assign(r.headers, extraHeaders);
+    this.finalizeHeaders(r.headers);
     // An unread body is not drained to keep the connection alive: close it (reliability §4.4).
     if (this.hasUnreadBody()) r.headers.connection = 'close';
     this.status = r.status;

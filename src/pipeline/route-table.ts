@@ -28,7 +28,7 @@ export function routeRows(snapshot: Snapshot): RouteRow[] {
           method: route.key.isDefault ? '*' : route.key.method,
           path: route.key.isDefault ? `${prefix || ''}/* ($default)` : `${prefix}${route.key.path}` || '/',
           routeKey: route.key.key,
-          integration: route.integrations[stage.index]?.description ?? '',
+          integration: route.pipelines[stage.index]?.integration.description ?? '',
           hosts: cfg?.hosts.length ? cfg.hosts.join(',') : '*',
         });
       }

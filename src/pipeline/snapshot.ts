@@ -1,17 +1,18 @@
 import type { LoadedConfig } from '../config/load.js';
 import { ConfigError, type ConfigIssue } from '../config/errors.js';
-import type { ApiConfig, PorticoConfig } from '../config/schema.js';
+import type { ApiConfig, PorticoConfig, RouteConfig, StageConfig } from '../config/schema.js';
 import { GatewayResponses } from '../gateway-responses.js';
 import { HttpProxyIntegration, upstreamTarget, uriTarget } from '../integrations/http-proxy.js';
 import type { Integration } from '../integrations/integration.js';
 import { MockIntegration } from '../integrations/mock.js';
-import type { PoolRegistry } from '../proxy/pools.js';
 import { compileUriTemplate } from '../proxy/uri-template.js';
 import { MountTable } from '../router/mounts.js';
 import { parseRouteKey, type RouteKey } from '../router/route-key.js';
 import { RouteTrie, staticKey } from '../router/trie.js';
 import { TrustedProxies } from '../server/client-ip.js';
 import { Upstream } from '../upstream/upstream.js';
+import type { ApiScope, Policy, PreRouteHook, ResponseHeaderHook, RouteScope, RuntimeDeps } from './policy.js';
+import { API_HOOKS, POLICY_FACTORIES } from './registry.js';
 
 /**
  * The compiled, immutable form of a config: mount table, one trie per API, and for every route a
@@ -27,6 +28,7 @@ export interface Snapshot {
   /** Origins the snapshot's integrations use, so unused pools can be closed after a swap. */
   readonly origins: ReadonlySet<string>;
   readonly createdAt: Date;
+  readonly runtime: RuntimeDeps;
 }
 
 export interface CompiledApi {
@@ -46,12 +48,23 @@ export interface CompiledStage {
   readonly variables: Readonly<Record<string, string>>;
   /** "/production" or "" for $default (after the API base path). */
   readonly prefix: string;
+  /** Run before routing for every request to this stage (CORS preflight, WAF). */
+  preRoute: readonly PreRouteHook[];
+  /** Applied to every response of this stage, upstream's and gateway's (CORS). */
+  responseHeaders: readonly ResponseHeaderHook[];
+}
+
+/** What one route runs in one stage: its policies by phase, then its integration. */
+export interface RoutePipeline {
+  readonly integration: Integration;
+  readonly policies: readonly Policy[];
 }
 
 export interface CompiledRoute {
   readonly key: RouteKey;
-  /** Integration for each stage, by CompiledStage.index. */
-  readonly integrations: readonly Integration[];
+  readonly config: RouteConfig;
+  /** Pipeline for each stage, by CompiledStage.index. */
+  readonly pipelines: readonly RoutePipeline[];
 }
 
 export interface Mounted {
@@ -60,7 +73,7 @@ export interface Mounted {
 }
 
 export interface CompileDeps {
-  pools: PoolRegistry;
+  runtime: RuntimeDeps;
   revision: number;
 }
 
@@ -84,7 +97,7 @@ export function compileSnapshot(loaded: LoadedConfig, deps: CompileDeps): Snapsh
     const first = names.get(api.name);
     if (first !== undefined) issues.push(loaded.issue(at('name'), `duplicate API name "${api.name}" (also apis[${first}])`));
     names.set(api.name, ai);
-    const compiled = compileApi(api, at, { loaded, issues, upstreams, origins, deps, maxBodyBytes: config.server.limits.maxBodyBytes });
+    const compiled = compileApi(api, ai, at, { loaded, issues, upstreams, origins, deps, maxBodyBytes: config.server.limits.maxBodyBytes });
     if (!compiled) return;
     apis.push(compiled);
     const base = api.basePath === '/' ? [] : api.basePath.slice(1).split('/');
@@ -111,6 +124,7 @@ export function compileSnapshot(loaded: LoadedConfig, deps: CompileDeps): Snapsh
     trustedProxies: new TrustedProxies(config.server.trustedProxies),
     origins,
     createdAt: new Date(),
+    runtime: deps.runtime,
   };
 }
 
@@ -125,11 +139,22 @@ interface ApiCompileEnv {
 
 function compileApi(
   api: ApiConfig,
+  apiIndex: number,
   at: (...p: (string | number)[]) => (string | number)[],
   env: ApiCompileEnv,
 ): CompiledApi | undefined {
   const { loaded, issues } = env;
   const before = issues.length;
+  const scopeFor = (stageName: string): ApiScope => ({
+    config: loaded.config,
+    api,
+    apiIndex,
+    stageName,
+    stage: api.stages[stageName] as StageConfig,
+    deps: env.deps.runtime,
+    issue: (path, message) => issues.push(loaded.issue(path, message)),
+    at,
+  });
   const responses = GatewayResponses.compile(api.type, api.gatewayResponses);
   if ('errors' in responses) for (const e of responses.errors) issues.push(loaded.issue(at('gatewayResponses', ...e.path), e.message));
   const stages: CompiledStage[] = Object.entries(api.stages).map(([name, s], index) => ({
@@ -138,7 +163,20 @@ function compileApi(
     isDefault: name === '$default',
     variables: s.variables,
     prefix: name === '$default' ? '' : `/${name}`,
+    preRoute: [],
+    responseHeaders: [],
   }));
+  for (const stage of stages) {
+    const preRoute: PreRouteHook[] = [];
+    const responseHeaders: ResponseHeaderHook[] = [];
+    for (const factory of API_HOOKS) {
+      const made = factory.create(scopeFor(stage.name));
+      if (made?.preRoute) preRoute.push(made.preRoute);
+      if (made?.responseHeaders) responseHeaders.push(made.responseHeaders);
+    }
+    stage.preRoute = preRoute;
+    stage.responseHeaders = responseHeaders;
+  }
   if (api.type === 'rest' && api.stages.$default) {
     issues.push(loaded.issue(at('stages', '$default'), 'the $default stage is for http APIs; a rest API stage needs a name such as "prod"'));
   }
@@ -164,13 +202,20 @@ function compileApi(
       return;
     }
     const paramNames = new Set(key.segments.flatMap((s) => (s.kind === 'static' ? [] : [s.name])));
-    const integrations: Integration[] = [];
+    const pipelines: RoutePipeline[] = [];
     for (const stage of stages) {
-      const integ = compileIntegration(r.integration, paramNames, stage, at('routes', ri, 'integration'), env);
-      if (integ) integrations.push(integ);
+      const integration = compileIntegration(r.integration, paramNames, stage, at('routes', ri, 'integration'), env);
+      if (!integration) continue;
+      const scope: RouteScope = { ...scopeFor(stage.name), route: r, routeIndex: ri, key };
+      const policies: Policy[] = [];
+      for (const factory of POLICY_FACTORIES) {
+        const p = factory.create(scope);
+        if (p) policies.push(p);
+      }
+      pipelines.push({ integration, policies });
     }
-    if (integrations.length !== stages.length) return;
-    const route: CompiledRoute = { key, integrations };
+    if (pipelines.length !== stages.length) return;
+    const route: CompiledRoute = { key, config: r, pipelines };
     routes.push(route);
     if (key.isDefault) defaultRoute = route;
     else trie.add(key, route);
@@ -188,7 +233,7 @@ function compileIntegration(
 ): Integration | undefined {
   const { loaded, issues } = env;
   if (config.type === 'mock') return new MockIntegration(config);
-  const common = { pools: env.deps.pools, timeoutMs: config.timeoutMs, maxBodyBytes: env.maxBodyBytes };
+  const common = { pools: env.deps.runtime.pools, timeoutMs: config.timeoutMs, maxBodyBytes: env.maxBodyBytes };
   if ((config.uri === undefined) === (config.upstream === undefined)) {
     if (stage.index === 0) issues.push(loaded.issue(path, 'an http_proxy integration needs exactly one of "uri" or "upstream"'));
     return undefined;

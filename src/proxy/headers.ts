@@ -18,6 +18,8 @@ const GATEWAY_SET = new Set([
   'max-forwards',
 ]);
 
+const UNSAFE_VALUE = /[\0\r\n]/g;
+
 function forwardedFor(ip: string): string {
   return isIP(ip) === 6 ? `"[${ip}]"` : ip;
 }
@@ -64,6 +66,13 @@ export function buildUpstreamHeaders(ctx: RequestContext): string[] {
   );
   const xfh = (trusted && first(h['x-forwarded-host'])) || hostIn;
   if (xfh) out.push('x-forwarded-host', xfh);
+  const extra = ctx.upstreamHeaders;
+  if (extra) {
+    for (const [name, value] of extra) {
+      // Values built from claims or authorizer context must not smuggle header lines.
+      out.push(name, value.replace(UNSAFE_VALUE, ''));
+    }
+  }
   return out;
 }
 
@@ -71,15 +80,13 @@ function first(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** The upstream's response headers minus hop-by-hop ones, plus the request id. */
-export function copyResponseHeaders(headers: IncomingHttpHeaders, requestId: string): OutgoingHttpHeaders {
+/** The upstream's response headers minus hop-by-hop ones (the caller adds the request id and hooks). */
+export function copyResponseHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   const nominated = nominatedHeaders(headers.connection);
   const out: OutgoingHttpHeaders = {};
   for (const name in headers) {
     if (HOP_BY_HOP.has(name) || nominated?.has(name)) continue;
     out[name] = headers[name];
   }
-  out['x-amzn-requestid'] = requestId;
-  out['x-request-id'] = requestId;
   return out;
 }

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GATEWAY_ERRORS, type GatewayErrorDef, GatewayResponses } from '../gateway-responses.js';
 import { RequestContext } from '../pipeline/context.js';
-import type { Mounted, Snapshot } from '../pipeline/snapshot.js';
+import type { Policy, PreRouteHook } from '../pipeline/policy.js';
+import type { Mounted, RoutePipeline, Snapshot } from '../pipeline/snapshot.js';
 import { normalizeIp } from './client-ip.js';
 
 const REST_DEFAULTS = GatewayResponses.defaults('rest');
@@ -87,8 +88,38 @@ export function handleRequest(snapshot: Snapshot, req: IncomingMessage, res: Ser
     sendError(ctx, GATEWAY_ERRORS.REQUEST_TOO_LARGE, api.responses);
     return ctx;
   }
+  if (stage.preRoute.length) runPreRoute(ctx, 0);
+  else routeAndRun(ctx);
+  return ctx;
+}
 
-  const match = api.trie.match(ctx.method, mount.rest);
+/** Pre-route hooks (CORS preflight, WAF) in order; each may answer or end the request. */
+function runPreRoute(ctx: RequestContext, from: number): void {
+  const hooks = ctx.stage!.preRoute;
+  for (let i = from; i < hooks.length; i++) {
+    const r = (hooks[i] as PreRouteHook).onRequest(ctx);
+    if (r === false) continue;
+    if (r === true) return;
+    if (r instanceof Promise) {
+      r.then(
+        (v) => {
+          if (v === true) return;
+          if (v === false) runPreRoute(ctx, i + 1);
+          else ctx.reply(v);
+        },
+        (err: unknown) => failed(ctx, err),
+      );
+      return;
+    }
+    ctx.reply(r);
+    return;
+  }
+  routeAndRun(ctx);
+}
+
+function routeAndRun(ctx: RequestContext): void {
+  const api = ctx.api!;
+  const match = api.trie.match(ctx.method, ctx.restPath);
   if (match) {
     ctx.route = match.value;
     ctx.params = match.params;
@@ -96,10 +127,43 @@ export function handleRequest(snapshot: Snapshot, req: IncomingMessage, res: Ser
     ctx.route = api.defaultRoute;
   } else {
     sendError(ctx, api.type === 'rest' ? GATEWAY_ERRORS.ROUTE_NOT_FOUND : GATEWAY_ERRORS.HTTP_ROUTE_NOT_FOUND, api.responses);
-    return ctx;
+    return;
   }
-  (ctx.route.integrations[stage.index] as (typeof ctx.route.integrations)[number]).invoke(ctx);
-  return ctx;
+  const pipeline = ctx.route.pipelines[ctx.stage!.index] as RoutePipeline;
+  ctx.pipeline = pipeline;
+  if (pipeline.policies.length === 0) pipeline.integration.invoke(ctx);
+  else runPolicies(ctx, pipeline, 0);
+}
+
+/**
+ * The route's policies by phase. Synchronous policies run in one loop; the first that returns a
+ * promise continues the chain when it settles. A Reply ends the request.
+ */
+function runPolicies(ctx: RequestContext, pipeline: RoutePipeline, from: number): void {
+  const policies = pipeline.policies;
+  for (let i = from; i < policies.length; i++) {
+    const r = (policies[i] as Policy).access(ctx);
+    if (r === undefined) continue;
+    if (r instanceof Promise) {
+      r.then(
+        (v) => {
+          if (v) ctx.reply(v);
+          else runPolicies(ctx, pipeline, i + 1);
+        },
+        (err: unknown) => failed(ctx, err),
+      );
+      return;
+    }
+    ctx.reply(r);
+    return;
+  }
+  if (!ctx.res.destroyed) pipeline.integration.invoke(ctx);
+}
+
+/** A policy threw: log it and answer 500; never leave the request hanging. */
+function failed(ctx: RequestContext, err: unknown): void {
+  ctx.snapshot.runtime.log.error({ err, requestId: ctx.requestId }, 'policy failed');
+  if (!ctx.res.destroyed) ctx.sendError(GATEWAY_ERRORS.INTERNAL_ERROR, ctx.api!.responses);
 }
 
 /** A REST-only host answers unknown paths like AWS REST (403); otherwise 404. */
