@@ -14,6 +14,7 @@ import { createRuntimeDeps, type RuntimeDeps } from './pipeline/policy.js';
 import { compileSnapshot, type Snapshot } from './pipeline/snapshot.js';
 import { PoolRegistry } from './proxy/pools.js';
 import { handleRequest } from './server/handler.js';
+import { type Service, SERVICES } from './services.js';
 
 export interface StartOptions {
   /** Path of the YAML/JSON config file. */
@@ -88,11 +89,16 @@ export class Gateway implements AdminTarget {
       },
       (req, res) => {
         this.#inflight++;
-        res.once('close', () => this.#inflight--);
         if (this.#draining) res.shouldKeepAlive = false;
         try {
-          handleRequest(this.#snapshot, req, res, this.#port);
+          const ctx = handleRequest(this.#snapshot, req, res, this.#port);
+          const done = this.runtime.requestDone;
+          res.once('close', () => {
+            this.#inflight--;
+            if (ctx) for (const hook of done) hook(ctx);
+          });
         } catch (err) {
+          res.once('close', () => this.#inflight--);
           this.log.error({ err }, 'request handler failed');
           if (!res.headersSent) {
             res.writeHead(500, { 'content-type': 'application/json', connection: 'close' });
@@ -116,7 +122,24 @@ export class Gateway implements AdminTarget {
     const cfg = loaded.config;
     const log = opts.logger ?? createLogger(opts.logLevel ?? cfg.server.logLevel);
     const runtime = createRuntimeDeps({ pools: new PoolRegistry(), log, ...(opts.clock ? { clock: opts.clock } : {}) });
-    const snapshot = compileSnapshot(loaded, { runtime, revision: 1 });
+    const services: [string, Service][] = [];
+    try {
+      for (const def of SERVICES) {
+        const svc = await def.start(runtime, loaded);
+        services.push([def.name, svc]);
+        runtime.services.set(def.name, svc);
+      }
+    } catch (err) {
+      await closeServices(services);
+      throw err;
+    }
+    let snapshot: Snapshot;
+    try {
+      snapshot = compileSnapshot(loaded, { runtime, revision: 1 });
+    } catch (err) {
+      await closeServices(services);
+      throw err;
+    }
     const dataDir = resolve(loaded.dir, cfg.dataDir);
     const adminAddr = parseListen(cfg.admin.listen);
     if (cfg.admin.enabled && !isLoopback(adminAddr.host) && !cfg.admin.token) {
@@ -209,6 +232,7 @@ export class Gateway implements AdminTarget {
       }
       this.#snapshot = next;
       this.runtime.pools.retain(next.origins);
+      for (const svc of this.runtime.services.values()) (svc as Service).onSnapshot?.(next);
       this.#lastReload = { at: new Date().toISOString(), reason, ok: true };
       this.log.info({ revision: next.revision, reason }, 'config reloaded');
       return { ok: true, changed: true, revision: next.revision };
@@ -264,12 +288,17 @@ export class Gateway implements AdminTarget {
     this.#server.closeAllConnections();
     await closed;
     await this.runtime.pools.close();
+    await closeServices([...this.runtime.services.entries()] as [string, Service][]);
     await rm(join(this.#dataDir, 'runtime.json'), { force: true });
   }
 }
 
 export function startGateway(opts: StartOptions): Promise<Gateway> {
   return Gateway.start(opts);
+}
+
+async function closeServices(services: [string, Service][]): Promise<void> {
+  for (const [, svc] of [...services].reverse()) await svc.close?.();
 }
 
 function applyOverrides(loaded: LoadedConfig, opts: StartOptions): LoadedConfig {

@@ -44,6 +44,8 @@ export interface RuntimeDeps {
   log: Logger;
   /** Feature services (store, metrics, upstream registry, ...) register themselves here by name. */
   services: Map<string, unknown>;
+  /** Called once per request after the response is finished or the connection closed (logs, metrics). */
+  requestDone: ((ctx: RequestContext) => void)[];
 }
 
 export interface ApiScope {
@@ -80,5 +82,5 @@ export interface ApiHookFactory {
 
 /** Runtime deps with defaults, for tools and tests that compile without a running gateway. */
 export function createRuntimeDeps(init: Partial<RuntimeDeps> & Pick<RuntimeDeps, 'pools' | 'log'>): RuntimeDeps {
-  return { clock: init.clock ?? { now: () => Date.now() }, services: init.services ?? new Map(), ...init };
+  return { clock: init.clock ?? { now: () => Date.now() }, services: init.services ?? new Map(), requestDone: init.requestDone ?? [], ...init };
 }

@@ -1,0 +1,5 @@
+import { CORE_ROUTES } from './core-routes.js';
+import type { AdminRoute } from './server.js';
+
+/** Every admin endpoint, one spread per feature module. */
+export const ADMIN_ROUTES: readonly AdminRoute[] = [...CORE_ROUTES];

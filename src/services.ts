@@ -1,0 +1,22 @@
+import type { LoadedConfig } from './config/load.js';
+import type { RuntimeDeps } from './pipeline/policy.js';
+import type { Snapshot } from './pipeline/snapshot.js';
+
+/** A long-lived feature service (store, metrics, upstream registry, ...), kept across reloads. */
+export interface Service {
+  /** Called after every successful reload swap. */
+  onSnapshot?(snapshot: Snapshot): void;
+  close?(): Promise<void> | void;
+}
+
+export interface ServiceDef {
+  /** Key in RuntimeDeps.services. */
+  name: string;
+  start(runtime: RuntimeDeps, loaded: LoadedConfig): Promise<Service> | Service;
+}
+
+/**
+ * Services started with the gateway, in order, one line each. Policy factories must not need a
+ * service at compile time (`portico validate` compiles without them): look it up at first use.
+ */
+export const SERVICES: ServiceDef[] = [];
