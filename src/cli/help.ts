@@ -8,6 +8,7 @@ Commands:
   routes     Print the route table (api, stage, method, path → integration)
   reload     Tell a running gateway to reload its config
   demo       Run the sample services behind the demo config (what \`npm start\` runs)
+  import     Convert an OpenAPI/Swagger definition (with x-amazon-apigateway-*) into a config
 
 Options:
   -h, --help     Show help (also: portico <command> --help)
@@ -53,6 +54,21 @@ Options:
       --data-dir DIR  Its data directory (default from the config file)
       --admin URL     Admin API URL, e.g. http://127.0.0.1:9876
       --token TOKEN   Admin token`,
+  import: `Usage: portico import openapi FILE [--out FILE] [--param NAME=VALUE ...] [--stage NAME]
+                              [--type rest|http] [--name NAME] [--vpc-link ID=URL ...] [--strict]
+
+Converts a Swagger 2.0 or OpenAPI 3.x document (JSON or YAML) that uses the x-amazon-apigateway-*
+extensions into a Portico config, validated before it is written (stdout unless --out). What could
+not be mapped is listed on stderr by JSON pointer with a reason; --strict then fails instead.
+
+Options:
+  -o, --out FILE            Write the config here instead of stdout
+      --param NAME=VALUE    Value for a \${NAME} placeholder in the document (repeatable)
+      --stage NAME          Stage to create (default prod for rest, $default for http)
+      --type rest|http      API type (default: http if HTTP API extensions are used, else rest)
+      --name NAME           API name (default from info.title)
+      --vpc-link ID=URL     Where a VPC_LINK connectionId leads, e.g. abc123=http://10.0.0.5:80 (repeatable)
+      --strict              Exit 1 and write nothing if any feature is unsupported`,
   demo: `Usage: portico demo [--listen HOST:PORT] [--admin-listen HOST:PORT]
 
 Starts the tutorial backends (greeting; book-service and author-service, two instances each) on

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from './args.js';
 import { describeFailure, type Io, reloadCommand, routesCommand, startCommand, validateCommand } from './commands.js';
 import { demoCommand } from './demo.js';
+import { importCommand } from './import.js';
 import { COMMAND_HELP, MAIN_HELP } from './help.js';
 
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
@@ -11,6 +12,7 @@ const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   routes: routesCommand,
   reload: reloadCommand,
   demo: demoCommand,
+  import: importCommand,
 };
 
 export function version(): string {

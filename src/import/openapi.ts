@@ -1,0 +1,354 @@
+import { ImportReport, pointer } from './report.js';
+
+/**
+ * OpenAPI/Swagger with x-amazon-apigateway-* extensions → Portico config (a pure function).
+ * Maps routes, stages, base paths, http/http_proxy/mock integrations (incl. $ref'd ones),
+ * VPC links (to named upstreams), timeouts, stage variables and gateway responses. Everything else
+ * is listed in the report by JSON pointer: see docs/aws-compatibility.md.
+ */
+
+export interface OpenApiImportOptions {
+  /** Values for `${name}` placeholders in the document (e.g. `${uri}`), as `--param name=value`. */
+  params?: Readonly<Record<string, string>>;
+  /** Stage to create; default `prod` for rest APIs, `$default` for http APIs. */
+  stage?: string;
+  /** API type; default: http if the document uses HTTP API extensions, else rest. */
+  type?: 'rest' | 'http';
+  /** API name; default from info.title. */
+  name?: string;
+  /** VPC link id (connectionId) → URL of the load balancer behind it, e.g. `vpc123=http://10.0.0.5`. */
+  vpcLinks?: Readonly<Record<string, string>>;
+}
+
+export interface OpenApiImportResult {
+  config: Record<string, unknown>;
+  report: ImportReport;
+}
+
+type Json = Record<string, unknown>;
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'] as const;
+const PLACEHOLDER = /\$\{(?!stageVariables\.)([A-Za-z_][A-Za-z0-9_.-]*)\}/g;
+
+function isObj(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Replaces `${name}` placeholders from params everywhere in the document (the corpus uses them for harness values). */
+function substitute(value: unknown, params: Readonly<Record<string, string>>, missing: Set<string>): unknown {
+  if (typeof value === 'string') {
+    return value.replace(PLACEHOLDER, (m, name: string) => {
+      const v = params[name];
+      if (v === undefined) {
+        missing.add(name);
+        return m;
+      }
+      return v;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v) => substitute(v, params, missing));
+  if (isObj(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, params, missing)]));
+  return value;
+}
+
+function resolveRef(doc: Json, ref: string): unknown {
+  if (!ref.startsWith('#/')) return undefined;
+  let cur: unknown = doc;
+  for (const part of ref.slice(2).split('/')) {
+    const key = part.replaceAll('~1', '/').replaceAll('~0', '~');
+    if (!isObj(cur)) return undefined;
+    cur = cur[key];
+  }
+  return cur;
+}
+
+function apiName(doc: Json, opts: OpenApiImportOptions): string {
+  const title = opts.name ?? (isObj(doc.info) && typeof doc.info.title === 'string' ? doc.info.title : 'imported');
+  const clean = title.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[^A-Za-z0-9]+|-+$/g, '').slice(0, 128);
+  return clean || 'imported';
+}
+
+function basePathOf(doc: Json): string {
+  if (typeof doc.basePath === 'string') return doc.basePath;
+  const servers = Array.isArray(doc.servers) ? doc.servers : [];
+  const first = servers[0];
+  if (!isObj(first) || typeof first.url !== 'string') return '/';
+  let url = first.url;
+  // {basePath} server variables: their default is the base path (AWS's own export style).
+  if (isObj(first.variables)) {
+    for (const [k, v] of Object.entries(first.variables)) {
+      if (isObj(v) && typeof v.default === 'string') url = url.replaceAll(`{${k}}`, v.default);
+    }
+  }
+  const path = url.replace(/^[a-z]+:\/\/[^/]+/i, '');
+  return path || '/';
+}
+
+function normaliseBasePath(p: string): string {
+  const trimmed = `/${p.replace(/^\/+|\/+$/g, '')}`;
+  return trimmed === '/' ? '/' : trimmed;
+}
+
+function usesHttpApiExtensions(doc: Json): boolean {
+  if ('x-amazon-apigateway-cors' in doc || 'x-amazon-apigateway-importexport-version' in doc) return true;
+  const text = JSON.stringify({ paths: doc.paths, components: doc.components });
+  return /"payloadFormatVersion"|"isDefaultRoute"/.test(text);
+}
+
+/** Imports one document. Throws an Error naming what is wrong if it is not Swagger 2.0 / OpenAPI 3.x. */
+export function importOpenApi(input: unknown, opts: OpenApiImportOptions = {}): OpenApiImportResult {
+  if (!isObj(input)) throw new Error('expected an OpenAPI or Swagger document (a JSON/YAML mapping)');
+  const version = typeof input.swagger === 'string' ? input.swagger : typeof input.openapi === 'string' ? input.openapi : undefined;
+  if (!version || !/^(2\.0|3\.[01](\.\d+)?)$/.test(version)) {
+    throw new Error(`expected "swagger: 2.0" or "openapi: 3.0.x/3.1.x", got ${version ? `"${version}"` : 'neither'}`);
+  }
+  const report = new ImportReport();
+  const missing = new Set<string>();
+  const doc = substitute(input, opts.params ?? {}, missing) as Json;
+  const type = opts.type ?? (usesHttpApiExtensions(doc) ? 'http' : 'rest');
+  const stage = opts.stage ?? (type === 'http' ? '$default' : 'prod');
+  const upstreams: Record<string, { targets: { url: string }[] }> = {};
+  const routes: Json[] = [];
+
+  const paths = isObj(doc.paths) ? doc.paths : {};
+  for (const [path, item] of Object.entries(paths)) {
+    if (!isObj(item)) continue;
+    const ops: [string, string][] = METHODS.filter((m) => isObj(item[m])).map((m) => [m, m.toUpperCase()]);
+    if (isObj(item['x-amazon-apigateway-any-method'])) ops.push(['x-amazon-apigateway-any-method', 'ANY']);
+    for (const [key, method] of ops) {
+      const op = item[key] as Json;
+      const at = pointer('paths', path, key);
+      const routeKey = `${method} ${path}`;
+      if (isObj(op) && op.isDefaultRoute === true) report.approximated(at, 'isDefaultRoute', 'imported as the $default route');
+      const integration = mapIntegration(doc, op, at, report, { upstreams, vpcLinks: opts.vpcLinks ?? {} });
+      if (!integration) continue;
+      routes.push({ route: isObj(op) && op.isDefaultRoute === true ? '$default' : routeKey, integration });
+      noteOperationExtensions(op, at, report);
+    }
+  }
+  noteRootExtensions(doc, report);
+  for (const name of missing) {
+    report.unsupported('', `\${${name}}`, `placeholder has no value; pass --param ${name}=VALUE`);
+  }
+
+  const api: Json = { name: apiName(doc, opts), type, stages: { [stage]: {} }, routes };
+  const base = normaliseBasePath(basePathOf(doc));
+  if (base !== '/') api.basePath = base;
+  const responses = mapGatewayResponses(doc, report);
+  if (responses) api.gatewayResponses = responses;
+  const config: Json = { version: 1 };
+  if (Object.keys(upstreams).length) config.upstreams = upstreams;
+  config.apis = [api];
+  return { config: escapeEnvRefs(config) as Json, report };
+}
+
+const ENV_REF = /\$\{(?=[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\})/g;
+
+/** Our loader reads `${NAME}` as an environment variable: imported text that merely looks like one is escaped (`$${`). */
+function escapeEnvRefs(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(ENV_REF, '$$$${');
+  if (Array.isArray(value)) return value.map(escapeEnvRefs);
+  if (isObj(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeEnvRefs(v)]));
+  return value;
+}
+
+interface MapEnv {
+  upstreams: Record<string, { targets: { url: string }[] }>;
+  vpcLinks: Readonly<Record<string, string>>;
+}
+
+function mapIntegration(doc: Json, op: Json, at: string, report: ImportReport, env: MapEnv): Json | undefined {
+  let integ = op['x-amazon-apigateway-integration'];
+  let iat = `${at}/x-amazon-apigateway-integration`;
+  if (isObj(integ) && typeof integ.$ref === 'string') {
+    const ref = integ.$ref;
+    integ = resolveRef(doc, ref);
+    if (!isObj(integ)) {
+      report.unsupported(iat, '$ref', `cannot resolve "${ref}"`);
+      return undefined;
+    }
+    iat = `/${ref.slice(2)}`;
+  }
+  if (!isObj(integ)) {
+    report.unsupported(at, 'operation', 'no x-amazon-apigateway-integration; route left out');
+    return undefined;
+  }
+  const kind = String(integ.type ?? '').toLowerCase();
+  if (kind === 'mock') return mapMock(integ, iat, report);
+  if (kind === 'aws_proxy') {
+    report.unsupported(iat, 'integration type aws_proxy', 'Lambda proxy integrations need function integrations (not built yet); route left out');
+    return undefined;
+  }
+  if (kind === 'aws') {
+    report.unsupported(iat, 'integration type aws', 'AWS service integrations (S3, Lambda non-proxy, ...) are not supported; route left out');
+    return undefined;
+  }
+  if (kind !== 'http' && kind !== 'http_proxy') {
+    report.unsupported(iat, `integration type ${String(integ.type)}`, 'unknown integration type; route left out');
+    return undefined;
+  }
+  const out: Json = { type: 'http_proxy' };
+  if (typeof integ.timeoutInMillis === 'number') out.timeoutMs = Math.max(50, integ.timeoutInMillis);
+  let uri = typeof integ.uri === 'string' ? integ.uri : '';
+  if (PLACEHOLDER.test(uri)) {
+    PLACEHOLDER.lastIndex = 0;
+    report.unsupported(`${iat}/uri`, 'uri', `"${uri}" has a placeholder without a value; route left out`);
+    return undefined;
+  }
+  // integration.request.path.X ← method.request.path.Y renames a placeholder in the URI.
+  if (isObj(integ.requestParameters)) {
+    for (const [target, source] of Object.entries(integ.requestParameters)) {
+      const t = /^integration\.request\.path\.(.+)$/.exec(target);
+      const s = typeof source === 'string' ? /^method\.request\.path\.(.+)$/.exec(source) : null;
+      if (t && s) {
+        uri = uri.replaceAll(`{${t[1]}}`, `{${s[1]}}`);
+        continue;
+      }
+      if (/^integration\.request\.querystring\./.test(target) && typeof source === 'string' && source.startsWith('method.request.querystring.')) {
+        // The client's query string is passed on by http_proxy.
+        continue;
+      }
+      report.unsupported(`${iat}/requestParameters/${target.replaceAll('~', '~0').replaceAll('/', '~1')}`, 'requestParameters', `mapping ${target} ← ${String(source)} is not supported yet`);
+    }
+  }
+  if (String(integ.connectionType ?? '').toUpperCase() === 'VPC_LINK') {
+    const id = String(integ.connectionId ?? '');
+    const target = env.vpcLinks[id];
+    if (!target) {
+      report.unsupported(`${iat}/connectionId`, 'VPC_LINK', `no target for VPC link "${id}"; pass --vpc-link ${id}=http://HOST:PORT; route left out`);
+      return undefined;
+    }
+    const name = `vpc-${id.replace(/[^A-Za-z0-9_.-]/g, '-')}`.slice(0, 128);
+    env.upstreams[name] = { targets: [{ url: target }] };
+    // The URI's host is the NLB's DNS name; the link decides where it goes. Keep its path.
+    const path = uri.replace(/^[a-z]+:\/\/[^/]+/i, '') || '/';
+    out.uri = `${target.replace(/\/+$/, '')}${path}`;
+  } else {
+    if (!/^https?:\/\//i.test(uri)) {
+      report.unsupported(`${iat}/uri`, 'uri', `"${uri}" is not an http(s) URL; route left out`);
+      return undefined;
+    }
+    out.uri = uri;
+  }
+  if (kind === 'http') {
+    const templates = isObj(integ.requestTemplates) ? Object.keys(integ.requestTemplates) : [];
+    report.approximated(
+      iat,
+      'integration type http',
+      `proxied as http_proxy: the request passes through${templates.length ? `; requestTemplates (${templates.join(', ')}) are not applied` : ''}, and responses are not mapped`,
+    );
+  }
+  if (typeof integ.httpMethod === 'string' && integ.httpMethod.toUpperCase() !== 'ANY') {
+    const m = integ.httpMethod.toUpperCase();
+    if (m !== 'GET' && !at.endsWith(`/${m.toLowerCase()}`)) {
+      report.approximated(`${iat}/httpMethod`, 'httpMethod', `the client's method is forwarded, not ${m}`);
+    }
+  }
+  noteIntegrationExtras(integ, iat, report);
+  return out;
+}
+
+function mapMock(integ: Json, iat: string, report: ImportReport): Json {
+  const out: Json = { type: 'mock' };
+  const responses = isObj(integ.responses) ? integ.responses : {};
+  const def = isObj(responses.default) ? responses.default : undefined;
+  let status = 200;
+  const tmpl = isObj(integ.requestTemplates) ? integ.requestTemplates['application/json'] : undefined;
+  const m = typeof tmpl === 'string' ? /"statusCode"\s*:\s*(\d{3})/.exec(tmpl) : null;
+  if (m) status = Number(m[1]);
+  if (def && typeof def.statusCode === 'string') status = Number(def.statusCode) || status;
+  out.statusCode = status;
+  const headers: Record<string, string> = {};
+  if (def && isObj(def.responseParameters)) {
+    for (const [k, v] of Object.entries(def.responseParameters)) {
+      const h = /^method\.response\.header\.(.+)$/.exec(k);
+      const s = typeof v === 'string' ? /^'(.*)'$/.exec(v) : null;
+      if (h && s) headers[(h[1] as string).toLowerCase()] = s[1] as string;
+      else report.unsupported(`${iat}/responses/default/responseParameters`, 'responseParameters', `${k} ← ${String(v)}: only static values are supported`);
+    }
+  }
+  if (def && isObj(def.responseTemplates)) {
+    const entries = Object.entries(def.responseTemplates);
+    const [ct, body] = entries[0] ?? [];
+    if (typeof body === 'string' && body) {
+      if (/[#$]/.test(body)) report.approximated(`${iat}/responses/default/responseTemplates`, 'VTL', 'the response template is served as literal text (no VTL)');
+      out.body = body;
+      headers['content-type'] ??= ct as string;
+    }
+  }
+  if (Object.keys(responses).some((k) => k !== 'default')) {
+    report.unsupported(`${iat}/responses`, 'responses', 'only the default mock response is used; selection patterns are not supported');
+  }
+  if (Object.keys(headers).length) out.headers = headers;
+  return out;
+}
+
+function noteIntegrationExtras(integ: Json, iat: string, report: ImportReport): void {
+  for (const key of ['cacheKeyParameters', 'cacheNamespace', 'contentHandling', 'credentials', 'tlsConfig']) {
+    if (key in integ && !(Array.isArray(integ[key]) && (integ[key] as unknown[]).length === 0)) {
+      report.unsupported(`${iat}/${key}`, key, 'not mapped yet');
+    }
+  }
+  if (isObj(integ.responses) && Object.values(integ.responses).some((r) => isObj(r) && (isObj(r.responseParameters) || isObj(r.responseTemplates)))) {
+    report.unsupported(`${iat}/responses`, 'integration responses', 'response parameter and template mapping is not supported; the backend response passes through');
+  }
+}
+
+function noteOperationExtensions(op: Json, at: string, report: ImportReport): void {
+  if (Array.isArray(op.security) && op.security.length) report.unsupported(`${at}/security`, 'security', 'authorizers and API keys are not mapped yet');
+  if ('x-amazon-apigateway-request-validator' in op) report.unsupported(`${at}/x-amazon-apigateway-request-validator`, 'request validator', 'request validation is not built yet');
+  if ('x-amazon-apigateway-auth' in op) report.unsupported(`${at}/x-amazon-apigateway-auth`, 'x-amazon-apigateway-auth', 'IAM auth is not supported');
+}
+
+const ROOT_EXTENSIONS: Record<string, string> = {
+  'x-amazon-apigateway-api-key-source': 'API keys are not mapped yet',
+  'x-amazon-apigateway-request-validators': 'request validation is not built yet',
+  'x-amazon-apigateway-request-validator': 'request validation is not built yet',
+  'x-amazon-apigateway-binary-media-types': 'binary media types matter for function integrations, not built yet',
+  'x-amazon-apigateway-cors': 'CORS is not mapped yet',
+  'x-amazon-apigateway-policy': 'resource policies (IAM JSON) are not supported',
+  'x-amazon-apigateway-endpoint-configuration': 'endpoint configuration has no meaning outside AWS',
+  'x-amazon-apigateway-minimum-compression-size': 'compression is not supported',
+  'x-amazon-apigateway-documentation': 'documentation parts are ignored',
+};
+
+function noteRootExtensions(doc: Json, report: ImportReport): void {
+  for (const [key, reason] of Object.entries(ROOT_EXTENSIONS)) {
+    if (key in doc) report.unsupported(pointer(key), key, reason);
+  }
+  const schemes = isObj(doc.securityDefinitions) ? doc.securityDefinitions : isObj(doc.components) && isObj(doc.components.securitySchemes) ? doc.components.securitySchemes : undefined;
+  if (schemes) {
+    const base = isObj(doc.securityDefinitions) ? ['securityDefinitions'] : ['components', 'securitySchemes'];
+    for (const name of Object.keys(schemes)) report.unsupported(pointer(...base, name), 'security scheme', 'authorizers and API keys are not mapped yet');
+  }
+}
+
+function mapGatewayResponses(doc: Json, report: ImportReport): Json | undefined {
+  const src = doc['x-amazon-apigateway-gateway-responses'];
+  if (!isObj(src)) return undefined;
+  const out: Json = {};
+  for (const [type, r] of Object.entries(src)) {
+    if (!isObj(r)) continue;
+    const at = pointer('x-amazon-apigateway-gateway-responses', type);
+    const c: Json = {};
+    if (r.statusCode !== undefined) c.statusCode = Number(r.statusCode);
+    if (isObj(r.responseParameters)) {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(r.responseParameters)) {
+        const h = /^gatewayresponse\.header\.(.+)$/.exec(k);
+        const s = typeof v === 'string' ? /^'(.*)'$/.exec(v) : null;
+        if (h && s) headers[h[1] as string] = s[1] as string;
+        else report.unsupported(`${at}/responseParameters`, 'gateway response parameter', `${k} ← ${String(v)}: only static values are supported`);
+      }
+      if (Object.keys(headers).length) c.headers = headers;
+    }
+    if (isObj(r.responseTemplates)) {
+      const [ct, body] = Object.entries(r.responseTemplates)[0] ?? [];
+      if (typeof body === 'string') {
+        c.body = body;
+        if (ct && ct !== 'application/json') c.contentType = ct;
+      }
+    }
+    out[type] = c;
+  }
+  return out;
+}
