@@ -124,6 +124,69 @@ export const GATEWAY_ERRORS = {
     errorType: 'RequestTooLargeException',
     description: 'The request body is larger than server.limits.maxBodyBytes (default 10 MB).',
   }),
+  // Authorizers and resource policy (src/policies/jwt, authorizer, ip-policy); bodies per reference §1.2.
+  UNAUTHORIZED: def({
+    code: 'GW_ERR_UNAUTHORIZED',
+    type: 'UNAUTHORIZED',
+    message: 'Unauthorized',
+    errorType: 'UnauthorizedException',
+    description: 'An authorizer refused the caller: identity source missing, invalid JWT, or the authorizer said "Unauthorized" (JWT failures add www-authenticate).',
+  }),
+  AUTHORIZER_FORBIDDEN: def({
+    code: 'GW_ERR_AUTHORIZER_FORBIDDEN',
+    type: 'ACCESS_DENIED',
+    message: 'Forbidden',
+    errorType: 'AccessDeniedException',
+    description: 'A valid JWT lacks every scope the route requires, or a simple-response authorizer answered isAuthorized: false.',
+  }),
+  AUTHORIZER_DENY: def({
+    code: 'GW_ERR_AUTHORIZER_DENY',
+    type: 'ACCESS_DENIED',
+    message: 'User is not authorized to access this resource with an explicit deny',
+    errorType: 'AccessDeniedException',
+    literalBody: {
+      rest: '{"Message":"User is not authorized to access this resource with an explicit deny"}',
+      http: '{"Message":"User is not authorized to access this resource with an explicit deny"}',
+    },
+    description: 'The authorizer\'s IAM policy has a Deny statement matching the method ARN (or the HTTP authorizer answered 403).',
+  }),
+  AUTHORIZER_NOT_ALLOWED: def({
+    code: 'GW_ERR_AUTHORIZER_NOT_ALLOWED',
+    type: 'ACCESS_DENIED',
+    message: 'User is not authorized to access this resource',
+    errorType: 'AccessDeniedException',
+    literalBody: {
+      rest: '{"Message":"User is not authorized to access this resource"}',
+      http: '{"Message":"User is not authorized to access this resource"}',
+    },
+    description: 'The authorizer\'s IAM policy has no Allow statement matching the method ARN (often a cached policy reused for another route).',
+  }),
+  AUTHORIZER_FAILURE: def({
+    code: 'GW_ERR_AUTHORIZER_FAILURE',
+    type: 'AUTHORIZER_FAILURE',
+    message: 'null',
+    errorType: 'AuthorizerConfigurationException',
+    literalBody: { rest: '{"message": null}', http: '{"message":"Internal Server Error"}' },
+    description: 'The authorizer threw an error other than "Unauthorized", timed out, or its HTTP endpoint failed or answered 5xx.',
+  }),
+  AUTHORIZER_CONFIGURATION_ERROR: def({
+    code: 'GW_ERR_AUTHORIZER_CONFIGURATION',
+    type: 'AUTHORIZER_CONFIGURATION_ERROR',
+    message: 'null',
+    errorType: 'AuthorizerConfigurationException',
+    literalBody: { rest: '{"message": null}', http: '{"message":"Internal Server Error"}' },
+    description: 'The authorizer could not be invoked (module or export missing, JWKS unreachable) or returned an invalid result.',
+  }),
+  RESOURCE_POLICY_DENY: def({
+    code: 'GW_ERR_RESOURCE_POLICY_DENY',
+    type: 'ACCESS_DENIED',
+    message: 'User: anonymous is not authorized to perform: execute-api:Invoke on resource: <arn>',
+    errorType: 'AccessDeniedException',
+    description:
+      'The client IP is not in the ip policy\'s allow list, or is in its deny list. The body is ' +
+      '{"Message":"User: anonymous is not authorized to perform: execute-api:Invoke on resource: <method ARN>"}, ' +
+      'with " with an explicit deny" appended for a deny-list match.',
+  }),
 } as const satisfies Record<string, GatewayErrorDef>;
 
 export type GatewayErrorName = keyof typeof GATEWAY_ERRORS;

@@ -1,6 +1,7 @@
 import type { LoadedConfig } from './config/load.js';
 import type { RuntimeDeps } from './pipeline/policy.js';
 import type { Snapshot } from './pipeline/snapshot.js';
+import { authorizerServiceDef } from './policies/authorizer/service.js';
 
 /** A long-lived feature service (store, metrics, upstream registry, ...), kept across reloads. */
 export interface Service {
@@ -19,4 +20,6 @@ export interface ServiceDef {
  * Services started with the gateway, in order, one line each. Policy factories must not need a
  * service at compile time (`portico validate` compiles without them): look it up at first use.
  */
-export const SERVICES: ServiceDef[] = [];
+export const SERVICES: ServiceDef[] = [
+  authorizerServiceDef,
+];

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { GATEWAY_RESPONSE_TYPES } from '../gateway-responses.js';
 import { parseListen } from './listen.js';
 import { parseRouteKey } from '../router/route-key.js';
+import { accessApiFields, accessRouteFields } from '../policies/access-schema.js';
 
 /**
  * The one schema source for the config file. From it come the TypeScript types (`z.infer`),
@@ -170,6 +171,7 @@ const routeSchema = z
       })
       .describe('Route key: "METHOD /path" with {param} and a final {proxy+}, ANY for any method, or "$default".'),
     integration: integrationSchema.describe('Where the request goes.'),
+    ...accessRouteFields,
   })
   .describe('One route.');
 
@@ -219,6 +221,7 @@ const apiSchema = z
       .partialRecord(z.enum(GATEWAY_RESPONSE_TYPES), gatewayResponseSchema)
       .default({})
       .describe('Customised gateway responses by AWS type (e.g. THROTTLED, DEFAULT_4XX).'),
+    ...accessApiFields,
   })
   .describe('An API: stages and routes, with AWS REST or HTTP API semantics.');
 

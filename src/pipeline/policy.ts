@@ -55,6 +55,8 @@ export interface ApiScope {
   stageName: string;
   stage: StageConfig;
   deps: RuntimeDeps;
+  /** Directory of the config file: relative paths in the config (function modules) resolve against it. */
+  configDir: string;
   /** Reports a config problem at a path (relative to the config root). */
   issue(path: ConfigPath, message: string): void;
   /** ['apis', apiIndex, ...p] */

@@ -1,13 +1,22 @@
 import { PHASE_ORDER } from './phases.js';
 import type { ApiHookFactory, PolicyFactory } from './policy.js';
+import { authorizerDefinitionsCheck, authorizerPolicyFactory } from '../policies/authorizer/index.js';
+import { corsHookFactory } from '../policies/cors/index.js';
+import { ipPolicyFactory } from '../policies/ip-policy/index.js';
 
 /**
  * Every policy factory, one line each. Adding a policy = a folder under src/policies/ plus one line
  * here. Order within the list does not matter: policies run by phase (phases.ts).
  */
-const POLICIES: PolicyFactory[] = [];
+const POLICIES: PolicyFactory[] = [
+  ipPolicyFactory,
+  authorizerPolicyFactory,
+];
 
 /** API-stage hooks (pre-route answers such as CORS preflight; response header hooks), in run order. */
-export const API_HOOKS: ApiHookFactory[] = [];
+export const API_HOOKS: ApiHookFactory[] = [
+  authorizerDefinitionsCheck,
+  corsHookFactory,
+];
 
 export const POLICY_FACTORIES: readonly PolicyFactory[] = [...POLICIES].sort((a, b) => PHASE_ORDER[a.phase] - PHASE_ORDER[b.phase]);

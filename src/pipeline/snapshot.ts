@@ -152,6 +152,7 @@ function compileApi(
     stageName,
     stage: api.stages[stageName] as StageConfig,
     deps: env.deps.runtime,
+    configDir: loaded.dir,
     issue: (path, message) => issues.push(loaded.issue(path, message)),
     at,
   });
