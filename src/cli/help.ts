@@ -7,6 +7,7 @@ Commands:
   validate   Check a config file and report every error
   routes     Print the route table (api, stage, method, path → integration)
   reload     Tell a running gateway to reload its config
+  cache      Flush a running gateway's response cache, or show its statistics
   demo       Run the sample services behind the demo config (what \`npm start\` runs)
   import     Convert an OpenAPI/Swagger definition (with x-amazon-apigateway-*) into a config
 
@@ -56,19 +57,45 @@ Options:
       --token TOKEN   Admin token`,
   import: `Usage: portico import openapi FILE [--out FILE] [--param NAME=VALUE ...] [--stage NAME]
                               [--type rest|http] [--name NAME] [--vpc-link ID=URL ...] [--strict]
+       portico import cloudformation FILE [--out FILE] [--param NAME=VALUE ...]
+                              [--resource LOGICAL.ATTR=VALUE ...] [--vpc-link ID=URL ...] [--strict]
 
-Converts a Swagger 2.0 or OpenAPI 3.x document (JSON or YAML) that uses the x-amazon-apigateway-*
-extensions into a Portico config, validated before it is written (stdout unless --out). What could
-not be mapped is listed on stderr by JSON pointer with a reason; --strict then fails instead.
+Converts a Swagger 2.0 / OpenAPI 3.x document that uses the x-amazon-apigateway-* extensions, or a
+CloudFormation template (JSON or YAML with !Ref/!Sub/... tags), into a Portico config, validated
+before it is written (stdout unless --out). What could not be mapped is listed on stderr by JSON
+pointer with a reason; --strict then fails instead.
 
 Options:
   -o, --out FILE            Write the config here instead of stdout
-      --param NAME=VALUE    Value for a \${NAME} placeholder in the document (repeatable)
+      --param NAME=VALUE    openapi: value for a \${NAME} placeholder; cloudformation: a template
+                            parameter or Fn::ImportValue export (repeatable)
+      --resource L.A=VALUE  cloudformation: a resource attribute the template can't know,
+                            e.g. EC2Instance.PublicDnsName=127.0.0.1 (repeatable)
       --stage NAME          Stage to create (default prod for rest, $default for http)
       --type rest|http      API type (default: http if HTTP API extensions are used, else rest)
       --name NAME           API name (default from info.title)
-      --vpc-link ID=URL     Where a VPC_LINK connectionId leads, e.g. abc123=http://10.0.0.5:80 (repeatable)
+      --vpc-link ID=URL     Where a VPC link (its id or logical id) leads, e.g. abc123=http://10.0.0.5:80 (repeatable)
       --strict              Exit 1 and write nothing if any feature is unsupported`,
+  cache: `Usage: portico cache flush --api NAME --stage NAME [--route "METHOD /path"] [--key-prefix PREFIX]
+       portico cache stats [--json]
+       (both also take -c FILE, --data-dir DIR, --admin URL, --token TOKEN)
+
+flush removes a stage's response cache entries through the admin API: all of them, those of one
+route (its route key, e.g. "GET /pets/{id}"), and/or those whose cache key starts with PREFIX
+(keys start with the method and the stage-relative path, e.g. "GET /pets/"). stats prints entries,
+bytes, hits, misses, stale answers, bypasses, coalesced requests and evictions per stage cache.
+The admin API is found as for \`portico reload\`. See docs/caching.md.
+
+Options:
+      --api NAME          API name
+      --stage NAME        Stage name ($default for the default stage)
+      --route KEY         Only this route's entries
+      --key-prefix PREFIX Only entries whose key starts with PREFIX
+      --json              stats: print JSON
+  -c, --config FILE       Config file of the running gateway (default: $PORTICO_CONFIG or ./portico.yaml)
+      --data-dir DIR      Its data directory (default from the config file)
+      --admin URL         Admin API URL, e.g. http://127.0.0.1:9876
+      --token TOKEN       Admin token`,
   demo: `Usage: portico demo [--listen HOST:PORT] [--admin-listen HOST:PORT]
 
 Starts the tutorial backends (greeting; book-service and author-service, two instances each) on

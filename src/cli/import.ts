@@ -1,7 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parse, stringify } from 'yaml';
 import { loadConfigText } from '../config/load.js';
+import { importCloudFormation } from '../import/cloudformation.js';
 import { importOpenApi } from '../import/openapi.js';
+import type { ImportReport } from '../import/report.js';
 import { createLogger } from '../logger.js';
 import { createRuntimeDeps } from '../pipeline/policy.js';
 import { compileSnapshot } from '../pipeline/snapshot.js';
@@ -9,12 +11,13 @@ import { PoolRegistry } from '../proxy/pools.js';
 import { keyValues, parseCommandArgs, UsageError } from './args.js';
 import type { Io } from './commands.js';
 
-const FORMATS = ['openapi'];
+const FORMATS = ['openapi', 'cloudformation'];
 
 /**
- * `portico import openapi FILE [--out F] [--param k=v ...] [--stage S] [--type rest|http] [--name N]
- * [--vpc-link ID=URL ...] [--strict]`: writes our config (stdout by default) and the report of what
- * could not be mapped (stderr). The result is validated before it is written.
+ * `portico import openapi|cloudformation FILE [--out F] [--param k=v ...] [--vpc-link ID=URL ...]
+ * [--strict]` (+ `--stage/--type/--name` for openapi, `--resource Logical.Attr=value` for
+ * cloudformation): writes our config (stdout by default) and the report of what could not be mapped
+ * (stderr). The result is validated and compiled before it is written.
  */
 export async function importCommand(argv: string[], io: Io): Promise<number> {
   const [format, ...rest] = argv;
@@ -32,10 +35,18 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
       type: { type: 'string' },
       name: { type: 'string' },
       'vpc-link': { type: 'string', multiple: true },
+      resource: { type: 'string', multiple: true },
       strict: { type: 'boolean' },
     },
     ['FILE'],
   );
+  const only = (flag: string, fmt: string) => {
+    if ((values as Record<string, unknown>)[flag] !== undefined && format !== fmt) {
+      throw new UsageError(`portico ${command}: --${flag} is for \`portico import ${fmt}\``);
+    }
+  };
+  for (const f of ['stage', 'type', 'name']) only(f, 'openapi');
+  only('resource', 'cloudformation');
   if (values.type !== undefined && values.type !== 'rest' && values.type !== 'http') {
     throw new UsageError(`portico ${command}: --type expects rest or http, got "${values.type}"`);
   }
@@ -46,20 +57,38 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
   } catch (err) {
     throw new Error(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message}`);
   }
-  let doc: unknown;
-  try {
-    doc = parse(text, { maxAliasCount: 100 });
-  } catch (err) {
-    throw new Error(`${file}: not valid JSON or YAML: ${(err as Error).message.split('\n')[0]}`);
+  let result: { config: Record<string, unknown>; report: ImportReport };
+  if (format === 'cloudformation') {
+    try {
+      result = importCloudFormation(text, {
+        params: keyValues(command, 'param', values.param),
+        resources: keyValues(command, 'resource', values.resource),
+        vpcLinks: keyValues(command, 'vpc-link', values['vpc-link']),
+      });
+    } catch (err) {
+      throw new Error(`${file}: ${(err as Error).message.split('\n')[0]}`);
+    }
+    if ((result.config.apis as unknown[]).length === 0) {
+      io.err(result.report.format());
+      io.err(`portico ${command}: ${file} defines no API (AWS::ApiGateway::RestApi or AWS::ApiGatewayV2::Api) that can be imported; nothing written`);
+      return 1;
+    }
+  } else {
+    let doc: unknown;
+    try {
+      doc = parse(text, { maxAliasCount: 100 });
+    } catch (err) {
+      throw new Error(`${file}: not valid JSON or YAML: ${(err as Error).message.split('\n')[0]}`);
+    }
+    result = importOpenApi(doc, {
+      params: keyValues(command, 'param', values.param),
+      vpcLinks: keyValues(command, 'vpc-link', values['vpc-link']),
+      ...(values.stage ? { stage: values.stage } : {}),
+      ...(values.type ? { type: values.type as 'rest' | 'http' } : {}),
+      ...(values.name ? { name: values.name } : {}),
+    });
   }
-  const result = importOpenApi(doc, {
-    params: keyValues(command, 'param', values.param),
-    vpcLinks: keyValues(command, 'vpc-link', values['vpc-link']),
-    ...(values.stage ? { stage: values.stage } : {}),
-    ...(values.type ? { type: values.type as 'rest' | 'http' } : {}),
-    ...(values.name ? { name: values.name } : {}),
-  });
-  const yaml = `# Imported by \`portico import openapi\` from ${file}\n${stringify(result.config, { lineWidth: 0 })}`;
+  const yaml = `# Imported by \`portico import ${format}\` from ${file}\n${stringify(result.config, { lineWidth: 0 })}`;
   // The output must be a config Portico accepts: validate and compile it before writing.
   const loaded = loadConfigText(yaml, values.out ?? '(imported config)', {});
   const pools = new PoolRegistry();

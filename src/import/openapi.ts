@@ -25,11 +25,11 @@ export interface OpenApiImportResult {
   report: ImportReport;
 }
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'] as const;
 const PLACEHOLDER = /\$\{(?!stageVariables\.)([A-Za-z_][A-Za-z0-9_.-]*)\}/g;
 
-function isObj(v: unknown): v is Json {
+export function isObj(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
@@ -144,14 +144,14 @@ export function importOpenApi(input: unknown, opts: OpenApiImportOptions = {}): 
 const ENV_REF = /\$\{(?=[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\})/g;
 
 /** Our loader reads `${NAME}` as an environment variable: imported text that merely looks like one is escaped (`$${`). */
-function escapeEnvRefs(value: unknown): unknown {
+export function escapeEnvRefs(value: unknown): unknown {
   if (typeof value === 'string') return value.replace(ENV_REF, '$$$${');
   if (Array.isArray(value)) return value.map(escapeEnvRefs);
   if (isObj(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeEnvRefs(v)]));
   return value;
 }
 
-interface MapEnv {
+export interface MapEnv {
   upstreams: Record<string, { targets: { url: string }[] }>;
   vpcLinks: Readonly<Record<string, string>>;
 }
@@ -172,6 +172,15 @@ function mapIntegration(doc: Json, op: Json, at: string, report: ImportReport, e
     report.unsupported(at, 'operation', 'no x-amazon-apigateway-integration; route left out');
     return undefined;
   }
+  return mapIntegrationObject(integ, iat, at, report, env);
+}
+
+/**
+ * One integration in x-amazon-apigateway-integration form (camelCase keys) → our integration, or
+ * undefined (reported) if the route must be left out. `at` points at the operation, `iat` at the
+ * integration. The CloudFormation importer converts AWS::ApiGateway::Method integrations to this form.
+ */
+export function mapIntegrationObject(integ: Json, iat: string, at: string, report: ImportReport, env: MapEnv): Json | undefined {
   const kind = String(integ.type ?? '').toLowerCase();
   if (kind === 'mock') return mapMock(integ, iat, report);
   if (kind === 'aws_proxy') {
@@ -284,7 +293,7 @@ function mapMock(integ: Json, iat: string, report: ImportReport): Json {
 
 function noteIntegrationExtras(integ: Json, iat: string, report: ImportReport): void {
   for (const key of ['cacheKeyParameters', 'cacheNamespace', 'contentHandling', 'credentials', 'tlsConfig']) {
-    if (key in integ && !(Array.isArray(integ[key]) && (integ[key] as unknown[]).length === 0)) {
+    if (integ[key] !== undefined && !(Array.isArray(integ[key]) && (integ[key] as unknown[]).length === 0)) {
       report.unsupported(`${iat}/${key}`, key, 'not mapped yet');
     }
   }
@@ -327,8 +336,13 @@ function mapGatewayResponses(doc: Json, report: ImportReport): Json | undefined 
   if (!isObj(src)) return undefined;
   const out: Json = {};
   for (const [type, r] of Object.entries(src)) {
-    if (!isObj(r)) continue;
-    const at = pointer('x-amazon-apigateway-gateway-responses', type);
+    if (isObj(r)) out[type] = mapGatewayResponse(r, pointer('x-amazon-apigateway-gateway-responses', type), report);
+  }
+  return out;
+}
+
+/** One gateway response in x-amazon-apigateway-gateway-responses form → ours. */
+export function mapGatewayResponse(r: Json, at: string, report: ImportReport): Json {
     const c: Json = {};
     if (r.statusCode !== undefined) c.statusCode = Number(r.statusCode);
     if (isObj(r.responseParameters)) {
@@ -348,7 +362,5 @@ function mapGatewayResponses(doc: Json, report: ImportReport): Json | undefined 
         if (ct && ct !== 'application/json') c.contentType = ct;
       }
     }
-    out[type] = c;
-  }
-  return out;
+    return c;
 }

@@ -1,0 +1,397 @@
+import { conditionHolds, type EvalContext, evaluate, hasUnresolved, parseTemplate } from './cfn-intrinsics.js';
+import { escapeEnvRefs, importOpenApi, isObj, type Json, mapGatewayResponse, mapIntegrationObject, type MapEnv } from './openapi.js';
+import { ImportReport, pointer } from './report.js';
+
+/**
+ * CloudFormation / SAM template → Portico config (a pure function over the template text).
+ * REST: AWS::ApiGateway::RestApi (incl. Body → the OpenAPI importer), Resource, Method, Deployment,
+ * Stage, BasePathMapping, GatewayResponse. HTTP: AWS::ApiGatewayV2::Api (incl. quick create Target
+ * and Body), Route, Integration, Stage, VpcLink. Everything else that concerns an API is reported
+ * by resource; resources that are not about APIs (EC2, IAM, ...) are ignored and counted.
+ */
+
+export interface CfnImportOptions {
+  /** Template parameters and Fn::ImportValue exports, as `--param Name=value`. */
+  params?: Readonly<Record<string, string>>;
+  /** Resource attributes the template can't know, e.g. `EC2Instance.PublicDnsName=127.0.0.1`. */
+  resources?: Readonly<Record<string, string>>;
+  /** VPC link id (logical id of an AWS::ApiGatewayV2::VpcLink / AWS::ApiGateway::VpcLink, or its physical id) → URL. */
+  vpcLinks?: Readonly<Record<string, string>>;
+}
+
+export interface CfnImportResult {
+  /** Our config; `apis` is empty when the template defines no API Gateway API. */
+  config: Json;
+  report: ImportReport;
+  /** Resource types present but not about APIs, with counts (ignored by design). */
+  ignored: Record<string, number>;
+}
+
+type Resource = { Type: string; Properties: Json; Condition?: string };
+
+const HANDLED = new Set([
+  'AWS::ApiGateway::RestApi',
+  'AWS::ApiGateway::Resource',
+  'AWS::ApiGateway::Method',
+  'AWS::ApiGateway::Deployment',
+  'AWS::ApiGateway::Stage',
+  'AWS::ApiGateway::BasePathMapping',
+  'AWS::ApiGateway::GatewayResponse',
+  'AWS::ApiGatewayV2::Api',
+  'AWS::ApiGatewayV2::Route',
+  'AWS::ApiGatewayV2::Integration',
+  'AWS::ApiGatewayV2::Stage',
+  'AWS::ApiGatewayV2::VpcLink',
+  'AWS::ApiGateway::VpcLink',
+]);
+
+/** API resources we know of but do not map yet, with the reason given in the report. */
+const PENDING: Record<string, string> = {
+  'AWS::ApiGateway::ApiKey': 'API keys are not mapped yet',
+  'AWS::ApiGateway::UsagePlan': 'usage plans are not mapped yet',
+  'AWS::ApiGateway::UsagePlanKey': 'usage plan keys are not mapped yet',
+  'AWS::ApiGateway::Authorizer': 'authorizers are not mapped yet',
+  'AWS::ApiGateway::RequestValidator': 'request validators are not mapped yet',
+  'AWS::ApiGateway::Model': 'models are not mapped yet',
+  'AWS::ApiGatewayV2::Authorizer': 'authorizers are not mapped yet',
+  'AWS::ApiGatewayV2::ApiGatewayManagedOverrides': 'managed overrides are not supported',
+  'AWS::ApiGatewayV2::ApiMapping': 'API mappings are not mapped yet',
+  'AWS::ApiGateway::DomainName': 'custom domains: use apis[].hosts',
+  'AWS::ApiGatewayV2::DomainName': 'custom domains: use apis[].hosts',
+  'AWS::Serverless::Api': 'SAM APIs are not mapped yet (transform with `sam build`/`sam package` output, or wait for SAM support)',
+  'AWS::Serverless::HttpApi': 'SAM HTTP APIs are not mapped yet',
+  'AWS::Serverless::Function': 'functions (Lambda) need function integrations, not built yet',
+  'AWS::WAFv2::WebACL': 'WAF import comes with the WAF rule engine',
+  'AWS::WAFv2::WebACLAssociation': 'WAF import comes with the WAF rule engine',
+  'AWS::WAFv2::IPSet': 'WAF import comes with the WAF rule engine',
+  'AWS::WAFv2::RegexPatternSet': 'WAF import comes with the WAF rule engine',
+};
+
+interface ApiBuild {
+  logical: string;
+  api: Json;
+  routes: Json[];
+  stages: Record<string, Json>;
+}
+
+export function importCloudFormation(text: string, opts: CfnImportOptions = {}): CfnImportResult {
+  const template = parseTemplate(text);
+  const report = new ImportReport();
+  const ctx: EvalContext = { template, params: opts.params ?? {}, attributes: opts.resources ?? {}, missing: new Set() };
+  const resources: Record<string, Resource> = {};
+  const ignored: Record<string, number> = {};
+  for (const [id, raw] of Object.entries(template.Resources as Json)) {
+    if (!isObj(raw) || typeof raw.Type !== 'string') continue;
+    if (typeof raw.Condition === 'string' && !conditionHolds(ctx, raw.Condition)) continue;
+    const type = raw.Type;
+    if (!HANDLED.has(type)) {
+      if (type in PENDING) report.unsupported(pointer('Resources', id), type, PENDING[type] as string);
+      else ignored[type] = (ignored[type] ?? 0) + 1;
+      continue;
+    }
+    resources[id] = { Type: type, Properties: isObj(raw.Properties) ? raw.Properties : {} };
+  }
+  const byType = (t: string) => Object.entries(resources).filter(([, r]) => r.Type === t);
+  // Each resource is evaluated with its own record of what it could not resolve.
+  const missingOf = new Map<string, Set<string>>();
+  const props = (id: string) => {
+    const missing = new Set<string>();
+    missingOf.set(id, missing);
+    return evaluate(resources[id]?.Properties ?? {}, { ...ctx, missing }) as Json;
+  };
+  const missingFor = (id: string) => [...(missingOf.get(id) ?? [])].join('; ');
+  const upstreams: Record<string, { targets: { url: string }[] }> = {};
+  const mapEnv: MapEnv = { upstreams, vpcLinks: opts.vpcLinks ?? {} };
+  const builds: ApiBuild[] = [];
+
+  // --- REST APIs ---------------------------------------------------------------------------------
+  for (const [id] of byType('AWS::ApiGateway::RestApi')) {
+    const p = props(id);
+    const at = pointer('Resources', id, 'Properties');
+    const name = typeof p.Name === 'string' && !hasUnresolved(p.Name) ? p.Name : id;
+    let build: ApiBuild = { logical: id, api: { name: cleanName(name, id), type: 'rest' }, routes: [], stages: {} };
+    if (isObj(p.Body)) {
+      const sub = importOpenApi(p.Body, { type: 'rest', name: cleanName(name, id), vpcLinks: opts.vpcLinks ?? {} });
+      for (const n of sub.report.notes) report.notes.push({ ...n, pointer: `${at}/Body${n.pointer}` });
+      const api = (sub.config.apis as Json[])[0] as Json;
+      Object.assign(upstreams, sub.config.upstreams ?? {});
+      build = { logical: id, api: { ...api, stages: undefined }, routes: api.routes as Json[], stages: {} };
+    } else if (p.BodyS3Location !== undefined) {
+      report.unsupported(`${at}/BodyS3Location`, 'BodyS3Location', 'download the definition and pass it as Body (or import it with `portico import openapi`)');
+    }
+    for (const key of ['BinaryMediaTypes', 'ApiKeySourceType', 'Policy', 'MinimumCompressionSize']) {
+      if (p[key] !== undefined) report.unsupported(`${at}/${key}`, key, 'not mapped yet');
+    }
+    builds.push(build);
+  }
+  const restBuild = (apiRef: unknown) => builds.find((b) => b.logical === apiRef && b.api.type === 'rest');
+
+  // Resource tree → paths.
+  const resourcePath = (resId: string, seen = new Set<string>()): string | undefined => {
+    if (resId.endsWith('#root')) return '';
+    const r = resources[resId];
+    if (!r || r.Type !== 'AWS::ApiGateway::Resource' || seen.has(resId)) return undefined;
+    seen.add(resId);
+    const p = props(resId);
+    const parent = resourcePath(String(p.ParentId), seen);
+    return parent === undefined ? undefined : `${parent}/${String(p.PathPart)}`;
+  };
+
+  for (const [id] of byType('AWS::ApiGateway::Method')) {
+    const p = props(id);
+    const at = pointer('Resources', id, 'Properties');
+    const build = restBuild(p.RestApiId);
+    if (!build) {
+      report.unsupported(`${at}/RestApiId`, 'AWS::ApiGateway::Method', `RestApiId does not name a RestApi in this template; method left out`);
+      continue;
+    }
+    const path = resourcePath(String(p.ResourceId));
+    if (path === undefined) {
+      report.unsupported(`${at}/ResourceId`, 'AWS::ApiGateway::Method', `cannot resolve the resource path of ${String(p.ResourceId)}; method left out`);
+      continue;
+    }
+    const method = String(p.HttpMethod ?? '').toUpperCase();
+    const integ = isObj(p.Integration) ? cfnIntegrationToExtension(p.Integration) : undefined;
+    if (!integ) {
+      report.unsupported(at, 'AWS::ApiGateway::Method', 'no Integration; method left out');
+      continue;
+    }
+    if (hasUnresolved(integ)) {
+      report.unsupported(`${at}/Integration`, 'Integration', `depends on values the template can't know: ${missingFor(id)}; method left out`);
+      continue;
+    }
+    const before = report.notes.length;
+    const mapped = mapIntegrationObject(integ, `${at}/Integration`, at, report, mapEnv);
+    renameNoteKeys(report, before, `${at}/Integration`, CFN_KEY);
+    if (!mapped) continue;
+    build.routes.push({ route: `${method} ${path || '/'}`, integration: mapped });
+    if (p.AuthorizationType && p.AuthorizationType !== 'NONE') report.unsupported(`${at}/AuthorizationType`, 'AuthorizationType', `${String(p.AuthorizationType)} authorization is not mapped yet`);
+    if (p.ApiKeyRequired === true || p.ApiKeyRequired === 'true') report.unsupported(`${at}/ApiKeyRequired`, 'ApiKeyRequired', 'API keys are not mapped yet');
+    if (p.RequestValidatorId !== undefined) report.unsupported(`${at}/RequestValidatorId`, 'RequestValidatorId', 'request validation is not mapped yet');
+  }
+
+  for (const [id] of byType('AWS::ApiGateway::Deployment')) {
+    const p = props(id);
+    const build = restBuild(p.RestApiId);
+    if (build && typeof p.StageName === 'string') {
+      build.stages[p.StageName] ??= stageFrom(p.StageDescription, pointer('Resources', id, 'Properties', 'StageDescription'), report);
+    }
+  }
+  for (const [id] of byType('AWS::ApiGateway::Stage')) {
+    const p = props(id);
+    const build = restBuild(p.RestApiId);
+    if (build && typeof p.StageName === 'string') build.stages[p.StageName] = stageFrom(p, pointer('Resources', id, 'Properties'), report);
+  }
+  for (const [id] of byType('AWS::ApiGateway::BasePathMapping')) {
+    const p = props(id);
+    const build = restBuild(p.RestApiId);
+    if (!build) continue;
+    if (typeof p.BasePath === 'string' && p.BasePath && p.BasePath !== '(none)') build.api.basePath = `/${p.BasePath.replace(/^\/+/, '')}`;
+    if (typeof p.DomainName === 'string' && !hasUnresolved(p.DomainName)) build.api.hosts = [p.DomainName];
+  }
+  for (const [id] of byType('AWS::ApiGateway::GatewayResponse')) {
+    const p = props(id);
+    const build = restBuild(p.RestApiId);
+    if (!build || typeof p.ResponseType !== 'string') continue;
+    const at = pointer('Resources', id, 'Properties');
+    const responses = (build.api.gatewayResponses ??= {}) as Json;
+    responses[p.ResponseType] = mapGatewayResponse(
+      { statusCode: p.StatusCode, responseParameters: p.ResponseParameters, responseTemplates: p.ResponseTemplates },
+      at,
+      report,
+    );
+  }
+
+  // --- HTTP APIs ---------------------------------------------------------------------------------
+  const integrations = new Map<string, Json>();
+  for (const [id] of byType('AWS::ApiGatewayV2::Api')) {
+    const p = props(id);
+    const at = pointer('Resources', id, 'Properties');
+    if (p.ProtocolType !== undefined && p.ProtocolType !== 'HTTP') {
+      report.unsupported(`${at}/ProtocolType`, 'ProtocolType', `${String(p.ProtocolType)} APIs are not supported`);
+      continue;
+    }
+    const name = typeof p.Name === 'string' && !hasUnresolved(p.Name) ? p.Name : id;
+    const build: ApiBuild = { logical: id, api: { name: cleanName(name, id), type: 'http' }, routes: [], stages: {} };
+    if (isObj(p.Body)) {
+      const sub = importOpenApi(p.Body, { type: 'http', name: cleanName(name, id), vpcLinks: opts.vpcLinks ?? {} });
+      for (const n of sub.report.notes) report.notes.push({ ...n, pointer: `${at}/Body${n.pointer}` });
+      build.routes.push(...(((sub.config.apis as Json[])[0] as Json).routes as Json[]));
+    }
+    if (p.Target !== undefined) {
+      // Quick create: a $default route to the target and an auto-deployed $default stage.
+      const target = String(p.Target);
+      if (/^https?:\/\//.test(target)) build.routes.push({ route: p.RouteKey ?? '$default', integration: { type: 'http_proxy', uri: target } });
+      else report.unsupported(`${at}/Target`, 'Target', `quick create to "${target}" (a Lambda function) needs function integrations, not built yet`);
+      build.stages.$default = {};
+    }
+    if (p.CorsConfiguration !== undefined) report.unsupported(`${at}/CorsConfiguration`, 'CorsConfiguration', 'CORS is not mapped yet');
+    builds.push(build);
+  }
+  const httpBuild = (apiRef: unknown) => builds.find((b) => b.logical === apiRef && b.api.type === 'http');
+  for (const [id] of byType('AWS::ApiGatewayV2::Integration')) {
+    const p = props(id);
+    const at = pointer('Resources', id, 'Properties');
+    const type = String(p.IntegrationType ?? '').toUpperCase();
+    const ext: Json = {
+      type: type === 'AWS_PROXY' ? 'aws_proxy' : type === 'HTTP_PROXY' ? 'http_proxy' : type.toLowerCase(),
+      uri: p.IntegrationUri,
+      httpMethod: p.IntegrationMethod,
+      connectionType: p.ConnectionType,
+      connectionId: p.ConnectionId,
+      timeoutInMillis: p.TimeoutInMillis,
+    };
+    if (p.RequestParameters !== undefined) report.unsupported(`${at}/RequestParameters`, 'RequestParameters', 'HTTP API parameter mapping is not mapped yet');
+    if (String(p.ConnectionType).toUpperCase() === 'VPC_LINK' && typeof p.IntegrationUri === 'string' && p.IntegrationUri.startsWith('arn:')) {
+      // A private integration names an ALB/NLB listener or a Cloud Map service by ARN; the VPC link mapping says where that is.
+      ext.uri = 'http://vpc-link/';
+    }
+    if (hasUnresolved(ext)) {
+      report.unsupported(at, 'AWS::ApiGatewayV2::Integration', `depends on values the template can't know: ${missingFor(id)}`);
+      continue;
+    }
+    const before = report.notes.length;
+    const mapped = mapIntegrationObject(ext, at, at, report, mapEnv);
+    renameNoteKeys(report, before, at, V2_KEY);
+    if (mapped) integrations.set(id, mapped);
+  }
+  for (const [id] of byType('AWS::ApiGatewayV2::Route')) {
+    const p = props(id);
+    const at = pointer('Resources', id, 'Properties');
+    const build = httpBuild(p.ApiId);
+    if (!build) continue;
+    const target = typeof p.Target === 'string' ? /^integrations\/(.+)$/.exec(p.Target)?.[1] : undefined;
+    const integration = target ? integrations.get(target) : undefined;
+    if (!integration) {
+      report.unsupported(`${at}/Target`, 'Route', `target ${String(p.Target)} is not an imported integration; route left out`);
+      continue;
+    }
+    build.routes.push({ route: String(p.RouteKey), integration });
+    if (p.AuthorizationType && p.AuthorizationType !== 'NONE') report.unsupported(`${at}/AuthorizationType`, 'AuthorizationType', `${String(p.AuthorizationType)} authorization is not mapped yet`);
+  }
+  for (const [id] of byType('AWS::ApiGatewayV2::Stage')) {
+    const p = props(id);
+    const build = httpBuild(p.ApiId);
+    if (!build || typeof p.StageName !== 'string') continue;
+    const at = pointer('Resources', id, 'Properties');
+    const stage: Json = {};
+    if (isObj(p.StageVariables)) stage.variables = stringValues(p.StageVariables);
+    for (const key of ['DefaultRouteSettings', 'RouteSettings', 'AccessLogSettings']) {
+      if (p[key] !== undefined) report.unsupported(`${at}/${key}`, key, 'not mapped yet');
+    }
+    build.stages[p.StageName] = stage;
+  }
+
+  // --- assemble ------------------------------------------------------------------------------------
+  const apis: Json[] = [];
+  const mounts = new Set<string>();
+  for (const b of builds) {
+    const stages = Object.keys(b.stages).length ? b.stages : { [b.api.type === 'http' ? '$default' : 'prod']: {} };
+    if (!Object.keys(b.stages).length) report.approximated(pointer('Resources', b.logical), 'stages', `no stage or deployment in the template; created ${Object.keys(stages)[0]}`);
+    const api: Json = { ...b.api, stages, routes: b.routes };
+    if (api.stages === undefined) delete api.stages;
+    // Two APIs mounted at the same place would clash; AWS tells them apart by their own hostnames.
+    const mountKeys = Object.keys(stages).map((s) => `${String(api.hosts ?? '')}|${String(api.basePath ?? '/')}|${s}`);
+    if (mountKeys.some((k) => mounts.has(k))) {
+      api.basePath = `/${String(api.name)}`;
+      report.approximated(pointer('Resources', b.logical), 'mount', `another API serves the same stage path; this one is mounted under basePath /${String(api.name)}`);
+    }
+    for (const s of Object.keys(stages)) mounts.add(`${String(api.hosts ?? '')}|${String(api.basePath ?? '/')}|${s}`);
+    apis.push(api);
+  }
+  if (apis.length === 0) {
+    const links = Object.keys(resources).filter((id) => /VpcLink$/.test(resources[id]?.Type ?? ''));
+    report.unsupported(
+      '',
+      'template',
+      links.length
+        ? `no API here, only VPC link(s) ${links.join(', ')} used by another stack's API: import that stack with --vpc-link`
+        : `no AWS::ApiGateway::RestApi or AWS::ApiGatewayV2::Api here (resource types: ${Object.keys(ignored).join(', ') || 'none'})`,
+    );
+  }
+  const config: Json = { version: 1 };
+  if (Object.keys(upstreams).length) config.upstreams = upstreams;
+  config.apis = apis;
+  return { config: escapeEnvRefs(config) as Json, report, ignored };
+}
+
+const CFN_KEY: Record<string, string> = {
+  type: 'Type',
+  uri: 'Uri',
+  httpMethod: 'IntegrationHttpMethod',
+  requestParameters: 'RequestParameters',
+  requestTemplates: 'RequestTemplates',
+  timeoutInMillis: 'TimeoutInMillis',
+  connectionType: 'ConnectionType',
+  connectionId: 'ConnectionId',
+  cacheKeyParameters: 'CacheKeyParameters',
+  cacheNamespace: 'CacheNamespace',
+  contentHandling: 'ContentHandling',
+  credentials: 'Credentials',
+  responses: 'IntegrationResponses',
+};
+
+const V2_KEY: Record<string, string> = {
+  type: 'IntegrationType',
+  uri: 'IntegrationUri',
+  httpMethod: 'IntegrationMethod',
+  connectionType: 'ConnectionType',
+  connectionId: 'ConnectionId',
+  timeoutInMillis: 'TimeoutInMillis',
+};
+
+/** Notes name x-amazon-apigateway-integration keys; point the ones added since `from` at the template's own. */
+function renameNoteKeys(report: ImportReport, from: number, prefix: string, keys: Record<string, string>): void {
+  for (const n of report.notes.slice(from)) {
+    if (!n.pointer.startsWith(`${prefix}/`)) continue;
+    const rest = n.pointer.slice(prefix.length + 1);
+    const [first = '', ...tail] = rest.split('/');
+    if (keys[first]) n.pointer = [prefix, keys[first], ...tail].join('/');
+  }
+}
+
+/** AWS::ApiGateway::Method Integration (PascalCase) → x-amazon-apigateway-integration form. */
+function cfnIntegrationToExtension(i: Json): Json {
+  return {
+    type: String(i.Type ?? '').toLowerCase(),
+    uri: i.Uri,
+    httpMethod: i.IntegrationHttpMethod,
+    requestParameters: i.RequestParameters,
+    requestTemplates: i.RequestTemplates,
+    passthroughBehavior: i.PassthroughBehavior,
+    timeoutInMillis: i.TimeoutInMillis,
+    connectionType: i.ConnectionType,
+    connectionId: i.ConnectionId,
+    cacheKeyParameters: i.CacheKeyParameters,
+    cacheNamespace: i.CacheNamespace,
+    contentHandling: i.ContentHandling,
+    credentials: i.Credentials,
+    responses: Array.isArray(i.IntegrationResponses)
+      ? Object.fromEntries(
+          (i.IntegrationResponses as Json[]).map((r) => [
+            r.SelectionPattern ?? 'default',
+            { statusCode: r.StatusCode, responseParameters: r.ResponseParameters, responseTemplates: r.ResponseTemplates },
+          ]),
+        )
+      : undefined,
+  };
+}
+
+function stageFrom(p: unknown, at: string, report: ImportReport): Json {
+  const stage: Json = {};
+  if (!isObj(p)) return stage;
+  if (isObj(p.Variables)) stage.variables = stringValues(p.Variables);
+  for (const key of ['MethodSettings', 'ThrottlingRateLimit', 'ThrottlingBurstLimit', 'CachingEnabled', 'CacheClusterEnabled', 'CacheTtlInSeconds', 'AccessLogSetting', 'CanarySetting']) {
+    if (p[key] !== undefined) report.unsupported(`${at}/${key}`, key, 'not mapped yet');
+  }
+  return stage;
+}
+
+function stringValues(o: Json): Record<string, string> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, String(v)]));
+}
+
+function cleanName(name: string, fallback: string): string {
+  const clean = name.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[^A-Za-z0-9]+|-+$/g, '').slice(0, 128);
+  return clean || fallback;
+}

@@ -1,0 +1,204 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { loadConfigText } from '../../src/config/load.js';
+import { parseTemplate } from '../../src/import/cfn-intrinsics.js';
+import { importCloudFormation } from '../../src/import/cloudformation.js';
+import { createLogger } from '../../src/logger.js';
+import { createRuntimeDeps } from '../../src/pipeline/policy.js';
+import { compileSnapshot } from '../../src/pipeline/snapshot.js';
+import { PoolRegistry } from '../../src/proxy/pools.js';
+import { startSample } from '../../src/samples/index.js';
+import { runCli } from '../helpers/cli.js';
+import { startTestGateway } from '../helpers/gateway.js';
+
+const CORPUS = fileURLToPath(new URL('../../../shared/corpus/cloudformation/', import.meta.url));
+const files = existsSync(CORPUS) ? readdirSync(CORPUS).filter((f) => /\.(json|ya?ml)$/.test(f)) : [];
+
+function resolvePointer(doc: unknown, ptr: string): unknown {
+  let cur = doc;
+  for (const raw of ptr.split('/').slice(1)) {
+    const key = raw.replaceAll('~1', '/').replaceAll('~0', '~');
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[key];
+  }
+  return cur;
+}
+
+async function compiles(config: Record<string, unknown>): Promise<void> {
+  const pools = new PoolRegistry();
+  try {
+    compileSnapshot(loadConfigText(stringify(config), 'imported.yaml', {}), {
+      runtime: createRuntimeDeps({ pools, log: createLogger('silent') }),
+      revision: 1,
+    });
+  } finally {
+    await pools.close();
+  }
+}
+
+describe('CloudFormation import: the corpus', () => {
+  if (files.length === 0) test('corpus', (t) => t.skip(`no corpus at ${CORPUS}`));
+  for (const f of files) {
+    test(f, async () => {
+      const text = readFileSync(join(CORPUS, f), 'utf8');
+      const { config, report } = importCloudFormation(text, { resources: { 'EC2Instance.PublicDnsName': '127.0.0.1' } });
+      const template = parseTemplate(text);
+      const apis = config.apis as unknown[];
+      if (apis.length) await compiles(config);
+      else assert.ok(report.notes.length > 0, 'a template without an importable API says why');
+      // Every API resource in the template is imported or named in the report.
+      const resources = template.Resources as Record<string, { Type: string }>;
+      for (const [id, r] of Object.entries(resources)) {
+        if (!/^AWS::(ApiGateway|ApiGatewayV2|Serverless|WAFv2)::/.test(r.Type)) continue;
+        const named = report.notes.some((n) => n.pointer.startsWith(`/Resources/${id}`));
+        const handled = /::(RestApi|Resource|Method|Deployment|Stage|BasePathMapping|GatewayResponse|Api|Route|Integration|VpcLink)$/.test(r.Type);
+        assert.ok(named || handled, `${id} (${r.Type}) is neither imported nor reported`);
+      }
+      for (const n of report.notes) {
+        if (!n.pointer.startsWith('/Resources/')) continue;
+        assert.notEqual(resolvePointer(template, n.pointer), undefined, `note points at nothing: ${n.pointer}`);
+      }
+    });
+  }
+});
+
+describe('CloudFormation import: intrinsics and mappings', () => {
+  const tpl = `
+Parameters:
+  Backend: { Type: String, Default: "http://127.0.0.1:9" }
+  Env: { Type: String, Default: prod }
+Conditions:
+  IsProd: !Equals [!Ref Env, prod]
+  IsDev: !Not [!Condition IsProd]
+Resources:
+  Api:
+    Type: AWS::ApiGateway::RestApi
+    Properties: { Name: !Join ["-", [pets, !Ref Env]] }
+  Pets:
+    Type: AWS::ApiGateway::Resource
+    Properties: { RestApiId: !Ref Api, ParentId: !GetAtt Api.RootResourceId, PathPart: pets }
+  Pet:
+    Type: AWS::ApiGateway::Resource
+    Properties: { RestApiId: !Ref Api, ParentId: !Ref Pets, PathPart: "{id}" }
+  GetPet:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: !Ref Pet
+      HttpMethod: GET
+      Integration:
+        Type: HTTP_PROXY
+        IntegrationHttpMethod: GET
+        Uri: !Sub "\${Backend}/pets/{id}"
+        TimeoutInMillis: 3000
+  DevOnly:
+    Type: AWS::ApiGateway::Method
+    Condition: IsDev
+    Properties: { RestApiId: !Ref Api, ResourceId: !Ref Pets, HttpMethod: DELETE, Integration: { Type: MOCK } }
+  Deploy:
+    Type: AWS::ApiGateway::Deployment
+    Properties: { RestApiId: !Ref Api, StageName: !If [IsProd, live, dev] }
+  NotFound:
+    Type: AWS::ApiGateway::GatewayResponse
+    Properties:
+      RestApiId: !Ref Api
+      ResponseType: MISSING_AUTHENTICATION_TOKEN
+      StatusCode: "404"
+      ResponseTemplates: { application/json: !Sub '{"error":"nope \${!literal}"}' }
+  Key:
+    Type: AWS::ApiGateway::ApiKey
+    Properties: { Value: abcdefghijklmnopqrstuvwxyz0123 }
+  Bucket:
+    Type: AWS::S3::Bucket
+`;
+
+  test('Ref, Sub (with ${!literal}), GetAtt, Join, If, Equals, Not, Condition on resources; resource tree; stages; gateway responses', () => {
+    const { config, report, ignored } = importCloudFormation(tpl);
+    assert.deepEqual(config, {
+      version: 1,
+      apis: [
+        {
+          name: 'pets-prod',
+          type: 'rest',
+          gatewayResponses: { MISSING_AUTHENTICATION_TOKEN: { statusCode: 404, body: '{"error":"nope $${literal}"}' } },
+          stages: { live: {} },
+          routes: [{ route: 'GET /pets/{id}', integration: { type: 'http_proxy', timeoutMs: 3000, uri: 'http://127.0.0.1:9/pets/{id}' } }],
+        },
+      ],
+    });
+    assert.deepEqual(ignored, { 'AWS::S3::Bucket': 1 });
+    assert.match(report.format(), /unsupported {2}\/Resources\/Key {2}AWS::ApiGateway::ApiKey: API keys are not mapped yet/);
+  });
+
+  test('--param overrides defaults; unknown values are asked for by name', () => {
+    const r = importCloudFormation(tpl.replace('Default: "http://127.0.0.1:9"', 'Default: !Ref AWS::NoValue').replace('Backend: { Type: String, Default: !Ref AWS::NoValue }', 'Backend: { Type: String }'));
+    assert.match(r.report.format(), /depends on values the template can't know: parameter Backend \(pass --param Backend=VALUE\); method left out/);
+    const ok = importCloudFormation(tpl, { params: { Env: 'dev', Backend: 'http://10.0.0.1' } });
+    const api = (ok.config.apis as Record<string, unknown>[])[0]!;
+    assert.equal(api.name, 'pets-dev');
+    assert.deepEqual(api.stages, { dev: {} });
+    assert.deepEqual((api.routes as { route: string }[]).map((x) => x.route), ['GET /pets/{id}', 'DELETE /pets']);
+  });
+
+  test('HTTP API quick create and Route/Integration/Stage', () => {
+    const { config } = importCloudFormation(
+      JSON.stringify({
+        Resources: {
+          Quick: { Type: 'AWS::ApiGatewayV2::Api', Properties: { Name: 'quick', ProtocolType: 'HTTP', Target: 'http://127.0.0.1:9/x' } },
+          Full: { Type: 'AWS::ApiGatewayV2::Api', Properties: { Name: 'full', ProtocolType: 'HTTP' } },
+          Integ: { Type: 'AWS::ApiGatewayV2::Integration', Properties: { ApiId: { Ref: 'Full' }, IntegrationType: 'HTTP_PROXY', IntegrationUri: 'http://127.0.0.1:9/y', IntegrationMethod: 'ANY', PayloadFormatVersion: '1.0' } },
+          Route: { Type: 'AWS::ApiGatewayV2::Route', Properties: { ApiId: { Ref: 'Full' }, RouteKey: 'GET /y', Target: { 'Fn::Join': ['/', ['integrations', { Ref: 'Integ' }]] } } },
+          Stage: { Type: 'AWS::ApiGatewayV2::Stage', Properties: { ApiId: { Ref: 'Full' }, StageName: 'beta', StageVariables: { a: 1 } } },
+        },
+      }),
+    );
+    assert.deepEqual(config.apis, [
+      { name: 'quick', type: 'http', stages: { $default: {} }, routes: [{ route: '$default', integration: { type: 'http_proxy', uri: 'http://127.0.0.1:9/x' } }] },
+      { name: 'full', type: 'http', stages: { beta: { variables: { a: '1' } } }, routes: [{ route: 'GET /y', integration: { type: 'http_proxy', uri: 'http://127.0.0.1:9/y' } }] },
+    ]);
+  });
+
+  test('not a template', () => {
+    assert.throws(() => importCloudFormation('a: 1'), /expected a CloudFormation template with a Resources section/);
+  });
+});
+
+describe('portico import cloudformation → portico start: the SPA tutorial template', () => {
+  const file = join(CORPUS, 'javatask_aws-spa-beginners-guide__p3_rest_api__backend.yaml');
+  test('ANY /{proxy+} on stage production reaches the greeting backend', { skip: !existsSync(file) && 'no corpus' }, async (t) => {
+    const greeting = await startSample('greeting');
+    const dir = await mkdtemp(join(tmpdir(), 'portico-cfn-'));
+    t.after(async () => {
+      await greeting.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    // The template hard-codes port 8080 on the instance; the copy points at the port our backend got.
+    const tplFile = join(dir, 'backend.yaml');
+    await writeFile(tplFile, readFileSync(file, 'utf8').replace(':8080/{proxy}', `:${greeting.port}/{proxy}`));
+    const out = join(dir, 'portico.yaml');
+    const r = runCli(['import', 'cloudformation', tplFile, '--resource', 'EC2Instance.PublicDnsName=127.0.0.1', '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const gw = await startTestGateway(readFileSync(out, 'utf8'));
+    t.after(() => gw.close());
+    const res = await fetch(`${gw.url}/production/api/greeting`);
+    assert.equal(await res.text(), '{"id":1,"content":"Hello, World!"}');
+    const miss = await fetch(`${gw.url}/staging/api/greeting`);
+    assert.equal(miss.status, 403);
+  });
+
+  test('a template without an API: exit 1, says why, writes nothing', { skip: !existsSync(CORPUS) && 'no corpus' }, () => {
+    const r = runCli(['import', 'cloudformation', join(CORPUS, 'javatask_aws-spa-beginners-guide__p5_connecting_dots__frontend.yaml')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /defines no API \(AWS::ApiGateway::RestApi or AWS::ApiGatewayV2::Api\) that can be imported; nothing written/);
+    assert.equal(r.stdout, '');
+    const wrongFlag = runCli(['import', 'cloudformation', 'x.yaml', '--stage', 'a']);
+    assert.equal(wrongFlag.code, 2);
+    assert.match(wrongFlag.stderr, /--stage is for `portico import openapi`/);
+  });
+});
