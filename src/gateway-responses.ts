@@ -109,6 +109,23 @@ export const GATEWAY_ERRORS = {
     literalBody: { rest: '{"message": "Internal server error"}', http: '{"message":"Internal Server Error"}' },
     description: 'The upstream refused or reset the connection, or answered with a malformed response (AWS answers 500).',
   }),
+  // Named upstreams (src/upstream): breaker open, nothing to send to. Customised as INTEGRATION_FAILURE.
+  UPSTREAM_CIRCUIT_OPEN: def({
+    code: 'GW_ERR_UPSTREAM_CIRCUIT_OPEN',
+    type: 'INTEGRATION_FAILURE',
+    status: 503,
+    message: 'Service Unavailable',
+    errorType: 'ServiceUnavailableException',
+    description: "The upstream's circuit breaker is open: answered at once, with Retry-After, without contacting it.",
+  }),
+  UPSTREAM_UNAVAILABLE: def({
+    code: 'GW_ERR_UPSTREAM_UNAVAILABLE',
+    type: 'INTEGRATION_FAILURE',
+    status: 503,
+    message: 'Service Unavailable',
+    errorType: 'ServiceUnavailableException',
+    description: 'The upstream has no target to send to: all drained or weight 0, or all unhealthy with healthCheck.failOpen false.',
+  }),
   INTERNAL_ERROR: def({
     code: 'GW_ERR_INTERNAL',
     type: 'API_CONFIGURATION_ERROR',

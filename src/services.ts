@@ -1,6 +1,7 @@
 import type { LoadedConfig } from './config/load.js';
 import type { RuntimeDeps } from './pipeline/policy.js';
 import type { Snapshot } from './pipeline/snapshot.js';
+import { upstreamService } from './upstream/registry.js';
 import { authorizerServiceDef } from './policies/authorizer/service.js';
 
 /** A long-lived feature service (store, metrics, upstream registry, ...), kept across reloads. */
@@ -21,5 +22,6 @@ export interface ServiceDef {
  * service at compile time (`portico validate` compiles without them): look it up at first use.
  */
 export const SERVICES: ServiceDef[] = [
+  upstreamService,
   authorizerServiceDef,
 ];

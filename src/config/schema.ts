@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { GATEWAY_RESPONSE_TYPES } from '../gateway-responses.js';
 import { parseListen } from './listen.js';
 import { parseRouteKey } from '../router/route-key.js';
+import { routeUpstreamFields, upstreamSchema } from '../upstream/schema.js';
 import { accessApiFields, accessRouteFields } from '../policies/access-schema.js';
 
 /**
@@ -111,19 +112,6 @@ const adminSchema = z
   .prefault({})
   .describe('The admin API (status, reload, routes). Never on the data listener.');
 
-const targetSchema = z
-  .strictObject({
-    url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).describe('Target base URL.'),
-    weight: z.number().int().min(0).max(1000).default(1).describe('Relative share of requests (0 = none).'),
-  })
-  .describe('One upstream target.');
-
-const upstreamSchema = z
-  .strictObject({
-    targets: z.array(targetSchema).min(1, 'expected at least one target').describe('Targets, balanced round-robin by weight.'),
-  })
-  .describe('A named pool of targets.');
-
 const templateString = z.string();
 
 const httpProxyIntegration = z
@@ -143,6 +131,7 @@ const httpProxyIntegration = z
       .max(300000)
       .default(29000)
       .describe('Integration timeout: no response headers by then gives 504 INTEGRATION_TIMEOUT. AWS: 29 s.'),
+    ...routeUpstreamFields,
   })
   .describe('Proxy the request to an HTTP endpoint, streaming both ways.');
 
@@ -247,4 +236,4 @@ export type HttpProxyIntegrationConfig = Extract<IntegrationConfig, { type: 'htt
 export type MockIntegrationConfig = Extract<IntegrationConfig, { type: 'mock' }>;
 export type StageConfig = ApiConfig['stages'][string];
 export type GatewayResponseConfig = z.infer<typeof gatewayResponseSchema>;
-export type UpstreamConfig = PorticoConfig['upstreams'][string];
+export type { UpstreamConfig } from '../upstream/schema.js';

@@ -6,7 +6,6 @@ import type { RequestContext } from '../pipeline/context.js';
 import { buildUpstreamHeaders, copyResponseHeaders } from '../proxy/headers.js';
 import type { PoolRegistry } from '../proxy/pools.js';
 import type { UriTemplate } from '../proxy/uri-template.js';
-import type { Upstream } from '../upstream/upstream.js';
 import type { Integration } from './integration.js';
 
 /** Where one request goes: an origin and the path+query to ask it for. */
@@ -20,28 +19,18 @@ export function uriTarget(template: UriTemplate): TargetResolver {
   };
 }
 
-export function upstreamTarget(upstream: Upstream): TargetResolver {
-  return (ctx) => {
-    const t = upstream.pick();
-    if (!t) return undefined;
-    const q = ctx.rawQuery;
-    const path = t.basePath + ctx.restPath;
-    return { origin: t.origin, path: q ? `${path}?${q}` : path };
-  };
-}
-
-class BodyTooLargeError extends Error {
+export class BodyTooLargeError extends Error {
   readonly code = 'GW_ERR_REQUEST_TOO_LARGE';
 }
-class ClientAbortError extends Error {
+export class ClientAbortError extends Error {
   readonly code = 'GW_ERR_CLIENT_ABORTED';
 }
-class IntegrationTimeoutError extends Error {
+export class IntegrationTimeoutError extends Error {
   readonly code = 'GW_ERR_INTEGRATION_TIMEOUT';
 }
 
 /** Counts a chunked request body and fails it past the limit (Content-Length bodies are checked up front). */
-class BodyLimit extends Transform {
+export class BodyLimit extends Transform {
   #left: number;
   constructor(limit: number) {
     super();

@@ -2,7 +2,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { ConfigError, type ConfigIssue } from '../config/errors.js';
 import type { ApiConfig, PorticoConfig, RouteConfig, StageConfig } from '../config/schema.js';
 import { GatewayResponses } from '../gateway-responses.js';
-import { HttpProxyIntegration, upstreamTarget, uriTarget } from '../integrations/http-proxy.js';
+import { HttpProxyIntegration, uriTarget } from '../integrations/http-proxy.js';
 import type { Integration } from '../integrations/integration.js';
 import { MockIntegration } from '../integrations/mock.js';
 import { compileUriTemplate } from '../proxy/uri-template.js';
@@ -10,7 +10,9 @@ import { MountTable } from '../router/mounts.js';
 import { parseRouteKey, type RouteKey } from '../router/route-key.js';
 import { RouteTrie, staticKey } from '../router/trie.js';
 import { TrustedProxies } from '../server/client-ip.js';
-import { Upstream } from '../upstream/upstream.js';
+import { checkUpstreams } from '../upstream/compile.js';
+import { UpstreamIntegration } from '../upstream/proxy.js';
+import type { UpstreamConfig } from '../upstream/schema.js';
 import type { ApiScope, Policy, PreRouteHook, ResponseHeaderHook, RouteScope, RuntimeDeps } from './policy.js';
 import { API_HOOKS, POLICY_FACTORIES } from './registry.js';
 
@@ -82,12 +84,8 @@ export function compileSnapshot(loaded: LoadedConfig, deps: CompileDeps): Snapsh
   const { config } = loaded;
   const issues: ConfigIssue[] = [];
   const origins = new Set<string>();
-  const upstreams = new Map<string, Upstream>();
-  for (const [name, u] of Object.entries(config.upstreams)) {
-    const up = new Upstream(name, u);
-    for (const t of up.targets) origins.add(t.origin);
-    upstreams.set(name, up);
-  }
+  // Upstream targets use the upstream registry's own pools (src/upstream), not `origins`.
+  const upstreams = checkUpstreams(config.upstreams, loaded.dir, (path, message) => issues.push(loaded.issue(path, message)));
   const mounts = new MountTable<Mounted>();
   const apis: CompiledApi[] = [];
   const names = new Map<string, number>();
@@ -131,7 +129,7 @@ export function compileSnapshot(loaded: LoadedConfig, deps: CompileDeps): Snapsh
 interface ApiCompileEnv {
   loaded: LoadedConfig;
   issues: ConfigIssue[];
-  upstreams: Map<string, Upstream>;
+  upstreams: Map<string, UpstreamConfig>;
   origins: Set<string>;
   deps: CompileDeps;
   maxBodyBytes: number;
@@ -250,7 +248,16 @@ function compileIntegration(
       }
       return undefined;
     }
-    return new HttpProxyIntegration({ ...common, resolve: upstreamTarget(up), description: `upstream ${up.name}` });
+    return new UpstreamIntegration({
+      upstream: config.upstream,
+      timeoutMs: config.timeoutMs,
+      maxBodyBytes: env.maxBodyBytes,
+      retryNonIdempotent: config.retryNonIdempotent,
+      timeouts: config.timeouts,
+    });
+  }
+  if ((config.retryNonIdempotent || config.timeouts) && stage.index === 0) {
+    issues.push(loaded.issue([...path, config.timeouts ? 'timeouts' : 'retryNonIdempotent'], 'timeouts and retryNonIdempotent apply to upstream integrations only; this one has a uri'));
   }
   const t = compileUriTemplate(config.uri as string, stage.variables, paramNames);
   if (typeof t === 'string') {

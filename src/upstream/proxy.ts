@@ -1,0 +1,457 @@
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
+import { GATEWAY_ERRORS, type GatewayErrorDef } from '../gateway-responses.js';
+import { BodyLimit, BodyTooLargeError, ClientAbortError, IntegrationTimeoutError } from '../integrations/http-proxy.js';
+import type { Integration } from '../integrations/integration.js';
+import type { RequestContext } from '../pipeline/context.js';
+import { buildUpstreamHeaders, copyResponseHeaders } from '../proxy/headers.js';
+import { upstreamRegistry } from './registry.js';
+import type { Endpoint, UpstreamRuntime } from './runtime.js';
+import type { TimeoutsConfig } from './schema.js';
+
+/** RFC 9110 §9.2.2 idempotent methods: the only ones retried unless a route opts in. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
+/** Failures before any response byte that mean "the request did not get through": retryable. */
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED']);
+/** Resets before any response byte (also what a stale keep-alive socket gives). */
+const RESET_ERRORS = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'UND_ERR_CLOSED']);
+
+class TotalTimeoutError extends Error {
+  readonly code = 'GW_ERR_UPSTREAM_TOTAL_TIMEOUT';
+}
+/** Aborts a try whose retryable response is being thrown away. */
+class DiscardError extends Error {}
+
+export interface UpstreamIntegrationOptions {
+  upstream: string;
+  /** Integration timeout: the response head must arrive within it, over all tries. */
+  timeoutMs: number;
+  maxBodyBytes: number;
+  retryNonIdempotent: boolean;
+  /** Route overrides of the upstream's timeouts. */
+  timeouts: TimeoutsConfig | undefined;
+}
+
+/**
+ * http_proxy to a named upstream: picks a target with the upstream's balancer among healthy,
+ * non-ejected, non-drained ones, and retries idempotent requests on another target after connect
+ * errors, resets before any response byte and the configured statuses, within the retry budget.
+ * The response head is held until its first body byte, so nothing reaches the client before the
+ * last try is chosen; after that a failure cuts the client connection (never a short "complete"
+ * body). Every try feeds passive health, the breaker and the target's status.
+ */
+export class UpstreamIntegration implements Integration {
+  readonly type = 'http_proxy';
+  readonly description: string;
+  readonly opts: UpstreamIntegrationOptions;
+
+  constructor(opts: UpstreamIntegrationOptions) {
+    this.opts = opts;
+    this.description = `http_proxy upstream ${opts.upstream}`;
+  }
+
+  invoke(ctx: RequestContext): void {
+    const rt = upstreamRegistry(ctx.snapshot.runtime)?.get(this.opts.upstream);
+    if (!rt) {
+      ctx.integrationError = new Error(`upstream "${this.opts.upstream}" is not running`);
+      ctx.sendError(GATEWAY_ERRORS.INTEGRATION_FAILURE, ctx.api!.responses);
+      return;
+    }
+    new Exchange(ctx, rt, this.opts).start();
+  }
+}
+
+function hashKeyOf(ctx: RequestContext, rt: UpstreamRuntime): string | undefined {
+  const h = rt.cfg.hashOn;
+  if (!h || rt.cfg.balancer !== 'consistent-hash') return undefined;
+  switch (h.source) {
+    case 'clientIp':
+      return ctx.clientIp;
+    case 'path':
+      return ctx.restPath;
+    case 'header': {
+      const v = ctx.req.headers[(h.name as string).toLowerCase()];
+      return Array.isArray(v) ? v.join(',') : v;
+    }
+    case 'cookie': {
+      const cookie = ctx.req.headers.cookie;
+      if (!cookie) return undefined;
+      for (const part of cookie.split(';')) {
+        const eq = part.indexOf('=');
+        if (eq !== -1 && part.slice(0, eq).trim() === h.name) return part.slice(eq + 1).trim();
+      }
+      return undefined;
+    }
+  }
+}
+
+/** One client request to an upstream, over one or more tries. */
+class Exchange {
+  readonly ctx: RequestContext;
+  readonly rt: UpstreamRuntime;
+  #opts: UpstreamIntegrationOptions;
+  #tried = new Set<string>();
+  #tries = 0;
+  #body: Dispatcher.DispatchOptions['body'] = null;
+  /** The body can be sent again (none, or buffered). */
+  #replayable = true;
+  #retriable: boolean;
+  #headers: string[] | undefined;
+  #hashKey: string | undefined;
+  #deadline = 0;
+  #totalTimer: NodeJS.Timeout | undefined;
+  #backoffTimer: NodeJS.Timeout | undefined;
+  #current: Try | undefined;
+  #probe = false;
+  #recorded = false;
+  #freeRetryUsed = false;
+  done = false;
+  totalExpired = false;
+
+  constructor(ctx: RequestContext, rt: UpstreamRuntime, opts: UpstreamIntegrationOptions) {
+    this.ctx = ctx;
+    this.rt = rt;
+    this.#opts = opts;
+    this.#retriable = IDEMPOTENT.has(ctx.method) || opts.retryNonIdempotent;
+  }
+
+  get timeouts(): { connectMs: number | undefined; firstByteMs: number; totalMs: number | undefined } {
+    const r = this.#opts.timeouts;
+    const u = this.rt.cfg.timeouts;
+    return {
+      connectMs: r?.connectMs ?? u.connectMs,
+      firstByteMs: r?.firstByteMs ?? u.firstByteMs ?? this.#opts.timeoutMs,
+      totalMs: r?.totalMs ?? u.totalMs,
+    };
+  }
+
+  start(): void {
+    const { ctx, rt } = this;
+    const breaker = rt.breaker;
+    if (breaker) {
+      const admit = breaker.admit();
+      if (admit === 'reject') {
+        ctx.integrationError = new Error(`circuit breaker of upstream "${rt.name}" is open`);
+        ctx.sendError(GATEWAY_ERRORS.UPSTREAM_CIRCUIT_OPEN, ctx.api!.responses, { 'retry-after': String(Math.max(1, Math.ceil(breaker.retryAfterMs() / 1000))) });
+        return;
+      }
+      this.#probe = admit === 'probe';
+    }
+    rt.budget.onRequest();
+    this.#hashKey = hashKeyOf(ctx, rt);
+    ctx.res.once('close', () => {
+      if (ctx.res.writableEnded) return;
+      this.#current?.abort(new ClientAbortError('client closed the connection'));
+      this.#finish();
+    });
+    const totalMs = this.timeouts.totalMs;
+    if (totalMs) {
+      this.#totalTimer = setTimeout(() => this.#onTotalTimeout(totalMs), totalMs);
+    }
+    const req = ctx.req;
+    const h = req.headers;
+    const hasBody = h['content-length'] !== undefined ? h['content-length'] !== '0' : h['transfer-encoding'] !== undefined;
+    const expectContinue = hasBody && h.expect?.toLowerCase() === '100-continue';
+    if (!hasBody) {
+      this.#deadline = Date.now() + this.#opts.timeoutMs;
+      this.#try();
+      return;
+    }
+    const length = h['content-length'] === undefined ? undefined : Number(h['content-length']);
+    if (this.#retriable && length !== undefined && length <= rt.cfg.retries.bufferBytes) {
+      // Small bodies are read first so that a retry can send them again.
+      if (expectContinue) ctx.res.writeContinue();
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.once('end', () => {
+        if (this.done) return;
+        this.#body = Buffer.concat(chunks);
+        this.#deadline = Date.now() + this.#opts.timeoutMs;
+        this.#try();
+      });
+      return;
+    }
+    this.#replayable = false;
+    if (length === undefined) {
+      const limit = new BodyLimit(this.#opts.maxBodyBytes);
+      req.on('error', (err) => limit.destroy(err));
+      this.#body = req.pipe(limit);
+    } else this.#body = req;
+    if (expectContinue) ctx.res.writeContinue();
+    this.#deadline = Date.now() + this.#opts.timeoutMs;
+    this.#try();
+  }
+
+  #try(): void {
+    if (this.done) return;
+    const { ctx, rt } = this;
+    const ep = rt.pick(this.#hashKey, this.#tried);
+    if (!ep) {
+      ctx.integrationError = new Error(`upstream "${rt.name}" has no available target`);
+      this.#fail(GATEWAY_ERRORS.UPSTREAM_UNAVAILABLE);
+      return;
+    }
+    this.#tried.add(ep.id);
+    this.#tries++;
+    this.#headers ??= buildUpstreamHeaders(ctx);
+    const headers = ep.hostHeader ? [...this.#headers, 'host', ep.hostHeader] : this.#headers;
+    const q = ctx.rawQuery;
+    const path = ep.basePath + ctx.restPath;
+    const t = new Try(this, ep);
+    this.#current = t;
+    const firstByte = Math.max(1, Math.min(this.timeouts.firstByteMs, this.#deadline - Date.now()));
+    const req = ctx.req;
+    if (this.#body && !this.#replayable && !req.complete) req.once('end', () => t.startTimeout(firstByte));
+    else t.startTimeout(firstByte);
+    ep.inflight++;
+    rt.pool(ep, this.timeouts.connectMs).dispatch(
+      {
+        origin: ep.origin,
+        path: q ? `${path}?${q}` : path,
+        method: ctx.method as Dispatcher.HttpMethod,
+        headers,
+        body: this.#body,
+        headersTimeout: this.#opts.timeoutMs,
+        bodyTimeout: this.#opts.timeoutMs,
+      },
+      t,
+    );
+  }
+
+  /** A try ended: in-flight count, passive health, breaker, latency. */
+  settle(t: Try, outcome: 'success' | 'failure' | 'none'): void {
+    if (t.settled) return;
+    t.settled = true;
+    t.ep.inflight--;
+    if (outcome !== 'none') {
+      this.#recorded = true;
+      this.rt.report(t.ep, outcome, Date.now() - t.startedAt);
+    }
+  }
+
+  /** May this exchange try again after a failure before any response byte reached the client? */
+  canRetry(): boolean {
+    const { rt, ctx } = this;
+    if (this.done || this.totalExpired || !this.#retriable || !this.#replayable || ctx.res.headersSent) return false;
+    if (this.#tries > rt.cfg.retries.attempts) return false;
+    if (rt.breaker && !rt.breaker.allowsRetry()) return false;
+    if (this.#deadline - Date.now() <= 0) return false;
+    return rt.budget.tryRetry();
+  }
+
+  /** A reset before any byte on an idempotent request: once per request, tried again at once and not counted (stale keep-alive). */
+  canRetryFree(): boolean {
+    if (this.#freeRetryUsed || this.done || this.totalExpired || !this.#retriable || !this.#replayable || this.ctx.res.headersSent) return false;
+    this.#freeRetryUsed = true;
+    return true;
+  }
+
+  retry(t: Try, immediate: boolean): void {
+    if (this.#current === t) this.#current = undefined;
+    if (immediate) {
+      // The same target may be picked again: a stale socket says nothing about the target.
+      this.#tried.delete(t.ep.id);
+      this.#try();
+      return;
+    }
+    const r = this.rt.cfg.retries;
+    const n = this.#tries - 1;
+    const backoff = Math.min(r.maxBackoffMs, r.backoffMs * 2 ** n) * (0.5 + Math.random() * 0.5);
+    this.#backoffTimer = setTimeout(() => {
+      this.#backoffTimer = undefined;
+      this.#try();
+    }, backoff);
+  }
+
+  /** Answers with a gateway response (or cuts the connection if the response already started). */
+  #fail(def: GatewayErrorDef, extra?: Record<string, string>): void {
+    if (this.done) return;
+    this.#finish();
+    this.ctx.sendError(def, this.ctx.api!.responses, extra);
+  }
+
+  failWith(t: Try, err: Error): void {
+    if (this.#current === t) this.#current = undefined;
+    const ctx = this.ctx;
+    ctx.integrationError = err;
+    if (ctx.res.headersSent) {
+      this.#finish();
+      ctx.res.destroy(err);
+      return;
+    }
+    const code = (err as NodeJS.ErrnoException).code;
+    if (err instanceof BodyTooLargeError) this.#fail(GATEWAY_ERRORS.REQUEST_TOO_LARGE, { connection: 'close' });
+    else if (
+      err instanceof IntegrationTimeoutError ||
+      err instanceof TotalTimeoutError ||
+      code === 'UND_ERR_HEADERS_TIMEOUT' ||
+      code === 'UND_ERR_CONNECT_TIMEOUT' ||
+      code === 'UND_ERR_BODY_TIMEOUT'
+    ) {
+      this.#fail(GATEWAY_ERRORS.INTEGRATION_TIMEOUT);
+    } else this.#fail(GATEWAY_ERRORS.INTEGRATION_FAILURE);
+  }
+
+  #onTotalTimeout(ms: number): void {
+    this.#totalTimer = undefined;
+    if (this.done) return;
+    this.totalExpired = true;
+    const err = new TotalTimeoutError(`upstream exchange took longer than ${ms} ms`);
+    if (this.#current) this.#current.abort(err);
+    else {
+      clearTimeout(this.#backoffTimer);
+      this.ctx.integrationError = err;
+      if (this.ctx.res.headersSent) {
+        this.#finish();
+        this.ctx.res.destroy(err);
+      } else this.#fail(GATEWAY_ERRORS.INTEGRATION_TIMEOUT);
+    }
+  }
+
+  /** The client got its full response. */
+  complete(t: Try): void {
+    if (this.#current === t) this.#current = undefined;
+    this.#finish();
+  }
+
+  #finish(): void {
+    if (this.done) return;
+    this.done = true;
+    clearTimeout(this.#totalTimer);
+    clearTimeout(this.#backoffTimer);
+    if (this.#probe) this.rt.breaker?.probeDone(this.#recorded);
+  }
+}
+
+/** One try on one endpoint: an undici dispatch handler. */
+class Try implements Dispatcher.DispatchHandler {
+  readonly ep: Endpoint;
+  readonly startedAt = Date.now();
+  settled = false;
+  #x: Exchange;
+  #controller: Dispatcher.DispatchController | undefined;
+  #pendingAbort: Error | undefined;
+  #head: { statusCode: number; headers: OutgoingHttpHeaders } | undefined;
+  #gotHead = false;
+  /** The response is a retryable status being thrown away. */
+  #discard = false;
+  #timer: NodeJS.Timeout | undefined;
+  #onDrain = () => this.#controller?.resume();
+
+  constructor(x: Exchange, ep: Endpoint) {
+    this.#x = x;
+    this.ep = ep;
+  }
+
+  abort(err: Error): void {
+    if (this.#controller) this.#controller.abort(err);
+    else this.#pendingAbort = err;
+  }
+
+  startTimeout(ms: number): void {
+    if (this.#timer || this.#gotHead || this.settled) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.abort(new IntegrationTimeoutError(`no response head within ${ms} ms`));
+    }, ms);
+  }
+
+  #clearTimeout(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#pendingAbort) controller.abort(this.#pendingAbort);
+    else if (this.#x.done) controller.abort(new ClientAbortError('client closed the connection'));
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    this.#clearTimeout();
+    this.#gotHead = true;
+    const x = this.#x;
+    if (x.done) return;
+    const failed = statusCode >= 500;
+    if (x.rt.cfg.retries.statuses.includes(statusCode) && x.canRetry()) {
+      this.#discard = true;
+      x.settle(this, 'failure');
+      // Stop reading the thrown-away body; the connection is not worth keeping for it.
+      controller.abort(new DiscardError('retrying'));
+      return;
+    }
+    x.settle(this, failed ? 'failure' : 'success');
+    x.ctx.status = statusCode;
+    // Held back until the first body byte or the end: until then a failure can still become a
+    // clean gateway response instead of a reset.
+    this.#head = { statusCode, headers: x.ctx.finalizeHeaders(copyResponseHeaders(headers)) };
+  }
+
+  #commitHead(): void {
+    const head = this.#head;
+    if (!head) return;
+    this.#head = undefined;
+    this.#x.ctx.res.writeHead(head.statusCode, head.headers);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#discard || this.#x.done) return;
+    const res = this.#x.ctx.res;
+    this.#commitHead();
+    if (!res.write(chunk)) {
+      controller.pause();
+      res.once('drain', this.#onDrain);
+    }
+  }
+
+  onResponseEnd(): void {
+    const x = this.#x;
+    if (this.#discard) {
+      x.retry(this, false);
+      return;
+    }
+    if (x.done) return;
+    this.#commitHead();
+    x.ctx.res.end();
+    x.complete(this);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.#clearTimeout();
+    const x = this.#x;
+    if (this.#discard) {
+      if (x.totalExpired) x.failWith(this, err instanceof DiscardError ? new Error('retry cut by the total timeout') : err);
+      else x.retry(this, false);
+      return;
+    }
+    if (err instanceof ClientAbortError) {
+      x.settle(this, 'none');
+      return;
+    }
+    if (x.done) {
+      x.settle(this, 'none');
+      return;
+    }
+    this.#head = undefined;
+    if (this.#gotHead) {
+      // Failed after the head (mid-body, or a framing error before the first byte).
+      if (!this.settled) x.settle(this, 'failure');
+      x.failWith(this, err);
+      return;
+    }
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (RESET_ERRORS.has(code) && x.canRetryFree()) {
+      x.settle(this, 'none');
+      x.retry(this, true);
+      return;
+    }
+    const clientSide = err instanceof BodyTooLargeError || err instanceof TotalTimeoutError;
+    x.settle(this, clientSide ? 'none' : 'failure');
+    if ((CONNECT_ERRORS.has(code) || RESET_ERRORS.has(code)) && x.canRetry()) {
+      x.retry(this, false);
+      return;
+    }
+    x.failWith(this, err);
+  }
+}

@@ -1,0 +1,80 @@
+import type { LoadedConfig } from '../config/load.js';
+import type { PorticoConfig } from '../config/schema.js';
+import type { RuntimeDeps } from '../pipeline/policy.js';
+import type { Snapshot } from '../pipeline/snapshot.js';
+import type { Service, ServiceDef } from '../services.js';
+import { type RuntimeEnv, UpstreamRuntime } from './runtime.js';
+
+export const UPSTREAMS_SERVICE = 'upstreams';
+
+/**
+ * The long-lived upstream registry: one UpstreamRuntime per upstream name, created at start and
+ * updated in place on every reload, so health, ejections, breakers, runtime weights and pools
+ * survive config reloads. Upstreams removed from the config are closed.
+ */
+export class UpstreamRegistry implements Service {
+  #env: RuntimeEnv;
+  #runtimes = new Map<string, UpstreamRuntime>();
+
+  constructor(env: RuntimeEnv) {
+    this.#env = env;
+  }
+
+  apply(config: PorticoConfig, dir: string): void {
+    for (const [name, cfg] of Object.entries(config.upstreams)) {
+      const rt = this.#runtimes.get(name);
+      if (rt) rt.update(cfg, dir);
+      else this.#runtimes.set(name, new UpstreamRuntime(name, cfg, dir, this.#env));
+    }
+    for (const [name, rt] of this.#runtimes) {
+      if (name in config.upstreams) continue;
+      this.#runtimes.delete(name);
+      void rt.close();
+    }
+  }
+
+  /** Waits (at most `ms`) for the first DNS answers of host-name targets. */
+  async ready(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all([...this.#runtimes.values()].map((r) => r.ready())),
+      new Promise<void>((r) => {
+        timer = setTimeout(r, ms);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  get(name: string): UpstreamRuntime | undefined {
+    return this.#runtimes.get(name);
+  }
+
+  names(): string[] {
+    return [...this.#runtimes.keys()];
+  }
+
+  onSnapshot(snapshot: Snapshot): void {
+    this.apply(snapshot.config, snapshot.loaded.dir);
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.#runtimes.values()];
+    this.#runtimes.clear();
+    await Promise.all(all.map((r) => r.close()));
+  }
+}
+
+export const upstreamService: ServiceDef = {
+  name: UPSTREAMS_SERVICE,
+  async start(runtime: RuntimeDeps, loaded: LoadedConfig) {
+    const registry = new UpstreamRegistry({ clock: runtime.clock, log: runtime.log });
+    registry.apply(loaded.config, loaded.dir);
+    await registry.ready(3000);
+    return registry;
+  },
+};
+
+/** The registry of a running gateway (undefined when compiled without services). */
+export function upstreamRegistry(runtime: RuntimeDeps): UpstreamRegistry | undefined {
+  return runtime.services.get(UPSTREAMS_SERVICE) as UpstreamRegistry | undefined;
+}

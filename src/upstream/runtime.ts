@@ -1,0 +1,539 @@
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { resolve as resolvePath } from 'node:path';
+import { Pool } from 'undici';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import { type Balancer, type Candidate, createBalancer } from './balancers/index.js';
+import { CircuitBreaker, RetryBudget } from './breaker.js';
+import { HostResolver, nextRefreshMs } from './dns.js';
+import { probe, type ProbeResult, statusMatcher } from './health.js';
+import type { UpstreamConfig } from './schema.js';
+
+const RECENT = 100;
+
+/**
+ * One place requests go: a target URL, or one resolved address of a host-name target. Its state
+ * (health, ejection, counters) is kept across reloads, keyed by upstream name + id.
+ */
+export class Endpoint {
+  /** Target URL, plus "#address" for an address found by DNS. */
+  readonly id: string;
+  readonly targetUrl: string;
+  readonly address: string | undefined;
+  /** Origin dispatched to (the address in place of the host name). */
+  readonly origin: string;
+  /** Path prefix of the target URL, no trailing slash. */
+  readonly basePath: string;
+  /** Host header to send when the origin is an address (the target's host[:port]). */
+  readonly hostHeader: string | undefined;
+  readonly isHttps: boolean;
+  readonly hostname: string;
+
+  /** Active health: true until probes say otherwise. */
+  healthy = true;
+  checkSuccesses = 0;
+  checkFailures = 0;
+  lastCheck: (ProbeResult & { at: number }) | undefined;
+  /** Since when it has been healthy and present (slow start). */
+  healthySince: number;
+  /** Passive health. */
+  consecutiveFailures = 0;
+  ejectedUntil = 0;
+  ejections = 0;
+  inflight = 0;
+  requests = 0;
+  failures = 0;
+  #latency = new Float64Array(RECENT);
+  #ok = new Uint8Array(RECENT);
+  #n = 0;
+  timer: NodeJS.Timeout | undefined;
+  /** Bumped when the probe loop is reset, so an in-flight probe does not start a second loop. */
+  probeGen = 0;
+
+  constructor(targetUrl: string, address: string | undefined, now: number) {
+    const u = new URL(targetUrl);
+    this.targetUrl = targetUrl;
+    this.address = address;
+    this.id = address ? `${targetUrl}#${address}` : targetUrl;
+    this.isHttps = u.protocol === 'https:';
+    this.hostname = u.hostname.replace(/^\[|\]$/g, '');
+    this.basePath = u.pathname.replace(/\/+$/, '');
+    if (address && address !== this.hostname) {
+      const port = u.port || (this.isHttps ? '443' : '80');
+      this.origin = `${u.protocol}//${isIP(address) === 6 ? `[${address}]` : address}:${port}`;
+      this.hostHeader = u.host;
+    } else {
+      this.origin = u.origin;
+      this.hostHeader = undefined;
+    }
+    this.healthySince = now;
+  }
+
+  record(latencyMs: number, ok: boolean): void {
+    const i = this.#n++ % RECENT;
+    this.#latency[i] = latencyMs;
+    this.#ok[i] = ok ? 1 : 0;
+  }
+
+  recent(): { requests: number; errors: number; latencyMs: { avg: number; p50: number; p99: number } | null } {
+    const n = Math.min(this.#n, RECENT);
+    if (n === 0) return { requests: 0, errors: 0, latencyMs: null };
+    const lat = Array.from(this.#latency.subarray(0, n)).sort((a, b) => a - b);
+    let errors = 0;
+    for (let i = 0; i < n; i++) if (this.#ok[i] === 0) errors++;
+    const q = (p: number) => round(lat[Math.min(n - 1, Math.floor(p * n))] as number);
+    return { requests: n, errors, latencyMs: { avg: round(lat.reduce((s, v) => s + v, 0) / n), p50: q(0.5), p99: q(0.99) } };
+  }
+}
+
+function round(v: number): number {
+  return Math.round(v * 10) / 10;
+}
+
+export interface RuntimeEnv {
+  clock: Clock;
+  log: Logger;
+}
+
+interface Override {
+  weight?: number;
+  /** The configured weight when the override was made: a reload that changes it drops the override. */
+  configWeight: number;
+  drained?: boolean;
+}
+
+interface DnsState {
+  host: string;
+  addresses: string[] | undefined;
+  ttlMs: number | undefined;
+  nextAt: number;
+  error: string | undefined;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export interface TargetChange {
+  url: string;
+  weight?: number;
+  drained?: boolean;
+}
+
+/** Thrown for bad admin input (unknown target, bad weight). */
+export class UpstreamInputError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+/**
+ * The live side of one named upstream: its endpoints with their health, the balancer, breaker,
+ * retry budget, DNS discovery, health-check timers and connection pools. Created once per name and
+ * updated in place on reload, so health, ejections and runtime weights survive.
+ */
+export class UpstreamRuntime {
+  readonly name: string;
+  cfg: UpstreamConfig;
+  balancer: Balancer;
+  breaker: CircuitBreaker | undefined;
+  budget: RetryBudget;
+  #env: RuntimeEnv;
+  #dir: string;
+  #endpoints: Endpoint[] = [];
+  #byId = new Map<string, Endpoint>();
+  #overrides = new Map<string, Override>();
+  #dns = new Map<string, DnsState>();
+  #resolver: HostResolver;
+  #pools = new Map<string, Pool>();
+  #ca: string | undefined;
+  #matches: (status: number) => boolean = () => true;
+  #closed = false;
+  #pending = new Set<Promise<void>>();
+
+  constructor(name: string, cfg: UpstreamConfig, dir: string, env: RuntimeEnv) {
+    this.name = name;
+    this.cfg = cfg;
+    this.#env = env;
+    this.#dir = dir;
+    this.balancer = createBalancer(cfg.balancer, cfg.hashOn);
+    this.breaker = cfg.circuitBreaker ? new CircuitBreaker(env.clock, cfg.circuitBreaker) : undefined;
+    this.budget = new RetryBudget(env.clock, cfg.retries.budgetPercent, cfg.retries.minRetries);
+    this.#resolver = new HostResolver(cfg.dns.servers);
+    this.#ca = this.#readCa();
+    if (cfg.healthCheck) this.#matches = statusMatcher(cfg.healthCheck.matcher);
+    this.#resolveAll();
+    this.#rebuild();
+  }
+
+  get endpoints(): readonly Endpoint[] {
+    return this.#endpoints;
+  }
+
+  /** Resolves once the first DNS answers are in (or failed). */
+  async ready(): Promise<void> {
+    await Promise.all([...this.#pending]);
+  }
+
+  /** Applies a reloaded config in place. */
+  update(cfg: UpstreamConfig, dir: string): void {
+    const old = this.cfg;
+    this.cfg = cfg;
+    this.#dir = dir;
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    if (old.balancer !== cfg.balancer || !same(old.hashOn, cfg.hashOn)) this.balancer = createBalancer(cfg.balancer, cfg.hashOn);
+    if (!same(old.circuitBreaker, cfg.circuitBreaker)) {
+      this.breaker = cfg.circuitBreaker ? new CircuitBreaker(this.#env.clock, cfg.circuitBreaker) : undefined;
+    }
+    if (old.retries.budgetPercent !== cfg.retries.budgetPercent || old.retries.minRetries !== cfg.retries.minRetries) {
+      this.budget = new RetryBudget(this.#env.clock, cfg.retries.budgetPercent, cfg.retries.minRetries);
+    }
+    if (!same(old.dns.servers, cfg.dns.servers)) this.#resolver = new HostResolver(cfg.dns.servers);
+    if (!same(old.tls, cfg.tls) || old.timeouts.connectMs !== cfg.timeouts.connectMs) {
+      this.#ca = this.#readCa();
+      this.#closePools();
+    }
+    if (cfg.healthCheck) this.#matches = statusMatcher(cfg.healthCheck.matcher);
+    // A reload that changes a target's configured weight takes over from a runtime override.
+    for (const t of cfg.targets) {
+      const o = this.#overrides.get(t.url);
+      if (o && o.configWeight !== t.weight) {
+        delete o.weight;
+        o.configWeight = t.weight;
+        if (!o.drained) this.#overrides.delete(t.url);
+      }
+    }
+    const urls = new Set(cfg.targets.map((t) => t.url));
+    for (const url of this.#overrides.keys()) if (!urls.has(url)) this.#overrides.delete(url);
+    const healthChanged = !same(old.healthCheck, cfg.healthCheck);
+    if (healthChanged) {
+      for (const ep of this.#endpoints) {
+        clearTimeout(ep.timer);
+        ep.timer = undefined;
+        ep.probeGen++;
+        if (!cfg.healthCheck) ep.healthy = true;
+      }
+    }
+    if (!same(old.dns, cfg.dns)) {
+      for (const d of this.#dns.values()) clearTimeout(d.timer);
+      this.#dns.clear();
+    }
+    this.#resolveAll();
+    this.#rebuild();
+  }
+
+  #readCa(): string | undefined {
+    const file = this.cfg.tls.caFile;
+    if (!file) return undefined;
+    try {
+      return readFileSync(resolvePath(this.#dir, file), 'utf8');
+    } catch (err) {
+      this.#env.log.error({ upstream: this.name, caFile: file, err: (err as Error).message }, 'cannot read upstream CA file; using the system CAs');
+      return undefined;
+    }
+  }
+
+  // ---- endpoints and DNS ----
+
+  #resolveAll(): void {
+    for (const t of this.cfg.targets) {
+      const host = new URL(t.url).hostname.replace(/^\[|\]$/g, '');
+      if (isIP(host) || this.#dns.has(t.url)) continue;
+      const state: DnsState = { host, addresses: undefined, ttlMs: undefined, nextAt: 0, error: undefined, timer: undefined };
+      this.#dns.set(t.url, state);
+      this.#refresh(t.url, state);
+    }
+    for (const [url, d] of this.#dns) {
+      if (this.cfg.targets.some((t) => t.url === url)) continue;
+      clearTimeout(d.timer);
+      this.#dns.delete(url);
+    }
+  }
+
+  #refresh(url: string, state: DnsState): void {
+    const run = this.#resolver.resolve(state.host).then(
+      (r) => {
+        if (this.#closed || this.#dns.get(url) !== state) return;
+        const changed = JSON.stringify(r.addresses) !== JSON.stringify(state.addresses);
+        state.addresses = r.addresses;
+        state.ttlMs = r.ttlMs;
+        state.error = undefined;
+        if (changed) {
+          this.#env.log.info({ upstream: this.name, target: url, addresses: r.addresses }, 'upstream target resolved');
+          this.#rebuild();
+        }
+        this.#schedule(url, state, nextRefreshMs(r.ttlMs, this.cfg.dns.minRefreshMs, this.cfg.dns.refreshMs));
+      },
+      (err: Error) => {
+        if (this.#closed || this.#dns.get(url) !== state) return;
+        // Keep the last good answer; try again soon.
+        state.error = (err as NodeJS.ErrnoException).code ?? err.message;
+        this.#env.log.warn({ upstream: this.name, target: url, error: state.error }, 'upstream DNS resolution failed; keeping the last answer');
+        this.#schedule(url, state, this.cfg.dns.minRefreshMs);
+      },
+    );
+    this.#pending.add(run);
+    void run.finally(() => this.#pending.delete(run));
+  }
+
+  #schedule(url: string, state: DnsState, ms: number): void {
+    clearTimeout(state.timer);
+    state.nextAt = this.#env.clock.now() + ms;
+    state.timer = setTimeout(() => this.#refresh(url, state), ms);
+    state.timer.unref();
+  }
+
+  /** Recomputes the endpoint list from targets × resolved addresses, keeping existing state by id. */
+  #rebuild(): void {
+    const now = this.#env.clock.now();
+    const next: Endpoint[] = [];
+    const byId = new Map<string, Endpoint>();
+    for (const t of this.cfg.targets) {
+      const d = this.#dns.get(t.url);
+      const addresses = d?.addresses?.length ? d.addresses : [undefined];
+      for (const a of addresses) {
+        const id = a ? `${t.url}#${a}` : t.url;
+        const ep = this.#byId.get(id) ?? new Endpoint(t.url, a, now);
+        byId.set(id, ep);
+        next.push(ep);
+      }
+    }
+    for (const [id, ep] of this.#byId) {
+      if (byId.has(id)) continue;
+      clearTimeout(ep.timer);
+      ep.timer = undefined;
+      ep.probeGen++;
+      const key = this.#poolKey(ep);
+      const pool = this.#pools.get(key);
+      if (pool && ![...byId.values()].some((e) => this.#poolKey(e) === key)) {
+        this.#pools.delete(key);
+        // In-flight requests (draining) finish first.
+        pool.close().catch(() => {});
+      }
+    }
+    this.#endpoints = next;
+    this.#byId = byId;
+    if (this.cfg.healthCheck) for (const ep of next) if (!ep.timer) this.#scheduleProbe(ep, 0);
+  }
+
+  // ---- pools ----
+
+  #poolKey(ep: Endpoint, connectMs?: number): string {
+    return `${ep.origin}|${ep.isHttps ? (this.cfg.tls.serverName ?? ep.hostname) : ''}|${connectMs ?? this.cfg.timeouts.connectMs ?? 10000}`;
+  }
+
+  /** The keep-alive pool for an endpoint (one per origin, SNI name and connect timeout). */
+  pool(ep: Endpoint, connectMs?: number): Pool {
+    const key = this.#poolKey(ep, connectMs);
+    let pool = this.#pools.get(key);
+    if (!pool) {
+      const servername = this.cfg.tls.serverName ?? (isIP(ep.hostname) ? undefined : ep.hostname);
+      pool = new Pool(ep.origin, {
+        connections: 256,
+        pipelining: 1,
+        keepAliveTimeout: 4000,
+        connectTimeout: connectMs ?? this.cfg.timeouts.connectMs ?? 10000,
+        ...(ep.isHttps ? { connect: { rejectUnauthorized: true, ...(servername ? { servername } : {}), ...(this.#ca ? { ca: this.#ca } : {}) } } : {}),
+      });
+      this.#pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  #closePools(): void {
+    for (const p of this.#pools.values()) p.close().catch(() => {});
+    this.#pools.clear();
+  }
+
+  // ---- active health ----
+
+  #scheduleProbe(ep: Endpoint, delayMs: number): void {
+    const hc = this.cfg.healthCheck;
+    if (!hc || this.#closed) return;
+    const gen = ep.probeGen;
+    ep.timer = setTimeout(() => {
+      void this.probe(ep).then(() => {
+        if (ep.probeGen === gen && this.#byId.get(ep.id) === ep) this.#scheduleProbe(ep, this.cfg.healthCheck?.intervalMs ?? 0);
+      });
+    }, delayMs);
+    ep.timer.unref();
+  }
+
+  /** Probes one endpoint now and applies the thresholds. */
+  async probe(ep: Endpoint): Promise<ProbeResult> {
+    const hc = this.cfg.healthCheck;
+    if (!hc) return { ok: true };
+    const path = `${ep.basePath}${hc.path}`;
+    const result = await probe(this.pool(ep), { path, method: hc.method, timeoutMs: hc.timeoutMs, host: ep.hostHeader, matches: this.#matches });
+    const now = this.#env.clock.now();
+    ep.lastCheck = { ...result, at: now };
+    if (result.ok) {
+      ep.checkFailures = 0;
+      ep.checkSuccesses++;
+      if (!ep.healthy && ep.checkSuccesses >= hc.healthyThreshold) {
+        ep.healthy = true;
+        ep.healthySince = now;
+        this.#env.log.info({ upstream: this.name, target: ep.id }, 'upstream target healthy');
+      }
+    } else {
+      ep.checkSuccesses = 0;
+      ep.checkFailures++;
+      if (ep.healthy && ep.checkFailures >= hc.unhealthyThreshold) {
+        ep.healthy = false;
+        this.#env.log.warn({ upstream: this.name, target: ep.id, error: result.error }, 'upstream target unhealthy');
+      }
+    }
+    return result;
+  }
+
+  // ---- picking ----
+
+  /** The weight requests see now: runtime override or config, 0 if drained, ramped during slow start. */
+  effectiveWeight(ep: Endpoint, now: number): number {
+    const o = this.#overrides.get(ep.targetUrl);
+    if (o?.drained) return 0;
+    const base = o?.weight ?? this.cfg.targets.find((t) => t.url === ep.targetUrl)?.weight ?? 0;
+    const ramp = this.cfg.slowStartMs;
+    if (ramp > 0 && base > 0) {
+      const age = now - ep.healthySince;
+      if (age < ramp) return base * Math.max(0.1, age / ramp);
+    }
+    return base;
+  }
+
+  isEjected(ep: Endpoint, now: number): boolean {
+    return ep.ejectedUntil > now;
+  }
+
+  /**
+   * Picks an endpoint for a try: weight > 0 (not drained), healthy, not ejected, not in `exclude`.
+   * With active checks and every candidate unhealthy, fails open to all of them unless
+   * healthCheck.failOpen is false. Tried endpoints are only reused when nothing else is left.
+   */
+  pick(hashKey: string | undefined, exclude: ReadonlySet<string> | undefined): Endpoint | undefined {
+    const now = this.#env.clock.now();
+    const all: (Candidate & { ep: Endpoint })[] = [];
+    for (const ep of this.#endpoints) {
+      const weight = this.effectiveWeight(ep, now);
+      if (weight > 0) all.push({ id: ep.id, weight, inflight: ep.inflight, ep });
+    }
+    if (all.length === 0) return undefined;
+    const notEjected = all.filter((c) => !this.isEjected(c.ep, now));
+    const pool = notEjected.length ? notEjected : all;
+    let candidates = pool.filter((c) => c.ep.healthy);
+    if (candidates.length === 0) {
+      if (this.cfg.healthCheck && !this.cfg.healthCheck.failOpen) return undefined;
+      candidates = pool;
+    }
+    const picked = this.balancer.pick(candidates, { hashKey, exclude }) ?? this.balancer.pick(candidates, { hashKey });
+    return (picked as (typeof all)[number] | undefined)?.ep;
+  }
+
+  // ---- outcomes ----
+
+  /** Records the end of one try on an endpoint: passive health, breaker, latency. */
+  report(ep: Endpoint, outcome: 'success' | 'failure', latencyMs: number): void {
+    const now = this.#env.clock.now();
+    ep.requests++;
+    ep.record(latencyMs, outcome === 'success');
+    this.breaker?.record(outcome === 'success');
+    const od = this.cfg.outlierDetection;
+    if (outcome === 'success') {
+      ep.consecutiveFailures = 0;
+      // A target that has served as long as its last ejection lasted starts over.
+      if (ep.ejections > 0 && now - ep.ejectedUntil >= Math.min(od.maxEjectionMs, od.baseEjectionMs * ep.ejections)) ep.ejections = 0;
+      return;
+    }
+    ep.failures++;
+    ep.consecutiveFailures++;
+    if (!od.enabled || ep.consecutiveFailures < od.consecutiveFailures || this.isEjected(ep, now)) return;
+    const n = this.#endpoints.length;
+    const cap = Math.max(n >= 2 ? 1 : 0, Math.floor((n * od.maxEjectedPercent) / 100));
+    const ejected = this.#endpoints.filter((e) => this.isEjected(e, now)).length;
+    if (ejected >= cap) return;
+    ep.ejections++;
+    ep.consecutiveFailures = 0;
+    const ms = Math.min(od.maxEjectionMs, od.baseEjectionMs * ep.ejections);
+    ep.ejectedUntil = now + ms;
+    // After an ejection the target comes back with slow start.
+    ep.healthySince = ep.ejectedUntil;
+    this.#env.log.warn({ upstream: this.name, target: ep.id, ejectionMs: ms, ejections: ep.ejections }, 'upstream target ejected');
+  }
+
+  // ---- runtime weights ----
+
+  /** Applies weight/drain changes atomically (all or none). */
+  setTargets(changes: readonly TargetChange[]): void {
+    for (const c of changes) {
+      const t = this.cfg.targets.find((x) => x.url === c.url);
+      if (!t) {
+        throw new UpstreamInputError(404, `upstream "${this.name}" has no target ${c.url}; targets: ${this.cfg.targets.map((x) => x.url).join(', ')}`);
+      }
+      if (c.weight !== undefined && (!Number.isInteger(c.weight) || c.weight < 0 || c.weight > 1000)) {
+        throw new UpstreamInputError(400, `weight for ${c.url} must be an integer from 0 to 1000, got ${JSON.stringify(c.weight)}`);
+      }
+      if (c.drained !== undefined && typeof c.drained !== 'boolean') throw new UpstreamInputError(400, `drained for ${c.url} must be true or false`);
+    }
+    const now = this.#env.clock.now();
+    for (const c of changes) {
+      const t = this.cfg.targets.find((x) => x.url === c.url)!;
+      const o = this.#overrides.get(c.url) ?? { configWeight: t.weight };
+      const wasOff = (o.drained ?? false) || (o.weight ?? t.weight) === 0;
+      if (c.weight !== undefined) o.weight = c.weight;
+      if (c.drained !== undefined) o.drained = c.drained;
+      const isOn = !o.drained && (o.weight ?? t.weight) > 0;
+      // A target that starts taking traffic again ramps up (slow start).
+      if (wasOff && isOn) for (const ep of this.#endpoints) if (ep.targetUrl === c.url) ep.healthySince = now;
+      this.#overrides.set(c.url, o);
+    }
+  }
+
+  status(): Record<string, unknown> {
+    const now = this.#env.clock.now();
+    return {
+      name: this.name,
+      balancer: this.cfg.balancer,
+      healthCheck: this.cfg.healthCheck ? 'active' : 'off',
+      breaker: this.breaker?.status() ?? null,
+      targets: this.#endpoints.map((ep) => {
+        const o = this.#overrides.get(ep.targetUrl);
+        const cfgWeight = this.cfg.targets.find((t) => t.url === ep.targetUrl)?.weight ?? 0;
+        return {
+          url: ep.targetUrl,
+          address: ep.address ?? null,
+          origin: ep.origin,
+          weight: o?.weight ?? cfgWeight,
+          configWeight: cfgWeight,
+          effectiveWeight: round(this.effectiveWeight(ep, now)),
+          drained: o?.drained ?? false,
+          health: this.cfg.healthCheck ? (ep.healthy ? 'healthy' : 'unhealthy') : 'unchecked',
+          ejected: this.isEjected(ep, now),
+          ejectedForMs: Math.max(0, ep.ejectedUntil - now),
+          ejections: ep.ejections,
+          inflight: ep.inflight,
+          requests: ep.requests,
+          failures: ep.failures,
+          recent: ep.recent(),
+          lastCheck: ep.lastCheck ? { ok: ep.lastCheck.ok, status: ep.lastCheck.status ?? null, error: ep.lastCheck.error ?? null, at: new Date(ep.lastCheck.at).toISOString() } : null,
+        };
+      }),
+      dns: [...this.#dns.entries()].map(([url, d]) => ({
+        url,
+        host: d.host,
+        addresses: d.addresses ?? [],
+        ttlMs: d.ttlMs ?? null,
+        nextRefreshInMs: Math.max(0, d.nextAt - now),
+        error: d.error ?? null,
+      })),
+    };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const ep of this.#endpoints) clearTimeout(ep.timer);
+    for (const d of this.#dns.values()) clearTimeout(d.timer);
+    const pools = [...this.#pools.values()];
+    this.#pools.clear();
+    await Promise.all(pools.map((p) => p.close().catch(() => {})));
+  }
+}
