@@ -1,6 +1,6 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { type AdminTarget, createAdminServer, type ReloadResult } from './admin/server.js';
@@ -110,6 +110,12 @@ export class Gateway implements AdminTarget {
     // With a listener here Node no longer sends `100 Continue` by itself: the integration sends it
     // once the request has passed routing and the size check, so a rejected upload is never sent.
     this.#server.on('checkContinue', (req, res) => this.#server.emit('request', req, res));
+    // An Expect other than 100-continue: Node's own 417 keeps the connection open with the body unread.
+    this.#server.on('checkExpectation', (_req, res) => {
+      const body = '{"message":"Expectation Failed"}';
+      res.writeHead(417, { 'content-type': 'application/json', 'content-length': body.length, connection: 'close' });
+      res.end(body);
+    });
     this.#server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => onClientError(err, socket));
   }
 
@@ -338,6 +344,21 @@ const CLIENT_ERRORS: Record<string, [number, string]> = {
 function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
   if (err.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
+    return;
+  }
+  // A response to an earlier (pipelined) request on this connection is still being written: a 400
+  // now would land in its place and be read as its answer. Let it finish, then answer, unless it
+  // closes the connection itself (then nothing more is said on it). docs/security.md.
+  const pending = (socket as Socket & { _httpMessage?: (ServerResponse & { _last?: boolean }) | null })._httpMessage;
+  // `_last`: Node's own flag for a response that ends the connection (e.g. it says Connection: close).
+  const closes = (r: ServerResponse & { _last?: boolean }) => !r.shouldKeepAlive || r._last === true;
+  if (pending && !pending.writableFinished) {
+    pending.once('finish', () => setImmediate(() => (closes(pending) ? socket.end() : onClientError(err, socket))));
+    pending.once('close', () => pending.writableFinished || socket.destroy());
+    return;
+  }
+  if (pending && closes(pending)) {
+    socket.end();
     return;
   }
   const [status, message] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'Bad Request'];

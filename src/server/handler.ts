@@ -5,6 +5,7 @@ import { RequestContext } from '../pipeline/context.js';
 import type { Policy, PreRouteHook } from '../pipeline/policy.js';
 import type { Mounted, RoutePipeline, Snapshot } from '../pipeline/snapshot.js';
 import { normalizeIp } from './client-ip.js';
+import { framingProblem, pathProblem } from './request-checks.js';
 
 const REST_DEFAULTS = GatewayResponses.defaults('rest');
 const HTTP_DEFAULTS = GatewayResponses.defaults('http');
@@ -17,6 +18,8 @@ export function hostOf(authority: string): string {
     const colon = h.indexOf(':');
     if (colon !== -1) h = h.slice(0, colon);
   }
+  // A fully qualified name's trailing dot names the same host (`a.example.` is `a.example`).
+  if (h.length > 1 && h.charCodeAt(h.length - 1) === 46) h = h.slice(0, -1);
   return h.toLowerCase();
 }
 
@@ -59,6 +62,11 @@ export function handleRequest(snapshot: Snapshot, req: IncomingMessage, res: Ser
   const q = url.indexOf('?');
   const rawPath = q === -1 ? url : url.slice(0, q);
   const rawQuery = q === -1 ? '' : url.slice(q + 1);
+  // Duplicate Host, obfuscated Transfer-Encoding, ambiguous paths: 400 and close (docs/security.md).
+  if (framingProblem(req) !== undefined || pathProblem(rawPath) !== undefined) {
+    sendBare(res, 400, 'Bad Request', requestId);
+    return undefined;
+  }
   const peerIp = normalizeIp(req.socket.remoteAddress ?? '');
   const xff = req.headers['x-forwarded-for'];
   const host = hostOf(authority);

@@ -1,0 +1,85 @@
+/**
+ * Runs a corpus through a front (Portico, nginx, HAProxy) with a recording upstream behind it, and
+ * judges each payload. Used by the corpus test (Portico's invariants) and the differential test.
+ */
+import type { Payload } from './corpus.js';
+import { exchange, type Exchange, inLanes, type RecordingUpstream, type Seen } from './harness.js';
+
+export type VerdictClass = 'reject' | 'forward' | 'no-answer';
+
+export interface Outcome extends Exchange {
+  payload: Payload;
+  /** Complete requests the upstream received for this payload (the probe excluded). */
+  forwarded: Seen[];
+  /** Requests the upstream started to receive but that were aborted. */
+  partial: number;
+  verdict: VerdictClass;
+}
+
+const LANES = 16;
+
+/** Sends every payload to `port` and collects what `upstream` saw for each (lanes keep them apart). */
+export async function runCorpus(payloads: readonly Payload[], port: number, upstream: RecordingUpstream, limitMs = 1500): Promise<Outcome[]> {
+  return inLanes(payloads, LANES, async (payload, lane) => {
+    const from = upstream.seen.length;
+    const ex = await exchange(port, payload.bytes, lane, limitMs);
+    // Let the upstream finish recording what reached it (bounded; the front has answered or closed).
+    await settle(upstream, lane);
+    const all = upstream.seen.slice(from).filter((s) => s.lane === lane);
+    for (const s of all) s.lane = -1; // consumed: the next payload on this lane must not count it
+    const forwarded = all.filter((s) => s.complete && s.url !== '/__end');
+    return { ...ex, payload, forwarded, partial: all.filter((s) => !s.complete).length, verdict: classify(ex, forwarded) };
+  });
+}
+
+async function settle(upstream: RecordingUpstream, lane: number): Promise<void> {
+  for (let i = 0; i < 50 && upstream.seen.some((s) => s.lane === lane && !s.done); i++) await new Promise((r) => setTimeout(r, 10));
+}
+
+export function classify(ex: Exchange, forwarded: readonly Seen[]): VerdictClass {
+  if (forwarded.length > 0) return 'forward';
+  if (ex.statuses.length > 0) return 'reject';
+  return 'no-answer';
+}
+
+/** Header values by lower-case name. */
+export function values(seen: Seen, name: string): string[] {
+  return seen.headers.filter(([n]) => n === name).map(([, v]) => v);
+}
+
+/**
+ * Portico's promises for one outcome; returns the broken ones (empty = fine):
+ * - nothing smuggled (/smuggled, /evil, Host evil.example) reaches the upstream;
+ * - a 4xx is the last answer on the connection, says Connection: close, and the connection closes;
+ * - every forwarded request has exactly one framing header, consistent with the body it carried;
+ * - each forwarded request got its own answer, and a clean probe afterwards gets its own clean answer.
+ */
+export function brokenPromises(o: Outcome): string[] {
+  const out: string[] = [];
+  for (const s of o.forwarded) {
+    if (/\/smuggled|\/evil/.test(s.url) || /evil/.test(s.host ?? '')) out.push(`smuggled request reached the upstream: ${s.method} ${s.url} host=${s.host}`);
+    const cl = values(s, 'content-length');
+    const te = values(s, 'transfer-encoding');
+    if (cl.length > 1 || te.length > 1 || (cl.length && te.length)) out.push(`ambiguous framing upstream: cl=${cl.join('|')} te=${te.join('|')}`);
+    if (te.length && te[0] !== 'chunked') out.push(`upstream got Transfer-Encoding "${te[0]}"`);
+    if (cl.length && Number(cl[0]) !== s.body.length) out.push(`upstream Content-Length ${cl[0]} but body ${s.body.length}`);
+    if (cl.length && !/^(0|[1-9][0-9]*)$/.test(cl[0] as string)) out.push(`non-canonical Content-Length "${cl[0]}" forwarded`);
+  }
+  const firstReject = o.statuses.findIndex((st) => st >= 400 && st < 500);
+  if (firstReject !== -1) {
+    if (firstReject !== o.statuses.length - 1) out.push(`answered after a ${o.statuses[firstReject]}: ${o.statuses.join(',')}`);
+    if (!o.saidClose) out.push('4xx without Connection: close');
+    if (!o.closed) out.push('connection left open after a 4xx');
+  }
+  const ok = o.statuses.filter((st) => st < 400).length;
+  if (o.forwarded.length !== ok) out.push(`${o.forwarded.length} requests forwarded for ${ok} successful answers (${o.statuses.join(',')})`);
+  // A broken probe alone is no failure: bytes the client sent after its framed requests (garbage, or a
+  // half request) rightly spoil the next one. A desync shows as a smuggled or uncounted request above.
+  return out;
+}
+
+/** Compact one-line description of an outcome, for tables. */
+export function describe(o: Outcome): string {
+  const st = o.statuses.join(',') || (o.waiting ? 'waiting' : '-');
+  return `${o.verdict} ${st}${o.forwarded.length ? ` → ${o.forwarded.map((s) => `${s.method} ${s.url} body=${s.body.length}`).join(' | ')}` : ''}`;
+}
