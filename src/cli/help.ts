@@ -1,3 +1,5 @@
+import { UPSTREAMS_HELP } from '../upstream/cli.js';
+
 export const MAIN_HELP = `Usage: portico <command> [options]
 
 An API gateway with Amazon API Gateway semantics.
@@ -7,9 +9,14 @@ Commands:
   validate   Check a config file and report every error
   routes     Print the route table (api, stage, method, path → integration)
   reload     Tell a running gateway to reload its config
+  upstreams  Upstream status; change target weights or drain a target at runtime
   cache      Flush a running gateway's response cache, or show its statistics
+  keys       Create, list, show, disable, enable, delete and rotate API keys of a running gateway
+  usage      Print an API key's requests per day
   demo       Run the sample services behind the demo config (what \`npm start\` runs)
-  import     Convert an OpenAPI/Swagger definition (with x-amazon-apigateway-*) into a config
+  import     Convert an OpenAPI/Swagger definition or a CloudFormation template into a config
+  export     Write a config's API as OpenAPI 3 with the x-amazon-apigateway-* extensions
+  invoke     Run one route's function once with a sample event and print its response
 
 Options:
   -h, --help     Show help (also: portico <command> --help)
@@ -18,6 +25,7 @@ Options:
 Exit codes: 0 ok, 1 failure (e.g. invalid config), 2 usage error.`;
 
 export const COMMAND_HELP: Record<string, string> = {
+  upstreams: UPSTREAMS_HELP,
   start: `Usage: portico start [-c FILE] [--listen HOST:PORT] [--admin-listen HOST:PORT] [--data-dir DIR]
 
 Runs the gateway. Flags override the file. Reloads on file change, SIGHUP and \`portico reload\`;
@@ -76,6 +84,45 @@ Options:
       --name NAME           API name (default from info.title)
       --vpc-link ID=URL     Where a VPC link (its id or logical id) leads, e.g. abc123=http://10.0.0.5:80 (repeatable)
       --strict              Exit 1 and write nothing if any feature is unsupported`,
+  keys: `Usage: portico keys create --name NAME [--plan PLAN]... [--value VALUE] [--description TEXT] [--expires-at ISO] [--disabled]
+       portico keys list
+       portico keys show|disable|enable|delete ID
+       portico keys rotate ID [--value VALUE]
+       portico keys add-plan|remove-plan ID PLAN
+       (all also take --json, -c FILE, --data-dir DIR, --admin URL, --token TOKEN)
+
+Manages the API keys of a running gateway through its admin API (found as for \`portico reload\`).
+create and rotate print the key's value once; only a keyed hash is stored. --value imports a
+known value (20-128 printable characters, e.g. a CloudFormation AWS::ApiGateway::ApiKey Value).
+ID is the key's id, or its name when no other key has that name. Plans are usagePlans of the
+config; a key may be in one plan per stage. See docs/access-control.md.
+
+Options:
+      --name NAME         Key name
+      --plan PLAN         Usage plan to join (repeatable)
+      --value VALUE       Use this value instead of a generated one
+      --description TEXT  What the key is for
+      --expires-at ISO    Refuse the key from this time on, e.g. 2027-01-01T00:00:00Z
+      --disabled          Create it disabled
+      --json              Print JSON
+  -c, --config FILE       Config file of the running gateway (default: $PORTICO_CONFIG or ./portico.yaml)
+      --data-dir DIR      Its data directory (default from the config file)
+      --admin URL         Admin API URL, e.g. http://127.0.0.1:9876
+      --token TOKEN       Admin token`,
+  usage: `Usage: portico usage --key ID [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]
+
+Prints an API key's admitted requests per UTC day (default: the last 30 days up to today), from
+the running gateway's admin API (found as for \`portico reload\`).
+
+Options:
+      --key ID            Key id (or unique name)
+      --from DAY          First day, inclusive
+      --to DAY            Last day, inclusive
+      --json              Print JSON
+  -c, --config FILE       Config file of the running gateway (default: $PORTICO_CONFIG or ./portico.yaml)
+      --data-dir DIR      Its data directory (default from the config file)
+      --admin URL         Admin API URL, e.g. http://127.0.0.1:9876
+      --token TOKEN       Admin token`,
   cache: `Usage: portico cache flush --api NAME --stage NAME [--route "METHOD /path"] [--key-prefix PREFIX]
        portico cache stats [--json]
        (both also take -c FILE, --data-dir DIR, --admin URL, --token TOKEN)
@@ -96,6 +143,35 @@ Options:
       --data-dir DIR      Its data directory (default from the config file)
       --admin URL         Admin API URL, e.g. http://127.0.0.1:9876
       --token TOKEN       Admin token`,
+  export: `Usage: portico export openapi [-c FILE] [--api NAME] [--out FILE]
+
+Writes one API of the config (the first, or --api NAME) as OpenAPI 3.0 with the
+x-amazon-apigateway-* extensions; JSON, or YAML when --out ends in .yaml. What AWS has no extension
+for travels in x-portico, so \`portico import openapi\` of the result gives the same config.
+
+Options:
+  -c, --config FILE   Config file (default: $PORTICO_CONFIG or ./portico.yaml)
+      --api NAME      Which API (default: the first)
+  -o, --out FILE      Write here instead of stdout`,
+  invoke: `Usage: portico invoke [-c FILE] --route "METHOD /path" [--api NAME] [--stage NAME]
+                      [--event FILE | --path PATH [--method M] [--header NAME:VALUE ...] [--body TEXT]]
+
+Runs the function of one route once, in a worker thread with the route's timeout and memory limit,
+and prints the response the gateway would send as JSON (statusCode, headers, body, isBase64Encoded).
+The event is read from --event (a JSON file, passed as is), or built from a sample request exactly as
+the gateway builds it (payload 1.0 or 2.0). Exits 1 if the function fails or its response is malformed
+(the gateway's error response is printed, the reason goes to stderr).
+
+Options:
+  -c, --config FILE     Config file (default: $PORTICO_CONFIG or ./portico.yaml)
+      --route KEY       Route key as in the config, e.g. "GET /pets/{id}" or "$default"
+      --api NAME        API, when several have the route
+      --stage NAME      Stage (default: the API's first)
+      --event FILE      Event JSON to pass as is
+      --path PATH       Sample request path after the stage, with query (default: the route path)
+      --method M        Sample request method (default: the route's, GET for ANY)
+      --header N:V      Sample request header (repeatable)
+      --body TEXT       Sample request body`,
   demo: `Usage: portico demo [--listen HOST:PORT] [--admin-listen HOST:PORT]
 
 Starts the tutorial backends (greeting; book-service and author-service, two instances each) on

@@ -2,17 +2,28 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from './args.js';
 import { describeFailure, type Io, reloadCommand, routesCommand, startCommand, validateCommand } from './commands.js';
+import { cacheCommand } from '../cache/cli.js';
+import { keysCommand, usageCommand } from '../keys/cli.js';
 import { demoCommand } from './demo.js';
+import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
+import { invokeCommand } from './invoke.js';
 import { COMMAND_HELP, MAIN_HELP } from './help.js';
+import { upstreamsCommand } from '../upstream/cli.js';
 
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   start: startCommand,
   validate: validateCommand,
   routes: routesCommand,
   reload: reloadCommand,
+  upstreams: upstreamsCommand,
+  cache: cacheCommand,
+  keys: keysCommand,
+  usage: usageCommand,
   demo: demoCommand,
   import: importCommand,
+  export: exportCommand,
+  invoke: invokeCommand,
 };
 
 export function version(): string {

@@ -104,9 +104,11 @@ export function importOpenApi(input: unknown, opts: OpenApiImportOptions = {}): 
   const report = new ImportReport();
   const missing = new Set<string>();
   const doc = substitute(input, opts.params ?? {}, missing) as Json;
-  const type = opts.type ?? (usesHttpApiExtensions(doc) ? 'http' : 'rest');
+  // x-portico: what `portico export openapi` adds that AWS has no extension for.
+  const own = isObj(doc['x-portico']) ? doc['x-portico'] : {};
+  const type = opts.type ?? (own.type === 'rest' || own.type === 'http' ? own.type : usesHttpApiExtensions(doc) ? 'http' : 'rest');
   const stage = opts.stage ?? (type === 'http' ? '$default' : 'prod');
-  const upstreams: Record<string, { targets: { url: string }[] }> = {};
+  const upstreams: Record<string, { targets: { url: string }[] }> = isObj(own.upstreams) ? (own.upstreams as typeof upstreams) : {};
   const routes: Json[] = [];
 
   const paths = isObj(doc.paths) ? doc.paths : {};
@@ -130,7 +132,8 @@ export function importOpenApi(input: unknown, opts: OpenApiImportOptions = {}): 
     report.unsupported('', `\${${name}}`, `placeholder has no value; pass --param ${name}=VALUE`);
   }
 
-  const api: Json = { name: apiName(doc, opts), type, stages: { [stage]: {} }, routes };
+  const stages = !opts.stage && isObj(own.stages) ? own.stages : { [stage]: {} };
+  const api: Json = { name: apiName(doc, opts), type, stages, routes };
   const base = normaliseBasePath(basePathOf(doc));
   if (base !== '/') api.basePath = base;
   const responses = mapGatewayResponses(doc, report);
@@ -183,6 +186,11 @@ function mapIntegration(doc: Json, op: Json, at: string, report: ImportReport, e
 export function mapIntegrationObject(integ: Json, iat: string, at: string, report: ImportReport, env: MapEnv): Json | undefined {
   const kind = String(integ.type ?? '').toLowerCase();
   if (kind === 'mock') return mapMock(integ, iat, report);
+  if (typeof integ['x-portico-upstream'] === 'string') {
+    const out: Json = { type: 'http_proxy', upstream: integ['x-portico-upstream'] };
+    if (typeof integ.timeoutInMillis === 'number') out.timeoutMs = integ.timeoutInMillis;
+    return out;
+  }
   if (kind === 'aws_proxy') {
     report.unsupported(iat, 'integration type aws_proxy', 'Lambda proxy integrations need function integrations (not built yet); route left out');
     return undefined;
@@ -281,7 +289,7 @@ function mapMock(integ: Json, iat: string, report: ImportReport): Json {
     if (typeof body === 'string' && body) {
       if (/[#$]/.test(body)) report.approximated(`${iat}/responses/default/responseTemplates`, 'VTL', 'the response template is served as literal text (no VTL)');
       out.body = body;
-      headers['content-type'] ??= ct as string;
+      if (ct && ct !== 'application/json') headers['content-type'] ??= ct;
     }
   }
   if (Object.keys(responses).some((k) => k !== 'default')) {

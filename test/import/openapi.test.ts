@@ -212,7 +212,7 @@ describe('portico import openapi (CLI) → portico start', () => {
       assert.equal(strict.stdout, '');
       const bad = runCli(['import', 'swagger', file]);
       assert.equal(bad.code, 2);
-      assert.match(bad.stderr, /portico import: expected a format \(openapi\), got "swagger"/);
+      assert.match(bad.stderr, /portico import: expected a format \(openapi, cloudformation\), got "swagger"/);
       const noFile = runCli(['import', 'openapi']);
       assert.equal(noFile.code, 2);
       assert.match(noFile.stderr, /portico import openapi: missing FILE/);

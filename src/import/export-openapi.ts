@@ -1,0 +1,75 @@
+import type { PorticoConfig } from '../config/schema.js';
+import { parseRouteKey, type RouteKey } from '../router/route-key.js';
+import type { Json } from './openapi.js';
+
+/**
+ * Our config → OpenAPI 3.0 with the x-amazon-apigateway-* extensions, one document per API.
+ * What AWS has no extension for (the API type and stages, named upstreams) travels in `x-portico`
+ * and `x-portico-upstream`, which `portico import openapi` reads back, so import → export → import
+ * gives the same config.
+ */
+export function exportOpenApi(config: PorticoConfig, apiName?: string): Json {
+  const api = apiName ? config.apis.find((a) => a.name === apiName) : config.apis[0];
+  if (!api) throw new Error(`no API named "${apiName}"; APIs: ${config.apis.map((a) => a.name).join(', ')}`);
+  const paths: Record<string, Json> = {};
+  for (const route of api.routes) {
+    const key = parseRouteKey(route.route) as RouteKey;
+    const path = key.isDefault ? '/$default' : key.path;
+    const item = (paths[path] ??= {});
+    const op: Json = {};
+    const params = key.segments.filter((s) => s.kind !== 'static').map((s) => ({ name: `${s.name}${s.kind === 'greedy' ? '+' : ''}`, in: 'path', required: true, schema: { type: 'string' } }));
+    if (params.length) op.parameters = params;
+    if (key.isDefault) op.isDefaultRoute = true;
+    op['x-amazon-apigateway-integration'] = exportIntegration(route.integration as Json, api.type);
+    item[key.method === 'ANY' ? 'x-amazon-apigateway-any-method' : key.method.toLowerCase()] = op;
+  }
+  const doc: Json = {
+    openapi: '3.0.1',
+    info: { title: api.name, version: '1' },
+    paths,
+    'x-portico': { type: api.type, stages: api.stages, ...upstreamsUsed(config, api) },
+  };
+  if (api.basePath !== '/') {
+    doc.servers = [{ url: '/{basePath}', variables: { basePath: { default: api.basePath.slice(1) } } }];
+  }
+  if (Object.keys(api.gatewayResponses).length) {
+    const out: Json = {};
+    for (const [type, r] of Object.entries(api.gatewayResponses)) {
+      if (!r) continue;
+      const g: Json = {};
+      if (r.statusCode !== undefined) g.statusCode = r.statusCode;
+      if (Object.keys(r.headers).length) {
+        g.responseParameters = Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [`gatewayresponse.header.${k}`, `'${v}'`]));
+      }
+      if (r.body !== undefined) g.responseTemplates = { [r.contentType]: r.body };
+      out[type] = g;
+    }
+    doc['x-amazon-apigateway-gateway-responses'] = out;
+  }
+  return doc;
+}
+
+function exportIntegration(integ: Json, apiType: 'rest' | 'http'): Json {
+  if (integ.type === 'mock') {
+    const status = Number(integ.statusCode ?? 200);
+    const headers = (integ.headers ?? {}) as Record<string, string>;
+    const contentType = headers['content-type'] ?? 'application/json';
+    const def: Json = { statusCode: String(status) };
+    const entries = Object.entries(headers);
+    if (entries.length) def.responseParameters = Object.fromEntries(entries.map(([k, v]) => [`method.response.header.${k}`, `'${v}'`]));
+    if (integ.body) def.responseTemplates = { [contentType]: integ.body };
+    return { type: 'mock', requestTemplates: { 'application/json': `{"statusCode": ${status}}` }, responses: { default: def } };
+  }
+  const out: Json = { type: 'http_proxy', httpMethod: 'ANY' };
+  if (typeof integ.uri === 'string') out.uri = integ.uri;
+  if (typeof integ.upstream === 'string') out['x-portico-upstream'] = integ.upstream;
+  if (integ.timeoutMs !== undefined && integ.timeoutMs !== 29000) out.timeoutInMillis = integ.timeoutMs;
+  if (apiType === 'http') out.payloadFormatVersion = '1.0';
+  return out;
+}
+
+function upstreamsUsed(config: PorticoConfig, api: PorticoConfig['apis'][number]): Json {
+  const names = new Set(api.routes.map((r) => (r.integration as Json).upstream).filter((u): u is string => typeof u === 'string'));
+  if (!names.size) return {};
+  return { upstreams: Object.fromEntries([...names].filter((n) => config.upstreams[n]).map((n) => [n, config.upstreams[n]])) };
+}
