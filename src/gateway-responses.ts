@@ -204,6 +204,44 @@ export const GATEWAY_ERRORS = {
       '{"Message":"User: anonymous is not authorized to perform: execute-api:Invoke on resource: <method ARN>"}, ' +
       'with " with an explicit deny" appended for a deny-list match.',
   }),
+  // Function integrations (src/integrations/function); reference §1.2, §1.9, LAMBDA-ERR.
+  FUNCTION_ERROR: def({
+    code: 'GW_ERR_FUNCTION_ERROR',
+    type: 'INTEGRATION_FAILURE',
+    status: 502,
+    message: 'Internal server error',
+    errorType: 'InternalServerErrorException',
+    literalBody: { rest: '{"message": "Internal server error"}', http: '{"message": "Internal server error"}' },
+    description:
+      'REST API function integration: the function threw, crashed (process.exit, out of memory) or returned a malformed ' +
+      'proxy response (unknown key, bad statusCode or header value, a non-object).',
+  }),
+  HTTP_FUNCTION_ERROR: def({
+    code: 'GW_ERR_HTTP_FUNCTION_ERROR',
+    type: 'INTEGRATION_FAILURE',
+    status: 500,
+    message: 'Internal Server Error',
+    errorType: 'InternalServerErrorException',
+    literalBody: { rest: '{"message": "Internal server error"}', http: '{"message":"Internal Server Error"}' },
+    description: 'HTTP API function integration: the function threw, crashed or returned a malformed response (AWS HTTP APIs answer 500).',
+  }),
+  // Request validation (src/policies/validation); reference §1.2, LS-SNAP-common.
+  BAD_REQUEST_PARAMETERS: def({
+    code: 'GW_ERR_BAD_REQUEST_PARAMETERS',
+    type: 'BAD_REQUEST_PARAMETERS',
+    message: 'Missing required request parameters: [<names>]',
+    errorType: 'BadRequestException',
+    description:
+      'Request validation: required header, path or query string parameters are missing; the message lists them, ' +
+      'e.g. "Missing required request parameters: [x-header-param, issuer, qs1]".',
+  }),
+  BAD_REQUEST_BODY: def({
+    code: 'GW_ERR_BAD_REQUEST_BODY',
+    type: 'BAD_REQUEST_BODY',
+    message: 'Invalid request body',
+    errorType: 'BadRequestException',
+    description: 'Request validation: the body does not match the route\'s JSON Schema model (or is not JSON).',
+  }),
 } as const satisfies Record<string, GatewayErrorDef>;
 
 export type GatewayErrorName = keyof typeof GATEWAY_ERRORS;

@@ -117,6 +117,8 @@ export class Gateway implements AdminTarget {
       res.end(body);
     });
     this.#server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => onClientError(err, socket));
+    // CONNECT (a tunnel request): not something an API gateway serves; Node would just drop the socket.
+    this.#server.on('connect', (_req, socket: Socket) => onClientError(Object.assign(new Error('CONNECT'), { code: 'CONNECT' }), socket));
   }
 
   #port = 0;
@@ -352,12 +354,19 @@ function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
   const pending = (socket as Socket & { _httpMessage?: (ServerResponse & { _last?: boolean }) | null })._httpMessage;
   // `_last`: Node's own flag for a response that ends the connection (e.g. it says Connection: close).
   const closes = (r: ServerResponse & { _last?: boolean }) => !r.shouldKeepAlive || r._last === true;
-  if (pending && !pending.writableFinished) {
+  if (pending && !pending.writableFinished && !pending.req.complete) {
+    // The error is in the body of the request being answered: answer it now, as Node does, unless
+    // its response has started (then only closing is safe).
+    if (pending.headersSent) {
+      socket.destroy();
+      return;
+    }
+  } else if (pending && !pending.writableFinished) {
     pending.once('finish', () => setImmediate(() => (closes(pending) ? socket.end() : onClientError(err, socket))));
     pending.once('close', () => pending.writableFinished || socket.destroy());
     return;
   }
-  if (pending && closes(pending)) {
+  if (pending && pending.writableFinished && closes(pending)) {
     socket.end();
     return;
   }

@@ -3,6 +3,7 @@ import type { RuntimeDeps } from './pipeline/policy.js';
 import type { Snapshot } from './pipeline/snapshot.js';
 import { upstreamService } from './upstream/registry.js';
 import { authorizerServiceDef } from './policies/authorizer/service.js';
+import { functionServiceDef } from './integrations/function/pool.js';
 
 /** A long-lived feature service (store, metrics, upstream registry, ...), kept across reloads. */
 export interface Service {
@@ -24,4 +25,5 @@ export interface ServiceDef {
 export const SERVICES: ServiceDef[] = [
   upstreamService,
   authorizerServiceDef,
+  functionServiceDef,
 ];

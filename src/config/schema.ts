@@ -4,6 +4,7 @@ import { parseListen } from './listen.js';
 import { parseRouteKey } from '../router/route-key.js';
 import { routeUpstreamFields, upstreamSchema } from '../upstream/schema.js';
 import { accessApiFields, accessRouteFields } from '../policies/access-schema.js';
+import { functionApiFields, functionIntegration } from '../integrations/function/schema.js';
 
 /**
  * The one schema source for the config file. From it come the TypeScript types (`z.infer`),
@@ -144,8 +145,8 @@ const mockIntegration = z
   })
   .describe('Answer with a fixed response; no backend.');
 
-export const INTEGRATION_TYPES = ['http_proxy', 'mock'] as const;
-const integrationSchema = z.discriminatedUnion('type', [httpProxyIntegration, mockIntegration], {
+export const INTEGRATION_TYPES = ['http_proxy', 'mock', 'function'] as const;
+const integrationSchema = z.discriminatedUnion('type', [httpProxyIntegration, mockIntegration, functionIntegration], {
   error: (iss) =>
     iss.code === 'invalid_union' ? `expected type to be one of ${INTEGRATION_TYPES.map((t) => `"${t}"`).join(', ')}` : undefined,
 });
@@ -211,6 +212,7 @@ const apiSchema = z
       .default({})
       .describe('Customised gateway responses by AWS type (e.g. THROTTLED, DEFAULT_4XX).'),
     ...accessApiFields,
+    ...functionApiFields,
   })
   .describe('An API: stages and routes, with AWS REST or HTTP API semantics.');
 
@@ -234,6 +236,7 @@ export type RouteConfig = ApiConfig['routes'][number];
 export type IntegrationConfig = RouteConfig['integration'];
 export type HttpProxyIntegrationConfig = Extract<IntegrationConfig, { type: 'http_proxy' }>;
 export type MockIntegrationConfig = Extract<IntegrationConfig, { type: 'mock' }>;
+export type { FunctionIntegrationConfig } from '../integrations/function/schema.js';
 export type StageConfig = ApiConfig['stages'][string];
 export type GatewayResponseConfig = z.infer<typeof gatewayResponseSchema>;
 export type { UpstreamConfig } from '../upstream/schema.js';

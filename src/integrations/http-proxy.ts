@@ -81,7 +81,10 @@ export class HttpProxyIntegration implements Integration {
     const req = ctx.req;
     const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
     let body: Dispatcher.DispatchOptions['body'] = null;
-    if (hasBody) {
+    // A policy already read the body (pipeline/body.ts): replay those bytes.
+    const buffered = ctx.bufferedBody;
+    if (buffered) body = buffered.length ? buffered : null;
+    else if (hasBody) {
       if (req.headers['content-length'] === undefined) {
         const limit = new BodyLimit(this.#maxBodyBytes);
         req.on('error', (err) => limit.destroy(err));
@@ -91,7 +94,7 @@ export class HttpProxyIntegration implements Integration {
       }
     }
     // The client waits for 100 Continue before its body (see checkContinue in gateway.ts).
-    if (hasBody && req.headers.expect?.toLowerCase() === '100-continue') ctx.res.writeContinue();
+    if (hasBody && !buffered && req.headers.expect?.toLowerCase() === '100-continue') ctx.res.writeContinue();
     const handler = new ProxyHandler(ctx);
     // undici's headersTimeout ticks in whole seconds (a 200 ms budget fires after ~1 s, reliability
     // §4.3), so the wait for the response head is timed here; it starts once the client's body is in.

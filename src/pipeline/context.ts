@@ -59,6 +59,11 @@ export class RequestContext implements TemplateScope {
   upstreamHeaders: [string, string][] | undefined;
   /** Why the integration failed, for logs. */
   integrationError: Error | undefined;
+  /**
+   * The whole request body, once something had to read it (functions, body validation, inspection; see
+   * pipeline/body.ts). When set, integrations send these bytes instead of reading ctx.req.
+   */
+  bufferedBody: Buffer | undefined;
   /** Listener port and scheme, for X-Forwarded-Port/Proto. */
   readonly localPort: number;
 

@@ -5,6 +5,7 @@ import { GatewayResponses } from '../gateway-responses.js';
 import { HttpProxyIntegration, uriTarget } from '../integrations/http-proxy.js';
 import type { Integration } from '../integrations/integration.js';
 import { MockIntegration } from '../integrations/mock.js';
+import { compileFunctionIntegration } from '../integrations/function/compile.js';
 import { compileUriTemplate } from '../proxy/uri-template.js';
 import { MountTable } from '../router/mounts.js';
 import { parseRouteKey, type RouteKey } from '../router/route-key.js';
@@ -95,7 +96,7 @@ export function compileSnapshot(loaded: LoadedConfig, deps: CompileDeps): Snapsh
     const first = names.get(api.name);
     if (first !== undefined) issues.push(loaded.issue(at('name'), `duplicate API name "${api.name}" (also apis[${first}])`));
     names.set(api.name, ai);
-    const compiled = compileApi(api, ai, at, { loaded, issues, upstreams, origins, deps, maxBodyBytes: config.server.limits.maxBodyBytes });
+    const compiled = compileApi(api, ai, at, { loaded, issues, upstreams, origins, deps, maxBodyBytes: config.server.limits.maxBodyBytes, api });
     if (!compiled) return;
     apis.push(compiled);
     const base = api.basePath === '/' ? [] : api.basePath.slice(1).split('/');
@@ -133,6 +134,7 @@ interface ApiCompileEnv {
   origins: Set<string>;
   deps: CompileDeps;
   maxBodyBytes: number;
+  api: ApiConfig;
 }
 
 function compileApi(
@@ -232,6 +234,7 @@ function compileIntegration(
 ): Integration | undefined {
   const { loaded, issues } = env;
   if (config.type === 'mock') return new MockIntegration(config);
+  if (config.type === 'function') return compileFunctionIntegration(config, env.api, stage.index, path, { loaded, issues, runtime: env.deps.runtime, maxBodyBytes: env.maxBodyBytes });
   const common = { pools: env.deps.runtime.pools, timeoutMs: config.timeoutMs, maxBodyBytes: env.maxBodyBytes };
   if ((config.uri === undefined) === (config.upstream === undefined)) {
     if (stage.index === 0) issues.push(loaded.issue(path, 'an http_proxy integration needs exactly one of "uri" or "upstream"'));
