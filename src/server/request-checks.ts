@@ -44,8 +44,8 @@ const ENCODED_DANGER = /%(?:2e|2f|5c|3b|00|25)/i;
 /**
  * The path policy (docs/security.md, "Path canonicalisation"): the gateway forwards the path as
  * received, so it refuses any path that an upstream's normaliser could read as a different path than
- * the router did: dot-segments in any encoding, encoded or raw (back)slashes beyond plain `/`
- * separators, empty segments (`//`), `;` parameters, control characters and NUL, a fragment, invalid
+ * the router did: dot-segments in any encoding, segments ending in a dot or space, encoded or raw
+ * (back)slashes beyond plain `/` separators, empty segments (`//`), `;` parameters, control characters and NUL, a fragment, invalid
  * UTF-8 escapes, double-encoded specials, and characters whose Unicode compatibility form is one of
  * these. `rawPath` is the path part of the request target (no query).
  */
@@ -74,6 +74,9 @@ export function pathProblem(rawPath: string): string | undefined {
   for (let i = 1; i < segs.length; i++) {
     const s = segs[i] as string;
     if (s === '.' || s === '..') return 'dot-segment in path';
+    // Windows (IIS, ASP.NET) drops trailing dots and spaces: `..%20` and `admin.` would read as `..`, `admin`.
+    const last = s.charCodeAt(s.length - 1);
+    if (last === 46 || last === 32) return 'segment ending in a dot or space';
     if (s === '' && i < segs.length - 1) return 'empty segment in path';
   }
   if (decoded !== rawPath && countSlashes(decoded) !== countSlashes(rawPath)) return 'encoded slash in path';
