@@ -1,6 +1,7 @@
 import type { LoadedConfig } from './config/load.js';
 import type { RuntimeDeps } from './pipeline/policy.js';
 import type { Snapshot } from './pipeline/snapshot.js';
+import { OBSERVABILITY_SERVICES } from './observability/services.js';
 import { upstreamService } from './upstream/registry.js';
 import { authorizerServiceDef } from './policies/authorizer/service.js';
 import { functionServiceDef } from './integrations/function/pool.js';
@@ -9,6 +10,8 @@ import { functionServiceDef } from './integrations/function/pool.js';
 export interface Service {
   /** Called after every successful reload swap. */
   onSnapshot?(snapshot: Snapshot): void;
+  /** Called when a reload is rejected (the old snapshot keeps serving). */
+  onReloadFailed?(error: Error): void;
   close?(): Promise<void> | void;
 }
 
@@ -23,6 +26,7 @@ export interface ServiceDef {
  * service at compile time (`portico validate` compiles without them): look it up at first use.
  */
 export const SERVICES: ServiceDef[] = [
+  ...OBSERVABILITY_SERVICES,
   upstreamService,
   authorizerServiceDef,
   functionServiceDef,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { GATEWAY_RESPONSE_TYPES } from '../gateway-responses.js';
 import { parseListen } from './listen.js';
 import { parseRouteKey } from '../router/route-key.js';
+import { metricsPublicField, observabilitySchema, requestIdSchema } from '../observability/schema.js';
 import { routeUpstreamFields, upstreamSchema } from '../upstream/schema.js';
 import { accessApiFields, accessRouteFields } from '../policies/access-schema.js';
 import { functionApiFields, functionIntegration } from '../integrations/function/schema.js';
@@ -93,6 +94,7 @@ const serverSchema = z
       .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
       .default('info')
       .describe('Server log level.'),
+    requestId: requestIdSchema,
   })
   .prefault({})
   .describe('The data-plane listener.');
@@ -109,6 +111,7 @@ const adminSchema = z
         'Bearer token for the admin API. When unset, a random token is generated and kept in ' +
           '<dataDir>/admin.token (mode 0600). Required when the admin listener is not loopback.',
       ),
+    metricsPublic: metricsPublicField,
   })
   .prefault({})
   .describe('The admin API (status, reload, routes). Never on the data listener.');
@@ -227,6 +230,7 @@ export const configSchema = z
       .describe('Directory for runtime data (admin token, runtime info, later keys and usage). Relative to the config file.'),
     upstreams: z.record(name, upstreamSchema).default({}).describe('Named upstream pools.'),
     apis: z.array(apiSchema).min(1, 'expected at least one API').describe('The APIs served.'),
+    observability: observabilitySchema,
   })
   .describe('Portico gateway configuration.');
 
