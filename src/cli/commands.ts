@@ -61,13 +61,27 @@ export async function routesCommand(argv: string[], io: Io): Promise<number> {
   return 0;
 }
 
-export async function reloadCommand(argv: string[], io: Io): Promise<number> {
-  const { values } = parseCommandArgs('reload', argv, {
-    ...configOption,
-    'data-dir': { type: 'string' },
-    admin: { type: 'string' },
-    token: { type: 'string' },
-  });
+/** Flags that locate a running gateway's admin API: `portico reload` and every admin-backed command. */
+export const adminOptions = {
+  ...configOption,
+  'data-dir': { type: 'string' },
+  admin: { type: 'string' },
+  token: { type: 'string' },
+} as const;
+
+export interface AdminEndpoint {
+  adminUrl: string;
+  token: string;
+}
+
+/**
+ * The admin URL and token of a running gateway: --admin/--token, $PORTICO_ADMIN_TOKEN, else
+ * <dataDir>/runtime.json and admin.token or <dataDir>/admin.token of its config file.
+ */
+export async function resolveAdmin(
+  values: { config?: string | undefined; 'data-dir'?: string | undefined; admin?: string | undefined; token?: string | undefined },
+  io: Io,
+): Promise<AdminEndpoint> {
   let adminUrl = values.admin;
   let token = values.token ?? io.env.PORTICO_ADMIN_TOKEN;
   if (!adminUrl || !token) {
@@ -85,14 +99,28 @@ export async function reloadCommand(argv: string[], io: Io): Promise<number> {
     }
     token ??= loaded.config.admin.token ?? (await resolveAdminToken(undefined, dataDir)).token;
   }
+  return { adminUrl, token };
+}
+
+/** A request to the admin API with the bearer token (and a JSON body if given); an unreachable API or a rejected token is an Error saying so. */
+export async function adminFetch(admin: AdminEndpoint, path: string, method: string, body?: unknown): Promise<Response> {
   let res: Response;
+  const headers: Record<string, string> = { authorization: `Bearer ${admin.token}` };
+  if (body !== undefined) headers['content-type'] = 'application/json';
   try {
-    res = await fetch(new URL('/reload', adminUrl), { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    res = await fetch(new URL(path, admin.adminUrl), { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch (err) {
-    throw new Error(`cannot reach the admin API at ${adminUrl}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
+    throw new Error(`cannot reach the admin API at ${admin.adminUrl}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
   }
+  if (res.status === 401) throw new Error(`the admin API at ${admin.adminUrl} rejected the token`);
+  return res;
+}
+
+export async function reloadCommand(argv: string[], io: Io): Promise<number> {
+  const { values } = parseCommandArgs('reload', argv, adminOptions);
+  const admin = await resolveAdmin(values, io);
+  const res = await adminFetch(admin, '/reload', 'POST');
   const body = (await res.json().catch(() => ({}))) as { ok?: boolean; changed?: boolean; revision?: number; error?: string; message?: string };
-  if (res.status === 401) throw new Error(`the admin API at ${adminUrl} rejected the token`);
   if (!body.ok) {
     io.err(body.error ?? body.message ?? `reload failed with HTTP ${res.status}`);
     return 1;

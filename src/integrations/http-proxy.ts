@@ -96,8 +96,6 @@ export class HttpProxyIntegration implements Integration {
     // The client waits for 100 Continue before its body (see checkContinue in gateway.ts).
     if (hasBody && !buffered && req.headers.expect?.toLowerCase() === '100-continue') ctx.res.writeContinue();
     const handler = new ProxyHandler(ctx);
-    ctx.upstreamOrigin = target.origin;
-    ctx.integrationStartMs = Date.now();
     // undici's headersTimeout ticks in whole seconds (a 200 ms budget fires after ~1 s, reliability
     // §4.3), so the wait for the response head is timed here; it starts once the client's body is in.
     if (body && !req.complete) req.once('end', () => handler.startTimeout(this.#timeoutMs));
@@ -160,7 +158,6 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     this.#clearTimeout();
-    this.#ctx.integrationStatus = statusCode;
     if (this.#ctx.res.destroyed) return;
     // Held back until the first body byte or the end: Node would not send the head before then
     // anyway, and until then a framing error can still become a clean 500 instead of a reset.
@@ -178,7 +175,6 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     const res = this.#ctx.res;
     this.#commitHead();
-    this.#ctx.responseBytes += chunk.length;
     if (!res.write(chunk)) {
       controller.pause();
       res.once('drain', this.#onDrain);
@@ -186,7 +182,6 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
-    this.#ctx.integrationEndMs = Date.now();
     this.#commitHead();
     this.#ctx.res.end();
   }
@@ -194,7 +189,6 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
     const ctx = this.#ctx;
     this.#clearTimeout();
-    ctx.integrationEndMs = Date.now();
     if (err instanceof ClientAbortError) return;
     this.#head = undefined;
     if (ctx.res.headersSent) {

@@ -66,25 +66,6 @@ export class RequestContext implements TemplateScope {
   bufferedBody: Buffer | undefined;
   /** Listener port and scheme, for X-Forwarded-Port/Proto. */
   readonly localPort: number;
-  // Observability (src/observability): timestamps in epoch ms (Date.now(), like startTimeMs), 0 = not reached.
-  /** The integration sent the request upstream / finished (response end or failure). */
-  integrationStartMs = 0;
-  integrationEndMs = 0;
-  /** Status the upstream answered (0 = none: not proxied, or it failed before a response). */
-  integrationStatus = 0;
-  /** Origin the http_proxy integration sent the request to. */
-  upstreamOrigin = '';
-  /** Body bytes relayed from the upstream (other responses carry content-length). */
-  responseBytes = 0;
-  /** Set by the first requestDone hook that needs it (observability/finish.ts). */
-  endTimeMs = 0;
-  /** W3C trace context: trace id (32 hex), our span id towards the upstream, the client's span id, flags. */
-  traceId = '';
-  spanId = '';
-  parentSpanId = '';
-  traceFlags = '';
-  /** Phase spans (authorizer, cache), only while a trace is being exported; see observability/tracing.ts. */
-  spans: { name: string; startMs: number; endMs: number; attributes?: Record<string, string | number> }[] | undefined;
 
   constructor(
     req: IncomingMessage,
@@ -132,15 +113,6 @@ export class RequestContext implements TemplateScope {
   }
   get stageVariables(): Readonly<Record<string, string>> {
     return this.stage?.variables ?? {};
-  }
-  /** Body bytes sent to the client: counted for proxied bodies, else the content-length sent. */
-  get responseLength(): number {
-    if (this.responseBytes || this.method === 'HEAD') return this.responseBytes;
-    const cl = this.res.getHeader('content-length');
-    return cl === undefined ? 0 : Number(cl);
-  }
-  get integrationErrorMessage(): string {
-    return this.integrationError?.message ?? '';
   }
 
   hasUnreadBody(): boolean {

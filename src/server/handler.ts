@@ -1,7 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GATEWAY_ERRORS, type GatewayErrorDef, GatewayResponses } from '../gateway-responses.js';
-import { requestIdFor } from '../observability/request-id.js';
-import { beginTrace } from '../observability/tracing.js';
 import { RequestContext } from '../pipeline/context.js';
 import type { Policy, PreRouteHook } from '../pipeline/policy.js';
 import type { Mounted, RoutePipeline, Snapshot } from '../pipeline/snapshot.js';
@@ -41,7 +40,7 @@ function sendBare(res: ServerResponse, status: number, message: string, requestI
  * integration. Every exit that is not the integration's is a gateway response from the catalogue.
  */
 export function handleRequest(snapshot: Snapshot, req: IncomingMessage, res: ServerResponse, localPort: number): RequestContext | undefined {
-  const requestId = requestIdFor(snapshot, req);
+  const requestId = randomUUID();
   let url = req.url ?? '/';
   let authority = req.headers.host ?? '';
   // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400.
@@ -80,7 +79,6 @@ export function handleRequest(snapshot: Snapshot, req: IncomingMessage, res: Ser
     rawQuery,
     localPort,
   });
-  if (snapshot.config.observability.tracing.otlp) beginTrace(ctx);
 
   const mount = snapshot.mounts.find(host, rawPath);
   if (!mount) {
