@@ -141,6 +141,13 @@ export const GATEWAY_ERRORS = {
     errorType: 'RequestTooLargeException',
     description: 'The request body is larger than server.limits.maxBodyBytes (default 10 MB).',
   }),
+  CACHE_INVALIDATION_DENIED: def({
+    code: 'GW_ERR_CACHE_INVALIDATION_DENIED',
+    type: 'ACCESS_DENIED',
+    message: 'User is not authorized to invalidate the cache',
+    errorType: 'AccessDeniedException',
+    description: 'Cache-Control: max-age=0 from a caller not in cache.invalidators, with unauthorizedStrategy FAIL_WITH_403.',
+  }),
   // Authorizers and resource policy (src/policies/jwt, authorizer, ip-policy); bodies per reference §1.2.
   UNAUTHORIZED: def({
     code: 'GW_ERR_UNAUTHORIZED',
@@ -241,28 +248,6 @@ export const GATEWAY_ERRORS = {
     message: 'Invalid request body',
     errorType: 'BadRequestException',
     description: 'Request validation: the body does not match the route\'s JSON Schema model (or is not JSON).',
-  }),
-  // API keys, throttling and quotas (src/policies/api-key, throttle, quota); docs/access-control.md.
-  INVALID_API_KEY: def({
-    code: 'GW_ERR_INVALID_API_KEY',
-    type: 'INVALID_API_KEY',
-    message: 'Forbidden',
-    errorType: 'ForbiddenException',
-    description: 'apiKeyRequired route: the API key is missing, unknown, disabled, expired, or in no usage plan of this stage.',
-  }),
-  THROTTLED: def({
-    code: 'GW_ERR_THROTTLED',
-    type: 'THROTTLED',
-    message: 'Too Many Requests',
-    errorType: 'TooManyRequestsException',
-    description: 'A token bucket is empty (usage plan, route, stage or global throttle); sent with Retry-After, RateLimit and RateLimit-Policy.',
-  }),
-  QUOTA_EXCEEDED: def({
-    code: 'GW_ERR_QUOTA_EXCEEDED',
-    type: 'QUOTA_EXCEEDED',
-    message: 'Limit Exceeded',
-    errorType: 'LimitExceededException',
-    description: 'The API key used up its usage plan quota for the current period (DAY, WEEK or MONTH); sent with Retry-After.',
   }),
 } as const satisfies Record<string, GatewayErrorDef>;
 

@@ -248,6 +248,7 @@ export class Gateway implements AdminTarget {
       const e = err as Error;
       this.#lastReload = { at: new Date().toISOString(), reason, ok: false, error: e.message };
       this.log.error({ reason, error: e.message }, 'config reload rejected; the previous config keeps serving');
+      for (const svc of this.runtime.services.values()) (svc as Service).onReloadFailed?.(e);
       if (err instanceof ConfigError) return { ok: false, changed: false, revision: current.revision, error: e.message, issues: err.issues };
       return { ok: false, changed: false, revision: current.revision, error: e.message };
     }

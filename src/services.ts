@@ -1,17 +1,18 @@
 import type { LoadedConfig } from './config/load.js';
 import type { RuntimeDeps } from './pipeline/policy.js';
 import type { Snapshot } from './pipeline/snapshot.js';
+import { OBSERVABILITY_SERVICES } from './observability/services.js';
 import { upstreamService } from './upstream/registry.js';
 import { authorizerServiceDef } from './policies/authorizer/service.js';
-import { STORE_SERVICE } from './store/service.js';
-import { LIMITER_SERVICE } from './limiter/service.js';
-import { API_KEYS_SERVICE } from './keys/service.js';
 import { functionServiceDef } from './integrations/function/pool.js';
+import { CACHE_SERVICE_DEF } from './cache/service.js';
 
 /** A long-lived feature service (store, metrics, upstream registry, ...), kept across reloads. */
 export interface Service {
   /** Called after every successful reload swap. */
   onSnapshot?(snapshot: Snapshot): void;
+  /** Called when a reload is rejected (the old snapshot keeps serving). */
+  onReloadFailed?(error: Error): void;
   close?(): Promise<void> | void;
 }
 
@@ -26,10 +27,9 @@ export interface ServiceDef {
  * service at compile time (`portico validate` compiles without them): look it up at first use.
  */
 export const SERVICES: ServiceDef[] = [
+  ...OBSERVABILITY_SERVICES,
   upstreamService,
   authorizerServiceDef,
-  STORE_SERVICE,
-  LIMITER_SERVICE,
-  API_KEYS_SERVICE,
   functionServiceDef,
+  CACHE_SERVICE_DEF,
 ];

@@ -22,6 +22,16 @@ export interface TemplateScope {
   readonly stageVariables: Readonly<Record<string, string>>;
   readonly errorMessage: string;
   readonly errorResponseType: string;
+  // Known only as the request runs; access logs read them after the response (absent = empty).
+  readonly status?: number;
+  readonly identity?: { readonly apiKeyId?: string; readonly principalId?: string; readonly claims?: Readonly<Record<string, unknown>> };
+  readonly responseLength?: number;
+  readonly endTimeMs?: number;
+  readonly integrationStartMs?: number;
+  readonly integrationEndMs?: number;
+  readonly integrationStatus?: number;
+  readonly integrationErrorMessage?: string;
+  readonly traceId?: string;
 }
 
 type Getter = (s: TemplateScope) => string;
@@ -52,7 +62,38 @@ export const CONTEXT_VARIABLES: Readonly<Record<string, Getter>> = {
   'error.message': (s) => s.errorMessage,
   'error.messageString': (s) => JSON.stringify(s.errorMessage),
   'error.responseType': (s) => s.errorResponseType,
+  // Access-log variables (AWS DG: api-gateway-mapping-template-reference). API keys only by id.
+  status: (s) => (s.status ? String(s.status) : ''),
+  responseLength: (s) => (s.status ? String(s.responseLength ?? 0) : ''),
+  responseLatency: (s) => (s.endTimeMs ? String(s.endTimeMs - s.startTimeMs) : ''),
+  integrationLatency: integrationLatency,
+  'integration.latency': integrationLatency,
+  integrationStatus: (s) => (s.integrationStatus ? String(s.integrationStatus) : ''),
+  'integration.status': (s) => (s.integrationStatus ? String(s.integrationStatus) : ''),
+  'integration.error': (s) => s.integrationErrorMessage ?? '',
+  integrationErrorMessage: (s) => s.integrationErrorMessage ?? '',
+  'identity.apiKeyId': (s) => s.identity?.apiKeyId ?? '',
+  'identity.caller': () => '',
+  'identity.user': () => '',
+  'authorizer.principalId': (s) => s.identity?.principalId ?? '',
+  'authorizer.claims.sub': (s) => claim(s, 'sub'),
+  'authorizer.claims.iss': (s) => claim(s, 'iss'),
+  'authorizer.claims.aud': (s) => claim(s, 'aud'),
+  traceId: (s) => s.traceId ?? '',
+  xrayTraceId: (s) => s.traceId ?? '',
 };
+
+/** AWS logs -1 when the integration timed out or failed without answering. */
+function integrationLatency(s: TemplateScope): string {
+  if (!s.integrationStartMs) return '';
+  if (!s.integrationStatus) return s.integrationEndMs ? '-1' : '';
+  return String((s.integrationEndMs || s.integrationStartMs) - s.integrationStartMs);
+}
+
+function claim(s: TemplateScope, name: string): string {
+  const v = s.identity?.claims?.[name];
+  return v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
+}
 
 export interface CompiledTemplate {
   readonly source: string;
@@ -61,8 +102,17 @@ export interface CompiledTemplate {
 
 const VAR = /\$(?:\{(context|stageVariables)\.([A-Za-z0-9_.]*[A-Za-z0-9_])\}|(context|stageVariables)\.([A-Za-z0-9_.]*[A-Za-z0-9_]))/g;
 
-/** Compiles a template, or returns the list of problems (unknown variables). */
-export function compileTemplate(source: string): CompiledTemplate | { errors: string[] } {
+/**
+ * Compiles a template, or returns the list of problems (unknown variables). `empty` replaces
+ * variables with no value (access logs print "-", as AWS does); `escape` is applied to every value
+ * (JSON-shaped access-log templates escape them as JSON string content).
+ */
+export function compileTemplate(
+  source: string,
+  opts: { empty?: string; escape?: (v: string) => string } = {},
+): CompiledTemplate | { errors: string[] } {
+  const empty = opts.empty ?? '';
+  const esc = opts.escape;
   const parts: (string | Getter)[] = [];
   const errors: string[] = [];
   let last = 0;
@@ -72,7 +122,7 @@ export function compileTemplate(source: string): CompiledTemplate | { errors: st
     if (m.index > last) parts.push(source.slice(last, m.index));
     last = m.index + m[0].length;
     if (ns === 'stageVariables') {
-      parts.push((s) => s.stageVariables[name] ?? '');
+      parts.push(esc ? (s) => esc(s.stageVariables[name] || empty) : (s) => s.stageVariables[name] || empty);
       continue;
     }
     const getter = CONTEXT_VARIABLES[name];
@@ -80,7 +130,7 @@ export function compileTemplate(source: string): CompiledTemplate | { errors: st
       errors.push(`unknown variable $context.${name}; known: ${Object.keys(CONTEXT_VARIABLES).map((k) => `$context.${k}`).join(', ')}`);
       continue;
     }
-    parts.push(getter);
+    parts.push(esc ? (s) => esc(getter(s) || empty) : empty ? (s) => getter(s) || empty : getter);
   }
   if (last < source.length) parts.push(source.slice(last));
   if (errors.length) return { errors };

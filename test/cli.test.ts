@@ -86,7 +86,8 @@ describe('portico CLI', () => {
   test('unknown command: one line, exit 2', () => {
     const r = runCli(['serve']);
     assert.equal(r.code, 2);
-    assert.equal(r.stderr.trim(), `portico: unknown command "serve" (commands: start, validate, routes, reload, demo; see 'portico --help')`);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+    assert.match(r.stderr, /^portico: unknown command "serve" \(commands: start, validate, routes, reload, demo, [a-z, ]+; see 'portico --help'\)$/);
   });
 
   test('missing config file: one line, exit 1', () => {

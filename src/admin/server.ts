@@ -54,8 +54,8 @@ export interface AdminRoute {
   path: string;
   /** One line for the endpoint list. */
   description: string;
-  /** Served without the bearer token (only for things like /metrics scrapes; off by default). */
-  public?: boolean;
+  /** Served without the bearer token (only for things like /metrics scrapes; off by default). A function reads the current config. */
+  public?: boolean | ((target: AdminTarget) => boolean);
   handle(r: AdminRequest): Promise<AdminResponse> | AdminResponse;
 }
 
@@ -127,7 +127,8 @@ export function createAdminServer(target: AdminTarget, token: string, log: Logge
         break;
       }
     }
-    if (!route?.public) {
+    const isPublic = typeof route?.public === 'function' ? route.public(target) : route?.public;
+    if (!isPublic) {
       const auth = req.headers.authorization;
       const presented = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined;
       if (!tokenMatches(presented, token)) {

@@ -2,12 +2,11 @@ import { z } from 'zod';
 import { GATEWAY_RESPONSE_TYPES } from '../gateway-responses.js';
 import { parseListen } from './listen.js';
 import { parseRouteKey } from '../router/route-key.js';
+import { cacheRouteFields, cacheStageFields } from '../policies/cache/schema.js';
+import { metricsPublicField, observabilitySchema, requestIdSchema } from '../observability/schema.js';
 import { routeUpstreamFields, upstreamSchema } from '../upstream/schema.js';
 import { accessApiFields, accessRouteFields } from '../policies/access-schema.js';
 import { functionApiFields, functionIntegration } from '../integrations/function/schema.js';
-import { apiKeyApiFields, apiKeyRouteFields } from '../policies/api-key/schema.js';
-import { globalThrottleField, throttleStageFields } from '../policies/throttle/schema.js';
-import { usagePlansSchema } from '../usage-plans/schema.js';
 
 /**
  * The one schema source for the config file. From it come the TypeScript types (`z.infer`),
@@ -96,7 +95,7 @@ const serverSchema = z
       .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
       .default('info')
       .describe('Server log level.'),
-    throttle: globalThrottleField,
+    requestId: requestIdSchema,
   })
   .prefault({})
   .describe('The data-plane listener.');
@@ -113,6 +112,7 @@ const adminSchema = z
         'Bearer token for the admin API. When unset, a random token is generated and kept in ' +
           '<dataDir>/admin.token (mode 0600). Required when the admin listener is not loopback.',
       ),
+    metricsPublic: metricsPublicField,
   })
   .prefault({})
   .describe('The admin API (status, reload, routes). Never on the data listener.');
@@ -165,8 +165,8 @@ const routeSchema = z
       })
       .describe('Route key: "METHOD /path" with {param} and a final {proxy+}, ANY for any method, or "$default".'),
     integration: integrationSchema.describe('Where the request goes.'),
+    ...cacheRouteFields,
     ...accessRouteFields,
-    ...apiKeyRouteFields,
   })
   .describe('One route.');
 
@@ -179,7 +179,7 @@ const stageSchema = z
       )
       .default({})
       .describe('Stage variables, usable as ${stageVariables.name} in URIs and $stageVariables.name in templates.'),
-    ...throttleStageFields,
+    ...cacheStageFields,
   })
   .describe('A stage: a deployment of the API under /{stage}, or at the root for $default.');
 
@@ -218,7 +218,6 @@ const apiSchema = z
       .default({})
       .describe('Customised gateway responses by AWS type (e.g. THROTTLED, DEFAULT_4XX).'),
     ...accessApiFields,
-    ...apiKeyApiFields,
     ...functionApiFields,
   })
   .describe('An API: stages and routes, with AWS REST or HTTP API semantics.');
@@ -234,7 +233,7 @@ export const configSchema = z
       .describe('Directory for runtime data (admin token, runtime info, later keys and usage). Relative to the config file.'),
     upstreams: z.record(name, upstreamSchema).default({}).describe('Named upstream pools.'),
     apis: z.array(apiSchema).min(1, 'expected at least one API').describe('The APIs served.'),
-    usagePlans: usagePlansSchema,
+    observability: observabilitySchema,
   })
   .describe('Portico gateway configuration.');
 

@@ -96,6 +96,8 @@ export class HttpProxyIntegration implements Integration {
     // The client waits for 100 Continue before its body (see checkContinue in gateway.ts).
     if (hasBody && !buffered && req.headers.expect?.toLowerCase() === '100-continue') ctx.res.writeContinue();
     const handler = new ProxyHandler(ctx);
+    ctx.upstreamOrigin = target.origin;
+    ctx.integrationStartMs = Date.now();
     // undici's headersTimeout ticks in whole seconds (a 200 ms budget fires after ~1 s, reliability
     // §4.3), so the wait for the response head is timed here; it starts once the client's body is in.
     if (body && !req.complete) req.once('end', () => handler.startTimeout(this.#timeoutMs));
@@ -158,10 +160,17 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     this.#clearTimeout();
+    this.#ctx.integrationStatus = statusCode;
     if (this.#ctx.res.destroyed) return;
     // Held back until the first body byte or the end: Node would not send the head before then
     // anyway, and until then a framing error can still become a clean 500 instead of a reset.
-    this.#head = { statusCode, headers: this.#ctx.finalizeHeaders(copyResponseHeaders(headers)) };
+    const copied = copyResponseHeaders(headers);
+    // A response observer (the cache) that answered the client itself takes the response's place.
+    if (this.#ctx.responseObserver?.onHead(statusCode, copied) === false) {
+      this.#controller?.abort(new ClientAbortError('answered by the response observer'));
+      return;
+    }
+    this.#head = { statusCode, headers: this.#ctx.finalizeHeaders(copied) };
   }
 
   #commitHead(): void {
@@ -175,6 +184,8 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     const res = this.#ctx.res;
     this.#commitHead();
+    this.#ctx.responseBytes += chunk.length;
+    this.#ctx.responseObserver?.onData(chunk);
     if (!res.write(chunk)) {
       controller.pause();
       res.once('drain', this.#onDrain);
@@ -182,16 +193,23 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
+    this.#ctx.integrationEndMs = Date.now();
     this.#commitHead();
+    this.#ctx.responseObserver?.onEnd();
     this.#ctx.res.end();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
     const ctx = this.#ctx;
     this.#clearTimeout();
-    if (err instanceof ClientAbortError) return;
+    ctx.integrationEndMs = Date.now();
+    if (err instanceof ClientAbortError) {
+      ctx.responseObserver?.onError(err, undefined);
+      return;
+    }
     this.#head = undefined;
     if (ctx.res.headersSent) {
+      ctx.responseObserver?.onError(err, undefined);
       // Mid-body failure: never let a short body look complete.
       ctx.res.destroy(err);
       return;
@@ -211,6 +229,8 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
       def = GATEWAY_ERRORS.INTEGRATION_TIMEOUT;
     }
     ctx.integrationError = err;
+    // The observer may answer instead (the cache serving a stale copy on error).
+    if (ctx.responseObserver?.onError(err, def) === true) return;
     ctx.sendError(def, ctx.api!.responses, extra);
   }
 }

@@ -20,8 +20,15 @@ export class MockIntegration implements Integration {
   }
 
   invoke(ctx: RequestContext): void {
+    const headers = { ...this.#headers };
+    const observer = ctx.responseObserver;
+    if (observer?.onHead(this.#status, headers) === false) return;
     ctx.status = this.#status;
-    ctx.res.writeHead(this.#status, ctx.finalizeHeaders({ ...this.#headers }));
+    ctx.res.writeHead(this.#status, ctx.finalizeHeaders(headers));
+    if (observer) {
+      observer.onData(this.#body);
+      observer.onEnd();
+    }
     ctx.res.end(ctx.method === 'HEAD' ? undefined : this.#body);
   }
 }

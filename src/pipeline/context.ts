@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayErrorDef, GatewayResponses } from '../gateway-responses.js';
 import type { TemplateScope } from '../template.js';
 import type { Reply } from './policy.js';
+import type { ResponseObserver } from './response-observer.js';
 import type { CompiledApi, CompiledRoute, CompiledStage, RoutePipeline, Snapshot } from './snapshot.js';
 
 /** Who the caller is, as the access phases found out. */
@@ -59,6 +60,8 @@ export class RequestContext implements TemplateScope {
   upstreamHeaders: [string, string][] | undefined;
   /** Why the integration failed, for logs. */
   integrationError: Error | undefined;
+  /** Sees the integration's response as it streams (the cache tees a miss into its store); see response-observer.ts. */
+  responseObserver: ResponseObserver | undefined;
   /**
    * The whole request body, once something had to read it (functions, body validation, inspection; see
    * pipeline/body.ts). When set, integrations send these bytes instead of reading ctx.req.
@@ -66,6 +69,25 @@ export class RequestContext implements TemplateScope {
   bufferedBody: Buffer | undefined;
   /** Listener port and scheme, for X-Forwarded-Port/Proto. */
   readonly localPort: number;
+  // Observability (src/observability): timestamps in epoch ms (Date.now(), like startTimeMs), 0 = not reached.
+  /** The integration sent the request upstream / finished (response end or failure). */
+  integrationStartMs = 0;
+  integrationEndMs = 0;
+  /** Status the upstream answered (0 = none: not proxied, or it failed before a response). */
+  integrationStatus = 0;
+  /** Origin the http_proxy integration sent the request to. */
+  upstreamOrigin = '';
+  /** Body bytes relayed from the upstream (other responses carry content-length). */
+  responseBytes = 0;
+  /** Set by the first requestDone hook that needs it (observability/finish.ts). */
+  endTimeMs = 0;
+  /** W3C trace context: trace id (32 hex), our span id towards the upstream, the client's span id, flags. */
+  traceId = '';
+  spanId = '';
+  parentSpanId = '';
+  traceFlags = '';
+  /** Phase spans (authorizer, cache), only while a trace is being exported; see observability/tracing.ts. */
+  spans: { name: string; startMs: number; endMs: number; attributes?: Record<string, string | number> }[] | undefined;
 
   constructor(
     req: IncomingMessage,
@@ -113,6 +135,15 @@ export class RequestContext implements TemplateScope {
   }
   get stageVariables(): Readonly<Record<string, string>> {
     return this.stage?.variables ?? {};
+  }
+  /** Body bytes sent to the client: counted for proxied bodies, else the content-length sent. */
+  get responseLength(): number {
+    if (this.responseBytes || this.method === 'HEAD') return this.responseBytes;
+    const cl = this.res.getHeader('content-length');
+    return cl === undefined ? 0 : Number(cl);
+  }
+  get integrationErrorMessage(): string {
+    return this.integrationError?.message ?? '';
   }
 
   hasUnreadBody(): boolean {

@@ -22,7 +22,8 @@ export interface Reply {
 export interface Policy {
   readonly name: string;
   readonly phase: Phase;
-  access(ctx: RequestContext): Awaitable<Reply | undefined>;
+  /** undefined: go on; a Reply: end with that gateway response; true: the policy answered the request itself (a cache hit). */
+  access(ctx: RequestContext): Awaitable<Reply | true | undefined>;
 }
 
 /** Runs before routing for every request an API stage receives (CORS preflight, WAF). Returns true if it answered. */

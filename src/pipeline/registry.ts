@@ -3,10 +3,7 @@ import type { ApiHookFactory, PolicyFactory } from './policy.js';
 import { authorizerDefinitionsCheck, authorizerPolicyFactory } from '../policies/authorizer/index.js';
 import { corsHookFactory } from '../policies/cors/index.js';
 import { ipPolicyFactory } from '../policies/ip-policy/index.js';
-import { apiKeyPolicyFactory } from '../policies/api-key/index.js';
-import { throttlePolicyFactory } from '../policies/throttle/index.js';
-import { quotaPolicyFactory } from '../policies/quota/index.js';
-import { usagePlansCheck } from '../usage-plans/checks.js';
+import { cachePolicyFactory } from '../policies/cache/index.js';
 
 /**
  * Every policy factory, one line each. Adding a policy = a folder under src/policies/ plus one line
@@ -15,15 +12,12 @@ import { usagePlansCheck } from '../usage-plans/checks.js';
 const POLICIES: PolicyFactory[] = [
   ipPolicyFactory,
   authorizerPolicyFactory,
-  apiKeyPolicyFactory,
-  throttlePolicyFactory,
-  quotaPolicyFactory,
+  cachePolicyFactory,
 ];
 
 /** API-stage hooks (pre-route answers such as CORS preflight; response header hooks), in run order. */
 export const API_HOOKS: ApiHookFactory[] = [
   authorizerDefinitionsCheck,
-  usagePlansCheck,
   corsHookFactory,
 ];
 

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
 import type { RequestContext } from '../pipeline/context.js';
+import { childTraceparent, forwardedTracestate } from '../observability/trace-context.js';
 import { HOP_BY_HOP, nominatedHeaders } from './hop-by-hop.js';
 
 /** Headers the gateway sets itself towards the upstream; client copies are dropped or, from a trusted proxy, extended. */
@@ -13,6 +14,9 @@ const GATEWAY_SET = new Set([
   'forwarded',
   'x-request-id',
   'x-amzn-requestid',
+  // W3C trace context: the upstream gets a child of the client's traceparent (observability/trace-context.ts).
+  'traceparent',
+  'tracestate',
   // AWS drops these towards HTTP_PROXY integrations (reference §1.4); Expect is answered by us.
   'expect',
   'max-forwards',
@@ -66,6 +70,9 @@ export function buildUpstreamHeaders(ctx: RequestContext): string[] {
   );
   const xfh = (trusted && first(h['x-forwarded-host'])) || hostIn;
   if (xfh) out.push('x-forwarded-host', xfh);
+  out.push('traceparent', childTraceparent(ctx));
+  const tracestate = forwardedTracestate(ctx);
+  if (tracestate) out.push('tracestate', tracestate);
   const extra = ctx.upstreamHeaders;
   if (extra) {
     for (const [name, value] of extra) {

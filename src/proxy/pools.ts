@@ -21,6 +21,11 @@ export class PoolRegistry {
     return pool;
   }
 
+  /** Live counts per origin (read at metrics scrape time). */
+  *stats(): Iterable<[string, { running: number; pending: number; connected: number }]> {
+    for (const [origin, pool] of this.#pools) yield [origin, pool.stats];
+  }
+
   /** Closes pools whose origin is not in `keep`. */
   retain(keep: ReadonlySet<string>): void {
     for (const [origin, pool] of this.#pools) {

@@ -1,6 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GATEWAY_ERRORS, type GatewayErrorDef, GatewayResponses } from '../gateway-responses.js';
+import { requestIdFor } from '../observability/request-id.js';
+import { beginTrace } from '../observability/tracing.js';
 import { RequestContext } from '../pipeline/context.js';
 import type { Policy, PreRouteHook } from '../pipeline/policy.js';
 import type { Mounted, RoutePipeline, Snapshot } from '../pipeline/snapshot.js';
@@ -40,7 +41,7 @@ function sendBare(res: ServerResponse, status: number, message: string, requestI
  * integration. Every exit that is not the integration's is a gateway response from the catalogue.
  */
 export function handleRequest(snapshot: Snapshot, req: IncomingMessage, res: ServerResponse, localPort: number): RequestContext | undefined {
-  const requestId = randomUUID();
+  const requestId = requestIdFor(snapshot, req);
   let url = req.url ?? '/';
   let authority = req.headers.host ?? '';
   // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400.
@@ -79,6 +80,7 @@ export function handleRequest(snapshot: Snapshot, req: IncomingMessage, res: Ser
     rawQuery,
     localPort,
   });
+  if (snapshot.config.observability.tracing.otlp) beginTrace(ctx);
 
   const mount = snapshot.mounts.find(host, rawPath);
   if (!mount) {
@@ -155,6 +157,7 @@ function runPolicies(ctx: RequestContext, pipeline: RoutePipeline, from: number)
     if (r instanceof Promise) {
       r.then(
         (v) => {
+          if (v === true) return;
           if (v) ctx.reply(v);
           else runPolicies(ctx, pipeline, i + 1);
         },
@@ -162,7 +165,7 @@ function runPolicies(ctx: RequestContext, pipeline: RoutePipeline, from: number)
       );
       return;
     }
-    ctx.reply(r);
+    if (r !== true) ctx.reply(r);
     return;
   }
   if (!ctx.res.destroyed) pipeline.integration.invoke(ctx);

@@ -77,7 +77,7 @@ export function matchOnly(snapshot: Snapshot, rawPath: string, method = 'GET'): 
   if (!target) {
     const key = route.key;
     const names = new Set(key.segments.flatMap((s) => (s.kind === 'static' ? [] : [s.name])));
-    const t = compileUriTemplate(route.config.integration.uri as string, mount.value.stage.variables, names);
+    const t = compileUriTemplate((route.config.integration as { uri?: string }).uri as string, mount.value.stage.variables, names);
     if (typeof t === 'string') throw new Error(t);
     target = uriTarget(t);
     templates.set(route, target);

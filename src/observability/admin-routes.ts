@@ -1,0 +1,30 @@
+import { AdminError, type AdminRoute } from '../admin/server.js';
+import type { AlarmService } from './alarms.js';
+import type { MetricsService } from './metrics.js';
+
+/**
+ * GET /metrics (Prometheus text format) and GET /alarms. /metrics needs the admin bearer token
+ * unless `admin.metricsPublic: true` (Prometheus can send one: `authorization.credentials_file`).
+ */
+export const OBSERVABILITY_ROUTES: AdminRoute[] = [
+  {
+    method: 'GET',
+    path: '/metrics',
+    description: 'Prometheus metrics (token unless admin.metricsPublic)',
+    public: (target) => target.snapshot.config.admin.metricsPublic,
+    handle: async ({ target }) => {
+      const metrics = target.runtime.services.get('metrics') as MetricsService | undefined;
+      if (!metrics) throw new AdminError(404, 'metrics are not running');
+      return { text: await metrics.scrape(), contentType: metrics.registry.contentType };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/alarms',
+    description: 'alarms fired recently (newest last)',
+    handle: ({ target }) => {
+      const alarms = target.runtime.services.get('alarms') as AlarmService | undefined;
+      return { body: { fired: alarms?.fired ?? [] } };
+    },
+  },
+];

@@ -1,0 +1,301 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { PorticoConfig } from '../config/schema.js';
+import type { RequestContext } from '../pipeline/context.js';
+import type { Snapshot } from '../pipeline/snapshot.js';
+import type { PoolRegistry } from '../proxy/pools.js';
+import type { Service } from '../services.js';
+import { finishTime } from './finish.js';
+import type { ObservabilityConfig } from './schema.js';
+
+/**
+ * Prometheus metrics (prom-client, on its own registry). Per-request series are derived from the
+ * finished request in a requestDone hook; other features report what a request cannot show
+ * (cache, upstream health, breakers) through the methods below. docs/observability.md lists the API.
+ *
+ * Labels are bounded: the route label is the route *template* ("/pets/{id}", "$default"), never the
+ * raw path, and status is a class ("2xx"), so the series count is routes × stages × methods × 5.
+ */
+
+/** Gateway response types that mean the caller was not let in. */
+const AUTH_FAILURES = new Set([
+  'UNAUTHORIZED',
+  'ACCESS_DENIED',
+  'INVALID_API_KEY',
+  'EXPIRED_TOKEN',
+  'INVALID_SIGNATURE',
+  'AUTHORIZER_FAILURE',
+  'AUTHORIZER_CONFIGURATION_ERROR',
+  'MISSING_AUTHENTICATION_TOKEN',
+]);
+
+export type CacheEvent = 'hit' | 'miss' | 'eviction';
+export type BreakerState = 'closed' | 'open' | 'half_open';
+const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, open: 1, half_open: 2 };
+
+const ROUTE_LABELS = ['api', 'stage', 'route', 'method'] as const;
+
+/** One request series' children, cached by label values so a request does no label hashing. */
+interface Series {
+  requests: { inc(): void };
+  latency: { observe(v: number): void };
+  integration: { observe(v: number): void };
+}
+
+/** Per api/stage totals kept as plain numbers, for alarms. */
+export interface Totals {
+  count: number;
+  c4xx: number;
+  c5xx: number;
+}
+
+export function statusClass(status: number): string {
+  return status >= 100 && status < 600 ? `${Math.floor(status / 100)}xx` : 'none';
+}
+
+/** The route label: the template, "$default", or "" when no route matched. */
+export function routeLabel(ctx: RequestContext): string {
+  const r = ctx.route;
+  if (!r) return '';
+  return r.key.isDefault ? '$default' : r.key.path;
+}
+
+export class MetricsService implements Service {
+  readonly registry = new Registry();
+  #pools: PoolRegistry;
+  #series = new Map<string, Series>();
+  #totals = new Map<string, Totals>();
+  #health = new Map<string, Map<string, boolean>>();
+  #originToUpstream = new Map<string, string>();
+
+  readonly #requests: Counter<'api' | 'stage' | 'route' | 'method' | 'status_class'>;
+  readonly #latency: Histogram<'api' | 'stage' | 'route' | 'method'>;
+  readonly #integrationLatency: Histogram<'api' | 'stage' | 'route' | 'method'>;
+  readonly #gatewayResponses: Counter<'api' | 'stage' | 'route' | 'type'>;
+  readonly #throttled: Counter<'api' | 'stage' | 'route'>;
+  readonly #quota: Counter<'api' | 'stage' | 'route'>;
+  readonly #authFailures: Counter<'api' | 'stage' | 'route' | 'reason'>;
+  readonly #cache: Counter<'api' | 'stage' | 'route' | 'event'>;
+  readonly #upstreamErrors: Counter<'upstream' | 'target' | 'kind'>;
+  readonly #targetHealth: Gauge<'upstream' | 'target'>;
+  readonly #breaker: Gauge<'upstream' | 'target'>;
+  readonly #reloads: Counter<'result'>;
+  readonly #revision: Gauge;
+
+  constructor(config: ObservabilityConfig['metrics'], pools: PoolRegistry) {
+    this.#pools = pools;
+    const registers = [this.registry];
+    const buckets = config.latencyBuckets;
+    this.#requests = new Counter({
+      name: 'portico_requests_total',
+      help: 'Requests by API, stage, route template, method and status class (AWS Count, 4XXError, 5XXError).',
+      labelNames: [...ROUTE_LABELS, 'status_class'],
+      registers,
+    });
+    this.#latency = new Histogram({
+      name: 'portico_request_duration_seconds',
+      help: 'Time from the request to the end of the response (AWS Latency).',
+      labelNames: ROUTE_LABELS,
+      buckets,
+      registers,
+    });
+    this.#integrationLatency = new Histogram({
+      name: 'portico_integration_duration_seconds',
+      help: 'Time from sending the request upstream to the end of its response (AWS IntegrationLatency).',
+      labelNames: ROUTE_LABELS,
+      buckets,
+      registers,
+    });
+    this.#gatewayResponses = new Counter({
+      name: 'portico_gateway_responses_total',
+      help: 'Responses the gateway made itself, by gateway response type (THROTTLED, INTEGRATION_TIMEOUT, ...).',
+      labelNames: ['api', 'stage', 'route', 'type'],
+      registers,
+    });
+    this.#throttled = new Counter({
+      name: 'portico_throttled_requests_total',
+      help: 'Requests refused with 429 THROTTLED.',
+      labelNames: ['api', 'stage', 'route'],
+      registers,
+    });
+    this.#quota = new Counter({
+      name: 'portico_quota_exceeded_requests_total',
+      help: 'Requests refused with 429 QUOTA_EXCEEDED.',
+      labelNames: ['api', 'stage', 'route'],
+      registers,
+    });
+    this.#authFailures = new Counter({
+      name: 'portico_auth_failures_total',
+      help: 'Requests refused by authentication or authorization, by reason (the gateway response type).',
+      labelNames: ['api', 'stage', 'route', 'reason'],
+      registers,
+    });
+    this.#cache = new Counter({
+      name: 'portico_cache_events_total',
+      help: 'Response cache hits, misses and evictions (AWS CacheHitCount, CacheMissCount).',
+      labelNames: ['api', 'stage', 'route', 'event'],
+      registers,
+    });
+    this.#upstreamErrors = new Counter({
+      name: 'portico_upstream_errors_total',
+      help: 'Failed upstream requests by target and kind (timeout, failure).',
+      labelNames: ['upstream', 'target', 'kind'],
+      registers,
+    });
+    this.#targetHealth = new Gauge({
+      name: 'portico_upstream_target_healthy',
+      help: 'Upstream target health: 1 healthy, 0 unhealthy.',
+      labelNames: ['upstream', 'target'],
+      registers,
+    });
+    this.#breaker = new Gauge({
+      name: 'portico_upstream_breaker_state',
+      help: 'Circuit breaker state per target: 0 closed, 1 open, 2 half-open.',
+      labelNames: ['upstream', 'target'],
+      registers,
+    });
+    const pool = this.#pools;
+    const originToUpstream = this.#originToUpstream;
+    new Gauge({
+      name: 'portico_upstream_inflight_requests',
+      help: 'Requests running or queued on an upstream origin now.',
+      labelNames: ['upstream', 'target'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [origin, s] of pool.stats()) {
+          this.set({ upstream: originToUpstream.get(origin) ?? '', target: origin }, s.running + s.pending);
+        }
+      },
+    });
+    this.#reloads = new Counter({
+      name: 'portico_config_reloads_total',
+      help: 'Config reloads that swapped in a new config (ok) or were rejected (failed).',
+      labelNames: ['result'],
+      registers,
+    });
+    this.#reloads.inc({ result: 'ok' }, 0);
+    this.#reloads.inc({ result: 'failed' }, 0);
+    this.#revision = new Gauge({ name: 'portico_config_revision', help: 'Revision of the config serving now (1 at start).', registers });
+    this.#revision.set(1);
+    if (config.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'portico_process_' });
+  }
+
+  /** The requestDone hook: one finished request. */
+  readonly observe = (ctx: RequestContext): void => {
+    const end = finishTime(ctx);
+    const api = ctx.api?.name ?? '';
+    const stage = ctx.stage?.name ?? '';
+    const route = routeLabel(ctx);
+    const cls = statusClass(ctx.status);
+    const key = `${api}\t${stage}\t${route}\t${ctx.method}\t${cls}`;
+    let s = this.#series.get(key);
+    if (!s) {
+      const labels = { api, stage, route, method: ctx.method };
+      s = {
+        requests: this.#requests.labels({ ...labels, status_class: cls }),
+        latency: this.#latency.labels(labels),
+        integration: this.#integrationLatency.labels(labels),
+      };
+      this.#series.set(key, s);
+    }
+    s.requests.inc();
+    s.latency.observe((end - ctx.startTimeMs) / 1000);
+    if (ctx.integrationStartMs && ctx.integrationEndMs) s.integration.observe((ctx.integrationEndMs - ctx.integrationStartMs) / 1000);
+
+    const tk = `${api}\t${stage}`;
+    let t = this.#totals.get(tk);
+    if (!t) this.#totals.set(tk, (t = { count: 0, c4xx: 0, c5xx: 0 }));
+    t.count++;
+    if (cls === '4xx') t.c4xx++;
+    else if (cls === '5xx') t.c5xx++;
+
+    const type = ctx.errorResponseType;
+    if (type) {
+      this.#gatewayResponses.inc({ api, stage, route, type });
+      if (type === 'THROTTLED') this.#throttled.inc({ api, stage, route });
+      else if (type === 'QUOTA_EXCEEDED') this.#quota.inc({ api, stage, route });
+      // A route miss is MISSING_AUTHENTICATION_TOKEN too (REST): only a matched route makes it an auth failure.
+      else if (AUTH_FAILURES.has(type) && ctx.route) this.#authFailures.inc({ api, stage, route, reason: type });
+    }
+    if (ctx.upstreamOrigin && ctx.integrationEndMs && !ctx.integrationStatus && ctx.integrationError) {
+      const code = (ctx.integrationError as NodeJS.ErrnoException).code ?? '';
+      const kind = type === 'INTEGRATION_TIMEOUT' || code.endsWith('TIMEOUT') ? 'timeout' : 'failure';
+      this.upstreamError(this.#originToUpstream.get(ctx.upstreamOrigin) ?? '', ctx.upstreamOrigin, kind);
+    }
+  };
+
+  /** A response cache event on a route (call from the cache policy). Eviction: route may be "". */
+  cacheEvent(api: string, stage: string, route: string, event: CacheEvent, n = 1): void {
+    this.#cache.inc({ api, stage, route, event }, n);
+  }
+
+  /** A target's health changed (active or passive checks). Also feeds the healthyTargets alarm. */
+  upstreamTargetHealth(upstream: string, target: string, healthy: boolean): void {
+    this.#targetHealth.set({ upstream, target }, healthy ? 1 : 0);
+    let m = this.#health.get(upstream);
+    if (!m) this.#health.set(upstream, (m = new Map()));
+    m.set(target, healthy);
+  }
+
+  /** A target left the upstream (DNS change, reload): drop its series. */
+  upstreamTargetRemoved(upstream: string, target: string): void {
+    this.#targetHealth.remove({ upstream, target });
+    this.#breaker.remove({ upstream, target });
+    this.#health.get(upstream)?.delete(target);
+  }
+
+  /** A failure the request path cannot see (e.g. a retried attempt). Proxied request failures are counted already. */
+  upstreamError(upstream: string, target: string, kind: string): void {
+    this.#upstreamErrors.inc({ upstream, target, kind });
+  }
+
+  breakerState(upstream: string, target: string, state: BreakerState): void {
+    this.#breaker.set({ upstream, target }, BREAKER_VALUE[state]);
+  }
+
+  /** Healthy targets of an upstream: reported healthy ones, plus configured targets never reported (assumed healthy). */
+  healthyTargets(upstream: string, configured: readonly string[]): number {
+    const m = this.#health.get(upstream);
+    if (!m || m.size === 0) return configured.length;
+    let n = 0;
+    for (const ok of m.values()) if (ok) n++;
+    for (const t of configured) if (!m.has(t)) n++;
+    return n;
+  }
+
+  /** Cumulative totals by "api\tstage" (for alarms). */
+  totals(): ReadonlyMap<string, Totals> {
+    return this.#totals;
+  }
+
+  configReload(ok: boolean): void {
+    this.#reloads.inc({ result: ok ? 'ok' : 'failed' });
+  }
+
+  onSnapshot(snapshot: Snapshot): void {
+    this.#revision.set(snapshot.revision);
+    this.configReload(true);
+    this.mapOrigins(snapshot.config);
+  }
+
+  onReloadFailed(): void {
+    this.configReload(false);
+  }
+
+  /** Which upstream an origin belongs to, for the upstream label of derived series. */
+  mapOrigins(config: PorticoConfig): void {
+    this.#originToUpstream.clear();
+    for (const [name, u] of Object.entries(config.upstreams)) {
+      for (const t of u.targets) this.#originToUpstream.set(new URL(t.url).origin, name);
+    }
+  }
+
+  /** The Prometheus text exposition. */
+  scrape(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  close(): void {
+    this.registry.clear();
+  }
+}
