@@ -249,6 +249,28 @@ export const GATEWAY_ERRORS = {
     errorType: 'BadRequestException',
     description: 'Request validation: the body does not match the route\'s JSON Schema model (or is not JSON).',
   }),
+  // API keys, throttling and quotas (src/policies/api-key, throttle, quota); docs/access-control.md.
+  INVALID_API_KEY: def({
+    code: 'GW_ERR_INVALID_API_KEY',
+    type: 'INVALID_API_KEY',
+    message: 'Forbidden',
+    errorType: 'ForbiddenException',
+    description: 'apiKeyRequired route: the API key is missing, unknown, disabled, expired, or in no usage plan of this stage.',
+  }),
+  THROTTLED: def({
+    code: 'GW_ERR_THROTTLED',
+    type: 'THROTTLED',
+    message: 'Too Many Requests',
+    errorType: 'TooManyRequestsException',
+    description: 'A token bucket is empty (usage plan, route, stage or global throttle); sent with Retry-After, RateLimit and RateLimit-Policy.',
+  }),
+  QUOTA_EXCEEDED: def({
+    code: 'GW_ERR_QUOTA_EXCEEDED',
+    type: 'QUOTA_EXCEEDED',
+    message: 'Limit Exceeded',
+    errorType: 'LimitExceededException',
+    description: 'The API key used up its usage plan quota for the current period (DAY, WEEK or MONTH); sent with Retry-After.',
+  }),
 } as const satisfies Record<string, GatewayErrorDef>;
 
 export type GatewayErrorName = keyof typeof GATEWAY_ERRORS;

@@ -4,6 +4,9 @@ import type { Snapshot } from './pipeline/snapshot.js';
 import { OBSERVABILITY_SERVICES } from './observability/services.js';
 import { upstreamService } from './upstream/registry.js';
 import { authorizerServiceDef } from './policies/authorizer/service.js';
+import { STORE_SERVICE } from './store/service.js';
+import { LIMITER_SERVICE } from './limiter/service.js';
+import { API_KEYS_SERVICE } from './keys/service.js';
 import { functionServiceDef } from './integrations/function/pool.js';
 import { CACHE_SERVICE_DEF } from './cache/service.js';
 
@@ -30,6 +33,9 @@ export const SERVICES: ServiceDef[] = [
   ...OBSERVABILITY_SERVICES,
   upstreamService,
   authorizerServiceDef,
+  STORE_SERVICE,
+  LIMITER_SERVICE,
+  API_KEYS_SERVICE,
   functionServiceDef,
   CACHE_SERVICE_DEF,
 ];

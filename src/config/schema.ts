@@ -7,6 +7,9 @@ import { metricsPublicField, observabilitySchema, requestIdSchema } from '../obs
 import { routeUpstreamFields, upstreamSchema } from '../upstream/schema.js';
 import { accessApiFields, accessRouteFields } from '../policies/access-schema.js';
 import { functionApiFields, functionIntegration } from '../integrations/function/schema.js';
+import { apiKeyApiFields, apiKeyRouteFields } from '../policies/api-key/schema.js';
+import { globalThrottleField, throttleStageFields } from '../policies/throttle/schema.js';
+import { usagePlansSchema } from '../usage-plans/schema.js';
 
 /**
  * The one schema source for the config file. From it come the TypeScript types (`z.infer`),
@@ -95,6 +98,7 @@ const serverSchema = z
       .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
       .default('info')
       .describe('Server log level.'),
+    throttle: globalThrottleField,
     requestId: requestIdSchema,
   })
   .prefault({})
@@ -167,6 +171,7 @@ const routeSchema = z
     integration: integrationSchema.describe('Where the request goes.'),
     ...cacheRouteFields,
     ...accessRouteFields,
+    ...apiKeyRouteFields,
   })
   .describe('One route.');
 
@@ -179,6 +184,7 @@ const stageSchema = z
       )
       .default({})
       .describe('Stage variables, usable as ${stageVariables.name} in URIs and $stageVariables.name in templates.'),
+    ...throttleStageFields,
     ...cacheStageFields,
   })
   .describe('A stage: a deployment of the API under /{stage}, or at the root for $default.');
@@ -218,6 +224,7 @@ const apiSchema = z
       .default({})
       .describe('Customised gateway responses by AWS type (e.g. THROTTLED, DEFAULT_4XX).'),
     ...accessApiFields,
+    ...apiKeyApiFields,
     ...functionApiFields,
   })
   .describe('An API: stages and routes, with AWS REST or HTTP API semantics.');
@@ -233,6 +240,7 @@ export const configSchema = z
       .describe('Directory for runtime data (admin token, runtime info, later keys and usage). Relative to the config file.'),
     upstreams: z.record(name, upstreamSchema).default({}).describe('Named upstream pools.'),
     apis: z.array(apiSchema).min(1, 'expected at least one API').describe('The APIs served.'),
+    usagePlans: usagePlansSchema,
     observability: observabilitySchema,
   })
   .describe('Portico gateway configuration.');

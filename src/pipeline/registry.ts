@@ -3,6 +3,10 @@ import type { ApiHookFactory, PolicyFactory } from './policy.js';
 import { authorizerDefinitionsCheck, authorizerPolicyFactory } from '../policies/authorizer/index.js';
 import { corsHookFactory } from '../policies/cors/index.js';
 import { ipPolicyFactory } from '../policies/ip-policy/index.js';
+import { apiKeyPolicyFactory } from '../policies/api-key/index.js';
+import { throttlePolicyFactory } from '../policies/throttle/index.js';
+import { quotaPolicyFactory } from '../policies/quota/index.js';
+import { usagePlansCheck } from '../usage-plans/checks.js';
 import { cachePolicyFactory } from '../policies/cache/index.js';
 
 /**
@@ -12,12 +16,16 @@ import { cachePolicyFactory } from '../policies/cache/index.js';
 const POLICIES: PolicyFactory[] = [
   ipPolicyFactory,
   authorizerPolicyFactory,
+  apiKeyPolicyFactory,
+  throttlePolicyFactory,
+  quotaPolicyFactory,
   cachePolicyFactory,
 ];
 
 /** API-stage hooks (pre-route answers such as CORS preflight; response header hooks), in run order. */
 export const API_HOOKS: ApiHookFactory[] = [
   authorizerDefinitionsCheck,
+  usagePlansCheck,
   corsHookFactory,
 ];
 

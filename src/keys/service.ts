@@ -1,0 +1,50 @@
+import { resolve } from 'node:path';
+import type { Clock } from '../clock.js';
+import type { RequestContext } from '../pipeline/context.js';
+import type { Service, ServiceDef } from '../services.js';
+import type { Store } from '../store/store.js';
+import { utcDay } from '../usage-plans/period.js';
+import { KeyRegistry } from './registry.js';
+import { loadKeySecret } from './secret.js';
+
+/** Not counted as usage: the request was refused before it used anything. */
+const UNCOUNTED = new Set(['THROTTLED', 'QUOTA_EXCEEDED', 'INVALID_API_KEY']);
+
+/** The 'apiKeys' service: the key registry and per-key daily usage. Needs the 'store' service. */
+export class ApiKeysService implements Service {
+  readonly registry: KeyRegistry;
+  readonly store: Store;
+  #clock: Clock;
+
+  constructor(registry: KeyRegistry, store: Store, clock: Clock) {
+    this.registry = registry;
+    this.store = store;
+    this.#clock = clock;
+  }
+
+  /** requestDone hook: one unit of usage for each request admitted with a key. */
+  readonly countUsage = (ctx: RequestContext): void => {
+    const id = ctx.identity.apiKeyId;
+    if (id === undefined || UNCOUNTED.has(ctx.errorResponseType)) return;
+    this.store.addUsage(id, utcDay(this.#clock.now()), 1).catch(() => {});
+  };
+
+  usage(id: string, fromDay: string, toDay: string): Promise<Record<string, number>> {
+    return this.store.usage(id, fromDay, toDay);
+  }
+
+  /** The store is closed by its own service. */
+  close(): void {}
+}
+
+export const API_KEYS_SERVICE: ServiceDef = {
+  name: 'apiKeys',
+  async start(runtime, loaded) {
+    const store = runtime.services.get('store') as Store | undefined;
+    if (!store) throw new Error('the apiKeys service needs the store service to start first');
+    const secret = await loadKeySecret(resolve(loaded.dir, loaded.config.dataDir));
+    const svc = new ApiKeysService(await KeyRegistry.open(store, secret, runtime.clock), store, runtime.clock);
+    runtime.requestDone.push(svc.countUsage);
+    return svc;
+  },
+};
