@@ -4,6 +4,7 @@ import type { TestContext } from 'node:test';
 import type { Clock } from '../../src/clock.js';
 import { UPSTREAMS_SERVICE, type UpstreamRegistry } from '../../src/upstream/registry.js';
 import type { UpstreamRuntime } from '../../src/upstream/runtime.js';
+import { spawnCli } from '../helpers/cli.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 export const ADMIN_TOKEN = 'upstream-test-token-0123456789';
@@ -242,4 +243,11 @@ export function countBy(results: Result[]): Record<string, number> {
     out[k] = (out[k] ?? 0) + 1;
   }
   return out;
+}
+
+/** Runs `portico ARGS` in a child process without blocking this one (the gateway under test runs here). */
+export async function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const p = spawnCli(args);
+  const code = await p.exited;
+  return { code, stdout: p.stdout(), stderr: p.stderr() };
 }

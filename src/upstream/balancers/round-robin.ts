@@ -1,4 +1,4 @@
-import { type Balancer, type Candidate, type PickRequest, usable } from './balancer.js';
+import type { Balancer, Candidate, PickRequest } from './balancer.js';
 
 /**
  * Smooth weighted round-robin, as nginx does it: every pick adds each weight to its running
@@ -7,7 +7,10 @@ import { type Balancer, type Candidate, type PickRequest, usable } from './balan
  */
 export class RoundRobinBalancer implements Balancer {
   readonly name = 'round-robin';
-  #current = new Map<string, number>();
+  /** Running score and the pick number at which each id was last among the candidates. */
+  #current = new Map<string, { score: number; seen: number }>();
+  #picks = 0;
+  #present = 0;
 
   pick(candidates: readonly Candidate[], req?: PickRequest): Candidate | undefined {
     return this.pickWeighted(candidates, (c) => c.weight, req?.exclude);
@@ -16,23 +19,42 @@ export class RoundRobinBalancer implements Balancer {
   /** Smooth WRR with weights from `weightOf` (least-requests uses it with load-adjusted weights). */
   pickWeighted(candidates: readonly Candidate[], weightOf: (c: Candidate) => number, exclude?: ReadonlySet<string>): Candidate | undefined {
     let best: Candidate | undefined;
-    let bestScore = -Infinity;
+    let bestState: { score: number; seen: number } | undefined;
     let total = 0;
     const cur = this.#current;
+    const pickNo = ++this.#picks;
+    // When the set changes (a target drained, weighted 0, unhealthy, or back), every score starts
+    // over, so a stale debt or credit does not starve or flood a target.
+    let present = 0;
+    let changed = false;
     for (const c of candidates) {
-      if (!usable(c, exclude)) continue;
+      if (!(c.weight > 0)) continue;
+      present++;
+      const st = cur.get(c.id);
+      if (!st) {
+        cur.set(c.id, { score: 0, seen: pickNo });
+        changed = true;
+      } else {
+        if (st.seen !== pickNo - 1) changed = true;
+        st.seen = pickNo;
+      }
+    }
+    if (changed || present !== this.#present) for (const c of candidates) if (c.weight > 0) cur.get(c.id)!.score = 0;
+    this.#present = present;
+    for (const c of candidates) {
+      if (!(c.weight > 0) || exclude?.has(c.id)) continue;
+      const st = cur.get(c.id)!;
       const w = weightOf(c);
       if (!(w > 0)) continue;
-      const score = (cur.get(c.id) ?? 0) + w;
-      cur.set(c.id, score);
+      st.score += w;
       total += w;
-      if (score > bestScore) {
-        bestScore = score;
+      if (!bestState || st.score > bestState.score) {
+        bestState = st;
         best = c;
       }
     }
     if (!best) return undefined;
-    cur.set(best.id, bestScore - total);
+    bestState!.score -= total;
     // Forget ids that left the set (DNS churn) so the map stays bounded.
     if (cur.size > candidates.length * 2 + 16) {
       const live = new Set(candidates.map((c) => c.id));
