@@ -7,6 +7,7 @@ import { metricsPublicField, observabilitySchema, requestIdSchema } from '../obs
 import { routeUpstreamFields, upstreamSchema } from '../upstream/schema.js';
 import { accessApiFields, accessRouteFields } from '../policies/access-schema.js';
 import { functionApiFields, functionIntegration } from '../integrations/function/schema.js';
+import { validationApiFields, validationRouteFields } from '../policies/validation/schema.js';
 import { apiKeyApiFields, apiKeyRouteFields } from '../policies/api-key/schema.js';
 import { globalThrottleField, throttleStageFields } from '../policies/throttle/schema.js';
 import { usagePlansSchema } from '../usage-plans/schema.js';
@@ -169,6 +170,7 @@ const routeSchema = z
       })
       .describe('Route key: "METHOD /path" with {param} and a final {proxy+}, ANY for any method, or "$default".'),
     integration: integrationSchema.describe('Where the request goes.'),
+    ...validationRouteFields,
     ...cacheRouteFields,
     ...accessRouteFields,
     ...apiKeyRouteFields,
@@ -226,6 +228,7 @@ const apiSchema = z
     ...accessApiFields,
     ...apiKeyApiFields,
     ...functionApiFields,
+    ...validationApiFields,
   })
   .describe('An API: stages and routes, with AWS REST or HTTP API semantics.');
 

@@ -8,6 +8,7 @@ import { throttlePolicyFactory } from '../policies/throttle/index.js';
 import { quotaPolicyFactory } from '../policies/quota/index.js';
 import { usagePlansCheck } from '../usage-plans/checks.js';
 import { cachePolicyFactory } from '../policies/cache/index.js';
+import { validationPolicyFactory } from '../policies/validation/index.js';
 
 /**
  * Every policy factory, one line each. Adding a policy = a folder under src/policies/ plus one line
@@ -20,6 +21,7 @@ const POLICIES: PolicyFactory[] = [
   throttlePolicyFactory,
   quotaPolicyFactory,
   cachePolicyFactory,
+  validationPolicyFactory,
 ];
 
 /** API-stage hooks (pre-route answers such as CORS preflight; response header hooks), in run order. */
