@@ -87,7 +87,7 @@ describe('portico CLI', () => {
     const r = runCli(['serve']);
     assert.equal(r.code, 2);
     assert.equal(r.stderr.trim().split('\n').length, 1);
-    assert.match(r.stderr, /^portico: unknown command "serve" \(commands: start, validate, [a-z, ]+; see 'portico --help'\)$/);
+    assert.match(r.stderr.trim(), /^portico: unknown command "serve" \(commands: start, validate, [a-z, ]+; see 'portico --help'\)$/);
   });
 
   test('missing config file: one line, exit 1', () => {
