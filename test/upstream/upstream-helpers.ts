@@ -25,6 +25,8 @@ export class FaultServer {
   healthPath = '/health';
   hits = 0;
   healthHits = 0;
+  /** Host header of the last request. */
+  lastHost: string | undefined;
   methods: Record<string, number> = {};
   port = 0;
   host: string;
@@ -63,6 +65,7 @@ export class FaultServer {
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
     const isHealth = req.url === this.healthPath;
+    this.lastHost = req.headers.host;
     const mode = isHealth ? (this.healthMode ?? this.mode) : this.mode;
     if (isHealth) this.healthHits++;
     else {
