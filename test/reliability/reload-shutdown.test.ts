@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { Agent, request } from 'undici';
 import { spawnCli } from '../helpers/cli.js';
@@ -121,15 +122,17 @@ apis:
   const halves: (() => void)[] = [];
   const inflight = Array.from({ length: N }, async (_, i) => {
     let method = 'GET';
-    let body: AsyncIterable<Buffer> | undefined;
+    let body: Readable | undefined;
     if (i < posts) {
       method = 'POST';
       const second = new Promise<void>((r) => halves.push(r));
-      body = (async function* () {
-        yield Buffer.alloc(32 * 1024, 'a');
-        await second;
-        yield Buffer.alloc(32 * 1024, 'b');
-      })();
+      body = Readable.from(
+        (async function* () {
+          yield Buffer.alloc(32 * 1024, 'a');
+          await second;
+          yield Buffer.alloc(32 * 1024, 'b');
+        })(),
+      );
     }
     try {
       const r = await request(`${url}/held/${i}`, { dispatcher: agent, method, body });
