@@ -141,6 +141,13 @@ export const GATEWAY_ERRORS = {
     errorType: 'RequestTooLargeException',
     description: 'The request body is larger than server.limits.maxBodyBytes (default 10 MB).',
   }),
+  WAF_FILTERED: def({
+    code: 'GW_ERR_WAF_FILTERED',
+    type: 'WAF_FILTERED',
+    message: 'Forbidden',
+    errorType: 'ForbiddenException',
+    description: 'A web ACL rule (or its default action) blocked the request; see docs/waf.md. Rules may set their own customResponse.',
+  }),
   CACHE_INVALIDATION_DENIED: def({
     code: 'GW_ERR_CACHE_INVALIDATION_DENIED',
     type: 'ACCESS_DENIED',

@@ -11,6 +11,7 @@ import { validationApiFields, validationRouteFields } from '../policies/validati
 import { apiKeyApiFields, apiKeyRouteFields } from '../policies/api-key/schema.js';
 import { globalThrottleField, throttleStageFields } from '../policies/throttle/schema.js';
 import { usagePlansSchema } from '../usage-plans/schema.js';
+import { wafApiFields, wafRootFields, wafStageFields } from '../waf/schema.js';
 
 /**
  * The one schema source for the config file. From it come the TypeScript types (`z.infer`),
@@ -188,6 +189,7 @@ const stageSchema = z
       .describe('Stage variables, usable as ${stageVariables.name} in URIs and $stageVariables.name in templates.'),
     ...throttleStageFields,
     ...cacheStageFields,
+    ...wafStageFields,
   })
   .describe('A stage: a deployment of the API under /{stage}, or at the root for $default.');
 
@@ -229,6 +231,7 @@ const apiSchema = z
     ...apiKeyApiFields,
     ...functionApiFields,
     ...validationApiFields,
+    ...wafApiFields,
   })
   .describe('An API: stages and routes, with AWS REST or HTTP API semantics.');
 
@@ -243,6 +246,7 @@ export const configSchema = z
       .describe('Directory for runtime data (admin token, runtime info, later keys and usage). Relative to the config file.'),
     upstreams: z.record(name, upstreamSchema).default({}).describe('Named upstream pools.'),
     apis: z.array(apiSchema).min(1, 'expected at least one API').describe('The APIs served.'),
+    ...wafRootFields,
     usagePlans: usagePlansSchema,
     observability: observabilitySchema,
   })

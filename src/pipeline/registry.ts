@@ -9,6 +9,7 @@ import { quotaPolicyFactory } from '../policies/quota/index.js';
 import { usagePlansCheck } from '../usage-plans/checks.js';
 import { cachePolicyFactory } from '../policies/cache/index.js';
 import { validationPolicyFactory } from '../policies/validation/index.js';
+import { wafHookFactory } from '../waf/index.js';
 
 /**
  * Every policy factory, one line each. Adding a policy = a folder under src/policies/ plus one line
@@ -28,6 +29,7 @@ const POLICIES: PolicyFactory[] = [
 export const API_HOOKS: ApiHookFactory[] = [
   authorizerDefinitionsCheck,
   usagePlansCheck,
+  wafHookFactory, // first to answer: the WAF sees CORS preflights too, as on AWS
   corsHookFactory,
 ];
 
