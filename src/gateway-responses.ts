@@ -296,7 +296,9 @@ interface CompiledCustom {
 }
 
 const DEFAULT_TEMPLATE = compileTemplate('{"message":$context.error.messageString}') as CompiledTemplate;
-const CONTROL = /[\0-\x1f\x7f]/g;
+// Anything a header value should not carry (controls, tab included; beyond Latin-1, e.g. an emoji in a JWT claim,
+// which made writeHead throw): dropped. test/reliability/headers.property.test.ts
+const CONTROL = /[^\x20-\x7e\x80-\xff]/gu;
 
 /** Per-API table: resolves a gateway error to its response, honouring customisations. */
 export class GatewayResponses {
