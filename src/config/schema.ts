@@ -8,6 +8,7 @@ import { routeUpstreamFields, upstreamSchema } from '../upstream/schema.js';
 import { accessApiFields, accessRouteFields } from '../policies/access-schema.js';
 import { functionApiFields, functionIntegration } from '../integrations/function/schema.js';
 import { validationApiFields, validationRouteFields } from '../policies/validation/schema.js';
+import { mappingIntegrationFields } from '../policies/mapping/schema.js';
 import { apiKeyApiFields, apiKeyRouteFields } from '../policies/api-key/schema.js';
 import { globalThrottleField, throttleStageFields } from '../policies/throttle/schema.js';
 import { usagePlansSchema } from '../usage-plans/schema.js';
@@ -143,6 +144,7 @@ const httpProxyIntegration = z
       .default(29000)
       .describe('Integration timeout: no response headers by then gives 504 INTEGRATION_TIMEOUT. AWS: 29 s.'),
     ...routeUpstreamFields,
+    ...mappingIntegrationFields,
   })
   .describe('Proxy the request to an HTTP endpoint, streaming both ways.');
 

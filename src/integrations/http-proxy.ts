@@ -13,8 +13,8 @@ export type TargetResolver = (ctx: RequestContext) => { origin: string; path: st
 
 export function uriTarget(template: UriTemplate): TargetResolver {
   return (ctx) => {
-    const path = template.render(ctx.params);
-    const q = ctx.rawQuery;
+    const path = ctx.upstreamPath ?? template.render(ctx.params);
+    const q = ctx.upstreamQuery ?? ctx.rawQuery;
     return { origin: template.origin, path: q ? `${path}${template.hasQuery ? '&' : '?'}${q}` : path };
   };
 }

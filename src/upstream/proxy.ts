@@ -196,8 +196,8 @@ class Exchange {
     this.#tries++;
     this.#headers ??= buildUpstreamHeaders(ctx);
     const headers = ep.hostHeader ? [...this.#headers, 'host', ep.hostHeader] : this.#headers;
-    const q = ctx.rawQuery;
-    const path = ep.basePath + ctx.restPath;
+    const q = ctx.upstreamQuery ?? ctx.rawQuery;
+    const path = ep.basePath + (ctx.upstreamPath ?? ctx.restPath);
     const t = new Try(this, ep);
     this.#current = t;
     const firstByte = Math.max(1, Math.min(this.timeouts.firstByteMs, this.#deadline - Date.now()));
