@@ -50,7 +50,13 @@ export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEn
   const issue = (path: ConfigPath, message: string): ConfigIssue => ({ path, message, ...at(locate(doc, path)) });
 
   const issues: ConfigIssue[] = interpolateEnv(doc, env).map((p) => ({ path: p.path, message: p.message, ...at(p.offset) }));
-  const raw = doc.toJS({ maxAliasCount: 100 });
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // An alias with no anchor (`*a`) or an alias bomb: the yaml library throws plain errors here.
+    throw new ConfigError(file, [...issues, { path: [], message: `YAML: ${(err as Error).message.split('\n')[0]}` }]);
+  }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(file, [...issues, { path: [], message: 'expected a mapping with version: 1 and apis' }]);
   }
