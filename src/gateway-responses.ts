@@ -278,6 +278,15 @@ export const GATEWAY_ERRORS = {
     errorType: 'LimitExceededException',
     description: 'The API key used up its usage plan quota for the current period (DAY, WEEK or MONTH); sent with Retry-After.',
   }),
+  // Redis store down under a `closed` failure policy (src/store/failure.ts, docs/cluster.md).
+  STORE_UNAVAILABLE: def({
+    code: 'GW_ERR_STORE_UNAVAILABLE',
+    type: 'API_CONFIGURATION_ERROR',
+    status: 503,
+    message: 'Service Unavailable',
+    errorType: 'ServiceUnavailableException',
+    description: 'Redis could not check a throttle or quota in time and store.failure says closed; sent with Retry-After: 1.',
+  }),
 } as const satisfies Record<string, GatewayErrorDef>;
 
 export type GatewayErrorName = keyof typeof GATEWAY_ERRORS;

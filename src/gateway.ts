@@ -211,6 +211,8 @@ export class Gateway implements AdminTarget {
       inflight: this.#inflight,
       draining: this.#draining,
       lastReload: this.#lastReload ?? null,
+      // Redis health and failure-policy counts (docs/cluster.md); the embedded store has none.
+      store: (this.runtime.services.get('store') as { status?(): unknown } | undefined)?.status?.() ?? null,
     };
   }
 

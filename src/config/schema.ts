@@ -13,6 +13,7 @@ import { apiKeyApiFields, apiKeyRouteFields } from '../policies/api-key/schema.j
 import { globalThrottleField, throttleStageFields } from '../policies/throttle/schema.js';
 import { usagePlansSchema } from '../usage-plans/schema.js';
 import { wafApiFields, wafRootFields, wafStageFields } from '../waf/schema.js';
+import { storeSchema } from '../store/schema.js';
 
 /**
  * The one schema source for the config file. From it come the TypeScript types (`z.infer`),
@@ -250,6 +251,7 @@ export const configSchema = z
     apis: z.array(apiSchema).min(1, 'expected at least one API').describe('The APIs served.'),
     ...wafRootFields,
     usagePlans: usagePlansSchema,
+    store: storeSchema,
     observability: observabilitySchema,
   })
   .describe('Portico gateway configuration.');

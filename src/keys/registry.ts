@@ -82,7 +82,42 @@ export class KeyRegistry {
   static async open(store: Store, secret: Buffer, clock: Clock): Promise<KeyRegistry> {
     const r = new KeyRegistry(store, secret, clock);
     for (const { value } of await store.list<ApiKeyRecord>(KEYS)) r.#index(value);
+    // A shared store (Redis, the workers' primary) tells us about keys changed by other nodes.
+    store.onChange?.((collection, id) => {
+      if (collection === KEYS) void r.#refresh(id);
+      else if (collection === '*') void r.#refresh(undefined);
+    });
     return r;
+  }
+
+  /** While this returns true, every lookup fails (store.failure.keys closed during an outage). */
+  refuseWhile: (() => boolean) | undefined;
+
+  /** Re-reads one key (or all, for undefined) from the store after another node changed it. */
+  async #refresh(id: string | undefined): Promise<void> {
+    try {
+      if (id !== undefined) {
+        const rec = await this.#store.get<ApiKeyRecord>(KEYS, id);
+        if (rec) this.#index(rec);
+        else {
+          const old = this.#byId.get(id);
+          if (old) this.#byHash.delete(old.hash);
+          this.#byId.delete(id);
+        }
+        return;
+      }
+      const all = await this.#store.list<ApiKeyRecord>(KEYS);
+      const byId = new Map<string, ApiKeyRecord>();
+      const byHash = new Map<string, ApiKeyRecord>();
+      for (const { value } of all) {
+        byId.set(value.id, value);
+        byHash.set(value.hash, value);
+      }
+      this.#byId = byId;
+      this.#byHash = byHash;
+    } catch {
+      // The store is unreachable: the resync after it reconnects catches up.
+    }
   }
 
   #index(rec: ApiKeyRecord): void {
@@ -94,6 +129,7 @@ export class KeyRegistry {
 
   /** The key a presented value belongs to, or undefined. Lookup by keyed hash, then a constant-time compare. */
   lookup(value: string): ApiKeyRecord | undefined {
+    if (this.refuseWhile?.()) return undefined;
     const h = hashKey(this.#secret, value);
     const rec = this.#byHash.get(h);
     return rec && hashesMatch(rec.hash, h) ? rec : undefined;

@@ -5,7 +5,7 @@ import type { Service, ServiceDef } from '../services.js';
 import type { Store } from '../store/store.js';
 import { utcDay } from '../usage-plans/period.js';
 import { KeyRegistry } from './registry.js';
-import { loadKeySecret } from './secret.js';
+import { hashesMatch, hashKey, KEY_SECRET_FILE, loadKeySecret } from './secret.js';
 
 /** Not counted as usage: the request was refused before it used anything. */
 const UNCOUNTED = new Set(['THROTTLED', 'QUOTA_EXCEEDED', 'INVALID_API_KEY']);
@@ -37,13 +37,30 @@ export class ApiKeysService implements Service {
   close(): void {}
 }
 
+/**
+ * Nodes sharing a store must hash keys under the same secret (copy <dataDir>/api-key.secret to
+ * each: docs/cluster.md). The first node leaves a check value; a node with another secret refuses
+ * to start rather than reject every key.
+ */
+async function checkSharedSecret(store: Store, secret: Buffer): Promise<void> {
+  const check = hashKey(secret, 'portico api-key secret check');
+  if (await store.insert('meta', 'apiKeySecretCheck', check)) return;
+  const theirs = await store.get<string>('meta', 'apiKeySecretCheck');
+  if (typeof theirs === 'string' && !hashesMatch(theirs, check)) {
+    throw new Error(`${KEY_SECRET_FILE} differs from the one the other nodes sharing this store use; copy theirs to every node`);
+  }
+}
+
 export const API_KEYS_SERVICE: ServiceDef = {
   name: 'apiKeys',
   async start(runtime, loaded) {
     const store = runtime.services.get('store') as Store | undefined;
     if (!store) throw new Error('the apiKeys service needs the store service to start first');
     const secret = await loadKeySecret(resolve(loaded.dir, loaded.config.dataDir));
+    if (store.onChange) await checkSharedSecret(store, secret);
     const svc = new ApiKeysService(await KeyRegistry.open(store, secret, runtime.clock), store, runtime.clock);
+    const failure = store as Store & { config?: { failure?: { keys?: string } }; health?: { up: boolean } };
+    if (failure.config?.failure?.keys === 'closed' && failure.health) svc.registry.refuseWhile = () => !failure.health?.up;
     runtime.requestDone.push(svc.countUsage);
     return svc;
   },

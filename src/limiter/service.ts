@@ -1,8 +1,17 @@
 import type { ServiceDef } from '../services.js';
+import { RedisStore } from '../store/redis.js';
 import { RateLimiter } from './gcra.js';
+import { RedisLimiter } from './redis.js';
 
-/** The 'limiter' service: every token bucket of the gateway, keyed by stable names, kept across reloads. */
+/**
+ * The 'limiter' service: every token bucket of the gateway, keyed by stable names, kept across
+ * reloads. In process with the embedded store; in Redis (shared by all nodes) with the Redis store.
+ */
 export const LIMITER_SERVICE: ServiceDef = {
   name: 'limiter',
-  start: (runtime) => new RateLimiter(runtime.clock),
+  start: (runtime) => {
+    const store = runtime.services.get('store');
+    if (store instanceof RedisStore) return new RedisLimiter(store, runtime.clock, runtime.log);
+    return new RateLimiter(runtime.clock);
+  },
 };

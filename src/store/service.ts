@@ -1,12 +1,53 @@
 import { resolve } from 'node:path';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { ServiceDef } from '../services.js';
 import { EmbeddedStore } from './embedded.js';
+import { RedisStore } from './redis.js';
 
 export const STORE_FILE = 'portico.db';
 
-/** The 'store' service: the embedded store in <dataDir>/portico.db (Redis arrives with the cluster issue). */
+/** prom-client metrics of the Redis store, on the metrics service's registry when it runs. */
+function registerMetrics(store: RedisStore, registry: Registry): void {
+  const fallbacks = new Counter({
+    name: 'portico_store_fallbacks_total',
+    help: 'Requests answered by a store failure policy while Redis was unavailable, by feature and policy (e.g. throttle_local, quota_open).',
+    labelNames: ['feature'],
+    registers: [registry],
+  });
+  store.health.onFallback = (feature) => fallbacks.inc({ feature });
+  new Gauge({
+    name: 'portico_store_degraded',
+    help: '1 while Redis is unreachable and failure policies apply, else 0.',
+    registers: [registry],
+    collect() {
+      this.set(store.health.up ? 0 : 1);
+    },
+  });
+  new Counter({
+    name: 'portico_store_outages_total',
+    help: 'Times Redis became unreachable since start.',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(store.health.status().outages);
+    },
+  });
+}
+
+/**
+ * The 'store' service: store.kind embedded (default) → <dataDir>/portico.db; redis → a RedisStore
+ * (startup fails if Redis does not answer within store.connectTimeoutMs).
+ */
 export const STORE_SERVICE: ServiceDef = {
   name: 'store',
-  start: (runtime, loaded) =>
-    new EmbeddedStore({ file: resolve(loaded.dir, loaded.config.dataDir, STORE_FILE), clock: runtime.clock }),
+  async start(runtime, loaded) {
+    const cfg = loaded.config.store;
+    if (cfg.kind === 'redis') {
+      const store = await RedisStore.open({ config: cfg, clock: runtime.clock, log: runtime.log });
+      const metrics = runtime.services.get('metrics') as { registry?: Registry } | undefined;
+      if (metrics?.registry) registerMetrics(store, metrics.registry);
+      return store;
+    }
+    return new EmbeddedStore({ file: resolve(loaded.dir, loaded.config.dataDir, STORE_FILE), clock: runtime.clock });
+  },
 };

@@ -43,4 +43,14 @@ export interface Store {
   flush(): Promise<void>;
   /** Flushes and releases files and connections. */
   close(): Promise<void>;
+
+  /**
+   * Change notification for stores shared by several processes (Redis pub/sub, the worker
+   * primary): the listener hears about documents another node changed; `id` undefined with
+   * collection '*' means "anything may have changed" (after a reconnect): reload everything.
+   * A store used by one process alone need not implement it.
+   */
+  onChange?(listener: StoreChangeListener): void;
 }
+
+export type StoreChangeListener = (collection: string, id: string | undefined) => void;

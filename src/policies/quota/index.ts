@@ -1,5 +1,6 @@
 import { GATEWAY_ERRORS } from '../../gateway-responses.js';
 import type { PolicyFactory, RuntimeDeps } from '../../pipeline/policy.js';
+import { quotaFailure } from '../../store/failure.js';
 import type { Store } from '../../store/store.js';
 import { quotaPeriod } from '../../usage-plans/period.js';
 import type { QuotaConfig } from '../../usage-plans/schema.js';
@@ -40,8 +41,11 @@ export const quotaPolicyFactory: PolicyFactory = {
         const now = deps.clock.now();
         const { start, end } = quotaPeriod(now, q);
         const key = `quota:${plan}:${ctx.identity.apiKeyId}:${start}`;
-        return store.consume(key, 1, q.limit, end + DAY_MS).then((r) =>
-          r.ok ? undefined : { error: GATEWAY_ERRORS.QUOTA_EXCEEDED, headers: { 'retry-after': String(Math.max(1, Math.ceil((end - now) / 1000))) } },
+        const s = store;
+        return s.consume(key, 1, q.limit, end + DAY_MS).then(
+          (r) => (r.ok ? undefined : { error: GATEWAY_ERRORS.QUOTA_EXCEEDED, headers: { 'retry-after': String(Math.max(1, Math.ceil((end - now) / 1000))) } }),
+          // Redis unavailable: store.failure.quota (open or closed), src/store/failure.ts.
+          (err: unknown) => quotaFailure(s, err, deps.log),
         );
       },
     };

@@ -1,10 +1,12 @@
 import { GATEWAY_ERRORS } from '../../gateway-responses.js';
-import type { Level, Limit, RateLimiter, Verdict } from '../../limiter/gcra.js';
+import type { Level, Limit, Verdict } from '../../limiter/gcra.js';
+import type { Limiter } from '../../limiter/limiter.js';
+import { storeFailureReply } from '../../store/failure.js';
 import type { PolicyFactory, Reply, RuntimeDeps } from '../../pipeline/policy.js';
 import { routeOverrideKey } from './schema.js';
 
-function limiterService(deps: RuntimeDeps): RateLimiter {
-  const l = deps.services.get('limiter') as RateLimiter | undefined;
+function limiterService(deps: RuntimeDeps): Limiter {
+  const l = deps.services.get('limiter') as Limiter | undefined;
   if (!l) throw new Error('the limiter service is not running');
   return l;
 }
@@ -53,7 +55,7 @@ export const throttlePolicyFactory: PolicyFactory = {
     }
     if (levels.length === 0 && plans.size === 0) return undefined;
     const deps = scope.deps;
-    let limiter: RateLimiter | undefined;
+    let limiter: Limiter | undefined;
     return {
       name: 'throttle',
       phase: 'throttle',
@@ -66,6 +68,8 @@ export const throttlePolicyFactory: PolicyFactory = {
           all = [{ key, limit: plan.limit, label: 'plan' }, ...levels];
         }
         const v = limiter.attempt(all);
+        // The Redis limiter answers later; closed under a Redis outage → 503 (src/store/failure.ts).
+        if (v instanceof Promise) return v.then((w) => (w.ok ? undefined : throttledReply(w)), storeFailureReply);
         return v.ok ? undefined : throttledReply(v);
       },
     };
