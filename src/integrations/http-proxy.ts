@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
-import type { Dispatcher } from 'undici';
+import { Client, type Dispatcher } from 'undici';
 import { GATEWAY_ERRORS, type GatewayErrorDef } from '../gateway-responses.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { buildUpstreamHeaders, copyResponseHeaders } from '../proxy/headers.js';
@@ -102,22 +102,35 @@ export class HttpProxyIntegration implements Integration {
     // §4.3), so the wait for the response head is timed here; it starts once the client's body is in.
     if (body && !req.complete) req.once('end', () => handler.startTimeout(this.#timeoutMs));
     else handler.startTimeout(this.#timeoutMs);
-    this.#pools.get(target.origin).dispatch(
-      {
-        origin: target.origin,
-        path: target.path,
-        method: ctx.method as Dispatcher.HttpMethod,
-        headers: buildUpstreamHeaders(ctx),
-        body,
-        headersTimeout: this.#timeoutMs,
-        bodyTimeout: this.#timeoutMs,
-      },
-      handler,
-    );
+    const opts: Dispatcher.DispatchOptions = {
+      origin: target.origin,
+      path: target.path,
+      method: ctx.method as Dispatcher.HttpMethod,
+      headers: buildUpstreamHeaders(ctx),
+      body,
+      headersTimeout: this.#timeoutMs,
+      bodyTimeout: this.#timeoutMs,
+    };
+    // A bodiless (or replayable) idempotent request is sent once more after a stale keep-alive
+    // reset, on a new connection: the pool may hold more sockets the upstream has just closed.
+    if ((body === null || Buffer.isBuffer(body)) && IDEMPOTENT.has(ctx.method)) {
+      handler.retry = () => {
+        const fresh = new Client(target.origin, { pipelining: 1, connectTimeout: 10000 });
+        fresh.dispatch(opts, handler);
+        fresh.close().catch(() => {});
+      };
+    }
+    this.#pools.get(target.origin).dispatch(opts, handler);
   }
 }
 
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+/** What a reused keep-alive socket the upstream had just closed gives before any response byte. */
+const STALE_SOCKET = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE']);
+
 class ProxyHandler implements Dispatcher.DispatchHandler {
+  /** Sends the request again (set for idempotent requests without a streamed body); used once. */
+  retry: (() => void) | undefined;
   #ctx: RequestContext;
   #controller: Dispatcher.DispatchController | undefined;
   #head: { statusCode: number; headers: OutgoingHttpHeaders } | undefined;
@@ -201,6 +214,14 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
     const ctx = this.#ctx;
+    // The stale keep-alive race (reliability §1.9): a reset before any response byte on an
+    // idempotent request is retried once, transparently, on a fresh try.
+    const again = this.retry;
+    this.retry = undefined;
+    if (again && !this.#head && !ctx.res.headersSent && !ctx.res.destroyed && STALE_SOCKET.has((err as NodeJS.ErrnoException).code ?? '')) {
+      again();
+      return;
+    }
     this.#clearTimeout();
     ctx.integrationEndMs = Date.now();
     if (err instanceof ClientAbortError) {

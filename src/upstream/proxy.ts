@@ -153,7 +153,10 @@ class Exchange {
     const h = req.headers;
     const hasBody = h['content-length'] !== undefined ? h['content-length'] !== '0' : h['transfer-encoding'] !== undefined;
     const expectContinue = hasBody && h.expect?.toLowerCase() === '100-continue';
-    if (!hasBody) {
+    // A policy already read the body (request validation): replay those bytes, on every try.
+    const buffered = ctx.bufferedBody;
+    if (!hasBody || buffered) {
+      if (buffered?.length) this.#body = buffered;
       this.#deadline = Date.now() + this.#opts.timeoutMs;
       this.#try();
       return;
@@ -183,10 +186,11 @@ class Exchange {
     this.#try();
   }
 
-  #try(): void {
+  /** Starts a try: on a picked endpoint, or on `fresh` over a new connection (after a stale socket). */
+  #try(fresh?: Endpoint): void {
     if (this.done) return;
     const { ctx, rt } = this;
-    const ep = rt.pick(this.#hashKey, this.#tried);
+    const ep = fresh ?? rt.pick(this.#hashKey, this.#tried);
     if (!ep) {
       ctx.integrationError = new Error(`upstream "${rt.name}" has no available target`);
       this.#fail(GATEWAY_ERRORS.UPSTREAM_UNAVAILABLE);
@@ -205,7 +209,8 @@ class Exchange {
     if (this.#body && !this.#replayable && !req.complete) req.once('end', () => t.startTimeout(firstByte));
     else t.startTimeout(firstByte);
     ep.inflight++;
-    rt.pool(ep, this.timeouts.connectMs).dispatch(
+    const client = fresh ? rt.freshClient(ep, this.timeouts.connectMs) : rt.pool(ep, this.timeouts.connectMs);
+    client.dispatch(
       {
         origin: ep.origin,
         path: q ? `${path}?${q}` : path,
@@ -217,6 +222,8 @@ class Exchange {
       },
       t,
     );
+    // Closes once its one request is done.
+    if (fresh) client.close().catch(() => {});
   }
 
   /** A try ended: in-flight count, passive health, breaker, latency. */
@@ -234,7 +241,8 @@ class Exchange {
   canRetry(): boolean {
     const { rt, ctx } = this;
     if (this.done || this.totalExpired || !this.#retriable || !this.#replayable || ctx.res.headersSent) return false;
-    if (this.#tries > rt.cfg.retries.attempts) return false;
+    // The stale-socket retry is not counted.
+    if (this.#tries - (this.#freeRetryUsed ? 1 : 0) > rt.cfg.retries.attempts) return false;
     if (rt.breaker && !rt.breaker.allowsRetry()) return false;
     if (this.#deadline - Date.now() <= 0) return false;
     return rt.budget.tryRetry();
@@ -250,9 +258,9 @@ class Exchange {
   retry(t: Try, immediate: boolean): void {
     if (this.#current === t) this.#current = undefined;
     if (immediate) {
-      // The same target may be picked again: a stale socket says nothing about the target.
-      this.#tried.delete(t.ep.id);
-      this.#try();
+      // The same target, on a new connection: a stale socket says nothing about the target, and
+      // the pool may hold more sockets the upstream has just closed.
+      this.#try(t.ep);
       return;
     }
     const r = this.rt.cfg.retries;
@@ -277,11 +285,13 @@ class Exchange {
     ctx.integrationError = err;
     if (ctx.res.headersSent) {
       this.#finish();
+      ctx.responseObserver?.onError(err, undefined);
       ctx.res.destroy(err);
       return;
     }
     const code = (err as NodeJS.ErrnoException).code;
-    if (err instanceof BodyTooLargeError) this.#fail(GATEWAY_ERRORS.REQUEST_TOO_LARGE, { connection: 'close' });
+    let def: GatewayErrorDef = GATEWAY_ERRORS.INTEGRATION_FAILURE;
+    if (err instanceof BodyTooLargeError) def = GATEWAY_ERRORS.REQUEST_TOO_LARGE;
     else if (
       err instanceof IntegrationTimeoutError ||
       err instanceof TotalTimeoutError ||
@@ -289,8 +299,14 @@ class Exchange {
       code === 'UND_ERR_CONNECT_TIMEOUT' ||
       code === 'UND_ERR_BODY_TIMEOUT'
     ) {
-      this.#fail(GATEWAY_ERRORS.INTEGRATION_TIMEOUT);
-    } else this.#fail(GATEWAY_ERRORS.INTEGRATION_FAILURE);
+      def = GATEWAY_ERRORS.INTEGRATION_TIMEOUT;
+    }
+    // The observer may answer instead (the cache serving a stale copy on error).
+    if (ctx.responseObserver?.onError(err, def) === true) {
+      this.#finish();
+      return;
+    }
+    this.#fail(def, def === GATEWAY_ERRORS.REQUEST_TOO_LARGE ? { connection: 'close' } : undefined);
   }
 
   #onTotalTimeout(ms: number): void {
@@ -383,9 +399,16 @@ class Try implements Dispatcher.DispatchHandler {
     }
     x.settle(this, failed ? 'failure' : 'success');
     x.ctx.status = statusCode;
+    const copied = copyResponseHeaders(headers);
+    // A response observer (the cache) that answered the client itself takes the response's place.
+    if (x.ctx.responseObserver?.onHead(statusCode, copied) === false) {
+      controller.abort(new ClientAbortError('answered by the response observer'));
+      x.complete(this);
+      return;
+    }
     // Held back until the first body byte or the end: until then a failure can still become a
     // clean gateway response instead of a reset.
-    this.#head = { statusCode, headers: x.ctx.finalizeHeaders(copyResponseHeaders(headers)) };
+    this.#head = { statusCode, headers: x.ctx.finalizeHeaders(copied) };
   }
 
   #commitHead(): void {
@@ -399,6 +422,7 @@ class Try implements Dispatcher.DispatchHandler {
     if (this.#discard || this.#x.done) return;
     const res = this.#x.ctx.res;
     this.#commitHead();
+    this.#x.ctx.responseObserver?.onData(chunk);
     if (!res.write(chunk)) {
       controller.pause();
       res.once('drain', this.#onDrain);
@@ -413,6 +437,7 @@ class Try implements Dispatcher.DispatchHandler {
     }
     if (x.done) return;
     this.#commitHead();
+    x.ctx.responseObserver?.onEnd();
     x.ctx.res.end();
     x.complete(this);
   }
@@ -427,6 +452,7 @@ class Try implements Dispatcher.DispatchHandler {
     }
     if (err instanceof ClientAbortError) {
       x.settle(this, 'none');
+      x.ctx.responseObserver?.onError(err, undefined);
       return;
     }
     if (x.done) {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
-import { Pool } from 'undici';
+import { Client, Pool } from 'undici';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { type Balancer, type Candidate, createBalancer } from './balancers/index.js';
@@ -327,17 +327,28 @@ export class UpstreamRuntime {
     const key = this.#poolKey(ep, connectMs);
     let pool = this.#pools.get(key);
     if (!pool) {
-      const servername = this.cfg.tls.serverName ?? (isIP(ep.hostname) ? undefined : ep.hostname);
-      pool = new Pool(ep.origin, {
-        connections: 256,
-        pipelining: 1,
-        keepAliveTimeout: 4000,
-        connectTimeout: connectMs ?? this.cfg.timeouts.connectMs ?? 10000,
-        ...(ep.isHttps ? { connect: { rejectUnauthorized: true, ...(servername ? { servername } : {}), ...(this.#ca ? { ca: this.#ca } : {}) } } : {}),
-      });
+      pool = new Pool(ep.origin, { connections: 256, ...this.#clientOptions(ep, connectMs) });
       this.#pools.set(key, pool);
     }
     return pool;
+  }
+
+  /**
+   * A one-request connection, for the retry after a stale keep-alive reset: the pool may hold more
+   * sockets the upstream has just closed. Closed as soon as its request is done.
+   */
+  freshClient(ep: Endpoint, connectMs?: number): Client {
+    return new Client(ep.origin, this.#clientOptions(ep, connectMs));
+  }
+
+  #clientOptions(ep: Endpoint, connectMs?: number): Client.Options {
+    const servername = this.cfg.tls.serverName ?? (isIP(ep.hostname) ? undefined : ep.hostname);
+    return {
+      pipelining: 1,
+      keepAliveTimeout: 4000,
+      connectTimeout: connectMs ?? this.cfg.timeouts.connectMs ?? 10000,
+      ...(ep.isHttps ? { connect: { rejectUnauthorized: true, ...(servername ? { servername } : {}), ...(this.#ca ? { ca: this.#ca } : {}) } } : {}),
+    };
   }
 
   #closePools(): void {

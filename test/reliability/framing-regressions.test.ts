@@ -72,6 +72,20 @@ describe('framing defects: regression tests', () => {
     assert.equal(r.get('connection'), 'close');
   });
 
+  test('regression: a malformed chunk in the body of the request being proxied still gets its 400 at once (not after the upstream times out)', async () => {
+    const ex = await rawExchange(gw.port, `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n0x3\r\nabc\r\n0\r\n\r\n`, { limitMs: 3000 });
+    assert.equal(ex.closedByServer, true);
+    assert.equal(parseRaw(ex.data).status, 400);
+  });
+
+  test('defect: CONNECT got no answer (Node dropped the socket); now 400 with Connection: close', async () => {
+    const ex = await rawExchange(gw.port, 'CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n');
+    assert.equal(ex.closedByServer, true);
+    const r = parseRaw(ex.data);
+    assert.equal(r.status, 400);
+    assert.equal(r.get('connection'), 'close');
+  });
+
   test('a trailing dot in Host names the same host; mixed case too', async () => {
     for (const host of ['a.example.', 'A.Example']) {
       const ex = await exchange(gw.port, `GET /ok HTTP/1.1\r\nHost: ${host}\r\n\r\n`, 4);
