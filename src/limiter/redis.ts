@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import { StoreUnavailableError } from '../store/health.js';
+import { StoreUnavailableError, withTimeout } from '../store/health.js';
 import type { RedisStore } from '../store/redis.js';
 import { type Level, RateLimiter, type Verdict } from './gcra.js';
 import type { Limiter } from './limiter.js';
@@ -82,8 +82,10 @@ export class RedisLimiter implements Limiter {
     const p = this.#store.limiterPrefix;
     for (const l of levels) args.push(p + l.key);
     for (const l of levels) args.push(1000 / l.limit.rate, l.limit.burst);
-    return (this.#store.client as unknown as Scripts).porticoGcra(...args).then(
+    const health = this.#store.health;
+    return withTimeout((this.#store.client as unknown as Scripts).porticoGcra(...args), this.#store.config.commandTimeoutMs).then(
       ([ok, i, n]) => {
+        health.succeeded();
         const level = levels[i - 1];
         if (ok === 1) return { ok: true, remaining: Number(n), level };
         return { ok: false, retryAfterMs: Number(n), level: level as Level };

@@ -10,6 +10,40 @@ export class StoreUnavailableError extends Error {
 
 export type HealthState = 'up' | 'down';
 
+/**
+ * Rejects with StoreUnavailableError when `p` has not settled `ms` after the call. The deadline is
+ * checked in a setImmediate after the timer fires, i.e. after the event loop has read the sockets:
+ * a reply that arrived while this process was busy (event-loop lag) still wins over the timer.
+ */
+export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let done = false;
+    const timer = setTimeout(
+      () =>
+        setImmediate(() => {
+          if (done) return;
+          done = true;
+          reject(new StoreUnavailableError(`Redis did not answer within ${ms} ms`));
+        }),
+      ms,
+    );
+    p.then(
+      (v) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (err: unknown) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        reject(err as Error);
+      },
+    );
+  });
+}
+
 export interface HealthStatus {
   state: HealthState;
   /** ISO time the current outage began, or null. */
@@ -40,8 +74,11 @@ export class StoreHealth {
   #log: Logger;
   #listeners: ((state: HealthState) => void)[] = [];
   #closed = false;
+  #failures = 0;
+  readonly #threshold: number;
 
-  constructor(probe: () => Promise<unknown>, probeIntervalMs: number, log: Logger) {
+  constructor(probe: () => Promise<unknown>, probeIntervalMs: number, log: Logger, threshold = 3) {
+    this.#threshold = threshold;
     this.#probe = probe;
     this.#interval = probeIntervalMs;
     this.#log = log;
@@ -55,10 +92,21 @@ export class StoreHealth {
     this.#listeners.push(fn);
   }
 
-  /** A command failed: mark down (once per outage) and start probing. */
-  fail(err: unknown): void {
+  /** A command succeeded: failures must be consecutive to mark Redis down. */
+  succeeded(): void {
+    this.#failures = 0;
+  }
+
+  /**
+   * A command failed. `hard` (the connection closed) marks Redis down at once; timeouts do after
+   * `threshold` in a row, so one slow answer on a busy node doesn't switch every request to the
+   * fallback. Down: probing starts.
+   */
+  fail(err: unknown, hard = false): void {
     this.#lastError = (err as Error)?.message ?? String(err);
     if (this.#state === 'down' || this.#closed) return;
+    if (!hard && ++this.#failures < this.#threshold) return;
+    this.#failures = 0;
     this.#state = 'down';
     this.#downSince = Date.now();
     this.#outages++;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import { StoreHealth, StoreUnavailableError } from './health.js';
+import { StoreHealth, StoreUnavailableError, withTimeout } from './health.js';
 import type { RedisStoreConfig } from './schema.js';
 import type { Store, StoreChangeListener } from './store.js';
 
@@ -47,7 +47,8 @@ function clientOptions(cfg: RedisStoreConfig): RedisOptions {
   return {
     lazyConnect: true,
     enableOfflineQueue: false,
-    commandTimeout: cfg.commandTimeoutMs,
+    // A backstop only: each call has its own commandTimeoutMs deadline (withTimeout), tolerant of event-loop lag.
+    commandTimeout: Math.max(1000, cfg.commandTimeoutMs * 20),
     connectTimeout: cfg.connectTimeoutMs,
     maxRetriesPerRequest: 0,
     retryStrategy: (times: number) => Math.min(50 * times, 1000),
@@ -119,11 +120,11 @@ export class RedisStore implements Store {
     this.#channel = `${this.prefix}changes`;
     this.client = makeClient(opts.config);
     this.client.defineCommand('porticoCounter', { numberOfKeys: 1, lua: COUNTER_LUA });
-    this.health = new StoreHealth(() => this.client.ping(), opts.config.probeIntervalMs, opts.log);
+    this.health = new StoreHealth(() => withTimeout(this.client.ping(), opts.config.commandTimeoutMs), opts.config.probeIntervalMs, opts.log);
     // Without a listener an 'error' event would crash the process.
     this.client.on('error', (err: Error) => this.#log.debug({ error: err.message }, 'store: Redis connection error'));
     this.client.on('close', () => {
-      if (!this.#closed) this.health.fail(new Error('connection to Redis closed'));
+      if (!this.#closed) this.health.fail(new Error('connection to Redis closed'), true);
     });
     this.client.on('ready', () => this.health.recovered());
   }
@@ -192,12 +193,14 @@ export class RedisStore implements Store {
     if (this.#closed) throw new Error(`the Redis store ${describeTarget(this.config)} is closed`);
     if (!this.health.up) throw new StoreUnavailableError(`Redis is unreachable (${this.health.status().lastError ?? 'down'})`);
     try {
-      return await fn();
+      const v = await withTimeout(fn(), this.config.commandTimeoutMs);
+      this.health.succeeded();
+      return v;
     } catch (err) {
       const e = err as Error;
       if (e.name === 'ReplyError' && !TRANSIENT_REPLY.test(e.message)) throw err;
       this.health.fail(err);
-      throw new StoreUnavailableError(`Redis did not answer: ${e.message}`, { cause: err });
+      throw err instanceof StoreUnavailableError ? err : new StoreUnavailableError(`Redis did not answer: ${e.message}`, { cause: err });
     }
   }
 
