@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 
-const SCENARIOS = ['direct', 'portico', 'minimal'] as const;
+const SCENARIOS = ['direct', 'portico', 'portico-observed', 'minimal'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 interface Target {
@@ -48,7 +48,7 @@ interface Summary extends Omit<Run, 'rep'> {
 }
 
 const USAGE =
-  'usage: npm run bench -- [--smoke] [--duration S] [--connections N] [--repeat N] [--warmup S] [--only direct,portico,minimal] [--no-pin]';
+  'usage: npm run bench -- [--smoke] [--duration S] [--connections N] [--repeat N] [--warmup S] [--only direct,portico,portico-observed,minimal] [--no-pin]';
 
 const args = parseCli();
 const smoke = args.smoke === true;
@@ -258,8 +258,12 @@ async function startBackend(): Promise<Server> {
   );
 }
 
-/** The real CLI, as an operator runs it: `portico start -c CFG`, logs as pino JSON on stdout. */
-async function startPortico(backendUrl: string): Promise<Target> {
+/**
+ * The real CLI, as an operator runs it: `portico start -c CFG`, logs as pino JSON on stdout.
+ * `portico` runs with metrics off and no access log (the bare proxy path); `portico-observed` with
+ * metrics on (the default) and a JSON access log to a file, so the two compare the observability cost.
+ */
+async function startPortico(backendUrl: string, observed: boolean): Promise<Target> {
   const dir = await mkdtemp(join(tmpdir(), 'portico-bench-'));
   tempDirs.add(dir);
   const configPath = join(dir, 'portico.yaml');
@@ -274,6 +278,9 @@ async function startPortico(backendUrl: string): Promise<Target> {
       '    routes:',
       '      - route: ANY /{proxy+}',
       `        integration: { type: http_proxy, uri: "${backendUrl}/{proxy}" }`,
+      observed
+        ? `observability: { accessLog: { enabled: true, format: json, destination: "${join(dir, 'access.log')}" } }`
+        : 'observability: { metrics: { enabled: false } }',
       '',
     ].join('\n'),
   );
@@ -288,14 +295,14 @@ async function startPortico(backendUrl: string): Promise<Target> {
     return typeof url === 'string' ? url : undefined;
   };
   const argv = [process.execPath, ...entry, ...cli];
-  const name = `portico (${porticoEntry})`;
+  const name = `${observed ? 'portico-observed' : 'portico'} (${porticoEntry})`;
   const server = await spawnServer(name, argv, PROXY_CPU, started).catch(async (err: unknown) => {
     await rm(dir, { recursive: true, force: true });
     tempDirs.delete(dir);
     throw err;
   });
   return {
-    scenario: 'portico',
+    scenario: observed ? 'portico-observed' : 'portico',
     url: `${server.value}/production/api/greeting`,
     pid: server.pid,
     close: async () => {
@@ -412,6 +419,23 @@ function formatUs(us: number | null): string {
   return us === null ? 'n/a' : us.toFixed(0);
 }
 
+/**
+ * The cost of metrics + access log on the proxy path: portico-observed against portico, from the same run.
+ * rpsRatio = observed RPS / plain RPS (1.00 = free); cpuOverhead = extra CPU µs per request, as a share.
+ */
+function observabilityCost(rows: Summary[]): { line: string; figures: { rpsRatio: number; cpuOverhead: number | null } } | undefined {
+  const plain = rows.find((r) => r.scenario === 'portico');
+  const observed = rows.find((r) => r.scenario === 'portico-observed');
+  if (!plain || !observed || plain.rps === 0) return undefined;
+  const rpsRatio = observed.rps / plain.rps;
+  const cpuOverhead = plain.cpuUs && observed.cpuUs !== null ? observed.cpuUs / plain.cpuUs - 1 : null;
+  const cpu = cpuOverhead === null ? '' : `, CPU per request ${cpuOverhead >= 0 ? '+' : ''}${(cpuOverhead * 100).toFixed(1)}%`;
+  return {
+    line: `observability (metrics + JSON access log to a file): RPS ${rpsRatio.toFixed(2)} × plain portico${cpu}\n`,
+    figures: { rpsRatio, cpuOverhead },
+  };
+}
+
 function printTable(rows: Summary[]): void {
   const head = [
     'scenario',
@@ -445,7 +469,7 @@ async function main(): Promise<number> {
   const startedAt = new Date();
   const cleanups: Array<() => Promise<void>> = [];
   try {
-    if (scenarios.includes('portico')) warnIfDistStale();
+    if (scenarios.some((s) => s.startsWith('portico'))) warnIfDistStale();
     const backend = await startBackend();
     cleanups.push(() => backend.stop());
     const targets: Target[] = [];
@@ -453,8 +477,8 @@ async function main(): Promise<number> {
       const target: Target =
         scenario === 'direct'
           ? { scenario, url: `${backend.value}/api/greeting`, close: async () => {} }
-          : scenario === 'portico'
-            ? await startPortico(backend.value)
+          : scenario === 'portico' || scenario === 'portico-observed'
+            ? await startPortico(backend.value, scenario === 'portico-observed')
             : await startMinimal(backend.value);
       cleanups.push(() => target.close());
       await preflight(target);
@@ -470,12 +494,14 @@ async function main(): Promise<number> {
       for (const target of targets) {
         const run = await measure(target, backend.pid, rep);
         const cpu = run.cpuUs === null ? '' : `, ${formatUs(run.cpuUs)} cpu µs/req`;
-        console.error(`  rep ${rep} ${run.scenario.padEnd(8)} ${run.rps.toFixed(0).padStart(7)} rps${cpu}`);
+        console.error(`  rep ${rep} ${run.scenario.padEnd(16)} ${run.rps.toFixed(0).padStart(7)} rps${cpu}`);
         runs.push(run);
       }
     }
     const summary = summarize(runs);
     printTable(summary);
+    const cost = observabilityCost(summary);
+    if (cost) console.log(cost.line);
     const file = await writeResults(startedAt, runs, summary);
     console.error(`bench: results written to ${fileURLToPath(file)}`);
     // Smoke gate: every scenario answered 2xx and nothing failed at the socket level.
@@ -508,7 +534,8 @@ async function writeResults(startedAt: Date, runs: Run[], summary: Summary[]): P
     porticoEntry,
     pinning: pin ? { proxy: PROXY_CPU, backend: BACKEND_CPU, loadGenerator: 'unpinned' } : 'off',
   };
-  const report = { startedAt: startedAt.toISOString(), machine, loadavg: loadavg(), options, summary, runs };
+  const observability = observabilityCost(summary)?.figures ?? null;
+  const report = { startedAt: startedAt.toISOString(), machine, loadavg: loadavg(), options, summary, observability, runs };
   await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
   return file;
 }

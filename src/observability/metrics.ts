@@ -66,6 +66,7 @@ export class MetricsService implements Service {
   #totals = new Map<string, Totals>();
   #health = new Map<string, Map<string, boolean>>();
   #originToUpstream = new Map<string, string>();
+  #inflightSources: (() => Iterable<readonly [string, string, number]>)[] = [];
 
   readonly #requests: Counter<'api' | 'stage' | 'route' | 'method' | 'status_class'>;
   readonly #latency: Histogram<'api' | 'stage' | 'route' | 'method'>;
@@ -155,6 +156,7 @@ export class MetricsService implements Service {
     });
     const pool = this.#pools;
     const originToUpstream = this.#originToUpstream;
+    const sources = this.#inflightSources;
     new Gauge({
       name: 'portico_upstream_inflight_requests',
       help: 'Requests running or queued on an upstream origin now.',
@@ -165,6 +167,7 @@ export class MetricsService implements Service {
         for (const [origin, s] of pool.stats()) {
           this.set({ upstream: originToUpstream.get(origin) ?? '', target: origin }, s.running + s.pending);
         }
+        for (const source of sources) for (const [upstream, target, n] of source()) this.set({ upstream, target }, n);
       },
     });
     this.#reloads = new Counter({
@@ -177,7 +180,7 @@ export class MetricsService implements Service {
     this.#reloads.inc({ result: 'failed' }, 0);
     this.#revision = new Gauge({ name: 'portico_config_revision', help: 'Revision of the config serving now (1 at start).', registers });
     this.#revision.set(1);
-    if (config.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'portico_process_' });
+    if (config.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'portico_' });
   }
 
   /** The requestDone hook: one finished request. */
@@ -242,6 +245,14 @@ export class MetricsService implements Service {
     this.#targetHealth.remove({ upstream, target });
     this.#breaker.remove({ upstream, target });
     this.#health.get(upstream)?.delete(target);
+  }
+
+  /**
+   * Adds a source of in-flight counts read at scrape time: [upstream, target, requests] rows (the
+   * upstream registry's endpoints). Pools of `uri` integrations are read without one.
+   */
+  inflightSource(source: () => Iterable<readonly [string, string, number]>): void {
+    this.#inflightSources.push(source);
   }
 
   /** A failure the request path cannot see (e.g. a retried attempt). Proxied request failures are counted already. */

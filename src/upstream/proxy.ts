@@ -209,6 +209,9 @@ class Exchange {
     if (this.#body && !this.#replayable && !req.complete) req.once('end', () => t.startTimeout(firstByte));
     else t.startTimeout(firstByte);
     ep.inflight++;
+    // Observability (access log, metrics, spans): first try's start, last try's origin.
+    if (!ctx.integrationStartMs) ctx.integrationStartMs = Date.now();
+    ctx.upstreamOrigin = ep.origin;
     const client = fresh ? rt.freshClient(ep, this.timeouts.connectMs) : rt.pool(ep, this.timeouts.connectMs);
     client.dispatch(
       {
@@ -334,6 +337,7 @@ class Exchange {
   #finish(): void {
     if (this.done) return;
     this.done = true;
+    this.ctx.integrationEndMs = Date.now();
     clearTimeout(this.#totalTimer);
     clearTimeout(this.#backoffTimer);
     if (this.#probe) this.rt.breaker?.probeDone(this.#recorded);
@@ -399,6 +403,7 @@ class Try implements Dispatcher.DispatchHandler {
     }
     x.settle(this, failed ? 'failure' : 'success');
     x.ctx.status = statusCode;
+    x.ctx.integrationStatus = statusCode;
     const copied = copyResponseHeaders(headers);
     // A response observer (the cache) that answered the client itself takes the response's place.
     if (x.ctx.responseObserver?.onHead(statusCode, copied) === false) {
@@ -422,6 +427,7 @@ class Try implements Dispatcher.DispatchHandler {
     if (this.#discard || this.#x.done) return;
     const res = this.#x.ctx.res;
     this.#commitHead();
+    this.#x.ctx.responseBytes += chunk.length;
     this.#x.ctx.responseObserver?.onData(chunk);
     if (!res.write(chunk)) {
       controller.pause();

@@ -82,6 +82,8 @@ describe('GET /metrics after known traffic', () => {
     assert.equal(value(samples, 'portico_request_duration_seconds_bucket', { ...route, le: '+Inf' }), 3);
     assert.equal(series(samples, 'portico_integration_duration_seconds_count', { route: '/fail' })[0]?.value ?? 0, 0);
     assert.equal(value(samples, 'portico_integration_duration_seconds_count', { ...route, route: '/down' }), 1);
+    // A named upstream (src/upstream/proxy.ts) records its integration timing too.
+    assert.equal(value(samples, 'portico_integration_duration_seconds_count', { ...route, route: '/pooled/{proxy+}' }), 1);
     // Gateway responses by type, and the upstream error of the refused connection.
     assert.equal(value(samples, 'portico_gateway_responses_total', { api: 'shop', stage: 'prod', route: '/down', type: 'INTEGRATION_FAILURE' }), 1);
     assert.equal(value(samples, 'portico_upstream_errors_total', { upstream: '', target: 'http://127.0.0.1:1', kind: 'failure' }), 1);
@@ -138,7 +140,7 @@ describe('metrics options', () => {
     try {
       const r = await scrape(t.gw, null);
       assert.equal(r.status, 200);
-      assert.match(r.text, /^portico_process_process_cpu_user_seconds_total /m);
+      assert.match(r.text, /^portico_process_cpu_user_seconds_total /m);
       const status = await fetch(`${t.gw.adminUrl}/status`);
       assert.equal(status.status, 401);
     } finally {
