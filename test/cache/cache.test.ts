@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CacheService } from '../../src/cache/service.js';
 import { call } from '../helpers/http-call.js';
+import { parseMetrics, scrape, value } from '../observability/helpers.js';
 import { startCacheRig } from './cache-helpers.js';
 
 describe('stage cache: the seed scenario', () => {
@@ -317,6 +318,33 @@ describe('stage cache: capacity and reload', () => {
       await rig.gw.write(yaml.replaceAll('prod', 'live'));
       await rig.gw.gw.reload('test');
       assert.deepEqual(svc.stats(), []);
+    } finally {
+      await rig.close();
+    }
+  });
+});
+
+describe('stage cache: metrics', () => {
+  it('hits, misses and evictions reach the metrics service (portico_cache_events_total)', async () => {
+    const body = Buffer.alloc(100 * 1024, 'm');
+    const rig = await startCacheRig('{ enabled: true, capacityMB: 0.25 }', {
+      extra: 'observability: { metrics: { processMetrics: false } }',
+      routes: ['      - route: GET /items/{id}', '        integration: { type: http_proxy, uri: "UPSTREAM/items/{id}" }'].join('\n'),
+      handler: (_req, res) => {
+        res.writeHead(200, { 'content-length': body.length });
+        res.end(body);
+      },
+    });
+    try {
+      await call(rig.gw.port, 'GET', '/prod/items/1');
+      await call(rig.gw.port, 'GET', '/prod/items/1');
+      await call(rig.gw.port, 'GET', '/prod/items/1');
+      for (const id of [2, 3, 4]) await call(rig.gw.port, 'GET', `/prod/items/${id}`); // 400 KiB through 256 KiB
+      const s = parseMetrics((await scrape(rig.gw.gw)).text);
+      const at = { api: 'shop', stage: 'prod', route: '/items/{id}' };
+      assert.equal(value(s, 'portico_cache_events_total', { ...at, event: 'hit' }), 2);
+      assert.equal(value(s, 'portico_cache_events_total', { ...at, event: 'miss' }), 4);
+      assert.equal(value(s, 'portico_cache_events_total', { ...at, route: '', event: 'eviction' }), 2);
     } finally {
       await rig.close();
     }

@@ -39,6 +39,7 @@ export const cachePolicyFactory: PolicyFactory = {
       spec: compileKeySpec(scope.key.key, config.cacheKeyParameters, config.perKey),
       api: scope.api.name,
       stage: scope.stageName,
+      metricsRoute: scope.key.isDefault ? '$default' : scope.key.path,
       deps: scope.deps,
     });
   },

@@ -56,6 +56,8 @@ export interface CachePolicyInit {
   spec: KeySpec;
   api: string;
   stage: string;
+  /** The route as the metrics service labels it (resource path, or $default). */
+  metricsRoute: string;
   deps: RuntimeDeps;
 }
 
@@ -69,6 +71,8 @@ export class CachePolicy implements Policy {
   readonly phase = 'cache' as const;
   readonly config: EffectiveCacheConfig;
   readonly route: string;
+  /** Route label for metrics. */
+  readonly metricsRoute: string;
   #spec: KeySpec;
   #deps: RuntimeDeps;
   #api: string;
@@ -84,6 +88,7 @@ export class CachePolicy implements Policy {
     this.config = init.config;
     this.#spec = init.spec;
     this.route = init.spec.route;
+    this.metricsRoute = init.metricsRoute;
     this.#deps = init.deps;
     this.#api = init.api;
     this.#stage = init.stage;
@@ -105,7 +110,7 @@ export class CachePolicy implements Policy {
     const method = ctx.method === 'HEAD' ? 'GET' : ctx.method;
     const sc = this.stageCache;
     if (!this.#methods.has(method) || hasOverrideHeader(this.#spec, ctx.req.headers)) {
-      sc.count(this.route, 'bypass');
+      sc.count(this.metricsRoute, 'bypass');
       ctx.responseObserver = BYPASS;
       return undefined;
     }
@@ -115,7 +120,7 @@ export class CachePolicy implements Policy {
     if (cc !== undefined && MAX_AGE_0.test(cc)) {
       if (!this.config.requireAuthorization || this.mayInvalidate(ctx.identity)) {
         // Refetch and replace the entry, on the caller's behalf: not coalesced, never stale.
-        sc.count(this.route, 'miss');
+        sc.count(this.metricsRoute, 'miss');
         ctx.responseObserver = ctx.method === 'HEAD' ? MISS : new Capture(this, ctx, sc, key, key, undefined, undefined, false);
         return undefined;
       }
@@ -149,12 +154,12 @@ export class CachePolicy implements Policy {
     const now = this.#deps.clock.now();
     if (entry && entry.status !== 0) {
       if (now < entry.expiresAt) {
-        sc.count(this.route, 'hit');
+        sc.count(this.metricsRoute, 'hit');
         this.serve(ctx, entry, 'Hit', warn);
         return true;
       }
       if (now < entry.swrUntil) {
-        sc.count(this.route, 'stale');
+        sc.count(this.metricsRoute, 'stale');
         this.serve(ctx, entry, 'Stale', warn);
         if (!sc.flights.has(lookupKey)) this.#revalidate(ctx, sc, baseKey, lookupKey);
         return true;
@@ -162,10 +167,10 @@ export class CachePolicy implements Policy {
     }
     const flight = sc.flights.get(lookupKey);
     if (flight) {
-      sc.count(this.route, 'coalesced');
+      sc.count(this.metricsRoute, 'coalesced');
       return this.#wait(ctx, sc, flight, baseKey, lookupKey, warn);
     }
-    sc.count(this.route, 'miss');
+    sc.count(this.metricsRoute, 'miss');
     if (ctx.method === 'HEAD') {
       // A HEAD answer has no body to store: pass it through.
       ctx.responseObserver = warn ? MISS_WARN : MISS;
@@ -423,7 +428,7 @@ class Capture implements ResponseObserver {
   }
 
   #serveStale(stale: CacheEntry): void {
-    this.#sc.count(this.#policy.route, 'stale');
+    this.#sc.count(this.#policy.metricsRoute, 'stale');
     this.#policy.serve(this.#ctx, stale, 'Stale', this.#warn);
     this.#settle({ kind: 'stale', entry: stale });
   }
