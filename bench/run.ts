@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 
-const SCENARIOS = ['direct', 'portico', 'portico-observed', 'minimal'] as const;
+const SCENARIOS = ['direct', 'portico', 'portico-observed', 'portico-cached', 'minimal'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 interface Target {
@@ -48,7 +48,7 @@ interface Summary extends Omit<Run, 'rep'> {
 }
 
 const USAGE =
-  'usage: npm run bench -- [--smoke] [--duration S] [--connections N] [--repeat N] [--warmup S] [--only direct,portico,portico-observed,minimal] [--no-pin]';
+  'usage: npm run bench -- [--smoke] [--duration S] [--connections N] [--repeat N] [--warmup S] [--only direct,portico,portico-observed,portico-cached,minimal] [--no-pin]';
 
 const args = parseCli();
 const smoke = args.smoke === true;
@@ -262,8 +262,9 @@ async function startBackend(): Promise<Server> {
  * The real CLI, as an operator runs it: `portico start -c CFG`, logs as pino JSON on stdout.
  * `portico` runs with metrics off and no access log (the bare proxy path); `portico-observed` with
  * metrics on (the default) and a JSON access log to a file, so the two compare the observability cost.
+ * `portico-cached` is `portico` with the stage cache on: after the first request every one is a cache hit.
  */
-async function startPortico(backendUrl: string, observed: boolean): Promise<Target> {
+async function startPortico(backendUrl: string, observed: boolean, cached = false): Promise<Target> {
   const dir = await mkdtemp(join(tmpdir(), 'portico-bench-'));
   tempDirs.add(dir);
   const configPath = join(dir, 'portico.yaml');
@@ -274,7 +275,7 @@ async function startPortico(backendUrl: string, observed: boolean): Promise<Targ
       'apis:',
       '  - name: greeting',
       '    type: rest',
-      '    stages: { production: {} }',
+      `    stages: { production: ${cached ? '{ cache: { enabled: true, ttlSeconds: 3600 } }' : '{}'} }`,
       '    routes:',
       '      - route: ANY /{proxy+}',
       `        integration: { type: http_proxy, uri: "${backendUrl}/{proxy}" }`,
@@ -295,14 +296,15 @@ async function startPortico(backendUrl: string, observed: boolean): Promise<Targ
     return typeof url === 'string' ? url : undefined;
   };
   const argv = [process.execPath, ...entry, ...cli];
-  const name = `${observed ? 'portico-observed' : 'portico'} (${porticoEntry})`;
+  const scenario = cached ? 'portico-cached' : observed ? 'portico-observed' : 'portico';
+  const name = `${scenario} (${porticoEntry})`;
   const server = await spawnServer(name, argv, PROXY_CPU, started).catch(async (err: unknown) => {
     await rm(dir, { recursive: true, force: true });
     tempDirs.delete(dir);
     throw err;
   });
   return {
-    scenario: observed ? 'portico-observed' : 'portico',
+    scenario,
     url: `${server.value}/production/api/greeting`,
     pid: server.pid,
     close: async () => {
@@ -477,8 +479,8 @@ async function main(): Promise<number> {
       const target: Target =
         scenario === 'direct'
           ? { scenario, url: `${backend.value}/api/greeting`, close: async () => {} }
-          : scenario === 'portico' || scenario === 'portico-observed'
-            ? await startPortico(backend.value, scenario === 'portico-observed')
+          : scenario === 'portico' || scenario === 'portico-observed' || scenario === 'portico-cached'
+            ? await startPortico(backend.value, scenario === 'portico-observed', scenario === 'portico-cached')
             : await startMinimal(backend.value);
       cleanups.push(() => target.close());
       await preflight(target);
