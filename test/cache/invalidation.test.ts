@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { SignJWT } from 'jose';
 import type { ManualClock } from '../../src/clock.js';
 import { cacheCommand } from '../../src/cache/cli.js';
 import { spawnCli } from '../helpers/cli.js';
+import { createKey } from '../access/key-helpers.js';
 import { call } from '../helpers/http-call.js';
 import { startCacheRig } from './cache-helpers.js';
 
@@ -193,6 +195,49 @@ describe('cache flush: admin API and CLI', () => {
       await assert.rejects(cacheCommand(['flush', '--nope'], io), /portico cache flush: unknown option --nope/);
       const bad = ['--admin', rig.gw.gw.adminUrl, '--token', 'wrong-token-wrong-token', '--api', 'shop', '--stage', 'prod'];
       await assert.rejects(cacheCommand(['flush', ...bad], io), /rejected the token/);
+    } finally {
+      await rig.close();
+    }
+  });
+});
+
+describe('cache and API keys', () => {
+  const keyed = {
+    extra: 'usagePlans: { basic: { stages: { shop/prod: {} } } }',
+    routes: ['      - route: GET /{proxy+}', '        apiKeyRequired: true', '        integration: { type: http_proxy, uri: "UPSTREAM/{proxy}" }'].join('\n'),
+  };
+
+  it('authorized invalidation: an API key id listed in invalidators.apiKeyIds refetches; another key gets the strategy', async () => {
+    const rig = await startCacheRig('{ enabled: true, unauthorizedStrategy: FAIL_WITH_403 }', keyed);
+    try {
+      const reader = await createKey(rig.gw.gw, { name: 'reader', plans: ['basic'] });
+      const ops = await createKey(rig.gw.gw, { name: 'ops', plans: ['basic'] });
+      const yaml = await readFile(rig.gw.configPath, 'utf8');
+      await rig.gw.write(yaml.replace('FAIL_WITH_403 }', `FAIL_WITH_403, invalidators: { apiKeyIds: [${ops.id}] } }`));
+      assert.equal((await rig.gw.gw.reload('test')).ok, true);
+      const asReader = { 'x-api-key': reader.value };
+      assert.equal((await call(rig.gw.port, 'GET', '/prod/k')).status, 403, 'the API key check runs before the cache');
+      assert.equal((await call(rig.gw.port, 'GET', '/prod/k', asReader)).headers['x-cache'], 'Miss');
+      assert.equal((await call(rig.gw.port, 'GET', '/prod/k', { ...asReader, ...NO_CACHE })).status, 403);
+      const fresh = await call(rig.gw.port, 'GET', '/prod/k', { 'x-api-key': ops.value, ...NO_CACHE });
+      assert.deepEqual([fresh.headers['x-cache'], JSON.parse(fresh.body).n], ['Miss', 2]);
+      const hit = await call(rig.gw.port, 'GET', '/prod/k', asReader);
+      assert.deepEqual([hit.headers['x-cache'], JSON.parse(hit.body).n], ['Hit', 2]);
+    } finally {
+      await rig.close();
+    }
+  });
+
+  it('perKey: callers with different API keys never share an entry', async () => {
+    const rig = await startCacheRig('{ enabled: true, perKey: true }', keyed);
+    try {
+      const a = { 'x-api-key': (await createKey(rig.gw.gw, { name: 'a', plans: ['basic'] })).value };
+      const b = { 'x-api-key': (await createKey(rig.gw.gw, { name: 'b', plans: ['basic'] })).value };
+      assert.equal((await call(rig.gw.port, 'GET', '/prod/p', a)).headers['x-cache'], 'Miss');
+      assert.equal((await call(rig.gw.port, 'GET', '/prod/p', b)).headers['x-cache'], 'Miss');
+      const again = await call(rig.gw.port, 'GET', '/prod/p', a);
+      assert.deepEqual([again.headers['x-cache'], JSON.parse(again.body).n], ['Hit', 1]);
+      assert.equal(rig.up.requests.length, 2);
     } finally {
       await rig.close();
     }
