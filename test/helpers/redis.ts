@@ -60,11 +60,17 @@ function canConnect(port: number): Promise<boolean> {
 }
 
 /**
- * Starts `redis-server --port <free> --bind 127.0.0.1 --save '' --appendonly no` in a temp dir.
+ * Starts `redis-server --port <free> --bind 127.0.0.1 --save '' --appendonly no` in a temp dir
+ * (with `persistent`, AOF on instead).
  * Returns undefined after skipping the test when the binary is absent (a visible notice), or
  * throws under PORTICO_REQUIRE_ALL=1 (test/helpers/require-binary.ts).
  */
-export async function startRedis(t: TestContext): Promise<RedisServer | undefined> {
+export interface RedisOptions {
+  /** appendonly yes, appendfsync always: data survives kill + restart (the chaos test; docs/cluster.md). */
+  persistent?: boolean;
+}
+
+export async function startRedis(t: TestContext, opts: RedisOptions = {}): Promise<RedisServer | undefined> {
   const bin = requireBinary(t, 'redis-server', REDIS_INSTALL);
   if (!bin) return undefined;
   const dir = mkdtempSync(join(tmpdir(), 'portico-redis-'));
@@ -73,7 +79,8 @@ export async function startRedis(t: TestContext): Promise<RedisServer | undefine
   let exited: Promise<void> = Promise.resolve();
 
   async function launch(): Promise<void> {
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', ''];
+    const aof = opts.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...aof, '--dir', dir, '--logfile', ''];
     const c = spawn(bin as string, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
     child = c;
     let err = '';
