@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CacheService } from '../../src/cache/service.js';
+import { ManualClock } from '../../src/clock.js';
+import { startTestGateway, startUpstream } from '../helpers/gateway.js';
 import { call } from '../helpers/http-call.js';
 import { parseMetrics, scrape, value } from '../observability/helpers.js';
 import { startCacheRig } from './cache-helpers.js';
@@ -347,6 +349,46 @@ describe('stage cache: metrics', () => {
       assert.equal(value(s, 'portico_cache_events_total', { ...at, route: '', event: 'eviction' }), 2);
     } finally {
       await rig.close();
+    }
+  });
+});
+
+describe('stage cache: API types and integrations', () => {
+  it('works on an HTTP API $default stage and on a named upstream', async () => {
+    let n = 0;
+    const up = await startUpstream((_req, res) => {
+      const body = String(++n);
+      res.writeHead(200, { 'content-length': body.length });
+      res.end(body);
+    });
+    const gw = await startTestGateway(
+      [
+        'version: 1',
+        'upstreams:',
+        `  pool: { targets: [{ url: "${up.url}" }] }`,
+        'apis:',
+        '  - name: web',
+        '    type: http',
+        '    stages: { $default: { cache: { enabled: true } } }',
+        '    routes:',
+        '      - route: GET /named/{x}',
+        '        integration: { type: http_proxy, upstream: pool }',
+        '      - route: GET /uri',
+        `        integration: { type: http_proxy, uri: "${up.url}/uri" }`,
+        '',
+      ].join('\n'),
+      { clock: new ManualClock() },
+    );
+    try {
+      for (const path of ['/named/a', '/uri']) {
+        const miss = await call(gw.port, 'GET', path);
+        const hit = await call(gw.port, 'GET', path);
+        assert.deepEqual([miss.headers['x-cache'], hit.headers['x-cache'], hit.body], ['Miss', 'Hit', miss.body], path);
+      }
+      assert.equal(up.requests.length, 2);
+    } finally {
+      await gw.close();
+      await up.close();
     }
   });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { ServerResponse } from 'node:http';
+import { request, type ServerResponse } from 'node:http';
 import { describe, it } from 'node:test';
 import type { CacheService, StageCacheStats } from '../../src/cache/service.js';
 import { call } from '../helpers/http-call.js';
@@ -113,6 +113,27 @@ describe('cache coalescing', () => {
       const [fr, en2] = await Promise.all(others);
       assert.deepEqual([fr?.body, fr?.headers['x-cache']], ['fr', 'Miss']);
       assert.deepEqual([en2?.body, en2?.headers['x-cache']], ['en', 'Hit']);
+    } finally {
+      await rig.close();
+    }
+  });
+
+  it('when the first client goes away mid-fetch, the waiters fetch for themselves instead of failing', async () => {
+    const h = held();
+    const rig = await startCacheRig('{ enabled: true }', { handler: h.handler });
+    try {
+      const leader = request({ host: '127.0.0.1', port: rig.gw.port, path: '/prod/gone', agent: false });
+      leader.on('error', () => {});
+      leader.end();
+      await until(() => h.parked.length === 1, 'the first fetch');
+      const replies = Array.from({ length: 3 }, () => call(rig.gw.port, 'GET', '/prod/gone'));
+      await until(() => stats(rig)?.coalesced === 3, '3 waiters');
+      leader.destroy();
+      // Released together, with nothing stored to find, each waiter fetches for itself.
+      await until(() => h.parked.length === 4, 'the waiters fetching for themselves');
+      for (const p of h.parked.slice(1)) p.res.writeHead(200, { 'content-length': 2 }).end('ok');
+      const all = await Promise.all(replies);
+      assert.ok(all.every((r) => r.status === 200 && r.body === 'ok'), JSON.stringify(all.map((r) => r.status)));
     } finally {
       await rig.close();
     }
