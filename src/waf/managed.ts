@@ -3,11 +3,12 @@
  * imported `ruleActionOverrides` entry keeps working. Most rules are ordinary statements compiled
  * by statements.ts; the shell-metacharacter rule is code.
  */
-import type { Sensitivity } from './detect/sqli.js';
-import { compileRegex, compileStatement, type CompileEnv, type Matcher } from './statements.js';
+import { detectSqli, type Sensitivity } from './detect/sqli.js';
+import { detectXss } from './detect/xss.js';
+import { compileField, compileRegex, compileStatement, type CompileEnv, type Matcher } from './statements.js';
 import type { WafRequest } from './request.js';
 import type { StatementConfig, TextTransformationConfig } from './schema.js';
-import { urlDecode } from './transforms.js';
+import { compileTransforms, urlDecode } from './transforms.js';
 
 export interface ManagedRule {
   name: string;
@@ -38,19 +39,62 @@ const FIELDS: [string, Field | { bodyParameters: Record<string, never> }][] = [
   ['URIPATH', { uriPath: {} }],
 ];
 
-function detectorRules(prefix: string, kind: 'sqliMatchStatement' | 'xssMatchStatement', variants: TextTransformationConfig[][], ns: string, sensitivity: Sensitivity, env: CompileEnv): ManagedRule[] {
+/**
+ * One rule per field: every value is tried in each decoding variant (a variant that changes nothing
+ * is not tried twice), behind a cheap character pre-filter: a value with none of the characters or
+ * words an injection needs is skipped without tokenizing (most parameter values are).
+ */
+function detectorRules(prefix: string, detect: (v: string) => boolean, prefilter: RegExp, variants: TextTransformationConfig[][], ns: string): ManagedRule[] {
+  const transforms = variants.map((v) => compileTransforms(v));
+  const test = (raw: string): boolean => {
+    if (raw.length < 2) return false;
+    let last: string | undefined;
+    for (const t of transforms) {
+      const v = t ? t(raw) : raw;
+      if (v === last) continue;
+      last = v;
+      if (prefilter.test(v) && detect(v)) return true;
+    }
+    return false;
+  };
   return FIELDS.map(([suffix, field]) => {
-    const statements = variants.map((textTransformations) => ({ [kind]: { fieldToMatch: field, textTransformations, sensitivityLevel: sensitivity } }) as StatementConfig);
-    const match = compileStatement({ orStatement: { statements } }, [], env);
+    const values = compileField(field);
     const name = `${prefix}_${suffix}`;
-    return { name, labels: [`${ns}:${name}`], match };
+    return {
+      name,
+      labels: [`${ns}:${name}`],
+      match: (r: WafRequest) => {
+        const vs = values(r);
+        if (typeof vs === 'symbol') return true;
+        for (const v of vs) if (test(v)) return true;
+        return false;
+      },
+    };
   });
 }
 
-function regexRule(name: string, ns: string, regex: string, fields: StatementConfig['regexMatchStatement'][], env: CompileEnv): ManagedRule {
+/** Characters or words without which a value cannot carry SQL injection. */
+const SQLI_PREFILTER = /['"`;=()<>#*|&!^~@\\]|--|\/\*|%[0-9a-f]{2}|[\u2018\u2019\u00b4\u2032\u02bc\u2013\u2014]|\b(?:union|select|insert|update|delete|drop|exec|execute|declare|waitfor|having|order|group|and|or|xor|not|like|rlike|regexp|sounds|div|mod|is|in|case|procedure|into|from|alter|create|truncate|shutdown|sleep|benchmark|information_schema|sysibm|sysobjects|utl_http|dbms_\w+|values|as|begin|call|load|handler|collate)\b/i;
+/** ... cross-site scripting. */
+const XSS_PREFILTER = /[<>:=(`[{\\]|&#|&[a-z]{2,8};?|%[0-9a-f]{2}|\+ad[w4]-|[\uff1c\uff1e]/i;
+
+/** A regex rule, run only when the raw field has one of the pre-filter's strings (plain or percent-encoded, any depth). */
+function regexRule(name: string, ns: string, regex: string, fields: StatementConfig['regexMatchStatement'][], env: CompileEnv, prefilter: RegExp): ManagedRule {
   const subs = fields.map((f) => compileStatement({ regexMatchStatement: { ...(f as NonNullable<typeof f>), regexString: regex } }, [], env));
-  return { name, labels: [`${ns}:${name}`], match: (r, st) => subs.some((m) => m(r, st)) };
+  const probe = fields.map((f) => compileField((f as NonNullable<typeof f>).fieldToMatch));
+  return {
+    name,
+    labels: [`${ns}:${name}`],
+    match: (r, st) =>
+      probe.some((p) => {
+        const vs = p(r);
+        return typeof vs === 'symbol' || vs.some((v) => prefilter.test(v));
+      }) && subs.some((m) => m(r, st)),
+  };
 }
+const LOG4J_PREFILTER = /\$|%(?:25)*24/i;
+const LFI_PREFILTER = /\.\.|%(?:25)*2e|\/etc\/|%(?:25)*2fetc|\\windows\\|%(?:25)*5c|\/proc\/|boot\.ini/i;
+const PATHS_PREFILTER = /\/(?:\.|web-inf|meta-inf)|%(?:25)*2e/i;
 
 const LOG4J = '\\$\\{(?:[^}]{0,40}\\$\\{)?[^}]{0,40}?(?:jndi|lower:|upper:|env:|sys:|java:|date:|::-|base64:)';
 const LFI = '(?:^|[\\\\/=])\\.\\.(?:[\\\\/]|$)|/etc/(?:passwd|shadow|group|hosts)\\b|\\\\windows\\\\(?:system32|win\\.ini)|/proc/self/(?:environ|cmdline)|\\bboot\\.ini\\b';
@@ -80,13 +124,13 @@ export const MANAGED_GROUPS: readonly ManagedGroupDef[] = [
     name: 'PorticoSQLiRuleSet',
     awsNames: ['AWSManagedRulesSQLiRuleSet'],
     labelNamespace: 'portico:managed:sql-database',
-    build: (sens, env) => detectorRules('SQLi', 'sqliMatchStatement', SQLI_VARIANTS, 'portico:managed:sql-database', sens, env),
+    build: (sens) => detectorRules('SQLi', (v) => detectSqli(v, sens).reason !== undefined, SQLI_PREFILTER, SQLI_VARIANTS, 'portico:managed:sql-database'),
   },
   {
     name: 'PorticoXSSRuleSet',
     awsNames: ['AWSManagedRulesCommonRuleSet'],
     labelNamespace: 'portico:managed:core-rule-set',
-    build: (sens, env) => detectorRules('CrossSiteScripting', 'xssMatchStatement', XSS_VARIANTS, 'portico:managed:core-rule-set', sens, env),
+    build: (sens) => detectorRules('CrossSiteScripting', (v) => detectXss(v, sens) !== undefined, XSS_PREFILTER, XSS_VARIANTS, 'portico:managed:core-rule-set'),
   },
   {
     name: 'PorticoKnownBadInputsRuleSet',
@@ -99,14 +143,14 @@ export const MANAGED_GROUPS: readonly ManagedGroupDef[] = [
       const headers: Field = { headers: { matchPattern: { all: {} }, matchScope: 'VALUE', oversizeHandling: 'CONTINUE' } };
       const body: Field = { body: { oversizeHandling: 'CONTINUE' } };
       return [
-        regexRule('Log4JRCE_QUERYSTRING', ns, LOG4J, [f({ queryString: {} })], env),
-        regexRule('Log4JRCE_HEADER', ns, LOG4J, [f(headers)], env),
-        regexRule('Log4JRCE_BODY', ns, LOG4J, [f(body)], env),
-        regexRule('Log4JRCE_URIPATH', ns, LOG4J, [f({ uriPath: {} })], env),
-        regexRule('GenericLFI_QUERYARGUMENTS', ns, LFI, [f({ allQueryArguments: {} })], env),
-        regexRule('GenericLFI_URIPATH', ns, LFI, [f({ uriPath: {} })], env),
-        regexRule('GenericLFI_BODY', ns, LFI, [f(body)], env),
-        regexRule('ExploitablePaths_URIPATH', ns, EXPLOITABLE_PATHS, [f({ uriPath: {} })], env),
+        regexRule('Log4JRCE_QUERYSTRING', ns, LOG4J, [f({ queryString: {} })], env, LOG4J_PREFILTER),
+        regexRule('Log4JRCE_HEADER', ns, LOG4J, [f(headers)], env, LOG4J_PREFILTER),
+        regexRule('Log4JRCE_BODY', ns, LOG4J, [f(body)], env, LOG4J_PREFILTER),
+        regexRule('Log4JRCE_URIPATH', ns, LOG4J, [f({ uriPath: {} })], env, LOG4J_PREFILTER),
+        regexRule('GenericLFI_QUERYARGUMENTS', ns, LFI, [f({ allQueryArguments: {} })], env, LFI_PREFILTER),
+        regexRule('GenericLFI_URIPATH', ns, LFI, [f({ uriPath: {} })], env, LFI_PREFILTER),
+        regexRule('GenericLFI_BODY', ns, LFI, [f(body)], env, LFI_PREFILTER),
+        regexRule('ExploitablePaths_URIPATH', ns, EXPLOITABLE_PATHS, [f({ uriPath: {} })], env, PATHS_PREFILTER),
         shellMetaRule(ns),
         {
           name: 'PROPFIND_METHOD',

@@ -25,6 +25,7 @@ export class WafRequest {
   #cookies: [string, string][] | undefined;
   #bodyText: string | undefined;
   #json: { ok: true; value: unknown } | { ok: false } | undefined;
+  #bodyParameters: string[] | undefined;
 
   constructor(init: {
     method: string;
@@ -89,6 +90,11 @@ export class WafRequest {
 
   /** The body's parameters for the managed rules: JSON leaf values, form values, or the text itself. */
   get bodyParameters(): readonly string[] {
+    this.#bodyParameters ??= this.#parseBodyParameters();
+    return this.#bodyParameters;
+  }
+
+  #parseBodyParameters(): string[] {
     if (!this.body || this.body.length === 0) return [];
     const ct = String(this.headers['content-type'] ?? '').toLowerCase();
     if (ct.includes('json')) {

@@ -77,6 +77,11 @@ export function detectSqli(raw: string, sensitivity: Sensitivity = 'LOW'): SqliR
   return { reason: undefined };
 }
 
+/** Text of the token at i, or "" past the end. */
+function tx(tokens: readonly Token[], i: number): string {
+  return tokens[i]?.text ?? '';
+}
+
 function kinds(tokens: readonly Token[]): string {
   let s = '';
   for (const t of tokens) s += t.kind;
@@ -102,7 +107,6 @@ function check(all: Token[], quoted: boolean, high: boolean): string | undefined
     tokens.push(t);
   }
   const k = kinds(tokens);
-  const text = (i: number) => tokens[i]?.text ?? '';
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i] as Token;
     const next = k[i + 1];
@@ -110,8 +114,8 @@ function check(all: Token[], quoted: boolean, high: boolean): string | undefined
       case 'u': {
         // UNION [ALL|DISTINCT] [(] SELECT
         let j = i + 1;
-        while (k[j] === '(' || text(j) === 'all' || text(j) === 'distinct') j++;
-        if (text(j) === 'select' || (high && text(j) === 'values')) return 'union-select';
+        while (k[j] === '(' || tx(tokens, j) === 'all' || tx(tokens, j) === 'distinct') j++;
+        if (tx(tokens, j) === 'select' || (high && tx(tokens, j) === 'values')) return 'union-select';
         break;
       }
       case 'E':
@@ -139,14 +143,14 @@ function check(all: Token[], quoted: boolean, high: boolean): string | undefined
         break;
       }
       case 'o':
-        if (t.text === '::' && PG_TYPES.has(text(i + 1)) && (k[i - 1] === 's' || k[i - 1] === ')' || k[i - 1] === 'w')) return 'pg-cast';
+        if (t.text === '::' && PG_TYPES.has(tx(tokens, i + 1)) && (k[i - 1] === 's' || k[i - 1] === ')' || k[i - 1] === 'w')) return 'pg-cast';
         break;
       case 'v':
         if (t.text.startsWith('@@')) return 'system-variable';
-        if (next === 'o' && text(i + 1) === ':=') return 'variable-assignment';
+        if (next === 'o' && tx(tokens, i + 1) === ':=') return 'variable-assignment';
         break;
       case 'k':
-        if ((t.text === 'order' || t.text === 'group') && text(i + 1) === 'by') {
+        if ((t.text === 'order' || t.text === 'group') && tx(tokens, i + 1) === 'by') {
           // ORDER BY 1--, GROUP BY x HAVING
           const after = k[i + 2];
           if (after === 'n' && (i + 3 >= k.length || k[i + 3] === ',' || trailingComment || quoted)) {
@@ -159,22 +163,22 @@ function check(all: Token[], quoted: boolean, high: boolean): string | undefined
           if (tokens.slice(i + 1, i + 16).some((x) => x.text === 'then')) return 'case-when';
         }
         // ) AS alias FROM   ` AS `x` from
-        if (t.text === 'as' && (k[i - 1] === ')' || k[i - 1] === 's' || (k[i - 1] === 'w' && i === 1) || (k[i - 1] === 'n' && i === 1)) && (k[i + 1] === 'w' || k[i + 1] === 's' || k[i + 1] === 'k') && text(i + 2) === 'from') return 'alias-from';
+        if (t.text === 'as' && (k[i - 1] === ')' || k[i - 1] === 's' || (k[i - 1] === 'w' && i === 1) || (k[i - 1] === 'n' && i === 1)) && (k[i + 1] === 'w' || k[i + 1] === 's' || k[i + 1] === 'k') && tx(tokens, i + 2) === 'from') return 'alias-from';
         if (t.text === 'values' && k[i + 1] === '(' && /^\([sn](,[sn])*\)/.test(k.slice(i + 1))) return 'values-list';
-        if (t.text === 'into' && (text(i + 1) === 'outfile' || text(i + 1) === 'dumpfile')) return 'into-outfile';
-        if (t.text === 'procedure' && text(i + 1) === 'analyse') return 'procedure-analyse';
+        if (t.text === 'into' && (tx(tokens, i + 1) === 'outfile' || tx(tokens, i + 1) === 'dumpfile')) return 'into-outfile';
+        if (t.text === 'procedure' && tx(tokens, i + 1) === 'analyse') return 'procedure-analyse';
         if (t.text === 'waitfor') return 'waitfor';
         break;
       case ';':
-        if (/^o?n$/.test(k.slice(0, i)) && (next === 'E' || text(i + 1) === 'do')) return 'stacked-query';
+        if (/^o?n$/.test(k.slice(0, i)) && (next === 'E' || tx(tokens, i + 1) === 'do')) return 'stacked-query';
         if (next === 'E') {
-          if (text(i + 1) === 'insert' && text(i + 2) === 'into') return 'stacked-insert';
+          if (tx(tokens, i + 1) === 'insert' && tx(tokens, i + 2) === 'into') return 'stacked-insert';
           const r = statement(tokens, k, i + 1, high);
           if (r) return `stacked-${r}`;
         } else if (next === 'k') {
-          const w = text(i + 1);
+          const w = tx(tokens, i + 1);
           const a = k[i + 2];
-          if ((w === 'begin' && (a === 'E' || a === 'k' || a === ';' || a === undefined)) || (w === 'if' && (a === '(' || text(i + 2) === 'not' || text(i + 2) === 'exists')) || (w === 'set' && a === 'v')) return 'stacked-query';
+          if ((w === 'begin' && (a === 'E' || a === 'k' || a === ';' || a === undefined)) || (w === 'if' && (a === '(' || tx(tokens, i + 2) === 'not' || tx(tokens, i + 2) === 'exists')) || (w === 'set' && a === 'v')) return 'stacked-query';
         }
         break;
     }
@@ -236,7 +240,7 @@ function check(all: Token[], quoted: boolean, high: boolean): string | undefined
   if (/^[(]+E/.test(k) && tokens[k.indexOf('E')]?.text === 'select' && (tokens.some((t) => t.text === 'from') || /^[nw]o/.test(k.slice(k.indexOf('E') + 1)))) return 'subquery';
   {
     const f = tokens.findIndex((t) => t.text === 'from');
-    if (f !== -1 && k[f + 1] === 'w' && text(f + 2) === 'where' && k[f + 3] === 'w' && k[f + 4] === 'o') return 'from-where';
+    if (f !== -1 && k[f + 1] === 'w' && tx(tokens, f + 2) === 'where' && k[f + 3] === 'w' && k[f + 4] === 'o') return 'from-where';
   }
   // user(   CHR(   database (   : a bare call of a SQL function is a probe
   if (k === 'f(' && RISKY_FUNCTIONS.has(tokens[0]?.text ?? '')) return 'function-probe';
@@ -282,18 +286,19 @@ function tautology(tokens: Token[], k: string, i: number, commented: boolean): b
   return m >= k.length || k[m] === 'b' || k[m] === ';' || k[m] === 'u' || (k[m] === 'k' && ['order', 'group', 'limit', 'having'].includes(tokens[m]?.text ?? '')) || commented;
 }
 
+function skipUnary(tokens: readonly Token[], k: string, j: number): number {
+  while (k[j] === '(' || k[j] === ')' || tokens[j]?.text === '-' || tokens[j]?.text === '~') j++;
+  return j;
+}
+
 /** After a word (HOPE AND 8=3) only a numeric or identical-operand comparison counts. */
 function numericTest(tokens: Token[], k: string, i: number): boolean {
-  const skip = (j: number) => {
-    while (k[j] === '(' || k[j] === ')' || tokens[j]?.text === '-' || tokens[j]?.text === '~') j++;
-    return j;
-  };
-  const j = skip(i + 1);
+  const j = skipUnary(tokens, k, i + 1);
   const a = tokens[j];
   let o = j + 1;
   while (k[o] === ')') o++;
   const op = tokens[o];
-  const m = skip(o + 1);
+  const m = skipUnary(tokens, k, o + 1);
   const b = tokens[m];
   if (!a || !op || !b || op.kind !== 'o') return false;
   return (a.kind === 'n' && b.kind === 'n') || (a.text === b.text && a.kind !== 'o');
@@ -314,7 +319,7 @@ function boolOk(tokens: Token[], k: string, i: number): boolean {
   while (k[m] === ')') m++;
   const op = tokens[m];
   // end of input right after a constant: ' or 1   ' or true
-  if (!op) return (a.kind === 'n' || a.kind === 'k' || (a.kind === 's' && a.closed === false)) && tokens.length <= 6;
+  if (!op) return (a.kind === 'n' || a.kind === 'k' || (a.kind === 's' && a.closed === false && a.text.length <= 4)) && tokens.length <= 6;
   if (a.kind === 's' && op.kind === 's') return true;
   if (op.kind === 'o' || op.kind === 'w') {
     if (op.kind === 'w' && op.text !== 'glob') return false;
@@ -334,16 +339,15 @@ function boolOk(tokens: Token[], k: string, i: number): boolean {
 function statement(tokens: Token[], k: string, i: number, high: boolean): string | undefined {
   const t = tokens[i];
   if (!t) return undefined;
-  const text = (j: number) => tokens[j]?.text ?? '';
   switch (t.text) {
     case 'select': {
       let j = i + 1;
-      while (text(j) === 'distinct' || text(j) === 'all' || text(j) === 'top' || k[j] === 'n' && text(j - 1) === 'top') j++;
+      while (tx(tokens, j) === 'distinct' || tx(tokens, j) === 'all' || tx(tokens, j) === 'top' || k[j] === 'n' && tx(tokens, j - 1) === 'top') j++;
       const first = k[j];
       if (first === undefined) return undefined;
-      if (first === 'f' || first === 'v' || text(j) === '*' || first === 'E') return 'select-expr';
+      if (first === 'f' || first === 'v' || tx(tokens, j) === '*' || first === 'E') return 'select-expr';
       if (first === '(' && 'Enfsv'.includes(k[j + 1] ?? '-')) return 'select-expr';
-      if ((first === 'w' || first === 'k') && RISKY_FUNCTIONS.has(text(j)) && /^[;)]?$/.test(k.slice(j + 1, j + 2)) && (k[j + 1] === undefined || k[j + 1] === ';')) return 'select-function';
+      if ((first === 'w' || first === 'k') && RISKY_FUNCTIONS.has(tx(tokens, j)) && /^[;)]?$/.test(k.slice(j + 1, j + 2)) && (k[j + 1] === undefined || k[j + 1] === ';')) return 'select-function';
       if (first === 'o' && 'nfs('.includes(k[j + 1] ?? '-') && tokens.slice(j).some((x) => x.text === 'from')) return 'select-expr';
       if (first === 'n' || first === 's') {
         const after = k[j + 1];
@@ -353,7 +357,7 @@ function statement(tokens: Token[], k: string, i: number, high: boolean): string
       let m = j;
       let items = 0;
       while (m < k.length && m < j + 48) {
-        if (k[m] === 'o' && text(m) !== '*') m++;
+        if (k[m] === 'o' && tx(tokens, m) !== '*') m++;
         const kind = k[m];
         if (kind === '(' || kind === 'f') {
           if (kind === 'f') m++;
@@ -364,58 +368,58 @@ function statement(tokens: Token[], k: string, i: number, high: boolean): string
             m++;
           } while (depth > 0 && m < k.length);
           items++;
-        } else if (kind === 'w' || kind === 'n' || kind === 's' || kind === 'v' || (kind === 'k' && text(m) !== 'from') || text(m) === '*') {
+        } else if (kind === 'w' || kind === 'n' || kind === 's' || kind === 'v' || (kind === 'k' && tx(tokens, m) !== 'from') || tx(tokens, m) === '*') {
           items++;
           m++;
           if (k[m] === '.' && k[m + 1] === 'w') m += 2;
         } else break;
-        if (text(m) === 'as' && (k[m + 1] === 'w' || k[m + 1] === 's')) m += 2;
+        if (tx(tokens, m) === 'as' && (k[m + 1] === 'w' || k[m + 1] === 's')) m += 2;
         if (k[m] === ',') {
           m++;
           continue;
         }
         break;
       }
-      if (items > 0 && text(m) === 'from') {
+      if (items > 0 && tx(tokens, m) === 'from') {
         const after = k[m + 1];
         const end = k[m + 2];
         if (after === 'w' || after === '(') {
           if (items > 1 || end === undefined || end === 'k' || end === '.' || end === ';' || end === ')' || high) return 'select-from';
-          if (text(m + 2) === 'where' || text(m + 2) === 'limit' || text(m + 2) === 'order') return 'select-from';
+          if (tx(tokens, m + 2) === 'where' || tx(tokens, m + 2) === 'limit' || tx(tokens, m + 2) === 'order') return 'select-from';
         }
       }
       return undefined;
     }
     case 'insert':
-      if (text(i + 1) === 'into' && (k[i + 2] === 'w' || k[i + 2] === 'v')) return 'insert-into';
+      if (tx(tokens, i + 1) === 'into' && (k[i + 2] === 'w' || k[i + 2] === 'v')) return 'insert-into';
       return undefined;
     case 'update':
-      if (k[i + 1] === 'w' && text(i + 2) === 'set' && k[i + 3] === 'w' && text(i + 4) === '=') return 'update-set';
+      if (k[i + 1] === 'w' && tx(tokens, i + 2) === 'set' && k[i + 3] === 'w' && tx(tokens, i + 4) === '=') return 'update-set';
       return undefined;
     case 'delete':
-      if (text(i + 1) === 'from' && k[i + 2] === 'w') return 'delete-from';
+      if (tx(tokens, i + 1) === 'from' && k[i + 2] === 'w') return 'delete-from';
       return undefined;
     case 'drop':
     case 'create':
     case 'alter':
     case 'truncate':
-      if (DDL_OBJECTS.has(text(i + 1)) && (k[i + 2] === 'w' || k[i + 2] === 'v' || k[i + 2] === 'f' || text(i + 2) === 'if')) return `ddl-${t.text}`;
+      if (DDL_OBJECTS.has(tx(tokens, i + 1)) && (k[i + 2] === 'w' || k[i + 2] === 'v' || k[i + 2] === 'f' || tx(tokens, i + 2) === 'if')) return `ddl-${t.text}`;
       if (t.text === 'drop' && k[i + 1] === 'w' && k[i + 2] === ';') return 'ddl-drop';
       return undefined;
     case 'exec':
     case 'execute':
-      if (k[i + 1] === 'w' && /^(?:xp_|sp_|master|immediate$)/.test(text(i + 1))) return 'exec-proc';
-      if (k[i + 1] === 'v' || k[i + 1] === '(' || (k[i + 1] === 'k' && text(i + 1) === 'master')) return 'exec';
+      if (k[i + 1] === 'w' && /^(?:xp_|sp_|master|immediate$)/.test(tx(tokens, i + 1))) return 'exec-proc';
+      if (k[i + 1] === 'v' || k[i + 1] === '(' || (k[i + 1] === 'k' && tx(tokens, i + 1) === 'master')) return 'exec';
       if (high && k[i + 1] === 'w') return 'exec';
       return undefined;
     case 'declare':
       if (k[i + 1] === 'v') return 'declare';
       return undefined;
     case 'shutdown':
-      if (i + 1 >= k.length || text(i + 1) === 'with' || k[i + 1] === ';') return 'shutdown';
+      if (i + 1 >= k.length || tx(tokens, i + 1) === 'with' || k[i + 1] === ';') return 'shutdown';
       return undefined;
     case 'waitfor':
-      if (text(i + 1) === 'delay' || text(i + 1) === 'time') return 'waitfor';
+      if (tx(tokens, i + 1) === 'delay' || tx(tokens, i + 1) === 'time') return 'waitfor';
       return undefined;
     default:
       return high && i > 0 && k[i - 1] === ';' ? `stacked-${t.text}` : undefined;
