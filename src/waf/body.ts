@@ -24,8 +24,12 @@ export function readBodyPrefix(ctx: RequestContext, limit: number): Promise<Body
   const req = ctx.req;
   const cl = req.headers['content-length'];
   const declared = cl === undefined ? -1 : Number(cl);
-  // The client waits for 100 Continue before sending the body (checkContinue in gateway.ts).
-  if (req.headers.expect?.toLowerCase() === '100-continue' && !ctx.res.headersSent) ctx.res.writeContinue();
+  // The client waits for 100 Continue before sending the body (checkContinue in gateway.ts). The
+  // expectation is then met: drop it so the integration does not send a second 100.
+  if (req.headers.expect?.toLowerCase() === '100-continue' && !ctx.res.headersSent) {
+    ctx.res.writeContinue();
+    delete req.headers.expect;
+  }
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
