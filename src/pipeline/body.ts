@@ -68,6 +68,8 @@ export function bufferBody(ctx: RequestContext, maxBytes: number): Promise<Buffe
     req.on('end', onEnd);
     req.on('error', onError);
     req.on('close', onClose);
+    // A stream paused on purpose (WAF prefix inspection pauses and unshifts) does not flow again by itself.
+    req.resume();
   });
   reading.set(ctx, p);
   return p;
