@@ -227,3 +227,39 @@ apis:
     }
   });
 });
+
+describe('request validation behind WAF body inspection', () => {
+  it('a body longer than the WAF inspection limit (its stream paused and unshifted) is still read whole and validated', async () => {
+    const up = await startUpstream(echoBody);
+    const t = await startTestGateway(`
+version: 1
+apis:
+  - name: w
+    type: rest
+    stages: { test: {} }
+    waf:
+      defaultAction: { allow: {} }
+      bodyInspectionLimitKb: 8
+      rules:
+        - name: sqli
+          priority: 1
+          overrideAction: { none: {} }
+          statement: { managedRuleGroupStatement: { name: PorticoSQLiRuleSet } }
+    routes:
+      - route: POST /x
+        integration: { type: http_proxy, uri: '${up.url}/x' }
+        requestValidation: { bodySchema: { type: object, required: [pad] } }
+`);
+    try {
+      const big = JSON.stringify({ pad: 'a'.repeat(20000) });
+      const r = await call(t.port, 'POST', '/test/x', { 'content-type': 'application/json' }, big);
+      assert.equal(r.status, 200, r.body);
+      assert.equal(JSON.parse(r.body).got, big);
+      const bad = await call(t.port, 'POST', '/test/x', { 'content-type': 'application/json' }, JSON.stringify({ other: 'a'.repeat(20000) }));
+      assert.equal(bad.body, '{"message":"Invalid request body"}');
+    } finally {
+      await t.close();
+      await up.close();
+    }
+  });
+});
