@@ -6,7 +6,7 @@ import { RequestContext } from '../pipeline/context.js';
 import type { Policy, PreRouteHook } from '../pipeline/policy.js';
 import type { Mounted, RoutePipeline, Snapshot } from '../pipeline/snapshot.js';
 import { normalizeIp } from './client-ip.js';
-import { framingProblem, pathProblem } from './request-checks.js';
+import { framingProblem, isClosing, markClosing, pathProblem } from './request-checks.js';
 
 const REST_DEFAULTS = GatewayResponses.defaults('rest');
 const HTTP_DEFAULTS = GatewayResponses.defaults('http');
@@ -25,6 +25,7 @@ export function hostOf(authority: string): string {
 }
 
 function sendBare(res: ServerResponse, status: number, message: string, requestId: string): void {
+  markClosing(res.req.socket);
   const body = JSON.stringify({ message });
   res.writeHead(status, {
     'content-type': 'application/json',
@@ -41,6 +42,8 @@ function sendBare(res: ServerResponse, status: number, message: string, requestI
  * integration. Every exit that is not the integration's is a gateway response from the catalogue.
  */
 export function handleRequest(snapshot: Snapshot, req: IncomingMessage, res: ServerResponse, localPort: number): RequestContext | undefined {
+  // A request pipelined behind one the gateway refused (and is closing the connection for): ignored.
+  if (isClosing(req.socket)) return undefined;
   const requestId = requestIdFor(snapshot, req);
   let url = req.url ?? '/';
   let authority = req.headers.host ?? '';
@@ -95,6 +98,7 @@ export function handleRequest(snapshot: Snapshot, req: IncomingMessage, res: Ser
   const maxBody = snapshot.config.server.limits.maxBodyBytes;
   const cl = req.headers['content-length'];
   if (cl !== undefined && Number(cl) > maxBody) {
+    markClosing(req.socket);
     sendError(ctx, GATEWAY_ERRORS.REQUEST_TOO_LARGE, api.responses);
     return ctx;
   }

@@ -97,3 +97,17 @@ function countSlashes(s: string): number {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) === 47) n++;
   return n;
 }
+
+const closing = new WeakSet<object>();
+
+/**
+ * The gateway refused a request on this connection and answers it with Connection: close. Node still
+ * parses and emits requests pipelined behind it; those must not be processed (or forwarded) at all.
+ */
+export function markClosing(socket: object): void {
+  closing.add(socket);
+}
+
+export function isClosing(socket: object): boolean {
+  return closing.has(socket);
+}

@@ -86,6 +86,24 @@ describe('framing defects: regression tests', () => {
     assert.equal(r.get('connection'), 'close');
   });
 
+  test('defect: a request pipelined behind a refused one (duplicate Host, bad Transfer-Encoding) was still forwarded', async () => {
+    for (const first of [`POST /p1 HTTP/1.1\r\n${H}${H}Content-Length: 0\r\n\r\n`, `POST /p1 HTTP/1.1\r\n${H}Transfer-Encoding: ,chunked\r\n\r\n0\r\n\r\n`]) {
+      const before = up.seen.length;
+      const ex = await exchange(gw.port, `${first}GET /smuggled HTTP/1.1\r\n${H}\r\n`, 5);
+      assert.deepEqual(ex.statuses, [400]);
+      assert.equal(ex.closed, true);
+      assert.equal(up.seen.length, before, 'nothing behind the refused request reached the upstream');
+    }
+  });
+
+  test('a request pipelined behind a 413 is not forwarded either', async () => {
+    const before = up.seen.length;
+    const big = `POST /p1 HTTP/1.1\r\n${H}Content-Length: 20000000\r\n\r\n`;
+    const ex = await exchange(gw.port, `${big}GET /smuggled HTTP/1.1\r\n${H}\r\n`, 6);
+    assert.equal(ex.statuses[0], 413);
+    assert.equal(up.seen.length, before);
+  });
+
   test('a trailing dot in Host names the same host; mixed case too', async () => {
     for (const host of ['a.example.', 'A.Example']) {
       const ex = await exchange(gw.port, `GET /ok HTTP/1.1\r\nHost: ${host}\r\n\r\n`, 4);

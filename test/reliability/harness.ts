@@ -8,7 +8,7 @@ import { type AddressInfo, connect, type Socket } from 'node:net';
 
 /** One request as the recording upstream parsed it. */
 export interface Seen {
-  /** Loopback lane (last octet of the client address the front saw), see laneOf. */
+  /** The payload's lane: which loopback address the front saw the client at (see ipOf). */
   lane: number;
   method: string;
   url: string;
@@ -31,12 +31,24 @@ export interface RecordingUpstream {
   close(): Promise<void>;
 }
 
-/** The lane of a request: the last octet of the X-Forwarded-For hop the front added, else of the peer. */
+/**
+ * Every payload is sent from its own loopback address (lane n → 127.1.x.y), so what reaches the
+ * upstream is attributed to its payload by the X-Forwarded-For hop the front adds, however late.
+ */
+export function ipOf(lane: number): string {
+  return `127.1.${Math.floor(lane / 250)}.${(lane % 250) + 2}`;
+}
+
+function laneFromIp(ip: string): number {
+  const m = /127\.1\.(\d+)\.(\d+)$/.exec(ip.trim());
+  return m ? Number(m[1]) * 250 + Number(m[2]) - 2 : -1;
+}
+
+/** The lane of a request: from the X-Forwarded-For hop the front added, else from the peer. */
 function laneOf(req: IncomingMessage): number {
   const xff = req.headers['x-forwarded-for'];
   const last = (Array.isArray(xff) ? xff.join(',') : (xff ?? '')).split(',').pop()?.trim();
-  const ip = last || (req.socket.remoteAddress ?? '').replace('::ffff:', '');
-  return Number(ip.split('.').pop()) || 0;
+  return laneFromIp(last || (req.socket.remoteAddress ?? ''));
 }
 
 /**
@@ -51,7 +63,7 @@ export async function startRecordingUpstream(direct = false): Promise<RecordingU
     const headers: [string, string][] = [];
     for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push([(req.rawHeaders[i] as string).toLowerCase(), req.rawHeaders[i + 1] as string]);
     const rec: Seen = {
-      lane: direct ? Number((req.socket.remoteAddress ?? '').split('.').pop()) : laneOf(req),
+      lane: direct ? laneFromIp(req.socket.remoteAddress ?? '') : laneOf(req),
       method: req.method ?? '',
       url: req.url ?? '',
       host: req.headers.host,
@@ -153,9 +165,16 @@ function parseResponses(data: string): ParsedResponse[] {
  * connection is still open, sends PROBE (a clean request with Connection: close) and checks it gets
  * its own clean answer. Bounded by `limitMs` of silence.
  */
-export function exchange(port: number, payload: string, lane: number, limitMs = 1500): Promise<Exchange> {
+export function exchange(
+  port: number,
+  payload: string,
+  lane: number,
+  limitMs = 1500,
+  forwardedSoFar?: () => number,
+): Promise<Exchange> {
   return new Promise((resolve) => {
-    const sock = connect({ port, host: '127.0.0.1', localAddress: `127.0.0.${lane}` });
+    const sock = connect({ port, host: '127.0.0.1', localAddress: ipOf(lane) });
+    const started = Date.now();
     let data = '';
     let probeSentAt = -1;
     let closed = false;
@@ -176,9 +195,16 @@ export function exchange(port: number, payload: string, lane: number, limitMs = 
       });
       sock.destroy();
     };
+    // Silence ends the exchange, unless the upstream got more requests from this payload than we got
+    // answers: then the answers are on their way (a loaded machine), so wait on, up to 15 s in all.
+    const quiet = () => {
+      const waitingForAnswers = forwardedSoFar !== undefined && forwardedSoFar() > parseResponses(data).length;
+      if (waitingForAnswers && Date.now() - started < 15_000) timer = setTimeout(quiet, limitMs);
+      else finish();
+    };
     const arm = () => {
       clearTimeout(timer);
-      timer = setTimeout(finish, limitMs);
+      timer = setTimeout(quiet, limitMs);
     };
     sock.on('connect', () => {
       sock.write(Buffer.from(payload, 'latin1'));
@@ -210,14 +236,13 @@ export function exchange(port: number, payload: string, lane: number, limitMs = 
   });
 }
 
-/** Runs `fn` over `items` with `lanes` concurrent workers, each owning one loopback lane (2..lanes+1). */
-export async function inLanes<T, R>(items: readonly T[], lanes: number, fn: (item: T, lane: number) => Promise<R>): Promise<R[]> {
+/** Runs `fn` over `items`, `workers` at a time; item i gets lane `firstLane + i` (its own address). */
+export async function inLanes<T, R>(items: readonly T[], workers: number, firstLane: number, fn: (item: T, lane: number) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
   await Promise.all(
-    Array.from({ length: lanes }, async (_, w) => {
-      const lane = w + 2;
-      for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i] as T, lane);
+    Array.from({ length: workers }, async () => {
+      for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i] as T, firstLane + i);
     }),
   );
   return out;

@@ -29,9 +29,9 @@ describe('request smuggling and framing corpus (raw sockets, strict recording up
     const reference = await runCorpus(payloads, direct.port, direct, limitMs);
     const failures: string[] = [];
     outcomes.forEach((o, i) => {
-      const broken = brokenPromises(o);
-      // A forwarded body is exactly what the strict parser read for that request.
       const ref = reference[i] as Outcome;
+      const broken = brokenPromises(o, ref);
+      // A forwarded body is exactly what the strict parser read for that request.
       // Pipelined requests are proxied concurrently, so compare as sets; absolute-form becomes origin-form.
       const key = (s: Seen) => `${s.method} ${s.url.replace(/^https?:\/\/[^/]*/i, '') || '/'} ${s.body.toString('latin1')}`;
       const want = ref.forwarded.map(key);
