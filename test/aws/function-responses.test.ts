@@ -168,3 +168,43 @@ apis:
     });
   });
 });
+
+describe('function integration: the body is buffered within server.limits.maxBodyBytes', () => {
+  it('a chunked body past the limit → 413 without invoking; within it → passed whole', async () => {
+    const h = await writeHandlers();
+    const t = await startTestGateway(`
+version: 1
+server: { limits: { maxBodyBytes: 1000 } }
+apis:
+  - name: l
+    type: http
+    stages: { $default: {} }
+    routes:
+      - route: POST /fn
+        integration: { type: function, handler: ${h.path('echo.mjs')}#handler }
+`);
+    try {
+      const post = (size: number) =>
+        fetch(`http://127.0.0.1:${t.port}/fn`, {
+          method: 'POST',
+          headers: { 'content-type': 'text/plain' },
+          body: new ReadableStream({
+            start(c) {
+              c.enqueue(new TextEncoder().encode('x'.repeat(size)));
+              c.close();
+            },
+          }),
+          duplex: 'half',
+        } as RequestInit);
+      const big = await post(5000);
+      assert.equal(big.status, 413);
+      await big.arrayBuffer();
+      const ok = await post(900);
+      assert.equal(ok.status, 200);
+      assert.equal((await ok.json()).event.body, 'x'.repeat(900));
+    } finally {
+      await t.close();
+      await h.close();
+    }
+  });
+});
