@@ -33,7 +33,7 @@ export function buildCountryMmdb(prefixes: Record<string, string>): Buffer {
     const ip = addr.split('.').reduce((a, o) => (a << 8) + Number(o), 0) >>> 0;
     let node = 0;
     for (let i = 0; i < Number(bits); i++) {
-      const bit = (ip >>> (31 - i)) & 1;
+      const bit = ((ip >>> (31 - i)) & 1) as 0 | 1;
       const last = i === Number(bits) - 1;
       const n = nodes[node] as [number, number];
       if (last) n[bit] = -2 - codes.indexOf(code);
