@@ -1,7 +1,7 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { type AddressInfo, Server as NetServer, type Socket } from 'node:net';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { type AdminTarget, createAdminServer, type ReloadResult } from './admin/server.js';
 import { resolveAdminToken } from './admin/token.js';
@@ -197,6 +197,15 @@ export class Gateway implements AdminTarget {
   }
   get inflight(): number {
     return this.#inflight;
+  }
+
+  /**
+   * Stops accepting connections but keeps the open ones, unlike close(), which also drops those
+   * that have not sent a request yet. A worker leaving a rolling restart calls this, gives the
+   * connections it was just handed a moment to send their request, then close() drains them.
+   */
+  stopAccepting(): void {
+    if (this.#server.listening) NetServer.prototype.close.call(this.#server);
   }
 
   status(): Record<string, unknown> {

@@ -9,6 +9,7 @@ import { LIMITER_SERVICE } from './limiter/service.js';
 import { API_KEYS_SERVICE } from './keys/service.js';
 import { functionServiceDef } from './integrations/function/pool.js';
 import { CACHE_SERVICE_DEF } from './cache/service.js';
+import { WORKER_SERVICE } from './cluster/worker.js';
 
 /** A long-lived feature service (store, metrics, upstream registry, ...), kept across reloads. */
 export interface Service {
@@ -38,4 +39,5 @@ export const SERVICES: ServiceDef[] = [
   API_KEYS_SERVICE,
   functionServiceDef,
   CACHE_SERVICE_DEF,
+  WORKER_SERVICE,
 ];

@@ -11,6 +11,7 @@ import { formatTable, routeRows } from '../pipeline/route-table.js';
 import { compileSnapshot, type Snapshot } from '../pipeline/snapshot.js';
 import { PoolRegistry } from '../proxy/pools.js';
 import { parseCommandArgs, UsageError } from './args.js';
+import { startWorkers } from '../cluster/start.js';
 
 export interface Io {
   out: (line: string) => void;
@@ -141,6 +142,7 @@ export async function startCommand(argv: string[], io: Io): Promise<number> {
     'data-dir': { type: 'string' },
     'log-level': { type: 'string' },
     'no-watch': { type: 'boolean' },
+    workers: { type: 'string' },
   });
   checkListen('start', 'listen', values.listen);
   checkListen('start', 'admin-listen', values['admin-listen']);
@@ -150,6 +152,8 @@ export async function startCommand(argv: string[], io: Io): Promise<number> {
   if (values['data-dir']) opts.dataDir = isAbsolute(values['data-dir']) ? values['data-dir'] : resolve(values['data-dir']);
   if (values['log-level']) opts.logLevel = values['log-level'];
   if (values['no-watch']) opts.watch = false;
+  // node:cluster workers sharing the listeners, limits exact through the primary (docs/cluster.md).
+  if (values.workers !== undefined) return startWorkers(values.workers, opts);
   const gw = await startGateway(opts);
   await runUntilSignal(gw);
   return 0;

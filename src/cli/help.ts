@@ -9,6 +9,7 @@ Commands:
   validate   Check a config file and report every error
   routes     Print the route table (api, stage, method, path → integration)
   reload     Tell a running gateway to reload its config
+  restart    Rolling restart of the workers of a gateway started with --workers N
   upstreams  Upstream status; change target weights or drain a target at runtime
   cache      Flush a running gateway's response cache, or show its statistics
   keys       Create, list, show, disable, enable, delete and rotate API keys of a running gateway
@@ -37,7 +38,13 @@ Options:
       --admin-listen HOST:PORT  Admin listener (default from file, else 127.0.0.1:9876)
       --data-dir DIR         Runtime data directory (default from file, else ./portico-data)
       --log-level LEVEL      trace|debug|info|warn|error|fatal|silent
-      --no-watch             Do not reload when the file changes`,
+      --no-watch             Do not reload when the file changes
+      --workers N            Run N worker processes sharing the listeners (node:cluster); limits and
+                             quotas stay exact across them (docs/cluster.md)`,
+  restart: `Usage: portico restart [-c FILE] [--data-dir DIR] [--admin URL] [--token TOKEN]
+
+Asks a gateway started with --workers N for a rolling restart: each worker is replaced by a new one,
+which serves before the old one drains, so no request is dropped.`,
   validate: `Usage: portico validate [-c FILE]
 
 Loads and compiles the config without starting anything. Prints every error with file:line:column

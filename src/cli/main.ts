@@ -10,12 +10,14 @@ import { importCommand } from './import.js';
 import { invokeCommand } from './invoke.js';
 import { COMMAND_HELP, MAIN_HELP } from './help.js';
 import { upstreamsCommand } from '../upstream/cli.js';
+import { restartCommand } from '../cluster/cli.js';
 
 const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
   start: startCommand,
   validate: validateCommand,
   routes: routesCommand,
   reload: reloadCommand,
+  restart: restartCommand,
   upstreams: upstreamsCommand,
   cache: cacheCommand,
   keys: keysCommand,

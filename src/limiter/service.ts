@@ -1,3 +1,4 @@
+import { IpcLimiter, IpcStore, primaryChannel } from '../cluster/ipc.js';
 import type { ServiceDef } from '../services.js';
 import { RedisStore } from '../store/redis.js';
 import { RateLimiter } from './gcra.js';
@@ -12,6 +13,7 @@ export const LIMITER_SERVICE: ServiceDef = {
   start: (runtime) => {
     const store = runtime.services.get('store');
     if (store instanceof RedisStore) return new RedisLimiter(store, runtime.clock, runtime.log);
+    if (store instanceof IpcStore) return new IpcLimiter(primaryChannel());
     return new RateLimiter(runtime.clock);
   },
 };

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { ServiceDef } from '../services.js';
+import { IpcStore, isPorticoWorker, primaryChannel } from '../cluster/ipc.js';
 import { EmbeddedStore } from './embedded.js';
 import { RedisStore } from './redis.js';
 
@@ -48,6 +49,8 @@ export const STORE_SERVICE: ServiceDef = {
       if (metrics?.registry) registerMetrics(store, metrics.registry);
       return store;
     }
+    // A worker of `--workers N`: the primary holds the one embedded store (exact limits across workers).
+    if (isPorticoWorker()) return new IpcStore(primaryChannel());
     return new EmbeddedStore({ file: resolve(loaded.dir, loaded.config.dataDir, STORE_FILE), clock: runtime.clock });
   },
 };

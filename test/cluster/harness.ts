@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
@@ -17,7 +18,7 @@ export interface Node {
 
 /**
  * The shared test config: an HTTP API with a keyed route and an open one, usage plans `rated`
- * (100 rps, burst 20), `metered` (quota 50/DAY, no throttle), and the store from `store` (YAML).
+ * (100 rps, burst 50), `metered` (quota 50/DAY, no throttle), and the store from `store` (YAML).
  */
 export function clusterConfig(store: string, extra = ''): string {
   return `version: 1
@@ -26,7 +27,7 @@ store: ${store}
 usagePlans:
   rated:
     stages: { svc/$default: {} }
-    throttle: { rate: 100, burst: 20 }
+    throttle: { rate: 100, burst: 50 }
   metered:
     stages: { svc/$default: {} }
     quota: { limit: 50, period: DAY }
@@ -48,13 +49,14 @@ export function sharedSecret(): string {
 }
 
 /** Starts `portico start` with the config in a fresh dir holding the shared secret; resolves once it listens. */
-export async function startNode(yaml: string, secret: string, args: string[] = []): Promise<Node> {
+export async function startNode(yaml: string, secret: string, args: string[] = [], readyLine?: RegExp): Promise<Node> {
   const dir = await mkdtemp(join(tmpdir(), 'portico-node-'));
   await writeFile(join(dir, 'portico.yaml'), yaml);
   await writeFile(join(dir, 'api-key.secret'), secret, { mode: 0o600 });
   const proc = spawnCli(['start', '-c', join(dir, 'portico.yaml'), '--data-dir', dir, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--no-watch', ...args]);
   try {
     const m = await proc.waitFor(/"url":"(http:\/\/[^"]+)","admin":"(http:\/\/[^"]+)"/, 30_000);
+    if (readyLine) await proc.waitFor(readyLine, 30_000);
     return { proc, url: m[1] as string, adminUrl: m[2] as string, dir };
   } catch (err) {
     proc.kill('SIGKILL');
@@ -92,6 +94,22 @@ export async function get(url: string, headers: Record<string, string> = {}, tim
   } catch (err) {
     return (err as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT' ? -1 : 0;
   }
+}
+
+/** One GET on a new connection (no keep-alive); the status, or 0 for a transport error, -1 after timeoutMs. */
+export function getFresh(url: string, timeoutMs = 5000): Promise<number> {
+  return new Promise((resolve) => {
+    const req = httpGet(url, { agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', () => resolve(0));
+    });
+    req.setTimeout(timeoutMs, () => {
+      req.destroy();
+      resolve(-1);
+    });
+    req.on('error', () => resolve(0));
+  });
 }
 
 /** Polls `check` every 20 ms until it is true or `boundMs` has passed; true if it became true. */
