@@ -6,6 +6,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { accessSync, constants, existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer as createNetServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -13,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 
-const SCENARIOS = ['direct', 'portico', 'portico-observed', 'portico-cached', 'minimal'] as const;
+const SCENARIOS = ['direct', 'portico', 'portico-observed', 'portico-cached', 'portico-throttle', 'portico-throttle-redis', 'minimal'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 interface Target {
@@ -48,7 +49,7 @@ interface Summary extends Omit<Run, 'rep'> {
 }
 
 const USAGE =
-  'usage: npm run bench -- [--smoke] [--duration S] [--connections N] [--repeat N] [--warmup S] [--only direct,portico,portico-observed,portico-cached,minimal] [--no-pin]';
+  'usage: npm run bench -- [--smoke] [--duration S] [--connections N] [--repeat N] [--warmup S] [--only direct,portico,portico-observed,portico-cached,portico-throttle,portico-throttle-redis,minimal] [--no-pin]';
 
 const args = parseCli();
 const smoke = args.smoke === true;
@@ -264,7 +265,7 @@ async function startBackend(): Promise<Server> {
  * metrics on (the default) and a JSON access log to a file, so the two compare the observability cost.
  * `portico-cached` is `portico` with the stage cache on: after the first request every one is a cache hit.
  */
-async function startPortico(backendUrl: string, observed: boolean, cached = false): Promise<Target> {
+async function startPortico(backendUrl: string, observed: boolean, cached = false, throttle?: { redisUrl?: string }): Promise<Target> {
   const dir = await mkdtemp(join(tmpdir(), 'portico-bench-'));
   tempDirs.add(dir);
   const configPath = join(dir, 'portico.yaml');
@@ -272,10 +273,12 @@ async function startPortico(backendUrl: string, observed: boolean, cached = fals
     configPath,
     [
       'version: 1',
+      ...(throttle?.redisUrl ? [`store: { kind: redis, url: "${throttle.redisUrl}", keyPrefix: "bench:" }`] : []),
       'apis:',
       '  - name: greeting',
       '    type: rest',
-      `    stages: { production: ${cached ? '{ cache: { enabled: true, ttlSeconds: 3600 } }' : '{}'} }`,
+      // portico-throttle(-redis): a stage bucket far above the load, so every request is checked and none refused.
+      `    stages: { production: ${cached ? '{ cache: { enabled: true, ttlSeconds: 3600 } }' : throttle ? '{ throttle: { rate: 10000000, burst: 10000000 } }' : '{}'} }`,
       '    routes:',
       '      - route: ANY /{proxy+}',
       `        integration: { type: http_proxy, uri: "${backendUrl}/{proxy}" }`,
@@ -296,7 +299,7 @@ async function startPortico(backendUrl: string, observed: boolean, cached = fals
     return typeof url === 'string' ? url : undefined;
   };
   const argv = [process.execPath, ...entry, ...cli];
-  const scenario = cached ? 'portico-cached' : observed ? 'portico-observed' : 'portico';
+  const scenario = throttle ? (throttle.redisUrl ? 'portico-throttle-redis' : 'portico-throttle') : cached ? 'portico-cached' : observed ? 'portico-observed' : 'portico';
   const name = `${scenario} (${porticoEntry})`;
   const server = await spawnServer(name, argv, PROXY_CPU, started).catch(async (err: unknown) => {
     await rm(dir, { recursive: true, force: true });
@@ -313,6 +316,33 @@ async function startPortico(backendUrl: string, observed: boolean, cached = fals
       tempDirs.delete(dir);
     },
   };
+}
+
+/** A redis-server of its own for portico-throttle-redis (persistence off), on the backend's CPU. */
+async function startRedis(): Promise<Server> {
+  const port = await new Promise<number>((resolve, reject) => {
+    const s = createNetServer().once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port: p } = s.address() as { port: number };
+      s.close(() => resolve(p));
+    });
+  });
+  const argv = ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  return spawnServer('redis-server', argv, BACKEND_CPU, (line) => (line.includes('Ready to accept connections') ? `redis://127.0.0.1:${port}` : undefined));
+}
+
+/**
+ * The cost of Redis-backed throttling: portico-throttle-redis against portico-throttle (the same
+ * stage bucket, in process) from the same run. rpsRatio = Redis RPS / embedded RPS.
+ */
+function throttleCost(rows: Summary[]): { line: string; figures: { rpsRatio: number; cpuOverhead: number | null } } | undefined {
+  const local = rows.find((r) => r.scenario === 'portico-throttle');
+  const redis = rows.find((r) => r.scenario === 'portico-throttle-redis');
+  if (!local || !redis || local.rps === 0) return undefined;
+  const rpsRatio = redis.rps / local.rps;
+  const cpuOverhead = local.cpuUs && redis.cpuUs !== null ? redis.cpuUs / local.cpuUs - 1 : null;
+  const cpu = cpuOverhead === null ? '' : `, CPU per request ${cpuOverhead >= 0 ? '+' : ''}${(cpuOverhead * 100).toFixed(1)}%`;
+  return { line: `throttling in Redis (one EVALSHA per request): RPS ${rpsRatio.toFixed(2)} × embedded throttling${cpu}\n`, figures: { rpsRatio, cpuOverhead } };
 }
 
 async function startMinimal(backendUrl: string): Promise<Target> {
@@ -475,10 +505,18 @@ async function main(): Promise<number> {
     const backend = await startBackend();
     cleanups.push(() => backend.stop());
     const targets: Target[] = [];
+    let redisUrl: string | undefined;
+    if (scenarios.includes('portico-throttle-redis')) {
+      const redis = await startRedis();
+      cleanups.push(() => redis.stop());
+      redisUrl = redis.value;
+    }
     for (const scenario of scenarios) {
       const target: Target =
         scenario === 'direct'
           ? { scenario, url: `${backend.value}/api/greeting`, close: async () => {} }
+          : scenario === 'portico-throttle' || scenario === 'portico-throttle-redis'
+            ? await startPortico(backend.value, false, false, scenario === 'portico-throttle' ? {} : { redisUrl: redisUrl as string })
           : scenario === 'portico' || scenario === 'portico-observed' || scenario === 'portico-cached'
             ? await startPortico(backend.value, scenario === 'portico-observed', scenario === 'portico-cached')
             : await startMinimal(backend.value);
@@ -504,6 +542,8 @@ async function main(): Promise<number> {
     printTable(summary);
     const cost = observabilityCost(summary);
     if (cost) console.log(cost.line);
+    const throttled = throttleCost(summary);
+    if (throttled) console.log(throttled.line);
     const file = await writeResults(startedAt, runs, summary);
     console.error(`bench: results written to ${fileURLToPath(file)}`);
     // Smoke gate: every scenario answered 2xx and nothing failed at the socket level.
@@ -537,7 +577,8 @@ async function writeResults(startedAt: Date, runs: Run[], summary: Summary[]): P
     pinning: pin ? { proxy: PROXY_CPU, backend: BACKEND_CPU, loadGenerator: 'unpinned' } : 'off',
   };
   const observability = observabilityCost(summary)?.figures ?? null;
-  const report = { startedAt: startedAt.toISOString(), machine, loadavg: loadavg(), options, summary, observability, runs };
+  const redisThrottle = throttleCost(summary)?.figures ?? null;
+  const report = { startedAt: startedAt.toISOString(), machine, loadavg: loadavg(), options, summary, observability, redisThrottle, runs };
   await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
   return file;
 }
