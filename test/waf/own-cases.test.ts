@@ -34,6 +34,8 @@ const ATTACKS: [string, string][] = [
   ['xss', "'-alert(1)-'"],
   ['xss', '<details open ontoggle=alert(1)>'],
   ['xss', '＜script＞alert(1)＜/script＞'],
+  ['xss', '&#x3c;'],
+  ['xss', '?goto,javascript:alert(1)'],
 ];
 
 const BENIGN = [
@@ -61,6 +63,8 @@ const BENIGN = [
   '5\' 11" tall',
   "Let's meet at 'The Union' pub",
   'the <b>bold</b> claim',
+  "Grant Ann access to the drive, but don't let her delete anything.",
+  ' OR maybe not',
 ];
 
 describe('own cases through the managed SQLi and XSS groups (LOW)', () => {

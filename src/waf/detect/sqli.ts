@@ -252,6 +252,8 @@ function check(all: Token[], quoted: boolean, high: boolean): string | undefined
     if (a.kind === 's' && b.kind === 's' && k[i + 1] === 'o' && CMP.has(tokens[i + 1]?.text ?? '') && a.text.length <= 8 && b.text.length <= 8 && !quoted && (i === 0 || k[i - 1] === ',' || k[i - 1] === 'b')) return 'string-comparison';
   }
   if (k[0] === ';' && k[1] === 'E' && k[2] === 'w') return 'stacked-statement';
+  // " OR x=y--", "â or 1=1 --": a value that starts by joining a condition to the query's WHERE
+  if (!quoted && /^[wx]?b[(]*[wnsk][)]*o[(]*[wnsk][)]*$/.test(k) && (trailingComment || /^b/.test(k)) && CMP.has(tokens[k.indexOf('o')]?.text ?? '')) return 'leading-boolean';
   // 1 OR (1 OR 1)--   (1)or(1)=(1)   HOPE AND 1+2=3+4 : only numbers, operators and logic
   if (!quoted && /b/.test(k) && /^w?[nob()]+$/.test(k) && (trailingComment || tokens.some((t) => t.kind === 'o' && CMP.has(t.text)))) {
     const bi = k.indexOf('b');
@@ -314,8 +316,10 @@ function boolOk(tokens: Token[], k: string, i: number): boolean {
   if (a.kind === 'f' && RISKY_FUNCTIONS.has(a.text)) return true;
   if (a.kind === 'E' && a.text === 'select') return true;
   if (!VALUE_KINDS.includes(a.kind) && a.kind !== 'k') return false;
-  if (a.kind === 'k' && a.text !== 'true' && a.text !== 'false' && a.text !== 'null') return false;
+  if (a.kind === 'k' && !['true', 'false', 'null', 'user', 'database', 'schema'].includes(a.text)) return false;
   let m = j + 1;
+  // a qualified name: members.email
+  while (k[m] === '.' && (k[m + 1] === 'w' || k[m + 1] === 'k')) m += 2;
   while (k[m] === ')') m++;
   const op = tokens[m];
   // end of input right after a constant: ' or 1   ' or true
@@ -417,6 +421,11 @@ function statement(tokens: Token[], k: string, i: number, high: boolean): string
       return undefined;
     case 'shutdown':
       if (i + 1 >= k.length || tx(tokens, i + 1) === 'with' || k[i + 1] === ';') return 'shutdown';
+      return undefined;
+    case 'grant':
+    case 'revoke':
+      // GRANT dba TO name / REVOKE x FROM name (not "Grant Ronaldo access to ...")
+      if (k[i + 1] === 'w' && (tx(tokens, i + 2) === 'to' || tx(tokens, i + 2) === 'from') && k[i + 3] === 'w') return `dcl-${t.text}`;
       return undefined;
     case 'waitfor':
       if (tx(tokens, i + 1) === 'delay' || tx(tokens, i + 1) === 'time') return 'waitfor';

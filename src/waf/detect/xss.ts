@@ -6,7 +6,7 @@ import type { Sensitivity } from './sqli.js';
  * would run, rather than matching one big regular expression. Returns the reason, or undefined.
  */
 export function detectXss(raw: string, sensitivity: Sensitivity = 'LOW'): string | undefined {
-  if (raw.length < 3) return undefined;
+  if (raw.length < 3 && !raw.includes('<')) return undefined;
   let s = raw.length > 8192 ? raw.slice(0, 8192) : raw;
   // Fullwidth ＜script＞ and friends fold to ASCII; NULs and most controls are dropped by browsers.
   if (/[^\x00-\x7f]/.test(s)) s = s.normalize('NFKC');
@@ -113,8 +113,9 @@ function scanAttributes(s: string, high: boolean): string | undefined {
   if (/-moz-binding|[:=]\s*expression\s*(?:\(|\\)/.test(s)) return 'css-expression';
   if (s.includes('+adw-') || s.includes('+ad4-')) return 'utf7';
   if (/(?:!\[\][^!]*){2}/.test(s) || /\(document\)\s*\[/.test(s)) return 'js-obfuscation';
-  if (/^\s*[<>]\s*$/.test(s) && high) return 'angle-probe';
-  if (/(?:^|[\s"'`=(])(?:j\s*a\s*v\s*a\s*s\s*c\s*r\s*i\s*p\s*t|v\s*b\s*s\s*c\s*r\s*i\s*p\s*t)\s*:/.test(s)) return 'script-url';
+  if (/(?:^|[\s"'`=(?#,:;/])(?:j\s*a\s*v\s*a\s*s\s*c\s*r\s*i\s*p\s*t|v\s*b\s*s\s*c\s*r\s*i\s*p\s*t)\s*:/.test(s)) return 'script-url';
+  // A value that is nothing but "<" (it arrived encoded: &#x3c; %3C \x3c) probes whether input is reflected.
+  if (/^\s*<\s*$/.test(s)) return 'angle-probe';
   const ev = EVENT_HANDLER_VALUE.exec(s);
   if (ev) {
     // Only after a quote or tag-ish context ("x" onload=...), or when the handler value calls something.
