@@ -3,6 +3,8 @@ import type { Snapshot } from '../pipeline/snapshot.js';
 import type { Service, ServiceDef } from '../services.js';
 import { stageCacheConfig } from '../policies/cache/schema.js';
 import { MemoryCacheStore } from './memory-store.js';
+import { RedisStore } from '../store/redis.js';
+import { RedisCacheStore } from './redis-store.js';
 import type { CacheEntry, CacheStore, FlushFilter, StoreStats } from './store.js';
 
 export const CACHE_SERVICE = 'cache';
@@ -102,10 +104,10 @@ export class StageCache {
  */
 export class CacheService implements Service {
   #stages = new Map<string, StageCache>();
-  #makeStore: (capacityBytes: number) => CacheStore;
+  #makeStore: (capacityBytes: number, id: string) => CacheStore;
   #services: Map<string, unknown> | undefined;
 
-  constructor(opts: { makeStore?: (capacityBytes: number) => CacheStore; services?: Map<string, unknown> } = {}) {
+  constructor(opts: { makeStore?: (capacityBytes: number, id: string) => CacheStore; services?: Map<string, unknown> } = {}) {
     this.#makeStore = opts.makeStore ?? ((c) => new MemoryCacheStore(c));
     this.#services = opts.services;
   }
@@ -124,7 +126,7 @@ export class CacheService implements Service {
     if (!sc) {
       const metrics = this.#services?.get('metrics') as Partial<CacheMetricsSink> | undefined;
       const sink = typeof metrics?.cacheEvent === 'function' ? (metrics as CacheMetricsSink) : undefined;
-      sc = new StageCache(api, stage, this.#makeStore(Math.floor(capacityMB * MIB)), sink);
+      sc = new StageCache(api, stage, this.#makeStore(Math.floor(capacityMB * MIB), id), sink);
       this.#stages.set(id, sc);
     }
     return sc;
@@ -166,5 +168,12 @@ export class CacheService implements Service {
 
 export const CACHE_SERVICE_DEF: ServiceDef = {
   name: CACHE_SERVICE,
-  start: (runtime) => new CacheService({ services: runtime.services }),
+  start: (runtime) => {
+    // With the Redis store the cache is shared by every node (docs/cluster.md); else in memory.
+    const store = runtime.services.get('store');
+    if (store instanceof RedisStore) {
+      return new CacheService({ services: runtime.services, makeStore: (cap, id) => new RedisCacheStore(store, id, cap, runtime.clock) });
+    }
+    return new CacheService({ services: runtime.services });
+  },
 };
