@@ -1,4 +1,5 @@
 import type { Clock } from '../../clock.js';
+import type { SharedTier } from './shared-cache.js';
 
 /**
  * Authorizer results by key, with a TTL read from the injected clock and a size bound: when full,
@@ -8,6 +9,9 @@ export class ResultCache<V> {
   readonly #entries = new Map<string, { value: V; expiresAt: number }>();
   readonly #clock: Clock;
   readonly #maxEntries: number;
+
+  /** A tier shared by every node (Redis store: RedisResultTier), asked on a local miss. */
+  shared: SharedTier<V> | undefined;
 
   constructor(clock: Clock, maxEntries = 10000) {
     this.#clock = clock;

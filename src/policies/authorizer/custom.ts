@@ -61,9 +61,26 @@ export class CustomAuthorizer implements Authorizer {
     const key = o.ttlMs > 0 && values.length ? values.join('\0') : undefined;
     const cached = key === undefined ? undefined : o.cache().get(key);
     if (cached) return this.#apply(ctx, cached, arn);
+    // A result another node cached (Redis store), for the time it has left; else ask the authorizer.
+    const shared = key === undefined ? undefined : o.cache().shared;
+    if (shared && key !== undefined) {
+      return shared.get(key).then((hit) => {
+        if (!hit) return this.#invoke(ctx, arn, values, key);
+        o.cache().set(key, hit.value, hit.ttlMs);
+        return this.#apply(ctx, hit.value, arn);
+      });
+    }
+    return this.#invoke(ctx, arn, values, key);
+  }
+
+  #invoke(ctx: RequestContext, arn: string, values: readonly string[], key: string | undefined): Promise<Reply | undefined> {
+    const o = this.#o;
     return o.call(ctx, arn, values).then(
       (outcome) => {
-        if (key !== undefined) o.cache().set(key, outcome, o.ttlMs);
+        if (key !== undefined) {
+          o.cache().set(key, outcome, o.ttlMs);
+          o.cache().shared?.set(key, outcome, o.ttlMs);
+        }
         return this.#apply(ctx, outcome, arn);
       },
       (err: unknown) => this.#failed(ctx, err),

@@ -4,6 +4,8 @@ import type { RuntimeDeps } from '../../pipeline/policy.js';
 import type { Service, ServiceDef } from '../../services.js';
 import type { JwksCache } from '../jwt/jwks.js';
 import { ResultCache } from './cache.js';
+import { RedisStore } from '../../store/redis.js';
+import { RedisResultTier } from './shared-cache.js';
 
 export const AUTHORIZERS_SERVICE = 'authorizers';
 
@@ -17,13 +19,21 @@ export class AuthorizerService implements Service {
   readonly jwks = new Map<string, JwksCache>();
   readonly #results = new Map<string, ResultCache<unknown>>();
 
-  constructor(clock: Clock) {
+  readonly #services: Map<string, unknown> | undefined;
+
+  constructor(clock: Clock, services?: Map<string, unknown>) {
     this.clock = clock;
+    this.#services = services;
   }
 
   results<V>(key: string): ResultCache<V> {
     let c = this.#results.get(key);
-    if (!c) this.#results.set(key, (c = new ResultCache<unknown>(this.clock)));
+    if (!c) {
+      this.#results.set(key, (c = new ResultCache<unknown>(this.clock)));
+      // The Redis store (started after this service, so looked up here): results shared by all nodes.
+      const store = this.#services?.get('store');
+      if (store instanceof RedisStore) c.shared = new RedisResultTier(store, key);
+    }
     return c as ResultCache<V>;
   }
 
@@ -34,7 +44,7 @@ export class AuthorizerService implements Service {
 
 export const authorizerServiceDef: ServiceDef = {
   name: AUTHORIZERS_SERVICE,
-  start: (runtime) => new AuthorizerService(runtime.clock),
+  start: (runtime) => new AuthorizerService(runtime.clock, runtime.services),
 };
 
 /** The running gateway's service; tools that compile without one (tests) get one made on first use. */
