@@ -188,12 +188,16 @@ export class RedisStore implements Store {
     this.#listeners.push(listener);
   }
 
-  /** Runs a command, turning connection trouble into StoreUnavailableError (and marking Redis down). */
-  async #run<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs a command, turning connection trouble into StoreUnavailableError (and marking Redis down).
+   * Request-path calls (counters, usage) get commandTimeoutMs; documents and usage reports (admin and
+   * startup, never on the request path: keys are looked up in memory) get connectTimeoutMs.
+   */
+  async #run<T>(fn: () => Promise<T>, admin = false): Promise<T> {
     if (this.#closed) throw new Error(`the Redis store ${describeTarget(this.config)} is closed`);
     if (!this.health.up) throw new StoreUnavailableError(`Redis is unreachable (${this.health.status().lastError ?? 'down'})`);
     try {
-      const v = await withTimeout(fn(), this.config.commandTimeoutMs);
+      const v = await withTimeout(fn(), admin ? Math.max(this.config.commandTimeoutMs, this.config.connectTimeoutMs) : this.config.commandTimeoutMs);
       this.health.succeeded();
       return v;
     } catch (err) {
@@ -216,14 +220,14 @@ export class RedisStore implements Store {
     return this.#run(async () => {
       const v = await this.client.hget(this.#doc(collection), id);
       return v === null ? undefined : (JSON.parse(v) as T);
-    });
+    }, true);
   }
 
   put(collection: string, id: string, value: unknown): Promise<void> {
     return this.#run(async () => {
       await this.client.hset(this.#doc(collection), id, JSON.stringify(value));
       await this.#publish(collection, id);
-    });
+    }, true);
   }
 
   insert(collection: string, id: string, value: unknown): Promise<boolean> {
@@ -231,7 +235,7 @@ export class RedisStore implements Store {
       const ok = (await this.client.hsetnx(this.#doc(collection), id, JSON.stringify(value))) === 1;
       if (ok) await this.#publish(collection, id);
       return ok;
-    });
+    }, true);
   }
 
   delete(collection: string, id: string): Promise<boolean> {
@@ -239,7 +243,7 @@ export class RedisStore implements Store {
       const ok = (await this.client.hdel(this.#doc(collection), id)) === 1;
       if (ok) await this.#publish(collection, id);
       return ok;
-    });
+    }, true);
   }
 
   list<T>(collection: string): Promise<{ id: string; value: T }[]> {
@@ -248,7 +252,7 @@ export class RedisStore implements Store {
       return Object.keys(all)
         .sort()
         .map((id) => ({ id, value: JSON.parse(all[id] as string) as T }));
-    });
+    }, true);
   }
 
   #counter(key: string, amount: number, limit: number | undefined, expiresAtMs: number): Promise<[number, string]> {
@@ -286,13 +290,13 @@ export class RedisStore implements Store {
       const out: Record<string, number> = {};
       for (const day of Object.keys(all).sort()) if (day >= fromDay && day <= toDay) out[day] = Number(all[day]);
       return out;
-    });
+    }, true);
   }
 
   deleteUsage(subject: string): Promise<void> {
     return this.#run(async () => {
       await this.client.del(`${this.prefix}usage:${subject}`);
-    });
+    }, true);
   }
 
   /** Redis holds everything already (its own persistence settings decide durability: docs/cluster.md). */
