@@ -112,7 +112,7 @@ function loadAndCompile(text: string): void {
 }
 
 test('config loader fuzz: random YAML, random values and mutated configs give ConfigError with a message, never another exception', () => {
-  const runs = FULL ? 1500 : 120;
+  const runs = FULL ? 1500 : 60;
   const crashes: string[] = [];
   const check = (text: string | undefined) => {
     if (typeof text !== 'string') return;

@@ -9,7 +9,7 @@ import { spawnCli } from '../helpers/cli.js';
 import { startTestGateway, startUpstream } from '../helpers/gateway.js';
 import { FULL, recordFigure } from './results.js';
 
-const RELOADS = FULL ? 100 : 15;
+const RELOADS = FULL ? 100 : 10;
 const CONNECTIONS = 64;
 const POST_BYTES = FULL ? 1024 * 1024 : 64 * 1024;
 
