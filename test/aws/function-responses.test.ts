@@ -201,7 +201,7 @@ apis:
       await big.arrayBuffer();
       const ok = await post(900);
       assert.equal(ok.status, 200);
-      assert.equal((await ok.json()).event.body, 'x'.repeat(900));
+      assert.equal(((await ok.json()) as { event: { body: string } }).event.body, 'x'.repeat(900));
     } finally {
       await t.close();
       await h.close();
