@@ -12,7 +12,7 @@ import type { RequestContext } from '../pipeline/context.js';
 import type { ApiHookFactory, ApiScope, PreRouteHook, Reply, RuntimeDeps } from '../pipeline/policy.js';
 import { readBodyPrefix } from './body.js';
 import { type BlockResponse, compileAcl, type CompiledAcl, type WafResult } from './engine.js';
-import { MemoryRateCounterStore, type RateCounterStore, WAF_COUNTERS_SERVICE } from './rate.js';
+import { type CounterBackend, MemoryRateCounterStore, type RateCounterStore, SharedRateCounterStore, WAF_COUNTERS_SERVICE } from './rate.js';
 import { WafRequest } from './request.js';
 import type { WebAclConfig } from './schema.js';
 import type { GeoLookup } from './statements.js';
@@ -26,13 +26,20 @@ declare module '../pipeline/context.js' {
 
 const fallbackCounters = new WeakMap<RuntimeDeps, RateCounterStore>();
 
-/** The shared counter service if one is registered, else one in-memory store per gateway (kept across reloads). */
+/**
+ * The counter service if one is registered; else, when the Store is shared by several processes
+ * (Redis, workers), counts shared through it; else one in-memory store per gateway. Kept across reloads.
+ */
 function countersFor(deps: RuntimeDeps): RateCounterStore {
-  const shared = deps.services.get(WAF_COUNTERS_SERVICE) as RateCounterStore | undefined;
-  if (shared) return shared;
+  const explicit = deps.services.get(WAF_COUNTERS_SERVICE) as RateCounterStore | undefined;
+  if (explicit) return explicit;
   let c = fallbackCounters.get(deps);
   if (!c) {
-    c = new MemoryRateCounterStore();
+    const store = deps.services.get('store') as CounterBackend | undefined;
+    c =
+      store && store.kind !== 'embedded' && typeof store.increment === 'function'
+        ? new SharedRateCounterStore(store, (err) => deps.log.warn({ err }, 'WAF rate count not shared; counting locally'))
+        : new MemoryRateCounterStore();
     fallbackCounters.set(deps, c);
   }
   return c;

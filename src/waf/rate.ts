@@ -60,3 +60,41 @@ export class MemoryRateCounterStore implements RateCounterStore {
     return this.#slots.size;
   }
 }
+
+/** The part of the Store (src/store/store.ts) a shared counter needs. */
+export interface CounterBackend {
+  readonly kind: string;
+  increment(key: string, amount: number, expiresAtMs: number): Promise<number>;
+}
+
+/**
+ * Rate counts shared by every node of a cluster through the Store (Redis, or the primary of
+ * `--workers N`). The answer stays synchronous: it is the larger of this node's own sliding count and
+ * the cluster's count for the current window as last reported by the store (plus this hit). Each
+ * hit is added to the store in the background, so the cluster view lags one round trip, as AWS
+ * WAF's own rate-based rules lag their fleet-wide aggregation.
+ */
+export class SharedRateCounterStore implements RateCounterStore {
+  readonly #local = new MemoryRateCounterStore();
+  readonly #backend: CounterBackend;
+  readonly #onError: (err: unknown) => void;
+  /** key → the cluster's count in the window starting at `start`, as last reported. */
+  readonly #seen = new Map<string, { start: number; value: number }>();
+
+  constructor(backend: CounterBackend, onError: (err: unknown) => void = () => undefined) {
+    this.#backend = backend;
+    this.#onError = onError;
+  }
+
+  hit(key: string, windowMs: number, nowMs: number): number {
+    const local = this.#local.hit(key, windowMs, nowMs);
+    const start = nowMs - (nowMs % windowMs);
+    const seen = this.#seen.get(key);
+    this.#backend.increment(`waf:${key}:${start}`, 1, start + 2 * windowMs).then((value) => {
+      const cur = this.#seen.get(key);
+      if (!cur || cur.start < start || (cur.start === start && cur.value < value)) this.#seen.set(key, { start, value });
+    }, this.#onError);
+    const cluster = seen && seen.start === start ? seen.value + 1 : 0;
+    return Math.max(local, cluster);
+  }
+}
