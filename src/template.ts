@@ -32,6 +32,34 @@ export interface TemplateScope {
   readonly integrationStatus?: number;
   readonly integrationErrorMessage?: string;
   readonly traceId?: string;
+  /** What the WAF decided (ctx.waf, src/waf); absent when the stage has no web ACL. */
+  readonly waf?: TemplateWaf;
+}
+
+/** The part of the WAF's result (src/waf/engine.ts WafResult) that templates read. */
+export interface TemplateWaf {
+  readonly action: 'ALLOW' | 'BLOCK';
+  readonly terminatingRuleId: string;
+  readonly ruleIds: readonly string[];
+  readonly countedRuleIds: readonly string[];
+  readonly labels: readonly string[];
+  readonly errors: number;
+}
+
+/**
+ * The WAF's action as logs and metrics show it: BLOCK; COUNT when the request went through on the
+ * default action but count rules matched; else ALLOW. '' when no WAF ran.
+ */
+export function wafAction(w: TemplateWaf | undefined): '' | 'ALLOW' | 'BLOCK' | 'COUNT' {
+  if (!w) return '';
+  if (w.action === 'BLOCK') return 'BLOCK';
+  return w.countedRuleIds.length && w.terminatingRuleId === 'Default_Action' ? 'COUNT' : 'ALLOW';
+}
+
+/** $context.waf.error: AWS logs the WAF's error message; ours counts rules that threw (fail safe). */
+export function wafError(w: TemplateWaf | undefined): string {
+  if (!w?.errors) return '';
+  return `${w.errors} WAF rule${w.errors === 1 ? '' : 's'} failed`;
 }
 
 type Getter = (s: TemplateScope) => string;
@@ -81,6 +109,14 @@ export const CONTEXT_VARIABLES: Readonly<Record<string, Getter>> = {
   'authorizer.claims.aud': (s) => claim(s, 'aud'),
   traceId: (s) => s.traceId ?? '',
   xrayTraceId: (s) => s.traceId ?? '',
+  // WAF (src/waf): AWS's waf.status, waf.error and wafResponseCode, plus the rule details.
+  'waf.status': (s) => (s.waf ? (s.waf.action === 'BLOCK' ? '403' : '200') : ''),
+  'waf.action': (s) => wafAction(s.waf),
+  'waf.terminatingRuleId': (s) => s.waf?.terminatingRuleId ?? '',
+  'waf.matchedRules': (s) => s.waf?.ruleIds.join(',') ?? '',
+  'waf.labels': (s) => s.waf?.labels.join(',') ?? '',
+  'waf.error': (s) => wafError(s.waf),
+  wafResponseCode: (s) => (s.waf ? (s.waf.action === 'BLOCK' ? 'WAF_BLOCK' : 'WAF_ALLOW') : ''),
 };
 
 /** AWS logs -1 when the integration timed out or failed without answering. */

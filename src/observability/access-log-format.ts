@@ -1,5 +1,5 @@
 import type { RequestContext } from '../pipeline/context.js';
-import { compileTemplate, type CompiledTemplate, CONTEXT_VARIABLES } from '../template.js';
+import { compileTemplate, type CompiledTemplate, CONTEXT_VARIABLES, wafAction, wafError } from '../template.js';
 
 /** Access-log line formats: the "json" and "clf" presets and $context templates. */
 
@@ -25,7 +25,7 @@ const G = {
 
 /** The "json" preset: the AWS JSON example's fields plus latency, ids and errors. null = no value. */
 export function jsonLine(c: RequestContext): string {
-  return JSON.stringify({
+  const line = {
     requestId: c.requestId,
     ip: c.clientIp,
     requestTime: G.requestTime(c),
@@ -49,7 +49,26 @@ export function jsonLine(c: RequestContext): string {
     errorResponseType: str(c.errorResponseType),
     integrationError: str(c.integrationErrorMessage),
     traceId: str(c.traceId),
-  });
+  };
+  // Only when the stage has a web ACL, so lines without a WAF stay as they were.
+  return JSON.stringify(c.waf ? { ...line, waf: wafJson(c) } : line);
+}
+
+/** The "waf" object of a JSON line. */
+function wafJson(c: RequestContext) {
+  const w = c.waf as NonNullable<RequestContext['waf']>;
+  return {
+    status: w.action === 'BLOCK' ? 403 : 200,
+    action: wafAction(w),
+    responseCode: w.action === 'BLOCK' ? 'WAF_BLOCK' : 'WAF_ALLOW',
+    acl: w.acl,
+    terminatingRuleId: w.terminatingRuleId,
+    terminatingRuleType: w.terminatingRuleType,
+    matchedRules: w.ruleIds,
+    countedRules: w.countedRuleIds,
+    labels: w.labels,
+    error: str(wafError(w)),
+  };
 }
 
 /** JSON string content without the quotes. */

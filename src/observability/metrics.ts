@@ -4,6 +4,7 @@ import type { RequestContext } from '../pipeline/context.js';
 import type { Snapshot } from '../pipeline/snapshot.js';
 import type { PoolRegistry } from '../proxy/pools.js';
 import type { Service } from '../services.js';
+import { type TemplateWaf, wafAction } from '../template.js';
 import { finishTime } from './finish.js';
 import type { ObservabilityConfig } from './schema.js';
 
@@ -80,6 +81,8 @@ export class MetricsService implements Service {
   readonly #targetHealth: Gauge<'upstream' | 'target'>;
   readonly #breaker: Gauge<'upstream' | 'target'>;
   readonly #reloads: Counter<'result'>;
+  readonly #wafRequests: Counter<'api' | 'stage' | 'action'>;
+  readonly #wafRules: Counter<'api' | 'stage' | 'rule' | 'action'>;
   readonly #revision: Gauge;
 
   constructor(config: ObservabilityConfig['metrics'], pools: PoolRegistry) {
@@ -170,6 +173,18 @@ export class MetricsService implements Service {
         for (const source of sources) for (const [upstream, target, n] of source()) this.set({ upstream, target }, n);
       },
     });
+    this.#wafRequests = new Counter({
+      name: 'portico_waf_requests_total',
+      help: 'Requests the WAF inspected, by its action (ALLOW, BLOCK, or COUNT: let through with count rules matched).',
+      labelNames: ['api', 'stage', 'action'],
+      registers,
+    });
+    this.#wafRules = new Counter({
+      name: 'portico_waf_rule_matches_total',
+      help: 'WAF rule matches by rule id (from config; group rules as "rule:groupRule") and the action it took.',
+      labelNames: ['api', 'stage', 'rule', 'action'],
+      registers,
+    });
     this.#reloads = new Counter({
       name: 'portico_config_reloads_total',
       help: 'Config reloads that swapped in a new config (ok) or were rejected (failed).',
@@ -220,12 +235,22 @@ export class MetricsService implements Service {
       // A route miss is MISSING_AUTHENTICATION_TOKEN too (REST): only a matched route makes it an auth failure.
       else if (AUTH_FAILURES.has(type) && ctx.route) this.#authFailures.inc({ api, stage, route, reason: type });
     }
+    if (ctx.waf) this.wafDecision(api, stage, ctx.waf);
     if (ctx.upstreamOrigin && ctx.integrationEndMs && !ctx.integrationStatus && ctx.integrationError) {
       const code = (ctx.integrationError as NodeJS.ErrnoException).code ?? '';
       const kind = type === 'INTEGRATION_TIMEOUT' || code.endsWith('TIMEOUT') ? 'timeout' : 'failure';
       this.upstreamError(this.#originToUpstream.get(ctx.upstreamOrigin) ?? '', ctx.upstreamOrigin, kind);
     }
   };
+
+  /** The WAF's decision for one request (ctx.waf): the request by action, and each matched rule. */
+  wafDecision(api: string, stage: string, w: TemplateWaf): void {
+    this.#wafRequests.inc({ api, stage, action: wafAction(w) });
+    for (const rule of w.ruleIds) {
+      // A matched rule either counted or ended the evaluation with the ACL's action.
+      this.#wafRules.inc({ api, stage, rule, action: w.countedRuleIds.includes(rule) ? 'COUNT' : w.action });
+    }
+  }
 
   /** A response cache event on a route (call from the cache policy). Eviction: route may be "". */
   cacheEvent(api: string, stage: string, route: string, event: CacheEvent, n = 1): void {
