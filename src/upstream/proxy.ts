@@ -266,6 +266,7 @@ class Exchange {
       this.#try(t.ep);
       return;
     }
+    this.rt.retried(t.ep);
     const r = this.rt.cfg.retries;
     const n = this.#tries - 1;
     const backoff = Math.min(r.maxBackoffMs, r.backoffMs * 2 ** n) * (0.5 + Math.random() * 0.5);

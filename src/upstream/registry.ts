@@ -1,4 +1,5 @@
 import type { LoadedConfig } from '../config/load.js';
+import type { MetricsService } from '../observability/metrics.js';
 import type { PorticoConfig } from '../config/schema.js';
 import type { RuntimeDeps } from '../pipeline/policy.js';
 import type { Snapshot } from '../pipeline/snapshot.js';
@@ -15,9 +16,38 @@ export const UPSTREAMS_SERVICE = 'upstreams';
 export class UpstreamRegistry implements Service {
   #env: RuntimeEnv;
   #runtimes = new Map<string, UpstreamRuntime>();
+  #metrics: MetricsService | undefined;
 
   constructor(env: RuntimeEnv) {
-    this.#env = env;
+    const find = env.metrics;
+    this.#env = { ...env, metrics: find && (() => this.#findMetrics(find)) };
+  }
+
+  /**
+   * The metrics service, looked up until found (it starts after this registry, and is absent without
+   * services). When first found, registers the in-flight source, which also brings time-driven
+   * changes (ejections and open breakers ending) up to date at each scrape.
+   */
+  #findMetrics(find: () => MetricsService | undefined): MetricsService | undefined {
+    if (this.#metrics) return this.#metrics;
+    const m = find();
+    if (!m) return undefined;
+    this.#metrics = m;
+    m.inflightSource(() => this.#inflight());
+    for (const rt of this.#runtimes.values()) rt.syncMetrics();
+    return m;
+  }
+
+  *#inflight(): Iterable<readonly [string, string, number]> {
+    for (const rt of this.#runtimes.values()) {
+      rt.syncMetrics();
+      yield* rt.inflightRows();
+    }
+  }
+
+  /** Reports the current state to the metrics service if it is there now. */
+  attachMetrics(): void {
+    this.#env.metrics?.();
   }
 
   apply(config: PorticoConfig, dir: string): void {
@@ -67,9 +97,13 @@ export class UpstreamRegistry implements Service {
 export const upstreamService: ServiceDef = {
   name: UPSTREAMS_SERVICE,
   async start(runtime: RuntimeDeps, loaded: LoadedConfig) {
-    const registry = new UpstreamRegistry({ clock: runtime.clock, log: runtime.log });
+    const metrics = () => runtime.services.get('metrics') as MetricsService | undefined;
+    const registry = new UpstreamRegistry({ clock: runtime.clock, log: runtime.log, metrics });
     registry.apply(loaded.config, loaded.dir);
     await registry.ready(3000);
+    // The metrics service starts right after this one: report the starting state once it is there
+    // (probes, tries and scrapes look it up too).
+    setImmediate(() => registry.attachMetrics()).unref();
     return registry;
   },
 };

@@ -4,13 +4,16 @@ import { resolve as resolvePath } from 'node:path';
 import { Client, Pool } from 'undici';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
+import type { BreakerState as BreakerMetric, MetricsService } from '../observability/metrics.js';
 import { type Balancer, type Candidate, createBalancer } from './balancers/index.js';
-import { CircuitBreaker, RetryBudget } from './breaker.js';
+import { type BreakerState, CircuitBreaker, RetryBudget } from './breaker.js';
 import { HostResolver, nextRefreshMs } from './dns.js';
 import { probe, type ProbeResult, statusMatcher } from './health.js';
 import type { UpstreamConfig } from './schema.js';
 
 const RECENT = 100;
+
+const BREAKER_METRIC: Record<BreakerState, BreakerMetric> = { closed: 'closed', open: 'open', 'half-open': 'half_open' };
 
 /**
  * One place requests go: a target URL, or one resolved address of a host-name target. Its state
@@ -94,6 +97,13 @@ function round(v: number): number {
 export interface RuntimeEnv {
   clock: Clock;
   log: Logger;
+  /** The metrics service, looked up at each use (absent without services or before it started). */
+  metrics?: () => MetricsService | undefined;
+}
+
+/** The label of a target in upstream metrics: its URL's origin (as the healthyTargets alarm counts them). */
+export function targetOrigin(ep: Endpoint): string {
+  return new URL(ep.targetUrl).origin;
 }
 
 interface Override {
@@ -150,6 +160,10 @@ export class UpstreamRuntime {
   #matches: (status: number) => boolean = () => true;
   #closed = false;
   #pending = new Set<Promise<void>>();
+  /** What the metrics service was last told, by target origin (health, breaker state), and which service. */
+  #metrics: MetricsService | undefined;
+  #reportedHealth = new Map<string, boolean>();
+  #reportedBreaker = new Map<string, BreakerMetric>();
 
   constructor(name: string, cfg: UpstreamConfig, dir: string, env: RuntimeEnv) {
     this.name = name;
@@ -314,6 +328,7 @@ export class UpstreamRuntime {
     this.#endpoints = next;
     this.#byId = byId;
     if (this.cfg.healthCheck) for (const ep of next) if (!ep.timer) this.#scheduleProbe(ep, 0);
+    this.syncMetrics();
   }
 
   // ---- pools ----
@@ -394,6 +409,7 @@ export class UpstreamRuntime {
         this.#env.log.warn({ upstream: this.name, target: ep.id, error: result.error }, 'upstream target unhealthy');
       }
     }
+    this.syncMetrics();
     return result;
   }
 
@@ -453,8 +469,17 @@ export class UpstreamRuntime {
       ep.consecutiveFailures = 0;
       // A target that has served as long as its last ejection lasted starts over.
       if (ep.ejections > 0 && now - ep.ejectedUntil >= Math.min(od.maxEjectionMs, od.baseEjectionMs * ep.ejections)) ep.ejections = 0;
+      this.syncMetrics();
       return;
     }
+    try {
+      this.#failed(ep, od, now);
+    } finally {
+      this.syncMetrics();
+    }
+  }
+
+  #failed(ep: Endpoint, od: UpstreamConfig['outlierDetection'], now: number): void {
     ep.failures++;
     ep.consecutiveFailures++;
     if (!od.enabled || ep.consecutiveFailures < od.consecutiveFailures || this.isEjected(ep, now)) return;
@@ -469,6 +494,62 @@ export class UpstreamRuntime {
     // After an ejection the target comes back with slow start.
     ep.healthySince = ep.ejectedUntil;
     this.#env.log.warn({ upstream: this.name, target: ep.id, ejectionMs: ms, ejections: ep.ejections }, 'upstream target ejected');
+  }
+
+  /** A failed try that is being retried: the request path only sees the last try, so it is counted here. */
+  retried(ep: Endpoint): void {
+    this.#env.metrics?.()?.upstreamError(this.name, targetOrigin(ep), 'retry');
+  }
+
+  // ---- metrics ----
+
+  /**
+   * Tells the metrics service what changed since the last call: target health (active checks and
+   * passive ejection: healthy = checked healthy and not ejected; a target with several DNS addresses
+   * is healthy while one of them is), targets gone, breaker state. Called after probes, tries and
+   * endpoint changes, and at scrape time (ejections and open breakers end by the clock).
+   */
+  syncMetrics(): void {
+    const m = this.#env.metrics?.();
+    if (!m) return;
+    if (m !== this.#metrics) {
+      this.#metrics = m;
+      this.#reportedHealth.clear();
+      this.#reportedBreaker.clear();
+    }
+    const now = this.#env.clock.now();
+    const health = new Map<string, boolean>();
+    for (const ep of this.#endpoints) {
+      const origin = targetOrigin(ep);
+      health.set(origin, (health.get(origin) ?? false) || (ep.healthy && !this.isEjected(ep, now)));
+    }
+    for (const origin of this.#reportedHealth.keys()) {
+      if (health.has(origin) && !this.#closed) continue;
+      m.upstreamTargetRemoved(this.name, origin);
+      this.#reportedHealth.delete(origin);
+      this.#reportedBreaker.delete(origin);
+    }
+    if (this.#closed) return;
+    const breaker = this.breaker ? BREAKER_METRIC[this.breaker.state] : undefined;
+    for (const [origin, ok] of health) {
+      if (this.#reportedHealth.get(origin) !== ok) {
+        m.upstreamTargetHealth(this.name, origin, ok);
+        this.#reportedHealth.set(origin, ok);
+      }
+      // A breaker removed by a reload reads closed.
+      const state = breaker ?? (this.#reportedBreaker.has(origin) ? 'closed' : undefined);
+      if (state && this.#reportedBreaker.get(origin) !== state) {
+        m.breakerState(this.name, origin, state);
+        this.#reportedBreaker.set(origin, state);
+      }
+    }
+  }
+
+  /** In-flight requests by target origin, for the metrics service (read at scrape time). */
+  *inflightRows(): Iterable<readonly [string, string, number]> {
+    const byOrigin = new Map<string, number>();
+    for (const ep of this.#endpoints) byOrigin.set(targetOrigin(ep), (byOrigin.get(targetOrigin(ep)) ?? 0) + ep.inflight);
+    for (const [origin, n] of byOrigin) yield [this.name, origin, n] as const;
   }
 
   // ---- runtime weights ----
@@ -541,6 +622,7 @@ export class UpstreamRuntime {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.syncMetrics();
     for (const ep of this.#endpoints) clearTimeout(ep.timer);
     for (const d of this.#dns.values()) clearTimeout(d.timer);
     const pools = [...this.#pools.values()];
