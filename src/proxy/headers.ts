@@ -22,7 +22,9 @@ const GATEWAY_SET = new Set([
   'max-forwards',
 ]);
 
-const UNSAFE_VALUE = /[\0\r\n]/g;
+// CR, LF, NUL, other controls (but tab) and characters beyond Latin-1 are dropped: undici refuses a
+// request with any of them in a header. test/reliability/headers.property.test.ts
+const UNSAFE_VALUE = /[^\t\x20-\x7e\x80-\xff]/gu;
 
 function forwardedFor(ip: string): string {
   return isIP(ip) === 6 ? `"[${ip}]"` : ip;
