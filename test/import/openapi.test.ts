@@ -1,42 +1,18 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { parse, stringify } from 'yaml';
-import { loadConfigText } from '../../src/config/load.js';
+import { parse } from 'yaml';
 import { importOpenApi } from '../../src/import/openapi.js';
-import { createLogger } from '../../src/logger.js';
-import { createRuntimeDeps } from '../../src/pipeline/policy.js';
-import { compileSnapshot } from '../../src/pipeline/snapshot.js';
-import { PoolRegistry } from '../../src/proxy/pools.js';
 import { runCli } from '../helpers/cli.js';
+import { compiles, corpus, resolvePointer } from './import-helpers.js';
 import { startTestGateway, startUpstream } from '../helpers/gateway.js';
 
-const CORPUS = fileURLToPath(new URL('../../../shared/corpus/openapi/', import.meta.url));
-const corpusFiles = existsSync(CORPUS) ? readdirSync(CORPUS).filter((f) => /\.(json|ya?ml)$/.test(f)) : [];
+const { dir: CORPUS, files: corpusFiles } = corpus('openapi');
 
-function resolvePointer(doc: unknown, ptr: string): unknown {
-  let cur = doc;
-  for (const raw of ptr.split('/').slice(1)) {
-    const key = raw.replaceAll('~1', '/').replaceAll('~0', '~');
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[key];
-  }
-  return cur;
-}
 
-async function compiles(config: Record<string, unknown>): Promise<void> {
-  const loaded = loadConfigText(stringify(config), 'imported.yaml', {});
-  const pools = new PoolRegistry();
-  try {
-    compileSnapshot(loaded, { runtime: createRuntimeDeps({ pools, log: createLogger('silent') }), revision: 1 });
-  } finally {
-    await pools.close();
-  }
-}
 
 describe('OpenAPI import: the corpus', () => {
   if (corpusFiles.length === 0) test('corpus', (t) => t.skip(`no corpus at ${CORPUS}`));
