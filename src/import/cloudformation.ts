@@ -1,6 +1,7 @@
 import { conditionHolds, type EvalContext, evaluate, hasUnresolved, parseTemplate } from './cfn-intrinsics.js';
 import { escapeEnvRefs, importOpenApi, isObj, type Json, mapGatewayResponse, mapIntegrationObject, type MapEnv } from './openapi.js';
 import { ImportReport, pointer } from './report.js';
+import { fromWafv2Json } from '../waf/aws-import.js';
 
 /**
  * CloudFormation / SAM template → Portico config (a pure function over the template text).
@@ -43,6 +44,10 @@ const HANDLED = new Set([
   'AWS::ApiGatewayV2::Stage',
   'AWS::ApiGatewayV2::VpcLink',
   'AWS::ApiGateway::VpcLink',
+  'AWS::WAFv2::WebACL',
+  'AWS::WAFv2::WebACLAssociation',
+  'AWS::WAFv2::IPSet',
+  'AWS::WAFv2::RegexPatternSet',
 ]);
 
 /** API resources we know of but do not map yet, with the reason given in the report. */
@@ -61,10 +66,6 @@ const PENDING: Record<string, string> = {
   'AWS::Serverless::Api': 'SAM APIs are not mapped yet (transform with `sam build`/`sam package` output, or wait for SAM support)',
   'AWS::Serverless::HttpApi': 'SAM HTTP APIs are not mapped yet',
   'AWS::Serverless::Function': 'functions (Lambda) need function integrations, not built yet',
-  'AWS::WAFv2::WebACL': 'WAF import comes with the WAF rule engine',
-  'AWS::WAFv2::WebACLAssociation': 'WAF import comes with the WAF rule engine',
-  'AWS::WAFv2::IPSet': 'WAF import comes with the WAF rule engine',
-  'AWS::WAFv2::RegexPatternSet': 'WAF import comes with the WAF rule engine',
 };
 
 interface ApiBuild {
@@ -282,6 +283,9 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
     build.stages[p.StageName] = stage;
   }
 
+  // --- WAF (AWS::WAFv2::*) ---------------------------------------------------------------------------
+  const waf = importWaf(byType, props, resources, builds, report);
+
   // --- assemble ------------------------------------------------------------------------------------
   const apis: Json[] = [];
   const mounts = new Set<string>();
@@ -312,6 +316,7 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
   const config: Json = { version: 1 };
   if (Object.keys(upstreams).length) config.upstreams = upstreams;
   config.apis = apis;
+  Object.assign(config, waf);
   return { config: escapeEnvRefs(config) as Json, report, ignored };
 }
 
@@ -394,4 +399,81 @@ function stringValues(o: Json): Record<string, string> {
 function cleanName(name: string, fallback: string): string {
   const clean = name.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[^A-Za-z0-9]+|-+$/g, '').slice(0, 128);
   return clean || fallback;
+}
+
+/** Names usable under wafAcls / wafIpSets / wafRegexPatternSets. */
+function wafName(name: unknown, fallback: string): string {
+  const n = typeof name === 'string' ? name.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^[^A-Za-z0-9]+|-+$/g, '').slice(0, 128) : '';
+  return n || fallback;
+}
+
+/**
+ * IP sets and regex pattern sets become wafIpSets / wafRegexPatternSets, web ACLs wafAcls (through
+ * the WAF's own fromWafv2Json), and a WebACLAssociation to a REST API stage sets that stage's `waf`.
+ */
+function importWaf(
+  byType: (t: string) => [string, Resource][],
+  props: (id: string) => Json,
+  resources: Record<string, Resource>,
+  builds: ApiBuild[],
+  report: ImportReport,
+): Json {
+  const out: Json = {};
+  const setNames: Record<string, string> = {};
+  const ipSets: Json = {};
+  for (const [id] of byType('AWS::WAFv2::IPSet')) {
+    const p = props(id);
+    const name = wafName(p.Name, id);
+    // Our evaluator gives GetAtt X.Arn as arn:aws:resource:::X; a real ARN names the set by its Name.
+    setNames[`arn:aws:resource:::${id}`] = name;
+    ipSets[name] = { addresses: Array.isArray(p.Addresses) ? p.Addresses.map(String) : [] };
+  }
+  const regexSets: Json = {};
+  for (const [id] of byType('AWS::WAFv2::RegexPatternSet')) {
+    const p = props(id);
+    const name = wafName(p.Name, id);
+    setNames[`arn:aws:resource:::${id}`] = name;
+    const list = Array.isArray(p.RegularExpressionList) ? p.RegularExpressionList : [];
+    regexSets[name] = { regularExpressionList: list.map((r) => ({ regexString: String(r) })) };
+  }
+  const acls: Json = {};
+  const aclByArn = new Map<string, string>();
+  for (const [id] of byType('AWS::WAFv2::WebACL')) {
+    const p = props(id);
+    const at = pointer('Resources', id, 'Properties');
+    const name = wafName(p.Name, id);
+    try {
+      const { acl, report: r } = fromWafv2Json(p, { setNames });
+      acls[name] = acl;
+      aclByArn.set(`arn:aws:resource:::${id}`, name);
+      for (const g of r.unsupportedManagedGroups) report.unsupported(`${at}/Rules`, 'managed rule group', `${g} is not mirrored; its rules were left out`);
+      for (const n of r.notes) report.approximated(`${at}/Rules`, 'WAF rule', n);
+    } catch (err) {
+      report.unsupported(at, 'AWS::WAFv2::WebACL', `${(err as Error).message}; web ACL left out`);
+    }
+  }
+  for (const [id] of byType('AWS::WAFv2::WebACLAssociation')) {
+    const p = props(id);
+    const at = pointer('Resources', id, 'Properties');
+    const acl = aclByArn.get(String(p.WebACLArn));
+    const m = /\/restapis\/([^/]+)\/stages\/([^/]+)$/.exec(String(p.ResourceArn));
+    const build = m ? builds.find((b) => b.logical === m[1] && b.api.type === 'rest') : undefined;
+    if (!acl || !m || !build) {
+      report.unsupported(at, 'AWS::WAFv2::WebACLAssociation', 'only associations of a web ACL in this template with a REST API stage in this template are imported');
+      continue;
+    }
+    // Ref of an AWS::ApiGateway::Stage is its stage name; our evaluator gives its logical id.
+    const stageRes = resources[m[2] as string];
+    const stageName = stageRes?.Type === 'AWS::ApiGateway::Stage' ? String(props(m[2] as string).StageName) : (m[2] as string);
+    const stage = build.stages[stageName];
+    if (!stage) {
+      report.unsupported(`${at}/ResourceArn`, 'AWS::WAFv2::WebACLAssociation', `API ${build.logical} has no stage "${stageName}"`);
+      continue;
+    }
+    stage.waf = acl;
+  }
+  if (Object.keys(acls).length) out.wafAcls = acls;
+  if (Object.keys(ipSets).length) out.wafIpSets = ipSets;
+  if (Object.keys(regexSets).length) out.wafRegexPatternSets = regexSets;
+  return out;
 }

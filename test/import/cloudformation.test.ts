@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import { parseTemplate } from '../../src/import/cfn-intrinsics.js';
 import { importCloudFormation } from '../../src/import/cloudformation.js';
 import { startSample } from '../../src/samples/index.js';
+import { stringify as stringifyConfig } from 'yaml';
 import { runCli } from '../helpers/cli.js';
 import { compiles, corpus, resolvePointer } from './import-helpers.js';
 import { startTestGateway } from '../helpers/gateway.js';
@@ -173,5 +174,82 @@ describe('portico import cloudformation → portico start: the SPA tutorial temp
     const wrongFlag = runCli(['import', 'cloudformation', 'x.yaml', '--stage', 'a']);
     assert.equal(wrongFlag.code, 2);
     assert.match(wrongFlag.stderr, /--stage is for `portico import openapi`/);
+  });
+});
+
+describe('CloudFormation import: AWS::WAFv2 web ACLs on a REST API stage', () => {
+  const tpl = (up: string) => `
+Resources:
+  Api:
+    Type: AWS::ApiGateway::RestApi
+    Properties: { Name: guarded }
+  Proxy:
+    Type: AWS::ApiGateway::Resource
+    Properties: { RestApiId: !Ref Api, ParentId: !GetAtt Api.RootResourceId, PathPart: "{proxy+}" }
+  Any:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: !Ref Proxy
+      HttpMethod: ANY
+      Integration: { Type: HTTP_PROXY, IntegrationHttpMethod: ANY, Uri: "${up}/{proxy}" }
+  Deploy:
+    Type: AWS::ApiGateway::Deployment
+    Properties: { RestApiId: !Ref Api }
+  Prod:
+    Type: AWS::ApiGateway::Stage
+    Properties: { RestApiId: !Ref Api, DeploymentId: !Ref Deploy, StageName: prod }
+  Blocked:
+    Type: AWS::WAFv2::IPSet
+    Properties: { Name: blocked-ips, Scope: REGIONAL, IPAddressVersion: IPV4, Addresses: [203.0.113.0/24] }
+  Acl:
+    Type: AWS::WAFv2::WebACL
+    Properties:
+      Name: api-acl
+      Scope: REGIONAL
+      DefaultAction: { Allow: {} }
+      VisibilityConfig: { SampledRequestsEnabled: true, CloudWatchMetricsEnabled: true, MetricName: acl }
+      Rules:
+        - Name: block-ips
+          Priority: 0
+          Action: { Block: {} }
+          Statement: { IPSetReferenceStatement: { Arn: !GetAtt Blocked.Arn } }
+          VisibilityConfig: { SampledRequestsEnabled: true, CloudWatchMetricsEnabled: true, MetricName: ips }
+        - Name: sqli
+          Priority: 1
+          OverrideAction: { None: {} }
+          Statement: { ManagedRuleGroupStatement: { VendorName: AWS, Name: AWSManagedRulesSQLiRuleSet } }
+          VisibilityConfig: { SampledRequestsEnabled: true, CloudWatchMetricsEnabled: true, MetricName: sqli }
+        - Name: bots
+          Priority: 2
+          OverrideAction: { None: {} }
+          Statement: { ManagedRuleGroupStatement: { VendorName: AWS, Name: AWSManagedRulesBotControlRuleSet } }
+          VisibilityConfig: { SampledRequestsEnabled: true, CloudWatchMetricsEnabled: true, MetricName: bots }
+  Assoc:
+    Type: AWS::WAFv2::WebACLAssociation
+    Properties:
+      ResourceArn: !Sub "arn:aws:apigateway:\${AWS::Region}::/restapis/\${Api}/stages/\${Prod}"
+      WebACLArn: !GetAtt Acl.Arn
+`;
+
+  test('IP sets, managed groups and the association are imported; the stage blocks SQL injection end to end', async (t) => {
+    const { config, report } = importCloudFormation(tpl('http://127.0.0.1:9'));
+    assert.deepEqual(config.wafIpSets, { 'blocked-ips': { addresses: ['203.0.113.0/24'] } });
+    const api = (config.apis as { stages: Record<string, { waf?: string }> }[])[0]!;
+    assert.equal(api.stages.prod?.waf, 'api-acl');
+    assert.ok((config.wafAcls as Record<string, unknown>)['api-acl']);
+    assert.match(report.format(), /AWSManagedRulesBotControlRuleSet is not mirrored/);
+    await compiles(config);
+
+    const up = await startSample('greeting');
+    t.after(() => up.close());
+    const live = importCloudFormation(tpl(up.url)).config;
+    const gw = await startTestGateway(stringifyConfig(live));
+    t.after(() => gw.close());
+    const ok = await fetch(`${gw.url}/prod/api/greeting?name=Ann`);
+    assert.equal(await ok.text(), '{"id":1,"content":"Hello, Ann!"}');
+    const attack = await fetch(`${gw.url}/prod/api/greeting?name=${encodeURIComponent("x' OR 1=1 --")}`);
+    assert.equal(attack.status, 403);
+    assert.equal(await attack.text(), '{"message":"Forbidden"}');
   });
 });
