@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 
-const SCENARIOS = ['direct', 'portico', 'portico-observed', 'portico-cached', 'portico-throttle', 'portico-throttle-redis', 'minimal'] as const;
+const SCENARIOS = ['direct', 'portico', 'portico-observed', 'portico-cached', 'portico-throttle', 'portico-throttle-redis', 'minimal', 'nginx'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 interface Target {
@@ -58,7 +58,10 @@ const connections = Math.round(positive('connections', args.connections, smoke ?
 const repeat = Math.round(positive('repeat', args.repeat, smoke ? 1 : 3));
 const warmup = positive('warmup', args.warmup, smoke ? 0 : 2, true);
 // The smoke pass exists to prove Portico serves: direct is the control, minimal adds nothing to that.
-const scenarios = parseOnly(args.only ?? (smoke ? 'direct,portico' : SCENARIOS.join(',')));
+// nginx (the performance issue's reference) joins the full run when it is installed; say so when it isn't.
+const HAS_NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].some((b) => existsSync(b));
+if (!args.only && !smoke && !HAS_NGINX) console.error('bench: nginx is not installed, so the nginx scenario is left out (apt-get install nginx-light)');
+const scenarios = parseOnly(args.only ?? (smoke ? 'direct,portico' : SCENARIOS.filter((x) => x !== 'nginx' || HAS_NGINX).join(',')));
 
 function parseCli() {
   try {
@@ -318,15 +321,71 @@ async function startPortico(backendUrl: string, observed: boolean, cached = fals
   };
 }
 
-/** A redis-server of its own for portico-throttle-redis (persistence off), on the backend's CPU. */
-async function startRedis(): Promise<Server> {
-  const port = await new Promise<number>((resolve, reject) => {
+function freePort(): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
     const s = createNetServer().once('error', reject);
     s.listen(0, '127.0.0.1', () => {
       const { port: p } = s.address() as { port: number };
       s.close(() => resolve(p));
     });
   });
+}
+
+/**
+ * nginx `proxy_pass` with upstream keep-alive (1 worker, the config of ../shared/bench-peers), the
+ * reference every ratio in the performance issue is quoted against. Its CPU column is n/a: the work
+ * happens in the worker process, not the master whose pid we hold.
+ */
+async function startNginx(backendUrl: string): Promise<Target> {
+  const bin = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((b) => existsSync(b));
+  if (!bin) throw new Error('nginx scenario: nginx is not installed (apt-get install nginx-light)');
+  const port = await freePort();
+  const dir = await mkdtemp(join(tmpdir(), 'portico-bench-nginx-'));
+  await mkdir(join(dir, 'nginx-tmp'));
+  const upstreamPort = new URL(backendUrl).port;
+  const conf = `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; multi_accept on; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/nginx-tmp; proxy_temp_path ${dir}/nginx-tmp;
+  fastcgi_temp_path ${dir}/nginx-tmp; uwsgi_temp_path ${dir}/nginx-tmp; scgi_temp_path ${dir}/nginx-tmp;
+  keepalive_requests 1000000;
+  keepalive_timeout 65s;
+  upstream backend { server 127.0.0.1:${upstreamPort}; keepalive 64; keepalive_requests 1000000; keepalive_timeout 60s; }
+  server {
+    listen 127.0.0.1:${port} backlog=4096;
+    location = /api/greeting {
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $remote_addr;
+    }
+    location / { return 404; }
+  }
+}
+`;
+  await writeFile(join(dir, 'nginx.conf'), conf);
+  // nginx says nothing on stdout; a sibling prints "ready" once it had time to bind, then sh execs
+  // nginx itself, so the pid (and SIGTERM) are nginx's master.
+  const argv = ['sh', '-c', `(sleep 0.5; echo ready) & exec ${bin} -p ${dir} -c ${dir}/nginx.conf`];
+  const server = await spawnServer('nginx', argv, PROXY_CPU, (line) => (line === 'ready' ? 'ready' : undefined));
+  return {
+    scenario: 'nginx',
+    url: `http://127.0.0.1:${port}/api/greeting`,
+    close: async () => {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A redis-server of its own for portico-throttle-redis (persistence off), on the backend's CPU. */
+async function startRedis(): Promise<Server> {
+  const port = await freePort();
   const argv = ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
   return spawnServer('redis-server', argv, BACKEND_CPU, (line) => (line.includes('Ready to accept connections') ? `redis://127.0.0.1:${port}` : undefined));
 }
@@ -519,6 +578,8 @@ async function main(): Promise<number> {
             ? await startPortico(backend.value, false, false, scenario === 'portico-throttle' ? {} : { redisUrl: redisUrl as string })
           : scenario === 'portico' || scenario === 'portico-observed' || scenario === 'portico-cached'
             ? await startPortico(backend.value, scenario === 'portico-observed', scenario === 'portico-cached')
+          : scenario === 'nginx'
+            ? await startNginx(backend.value)
             : await startMinimal(backend.value);
       cleanups.push(() => target.close());
       await preflight(target);
