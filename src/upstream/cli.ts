@@ -1,10 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { resolveAdminToken } from '../admin/token.js';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../cli/args.js';
-import type { Io } from '../cli/commands.js';
-import { loadConfigFile } from '../config/load.js';
+import { type AdminEndpoint, adminFetch, type Io, resolveAdmin } from '../cli/commands.js';
 
 const options = {
   config: { type: 'string', short: 'c' },
@@ -16,44 +12,9 @@ const options = {
 
 type Values = { config?: string; 'data-dir'?: string; admin?: string; token?: string; json?: boolean };
 
-interface Admin {
-  url: string;
-  token: string;
-}
-
-/** Admin URL and token: flags, $PORTICO_ADMIN_TOKEN, else the running gateway's runtime.json and token file. */
-async function adminOf(values: { config?: string | undefined; 'data-dir'?: string | undefined; admin?: string | undefined; token?: string | undefined }, io: Io): Promise<Admin> {
-  let url = values.admin;
-  let token = values.token ?? io.env.PORTICO_ADMIN_TOKEN;
-  if (!url || !token) {
-    const loaded = await loadConfigFile(resolve(values.config ?? io.env.PORTICO_CONFIG ?? 'portico.yaml'), io.env);
-    const dataDir = values['data-dir'] ? resolve(values['data-dir']) : resolve(loaded.dir, loaded.config.dataDir);
-    if (!url) {
-      const file = join(dataDir, 'runtime.json');
-      try {
-        url = (JSON.parse(await readFile(file, 'utf8')) as { adminUrl?: string }).adminUrl || undefined;
-      } catch {
-        throw new Error(`no running gateway found: cannot read ${file} (pass --admin URL)`);
-      }
-      if (!url) throw new Error(`the gateway using ${dataDir} has no admin listener (admin.enabled is false)`);
-    }
-    token ??= loaded.config.admin.token ?? (await resolveAdminToken(undefined, dataDir)).token;
-  }
-  return { url, token };
-}
-
-async function call(admin: Admin, method: string, path: string, body?: unknown): Promise<unknown> {
-  let res: Response;
-  try {
-    res = await fetch(new URL(path, admin.url), {
-      method,
-      headers: { authorization: `Bearer ${admin.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-  } catch (err) {
-    throw new Error(`cannot reach the admin API at ${admin.url}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
-  }
-  if (res.status === 401) throw new Error(`the admin API at ${admin.url} rejected the token`);
+/** One admin API call through the CLI's shared discovery and fetch; a non-2xx answer is an Error with its message. */
+async function call(admin: AdminEndpoint, method: string, path: string, body?: unknown): Promise<unknown> {
+  const res = await adminFetch(admin, path, method, body);
   const out = (await res.json().catch(() => ({}))) as { message?: string };
   if (!res.ok) throw new Error(out.message ?? `admin API answered HTTP ${res.status}`);
   return out;
@@ -116,7 +77,7 @@ export async function upstreamsCommand(argv: string[], io: Io): Promise<number> 
   const usage = (what: string) => new UsageError(`portico upstreams ${sub}: ${what} (see 'portico upstreams --help')`);
   if (sub === 'status') {
     if (args.length) throw usage(`unexpected argument ${args[0]}`);
-    const admin = await adminOf(values, io);
+    const admin = await resolveAdmin(values, io);
     const body = (await call(admin, 'GET', '/upstreams')) as { upstreams: UpstreamStatus[] };
     if (values.json) io.out(JSON.stringify(body.upstreams, null, 2));
     else io.out(body.upstreams.length ? table(body.upstreams) : 'no upstreams configured');
@@ -141,7 +102,7 @@ export async function upstreamsCommand(argv: string[], io: Io): Promise<number> 
   } else {
     throw new UsageError(`portico upstreams: unknown subcommand "${sub}" (status, weight, drain, undrain; see 'portico upstreams --help')`);
   }
-  const admin = await adminOf(values, io);
+  const admin = await resolveAdmin(values, io);
   const st = (await call(admin, 'PATCH', `/upstreams/${encodeURIComponent(name)}/targets`, { targets })) as UpstreamStatus;
   io.out(values.json ? JSON.stringify(st, null, 2) : table([st]));
   return 0;
