@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer, request, type Server } from 'node:http';
-import { type AddressInfo, createServer, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
+import { startRacyUpstream } from '../helpers/racy-upstream.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { type Fault, type FaultProxy, startFaultProxy } from './fault-proxy.js';
 import { FULL, recordFigure } from './results.js';
@@ -168,38 +169,6 @@ describe('upstream faults through the TCP fault proxy', () => {
     assert.deepEqual([v.kind, v.status, v.bytes], ['complete', 200, 8000]);
   });
 });
-
-/**
- * The stale keep-alive race (reliability reference §1.9): an upstream that closes a kept-alive
- * connection right after answering, without saying so, while the gateway's pool reuses it.
- */
-async function startRacyUpstream(): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server = createServer((sock) => {
-    sockets.add(sock);
-    sock.on('close', () => sockets.delete(sock));
-    sock.on('error', () => {});
-    let buf = '';
-    sock.on('data', (d: Buffer) => {
-      buf += d.toString('latin1');
-      while (buf.includes('\r\n\r\n')) {
-        buf = buf.slice(buf.indexOf('\r\n\r\n') + 4);
-        sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
-        // Closes the idle connection a moment later with no Connection: close or Keep-Alive hint.
-        setTimeout(() => sock.destroy(), Math.random() * 3);
-      }
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  };
-}
 
 const RACE_REQUESTS = FULL ? 10_000 : 300;
 

@@ -1,37 +1,13 @@
 import assert from 'node:assert/strict';
-import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { Agent, request } from 'undici';
+import { type RacyUpstream, startRacyUpstream } from '../helpers/racy-upstream.js';
 import { gatewayWith } from './upstream-helpers.js';
 
-/** An upstream that closes each kept-alive connection 0-3 ms after answering, with no hint (reliability §1.9). */
-async function racyUpstream(t: TestContext): Promise<{ port: number; requests: () => number }> {
-  const sockets = new Set<Socket>();
-  let requests = 0;
-  const server = createServer((sock) => {
-    sockets.add(sock);
-    sock.on('close', () => sockets.delete(sock));
-    sock.on('error', () => {});
-    let buf = '';
-    sock.on('data', (d: Buffer) => {
-      buf += d.toString('latin1');
-      while (buf.includes('\r\n\r\n')) {
-        buf = buf.slice(buf.indexOf('\r\n\r\n') + 4);
-        requests++;
-        sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
-        setTimeout(() => sock.destroy(), Math.random() * 3);
-      }
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(
-    () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  );
-  return { port: (server.address() as AddressInfo).port, requests: () => requests };
+async function racyUpstream(t: TestContext): Promise<RacyUpstream> {
+  const up = await startRacyUpstream();
+  t.after(() => up.close());
+  return up;
 }
 
 const N = 400;
