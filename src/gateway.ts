@@ -93,9 +93,12 @@ export class Gateway implements AdminTarget {
         try {
           const ctx = handleRequest(this.#snapshot, req, res, this.#port);
           const done = this.runtime.requestDone;
-          res.once('close', () => {
+          res.on('close', () => {
             this.#inflight--;
-            if (ctx) for (const hook of done) hook(ctx);
+            if (ctx) {
+              ctx.clientCloseHook?.onClientClose();
+              for (const hook of done) hook(ctx);
+            }
           });
         } catch (err) {
           res.once('close', () => this.#inflight--);

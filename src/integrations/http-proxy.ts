@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
 import { Client, type Dispatcher } from 'undici';
 import { GATEWAY_ERRORS, type GatewayErrorDef } from '../gateway-responses.js';
@@ -96,6 +96,7 @@ export class HttpProxyIntegration implements Integration {
     // The client waits for 100 Continue before its body (see checkContinue in gateway.ts).
     if (hasBody && !buffered && req.headers.expect?.toLowerCase() === '100-continue') ctx.res.writeContinue();
     const handler = new ProxyHandler(ctx);
+    ctx.clientCloseHook = handler;
     ctx.upstreamOrigin = target.origin;
     ctx.integrationStartMs = Date.now();
     // undici's headersTimeout ticks in whole seconds (a 200 ms budget fires after ~1 s, reliability
@@ -113,13 +114,7 @@ export class HttpProxyIntegration implements Integration {
     };
     // A bodiless (or replayable) idempotent request is sent once more after a stale keep-alive
     // reset, on a new connection: the pool may hold more sockets the upstream has just closed.
-    if ((body === null || Buffer.isBuffer(body)) && IDEMPOTENT.has(ctx.method)) {
-      handler.retry = () => {
-        const fresh = new Client(target.origin, { pipelining: 1, connectTimeout: 10000 });
-        fresh.dispatch(opts, handler);
-        fresh.close().catch(() => {});
-      };
-    }
+    if ((body === null || Buffer.isBuffer(body)) && IDEMPOTENT.has(ctx.method)) handler.retryWith = opts;
     this.#pools.get(target.origin).dispatch(opts, handler);
   }
 }
@@ -128,13 +123,26 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 /** What a reused keep-alive socket the upstream had just closed gives before any response byte. */
 const STALE_SOCKET = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE']);
 
+/** Timer callback shared by every handler (no closure per request). */
+function onHeadTimeout(handler: ProxyHandler, ms: number): void {
+  handler.timedOut(ms);
+}
+
+function resumeOnDrain(this: ServerResponse): void {
+  handlerOf.get(this)?.resume();
+}
+/** The handler a paused response belongs to, for the shared 'drain' listener. */
+const handlerOf = new WeakMap<ServerResponse, ProxyHandler>();
+
 class ProxyHandler implements Dispatcher.DispatchHandler {
-  /** Sends the request again (set for idempotent requests without a streamed body); used once. */
-  retry: (() => void) | undefined;
+  /**
+   * The dispatch to send once more (set for idempotent requests without a streamed body), on a fresh
+   * connection, after a stale keep-alive reset; used once.
+   */
+  retryWith: Dispatcher.DispatchOptions | undefined;
   #ctx: RequestContext;
   #controller: Dispatcher.DispatchController | undefined;
   #head: { statusCode: number; headers: OutgoingHttpHeaders } | undefined;
-  #onDrain = () => this.#controller?.resume();
   #timer: NodeJS.Timeout | undefined;
   #timedOut = false;
   /** The response head or an error has arrived: no timeout from here on. */
@@ -142,21 +150,29 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
 
   constructor(ctx: RequestContext) {
     this.#ctx = ctx;
-    ctx.res.once('close', () => {
-      this.#clearTimeout();
-      // The client went away before we finished: stop the upstream request too.
-      if (!ctx.res.writableEnded) this.#controller?.abort(new ClientAbortError('client closed the connection'));
-    });
+  }
+
+  /** The client connection closed (ctx.clientCloseHook, called from the server's one 'close' listener). */
+  onClientClose(): void {
+    this.#clearTimeout();
+    // The client went away before we finished: stop the upstream request too.
+    if (!this.#ctx.res.writableEnded) this.#controller?.abort(new ClientAbortError('client closed the connection'));
+  }
+
+  resume(): void {
+    this.#controller?.resume();
   }
 
   /** Fails the request with 504 unless the response head arrives within `ms`. */
   startTimeout(ms: number): void {
     if (this.#timer || this.#settled || this.#ctx.res.destroyed) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#timedOut = true;
-      this.#controller?.abort(new IntegrationTimeoutError(`no response head within ${ms} ms`));
-    }, ms);
+    this.#timer = setTimeout(onHeadTimeout, ms, this, ms);
+  }
+
+  timedOut(ms: number): void {
+    this.#timer = undefined;
+    this.#timedOut = true;
+    this.#controller?.abort(new IntegrationTimeoutError(`no response head within ${ms} ms`));
   }
 
   #clearTimeout(): void {
@@ -201,7 +217,8 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     this.#ctx.responseObserver?.onData(chunk);
     if (!res.write(chunk)) {
       controller.pause();
-      res.once('drain', this.#onDrain);
+      handlerOf.set(res, this);
+      res.once('drain', resumeOnDrain);
     }
   }
 
@@ -216,10 +233,12 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     const ctx = this.#ctx;
     // The stale keep-alive race (reliability §1.9): a reset before any response byte on an
     // idempotent request is retried once, transparently, on a fresh try.
-    const again = this.retry;
-    this.retry = undefined;
+    const again = this.retryWith;
+    this.retryWith = undefined;
     if (again && !this.#head && !ctx.res.headersSent && !ctx.res.destroyed && STALE_SOCKET.has((err as NodeJS.ErrnoException).code ?? '')) {
-      again();
+      const fresh = new Client(again.origin as string, { pipelining: 1, connectTimeout: 10000 });
+      fresh.dispatch(again, this);
+      fresh.close().catch(() => {});
       return;
     }
     this.#clearTimeout();

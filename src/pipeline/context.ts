@@ -5,6 +5,13 @@ import type { Reply } from './policy.js';
 import type { ResponseObserver } from './response-observer.js';
 import type { CompiledApi, CompiledRoute, CompiledStage, RoutePipeline, Snapshot } from './snapshot.js';
 
+const PORT_TEXT = new Map<number, string>();
+function portText(port: number): string {
+  let t = PORT_TEXT.get(port);
+  if (t === undefined) PORT_TEXT.set(port, (t = String(port)));
+  return t;
+}
+
 /** Who the caller is, as the access phases found out. */
 export interface Identity {
   /** API key id (never the key itself). */
@@ -40,7 +47,6 @@ export class RequestContext implements TemplateScope {
   readonly rawPath: string;
   /** Query string without "?", as received ("" if none). */
   readonly rawQuery: string;
-  readonly protocol: string;
 
   api: CompiledApi | undefined;
   stage: CompiledStage | undefined;
@@ -73,6 +79,8 @@ export class RequestContext implements TemplateScope {
    * pipeline/body.ts). When set, integrations send these bytes instead of reading ctx.req.
    */
   bufferedBody: Buffer | undefined;
+  /** Told when the client connection closes (the http_proxy handler aborts its upstream request). */
+  clientCloseHook: { onClientClose(): void } | undefined;
   /** Listener port and scheme, for X-Forwarded-Port/Proto. */
   readonly localPort: number;
   // Observability (src/observability): timestamps in epoch ms (Date.now(), like startTimeMs), 0 = not reached.
@@ -120,10 +128,16 @@ export class RequestContext implements TemplateScope {
     this.method = req.method ?? 'GET';
     this.rawPath = init.rawPath;
     this.rawQuery = init.rawQuery;
-    this.protocol = `HTTP/${req.httpVersion}`;
     this.localPort = init.localPort;
   }
 
+  /** localPort as text (X-Forwarded-Port). */
+  get localPortText(): string {
+    return portText(this.localPort);
+  }
+  get protocol(): string {
+    return this.req.httpVersionMinor === 1 && this.req.httpVersionMajor === 1 ? 'HTTP/1.1' : `HTTP/${this.req.httpVersion}`;
+  }
   get userAgent(): string {
     return this.req.headers['user-agent'] ?? '';
   }

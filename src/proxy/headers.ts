@@ -1,5 +1,4 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import { isIP } from 'node:net';
 import type { RequestContext } from '../pipeline/context.js';
 import { childTraceparent, forwardedTracestate } from '../observability/trace-context.js';
 import { HOP_BY_HOP, nominatedHeaders } from './hop-by-hop.js';
@@ -26,8 +25,23 @@ const GATEWAY_SET = new Set([
 // request with any of them in a header. test/reliability/headers.property.test.ts
 const UNSAFE_VALUE = /[^\t\x20-\x7e\x80-\xff]/gu;
 
+/** RFC 7239 §6: an IPv6 node is quoted and bracketed. `ip` is a socket address, so a colon means IPv6. */
 function forwardedFor(ip: string): string {
-  return isIP(ip) === 6 ? `"[${ip}]"` : ip;
+  return ip.includes(':') ? `"[${ip}]"` : ip;
+}
+
+/** Client request headers that never cross: hop-by-hop ones and those the gateway sets itself. One lookup per header. */
+const NOT_FORWARDED = new Set([...HOP_BY_HOP, ...GATEWAY_SET]);
+/** Lower-case forms of header names as clients spell them, so the common spellings are not lower-cased per request. */
+const LOWER = new Map<string, string>();
+function lowerName(name: string): string {
+  let lower = LOWER.get(name);
+  if (lower === undefined) {
+    lower = name.toLowerCase();
+    // Bounded: arbitrary client spellings must not grow the map without limit.
+    if (LOWER.size < 512) LOWER.set(name, lower);
+  }
+  return lower;
 }
 
 /**
@@ -43,19 +57,19 @@ export function buildUpstreamHeaders(ctx: RequestContext): string[] {
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || GATEWAY_SET.has(lower) || nominated?.has(lower)) continue;
+    const lower = lowerName(name);
+    if (NOT_FORWARDED.has(lower) || nominated?.has(lower)) continue;
     out.push(name, raw[i + 1] as string);
   }
   const trusted = ctx.snapshot.trustedProxies.isTrusted(ctx.peerIp);
   const h = req.headers;
   const scheme = 'http';
   const proto = (trusted && first(h['x-forwarded-proto'])) || scheme;
-  const port = (trusted && first(h['x-forwarded-port'])) || String(ctx.localPort);
+  const port = (trusted && first(h['x-forwarded-port'])) || ctx.localPortText;
   const xffIn = trusted ? h['x-forwarded-for'] : undefined;
   const fwdIn = trusted ? h.forwarded : undefined;
   const hostIn = h.host ?? '';
-  const hop = `for=${forwardedFor(ctx.peerIp)};proto=${scheme}${hostIn ? `;host="${hostIn.replace(/["\\]/g, '')}"` : ''}`;
+  const hop = `for=${forwardedFor(ctx.peerIp)};proto=${scheme}${hostIn ? `;host="${quotable(hostIn)}"` : ''}`;
   out.push(
     'x-forwarded-for',
     xffIn ? `${xffIn}, ${ctx.peerIp}` : ctx.peerIp,
@@ -99,6 +113,11 @@ function editHeaders(list: string[], edits: readonly ['append' | 'overwrite' | '
     if (op !== 'remove') out.push(name, value.replace(UNSAFE_VALUE, ''));
   }
   return out;
+}
+
+/** A quoted-string's content without quotes or backslashes (a valid Host has neither, so usually as is). */
+function quotable(v: string): string {
+  return v.includes('"') || v.includes('\\') ? v.replace(/["\\]/g, '') : v;
 }
 
 function first(v: string | string[] | undefined): string | undefined {
