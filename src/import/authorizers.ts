@@ -66,7 +66,6 @@ export function cognitoIssuer(arn: string): string | undefined {
  * command-line mappings may use for it; `header` is the default identity header (the security scheme's `name`).
  */
 export function mapAuthorizer(auth: Json, at: string, ids: string[], report: ImportReport, opts: AuthImportOptions, header = 'Authorization'): MappedAuthorizer {
-  if (isObj(auth['x-portico-authorizer'])) return { config: auth['x-portico-authorizer'], scopes: auth['x-portico-authorizer'].type === 'jwt' };
   const type = String(auth.type ?? '').toLowerCase();
   if (type === 'token' || type === 'request') {
     const fn = lambdaOf(auth.authorizerUri);
@@ -169,10 +168,12 @@ export class OpenApiSecurity {
   readonly #api: Json = {};
   readonly #root: unknown;
 
+  /** `own`: the document is our export, whose `x-portico-authorizer` carries the exact config (a foreign one's is not trusted: it names a module to run). */
   constructor(
     doc: Json,
     private readonly report: ImportReport,
     opts: AuthImportOptions,
+    own: boolean,
   ) {
     const v2 = isObj(doc.securityDefinitions);
     const schemes = v2 ? doc.securityDefinitions : isObj(doc.components) && isObj(doc.components.securitySchemes) ? doc.components.securitySchemes : {};
@@ -183,15 +184,21 @@ export class OpenApiSecurity {
       const at = pointer(...base, name);
       const authType = String(scheme['x-amazon-apigateway-authtype'] ?? '').toLowerCase();
       const ext = scheme['x-amazon-apigateway-authorizer'];
-      if (isObj(ext) || isObj(scheme['x-portico-authorizer'])) {
-        const own = authorizerName(name, 'authorizer');
+      const exact = isObj(scheme['x-portico-authorizer']) ? scheme['x-portico-authorizer'] : undefined;
+      if (isObj(ext) || exact) {
+        const ours = authorizerName(name, 'authorizer');
         const header = scheme.in === 'header' && typeof scheme.name === 'string' ? scheme.name : undefined;
         const extAt = isObj(ext) ? `${at}/x-amazon-apigateway-authorizer` : at;
-        const mapped = mapAuthorizer({ ...(isObj(ext) ? ext : {}), 'x-portico-authorizer': scheme['x-portico-authorizer'] }, extAt, [name, own], report, opts, header);
+        const mapped: MappedAuthorizer =
+          exact && own
+            ? { config: exact, scopes: exact.type === 'jwt' }
+            : isObj(ext)
+              ? mapAuthorizer(ext, extAt, [name, ours], report, opts, header)
+              : { reason: 'x-portico-authorizer is read only from documents written by `portico export openapi` (with x-portico)' };
         if ('reason' in mapped) report.unsupported(extAt, 'authorizer', `${mapped.reason}; routes using it are left out`);
-        else ((this.#api.authorizers ??= {}) as Json)[own] = mapped.config;
-        this.#authorizers.set(own, mapped);
-        this.#schemeAuthorizer.set(name, own);
+        else ((this.#api.authorizers ??= {}) as Json)[ours] = mapped.config;
+        this.#authorizers.set(ours, mapped);
+        this.#schemeAuthorizer.set(name, ours);
       } else if (authType === 'awssigv4' || authType === 'aws_iam') {
         this.#other.set(name, 'iam');
       } else if (scheme.type === 'apiKey') {

@@ -114,7 +114,7 @@ export function importOpenApi(input: unknown, opts: OpenApiImportOptions = {}): 
   const stage = opts.stage ?? (type === 'http' ? '$default' : 'prod');
   const upstreams: Record<string, { targets: { url: string }[] }> = isObj(own.upstreams) ? (own.upstreams as typeof upstreams) : {};
   const routes: Json[] = [];
-  const security = new OpenApiSecurity(doc, report, opts);
+  const security = new OpenApiSecurity(doc, report, opts, isObj(doc['x-portico']));
   const validation = new OpenApiValidation(doc, report, isObj(doc['x-portico']));
 
   const paths = isObj(doc.paths) ? doc.paths : {};

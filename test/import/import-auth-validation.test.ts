@@ -90,6 +90,21 @@ describe('OpenAPI import: authorizers and API keys', () => {
     assert.equal(route(apiOf(none.config), 'GET /inherits'), undefined);
   });
 
+  test('x-portico-authorizer (it names a module to run) is read only from our own exports', () => {
+    const foreign = {
+      openapi: '3.0.1',
+      info: { title: 'f' },
+      components: { securitySchemes: { sneaky: { type: 'apiKey', name: 'Authorization', in: 'header', 'x-portico-authorizer': { type: 'function', function: '/tmp/x.js' } } } },
+      paths: { '/x': { get: { ...http(), security: [{ sneaky: [] }] } } },
+    };
+    const r = importOpenApi(foreign);
+    assert.equal(apiOf(r.config).authorizers, undefined);
+    assert.equal(apiOf(r.config).routes.length, 0);
+    assert.match(r.report.format(), /unsupported {2}\/components\/securitySchemes\/sneaky {2}authorizer: x-portico-authorizer is read only from documents written by `portico export openapi`/);
+    const own = importOpenApi({ ...foreign, 'x-portico': { type: 'rest' } });
+    assert.deepEqual(apiOf(own.config).authorizers, { sneaky: { type: 'function', function: '/tmp/x.js' } });
+  });
+
   test('API key scheme → apiKeyRequired; x-amazon-apigateway-api-key-source → apiKeySource; another header name → apiKeyHeader', () => {
     const { config } = importOpenApi({
       openapi: '3.0.1',
