@@ -23,6 +23,16 @@ type FindBuild = (apiRef: unknown) => CfnBuild | undefined;
 
 const BODY_FIELDS = ['authorizers', 'apiKeySource', 'apiKeyHeader', 'models', 'requestValidators', 'requestValidator', 'cors', 'binaryMediaTypes'];
 
+/** x-amazon-apigateway-authorizer keys → CloudFormation's, so notes point into the template. */
+const KEYS: Record<string, string> = {
+  authorizerUri: 'AuthorizerUri',
+  identitySource: 'IdentitySource',
+  identityValidationExpression: 'IdentityValidationExpression',
+  providerARNs: 'ProviderARNs',
+  jwtConfiguration: 'JwtConfiguration',
+  authorizerPayloadFormatVersion: 'AuthorizerPayloadFormatVersion',
+};
+
 interface Known {
   api: string;
   name: string;
@@ -68,7 +78,7 @@ export class CfnAccess {
         authorizerResultTtlInSeconds: p.AuthorizerResultTtlInSeconds,
         providerARNs: p.ProviderARNs,
       };
-      this.#authorizer(id, p, restBuild(p.RestApiId), ext, { type: 'Type', authorizerUri: 'AuthorizerUri', identitySource: 'IdentitySource', providerARNs: 'ProviderARNs' });
+      this.#authorizer(id, p, restBuild(p.RestApiId), ext, { ...KEYS, type: 'Type' });
     }
     for (const [id] of this.byType('AWS::ApiGateway::RequestValidator')) {
       const p = this.props(id);
@@ -155,7 +165,7 @@ export class CfnAccess {
         authorizerPayloadFormatVersion: p.AuthorizerPayloadFormatVersion,
         jwtConfiguration: jwt ? { issuer: jwt.Issuer, audience: jwt.Audience } : undefined,
       };
-      this.#authorizer(id, p, httpBuild(p.ApiId), ext, { type: 'AuthorizerType', authorizerUri: 'AuthorizerUri', identitySource: 'IdentitySource', jwtConfiguration: 'JwtConfiguration' });
+      this.#authorizer(id, p, httpBuild(p.ApiId), ext, { ...KEYS, type: 'AuthorizerType' });
     }
   }
 

@@ -383,8 +383,7 @@ Resources:
   });
 
   test('HTTP: ApiGatewayV2 Authorizer (JWT), Route authorization and scopes, CorsConfiguration, managed overrides of the quick-create route', () => {
-    const { config, report } = importCloudFormation(
-      JSON.stringify({
+    const template = {
         Resources: {
           Quick: {
             Type: 'AWS::ApiGatewayV2::Api',
@@ -401,16 +400,29 @@ Resources:
           Guarded: { Type: 'AWS::ApiGatewayV2::Route', Properties: { ApiId: { Ref: 'Full' }, RouteKey: 'GET /y', AuthorizationType: 'JWT', AuthorizerId: { Ref: 'FullJwt' }, AuthorizationScopes: ['read'], Target: 'integrations/Integ' } },
           Iam: { Type: 'AWS::ApiGatewayV2::Route', Properties: { ApiId: { Ref: 'Full' }, RouteKey: 'GET /iam', AuthorizationType: 'AWS_IAM', Target: 'integrations/Integ' } },
           Wrong: { Type: 'AWS::ApiGatewayV2::Route', Properties: { ApiId: { Ref: 'Full' }, RouteKey: 'GET /w', AuthorizationType: 'JWT', AuthorizerId: { Ref: 'QuickJwt' }, Target: 'integrations/Integ' } },
+          Lam: {
+            Type: 'AWS::ApiGatewayV2::Authorizer',
+            Properties: { ApiId: { Ref: 'Full' }, Name: 'lam', AuthorizerType: 'REQUEST', AuthorizerUri: 'arn:aws:lambda:us-east-1:1:function:fn', IdentitySource: ['$request.header.X-Id', '$context.routeKey'], AuthorizerPayloadFormatVersion: '2.0', AuthorizerResultTtlInSeconds: 0 },
+          },
+          Custom: { Type: 'AWS::ApiGatewayV2::Route', Properties: { ApiId: { Ref: 'Full' }, RouteKey: 'GET /c', AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: 'Lam' }, Target: 'integrations/Integ' } },
         },
-      }),
-      { jwks: { FullJwt: 'http://127.0.0.1:1/keys' } },
-    );
+      };
+    const { config, report } = importCloudFormation(JSON.stringify(template), { jwks: { FullJwt: 'http://127.0.0.1:1/keys' }, authorizerFunctions: { fn: './fn.js#auth' } });
     const [quick, full] = [apiOf(config, 0), apiOf(config, 1)];
     assert.deepEqual(quick.cors, { allowOrigins: ['https://app.example.com'], allowMethods: ['GET'], maxAge: 60 });
     assert.deepEqual(quick.authorizers, { jwt: { type: 'jwt', issuer: 'https://id.example.com', audiences: ['app'], discovery: true } });
     assert.deepEqual(quick.routes, [{ route: '$default', integration: { type: 'http_proxy', uri: 'http://127.0.0.1:9/q' }, authorizer: 'jwt', authorizationScopes: ['s'] }]);
-    assert.deepEqual(full.authorizers, { FullJwt: { type: 'jwt', issuer: 'https://id.example.com', audiences: ['app'], jwksUri: 'http://127.0.0.1:1/keys' } });
-    assert.deepEqual(full.routes, [{ route: 'GET /y', integration: { type: 'http_proxy', uri: 'http://127.0.0.1:9/y' }, authorizer: 'FullJwt', authorizationScopes: ['read'] }]);
+    assert.deepEqual(full.authorizers, {
+      FullJwt: { type: 'jwt', issuer: 'https://id.example.com', audiences: ['app'], jwksUri: 'http://127.0.0.1:1/keys' },
+      lam: { type: 'function', function: './fn.js#auth', eventType: 'REQUEST', identitySource: ['$request.header.X-Id'], resultTtlSeconds: 0 },
+    });
+    assert.deepEqual(full.routes, [
+      { route: 'GET /y', integration: { type: 'http_proxy', uri: 'http://127.0.0.1:9/y' }, authorizer: 'FullJwt', authorizationScopes: ['read'] },
+      { route: 'GET /c', integration: { type: 'http_proxy', uri: 'http://127.0.0.1:9/y' }, authorizer: 'lam' },
+    ]);
+    assert.match(report.format(), /approximated \/Resources\/Lam\/Properties\/IdentitySource {2}identitySource: "\$context.routeKey"/);
+    assert.match(report.format(), /approximated \/Resources\/Lam\/Properties\/AuthorizerPayloadFormatVersion {2}authorizerPayloadFormatVersion: the function gets the REST \(1.0\) REQUEST event/);
+    for (const n of report.notes) assert.notEqual(resolvePointer(template, n.pointer), undefined, n.pointer);
     assert.match(report.format(), /unsupported {2}\/Resources\/Iam\/Properties\/AuthorizationType {2}AuthorizationType: IAM authorization/);
     assert.match(report.format(), /unsupported {2}\/Resources\/Wrong\/Properties\/AuthorizerId {2}AuthorizerId: QuickJwt is not an authorizer of this API in the template; left out/);
   });
