@@ -83,7 +83,10 @@ export class CfnAccess {
     for (const [id] of this.byType('AWS::ApiGateway::RequestValidator')) {
       const p = this.props(id);
       const build = restBuild(p.RestApiId);
-      if (!build) continue;
+      if (!build) {
+        this.#orphan(id, 'RestApiId');
+        continue;
+      }
       const name = typeof p.Name === 'string' && p.Name && !hasUnresolved(p.Name) ? p.Name : id;
       ((build.api.requestValidators ??= {}) as Json)[name] = mapValidator({ validateRequestBody: p.ValidateRequestBody, validateRequestParameters: p.ValidateRequestParameters });
       this.#validators.set(id, { api: build.logical, name });
@@ -91,7 +94,10 @@ export class CfnAccess {
     for (const [id] of this.byType('AWS::ApiGateway::Model')) {
       const p = this.props(id);
       const build = restBuild(p.RestApiId);
-      if (!build) continue;
+      if (!build) {
+        this.#orphan(id, 'RestApiId');
+        continue;
+      }
       const at = pointer('Resources', id, 'Properties');
       let schema: unknown = p.Schema;
       if (typeof schema === 'string') {
@@ -182,6 +188,7 @@ export class CfnAccess {
       const at = pointer('Resources', id, 'Properties');
       const build = httpBuild(p.ApiId);
       for (const key of ['Integration', 'Stage']) if (p[key] !== undefined) this.report.unsupported(`${at}/${key}`, 'ApiGatewayManagedOverrides', `${key} overrides are not mapped`);
+      if (!build) this.#orphan(id, 'ApiId');
       if (!build || !isObj(p.Route)) continue;
       const key = this.props(build.logical).RouteKey ?? '$default';
       const index = build.routes.findIndex((r) => r.route === key);
@@ -196,7 +203,10 @@ export class CfnAccess {
   }
 
   #authorizer(id: string, p: Json, build: CfnBuild | undefined, ext: Json, keys: Record<string, string>): void {
-    if (!build) return;
+    if (!build) {
+      this.#orphan(id, p.RestApiId !== undefined ? 'RestApiId' : 'ApiId');
+      return;
+    }
     const at = pointer('Resources', id, 'Properties');
     const name = authorizerName(typeof p.Name === 'string' && !hasUnresolved(p.Name) ? p.Name : id, id);
     this.#authorizers.set(id, { api: build.logical, name });
@@ -215,6 +225,11 @@ export class CfnAccess {
     byName.set(name, mapped);
     if ('reason' in mapped) this.report.unsupported(at, 'authorizer', `${mapped.reason}; routes using it are left out`);
     else ((build.api.authorizers ??= {}) as Json)[name] = mapped.config;
+  }
+
+  /** A resource of an API this template does not define (or one not imported, e.g. a WebSocket API). */
+  #orphan(id: string, key: string): void {
+    this.report.unsupported(pointer('Resources', id, 'Properties', key), 'API', `${key} does not name an API imported from this template; ignored`);
   }
 
   /** AuthorizationType / AuthorizerId / AuthorizationScopes → who the route needs, or undefined (reported) to leave it out. */

@@ -404,6 +404,8 @@ Resources:
             Type: 'AWS::ApiGatewayV2::Authorizer',
             Properties: { ApiId: { Ref: 'Full' }, Name: 'lam', AuthorizerType: 'REQUEST', AuthorizerUri: 'arn:aws:lambda:us-east-1:1:function:fn', IdentitySource: ['$request.header.X-Id', '$context.routeKey'], AuthorizerPayloadFormatVersion: '2.0', AuthorizerResultTtlInSeconds: 0 },
           },
+          Ws: { Type: 'AWS::ApiGatewayV2::Api', Properties: { Name: 'ws', ProtocolType: 'WEBSOCKET' } },
+          WsAuth: { Type: 'AWS::ApiGatewayV2::Authorizer', Properties: { ApiId: { Ref: 'Ws' }, AuthorizerType: 'REQUEST', AuthorizerUri: 'arn:aws:lambda:us-east-1:1:function:fn' } },
           Custom: { Type: 'AWS::ApiGatewayV2::Route', Properties: { ApiId: { Ref: 'Full' }, RouteKey: 'GET /c', AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: 'Lam' }, Target: 'integrations/Integ' } },
         },
       };
@@ -422,6 +424,7 @@ Resources:
     ]);
     assert.match(report.format(), /approximated \/Resources\/Lam\/Properties\/IdentitySource {2}identitySource: "\$context.routeKey"/);
     assert.match(report.format(), /approximated \/Resources\/Lam\/Properties\/AuthorizerPayloadFormatVersion {2}authorizerPayloadFormatVersion: the function gets the REST \(1.0\) REQUEST event/);
+    assert.match(report.format(), /unsupported {2}\/Resources\/WsAuth\/Properties\/ApiId {2}API: ApiId does not name an API imported from this template; ignored/);
     for (const n of report.notes) assert.notEqual(resolvePointer(template, n.pointer), undefined, n.pointer);
     assert.match(report.format(), /unsupported {2}\/Resources\/Iam\/Properties\/AuthorizationType {2}AuthorizationType: IAM authorization/);
     assert.match(report.format(), /unsupported {2}\/Resources\/Wrong\/Properties\/AuthorizerId {2}AuthorizerId: QuickJwt is not an authorizer of this API in the template; left out/);
