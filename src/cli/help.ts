@@ -71,9 +71,11 @@ Options:
       --admin URL     Admin API URL, e.g. http://127.0.0.1:9876
       --token TOKEN   Admin token`,
   import: `Usage: portico import openapi FILE [--out FILE] [--param NAME=VALUE ...] [--stage NAME]
-                              [--type rest|http] [--name NAME] [--vpc-link ID=URL ...] [--strict]
+                              [--type rest|http] [--name NAME] [--vpc-link ID=URL ...]
+                              [--authorizer-function ID=FILE#EXPORT ...] [--jwks ID=URL ...] [--strict]
        portico import cloudformation FILE [--out FILE] [--param NAME=VALUE ...]
-                              [--resource LOGICAL.ATTR=VALUE ...] [--vpc-link ID=URL ...] [--strict]
+                              [--resource LOGICAL.ATTR=VALUE ...] [--vpc-link ID=URL ...]
+                              [--authorizer-function ID=FILE#EXPORT ...] [--jwks ID=URL ...] [--strict]
 
 Converts a Swagger 2.0 / OpenAPI 3.x document that uses the x-amazon-apigateway-* extensions, or a
 CloudFormation template (JSON or YAML with !Ref/!Sub/... tags), into a Portico config, validated
@@ -90,6 +92,14 @@ Options:
       --type rest|http      API type (default: http if HTTP API extensions are used, else rest)
       --name NAME           API name (default from info.title)
       --vpc-link ID=URL     Where a VPC link (its id or logical id) leads, e.g. abc123=http://10.0.0.5:80 (repeatable)
+      --authorizer-function ID=FILE#EXPORT
+                            Run a Lambda authorizer as this local function, e.g. my-auth=./auth.js#handler.
+                            ID: the authorizer's name or logical id, or the Lambda function's name, ARN or
+                            logical id. FILE is relative to the current directory. Routes whose Lambda
+                            authorizer has no function are left out (repeatable)
+      --jwks ID=URL         Key set of a Cognito or JWT authorizer instead of the issuer's, e.g. for a local
+                            JWKS. ID: the authorizer's name or logical id, its issuer, or the user pool ARN/id
+                            (repeatable)
       --strict              Exit 1 and write nothing if any feature is unsupported`,
   keys: `Usage: portico keys create --name NAME [--plan PLAN]... [--value VALUE] [--description TEXT] [--expires-at ISO] [--disabled]
        portico keys list

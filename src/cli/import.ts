@@ -1,4 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { loadConfigText } from '../config/load.js';
 import { importCloudFormation } from '../import/cloudformation.js';
@@ -15,7 +16,7 @@ const FORMATS = ['openapi', 'cloudformation'];
 
 /**
  * `portico import openapi|cloudformation FILE [--out F] [--param k=v ...] [--vpc-link ID=URL ...]
- * [--strict]` (+ `--stage/--type/--name` for openapi, `--resource Logical.Attr=value` for
+ * [--authorizer-function ID=FILE#EXPORT ...] [--jwks ID=URL ...] [--strict]` (+ `--stage/--type/--name` for openapi, `--resource Logical.Attr=value` for
  * cloudformation): writes our config (stdout by default) and the report of what could not be mapped
  * (stderr). The result is validated and compiled before it is written.
  */
@@ -35,6 +36,8 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
       type: { type: 'string' },
       name: { type: 'string' },
       'vpc-link': { type: 'string', multiple: true },
+      'authorizer-function': { type: 'string', multiple: true },
+      jwks: { type: 'string', multiple: true },
       resource: { type: 'string', multiple: true },
       strict: { type: 'boolean' },
     },
@@ -51,6 +54,10 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
     throw new UsageError(`portico ${command}: --type expects rest or http, got "${values.type}"`);
   }
   const file = positionals[0] as string;
+  const auth = { authorizerFunctions: authorizerFunctions(command, values['authorizer-function'], values.out), jwks: keyValues(command, 'jwks', values.jwks) };
+  for (const [id, url] of Object.entries(auth.jwks)) {
+    if (!/^https?:\/\/[^/]/.test(url)) throw new UsageError(`portico ${command}: --jwks ${id}= expects an http(s) URL, got "${url}"`);
+  }
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -64,6 +71,7 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
         params: keyValues(command, 'param', values.param),
         resources: keyValues(command, 'resource', values.resource),
         vpcLinks: keyValues(command, 'vpc-link', values['vpc-link']),
+        ...auth,
       });
     } catch (err) {
       throw new Error(`${file}: ${(err as Error).message.split('\n')[0]}`);
@@ -83,6 +91,7 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
     result = importOpenApi(doc, {
       params: keyValues(command, 'param', values.param),
       vpcLinks: keyValues(command, 'vpc-link', values['vpc-link']),
+      ...auth,
       ...(values.stage ? { stage: values.stage } : {}),
       ...(values.type ? { type: values.type as 'rest' | 'http' } : {}),
       ...(values.name ? { name: values.name } : {}),
@@ -107,4 +116,22 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
     io.err(`wrote ${values.out}`);
   } else io.out(yaml.trimEnd());
   return 0;
+}
+
+/**
+ * `--authorizer-function ID=./auth.js#handler`: the module path is given from the current directory; the config
+ * reads it relative to itself, so it is rewritten relative to --out.
+ */
+function authorizerFunctions(command: string, values: readonly string[] | undefined, out: string | undefined): Record<string, string> {
+  const map = keyValues(command, 'authorizer-function', values);
+  for (const [id, spec] of Object.entries(map)) {
+    const m = /^([^#]+)(#[A-Za-z_$][A-Za-z0-9_$]*)?$/.exec(spec);
+    if (!m) throw new UsageError(`portico ${command}: --authorizer-function ${id}= expects FILE.js#export, got "${spec}"`);
+    const file = m[1] as string;
+    if (out && !isAbsolute(file)) {
+      const rel = relative(dirname(resolve(out)), resolve(file));
+      map[id] = `${rel.startsWith('.') ? rel : `./${rel}`}${m[2] ?? '#handler'}`;
+    } else map[id] = `${file}${m[2] ?? '#handler'}`;
+  }
+  return map;
 }

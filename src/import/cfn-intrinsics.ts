@@ -88,6 +88,8 @@ function getAtt(ctx: EvalContext, logical: string, attr: string): unknown {
   if (key in ctx.attributes) return ctx.attributes[key];
   if (attr === 'RootResourceId') return `${logical}#root`;
   if (attr === 'Arn') return `arn:aws:resource:::${logical}`;
+  // The id an API definition refers to it by, like its Ref.
+  if (attr === 'AuthorizerId' || attr === 'RequestValidatorId') return logical;
   ctx.missing.add(`${key} (pass --resource ${key}=VALUE)`);
   return new Unresolved(key);
 }

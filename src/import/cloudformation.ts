@@ -1,3 +1,5 @@
+import type { AuthImportOptions } from './authorizers.js';
+import { CfnAccess } from './cfn-access.js';
 import { conditionHolds, type EvalContext, evaluate, hasUnresolved, parseTemplate } from './cfn-intrinsics.js';
 import { escapeEnvRefs, importOpenApi, isObj, type Json, mapGatewayResponse, mapIntegrationObject, type MapEnv } from './openapi.js';
 import { ImportReport, pointer } from './report.js';
@@ -7,11 +9,12 @@ import { fromWafv2Json } from '../waf/aws-import.js';
  * CloudFormation / SAM template → Portico config (a pure function over the template text).
  * REST: AWS::ApiGateway::RestApi (incl. Body → the OpenAPI importer), Resource, Method, Deployment,
  * Stage, BasePathMapping, GatewayResponse. HTTP: AWS::ApiGatewayV2::Api (incl. quick create Target
- * and Body), Route, Integration, Stage, VpcLink. Everything else that concerns an API is reported
+ * and Body), Route, Integration, Stage, VpcLink. Authorizers, request validators, models, API key source,
+ * CORS and binary media types: cfn-access.ts. Everything else that concerns an API is reported
  * by resource; resources that are not about APIs (EC2, IAM, ...) are ignored and counted.
  */
 
-export interface CfnImportOptions {
+export interface CfnImportOptions extends AuthImportOptions {
   /** Template parameters and Fn::ImportValue exports, as `--param Name=value`. */
   params?: Readonly<Record<string, string>>;
   /** Resource attributes the template can't know, e.g. `EC2Instance.PublicDnsName=127.0.0.1`. */
@@ -48,6 +51,11 @@ const HANDLED = new Set([
   'AWS::WAFv2::WebACLAssociation',
   'AWS::WAFv2::IPSet',
   'AWS::WAFv2::RegexPatternSet',
+  'AWS::ApiGateway::Authorizer',
+  'AWS::ApiGateway::RequestValidator',
+  'AWS::ApiGateway::Model',
+  'AWS::ApiGatewayV2::Authorizer',
+  'AWS::ApiGatewayV2::ApiGatewayManagedOverrides',
 ]);
 
 /** API resources we know of but do not map yet, with the reason given in the report. */
@@ -55,11 +63,6 @@ const PENDING: Record<string, string> = {
   'AWS::ApiGateway::ApiKey': 'API keys are not mapped yet',
   'AWS::ApiGateway::UsagePlan': 'usage plans are not mapped yet',
   'AWS::ApiGateway::UsagePlanKey': 'usage plan keys are not mapped yet',
-  'AWS::ApiGateway::Authorizer': 'authorizers are not mapped yet',
-  'AWS::ApiGateway::RequestValidator': 'request validators are not mapped yet',
-  'AWS::ApiGateway::Model': 'models are not mapped yet',
-  'AWS::ApiGatewayV2::Authorizer': 'authorizers are not mapped yet',
-  'AWS::ApiGatewayV2::ApiGatewayManagedOverrides': 'managed overrides are not supported',
   'AWS::ApiGatewayV2::ApiMapping': 'API mappings are not mapped yet',
   'AWS::ApiGateway::DomainName': 'custom domains: use apis[].hosts',
   'AWS::ApiGatewayV2::DomainName': 'custom domains: use apis[].hosts',
@@ -104,6 +107,8 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
   const upstreams: Record<string, { targets: { url: string }[] }> = {};
   const mapEnv: MapEnv = { upstreams, vpcLinks: opts.vpcLinks ?? {} };
   const builds: ApiBuild[] = [];
+  const auth: AuthImportOptions = { authorizerFunctions: opts.authorizerFunctions ?? {}, jwks: opts.jwks ?? {} };
+  const access = new CfnAccess(byType, props, missingFor, report, auth);
 
   // --- REST APIs ---------------------------------------------------------------------------------
   for (const [id] of byType('AWS::ApiGateway::RestApi')) {
@@ -112,7 +117,7 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
     const name = typeof p.Name === 'string' && !hasUnresolved(p.Name) ? p.Name : id;
     let build: ApiBuild = { logical: id, api: { name: cleanName(name, id), type: 'rest' }, routes: [], stages: {} };
     if (isObj(p.Body)) {
-      const sub = importOpenApi(p.Body, { type: 'rest', name: cleanName(name, id), vpcLinks: opts.vpcLinks ?? {} });
+      const sub = importOpenApi(p.Body, { type: 'rest', name: cleanName(name, id), vpcLinks: opts.vpcLinks ?? {}, ...auth });
       for (const n of sub.report.notes) report.notes.push({ ...n, pointer: `${at}/Body${n.pointer}` });
       const api = (sub.config.apis as Json[])[0] as Json;
       Object.assign(upstreams, sub.config.upstreams ?? {});
@@ -120,12 +125,14 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
     } else if (p.BodyS3Location !== undefined) {
       report.unsupported(`${at}/BodyS3Location`, 'BodyS3Location', 'download the definition and pass it as Body (or import it with `portico import openapi`)');
     }
-    for (const key of ['BinaryMediaTypes', 'ApiKeySourceType', 'Policy', 'MinimumCompressionSize']) {
+    for (const key of ['Policy', 'MinimumCompressionSize']) {
       if (p[key] !== undefined) report.unsupported(`${at}/${key}`, key, 'not mapped yet');
     }
+    access.restApi(build, p, at);
     builds.push(build);
   }
   const restBuild = (apiRef: unknown) => builds.find((b) => b.logical === apiRef && b.api.type === 'rest');
+  access.restDefinitions(restBuild);
 
   // Resource tree → paths.
   const resourcePath = (resId: string, seen = new Set<string>()): string | undefined => {
@@ -165,10 +172,8 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
     const mapped = mapIntegrationObject(integ, `${at}/Integration`, at, report, mapEnv);
     renameNoteKeys(report, before, `${at}/Integration`, CFN_KEY);
     if (!mapped) continue;
-    build.routes.push({ route: `${method} ${path || '/'}`, integration: mapped });
-    if (p.AuthorizationType && p.AuthorizationType !== 'NONE') report.unsupported(`${at}/AuthorizationType`, 'AuthorizationType', `${String(p.AuthorizationType)} authorization is not mapped yet`);
-    if (p.ApiKeyRequired === true || p.ApiKeyRequired === 'true') report.unsupported(`${at}/ApiKeyRequired`, 'ApiKeyRequired', 'API keys are not mapped yet');
-    if (p.RequestValidatorId !== undefined) report.unsupported(`${at}/RequestValidatorId`, 'RequestValidatorId', 'request validation is not mapped yet');
+    const extra = access.method(build, p, at);
+    if (extra) build.routes.push({ route: `${method} ${path || '/'}`, integration: mapped, ...extra });
   }
 
   for (const [id] of byType('AWS::ApiGateway::Deployment')) {
@@ -215,9 +220,11 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
     const name = typeof p.Name === 'string' && !hasUnresolved(p.Name) ? p.Name : id;
     const build: ApiBuild = { logical: id, api: { name: cleanName(name, id), type: 'http' }, routes: [], stages: {} };
     if (isObj(p.Body)) {
-      const sub = importOpenApi(p.Body, { type: 'http', name: cleanName(name, id), vpcLinks: opts.vpcLinks ?? {} });
+      const sub = importOpenApi(p.Body, { type: 'http', name: cleanName(name, id), vpcLinks: opts.vpcLinks ?? {}, ...auth });
       for (const n of sub.report.notes) report.notes.push({ ...n, pointer: `${at}/Body${n.pointer}` });
-      build.routes.push(...(((sub.config.apis as Json[])[0] as Json).routes as Json[]));
+      const subApi = (sub.config.apis as Json[])[0] as Json;
+      build.routes.push(...(subApi.routes as Json[]));
+      access.bodyFields(build, subApi);
     }
     if (p.Target !== undefined) {
       // Quick create: a $default route to the target and an auto-deployed $default stage.
@@ -226,10 +233,11 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
       else report.unsupported(`${at}/Target`, 'Target', `quick create to "${target}" (a Lambda function) needs function integrations, not built yet`);
       build.stages.$default = {};
     }
-    if (p.CorsConfiguration !== undefined) report.unsupported(`${at}/CorsConfiguration`, 'CorsConfiguration', 'CORS is not mapped yet');
+    access.httpApi(build, p, at);
     builds.push(build);
   }
   const httpBuild = (apiRef: unknown) => builds.find((b) => b.logical === apiRef && b.api.type === 'http');
+  access.httpDefinitions(httpBuild);
   for (const [id] of byType('AWS::ApiGatewayV2::Integration')) {
     const p = props(id);
     const at = pointer('Resources', id, 'Properties');
@@ -267,8 +275,8 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
       report.unsupported(`${at}/Target`, 'Route', `target ${String(p.Target)} is not an imported integration; route left out`);
       continue;
     }
-    build.routes.push({ route: String(p.RouteKey), integration });
-    if (p.AuthorizationType && p.AuthorizationType !== 'NONE') report.unsupported(`${at}/AuthorizationType`, 'AuthorizationType', `${String(p.AuthorizationType)} authorization is not mapped yet`);
+    const extra = access.route(build, p, at);
+    if (extra) build.routes.push({ route: String(p.RouteKey), integration, ...extra });
   }
   for (const [id] of byType('AWS::ApiGatewayV2::Stage')) {
     const p = props(id);
@@ -282,6 +290,8 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
     }
     build.stages[p.StageName] = stage;
   }
+
+  access.overrides(httpBuild);
 
   // --- WAF (AWS::WAFv2::*) ---------------------------------------------------------------------------
   const waf = importWaf(byType, props, resources, builds, report);

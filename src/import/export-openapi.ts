@@ -1,17 +1,23 @@
 import type { PorticoConfig } from '../config/schema.js';
 import { parseRouteKey, type RouteKey } from '../router/route-key.js';
+import { exportSettings } from './api-settings.js';
+import { exportSecurity } from './authorizers.js';
 import type { Json } from './openapi.js';
+import { exportValidation } from './validators.js';
 
 /**
  * Our config → OpenAPI 3.0 with the x-amazon-apigateway-* extensions, one document per API.
- * What AWS has no extension for (the API type and stages, named upstreams) travels in `x-portico`
- * and `x-portico-upstream`, which `portico import openapi` reads back, so import → export → import
+ * Authorizers, API keys, request validation, CORS and binary media types go where AWS has them.
+ * What AWS has no extension for (the API type and stages, named upstreams, our exact authorizer and
+ * validation settings) travels in `x-portico`, `x-portico-upstream`, `x-portico-authorizer` and
+ * `x-portico-request-validation`, which `portico import openapi` reads back, so import → export → import
  * gives the same config.
  */
 export function exportOpenApi(config: PorticoConfig, apiName?: string): Json {
   const api = apiName ? config.apis.find((a) => a.name === apiName) : config.apis[0];
   if (!api) throw new Error(`no API named "${apiName}"; APIs: ${config.apis.map((a) => a.name).join(', ')}`);
   const paths: Record<string, Json> = {};
+  const routeOps: [Json, Json][] = [];
   for (const route of api.routes) {
     const key = parseRouteKey(route.route) as RouteKey;
     const path = key.isDefault ? '/$default' : key.path;
@@ -22,6 +28,7 @@ export function exportOpenApi(config: PorticoConfig, apiName?: string): Json {
     if (key.isDefault) op.isDefaultRoute = true;
     op['x-amazon-apigateway-integration'] = exportIntegration(route.integration as Json, api.type);
     item[key.method === 'ANY' ? 'x-amazon-apigateway-any-method' : key.method.toLowerCase()] = op;
+    routeOps.push([route as Json, op]);
   }
   const doc: Json = {
     openapi: '3.0.1',
@@ -46,6 +53,11 @@ export function exportOpenApi(config: PorticoConfig, apiName?: string): Json {
     }
     doc['x-amazon-apigateway-gateway-responses'] = out;
   }
+  const { schemes, root } = exportSecurity(api as Json, routeOps);
+  if (Object.keys(schemes).length) doc.components = { ...(doc.components as Json | undefined), securitySchemes: schemes };
+  Object.assign(doc, root);
+  exportValidation(api as Json, doc, routeOps);
+  exportSettings(api as Json, doc);
   return doc;
 }
 

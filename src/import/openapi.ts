@@ -1,13 +1,17 @@
+import { openApiSettings } from './api-settings.js';
+import { type AuthImportOptions, OpenApiSecurity } from './authorizers.js';
 import { ImportReport, pointer } from './report.js';
+import { OpenApiValidation } from './validators.js';
 
 /**
  * OpenAPI/Swagger with x-amazon-apigateway-* extensions → Portico config (a pure function).
  * Maps routes, stages, base paths, http/http_proxy/mock integrations (incl. $ref'd ones),
- * VPC links (to named upstreams), timeouts, stage variables and gateway responses. Everything else
+ * VPC links (to named upstreams), timeouts, stage variables, gateway responses, authorizers and API keys
+ * (authorizers.ts), request validation (validators.ts), CORS and binary media types (api-settings.ts). Everything else
  * is listed in the report by JSON pointer: see docs/aws-compatibility.md.
  */
 
-export interface OpenApiImportOptions {
+export interface OpenApiImportOptions extends AuthImportOptions {
   /** Values for `${name}` placeholders in the document (e.g. `${uri}`), as `--param name=value`. */
   params?: Readonly<Record<string, string>>;
   /** Stage to create; default `prod` for rest APIs, `$default` for http APIs. */
@@ -110,6 +114,8 @@ export function importOpenApi(input: unknown, opts: OpenApiImportOptions = {}): 
   const stage = opts.stage ?? (type === 'http' ? '$default' : 'prod');
   const upstreams: Record<string, { targets: { url: string }[] }> = isObj(own.upstreams) ? (own.upstreams as typeof upstreams) : {};
   const routes: Json[] = [];
+  const security = new OpenApiSecurity(doc, report, opts, isObj(doc['x-portico']));
+  const validation = new OpenApiValidation(doc, report, isObj(doc['x-portico']));
 
   const paths = isObj(doc.paths) ? doc.paths : {};
   for (const [path, item] of Object.entries(paths)) {
@@ -123,7 +129,9 @@ export function importOpenApi(input: unknown, opts: OpenApiImportOptions = {}): 
       if (isObj(op) && op.isDefaultRoute === true) report.approximated(at, 'isDefaultRoute', 'imported as the $default route');
       const integration = mapIntegration(doc, op, at, report, { upstreams, vpcLinks: opts.vpcLinks ?? {} });
       if (!integration) continue;
-      routes.push({ route: isObj(op) && op.isDefaultRoute === true ? '$default' : routeKey, integration });
+      const access = security.route(op, at);
+      if (!access) continue;
+      routes.push({ route: isObj(op) && op.isDefaultRoute === true ? '$default' : routeKey, integration, ...access, ...validation.route(item, op, at) });
       noteOperationExtensions(op, at, report);
     }
   }
@@ -138,6 +146,7 @@ export function importOpenApi(input: unknown, opts: OpenApiImportOptions = {}): 
   if (base !== '/') api.basePath = base;
   const responses = mapGatewayResponses(doc, report);
   if (responses) api.gatewayResponses = responses;
+  Object.assign(api, security.apiFields(), validation.apiFields(), openApiSettings(doc, report));
   const config: Json = { version: 1 };
   if (Object.keys(upstreams).length) config.upstreams = upstreams;
   config.apis = [api];
@@ -311,17 +320,11 @@ function noteIntegrationExtras(integ: Json, iat: string, report: ImportReport): 
 }
 
 function noteOperationExtensions(op: Json, at: string, report: ImportReport): void {
-  if (Array.isArray(op.security) && op.security.length) report.unsupported(`${at}/security`, 'security', 'authorizers and API keys are not mapped yet');
-  if ('x-amazon-apigateway-request-validator' in op) report.unsupported(`${at}/x-amazon-apigateway-request-validator`, 'request validator', 'request validation is not built yet');
-  if ('x-amazon-apigateway-auth' in op) report.unsupported(`${at}/x-amazon-apigateway-auth`, 'x-amazon-apigateway-auth', 'IAM auth is not supported');
+  const auth = op['x-amazon-apigateway-auth'];
+  if (auth !== undefined && !(isObj(auth) && /^(none|aws_iam)$/i.test(String(auth.type)))) report.unsupported(`${at}/x-amazon-apigateway-auth`, 'x-amazon-apigateway-auth', 'expected type NONE or AWS_IAM');
 }
 
 const ROOT_EXTENSIONS: Record<string, string> = {
-  'x-amazon-apigateway-api-key-source': 'API keys are not mapped yet',
-  'x-amazon-apigateway-request-validators': 'request validation is not built yet',
-  'x-amazon-apigateway-request-validator': 'request validation is not built yet',
-  'x-amazon-apigateway-binary-media-types': 'binary media types matter for function integrations, not built yet',
-  'x-amazon-apigateway-cors': 'CORS is not mapped yet',
   'x-amazon-apigateway-policy': 'resource policies (IAM JSON) are not supported',
   'x-amazon-apigateway-endpoint-configuration': 'endpoint configuration has no meaning outside AWS',
   'x-amazon-apigateway-minimum-compression-size': 'compression is not supported',
@@ -331,11 +334,6 @@ const ROOT_EXTENSIONS: Record<string, string> = {
 function noteRootExtensions(doc: Json, report: ImportReport): void {
   for (const [key, reason] of Object.entries(ROOT_EXTENSIONS)) {
     if (key in doc) report.unsupported(pointer(key), key, reason);
-  }
-  const schemes = isObj(doc.securityDefinitions) ? doc.securityDefinitions : isObj(doc.components) && isObj(doc.components.securitySchemes) ? doc.components.securitySchemes : undefined;
-  if (schemes) {
-    const base = isObj(doc.securityDefinitions) ? ['securityDefinitions'] : ['components', 'securitySchemes'];
-    for (const name of Object.keys(schemes)) report.unsupported(pointer(...base, name), 'security scheme', 'authorizers and API keys are not mapped yet');
   }
 }
 

@@ -129,7 +129,7 @@ describe('OpenAPI import: mappings', () => {
   test('unmappable features are reported by pointer, and text that looks like ${ENV} is escaped', () => {
     const { config, report } = importOpenApi({
       ...base,
-      'x-amazon-apigateway-api-key-source': 'HEADER',
+      'x-amazon-apigateway-policy': { Version: '2012-10-17' },
       paths: {
         '/fn': { get: { 'x-amazon-apigateway-integration': { type: 'aws_proxy', uri: 'arn:aws:apigateway:...' } } },
         '/m': { get: { 'x-amazon-apigateway-integration': { type: 'mock', responses: { default: { statusCode: '200', responseTemplates: { 'text/plain': 'cost: ${PRICE}' } } } } } },
@@ -138,7 +138,7 @@ describe('OpenAPI import: mappings', () => {
     });
     const text = report.format();
     assert.match(text, /unsupported {2}\/paths\/~1fn\/get\/x-amazon-apigateway-integration {2}integration type aws_proxy/);
-    assert.match(text, /unsupported {2}\/x-amazon-apigateway-api-key-source/);
+    assert.match(text, /unsupported {2}\/x-amazon-apigateway-policy/);
     assert.match(text, /\$\{backend\}: placeholder has no value; pass --param backend=VALUE/);
     const routes = (config.apis as { routes: { integration: { body?: string } }[] }[])[0]!.routes;
     assert.equal(routes.length, 1);

@@ -12,6 +12,8 @@ import { JWT_ASYMMETRIC_ALGS, JWT_HMAC_ALGS, type JwtAuthorizerConfig } from './
 export function checkJwtConfig(cfg: JwtAuthorizerConfig): { path: string[]; message: string }[] {
   const out: { path: string[]; message: string }[] = [];
   const keySources = [cfg.jwksUri !== undefined, cfg.discovery === true, cfg.secret !== undefined].filter(Boolean).length;
+  if (cfg.verifyAudience && cfg.audiences.length === 0) out.push({ path: ['audiences'], message: 'expected at least one audience (or verifyAudience: false)' });
+  if (!cfg.verifyAudience && cfg.audiences.length) out.push({ path: ['verifyAudience'], message: 'audiences are not checked with verifyAudience: false; remove one of the two' });
   if (keySources !== 1) out.push({ path: [], message: 'a jwt authorizer needs exactly one of "jwksUri", "discovery: true" or "secret"' });
   if (cfg.algorithms) {
     const hmac = cfg.algorithms.filter((a) => (JWT_HMAC_ALGS as readonly string[]).includes(a));
@@ -75,7 +77,7 @@ export class JwtAuthorizer implements Authorizer {
     // AWS: "aud" must match an audience; "client_id" is checked only when there is no "aud".
     const aud = payload.aud ?? payload.client_id;
     const auds = Array.isArray(aud) ? aud : [aud];
-    if (!auds.some((a) => typeof a === 'string' && this.#audiences.has(a)))
+    if (this.#cfg.verifyAudience && !auds.some((a) => typeof a === 'string' && this.#audiences.has(a)))
       return { error: GATEWAY_ERRORS.UNAUTHORIZED, headers: { 'www-authenticate': bearer('the token does not have a valid audience') } };
     const scopes = scopesOf(payload);
     if (route.scopes && route.scopes.length && !route.scopes.some((s) => scopes.includes(s))) {

@@ -16,8 +16,15 @@ export const jwtAuthorizerSchema = z
     issuer: z.string().min(1).describe('Expected "iss" claim, exactly. With discovery, also the base of /.well-known/openid-configuration.'),
     audiences: z
       .array(z.string().min(1))
-      .min(1, 'expected at least one audience')
-      .describe('Accepted "aud" values; when the token has no "aud", its "client_id" must be one of them (as AWS does).'),
+      .default([])
+      .describe('Accepted "aud" values; when the token has no "aud", its "client_id" must be one of them (as AWS does). Required unless verifyAudience is false.'),
+    verifyAudience: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Check "aud"/"client_id" against audiences. false: any audience of the issuer is accepted, as AWS REST API ' +
+          'COGNITO_USER_POOLS authorizers do (they trust every app client of the user pool).',
+      ),
     jwksUri: z
       .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
       .optional()
