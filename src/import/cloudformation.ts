@@ -2,6 +2,7 @@ import { conditionHolds, type EvalContext, evaluate, hasUnresolved, parseTemplat
 import { escapeEnvRefs, importOpenApi, isObj, type Json, mapGatewayResponse, mapIntegrationObject, type MapEnv } from './openapi.js';
 import { ImportReport, pointer } from './report.js';
 import { fromWafv2Json } from '../waf/aws-import.js';
+import { importKeysAndPlans, mapStageSettings, samUsagePlanResources } from './keys-plans.js';
 
 /**
  * CloudFormation / SAM template → Portico config (a pure function over the template text).
@@ -26,6 +27,8 @@ export interface CfnImportResult {
   report: ImportReport;
   /** Resource types present but not about APIs, with counts (ignored by design). */
   ignored: Record<string, number>;
+  /** Environment variables the config reads API key values from, which the template could not give (PORTICO_KEY_*). */
+  env: string[];
 }
 
 type Resource = { Type: string; Properties: Json; Condition?: string };
@@ -48,13 +51,13 @@ const HANDLED = new Set([
   'AWS::WAFv2::WebACLAssociation',
   'AWS::WAFv2::IPSet',
   'AWS::WAFv2::RegexPatternSet',
+  'AWS::ApiGateway::ApiKey',
+  'AWS::ApiGateway::UsagePlan',
+  'AWS::ApiGateway::UsagePlanKey',
 ]);
 
 /** API resources we know of but do not map yet, with the reason given in the report. */
 const PENDING: Record<string, string> = {
-  'AWS::ApiGateway::ApiKey': 'API keys are not mapped yet',
-  'AWS::ApiGateway::UsagePlan': 'usage plans are not mapped yet',
-  'AWS::ApiGateway::UsagePlanKey': 'usage plan keys are not mapped yet',
   'AWS::ApiGateway::Authorizer': 'authorizers are not mapped yet',
   'AWS::ApiGateway::RequestValidator': 'request validators are not mapped yet',
   'AWS::ApiGateway::Model': 'models are not mapped yet',
@@ -92,6 +95,9 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
     }
     resources[id] = { Type: type, Properties: isObj(raw.Properties) ? raw.Properties : {} };
   }
+  // SAM Auth.UsagePlan: the UsagePlan/ApiKey/UsagePlanKey resources SAM would generate.
+  const sam = samUsagePlanResources(template, (v) => evaluate(v, ctx));
+  for (const [id, r] of Object.entries(sam.resources)) resources[id] ??= r;
   const byType = (t: string) => Object.entries(resources).filter(([, r]) => r.Type === t);
   // Each resource is evaluated with its own record of what it could not resolve.
   const missingOf = new Map<string, Set<string>>();
@@ -167,7 +173,7 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
     if (!mapped) continue;
     build.routes.push({ route: `${method} ${path || '/'}`, integration: mapped });
     if (p.AuthorizationType && p.AuthorizationType !== 'NONE') report.unsupported(`${at}/AuthorizationType`, 'AuthorizationType', `${String(p.AuthorizationType)} authorization is not mapped yet`);
-    if (p.ApiKeyRequired === true || p.ApiKeyRequired === 'true') report.unsupported(`${at}/ApiKeyRequired`, 'ApiKeyRequired', 'API keys are not mapped yet');
+    if (p.ApiKeyRequired === true || p.ApiKeyRequired === 'true') (build.routes.at(-1) as Json).apiKeyRequired = true;
     if (p.RequestValidatorId !== undefined) report.unsupported(`${at}/RequestValidatorId`, 'RequestValidatorId', 'request validation is not mapped yet');
   }
 
@@ -175,13 +181,13 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
     const p = props(id);
     const build = restBuild(p.RestApiId);
     if (build && typeof p.StageName === 'string') {
-      build.stages[p.StageName] ??= stageFrom(p.StageDescription, pointer('Resources', id, 'Properties', 'StageDescription'), report);
+      build.stages[p.StageName] ??= stageFrom(p.StageDescription, pointer('Resources', id, 'Properties', 'StageDescription'), report, build.routes);
     }
   }
   for (const [id] of byType('AWS::ApiGateway::Stage')) {
     const p = props(id);
     const build = restBuild(p.RestApiId);
-    if (build && typeof p.StageName === 'string') build.stages[p.StageName] = stageFrom(p, pointer('Resources', id, 'Properties'), report);
+    if (build && typeof p.StageName === 'string') build.stages[p.StageName] = stageFrom(p, pointer('Resources', id, 'Properties'), report, build.routes);
   }
   for (const [id] of byType('AWS::ApiGateway::BasePathMapping')) {
     const p = props(id);
@@ -286,6 +292,8 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
   // --- WAF (AWS::WAFv2::*) ---------------------------------------------------------------------------
   const waf = importWaf(byType, props, resources, builds, report);
 
+  const keysPlans = importKeysAndPlans({ byType, props, resources, builds, report, origins: sam.origins });
+
   // --- assemble ------------------------------------------------------------------------------------
   const apis: Json[] = [];
   const mounts = new Set<string>();
@@ -317,7 +325,11 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
   if (Object.keys(upstreams).length) config.upstreams = upstreams;
   config.apis = apis;
   Object.assign(config, waf);
-  return { config: escapeEnvRefs(config) as Json, report, ignored };
+  const out = escapeEnvRefs(config) as Json;
+  // Key values reference the environment on purpose (already escaped where literal).
+  if (Object.keys(keysPlans.usagePlans).length) out.usagePlans = escapeEnvRefs(keysPlans.usagePlans);
+  if (Object.keys(keysPlans.apiKeys).length) out.apiKeys = keysPlans.apiKeys;
+  return { config: out, report, ignored, env: keysPlans.env };
 }
 
 const CFN_KEY: Record<string, string> = {
@@ -382,11 +394,12 @@ function cfnIntegrationToExtension(i: Json): Json {
   };
 }
 
-function stageFrom(p: unknown, at: string, report: ImportReport): Json {
+function stageFrom(p: unknown, at: string, report: ImportReport, routes: Json[]): Json {
   const stage: Json = {};
   if (!isObj(p)) return stage;
   if (isObj(p.Variables)) stage.variables = stringValues(p.Variables);
-  for (const key of ['MethodSettings', 'ThrottlingRateLimit', 'ThrottlingBurstLimit', 'CachingEnabled', 'CacheClusterEnabled', 'CacheTtlInSeconds', 'AccessLogSetting', 'CanarySetting']) {
+  mapStageSettings(stage, p, routes, at, report);
+  for (const key of ['AccessLogSetting', 'CanarySetting']) {
     if (p[key] !== undefined) report.unsupported(`${at}/${key}`, key, 'not mapped yet');
   }
   return stage;
