@@ -1,7 +1,7 @@
 import { hasUnresolved } from './cfn-intrinsics.js';
 import { escapeEnvRefs, isObj, type Json } from './openapi.js';
 import { type ImportReport, pointer } from './report.js';
-import { KEY_VALUE_RE } from '../keys/schema.js';
+import { KEY_VALUE_RE, sharedStage } from '../keys/schema.js';
 
 /**
  * CloudFormation → Portico for API keys, usage plans and stage method settings:
@@ -307,8 +307,7 @@ function keysAndPlans(env: KeysPlansEnv): KeysPlansResult {
     const key = apiKeys[keyName] as Json;
     const list = key.usagePlans as string[];
     if (list.includes(plan)) return;
-    const stages = Object.keys((usagePlans[plan] as Json).stages as Json);
-    const clash = list.find((o) => stages.some((s) => s in ((usagePlans[o] as Json).stages as Json)));
+    const clash = list.find((o) => sharedStage(usagePlans[plan] as { stages: Json }, usagePlans[o] as { stages: Json }));
     if (clash) {
       report.unsupported(at, 'AWS::ApiGateway::UsagePlanKey', `usage plans "${clash}" and "${plan}" both cover a stage; a key may be in one plan per stage (AWS refuses this too); left out`);
       return;

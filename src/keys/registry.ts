@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/store.js';
 import type { UsagePlanConfig } from '../usage-plans/schema.js';
-import { type DeclaredKeyConfig, KEY_VALUE_RE } from './schema.js';
+import { type DeclaredKeyConfig, KEY_VALUE_RE, sharedStage } from './schema.js';
 import { generateKeyValue, hashesMatch, hashKey } from './secret.js';
 
 /** What is stored for an API key. Never the value: only its keyed hash. */
@@ -346,7 +346,7 @@ function checkPlan(plan: string, others: readonly string[], plans: Readonly<Reco
   for (const o of others) {
     const oc = plans[o];
     if (!oc) continue;
-    const shared = Object.keys(cfg.stages).find((s) => s in oc.stages);
+    const shared = sharedStage(cfg, oc);
     if (shared) throw new KeyError(409, `usage plans "${o}" and "${plan}" both cover ${shared}; a key may be in one plan per stage`);
   }
 }

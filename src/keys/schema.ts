@@ -39,6 +39,11 @@ export const declaredKeysSchema = z
 
 export type DeclaredKeyConfig = z.infer<typeof declaredKeySchema>;
 
+/** A stage two usage plans both cover, if any: a key may be in one plan per stage (AWS). */
+export function sharedStage(a: { stages: object } | undefined, b: { stages: object } | undefined): string | undefined {
+  return a && b ? Object.keys(a.stages).find((s) => s in b.stages) : undefined;
+}
+
 type RefineCtx = { addIssue(issue: { code: 'custom'; path: (string | number)[]; message: string; input?: unknown }): void };
 
 /** Whole-config checks of apiKeys: plan names exist, one plan per stage, values unique. Runs as a refinement of the config schema. */
@@ -67,7 +72,7 @@ export function checkDeclaredKeys(
         return;
       }
       for (const earlier of key.usagePlans.slice(0, i)) {
-        const shared = Object.keys(cfg.stages).find((s) => s in (plans[earlier]?.stages ?? {}));
+        const shared = sharedStage(cfg, plans[earlier]);
         if (shared) {
           ctx.addIssue({
             code: 'custom',
