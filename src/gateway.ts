@@ -252,6 +252,7 @@ export class Gateway implements AdminTarget {
           this.log.warn({ from: current.config.server[key], to: loaded.config.server[key] }, `server.${key} changes need a restart; keeping the old value`);
         }
       }
+      for (const svc of this.runtime.services.values()) await (svc as Service).beforeSwap?.(next);
       this.#snapshot = next;
       this.runtime.pools.retain(next.origins);
       for (const svc of this.runtime.services.values()) (svc as Service).onSnapshot?.(next);

@@ -13,6 +13,8 @@ import { WORKER_SERVICE } from './cluster/worker.js';
 
 /** A long-lived feature service (store, metrics, upstream registry, ...), kept across reloads. */
 export interface Service {
+  /** Called with a compiled reload before it replaces the current snapshot; throwing rejects the reload. */
+  beforeSwap?(next: Snapshot): Promise<void> | void;
   /** Called after every successful reload swap. */
   onSnapshot?(snapshot: Snapshot): void;
   /** Called when a reload is rejected (the old snapshot keeps serving). */

@@ -3,6 +3,7 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { loadConfigText } from '../config/load.js';
 import { importCloudFormation } from '../import/cloudformation.js';
+import { placeholderKeyEnv } from '../import/keys-plans.js';
 import { importOpenApi } from '../import/openapi.js';
 import type { ImportReport } from '../import/report.js';
 import { createLogger } from '../logger.js';
@@ -64,7 +65,7 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
   } catch (err) {
     throw new Error(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message}`);
   }
-  let result: { config: Record<string, unknown>; report: ImportReport };
+  let result: { config: Record<string, unknown>; report: ImportReport; env?: string[] };
   if (format === 'cloudformation') {
     try {
       result = importCloudFormation(text, {
@@ -99,7 +100,7 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
   }
   const yaml = `# Imported by \`portico import ${format}\` from ${file}\n${stringify(result.config, { lineWidth: 0 })}`;
   // The output must be a config Portico accepts: validate and compile it before writing.
-  const loaded = loadConfigText(yaml, values.out ?? '(imported config)', {});
+  const loaded = loadConfigText(yaml, values.out ?? '(imported config)', placeholderKeyEnv(result.env ?? []));
   const pools = new PoolRegistry();
   try {
     compileSnapshot(loaded, { runtime: createRuntimeDeps({ pools, log: createLogger('silent') }), revision: 1 });

@@ -12,6 +12,7 @@ import { mappingIntegrationFields } from '../policies/mapping/schema.js';
 import { apiKeyApiFields, apiKeyRouteFields } from '../policies/api-key/schema.js';
 import { globalThrottleField, throttleStageFields } from '../policies/throttle/schema.js';
 import { usagePlansSchema } from '../usage-plans/schema.js';
+import { checkDeclaredKeys, declaredKeysSchema } from '../keys/schema.js';
 import { wafApiFields, wafRootFields, wafStageFields } from '../waf/schema.js';
 import { storeSchema } from '../store/schema.js';
 
@@ -251,9 +252,11 @@ export const configSchema = z
     apis: z.array(apiSchema).min(1, 'expected at least one API').describe('The APIs served.'),
     ...wafRootFields,
     usagePlans: usagePlansSchema,
+    apiKeys: declaredKeysSchema,
     store: storeSchema,
     observability: observabilitySchema,
   })
+  .superRefine(checkDeclaredKeys)
   .describe('Portico gateway configuration.');
 
 export type PorticoConfig = z.infer<typeof configSchema>;

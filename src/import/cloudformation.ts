@@ -4,6 +4,7 @@ import { conditionHolds, type EvalContext, evaluate, hasUnresolved, parseTemplat
 import { escapeEnvRefs, importOpenApi, isObj, type Json, mapGatewayResponse, mapIntegrationObject, type MapEnv } from './openapi.js';
 import { ImportReport, pointer } from './report.js';
 import { fromWafv2Json } from '../waf/aws-import.js';
+import { importKeysAndPlans, mapStageSettings, samUsagePlanResources } from './keys-plans.js';
 
 /**
  * CloudFormation / SAM template → Portico config (a pure function over the template text).
@@ -29,6 +30,8 @@ export interface CfnImportResult {
   report: ImportReport;
   /** Resource types present but not about APIs, with counts (ignored by design). */
   ignored: Record<string, number>;
+  /** Environment variables the config reads API key values from, which the template could not give (PORTICO_KEY_*). */
+  env: string[];
 }
 
 type Resource = { Type: string; Properties: Json; Condition?: string };
@@ -56,13 +59,13 @@ const HANDLED = new Set([
   'AWS::ApiGateway::Model',
   'AWS::ApiGatewayV2::Authorizer',
   'AWS::ApiGatewayV2::ApiGatewayManagedOverrides',
+  'AWS::ApiGateway::ApiKey',
+  'AWS::ApiGateway::UsagePlan',
+  'AWS::ApiGateway::UsagePlanKey',
 ]);
 
 /** API resources we know of but do not map yet, with the reason given in the report. */
 const PENDING: Record<string, string> = {
-  'AWS::ApiGateway::ApiKey': 'API keys are not mapped yet',
-  'AWS::ApiGateway::UsagePlan': 'usage plans are not mapped yet',
-  'AWS::ApiGateway::UsagePlanKey': 'usage plan keys are not mapped yet',
   'AWS::ApiGatewayV2::ApiMapping': 'API mappings are not mapped yet',
   'AWS::ApiGateway::DomainName': 'custom domains: use apis[].hosts',
   'AWS::ApiGatewayV2::DomainName': 'custom domains: use apis[].hosts',
@@ -95,6 +98,9 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
     }
     resources[id] = { Type: type, Properties: isObj(raw.Properties) ? raw.Properties : {} };
   }
+  // SAM Auth.UsagePlan: the UsagePlan/ApiKey/UsagePlanKey resources SAM would generate.
+  const sam = samUsagePlanResources(template, (v) => evaluate(v, ctx));
+  for (const [id, r] of Object.entries(sam.resources)) resources[id] ??= r;
   const byType = (t: string) => Object.entries(resources).filter(([, r]) => r.Type === t);
   // Each resource is evaluated with its own record of what it could not resolve.
   const missingOf = new Map<string, Set<string>>();
@@ -180,13 +186,13 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
     const p = props(id);
     const build = restBuild(p.RestApiId);
     if (build && typeof p.StageName === 'string') {
-      build.stages[p.StageName] ??= stageFrom(p.StageDescription, pointer('Resources', id, 'Properties', 'StageDescription'), report);
+      build.stages[p.StageName] ??= stageFrom(p.StageDescription, pointer('Resources', id, 'Properties', 'StageDescription'), report, build.routes);
     }
   }
   for (const [id] of byType('AWS::ApiGateway::Stage')) {
     const p = props(id);
     const build = restBuild(p.RestApiId);
-    if (build && typeof p.StageName === 'string') build.stages[p.StageName] = stageFrom(p, pointer('Resources', id, 'Properties'), report);
+    if (build && typeof p.StageName === 'string') build.stages[p.StageName] = stageFrom(p, pointer('Resources', id, 'Properties'), report, build.routes);
   }
   for (const [id] of byType('AWS::ApiGateway::BasePathMapping')) {
     const p = props(id);
@@ -296,6 +302,8 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
   // --- WAF (AWS::WAFv2::*) ---------------------------------------------------------------------------
   const waf = importWaf(byType, props, resources, builds, report);
 
+  const keysPlans = importKeysAndPlans({ byType, props, resources, builds, report, origins: sam.origins });
+
   // --- assemble ------------------------------------------------------------------------------------
   const apis: Json[] = [];
   const mounts = new Set<string>();
@@ -327,7 +335,11 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
   if (Object.keys(upstreams).length) config.upstreams = upstreams;
   config.apis = apis;
   Object.assign(config, waf);
-  return { config: escapeEnvRefs(config) as Json, report, ignored };
+  const out = escapeEnvRefs(config) as Json;
+  // Key values reference the environment on purpose (already escaped where literal).
+  if (Object.keys(keysPlans.usagePlans).length) out.usagePlans = escapeEnvRefs(keysPlans.usagePlans);
+  if (Object.keys(keysPlans.apiKeys).length) out.apiKeys = keysPlans.apiKeys;
+  return { config: out, report, ignored, env: keysPlans.env };
 }
 
 const CFN_KEY: Record<string, string> = {
@@ -392,11 +404,12 @@ function cfnIntegrationToExtension(i: Json): Json {
   };
 }
 
-function stageFrom(p: unknown, at: string, report: ImportReport): Json {
+function stageFrom(p: unknown, at: string, report: ImportReport, routes: Json[]): Json {
   const stage: Json = {};
   if (!isObj(p)) return stage;
   if (isObj(p.Variables)) stage.variables = stringValues(p.Variables);
-  for (const key of ['MethodSettings', 'ThrottlingRateLimit', 'ThrottlingBurstLimit', 'CachingEnabled', 'CacheClusterEnabled', 'CacheTtlInSeconds', 'AccessLogSetting', 'CanarySetting']) {
+  mapStageSettings(stage, p, routes, at, report);
+  for (const key of ['AccessLogSetting', 'CanarySetting']) {
     if (p[key] !== undefined) report.unsupported(`${at}/${key}`, key, 'not mapped yet');
   }
   return stage;

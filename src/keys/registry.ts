@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/store.js';
 import type { UsagePlanConfig } from '../usage-plans/schema.js';
+import { type DeclaredKeyConfig, KEY_VALUE_RE, sharedStage } from './schema.js';
 import { generateKeyValue, hashesMatch, hashKey } from './secret.js';
 
 /** What is stored for an API key. Never the value: only its keyed hash. */
@@ -16,8 +17,11 @@ export interface ApiKeyRecord {
   plans: string[];
   /** HMAC-SHA256 of the value under <dataDir>/api-key.secret. */
   hash: string;
-  /** 'generated' by the gateway or 'imported' (a known value, e.g. CloudFormation ApiKey Value). */
-  source: 'generated' | 'imported';
+  /**
+   * 'generated' by the gateway, 'imported' (a known value given to the admin API), or 'config':
+   * declared under apiKeys in the config file, which alone changes it (the admin API refuses to).
+   */
+  source: 'generated' | 'imported' | 'config';
   createdAt: string;
   updatedAt: string;
 }
@@ -47,8 +51,6 @@ export class KeyError extends Error {
 const KEYS = 'apiKeys';
 const HASHES = 'apiKeyHashes';
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
-/** AWS: 20-128 characters. Printable ASCII without spaces, so it survives a header. */
-const VALUE_RE = /^[\x21-\x7e]{20,128}$/;
 const NAME_RE = /^[\x20-\x7e]{1,128}$/;
 
 export function viewOf(r: ApiKeyRecord): ApiKeyView {
@@ -159,7 +161,7 @@ export class KeyRegistry {
     if (input.description !== undefined && (typeof input.description !== 'string' || input.description.length > 1024)) {
       throw new KeyError(400, 'description: expected a string of at most 1024 characters');
     }
-    if (input.value !== undefined && (typeof input.value !== 'string' || !VALUE_RE.test(input.value))) {
+    if (input.value !== undefined && (typeof input.value !== 'string' || !KEY_VALUE_RE.test(input.value))) {
       throw new KeyError(400, 'value: expected 20-128 printable ASCII characters without spaces');
     }
     if (input.enabled !== undefined && typeof input.enabled !== 'boolean') throw new KeyError(400, 'enabled: expected true or false');
@@ -190,8 +192,17 @@ export class KeyRegistry {
     return { key, value };
   }
 
-  async #update(id: string, change: (r: ApiKeyRecord) => ApiKeyRecord): Promise<ApiKeyRecord> {
+  /** A key the admin API may change: not one declared in the config file. */
+  #mutable(id: string): ApiKeyRecord {
     const cur = this.get(id);
+    if (cur.source === 'config') {
+      throw new KeyError(409, `API key "${cur.name}" is managed by the config file (apiKeys.${cur.name}); change or remove it there and reload`);
+    }
+    return cur;
+  }
+
+  async #update(id: string, change: (r: ApiKeyRecord) => ApiKeyRecord): Promise<ApiKeyRecord> {
+    const cur = this.#mutable(id);
     const next = { ...change(cur), updatedAt: new Date(this.#clock.now()).toISOString() };
     await this.#store.put(KEYS, next.id, next);
     this.#index(next);
@@ -208,22 +219,22 @@ export class KeyRegistry {
   }
 
   async addPlan(id: string, plan: string, plans: Readonly<Record<string, UsagePlanConfig>>): Promise<ApiKeyRecord> {
-    const cur = this.get(id);
+    const cur = this.#mutable(id);
     if (cur.plans.includes(plan)) return cur;
     checkPlan(plan, cur.plans, plans);
     return this.#update(cur.id, (r) => ({ ...r, plans: [...r.plans, plan] }));
   }
 
   async removePlan(id: string, plan: string): Promise<ApiKeyRecord> {
-    const cur = this.get(id);
+    const cur = this.#mutable(id);
     if (!cur.plans.includes(plan)) throw new KeyError(404, `API key ${cur.id} is not in usage plan "${plan}"`);
     return this.#update(cur.id, (r) => ({ ...r, plans: r.plans.filter((p) => p !== plan) }));
   }
 
   /** A new value (generated, or the one given); the old value stops working at once. */
   async rotate(id: string, value?: string): Promise<{ key: ApiKeyRecord; value: string }> {
-    const cur = this.get(id);
-    if (value !== undefined && (typeof value !== 'string' || !VALUE_RE.test(value))) {
+    const cur = this.#mutable(id);
+    if (value !== undefined && (typeof value !== 'string' || !KEY_VALUE_RE.test(value))) {
       throw new KeyError(400, 'value: expected 20-128 printable ASCII characters without spaces');
     }
     const next = value ?? generateKeyValue();
@@ -235,13 +246,87 @@ export class KeyRegistry {
   }
 
   async delete(id: string): Promise<ApiKeyRecord> {
-    const cur = this.get(id);
+    return this.#remove(this.#mutable(id));
+  }
+
+  /**
+   * Makes the config-declared keys in the store (source 'config', id "cfg-NAME") match `declared`:
+   * creates missing ones, updates changed ones, deletes those no longer declared. Keys created at
+   * runtime are never touched. A value another key already has is refused before anything is
+   * written. Idempotent, so nodes sharing a store may all run it.
+   */
+  async reconcile(declared: Readonly<Record<string, DeclaredKeyConfig>>): Promise<ReconcileResult> {
+    const wanted = Object.entries(declared).map(([name, k]) => ({ name, k, id: declaredKeyId(name), hash: hashKey(this.#secret, k.value) }));
+    const ids = new Set(wanted.map((w) => w.id));
+    const stale = [...this.#byId.values()].filter((r) => r.source === 'config' && !ids.has(r.id));
+    for (const w of wanted) {
+      const holder = this.#byHash.get(w.hash);
+      if (holder && holder.id !== w.id && !stale.includes(holder)) throw new DeclaredKeyConflict(w.name, holder);
+    }
+    const result: ReconcileResult = { created: [], updated: [], deleted: [] };
+    for (const r of stale) {
+      await this.#remove(r);
+      result.deleted.push(r.name);
+    }
+    const now = new Date(this.#clock.now()).toISOString();
+    for (const { name, k, id, hash } of wanted) {
+      const cur = this.#byId.get(id);
+      const plans = [...new Set(k.usagePlans)];
+      const same = cur && cur.hash === hash && cur.enabled === k.enabled && cur.description === k.description && cur.plans.join('\n') === plans.join('\n');
+      if (same) continue;
+      if (cur?.hash !== hash && !(await this.#store.insert(HASHES, hash, id))) {
+        // Another node may have just done the same; anyone else holding the value is a conflict.
+        const owner = await this.#store.get<string>(HASHES, hash);
+        if (owner !== id) throw new DeclaredKeyConflict(name, owner === undefined ? undefined : this.#byId.get(owner));
+      }
+      const rec: ApiKeyRecord = {
+        id,
+        name,
+        description: k.description,
+        enabled: k.enabled,
+        expiresAt: null,
+        plans,
+        hash,
+        source: 'config',
+        createdAt: cur?.createdAt ?? now,
+        updatedAt: now,
+      };
+      await this.#store.put(KEYS, id, rec);
+      if (cur && cur.hash !== hash) await this.#store.delete(HASHES, cur.hash);
+      this.#index(rec);
+      (cur ? result.updated : result.created).push(name);
+    }
+    return result;
+  }
+
+  async #remove(cur: ApiKeyRecord): Promise<ApiKeyRecord> {
     await this.#store.delete(KEYS, cur.id);
     await this.#store.delete(HASHES, cur.hash);
     await this.#store.deleteUsage(cur.id);
     this.#byId.delete(cur.id);
     this.#byHash.delete(cur.hash);
     return cur;
+  }
+}
+
+/** The id of the key declared as apiKeys.NAME: stable, so every node and every reload agree on it. */
+export function declaredKeyId(name: string): string {
+  return `cfg-${name}`;
+}
+
+export interface ReconcileResult {
+  created: string[];
+  updated: string[];
+  deleted: string[];
+}
+
+/** A declared key's value is already another key's. Names the key, never the value. */
+export class DeclaredKeyConflict extends Error {
+  readonly keyName: string;
+  constructor(keyName: string, holder: ApiKeyRecord | undefined) {
+    const who = holder ? `API key ${holder.id} "${holder.name}"${holder.source === 'config' ? '' : ' (created at runtime)'}` : 'another API key';
+    super(`${who} already has this value; key values must be unique`);
+    this.keyName = keyName;
   }
 }
 
@@ -261,7 +346,7 @@ function checkPlan(plan: string, others: readonly string[], plans: Readonly<Reco
   for (const o of others) {
     const oc = plans[o];
     if (!oc) continue;
-    const shared = Object.keys(cfg.stages).find((s) => s in oc.stages);
+    const shared = sharedStage(cfg, oc);
     if (shared) throw new KeyError(409, `usage plans "${o}" and "${plan}" both cover ${shared}; a key may be in one plan per stage`);
   }
 }

@@ -4,7 +4,11 @@ import type { RequestContext } from '../pipeline/context.js';
 import type { Service, ServiceDef } from '../services.js';
 import type { Store } from '../store/store.js';
 import { utcDay } from '../usage-plans/period.js';
-import { KeyRegistry } from './registry.js';
+import { ConfigError } from '../config/errors.js';
+import type { LoadedConfig } from '../config/load.js';
+import type { Logger } from '../logger.js';
+import type { Snapshot } from '../pipeline/snapshot.js';
+import { DeclaredKeyConflict, KeyRegistry } from './registry.js';
 import { hashesMatch, hashKey, KEY_SECRET_FILE, loadKeySecret } from './secret.js';
 
 /** Not counted as usage: the request was refused before it used anything. */
@@ -16,10 +20,13 @@ export class ApiKeysService implements Service {
   readonly store: Store;
   #clock: Clock;
 
-  constructor(registry: KeyRegistry, store: Store, clock: Clock) {
+  #log: Logger | undefined;
+
+  constructor(registry: KeyRegistry, store: Store, clock: Clock, log?: Logger) {
     this.registry = registry;
     this.store = store;
     this.#clock = clock;
+    this.#log = log;
   }
 
   /** requestDone hook: one unit of usage for each request admitted with a key. */
@@ -33,8 +40,24 @@ export class ApiKeysService implements Service {
     return this.store.usage(id, fromDay, toDay);
   }
 
+  /** Reconciles the declared keys of the config about to be swapped in; a conflict rejects the reload. */
+  async beforeSwap(next: Snapshot): Promise<void> {
+    await reconcileDeclared(this.registry, next.loaded, this.#log);
+  }
+
   /** The store is closed by its own service. */
   close(): void {}
+}
+
+/** apiKeys of the config → the store; a value conflict becomes a config error at apiKeys.NAME.value. Logs names, never values. */
+async function reconcileDeclared(registry: KeyRegistry, loaded: LoadedConfig, log: Logger | undefined): Promise<void> {
+  try {
+    const r = await registry.reconcile(loaded.config.apiKeys);
+    if (r.created.length + r.updated.length + r.deleted.length) log?.info(r, 'declared API keys reconciled');
+  } catch (err) {
+    if (err instanceof DeclaredKeyConflict) throw new ConfigError(loaded.file, [loaded.issue(['apiKeys', err.keyName, 'value'], err.message)]);
+    throw err;
+  }
 }
 
 /**
@@ -58,7 +81,8 @@ export const API_KEYS_SERVICE: ServiceDef = {
     if (!store) throw new Error('the apiKeys service needs the store service to start first');
     const secret = await loadKeySecret(resolve(loaded.dir, loaded.config.dataDir));
     if (store.onChange) await checkSharedSecret(store, secret);
-    const svc = new ApiKeysService(await KeyRegistry.open(store, secret, runtime.clock), store, runtime.clock);
+    const svc = new ApiKeysService(await KeyRegistry.open(store, secret, runtime.clock), store, runtime.clock, runtime.log);
+    await reconcileDeclared(svc.registry, loaded, runtime.log);
     const failure = store as Store & { config?: { failure?: { keys?: string } }; health?: { up: boolean } };
     if (failure.config?.failure?.keys === 'closed' && failure.health) svc.registry.refuseWhile = () => !failure.health?.up;
     runtime.requestDone.push(svc.countUsage);

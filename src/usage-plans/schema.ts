@@ -44,7 +44,7 @@ const usagePlanSchema = z
     throttle: throttleLimitSchema.optional().describe('Per-key token bucket across the plan\'s stages. Unset = no plan limit.'),
     quota: quotaSchema.optional().describe('Per-key request quota. Unset = no quota.'),
   })
-  .describe('A usage plan (AWS): which stages its keys may call, how fast and how much. Keys join plans at runtime (admin API, CLI).');
+  .describe('A usage plan (AWS): which stages its keys may call, how fast and how much. Keys join plans at runtime (admin API, CLI) or in the config file (apiKeys.NAME.usagePlans).');
 
 export const usagePlansSchema = z
   .record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'expected a plan name of letters, digits, "_", "." or "-"'), usagePlanSchema)

@@ -2,6 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { loadConfigText } from '../../src/config/load.js';
+import { placeholderKeyEnv } from '../../src/import/keys-plans.js';
 import { createLogger } from '../../src/logger.js';
 import { createRuntimeDeps } from '../../src/pipeline/policy.js';
 import { compileSnapshot } from '../../src/pipeline/snapshot.js';
@@ -26,7 +27,9 @@ export function resolvePointer(doc: unknown, ptr: string): unknown {
 
 /** Validates and compiles an imported config as the gateway would; throws ConfigError if it can't. */
 export async function compiles(config: Record<string, unknown>): Promise<void> {
-  const loaded = loadConfigText(stringify(config), 'imported.yaml', {});
+  const text = stringify(config);
+  // API key values the template could not give are read from PORTICO_KEY_* variables.
+  const loaded = loadConfigText(text, 'imported.yaml', placeholderKeyEnv([...new Set([...text.matchAll(/\$\{(PORTICO_KEY_\w+)\}/g)].map((m) => m[1] as string))]));
   const pools = new PoolRegistry();
   try {
     compileSnapshot(loaded, { runtime: createRuntimeDeps({ pools, log: createLogger('silent') }), revision: 1 });
