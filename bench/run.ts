@@ -277,7 +277,8 @@ async function main(): Promise<number> {
         runs.push(run);
       }
     }
-    const unpinned = new Set(scenarios.filter((s) => !targets.get(s.target)!.pinned).map((s) => s.name));
+    // Marked in the table only when the rest is pinned: the exception, not the rule.
+    const unpinned = new Set(placement.pinned ? scenarios.filter((s) => !targets.get(s.target)!.pinned).map((s) => s.name) : []);
     const rows = summarize(scenarios, runs, unpinned);
     const direct = targets.get('direct');
     const portico = targets.get('portico-plain');

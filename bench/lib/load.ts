@@ -113,7 +113,8 @@ async function runAutocannon(req: RequestSpec, opts: LoadOptions): Promise<LoadR
     url: req.url,
     method: req.method,
     headers: req.bodyBytes === undefined ? req.headers : { ...req.headers, 'content-type': 'application/octet-stream' },
-    ...(req.bodyBytes === undefined ? {} : { body: Buffer.alloc(req.bodyBytes, 'x') }),
+    // A string: a Buffer reaches autocannon's worker thread as a plain Uint8Array, which it refuses.
+    ...(req.bodyBytes === undefined ? {} : { body: 'x'.repeat(req.bodyBytes) }),
     connections: opts.connections,
     duration: opts.seconds,
     pipelining: 1,
