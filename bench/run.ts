@@ -37,7 +37,8 @@ const connections = Math.round(positive('connections', args.connections, smoke ?
 const postConnections = Math.min(connections, 16);
 const repeat = Math.round(positive('repeat', args.repeat, smoke ? 1 : 3));
 const warmup = positive('warmup', args.warmup, smoke ? 0 : 2, true);
-const latencyPass = !args['no-latency'];
+/** The constant-rate pass needs a warm gateway and a measured maximum: the smoke pass has neither. */
+const latencyPass = !args['no-latency'] && !smoke;
 const loadgen = chooseLoadgen(args.loadgen);
 const { selected: scenarios, skipped, error } = selectScenarios(args.only, smoke, (peer) => peerBinary(peer) !== undefined);
 if (error) fail(error);
@@ -218,6 +219,8 @@ async function latencyAtHalfLoad(direct: Target, portico: Target, porticoRps: nu
   return { rate, direct: d, portico: p, addedP99Us: p.p99Us - d.p99Us };
 }
 
+const loadavgAtStart = loadavg();
+
 async function main(): Promise<number> {
   const startedAt = new Date();
   const cleanups: Array<() => Promise<void>> = [];
@@ -265,7 +268,7 @@ async function main(): Promise<number> {
 
     const plan = `${scenarios.length} scenarios × ${repeat} × ${duration} s, ${connections} connections (POST ${postConnections}), ${loadgen}`;
     const where = placement.pinned ? `proxy on CPU ${placement.proxyCpu}, backend + load generator on CPU ${placement.loadCpu}` : 'unpinned';
-    console.error(`bench: ${plan}${warmup ? `, ${warmup} s warm-up each` : ''}; ${where}`);
+    console.error(`bench: ${plan}${warmup ? `, ${warmup} s warm-up each` : ''}; ${where}; about ${formatDuration(expectedLoadSeconds())} of load`);
     for (const def of warmup ? scenarios : []) await runLoad(loadgen, requestFor(def, targets.get(def.target)!), loadOptions(def, warmup, scratchDir));
     const runs: Run[] = [];
     // Interleaved (A B C A B C …) so slow drift on a shared machine hits every scenario alike.
@@ -332,6 +335,7 @@ async function writeResults(startedAt: Date, runs: Run[], results: Record<string
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model,
     memoryBytes: totalmem(),
+    loadavgAtStart,
     loadavgAtEnd: loadavg(),
     peers: { nginx: peerBinary('nginx') ?? null, haproxy: peerBinary('haproxy') ?? null, wrk: which('wrk') ?? null, ...peerVersions() },
   };
@@ -352,6 +356,16 @@ async function writeResults(startedAt: Date, runs: Run[], results: Record<string
   const report = { startedAt: startedAt.toISOString(), machine, options, ...results, runs };
   await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
   return file;
+}
+
+function formatDuration(seconds: number): string {
+  return seconds < 120 ? `${Math.ceil(seconds)} s` : `${(seconds / 60).toFixed(1)} min`;
+}
+
+/** Seconds of load the plan adds up to (warm-ups, reps, the latency pass), without start-up and stop. */
+function expectedLoadSeconds(): number {
+  const latency = latencyPass && scenarios.some((s) => s.name === 'direct') && scenarios.some((s) => s.name === 'portico');
+  return scenarios.length * (warmup + repeat * duration) + (latency ? 2 * repeat * (duration + Math.min(1, duration / 4)) : 0);
 }
 
 // Setup, warm-up and every run are bounded; this catches anything that hangs anyway (a stuck close, a lost child).
