@@ -154,14 +154,14 @@ export interface Server {
 }
 
 /**
- * Starts a server as a child process (under `taskset -c cpu` when `cpu` is given) and waits until `ready` finds
+ * Starts a server as a child process (under `taskset -c cpu` when `cpu` is given: a CPU or a list like "0,1") and waits until `ready` finds
  * what it needs in a line of its stdout, or (`{port}`, for nginx and HAProxy, which say nothing) until the port
  * accepts a connection. stdout is read to the end, so a chatty child never blocks on a full pipe.
  */
 export async function spawnServer(
   name: string,
   argv: string[],
-  cpu: number | undefined,
+  cpu: number | string | undefined,
   ready: ((line: string) => string | undefined) | { port: number },
   opts: { cwd?: string; timeoutMs?: number } = {},
 ): Promise<Server> {

@@ -215,7 +215,9 @@ backend be
     };
     const name = `portico-${variant} (${porticoEntry})`;
     // 10,000 routes take a while to validate and compile, more so from src/ through tsx on a busy machine.
-    const s = await spawnServer(name, argv, workers ? undefined : this.#proxyCpu, ready, { cwd: ROOT, timeoutMs: 90_000 }).catch(
+    // Unpinned means both CPUs, said explicitly: a child inherits this process's affinity, which is CPU 1 alone.
+    const cpu = workers ? (this.#placement.pinned ? `${this.#placement.proxyCpu},${this.#placement.loadCpu}` : undefined) : this.#proxyCpu;
+    const s = await spawnServer(name, argv, cpu, ready, { cwd: ROOT, timeoutMs: 90_000 }).catch(
       (err: unknown) => {
         removeDir();
         throw err;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseWrkOutput, type RequestSpec, runFixedRate, runLoad, wrkScript } from '../../bench/lib/load.js';
 import { PORTICO_VARIANTS, porticoConfig, ROUTE_COUNT } from '../../bench/lib/portico-config.js';
-import { processTree, treeCpuUs, treeRssBytes } from '../../bench/lib/proc.js';
+import { choosePlacement, freePort, processTree, spawnServer, treeCpuUs, treeRssBytes } from '../../bench/lib/proc.js';
 import { costs, evaluateGoals, type Row, type Run, summarize } from '../../bench/lib/report.js';
 import { SCENARIOS, scenario, selectScenarios } from '../../bench/lib/scenarios.js';
 import { validateCommand } from '../../src/cli/commands.js';
@@ -249,6 +249,30 @@ describe('bench: process accounting', () => {
     } finally {
       for (const pid of processTree(child.pid!).reverse()) process.kill(pid, 'SIGKILL');
     }
+  });
+});
+
+describe('bench: child processes', () => {
+  test('a server that prints nothing is ready when its port accepts; `cpu` pins it with taskset', async (t) => {
+    const port = await freePort();
+    // Binds only after 300 ms, as nginx and HAProxy say nothing when they are up.
+    const code = `setTimeout(() => require('node:http').createServer((q, s) => s.end('up')).listen(${port}, '127.0.0.1'), 300)`;
+    const canPin = choosePlacement(true).pinned;
+    const server = await spawnServer('late binder', [process.execPath, '-e', code], canPin ? '1' : undefined, { port });
+    try {
+      assert.equal(await (await fetch(`http://127.0.0.1:${port}/`)).text(), 'up');
+      if (!canPin) return t.diagnostic('taskset or CPUs 0 and 1 are missing: the pinning half was not checked');
+      assert.match(readFileSync(`/proc/${server.pid}/status`, 'utf8'), /^Cpus_allowed_list:\s+1$/m);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('a server that exits before it is ready fails with its last output', async () => {
+    await assert.rejects(
+      spawnServer('quitter', [process.execPath, '-e', "console.log('config error at line 3'); process.exit(1)"], undefined, () => undefined),
+      /quitter exited \(code 1\) before it was ready; its last output:\nconfig error at line 3/,
+    );
   });
 });
 
