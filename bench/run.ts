@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type LoadGenerator, type LoadResult, type RequestSpec, runFixedRate, runLoad } from './lib/load.js';
-import { choosePlacement, killChildren, pinSelf, trackTempDir, treeCpuUs, treeRssBytes, which, withTimeout } from './lib/proc.js';
+import { choosePlacement, killChildren, machineCpuUs, pinSelf, selfAndReapedCpuUs, trackTempDir, treeCpuUs, treeRssBytes, which, withTimeout } from './lib/proc.js';
 import {
   costs,
   evaluateGoals,
@@ -20,6 +20,7 @@ import {
   formatRows,
   type LatencyAtLoad,
   median,
+  noiseWarning,
   type Run,
   summarize,
 } from './lib/report.js';
@@ -162,6 +163,8 @@ function loadOptions(def: ScenarioDef, seconds: number, scratchDir: string) {
 async function measure(def: ScenarioDef, target: Target, backendPid: number, rep: number, scratchDir: string): Promise<Run> {
   const proxy0 = treeCpuUs(target.pid);
   const backend0 = treeCpuUs(backendPid);
+  const self0 = selfAndReapedCpuUs();
+  const machine0 = machineCpuUs();
   let rssMid: number | null = null;
   const sampler = setTimeout(() => (rssMid = treeRssBytes(target.pid)), (duration * 1000) / 2);
   let r: LoadResult;
@@ -173,6 +176,9 @@ async function measure(def: ScenarioDef, target: Target, backendPid: number, rep
   const rssEnd = treeRssBytes(target.pid);
   const proxy1 = treeCpuUs(target.pid);
   const backend1 = treeCpuUs(backendPid);
+  const self1 = selfAndReapedCpuUs();
+  const machine1 = machineCpuUs();
+  const delta = (a: number | null, b: number | null) => (a === null || b === null ? null : b - a);
   const perRequest = (a: number | null, b: number | null) => (a === null || b === null || r.requests === 0 ? null : (b - a) / r.requests);
   const rss = [rssMid, rssEnd].filter((x): x is number => x !== null);
   return {
@@ -189,7 +195,21 @@ async function measure(def: ScenarioDef, target: Target, backendPid: number, rep
     cpuUs: perRequest(proxy0, proxy1),
     backendCpuUs: perRequest(backend0, backend1),
     rssBytes: rss.length ? Math.max(...rss) : null,
+    loadgenCpuUs: perRequest(self0, self1),
+    ...otherCpu(machine0, machine1, [delta(proxy0, proxy1), delta(backend0, backend1), delta(self0, self1)]),
   };
+}
+
+/** What share of the machine's CPU during a rep none of the bench's processes used, and the steal. */
+function otherCpu(
+  m0: ReturnType<typeof machineCpuUs>,
+  m1: ReturnType<typeof machineCpuUs>,
+  ours: Array<number | null>,
+): { otherCpuPct: number | null; stealPct: number | null } {
+  if (!m0 || !m1 || m1.total <= m0.total) return { otherCpuPct: null, stealPct: null };
+  const total = m1.total - m0.total;
+  const own = ours.reduce<number>((a, x) => a + (x ?? 0), 0);
+  return { otherCpuPct: Math.max(0, (100 * (m1.busy - m0.busy - own)) / total), stealPct: (100 * (m1.steal - m0.steal)) / total };
 }
 
 /**
@@ -276,7 +296,8 @@ async function main(): Promise<number> {
       for (const def of scenarios) {
         const run = await measure(def, targets.get(def.target)!, backend.pid, rep, scratchDir);
         const cpu = run.cpuUs === null ? '' : `, ${run.cpuUs.toFixed(0)} cpu µs/req`;
-        console.error(`  rep ${rep} ${run.scenario.padEnd(22)} ${run.rps.toFixed(0).padStart(7)} rps${cpu}`);
+        const other = run.otherCpuPct == null ? '' : `, other work ${run.otherCpuPct.toFixed(0)}%`;
+        console.error(`  rep ${rep} ${run.scenario.padEnd(22)} ${run.rps.toFixed(0).padStart(7)} rps${cpu}${other}`);
         runs.push(run);
       }
     }
@@ -298,6 +319,8 @@ async function main(): Promise<number> {
     if (latency) out.push(formatLatency(latency, repeat, duration), '');
     out.push(formatGoals(goals), '');
     if (smoke) out.push('(smoke pass: 1 s loads on a cold gateway; the figures and targets above mean nothing)', '');
+    const noisy = noiseWarning(runs);
+    if (noisy) out.push(`warning: ${noisy}`, '');
     console.log(out.join('\n'));
     const file = await writeResults(startedAt, runs, { rows, goals, costs: costList, latency });
     console.error(`bench: results written to ${fileURLToPath(file)}`);

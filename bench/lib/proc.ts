@@ -120,6 +120,31 @@ export function treeCpuUs(pid: number | undefined): number | null {
   });
 }
 
+/**
+ * This process's CPU plus that of its children that have exited and been waited for (utime, stime, cutime,
+ * cstime): the load generator's, whether autocannon (a thread here) or wrk (a child that ends with the rep). µs.
+ */
+export function selfAndReapedCpuUs(): number | null {
+  return sumOverTree(process.pid, (p) => {
+    if (p !== process.pid) return undefined;
+    const f = readFileSync('/proc/self/stat', 'utf8');
+    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return ([11, 12, 13, 14].reduce((a, i) => a + Number(fields[i]), 0) * 1e6) / CLK_TCK;
+  });
+}
+
+/** The machine's CPU time from /proc/stat (all CPUs): busy, steal and total, in µs; null without /proc. */
+export function machineCpuUs(): { busy: number; steal: number; total: number } | null {
+  try {
+    const [, user, nice, system, idle, iowait, irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
+    const us = (ticks: number) => (ticks * 1e6) / CLK_TCK;
+    const busy = user! + nice! + system! + irq! + softirq!;
+    return { busy: us(busy), steal: us(steal!), total: us(busy + idle! + iowait! + steal!) };
+  } catch {
+    return null;
+  }
+}
+
 /** Resident set size of the whole tree (VmRSS summed), in bytes. */
 export function treeRssBytes(pid: number | undefined): number | null {
   return sumOverTree(pid, (p) => {

@@ -20,6 +20,15 @@ export interface Run {
   backendCpuUs: number | null;
   /** The proxy's resident memory (its whole process tree), the larger of mid-rep and end-of-rep samples, bytes. */
   rssBytes: number | null;
+  /** The load generator's CPU per request (wrk, or this process with autocannon's thread), µs. */
+  loadgenCpuUs?: number | null;
+  /**
+   * Share of the machine's CPU time (all CPUs) during the rep that none of the bench's processes used: other
+   * work on the machine, plus kernel time not charged to a process. High = a noisy rep.
+   */
+  otherCpuPct?: number | null;
+  /** Hypervisor steal during the rep, % of the machine's CPU time. */
+  stealPct?: number | null;
 }
 
 export interface Row {
@@ -245,4 +254,13 @@ export function formatCosts(list: Cost[]): string {
       return `${c.scenario} / ${c.against}: RPS ${c.rpsRatio.toFixed(2)}×${cpu}  (${c.what})`;
     })
     .join('\n');
+}
+
+/** A warning when the machine was busy with other work during the reps (median share of its CPU), else undefined. */
+export function noiseWarning(runs: Run[], thresholdPct = 10): string | undefined {
+  const other = runs.map((r) => r.otherCpuPct).filter((x): x is number => typeof x === 'number');
+  if (other.length === 0) return undefined;
+  const m = median(other);
+  if (m <= thresholdPct) return undefined;
+  return `the machine was busy: other work used ${m.toFixed(0)}% of its CPU time during a median rep (max ${Math.max(...other).toFixed(0)}%); these figures are noisy, rerun on a quiet machine`;
 }

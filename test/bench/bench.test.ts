@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseWrkOutput, type RequestSpec, runFixedRate, runLoad, wrkScript } from '../../bench/lib/load.js';
 import { PORTICO_VARIANTS, porticoConfig, ROUTE_COUNT } from '../../bench/lib/portico-config.js';
-import { choosePlacement, freePort, processTree, spawnServer, treeCpuUs, treeRssBytes } from '../../bench/lib/proc.js';
-import { costs, evaluateGoals, type Row, type Run, summarize } from '../../bench/lib/report.js';
+import { choosePlacement, freePort, machineCpuUs, processTree, selfAndReapedCpuUs, spawnServer, treeCpuUs, treeRssBytes } from '../../bench/lib/proc.js';
+import { costs, evaluateGoals, noiseWarning, type Row, type Run, summarize } from '../../bench/lib/report.js';
 import { SCENARIOS, scenario, selectScenarios } from '../../bench/lib/scenarios.js';
 import { validateCommand } from '../../src/cli/commands.js';
 import { ROOT } from '../helpers/cli.js';
@@ -249,6 +249,31 @@ describe('bench: process accounting', () => {
     } finally {
       for (const pid of processTree(child.pid!).reverse()) process.kill(pid, 'SIGKILL');
     }
+  });
+});
+
+describe('bench: machine noise', () => {
+  test("a reaped child's CPU counts as this process's (wrk's CPU per rep); the machine's CPU only grows", async () => {
+    const before = selfAndReapedCpuUs()!;
+    const m0 = machineCpuUs()!;
+    // A child that burns 200 ms of its own CPU time (not wall time), says how much, and exits.
+    const code = 'while (process.cpuUsage().user < 200000); const u = process.cpuUsage(); console.log(u.user + u.system)';
+    const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    await new Promise((r) => child.once('close', r));
+    const childUs = Number(out.trim());
+    assert.ok(childUs >= 200_000, out);
+    // /proc counts in 10 ms ticks: allow two of them.
+    assert.ok(selfAndReapedCpuUs()! - before >= childUs - 20_000, `${selfAndReapedCpuUs()! - before} < ${childUs}`);
+    const m1 = machineCpuUs()!;
+    assert.ok(m1.busy - m0.busy >= childUs - 20_000 && m1.total > m0.total);
+  });
+
+  test('a warning when other work used more than 10% of the CPU in a median rep', () => {
+    assert.equal(noiseWarning([run('a', { otherCpuPct: 3 }), run('b', { otherCpuPct: 40 }), run('c', { otherCpuPct: 8 })]), undefined);
+    assert.match(noiseWarning([run('a', { otherCpuPct: 30 }), run('b', { otherCpuPct: 55 }), run('c', { otherCpuPct: 8 })])!, /other work used 30% .* \(max 55%\)/);
+    assert.equal(noiseWarning([run('a', { otherCpuPct: null })]), undefined);
   });
 });
 
