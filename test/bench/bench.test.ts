@@ -218,7 +218,7 @@ describe('bench: load generators against a real upstream', () => {
     assert.ok(seen.every((s) => s.method === 'POST' && s.bytes === 4096 && s.key === 'k-123'));
   });
 
-  test('fixed-rate: sends exactly rate × duration counted requests (plus the lead-in), headers kept out of argv', async () => {
+  test('fixed-rate: sends exactly rate × duration counted requests (plus the lead-in), with the headers it was given through the environment', async () => {
     seen.length = 0;
     const r = await runFixedRate(post(), 200, { connections: 4, seconds: 1, cpu: undefined, scratchDir: scratch });
     assert.equal(r.sent, 200);
