@@ -137,6 +137,7 @@ describe('bench: report', () => {
       '10,000 routes RPS vs #4': ['met', 0.98],
       '10,000 routes CPU/request vs #4': ['missed', 1.091],
       '10,000 routes RSS': ['met', 140],
+      'metrics + access log RPS vs #4': ['not run', NaN],
       'p99 added latency at 50% of max': ['missed', 1.2],
     });
 
@@ -330,7 +331,7 @@ describe('bench: the CLI', () => {
       const json = JSON.parse(readFileSync(file, 'utf8')) as { rows: Row[]; options: { loadGenerator: string }; goals: unknown[] };
       assert.equal(json.options.loadGenerator, 'autocannon');
       for (const row of json.rows) assert.ok(row.ok > 0 && row.non2xx === 0, `${row.scenario}: ${JSON.stringify(row)}`);
-      assert.equal(json.goals.length, 8);
+      assert.equal(json.goals.length, 9);
       assert.ok(json.rows.find((x) => x.scenario === 'portico-full')!.cpuUs! > 0);
       assert.doesNotMatch(readFileSync(file, 'utf8') + r.stdout + r.stderr, /x-api-key|Bearer /i, 'no credential is printed or written');
     } finally {
