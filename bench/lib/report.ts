@@ -169,9 +169,10 @@ export function formatMs(us: number, wholeMs = false): string {
   return (us / 1000).toFixed(2);
 }
 
-function table(head: string[], body: string[][], leftCols = 2): string {
+/** A plain-text table; the columns in `left` are left-aligned, the others (numbers) right-aligned. */
+function table(head: string[], body: string[][], left: readonly number[] = [0, 1]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < leftCols ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) => cells.map((c, i) => (left.includes(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }
 
@@ -203,7 +204,7 @@ export function formatGoals(goals: Goal[]): string {
     `${g.op === '<=' ? '≤' : '≥'} ${g.unit === 'x' ? `${g.bound.toFixed(2)}×` : `${g.bound} ${g.unit}`}`,
     g.status === 'not run' ? `not run (${g.note})` : g.status,
   ]);
-  return table(['#', 'target (issue #9)', 'value', 'goal', 'status'], body, 2);
+  return table(['#', 'target (issue #9)', 'value', 'goal', 'status'], body, [0, 1, 4]);
 }
 
 export function formatLatency(l: LatencyAtLoad, reps: number, seconds: number): string {
