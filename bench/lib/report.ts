@@ -1,0 +1,269 @@
+// From measured reps to what the bench prints and writes: medians per scenario, ratios, the issue's targets
+// (met / missed), and the table. Pure functions, tested in test/bench/bench.test.ts.
+import { baselines, type ScenarioDef } from './scenarios.js';
+
+/** One measured rep of one scenario. */
+export interface Run {
+  scenario: string;
+  rep: number;
+  rps: number;
+  p50Us: number;
+  p99Us: number;
+  requests: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  /** Proxy CPU (user + system, all threads of its process tree) per completed request, µs. null for direct. */
+  cpuUs: number | null;
+  /** The same for the backend. */
+  backendCpuUs: number | null;
+  /** The proxy's resident memory (its whole process tree), the larger of mid-rep and end-of-rep samples, bytes. */
+  rssBytes: number | null;
+  /** The load generator's CPU per request (wrk, or this process with autocannon's thread), µs. */
+  loadgenCpuUs?: number | null;
+  /**
+   * Share of the machine's CPU time (all CPUs) during the rep that none of the bench's processes used: other
+   * work on the machine, plus kernel time not charged to a process. High = a noisy rep.
+   */
+  otherCpuPct?: number | null;
+  /** Hypervisor steal during the rep, % of the machine's CPU time. */
+  stealPct?: number | null;
+}
+
+export interface Row {
+  scenario: string;
+  num: number | undefined;
+  rps: number;
+  p50Us: number;
+  p99Us: number;
+  cpuUs: number | null;
+  backendCpuUs: number | null;
+  /** The largest sample over the reps. */
+  rssBytes: number | null;
+  requests: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  vsDirect: number | null;
+  vsNginx: number | null;
+  /** false when the proxy ran unpinned on purpose (portico-workers2). */
+  pinned: boolean;
+}
+
+export function median(xs: number[]): number {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+function medianOrNull(xs: Array<number | null>): number | null {
+  return xs.length && xs.every((x) => x !== null) ? median(xs as number[]) : null;
+}
+
+/** Medians of the reps per scenario, in the order given; counts are summed; RSS is the largest sample. */
+export function summarize(defs: readonly ScenarioDef[], runs: Run[], unpinned: ReadonlySet<string> = new Set()): Row[] {
+  const rows = defs.map((def) => {
+    const mine = runs.filter((r) => r.scenario === def.name);
+    const sum = (k: 'requests' | 'ok' | 'non2xx' | 'errors' | 'timeouts') => mine.reduce((a, r) => a + r[k], 0);
+    const rss = mine.map((r) => r.rssBytes).filter((x): x is number => x !== null);
+    return {
+      scenario: def.name,
+      num: def.num,
+      rps: median(mine.map((r) => r.rps)),
+      p50Us: median(mine.map((r) => r.p50Us)),
+      p99Us: median(mine.map((r) => r.p99Us)),
+      cpuUs: medianOrNull(mine.map((r) => r.cpuUs)),
+      backendCpuUs: medianOrNull(mine.map((r) => r.backendCpuUs)),
+      rssBytes: rss.length ? Math.max(...rss) : null,
+      requests: sum('requests'),
+      ok: sum('ok'),
+      non2xx: sum('non2xx'),
+      errors: sum('errors'),
+      timeouts: sum('timeouts'),
+      vsDirect: null as number | null,
+      vsNginx: null as number | null,
+      pinned: !unpinned.has(def.name),
+    };
+  });
+  const rpsOf = (name: string) => rows.find((r) => r.scenario === name)?.rps;
+  for (const [i, row] of rows.entries()) {
+    const base = baselines(defs[i]!.request);
+    const direct = rpsOf(base.direct);
+    const nginx = rpsOf(base.nginx);
+    row.vsDirect = direct ? row.rps / direct : null;
+    row.vsNginx = nginx ? row.rps / nginx : null;
+  }
+  return rows;
+}
+
+/** The latency pass: direct and portico at the same constant rate, half of portico's measured maximum. */
+export interface LatencyAtLoad {
+  rate: number;
+  direct: { p50Us: number; p99Us: number; errors: number; non2xx: number };
+  portico: { p50Us: number; p99Us: number; errors: number; non2xx: number };
+  /** p99(portico) − p99(direct), µs. */
+  addedP99Us: number;
+}
+
+export type GoalStatus = 'met' | 'missed' | 'not run';
+
+export interface Goal {
+  /** The issue's scenario number the target is about. */
+  num: number | undefined;
+  what: string;
+  value: number | null;
+  op: '<=' | '>=';
+  bound: number;
+  unit: 'x' | 'MB' | 'ms';
+  status: GoalStatus;
+  /** Why it was not run (a scenario it needs is missing). */
+  note?: string;
+}
+
+const MB = 1024 * 1024;
+
+/**
+ * The issue's targets, from one run's rows. A target whose inputs were not measured (a peer not installed,
+ * a scenario left out with --only) is "not run", never met.
+ */
+export function evaluateGoals(rows: Row[], latency: LatencyAtLoad | undefined): Goal[] {
+  const get = (name: string) => rows.find((r) => r.scenario === name && r.ok > 0);
+  const ratio = (a: number | null | undefined, b: number | null | undefined) => (a != null && b ? a / b : null);
+  const goal = (num: number | undefined, what: string, needs: string[], value: () => number | null, op: Goal['op'], bound: number, unit: Goal['unit']): Goal => {
+    const missing = needs.filter((n) => !get(n));
+    const v = missing.length ? null : value();
+    const status: GoalStatus = v === null ? 'not run' : (op === '<=' ? v <= bound : v >= bound) ? 'met' : 'missed';
+    return { num, what, value: v, op, bound, unit, status, ...(v === null ? { note: missing.length ? `needs ${missing.join(', ')}` : 'no CPU figures' } : {}) };
+  };
+  const goals = [
+    goal(4, 'plain proxy CPU/request vs minimal', ['portico', 'minimal'], () => ratio(get('portico')!.cpuUs, get('minimal')!.cpuUs), '<=', 1.15, 'x'),
+    goal(5, 'full chain RPS vs fast-gateway', ['portico-full', 'fast-gateway'], () => ratio(get('portico-full')!.rps, get('fast-gateway')!.rps), '>=', 1.6, 'x'),
+    goal(5, 'full chain RPS vs nginx', ['portico-full', 'nginx'], () => ratio(get('portico-full')!.rps, get('nginx')!.rps), '>=', 0.3, 'x'),
+    goal(7, 'cache hit RPS vs nginx', ['portico-cached', 'nginx'], () => ratio(get('portico-cached')!.rps, get('nginx')!.rps), '>=', 1.0, 'x'),
+    goal(8, '10,000 routes RPS vs #4', ['portico-10k-routes', 'portico'], () => ratio(get('portico-10k-routes')!.rps, get('portico')!.rps), '>=', 0.95, 'x'),
+    goal(8, '10,000 routes CPU/request vs #4', ['portico-10k-routes', 'portico'], () => ratio(get('portico-10k-routes')!.cpuUs, get('portico')!.cpuUs), '<=', 1.05, 'x'),
+    goal(8, '10,000 routes RSS', ['portico-10k-routes'], () => {
+      const bytes = get('portico-10k-routes')!.rssBytes;
+      return bytes === null ? null : bytes / MB;
+    }, '<=', 150, 'MB'),
+    // Not from issue #9: the observability work's own target, kept from the earlier harness.
+    goal(undefined, 'metrics + access log RPS vs #4', ['portico-observed', 'portico'], () => ratio(get('portico-observed')!.rps, get('portico')!.rps), '>=', 0.9, 'x'),
+  ];
+  const lat: Goal = latency
+    ? { num: 4, what: `p99 added latency at 50% of max (${Math.round(latency.rate)} rps)`, value: latency.addedP99Us / 1000, op: '<=', bound: 1, unit: 'ms', status: latency.addedP99Us <= 1000 ? 'met' : 'missed' }
+    : { num: 4, what: 'p99 added latency at 50% of max', value: null, op: '<=', bound: 1, unit: 'ms', status: 'not run', note: 'needs direct and portico, and neither --smoke nor --no-latency' };
+  return [...goals, lat];
+}
+
+function formatValue(v: number | null, unit: Goal['unit']): string {
+  if (v === null) return '-';
+  return unit === 'x' ? `${v.toFixed(2)}×` : unit === 'MB' ? `${v.toFixed(0)} MB` : `${v.toFixed(2)} ms`;
+}
+
+/** Latency in ms: µs precision from wrk and fixed-rate; autocannon keeps whole ms, so its 0 means "under 1". */
+export function formatMs(us: number, wholeMs = false): string {
+  if (wholeMs) return us < 1000 ? '<1' : String(Math.round(us / 1000));
+  return (us / 1000).toFixed(2);
+}
+
+/** A plain-text table; the columns in `left` are left-aligned, the others (numbers) right-aligned. */
+function table(head: string[], body: string[][], left: readonly number[] = [0, 1]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (left.includes(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+}
+
+export function formatRows(rows: Row[], wholeMs: boolean): string {
+  const head = ['#', 'scenario', 'RPS', 'p50 ms', 'p99 ms', 'cpu µs/req', 'RSS MB', 'backend µs/req', 'non-2xx', 'errors', 'vs direct', 'vs nginx'];
+  const f = (x: number | null, digits = 0) => (x === null ? 'n/a' : x.toFixed(digits));
+  const body = rows.map((r) => [
+    r.num === undefined ? '' : String(r.num),
+    r.pinned ? r.scenario : `${r.scenario} (unpinned)`,
+    r.rps.toFixed(0),
+    formatMs(r.p50Us, wholeMs),
+    formatMs(r.p99Us, wholeMs),
+    f(r.cpuUs),
+    r.rssBytes === null ? 'n/a' : (r.rssBytes / MB).toFixed(0),
+    f(r.backendCpuUs),
+    String(r.non2xx),
+    String(r.errors),
+    r.vsDirect === null ? '-' : r.vsDirect.toFixed(2),
+    r.vsNginx === null ? '-' : r.vsNginx.toFixed(2),
+  ]);
+  return table(head, body);
+}
+
+export function formatGoals(goals: Goal[]): string {
+  const body = goals.map((g) => [
+    g.num === undefined ? '' : String(g.num),
+    g.what,
+    formatValue(g.value, g.unit),
+    `${g.op === '<=' ? '≤' : '≥'} ${g.unit === 'x' ? `${g.bound.toFixed(2)}×` : `${g.bound} ${g.unit}`}`,
+    g.status === 'not run' ? `not run (${g.note})` : g.status,
+  ]);
+  return table(['#', 'target (issue #9)', 'value', 'goal', 'status'], body, [0, 1, 4]);
+}
+
+export function formatLatency(l: LatencyAtLoad, reps: number, seconds: number): string {
+  return [
+    `latency at a constant ${Math.round(l.rate)} rps (50% of portico's max; open loop, ${reps} × ${seconds} s, medians):`,
+    `  direct   p50 ${formatMs(l.direct.p50Us)} ms  p99 ${formatMs(l.direct.p99Us)} ms`,
+    `  portico  p50 ${formatMs(l.portico.p50Us)} ms  p99 ${formatMs(l.portico.p99Us)} ms`,
+    `  added p99: ${formatMs(l.addedP99Us)} ms`,
+  ].join('\n');
+}
+
+/**
+ * What one feature costs on Portico's path: `a` against `b` from the same run (RPS ratio, and the extra CPU per
+ * request as a share). Only for pairs that were both measured.
+ */
+export const COST_PAIRS = [
+  ['portico-full', 'portico', 'API key + usage-plan throttle + metrics + access log'],
+  ['portico-jwt', 'portico', 'JWT (RS256) authorizer'],
+  ['portico-observed', 'portico', 'metrics + JSON access log to a file'],
+  ['portico-10k-routes', 'portico', '10,000 routes'],
+  ['portico-throttle', 'portico', 'stage throttle, in process'],
+  ['portico-throttle-redis', 'portico-throttle', 'stage throttle in Redis (one EVALSHA per request)'],
+  ['portico-workers2', 'portico', '--workers 2 (unpinned) against one pinned process'],
+] as const;
+
+export interface Cost {
+  scenario: string;
+  against: string;
+  what: string;
+  rpsRatio: number;
+  cpuOverhead: number | null;
+}
+
+export function costs(rows: Row[]): Cost[] {
+  const out: Cost[] = [];
+  for (const [a, b, what] of COST_PAIRS) {
+    const x = rows.find((r) => r.scenario === a && r.ok > 0);
+    const y = rows.find((r) => r.scenario === b && r.ok > 0);
+    if (!x || !y || y.rps === 0) continue;
+    const cpuOverhead = x.cpuUs !== null && y.cpuUs ? x.cpuUs / y.cpuUs - 1 : null;
+    out.push({ scenario: a, against: b, what, rpsRatio: x.rps / y.rps, cpuOverhead });
+  }
+  return out;
+}
+
+export function formatCosts(list: Cost[]): string {
+  return list
+    .map((c) => {
+      const cpu = c.cpuOverhead === null ? '' : `, CPU/request ${c.cpuOverhead >= 0 ? '+' : ''}${(c.cpuOverhead * 100).toFixed(0)}%`;
+      return `${c.scenario} / ${c.against}: RPS ${c.rpsRatio.toFixed(2)}×${cpu}  (${c.what})`;
+    })
+    .join('\n');
+}
+
+/** A warning when the machine was busy with other work during the reps (median share of its CPU), else undefined. */
+export function noiseWarning(runs: Run[], thresholdPct = 10): string | undefined {
+  const other = runs.map((r) => r.otherCpuPct).filter((x): x is number => typeof x === 'number');
+  if (other.length === 0) return undefined;
+  const m = median(other);
+  if (m <= thresholdPct) return undefined;
+  return `the machine was busy: other work used ${m.toFixed(0)}% of its CPU time during a median rep (max ${Math.max(...other).toFixed(0)}%); these figures are noisy, rerun on a quiet machine`;
+}

@@ -1,0 +1,359 @@
+// The benchmark harness (bench/): its Portico configs are valid, its load generators send what they claim and
+// count what they got, its report computes the issue's targets as met / missed / not run, and the whole CLI runs.
+// Speed itself is never asserted here: that is what `npm run bench` prints.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { parseWrkOutput, type RequestSpec, runFixedRate, runLoad, wrkScript } from '../../bench/lib/load.js';
+import { PORTICO_VARIANTS, porticoConfig, ROUTE_COUNT } from '../../bench/lib/portico-config.js';
+import { choosePlacement, freePort, machineCpuUs, processTree, selfAndReapedCpuUs, spawnServer, treeCpuUs, treeRssBytes } from '../../bench/lib/proc.js';
+import { costs, evaluateGoals, noiseWarning, type Row, type Run, summarize } from '../../bench/lib/report.js';
+import { SCENARIOS, scenario, selectScenarios } from '../../bench/lib/scenarios.js';
+import { validateCommand } from '../../src/cli/commands.js';
+import { ROOT } from '../helpers/cli.js';
+import { startUpstream, type TestUpstream } from '../helpers/gateway.js';
+import { findBinary } from '../helpers/require-binary.js';
+
+describe('bench: Portico configs', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'portico-bench-test-'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  test('every variant passes `portico validate`; routes10k has 10,000 routes and the others one', async () => {
+    const ctx = { backendUrl: 'http://127.0.0.1:9', dir, adminToken: 'a'.repeat(32), redisUrl: 'redis://127.0.0.1:6379', jwksUrl: 'http://127.0.0.1:9/jwks' };
+    for (const variant of PORTICO_VARIANTS) {
+      const file = join(dir, `${variant}.yaml`);
+      await writeFile(file, porticoConfig(variant, ctx));
+      // `portico validate`, in process (one tsx start per variant would take longer than the checks).
+      const out: string[] = [];
+      const code = await validateCommand(['-c', file], { out: (l) => out.push(l), err: (l) => out.push(l), env: {} });
+      assert.equal(code, 0, `${variant}: ${out.join('\n')}`);
+      const routes = variant === 'routes10k' ? `${ROUTE_COUNT} routes` : '1 route';
+      assert.match(out.join('\n'), new RegExp(`ok \\(1 API, ${routes}\\)`), variant);
+    }
+  });
+
+  test('the policy variants carry their policy: API key and plan, JWT authorizer, cache, throttle, workers share plain', () => {
+    const ctx = { backendUrl: 'http://127.0.0.1:9', dir: '/tmp/x', adminToken: 'a'.repeat(32), jwksUrl: 'http://127.0.0.1:9/jwks', redisUrl: 'redis://r:1' };
+    const full = porticoConfig('full', ctx);
+    assert.match(full, /apiKeyRequired: true/);
+    assert.match(full, /usagePlans:\n {2}bench:\n {4}stages: \{ greeting\/production: \{\} \}\n {4}throttle:/);
+    assert.match(full, /accessLog: \{ enabled: true/);
+    assert.doesNotMatch(full, /metrics: \{ enabled: false \}/, 'metrics stay on (the default) in the full chain');
+    assert.match(porticoConfig('jwt', ctx), /authorizer: bench/);
+    assert.match(porticoConfig('cached', ctx), /cache: \{ enabled: true, ttlSeconds: 3600 \}/);
+    assert.match(porticoConfig('throttle-redis', ctx), /store: \{ kind: redis/);
+    assert.match(porticoConfig('plain', ctx), /metrics: \{ enabled: false \}/);
+    assert.equal(porticoConfig('workers2', ctx), porticoConfig('plain', ctx));
+    assert.throws(() => porticoConfig('jwt', { ...ctx, jwksUrl: undefined }), /needs a key set URL/);
+  });
+});
+
+describe('bench: scenario selection', () => {
+  test('the issue numbers 1-10 are all there, once each', () => {
+    const nums = SCENARIOS.filter((s) => s.num !== undefined).map((s) => s.num);
+    assert.deepEqual(nums, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  test('without --only: every scenario, minus those whose peer is missing (reported as skipped)', () => {
+    const none = selectScenarios(undefined, false, () => false);
+    assert.deepEqual(none.skipped.map((s) => s.name), ['nginx', 'fast-gateway', 'nginx-post-1mb', 'haproxy', 'portico-throttle-redis']);
+    assert.ok(none.selected.some((s) => s.name === 'portico-10k-routes'));
+    assert.ok(!none.selected.some((s) => s.needs));
+    assert.equal(selectScenarios(undefined, false, () => true).selected.length, SCENARIOS.length);
+  });
+
+  test('--smoke: a small set that needs no peer but nginx, which it skips when missing', () => {
+    const smoke = selectScenarios(undefined, true, () => false);
+    assert.deepEqual(smoke.selected.map((s) => s.name), ['direct', 'portico', 'portico-full', 'portico-jwt', 'portico-cached', 'portico-post-1mb']);
+    assert.deepEqual(smoke.skipped.map((s) => s.name), ['nginx']);
+  });
+
+  test('--only: unknown names and missing peers are errors, the order is the table order', () => {
+    assert.match(selectScenarios('direct,nope', false, () => true).error ?? '', /unknown scenario "nope"/);
+    assert.match(selectScenarios('fast-gateway', false, () => false).error ?? '', /fast-gateway needs fast-gateway, which is not installed/);
+    assert.deepEqual(selectScenarios('minimal,direct', false, () => false).selected.map((s) => s.name), ['direct', 'minimal']);
+  });
+});
+
+function run(scenarioName: string, over: Partial<Run> = {}): Run {
+  return { scenario: scenarioName, rep: 1, rps: 1000, p50Us: 500, p99Us: 2000, requests: 1000, ok: 1000, non2xx: 0, errors: 0, timeouts: 0, cpuUs: 100, backendCpuUs: 20, rssBytes: 80 * 1024 * 1024, ...over };
+}
+
+describe('bench: report', () => {
+  const defs = (names: string[]) => names.map((n) => scenario(n)!);
+
+  test('medians over reps, counts summed, RSS the largest sample; ratios against the same request direct and through nginx', () => {
+    const names = ['direct', 'nginx', 'portico', 'direct-post-1mb', 'nginx-post-1mb', 'portico-post-1mb'];
+    const runs = [
+      run('direct', { rps: 10000, cpuUs: null, rssBytes: null }),
+      run('nginx', { rps: 5000 }),
+      ...[3000, 1000, 2000].map((rps, i) => run('portico', { rps, rep: i + 1, rssBytes: (100 + i) * 1024 * 1024 })),
+      run('direct-post-1mb', { rps: 400, cpuUs: null, rssBytes: null }),
+      run('nginx-post-1mb', { rps: 200 }),
+      run('portico-post-1mb', { rps: 100 }),
+    ];
+    const rows = summarize(defs(names), runs, new Set(['portico']));
+    const portico = rows.find((r) => r.scenario === 'portico')!;
+    assert.equal(portico.rps, 2000);
+    assert.equal(portico.requests, 3000);
+    assert.equal(portico.rssBytes, 102 * 1024 * 1024);
+    assert.equal(portico.vsDirect, 0.2);
+    assert.equal(portico.vsNginx, 0.4);
+    assert.equal(portico.pinned, false);
+    const post = rows.find((r) => r.scenario === 'portico-post-1mb')!;
+    assert.equal(post.vsDirect, 0.25, 'the POST divides by the direct POST, not the direct GET');
+    assert.equal(post.vsNginx, 0.5);
+    assert.equal(rows.find((r) => r.scenario === 'direct')!.cpuUs, null);
+  });
+
+  test('targets: met, missed, and not run when a scenario they need was not measured', () => {
+    const names = ['direct', 'nginx', 'fast-gateway', 'portico', 'portico-full', 'portico-cached', 'portico-10k-routes', 'minimal'];
+    const runs = [
+      run('direct', { rps: 20000 }),
+      run('nginx', { rps: 10000 }),
+      run('fast-gateway', { rps: 2000 }),
+      run('portico', { rps: 5000, cpuUs: 110 }),
+      run('portico-full', { rps: 3300 }),
+      run('portico-cached', { rps: 9000 }),
+      run('portico-10k-routes', { rps: 4900, cpuUs: 120, rssBytes: 140 * 1024 * 1024 }),
+      run('minimal', { cpuUs: 100 }),
+    ];
+    const rows = summarize(defs(names), runs);
+    const goals = evaluateGoals(rows, { rate: 2500, direct: { p50Us: 100, p99Us: 400, errors: 0, non2xx: 0 }, portico: { p50Us: 300, p99Us: 1600, errors: 0, non2xx: 0 }, addedP99Us: 1200 });
+    const status = Object.fromEntries(goals.map((g) => [g.what.replace(/ \(.*/, ''), [g.status, Number(g.value?.toFixed(3))]]));
+    assert.deepEqual(status, {
+      'plain proxy CPU/request vs minimal': ['met', 1.1],
+      'full chain RPS vs fast-gateway': ['met', 1.65],
+      'full chain RPS vs nginx': ['met', 0.33],
+      'cache hit RPS vs nginx': ['missed', 0.9],
+      '10,000 routes RPS vs #4': ['met', 0.98],
+      '10,000 routes CPU/request vs #4': ['missed', 1.091],
+      '10,000 routes RSS': ['met', 140],
+      'metrics + access log RPS vs #4': ['not run', NaN],
+      'p99 added latency at 50% of max': ['missed', 1.2],
+    });
+
+    const partial = evaluateGoals(summarize(defs(['direct', 'portico', 'portico-full']), [run('direct'), run('portico'), run('portico-full')]), undefined);
+    for (const g of partial) assert.equal(g.status, 'not run', g.what);
+    assert.match(partial.find((g) => g.what === 'full chain RPS vs fast-gateway')!.note!, /needs fast-gateway/);
+  });
+
+  test('a scenario that served no 2xx does not count as measured', () => {
+    const rows: Row[] = summarize(defs(['portico-cached', 'nginx']), [run('portico-cached', { ok: 0, non2xx: 1000 }), run('nginx')]);
+    assert.equal(evaluateGoals(rows, undefined).find((g) => g.what === 'cache hit RPS vs nginx')!.status, 'not run');
+  });
+
+  test('feature costs are quoted against their own baseline row', () => {
+    const rows = summarize(defs(['portico', 'portico-jwt', 'portico-throttle', 'portico-throttle-redis']), [
+      run('portico', { rps: 1000, cpuUs: 100 }),
+      run('portico-jwt', { rps: 500, cpuUs: 150 }),
+      run('portico-throttle', { rps: 800 }),
+      run('portico-throttle-redis', { rps: 400 }),
+    ]);
+    const c = Object.fromEntries(costs(rows).map((x) => [x.scenario, [x.against, x.rpsRatio, x.cpuOverhead]]));
+    assert.deepEqual(c['portico-jwt'], ['portico', 0.5, 0.5]);
+    assert.deepEqual(c['portico-throttle-redis'], ['portico-throttle', 0.5, 0]);
+  });
+});
+
+describe('bench: load generators against a real upstream', () => {
+  let upstream: TestUpstream;
+  let scratch: string;
+  const seen: { method: string; bytes: number; key: string | undefined }[] = [];
+  before(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'portico-bench-load-'));
+    upstream = await startUpstream((req: IncomingMessage, res: ServerResponse) => {
+      let bytes = 0;
+      req.on('data', (c: Buffer) => (bytes += c.length));
+      req.on('end', () => {
+        seen.push({ method: req.method!, bytes, key: req.headers['x-api-key'] as string | undefined });
+        res.writeHead(req.url === '/missing' ? 404 : 200, { 'content-length': 2 });
+        res.end('ok');
+      });
+    });
+  });
+  after(async () => {
+    await upstream.close();
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  const post: () => RequestSpec = () => ({ url: `${upstream.url}/upload`, method: 'POST', headers: { 'x-api-key': 'k-123' }, bodyBytes: 4096 });
+
+  test('wrk: the Lua script sends the method, headers and body; its result line is parsed (non-2xx counted apart)', async (t) => {
+    const script = wrkScript(post());
+    assert.match(script, /wrk.method = "POST"/);
+    assert.match(script, /wrk.headers\["x-api-key"\] = "k-123"/);
+    assert.match(script, /wrk.body = string.rep\("x", 4096\)/);
+    assert.deepEqual(
+      parseWrkOutput('Running 1s test\nWRKJSON {"requests":50,"durationUs":2000000,"connect":1,"read":2,"write":0,"status":5,"timeout":3,"p50":420,"p99":1800}\n'),
+      { requests: 50, seconds: 2, rps: 25, p50Us: 420, p99Us: 1800, ok: 45, non2xx: 5, errors: 6, timeouts: 3 },
+    );
+    assert.throws(() => parseWrkOutput('unable to connect'), /wrk printed no result line/);
+    // wrk is an optional peer (bench/setup.sh installs it), not a CI requirement: the live part needs it.
+    if (!findBinary('wrk')) {
+      t.diagnostic('wrk is not installed (bash bench/setup.sh): the live wrk run was not made');
+      return;
+    }
+    seen.length = 0;
+    const r = await runLoad('wrk', post(), { connections: 2, seconds: 1, cpu: undefined, scratchDir: scratch });
+    assert.ok(r.requests > 0 && r.ok === r.requests, JSON.stringify(r));
+    assert.ok(seen.length >= r.requests, 'the upstream saw every request wrk counted');
+    assert.ok(seen.every((s) => s.method === 'POST' && s.bytes === 4096 && s.key === 'k-123'));
+    const missing = await runLoad('wrk', { url: `${upstream.url}/missing`, method: 'GET', headers: {} }, { connections: 1, seconds: 1, cpu: undefined, scratchDir: scratch });
+    assert.equal(missing.non2xx, missing.requests);
+  });
+
+  test('autocannon: the same request, the same counts', async () => {
+    seen.length = 0;
+    const r = await runLoad('autocannon', post(), { connections: 2, seconds: 1, cpu: undefined, scratchDir: scratch });
+    assert.ok(r.requests > 0 && r.ok === r.requests, JSON.stringify(r));
+    assert.ok(seen.length >= r.requests);
+    assert.ok(seen.every((s) => s.method === 'POST' && s.bytes === 4096 && s.key === 'k-123'));
+  });
+
+  test('fixed-rate: sends exactly rate × duration counted requests (plus the lead-in), with the headers it was given through the environment', async () => {
+    seen.length = 0;
+    const r = await runFixedRate(post(), 200, { connections: 4, seconds: 1, cpu: undefined, scratchDir: scratch });
+    assert.equal(r.sent, 200);
+    assert.equal(r.ok, 200);
+    assert.equal(r.errors, 0);
+    assert.equal(seen.length, 200 + 50, '200 counted and a 0.25 s lead-in of 50');
+    assert.ok(seen.every((s) => s.method === 'POST' && s.bytes === 4096 && s.key === 'k-123'));
+    assert.ok(r.p50Us > 0 && r.p99Us >= r.p50Us);
+  });
+});
+
+describe('bench: process accounting', () => {
+  test('CPU and RSS cover a process and its children', async () => {
+    // A parent that forks a child which burns CPU: the tree's CPU must exceed the parent's own.
+    const child = spawn(process.execPath, ['-e', "require('child_process').spawn(process.execPath, ['-e', 'const t=Date.now(); while (Date.now()-t<400); setInterval(()=>{}, 1000)'], {stdio:'inherit'}); setInterval(()=>{}, 1000)"], { stdio: 'ignore' });
+    try {
+      let tree: number[] = [];
+      for (let i = 0; i < 100 && tree.length < 2; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        tree = processTree(child.pid!);
+      }
+      assert.equal(tree.length, 2, 'the parent and its child');
+      await new Promise((r) => setTimeout(r, 600));
+      const own = Number(readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ').slice(11, 13).reduce((a, b) => a + Number(b), 0));
+      assert.ok(treeCpuUs(child.pid)! > own * 10_000, 'the child\'s CPU is counted');
+      assert.ok(treeRssBytes(child.pid)! > 2 * 20 * 1024 * 1024, 'two node processes, each well over 20 MB');
+      assert.equal(treeCpuUs(undefined), null);
+    } finally {
+      for (const pid of processTree(child.pid!).reverse()) process.kill(pid, 'SIGKILL');
+    }
+  });
+});
+
+describe('bench: machine noise', () => {
+  test("a reaped child's CPU counts as this process's (wrk's CPU per rep); the machine's CPU only grows", async () => {
+    const before = selfAndReapedCpuUs()!;
+    const m0 = machineCpuUs()!;
+    // A child that burns 200 ms of its own CPU time (not wall time), says how much, and exits.
+    const code = 'while (process.cpuUsage().user < 200000); const u = process.cpuUsage(); console.log(u.user + u.system)';
+    const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    await new Promise((r) => child.once('close', r));
+    const childUs = Number(out.trim());
+    assert.ok(childUs >= 200_000, out);
+    // /proc counts in 10 ms ticks: allow two of them.
+    assert.ok(selfAndReapedCpuUs()! - before >= childUs - 20_000, `${selfAndReapedCpuUs()! - before} < ${childUs}`);
+    const m1 = machineCpuUs()!;
+    assert.ok(m1.busy - m0.busy >= childUs - 20_000 && m1.total > m0.total);
+  });
+
+  test('a warning when other work used more than 10% of the CPU in a median rep', () => {
+    assert.equal(noiseWarning([run('a', { otherCpuPct: 3 }), run('b', { otherCpuPct: 40 }), run('c', { otherCpuPct: 8 })]), undefined);
+    assert.match(noiseWarning([run('a', { otherCpuPct: 30 }), run('b', { otherCpuPct: 55 }), run('c', { otherCpuPct: 8 })])!, /other work used 30% .* \(max 55%\)/);
+    assert.equal(noiseWarning([run('a', { otherCpuPct: null })]), undefined);
+  });
+});
+
+describe('bench: child processes', () => {
+  test('a server that prints nothing is ready when its port accepts; `cpu` pins it with taskset', async (t) => {
+    const port = await freePort();
+    // Binds only after 300 ms, as nginx and HAProxy say nothing when they are up.
+    const code = `setTimeout(() => require('node:http').createServer((q, s) => s.end('up')).listen(${port}, '127.0.0.1'), 300)`;
+    const canPin = choosePlacement(true).pinned;
+    const server = await spawnServer('late binder', [process.execPath, '-e', code], canPin ? '1' : undefined, { port });
+    try {
+      assert.equal(await (await fetch(`http://127.0.0.1:${port}/`)).text(), 'up');
+      if (!canPin) return t.diagnostic('taskset or CPUs 0 and 1 are missing: the pinning half was not checked');
+      assert.match(readFileSync(`/proc/${server.pid}/status`, 'utf8'), /^Cpus_allowed_list:\s+1$/m);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('a server that exits before it is ready fails with its last output', async () => {
+    await assert.rejects(
+      spawnServer('quitter', [process.execPath, '-e', "console.log('config error at line 3'); process.exit(1)"], undefined, () => undefined),
+      /quitter exited \(code 1\) before it was ready; its last output:\nconfig error at line 3/,
+    );
+  });
+});
+
+describe('bench: the CLI', () => {
+  test('bad flags exit 2 with what is wrong', () => {
+    for (const [args, msg] of [
+      [['--only', 'nope'], /unknown scenario "nope"/],
+      [['--duration', '0'], /--duration must be a positive number, got "0"/],
+      [['--loadgen', 'ab'], /--loadgen must be wrk or autocannon, got "ab"/],
+      [['--frobnicate'], /Unknown option '--frobnicate'/],
+    ] as const) {
+      const r = runBench([...args]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, msg);
+    }
+  });
+
+  test('a short run: the table is numbered as the issue, the key and the 1 MB body go through, the JSON is written', async () => {
+    const r = await runBenchAsync(['--only', 'direct,portico-full,portico-post-1mb,direct-post-1mb', '--duration', '1', '--repeat', '1', '--warmup', '0', '--loadgen', 'autocannon', '--no-latency', '--no-pin']);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.split('\n');
+    assert.match(lines.find((l) => l.startsWith('#'))!, /^#\s+scenario\s+RPS\s+p50 ms\s+p99 ms\s+cpu µs\/req\s+RSS MB\s+backend µs\/req\s+non-2xx\s+errors\s+vs direct\s+vs nginx$/);
+    assert.ok(lines.some((l) => /^1\s+direct\s+\d+/.test(l)));
+    assert.ok(lines.some((l) => /^5\s+portico-full\s+\d+/.test(l)));
+    assert.ok(lines.some((l) => /^10\s+portico-post-1mb\s+\d+/.test(l)));
+    assert.match(r.stdout, /full chain RPS vs nginx\s+-\s+≥ 0.30×\s+not run \(needs nginx\)/);
+    const file = /results written to (\S+\.json)/.exec(r.stderr)?.[1];
+    assert.ok(file && existsSync(file), r.stderr);
+    try {
+      const json = JSON.parse(readFileSync(file, 'utf8')) as { rows: Row[]; options: { loadGenerator: string }; goals: unknown[] };
+      assert.equal(json.options.loadGenerator, 'autocannon');
+      for (const row of json.rows) assert.ok(row.ok > 0 && row.non2xx === 0, `${row.scenario}: ${JSON.stringify(row)}`);
+      assert.equal(json.goals.length, 9);
+      assert.ok(json.rows.find((x) => x.scenario === 'portico-full')!.cpuUs! > 0);
+      assert.doesNotMatch(readFileSync(file, 'utf8') + r.stdout + r.stderr, /x-api-key|Bearer /i, 'no credential is printed or written');
+    } finally {
+      await rm(file, { force: true });
+    }
+  });
+});
+
+const BENCH = ['--import', 'tsx', 'bench/run.ts'];
+
+function runBench(args: string[]) {
+  const r = spawnSync(process.execPath, [...BENCH, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function runBenchAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...BENCH, ...args], { cwd: ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
