@@ -87,7 +87,9 @@ export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEn
     file,
     dir: dirname(file),
     hash: createHash('sha256').update(text).digest('hex'),
-    issue,
+    // The YAML document (tens of MB for a 10,000-route file) is not kept for the config's lifetime:
+    // later issues (compile errors) parse the text again to find their line and column.
+    issue: issueFinder(text),
   };
 
   function keyPos(key: string, path: PropertyKey[]) {
@@ -96,6 +98,21 @@ export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEn
     const pair = parent.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === key);
     return pair && isScalar(pair.key) ? at(pair.key.range?.[0]) : {};
   }
+}
+
+/** `LoadedConfig.issue` for config text: parses it on first use only (positions come from the text as written). */
+function issueFinder(text: string): LoadedConfig['issue'] {
+  let found: { doc: Document; lines: LineCounter } | undefined;
+  return (path, message) => {
+    if (!found) {
+      const lines = new LineCounter();
+      found = { doc: parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false }), lines };
+    }
+    const offset = locate(found.doc, path);
+    if (offset === undefined) return { path, message };
+    const { line, col } = found.lines.linePos(offset);
+    return { path, message, line, column: col };
+  };
 }
 
 /** Offset of the deepest existing node on the path. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { StoreHealth, StoreUnavailableError, withTimeout } from './health.js';
@@ -56,7 +56,12 @@ function clientOptions(cfg: RedisStoreConfig): RedisOptions {
   };
 }
 
+/** ioredis, loaded by the first RedisStore.open: a gateway on the embedded store never loads it (about 20 MB RSS). */
+let ioredis: { Redis: typeof Redis; Cluster: typeof Cluster } | undefined;
+
 function makeClient(cfg: RedisStoreConfig): RedisClient {
+  if (!ioredis) throw new Error('RedisStore: ioredis is not loaded (use RedisStore.open)');
+  const { Cluster, Redis } = ioredis;
   const opts = clientOptions(cfg);
   if (cfg.cluster?.length) return new Cluster(cfg.cluster, { lazyConnect: true, enableOfflineQueue: false, redisOptions: opts });
   if (cfg.sentinels?.length) return new Redis({ ...opts, sentinels: cfg.sentinels, name: cfg.name ?? 'mymaster' });
@@ -131,6 +136,7 @@ export class RedisStore implements Store {
 
   /** Connects (waiting up to connectTimeoutMs) and subscribes to change messages. */
   static async open(opts: RedisStoreOptions): Promise<RedisStore> {
+    ioredis ??= await import('ioredis');
     const s = new RedisStore(opts);
     const what = describeTarget(opts.config);
     await connectWithin(s.client, opts.config.connectTimeoutMs, what);
