@@ -1,8 +1,11 @@
+import { existsSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { loadConfigText } from '../config/load.js';
 import { importCloudFormation } from '../import/cloudformation.js';
 import { importOpenApi } from '../import/openapi.js';
+import { HANDLER_REF } from '../integrations/function/schema.js';
 import type { ImportReport } from '../import/report.js';
 import { createLogger } from '../logger.js';
 import { createRuntimeDeps } from '../pipeline/policy.js';
@@ -15,8 +18,8 @@ const FORMATS = ['openapi', 'cloudformation'];
 
 /**
  * `portico import openapi|cloudformation FILE [--out F] [--param k=v ...] [--vpc-link ID=URL ...]
- * [--strict]` (+ `--stage/--type/--name` for openapi, `--resource Logical.Attr=value` for
- * cloudformation): writes our config (stdout by default) and the report of what could not be mapped
+ * [--function NAME=./f.js#export ...] [--strict]` (+ `--stage/--type/--name` for openapi,
+ * `--resource Logical.Attr=value` and `--code-root DIR` for cloudformation): writes our config (stdout by default) and the report of what could not be mapped
  * (stderr). The result is validated and compiled before it is written.
  */
 export async function importCommand(argv: string[], io: Io): Promise<number> {
@@ -36,6 +39,8 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
       name: { type: 'string' },
       'vpc-link': { type: 'string', multiple: true },
       resource: { type: 'string', multiple: true },
+      function: { type: 'string', multiple: true },
+      'code-root': { type: 'string' },
       strict: { type: 'boolean' },
     },
     ['FILE'],
@@ -47,6 +52,7 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
   };
   for (const f of ['stage', 'type', 'name']) only(f, 'openapi');
   only('resource', 'cloudformation');
+  only('code-root', 'cloudformation');
   if (values.type !== undefined && values.type !== 'rest' && values.type !== 'http') {
     throw new UsageError(`portico ${command}: --type expects rest or http, got "${values.type}"`);
   }
@@ -57,13 +63,22 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
   } catch (err) {
     throw new Error(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message}`);
   }
+  // Handler modules are given relative to the working directory and written relative to the output file.
+  const outDir = values.out ? dirname(resolve(values.out)) : process.cwd();
+  const functions = functionMappings(command, values.function, outDir);
   let result: { config: Record<string, unknown>; report: ImportReport };
   if (format === 'cloudformation') {
+    const codeRoot = resolve(values['code-root'] ?? dirname(resolve(file)));
+    if (values['code-root'] !== undefined && !(existsSync(codeRoot) && statSync(codeRoot).isDirectory())) {
+      throw new UsageError(`portico ${command}: --code-root ${values['code-root']} is not a directory`);
+    }
     try {
       result = importCloudFormation(text, {
         params: keyValues(command, 'param', values.param),
         resources: keyValues(command, 'resource', values.resource),
         vpcLinks: keyValues(command, 'vpc-link', values['vpc-link']),
+        functions,
+        resolveCode: (codeUri, module) => findModule(codeRoot, codeUri, module, outDir),
       });
     } catch (err) {
       throw new Error(`${file}: ${(err as Error).message.split('\n')[0]}`);
@@ -83,6 +98,7 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
     result = importOpenApi(doc, {
       params: keyValues(command, 'param', values.param),
       vpcLinks: keyValues(command, 'vpc-link', values['vpc-link']),
+      functions,
       ...(values.stage ? { stage: values.stage } : {}),
       ...(values.type ? { type: values.type as 'rest' | 'http' } : {}),
       ...(values.name ? { name: values.name } : {}),
@@ -107,4 +123,33 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
     io.err(`wrote ${values.out}`);
   } else io.out(yaml.trimEnd());
   return 0;
+}
+
+/** `--function NAME=MODULE#EXPORT` values, with relative modules rewritten relative to the output's directory. */
+function functionMappings(command: string, values: string[] | undefined, outDir: string): Record<string, string> {
+  const out = keyValues(command, 'function', values);
+  for (const [name, ref] of Object.entries(out)) {
+    const m = HANDLER_REF.exec(ref);
+    if (!m) throw new UsageError(`portico ${command}: --function ${name}= expects MODULE#EXPORT, e.g. ./handlers/app.js#handler, got "${ref}"`);
+    const file = resolve(m[1] as string);
+    if (!existsSync(file)) throw new UsageError(`portico ${command}: --function ${name}: ${m[1]} not found`);
+    out[name] = `${configRelative(file, outDir)}#${m[2]}`;
+  }
+  return out;
+}
+
+/** A SAM function's handler module (CodeUri + the Handler's module part) under the code root, as the config names it. */
+function findModule(codeRoot: string, codeUri: string, module: string, outDir: string): string | undefined {
+  for (const ext of ['.js', '.mjs', '.cjs']) {
+    const file = resolve(codeRoot, codeUri, `${module}${ext}`);
+    if (existsSync(file) && statSync(file).isFile()) return configRelative(file, outDir);
+  }
+  return undefined;
+}
+
+function configRelative(file: string, dir: string): string {
+  const rel = relative(dir, file);
+  if (isAbsolute(rel)) return file;
+  const posix = rel.split(sep).join('/');
+  return posix.startsWith('../') ? posix : `./${posix}`;
 }

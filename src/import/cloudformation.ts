@@ -1,6 +1,8 @@
 import { conditionHolds, type EvalContext, evaluate, hasUnresolved, parseTemplate } from './cfn-intrinsics.js';
 import { escapeEnvRefs, importOpenApi, isObj, type Json, mapGatewayResponse, mapIntegrationObject, type MapEnv } from './openapi.js';
+import { type CodeResolver, collectFunctions, functionEnv, LAMBDA_TYPES, reportUnusedMappings } from './functions.js';
 import { ImportReport, pointer } from './report.js';
+import { expandSam, remapPointers } from './sam.js';
 import { fromWafv2Json } from '../waf/aws-import.js';
 
 /**
@@ -18,6 +20,10 @@ export interface CfnImportOptions {
   resources?: Readonly<Record<string, string>>;
   /** VPC link id (logical id of an AWS::ApiGatewayV2::VpcLink / AWS::ApiGateway::VpcLink, or its physical id) → URL. */
   vpcLinks?: Readonly<Record<string, string>>;
+  /** Lambda function (logical id, name or ARN) → `MODULE#EXPORT` of a local handler. */
+  functions?: Readonly<Record<string, string>>;
+  /** Finds local code of functions with CodeUri/Code + Handler (the CLI looks under --code-root). */
+  resolveCode?: CodeResolver;
 }
 
 export interface CfnImportResult {
@@ -48,6 +54,7 @@ const HANDLED = new Set([
   'AWS::WAFv2::WebACLAssociation',
   'AWS::WAFv2::IPSet',
   'AWS::WAFv2::RegexPatternSet',
+  ...LAMBDA_TYPES,
 ]);
 
 /** API resources we know of but do not map yet, with the reason given in the report. */
@@ -63,9 +70,6 @@ const PENDING: Record<string, string> = {
   'AWS::ApiGatewayV2::ApiMapping': 'API mappings are not mapped yet',
   'AWS::ApiGateway::DomainName': 'custom domains: use apis[].hosts',
   'AWS::ApiGatewayV2::DomainName': 'custom domains: use apis[].hosts',
-  'AWS::Serverless::Api': 'SAM APIs are not mapped yet (transform with `sam build`/`sam package` output, or wait for SAM support)',
-  'AWS::Serverless::HttpApi': 'SAM HTTP APIs are not mapped yet',
-  'AWS::Serverless::Function': 'functions (Lambda) need function integrations, not built yet',
 };
 
 interface ApiBuild {
@@ -76,8 +80,9 @@ interface ApiBuild {
 }
 
 export function importCloudFormation(text: string, opts: CfnImportOptions = {}): CfnImportResult {
-  const template = parseTemplate(text);
   const report = new ImportReport();
+  const sam = expandSam(parseTemplate(text), report);
+  const template = sam.template;
   const ctx: EvalContext = { template, params: opts.params ?? {}, attributes: opts.resources ?? {}, missing: new Set() };
   const resources: Record<string, Resource> = {};
   const ignored: Record<string, number> = {};
@@ -102,7 +107,9 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
   };
   const missingFor = (id: string) => [...(missingOf.get(id) ?? [])].join('; ');
   const upstreams: Record<string, { targets: { url: string }[] }> = {};
-  const mapEnv: MapEnv = { upstreams, vpcLinks: opts.vpcLinks ?? {} };
+  const functions = functionEnv(opts.functions);
+  collectFunctions(LAMBDA_TYPES.flatMap((t) => byType(t).map(([id]) => [id, t, props(id)] as [string, string, Json])), functions, opts.resolveCode);
+  const mapEnv: MapEnv = { upstreams, vpcLinks: opts.vpcLinks ?? {}, functions };
   const builds: ApiBuild[] = [];
 
   // --- REST APIs ---------------------------------------------------------------------------------
@@ -112,7 +119,7 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
     const name = typeof p.Name === 'string' && !hasUnresolved(p.Name) ? p.Name : id;
     let build: ApiBuild = { logical: id, api: { name: cleanName(name, id), type: 'rest' }, routes: [], stages: {} };
     if (isObj(p.Body)) {
-      const sub = importOpenApi(p.Body, { type: 'rest', name: cleanName(name, id), vpcLinks: opts.vpcLinks ?? {} });
+      const sub = importOpenApi(p.Body, { type: 'rest', name: cleanName(name, id), vpcLinks: opts.vpcLinks ?? {}, functionEnv: functions });
       for (const n of sub.report.notes) report.notes.push({ ...n, pointer: `${at}/Body${n.pointer}` });
       const api = (sub.config.apis as Json[])[0] as Json;
       Object.assign(upstreams, sub.config.upstreams ?? {});
@@ -162,10 +169,11 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
       continue;
     }
     const before = report.notes.length;
-    const mapped = mapIntegrationObject(integ, `${at}/Integration`, at, report, mapEnv);
+    const route: Json = { route: `${method} ${path || '/'}` };
+    route.integration = mapIntegrationObject(integ, `${at}/Integration`, at, report, { ...mapEnv, apiType: 'rest' }, route);
     renameNoteKeys(report, before, `${at}/Integration`, CFN_KEY);
-    if (!mapped) continue;
-    build.routes.push({ route: `${method} ${path || '/'}`, integration: mapped });
+    if (!route.integration) continue;
+    build.routes.push(route);
     if (p.AuthorizationType && p.AuthorizationType !== 'NONE') report.unsupported(`${at}/AuthorizationType`, 'AuthorizationType', `${String(p.AuthorizationType)} authorization is not mapped yet`);
     if (p.ApiKeyRequired === true || p.ApiKeyRequired === 'true') report.unsupported(`${at}/ApiKeyRequired`, 'ApiKeyRequired', 'API keys are not mapped yet');
     if (p.RequestValidatorId !== undefined) report.unsupported(`${at}/RequestValidatorId`, 'RequestValidatorId', 'request validation is not mapped yet');
@@ -215,15 +223,17 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
     const name = typeof p.Name === 'string' && !hasUnresolved(p.Name) ? p.Name : id;
     const build: ApiBuild = { logical: id, api: { name: cleanName(name, id), type: 'http' }, routes: [], stages: {} };
     if (isObj(p.Body)) {
-      const sub = importOpenApi(p.Body, { type: 'http', name: cleanName(name, id), vpcLinks: opts.vpcLinks ?? {} });
+      const sub = importOpenApi(p.Body, { type: 'http', name: cleanName(name, id), vpcLinks: opts.vpcLinks ?? {}, functionEnv: functions });
       for (const n of sub.report.notes) report.notes.push({ ...n, pointer: `${at}/Body${n.pointer}` });
       build.routes.push(...(((sub.config.apis as Json[])[0] as Json).routes as Json[]));
     }
     if (p.Target !== undefined) {
       // Quick create: a $default route to the target and an auto-deployed $default stage.
       const target = String(p.Target);
-      if (/^https?:\/\//.test(target)) build.routes.push({ route: p.RouteKey ?? '$default', integration: { type: 'http_proxy', uri: target } });
-      else report.unsupported(`${at}/Target`, 'Target', `quick create to "${target}" (a Lambda function) needs function integrations, not built yet`);
+      const integration = /^https?:\/\//.test(target)
+        ? { type: 'http_proxy', uri: target }
+        : mapIntegrationObject({ type: 'aws_proxy', uri: target, payloadFormatVersion: '2.0' }, `${at}/Target`, at, report, { ...mapEnv, apiType: 'http' });
+      if (integration) build.routes.push({ route: p.RouteKey ?? '$default', integration });
       build.stages.$default = {};
     }
     if (p.CorsConfiguration !== undefined) report.unsupported(`${at}/CorsConfiguration`, 'CorsConfiguration', 'CORS is not mapped yet');
@@ -241,18 +251,16 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
       connectionType: p.ConnectionType,
       connectionId: p.ConnectionId,
       timeoutInMillis: p.TimeoutInMillis,
+      payloadFormatVersion: p.PayloadFormatVersion === undefined ? undefined : String(p.PayloadFormatVersion),
+      requestParameters: p.RequestParameters,
     };
-    if (p.RequestParameters !== undefined) report.unsupported(`${at}/RequestParameters`, 'RequestParameters', 'HTTP API parameter mapping is not mapped yet');
-    if (String(p.ConnectionType).toUpperCase() === 'VPC_LINK' && typeof p.IntegrationUri === 'string' && p.IntegrationUri.startsWith('arn:')) {
-      // A private integration names an ALB/NLB listener or a Cloud Map service by ARN; the VPC link mapping says where that is.
-      ext.uri = 'http://vpc-link/';
-    }
+    if (p.ResponseParameters !== undefined) report.unsupported(`${at}/ResponseParameters`, 'ResponseParameters', 'response parameter mapping is not supported; the backend response passes through');
     if (hasUnresolved(ext)) {
       report.unsupported(at, 'AWS::ApiGatewayV2::Integration', `depends on values the template can't know: ${missingFor(id)}`);
       continue;
     }
     const before = report.notes.length;
-    const mapped = mapIntegrationObject(ext, at, at, report, mapEnv);
+    const mapped = mapIntegrationObject(ext, at, at, report, { ...mapEnv, apiType: 'http' });
     renameNoteKeys(report, before, at, V2_KEY);
     if (mapped) integrations.set(id, mapped);
   }
@@ -317,6 +325,8 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
   if (Object.keys(upstreams).length) config.upstreams = upstreams;
   config.apis = apis;
   Object.assign(config, waf);
+  reportUnusedMappings(functions, report);
+  remapPointers(report, sam.origins);
   return { config: escapeEnvRefs(config) as Json, report, ignored };
 }
 
@@ -343,6 +353,8 @@ const V2_KEY: Record<string, string> = {
   connectionType: 'ConnectionType',
   connectionId: 'ConnectionId',
   timeoutInMillis: 'TimeoutInMillis',
+  payloadFormatVersion: 'PayloadFormatVersion',
+  requestParameters: 'RequestParameters',
 };
 
 /** Notes name x-amazon-apigateway-integration keys; point the ones added since `from` at the template's own. */
