@@ -47,7 +47,7 @@ const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The Lambda a URI invokes: the invocation path form, a Lambda ARN, or GetAtt Arn of a template function. */
 export function lambdaTarget(uri: unknown): { arn: string; name?: string; logicalId?: string } | undefined {
-  if (typeof uri !== 'string') return undefined;
+  if (typeof uri !== 'string' || uri.includes('${stageVariables.')) return undefined;
   const arn = INVOCATION.exec(uri)?.[1] ?? uri;
   const logical = LOGICAL_ARN.exec(arn)?.[1];
   if (logical) return { arn, logicalId: logical };
