@@ -71,12 +71,14 @@ Options:
       --admin URL     Admin API URL, e.g. http://127.0.0.1:9876
       --token TOKEN   Admin token`,
   import: `Usage: portico import openapi FILE [--out FILE] [--param NAME=VALUE ...] [--stage NAME]
-                              [--type rest|http] [--name NAME] [--vpc-link ID=URL ...] [--strict]
+                              [--type rest|http] [--name NAME] [--vpc-link ID=URL ...]
+                              [--function NAME=MODULE#EXPORT ...] [--strict]
        portico import cloudformation FILE [--out FILE] [--param NAME=VALUE ...]
-                              [--resource LOGICAL.ATTR=VALUE ...] [--vpc-link ID=URL ...] [--strict]
+                              [--resource LOGICAL.ATTR=VALUE ...] [--vpc-link ID=URL ...]
+                              [--function NAME=MODULE#EXPORT ...] [--code-root DIR] [--strict]
 
 Converts a Swagger 2.0 / OpenAPI 3.x document that uses the x-amazon-apigateway-* extensions, or a
-CloudFormation template (JSON or YAML with !Ref/!Sub/... tags), into a Portico config, validated
+CloudFormation or SAM template (JSON or YAML with !Ref/!Sub/... tags), into a Portico config, validated
 before it is written (stdout unless --out). What could not be mapped is listed on stderr by JSON
 pointer with a reason; --strict then fails instead.
 
@@ -90,6 +92,12 @@ Options:
       --type rest|http      API type (default: http if HTTP API extensions are used, else rest)
       --name NAME           API name (default from info.title)
       --vpc-link ID=URL     Where a VPC link (its id or logical id) leads, e.g. abc123=http://10.0.0.5:80 (repeatable)
+      --function NAME=MODULE#EXPORT
+                            The local handler that stands in for a Lambda function (its name, logical id
+                            or ARN), e.g. Calc=./handlers/calc.js#handler; the module path is relative to
+                            the working directory and written relative to --out (repeatable)
+      --code-root DIR       cloudformation: where SAM CodeUri directories are, to find a function's
+                            Handler module without --function (default: the template's directory)
       --strict              Exit 1 and write nothing if any feature is unsupported`,
   keys: `Usage: portico keys create --name NAME [--plan PLAN]... [--value VALUE] [--description TEXT] [--expires-at ISO] [--disabled]
        portico keys list

@@ -9,7 +9,8 @@ import { fromWafv2Json } from '../waf/aws-import.js';
  * CloudFormation / SAM template → Portico config (a pure function over the template text).
  * REST: AWS::ApiGateway::RestApi (incl. Body → the OpenAPI importer), Resource, Method, Deployment,
  * Stage, BasePathMapping, GatewayResponse. HTTP: AWS::ApiGatewayV2::Api (incl. quick create Target
- * and Body), Route, Integration, Stage, VpcLink. Everything else that concerns an API is reported
+ * and Body), Route, Integration, Stage, VpcLink. Lambda targets (AWS::Lambda::*, functions.ts) and SAM
+ * (expanded first, sam.ts). Everything else that concerns an API is reported
  * by resource; resources that are not about APIs (EC2, IAM, ...) are ignored and counted.
  */
 

@@ -4,8 +4,9 @@ import { ImportReport, pointer } from './report.js';
 
 /**
  * OpenAPI/Swagger with x-amazon-apigateway-* extensions → Portico config (a pure function).
- * Maps routes, stages, base paths, http/http_proxy/mock integrations (incl. $ref'd ones),
- * VPC links (to named upstreams), timeouts, stage variables and gateway responses. Everything else
+ * Maps routes, stages, base paths, http/http_proxy/mock integrations (incl. $ref'd ones), Lambda
+ * integrations (functions.ts), requestParameters and cache keys (parameters.ts), VPC links (to named
+ * upstreams), timeouts, stage variables and gateway responses. Everything else
  * is listed in the report by JSON pointer: see docs/aws-compatibility.md.
  */
 
