@@ -65,7 +65,7 @@ export function mapFunctionIntegration(integ: Json, iat: string, report: ImportR
   const target = lambdaTarget(integ.uri);
   if (!target) {
     const why = typeof integ.uri === 'string' && integ.uri.includes('${stageVariables.') ? 'the function is chosen by a stage variable' : 'not a Lambda function URI';
-    report.unsupported(iat, `integration type ${kind}`, `"${String(integ.uri)}": ${why}; route left out`);
+    report.unsupported(iat, `integration type ${kind}`, `${integ.uri === undefined ? 'no uri' : `"${String(integ.uri)}"`}: ${why}; route left out`);
     return undefined;
   }
   const fn = target.logicalId

@@ -215,7 +215,7 @@ export function mapIntegrationObject(integ: Json, iat: string, at: string, repor
     return mapFunctionIntegration(integ, iat, report, env.functions ?? functionEnv(), env.apiType ?? 'rest');
   }
   if (kind === 'aws') {
-    report.unsupported(iat, 'integration type aws', 'AWS service integrations (S3, Lambda non-proxy, ...) are not supported; route left out');
+    report.unsupported(iat, 'integration type aws', 'AWS service integrations (S3, DynamoDB, SQS, ...) are not supported; route left out');
     return undefined;
   }
   if (kind !== 'http' && kind !== 'http_proxy') {
@@ -230,18 +230,9 @@ export function mapIntegrationObject(integ: Json, iat: string, at: string, repor
     report.unsupported(`${iat}/uri`, 'uri', `"${uri}" has a placeholder without a value; route left out`);
     return undefined;
   }
-  // integration.request.path.X ← method.request.path.Y renames a placeholder in the URI; other mappings run as configured.
-  const params = isObj(integ.requestParameters) ? { ...integ.requestParameters } : undefined;
-  for (const [target, source] of Object.entries(params ?? {})) {
-    const t = /^integration\.request\.path\.(.+)$/.exec(target)?.[1];
-    const s = typeof source === 'string' ? /^method\.request\.path\.(.+)$/.exec(source)?.[1] : undefined;
-    if (t && s && uri.includes(`{${t}}`)) {
-      uri = uri.replaceAll(`{${t}}`, `{${s}}`);
-      delete params?.[target];
-    }
-  }
-  const mappings = mapRequestParameters(params, iat, report);
-  if (mappings) out.requestParameters = mappings;
+  const mapped = mapRequestParameters(integ.requestParameters, uri, iat, report);
+  uri = mapped.uri;
+  if (mapped.requestParameters) out.requestParameters = mapped.requestParameters;
   if (String(integ.connectionType ?? '').toUpperCase() === 'VPC_LINK') {
     const id = String(integ.connectionId ?? '');
     const target = env.vpcLinks[id];

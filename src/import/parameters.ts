@@ -11,11 +11,21 @@ import { pointer, type ImportReport } from './report.js';
  * what it can't express is reported by pointer and left out.
  */
 
-/** The mappings our parameter mapping can run, or undefined when none. */
-export function mapRequestParameters(params: unknown, iat: string, report: ImportReport): Record<string, string> | undefined {
-  if (!isObj(params)) return undefined;
+/**
+ * The mappings our parameter mapping can run (undefined when none), and the integration URI: a
+ * path parameter mapped from another (`integration.request.path.X ← method.request.path.Y`) renames
+ * the URI's placeholder instead.
+ */
+export function mapRequestParameters(params: unknown, uri: string, iat: string, report: ImportReport): { uri: string; requestParameters?: Record<string, string> } {
+  if (!isObj(params)) return { uri };
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(params)) {
+    const t = /^integration\.request\.path\.(.+)$/.exec(key)?.[1];
+    const s = typeof value === 'string' ? /^method\.request\.path\.(.+)$/.exec(value)?.[1] : undefined;
+    if (t && s && uri.includes(`{${t}}`)) {
+      uri = uri.replaceAll(`{${t}}`, `{${s}}`);
+      continue;
+    }
     const at = `${iat}${pointer('requestParameters', key)}`;
     // The client's query string is forwarded anyway: a parameter mapped to itself needs no mapping.
     const q = /^integration\.request\.querystring\.(.+)$/.exec(key)?.[1];
@@ -31,7 +41,7 @@ export function mapRequestParameters(params: unknown, iat: string, report: Impor
     }
     out[key] = value;
   }
-  return Object.keys(out).length ? out : undefined;
+  return Object.keys(out).length ? { uri, requestParameters: out } : { uri };
 }
 
 /** Route fields from `cacheKeyParameters` / `cacheNamespace`; `path` is the route's path (its parameters can be keyed). */
