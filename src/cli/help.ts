@@ -97,7 +97,8 @@ Options:
                             or ARN), e.g. Calc=./handlers/calc.js#handler; the module path is relative to
                             the working directory and written relative to --out (repeatable)
       --code-root DIR       cloudformation: where SAM CodeUri directories are, to find a function's
-                            Handler module without --function (default: the template's directory)
+                            Handler module without --function (default: the template's directory).
+                            Inline code is saved as functions/<LogicalId>/<module>.cjs next to --out
       --strict              Exit 1 and write nothing if any feature is unsupported`,
   keys: `Usage: portico keys create --name NAME [--plan PLAN]... [--value VALUE] [--description TEXT] [--expires-at ISO] [--disabled]
        portico keys list

@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -79,6 +79,7 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
         vpcLinks: keyValues(command, 'vpc-link', values['vpc-link']),
         functions,
         resolveCode: (codeUri, module) => findModule(codeRoot, codeUri, module, outDir),
+        ...(values.out ? { writeInlineCode: (id: string, module: string, code: string) => saveInlineCode(outDir, id, module, code) } : {}),
       });
     } catch (err) {
       throw new Error(`${file}: ${(err as Error).message.split('\n')[0]}`);
@@ -152,4 +153,13 @@ function configRelative(file: string, dir: string): string {
   if (isAbsolute(rel)) return file;
   const posix = rel.split(sep).join('/');
   return posix.startsWith('../') ? posix : `./${posix}`;
+}
+
+/** Inline code as <outDir>/functions/<LogicalId>/<module>.cjs (Lambda runs inline Node.js code as CommonJS), rewritten on each import. */
+function saveInlineCode(outDir: string, logicalId: string, module: string, code: string): string | undefined {
+  const file = resolve(outDir, 'functions', logicalId.replace(/[^A-Za-z0-9_-]/g, '_'), `${module}.cjs`);
+  if (!file.startsWith(resolve(outDir, 'functions') + sep)) return undefined;
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, code);
+  return configRelative(file, outDir);
 }

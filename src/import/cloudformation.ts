@@ -1,6 +1,6 @@
 import { conditionHolds, type EvalContext, evaluate, hasUnresolved, parseTemplate } from './cfn-intrinsics.js';
 import { escapeEnvRefs, importOpenApi, isObj, type Json, mapGatewayResponse, mapIntegrationObject, type MapEnv } from './openapi.js';
-import { type CodeResolver, collectFunctions, functionEnv, LAMBDA_TYPES, reportUnusedMappings } from './functions.js';
+import { type CodeResolver, collectFunctions, functionEnv, type InlineCodeWriter, LAMBDA_TYPES, reportUnusedMappings } from './functions.js';
 import { ImportReport, pointer } from './report.js';
 import { expandSam, remapPointers } from './sam.js';
 import { fromWafv2Json } from '../waf/aws-import.js';
@@ -25,6 +25,8 @@ export interface CfnImportOptions {
   functions?: Readonly<Record<string, string>>;
   /** Finds local code of functions with CodeUri/Code + Handler (the CLI looks under --code-root). */
   resolveCode?: CodeResolver;
+  /** Saves inline function code (SAM InlineCode, Code.ZipFile) as a module (the CLI writes it next to --out). */
+  writeInlineCode?: InlineCodeWriter;
 }
 
 export interface CfnImportResult {
@@ -109,7 +111,7 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
   const missingFor = (id: string) => [...(missingOf.get(id) ?? [])].join('; ');
   const upstreams: Record<string, { targets: { url: string }[] }> = {};
   const functions = functionEnv(opts.functions);
-  collectFunctions(LAMBDA_TYPES.flatMap((t) => byType(t).map(([id]) => [id, t, props(id)] as [string, string, Json])), functions, opts.resolveCode);
+  collectFunctions(LAMBDA_TYPES.flatMap((t) => byType(t).map(([id]) => [id, t, props(id)] as [string, string, Json])), functions, opts, report);
   const mapEnv: MapEnv = { upstreams, vpcLinks: opts.vpcLinks ?? {}, functions };
   const builds: ApiBuild[] = [];
 

@@ -1,5 +1,5 @@
 import { isObj, type Json } from './openapi.js';
-import type { ImportReport } from './report.js';
+import { type ImportReport, pointer } from './report.js';
 
 /**
  * Lambda targets of the importers: `aws_proxy` (and Lambda `aws`) integrations → our `function`
@@ -24,6 +24,13 @@ export interface TemplateFunction {
 
 /** Finds a handler module for CodeUri + module path (e.g. "src/", "app"); returns MODULE#EXPORT's module part or undefined. */
 export type CodeResolver = (codeUri: string, module: string) => string | undefined;
+/** Saves a function's inline code (InlineCode, Code.ZipFile) as its handler module; returns MODULE#EXPORT's module part or undefined. */
+export type InlineCodeWriter = (logicalId: string, module: string, code: string) => string | undefined;
+
+export interface LocalCode {
+  resolveCode?: CodeResolver | undefined;
+  writeInlineCode?: InlineCodeWriter | undefined;
+}
 
 export interface FunctionEnv {
   /** `--function KEY=MODULE#EXPORT`. */
@@ -117,33 +124,48 @@ export function reportUnusedMappings(env: FunctionEnv, report: ImportReport): vo
 
 /**
  * The template's functions (evaluated properties of AWS::Lambda::Function and
- * AWS::Serverless::Function), with handlers derived from local code where `resolve` finds it.
+ * AWS::Serverless::Function), with handlers derived from local code where `local` finds it, or
+ * from inline code `local` saves (noted in the report).
  */
-export function collectFunctions(resources: [string, string, Json][], env: FunctionEnv, resolve?: CodeResolver): void {
+export function collectFunctions(resources: [string, string, Json][], env: FunctionEnv, local: LocalCode, report: ImportReport): void {
   for (const [id, type, p] of resources) {
     if (type === 'AWS::Lambda::Permission') continue;
     const fn: TemplateFunction = { logicalId: id };
     if (typeof p.FunctionName === 'string' && !p.FunctionName.includes('<unresolved')) fn.name = p.FunctionName;
     if (Number(p.Timeout) > 0) fn.timeoutS = Number(p.Timeout);
     if (Number(p.MemorySize) > 0) fn.memoryMB = Number(p.MemorySize);
+    // A function the user maps needs no handler of its own (and its inline code is not saved).
+    if (id in env.mappings || (fn.name !== undefined && fn.name in env.mappings)) {
+      env.functions.set(id, fn);
+      continue;
+    }
     const code = type === 'AWS::Serverless::Function' ? p.CodeUri : p.Code;
-    const derived = deriveHandler(p, code, resolve);
+    const derived = deriveHandler(id, p, code, local);
     if (derived.handler) fn.handler = derived.handler;
     else fn.why = derived.why;
+    if (derived.handler && derived.inline) {
+      const at = pointer('Resources', id, 'Properties', ...(type === 'AWS::Serverless::Function' ? ['InlineCode'] : ['Code', 'ZipFile']));
+      report.approximated(at, 'inline code', `saved as ${derived.handler.replace(/#.*$/, '')} (CommonJS, as Lambda runs inline code)`);
+    }
     env.functions.set(id, fn);
   }
 }
 
-function deriveHandler(p: Json, code: unknown, resolve: CodeResolver | undefined): { handler?: string; why: string } {
+function deriveHandler(id: string, p: Json, code: unknown, local: LocalCode): { handler?: string; inline?: boolean; why: string } {
   const runtime = typeof p.Runtime === 'string' ? p.Runtime : undefined;
   if (runtime && !runtime.startsWith('nodejs')) return { why: `runtime ${runtime} is not JavaScript` };
-  if (p.InlineCode !== undefined || (isObj(code) && code.ZipFile !== undefined)) return { why: 'its code is inline in the template; save it as a file' };
   if (typeof p.Handler !== 'string' || !/^[^#]+\.[A-Za-z_$][A-Za-z0-9_$]*$/.test(p.Handler)) return { why: 'no Handler of the form module.export' };
-  if (typeof code !== 'string' || /^s3:\/\//i.test(code) || code.includes('<unresolved')) return { why: 'its code is not in a local directory' };
   const dot = p.Handler.lastIndexOf('.');
   const module = p.Handler.slice(0, dot);
   const exportName = p.Handler.slice(dot + 1);
-  const file = resolve?.(code, module);
+  const inline = typeof p.InlineCode === 'string' ? p.InlineCode : isObj(code) && typeof code.ZipFile === 'string' ? code.ZipFile : undefined;
+  if (inline !== undefined) {
+    if (inline.includes('<unresolved')) return { why: 'its inline code depends on values the template can\'t know' };
+    const file = local.writeInlineCode?.(id, module, inline);
+    return file ? { handler: `${file}#${exportName}`, inline: true, why: '' } : { why: 'its code is inline in the template; import with --out to save it next to the config' };
+  }
+  if (typeof code !== 'string' || /^s3:\/\//i.test(code) || code.includes('<unresolved')) return { why: 'its code is not in a local directory' };
+  const file = local.resolveCode?.(code, module);
   return file ? { handler: `${file}#${exportName}`, why: '' } : { why: `no ${module}.js/.mjs/.cjs in ${code} under the code root` };
 }
 

@@ -20,6 +20,7 @@ const REST_PROXY = join(CFN, 'awsdocs_amazon-api-gateway-developer-guide__cloudf
 const CALC = join(OAS, 'awsdocs_amazon-api-gateway-developer-guide__doc_source__api-as-lambda-proxy-export-swagger-with-extensions__codeblock0.json');
 const P8 = join(CFN, 'javatask_aws-spa-beginners-guide__p8_serverless__template.yml');
 const MAPPING = join(CFN, 'awsdocs_amazon-api-gateway-developer-guide__cloudformation-templates__HTTP__http-api-parameter-mapping.yaml');
+const USAGE_PLANS = join(CFN, 'aws_serverless-application-model__tests__translator__input__api_with_usageplans.yaml');
 const FARGATE = join(CFN, 'aws-samples_http-api-aws-fargate-cdk__SYNTHESIZED-by-us__cdk-singleAccount__HttpApiStack.template.json');
 const BOOKS = join(CFN, '../backends/aws-samples_http-api-aws-fargate-cdk__captured__GET_api_books.response.json');
 const missing = (...files: string[]) => (files.every(existsSync) ? false : 'no corpus');
@@ -135,6 +136,19 @@ Resources:
     // The implicit HTTP API serves $default at the root; the REST API's Prod stage is its own mount.
     const http = await getJson(`${url}/hi`);
     assert.deepEqual([http.body.version, http.body.routeKey, http.body.stage], ['2.0', 'GET /hi', '$default']);
+  });
+
+  test('SAM InlineCode (api_with_usageplans) is saved next to the config and runs as the route\'s function', { skip: missing(USAGE_PLANS) }, async (t) => {
+    const dir = await tempDir(t);
+    const { url, stderr } = await importAndStart(t, dir, ['cloudformation', USAGE_PLANS]);
+    assert.match(stderr, /approximated \/Resources\/MyFunctionOne\/Properties\/InlineCode {2}inline code: saved as \.\/functions\/MyFunctionOne\/index\.cjs/);
+    assert.match(readFileSync(join(dir, 'functions', 'MyFunctionOne', 'index.cjs'), 'utf8'), /exports\.handler = async \(event\)/);
+    // The inline handler answers with the whole v1 event.
+    const one = await getJson(`${url}/Prod/path/one?x=1`);
+    assert.equal(one.status, 200);
+    assert.deepEqual([one.body.resource, one.body.httpMethod, (one.body.requestContext as { stage: string }).stage], ['/path/one', 'GET', 'Prod']);
+    const any = await getJson(`${url}/Prod/any/path/one`, { method: 'DELETE' });
+    assert.deepEqual([any.body.resource, any.body.httpMethod], ['/any/path/one', 'DELETE']);
   });
 
   test('--code-root: the code lives elsewhere than the template', async (t) => {

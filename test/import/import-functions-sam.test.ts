@@ -322,6 +322,34 @@ Resources:
     assert.match(without.report.format(), /Lambda function Hello: a Lambda can't run here \(no app\.js\/\.mjs\/\.cjs in src\/ under the code root\): pass --function Hello=/);
   });
 
+  test('inline code (InlineCode, Code.ZipFile) is saved through writeInlineCode; without it the report says to use --out', () => {
+    const text = `
+Resources:
+  Inline:
+    Type: AWS::Serverless::Function
+    Properties: { Handler: index.handler, Runtime: nodejs20.x, InlineCode: "exports.handler = async () => ({ statusCode: 204 })", Events: { E: { Type: HttpApi } } }
+  Zip:
+    Type: AWS::Lambda::Function
+    Properties: { Handler: main.go, Runtime: nodejs20.x, Code: { ZipFile: "exports.go = async () => ({})" } }
+  Quick: { Type: AWS::ApiGatewayV2::Api, Properties: { Name: q, ProtocolType: HTTP, Target: !GetAtt Zip.Arn } }
+`;
+    const saved: string[] = [];
+    const { config, report } = importCloudFormation(text, {
+      writeInlineCode: (id, module, code) => {
+        saved.push(`${id} ${module} ${code}`);
+        return `./functions/${id}/${module}.cjs`;
+      },
+    });
+    assert.deepEqual(saved.sort(), ['Inline index exports.handler = async () => ({ statusCode: 204 })', 'Zip main exports.go = async () => ({})']);
+    assert.equal((apiNamed(config, 'ServerlessHttpApi').routes as Route[])[0]!.integration.handler, './functions/Inline/index.cjs#handler');
+    assert.equal((apiNamed(config, 'q').routes as Route[])[0]!.integration.handler, './functions/Zip/main.cjs#go');
+    const text2 = report.format();
+    assert.match(text2, /approximated \/Resources\/Inline\/Properties\/InlineCode {2}inline code: saved as \.\/functions\/Inline\/index\.cjs/);
+    assert.match(text2, /approximated \/Resources\/Zip\/Properties\/Code\/ZipFile {2}inline code/);
+    const without = importCloudFormation(text);
+    assert.match(without.report.format(), /Lambda function Inline: a Lambda can't run here \(its code is inline in the template; import with --out to save it next to the config\)/);
+  });
+
   test('an event naming an API that is not a SAM API of the template is reported', () => {
     const text = `
 Resources:
