@@ -78,8 +78,7 @@ export function mapFunctionIntegration(integ: Json, iat: string, report: ImportR
   const fn = target.logicalId
     ? env.functions.get(target.logicalId)
     : [...env.functions.values()].find((f) => f.name === target.name);
-  const keys = [target.arn, target.name, target.logicalId, fn?.logicalId, fn?.name].filter((k): k is string => !!k);
-  const key = keys.find((k) => k in env.mappings);
+  const key = mappedKey(env, [target.arn, target.name, target.logicalId, fn?.logicalId, fn?.name]);
   const handler = key ? env.mappings[key] : fn?.handler;
   const label = fn?.logicalId ?? target.name ?? target.arn;
   if (!handler) {
@@ -115,6 +114,12 @@ export function mapFunctionIntegration(integ: Json, iat: string, report: ImportR
   return out;
 }
 
+/** The `--function` key naming one of `ids`: exactly, or a Lambda ARN whose function name is one of them. */
+function mappedKey(env: FunctionEnv, ids: (string | undefined)[]): string | undefined {
+  const known = ids.filter((k): k is string => !!k);
+  return known.find((k) => k in env.mappings) ?? Object.keys(env.mappings).find((k) => known.includes(LAMBDA_ARN.exec(k)?.[1] ?? '\0'));
+}
+
 /** `--function` keys that matched nothing: probably a typo, so they are reported. */
 export function reportUnusedMappings(env: FunctionEnv, report: ImportReport): void {
   for (const key of Object.keys(env.mappings)) {
@@ -135,7 +140,7 @@ export function collectFunctions(resources: [string, string, Json][], env: Funct
     if (Number(p.Timeout) > 0) fn.timeoutS = Number(p.Timeout);
     if (Number(p.MemorySize) > 0) fn.memoryMB = Number(p.MemorySize);
     // A function the user maps needs no handler of its own (and its inline code is not saved).
-    if (id in env.mappings || (fn.name !== undefined && fn.name in env.mappings)) {
+    if (mappedKey(env, [id, fn.name])) {
       env.functions.set(id, fn);
       continue;
     }

@@ -170,8 +170,8 @@ ${extra}`;
         TimeoutInMillis: 20000
         CacheKeyParameters: [method.request.path.id]`;
 
-  test('AWS_PROXY to a template function: mapped by logical id or FunctionName; Timeout and MemorySize carry over', async () => {
-    for (const key of ['Fn', 'calc-fn']) {
+  test('AWS_PROXY to a template function: mapped by logical id, FunctionName or an ARN naming it; Timeout and MemorySize carry over', async () => {
+    for (const key of ['Fn', 'calc-fn', 'arn:aws:lambda:eu-west-1:123456789012:function:calc-fn:live']) {
       const { config, report } = importCloudFormation(tpl(proxy), { functions: { [key]: REF } });
       assert.deepEqual(routesOf(config), [
         { route: 'GET /{id}', integration: { type: 'function', handler: REF, functionName: 'calc-fn', timeoutMs: 10000, memoryMB: 256 }, cache: { cacheKeyParameters: ['method.request.path.id'] } },
