@@ -139,6 +139,10 @@ export function collectFunctions(resources: [string, string, Json][], env: Funct
     if (typeof p.FunctionName === 'string' && !p.FunctionName.includes('<unresolved')) fn.name = p.FunctionName;
     if (Number(p.Timeout) > 0) fn.timeoutS = Number(p.Timeout);
     if (Number(p.MemorySize) > 0) fn.memoryMB = Number(p.MemorySize);
+    if (isObj(p.Environment) && isObj(p.Environment.Variables) && Object.keys(p.Environment.Variables).length) {
+      const names = Object.keys(p.Environment.Variables).join(', ');
+      report.approximated(pointer('Resources', id, 'Properties', 'Environment', 'Variables'), 'Environment', `the function sees the gateway's environment: set ${names} there`);
+    }
     // A function the user maps needs no handler of its own (and its inline code is not saved).
     if (mappedKey(env, [id, fn.name])) {
       env.functions.set(id, fn);

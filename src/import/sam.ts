@@ -67,7 +67,7 @@ export function expandSam(input: Json, report: ImportReport): SamExpansion {
     const p = (r.Properties = isObj(r.Properties) ? r.Properties : {});
     for (const [k, v] of Object.entries(g)) {
       if (p[k] === undefined) origins.push([pointer('Resources', id, 'Properties', k), pointer('Globals', section, k), true]);
-      p[k] = isObj(v) && isObj(p[k]) ? { ...v, ...p[k] } : (p[k] ?? structuredClone(v));
+      p[k] = mergeGlobal(v, p[k]);
     }
   };
   const ofType = (t: string) => Object.keys(resources).filter((id) => isObj(resources[id]) && (resources[id] as Json).Type === t);
@@ -177,6 +177,15 @@ export function remapPointers(report: ImportReport, origins: Origin[]): void {
     return seen.has(k) ? false : (seen.add(k), true);
   });
   report.notes.splice(0, report.notes.length, ...unique);
+}
+
+/** A Globals value under the resource's own: maps merge (the resource's keys win), anything else is the resource's. */
+function mergeGlobal(global: unknown, own: unknown): unknown {
+  if (own === undefined) return structuredClone(global);
+  if (!isObj(global) || !isObj(own)) return own;
+  const out: Json = { ...own };
+  for (const [k, v] of Object.entries(global)) out[k] = mergeGlobal(v, own[k]);
+  return out;
 }
 
 function conditionOf(r: Json): Json {

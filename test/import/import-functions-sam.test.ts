@@ -234,7 +234,7 @@ describe('SAM', () => {
   const sam = `
 Transform: AWS::Serverless-2016-10-31
 Globals:
-  Function: { Runtime: nodejs20.x, Timeout: 7, MemorySize: 512 }
+  Function: { Runtime: nodejs20.x, Timeout: 7, MemorySize: 512, Environment: { Variables: { TABLE: t1 } } }
   Api:
     Cors: "'*'"
 Resources:
@@ -243,6 +243,7 @@ Resources:
     Properties:
       CodeUri: src/
       Handler: app.lambdaHandler
+      Environment: { Variables: { STAGE: prod } }
       Events:
         Implicit:
           Type: Api
@@ -312,6 +313,8 @@ Resources:
     assert.match(text, /unsupported {2}\/Resources\/Http\/Properties\/Auth {2}Auth: SAM Auth/);
     assert.match(text, /unsupported {2}\/Resources\/Shop\/Properties\/DefinitionBody\/paths\/~1bad\/get\/x-amazon-apigateway-integration {2}integration type aws/);
     assert.equal(text.match(/\/Globals\/Api\/Cors/g)?.length, 1, 'a Globals setting shared by two APIs is one note');
+    assert.match(text, /approximated \/Globals\/Function\/Environment\/Variables {2}Environment: the function sees the gateway's environment: set TABLE there/);
+    assert.match(text, /approximated \/Resources\/Hello\/Properties\/Environment\/Variables {2}Environment: the function sees the gateway's environment: set STAGE, TABLE there/);
   });
 
   test('--function wins over a derived handler; a function without local code needs --function', () => {
