@@ -52,10 +52,17 @@ const INVOCATION = /^arn:[^:]+:apigateway:[^:]*:lambda:path\/[^/]+\/functions\/(
 const LAMBDA_ARN = /^arn:[^:]+:lambda:[^:]*:[^:]*:function:([^:/]+)(?::[^:/]+)?$/;
 const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** The Lambda a URI invokes: the invocation path form, a Lambda ARN, or GetAtt Arn of a template function. */
-export function lambdaTarget(uri: unknown): { arn: string; name?: string; logicalId?: string } | undefined {
-  if (typeof uri !== 'string' || uri.includes('${stageVariables.')) return undefined;
-  const arn = INVOCATION.exec(uri)?.[1] ?? uri;
+/**
+ * The Lambda a URI invokes: the invocation path form, a Lambda ARN, or GetAtt Arn of a template
+ * function. An alias chosen by a stage variable (`function:F:${stageVariables.alias}`) is dropped.
+ */
+export function lambdaTarget(uri: unknown): { arn: string; name?: string; logicalId?: string; stageAlias?: string } | undefined {
+  if (typeof uri !== 'string') return undefined;
+  let arn = INVOCATION.exec(uri)?.[1] ?? uri;
+  const alias = /:(\$\{stageVariables\.[A-Za-z0-9_]+\})$/.exec(arn);
+  if (alias) arn = arn.slice(0, alias.index);
+  if (arn.includes('${stageVariables.')) return undefined;
+  if (alias) return LAMBDA_ARN.test(arn) ? { arn, name: LAMBDA_ARN.exec(arn)?.[1] as string, stageAlias: alias[1] as string } : undefined;
   const logical = LOGICAL_ARN.exec(arn)?.[1];
   if (logical) return { arn, logicalId: logical };
   const name = LAMBDA_ARN.exec(arn)?.[1];
@@ -99,6 +106,9 @@ export function mapFunctionIntegration(integ: Json, iat: string, report: ImportR
   const limits = [Number(integ.timeoutInMillis), (fn?.timeoutS ?? NaN) * 1000].filter((n) => Number.isFinite(n) && n > 0);
   if (limits.length) out.timeoutMs = Math.min(300000, Math.max(50, Math.round(Math.min(...limits))));
   if (fn?.memoryMB !== undefined) out.memoryMB = Math.min(10240, Math.max(16, Math.round(fn.memoryMB)));
+  if (target.stageAlias) {
+    report.approximated(`${iat}/uri`, 'Lambda alias', `the alias ${target.stageAlias} is ignored: every stage runs the same handler`);
+  }
   if (kind === 'aws') {
     report.approximated(
       iat,

@@ -50,7 +50,7 @@ describe('aws_proxy → function integrations (OpenAPI)', () => {
     assert.match(text, /--function Calk: matches no Lambda integration/);
   });
 
-  test('an HTTP API keeps the payload format version; a stage-variable function is reported', () => {
+  test('an HTTP API keeps the payload format version; a stage-variable function is reported, a stage-variable alias ignored', () => {
     const doc = {
       openapi: '3.0.1',
       info: { title: 'h', version: '1' },
@@ -58,12 +58,14 @@ describe('aws_proxy → function integrations (OpenAPI)', () => {
         '/a': { get: { 'x-amazon-apigateway-integration': { type: 'aws_proxy', uri: LAMBDA_URI, payloadFormatVersion: '1.0' } } },
         '/b': { get: { 'x-amazon-apigateway-integration': { type: 'aws_proxy', uri: LAMBDA_URI, payloadFormatVersion: '2.0' } } },
         '/c': { get: { 'x-amazon-apigateway-integration': { type: 'aws_proxy', uri: 'arn:aws:apigateway:r:lambda:path/2015-03-31/functions/arn:aws:lambda:r:1:function:${stageVariables.fn}/invocations' } } },
+        '/d': { get: { 'x-amazon-apigateway-integration': { type: 'aws_proxy', uri: 'arn:aws:apigateway:r:lambda:path/2015-03-31/functions/arn:aws:lambda:r:1:function:Calc:${stageVariables.alias}/invocations' } } },
       },
     };
     const { config, report } = importOpenApi(doc, { functions: { Calc: REF } });
     assert.equal(apiNamed(config, 'h').type, 'http');
-    assert.deepEqual(routesOf(config).map((r) => [r.route, r.integration.payloadFormatVersion]), [['GET /a', '1.0'], ['GET /b', '2.0']]);
+    assert.deepEqual(routesOf(config).map((r) => [r.route, r.integration.payloadFormatVersion]), [['GET /a', '1.0'], ['GET /b', '2.0'], ['GET /d', undefined]]);
     assert.match(report.format(), /\/paths\/~1c\/get\/x-amazon-apigateway-integration {2}integration type aws_proxy: .*the function is chosen by a stage variable; route left out/);
+    assert.match(report.format(), /approximated \/paths\/~1d\/get\/x-amazon-apigateway-integration\/uri {2}Lambda alias: the alias \$\{stageVariables\.alias\} is ignored/);
   });
 
   test('a non-proxy Lambda (type aws) runs as a proxy integration, approximated; its contentHandling is reported', () => {
@@ -141,6 +143,19 @@ describe('requestParameters and cacheKeyParameters', () => {
     assert.match(text, /approximated .*\/cacheNamespace {2}cacheNamespace/);
     await compiles(config);
   });
+});
+
+test('an HTTP API private integration to a listener ARN forwards the request path to the VPC link upstream', async () => {
+  const doc = {
+    openapi: '3.0.1',
+    info: { title: 'p', version: '1' },
+    paths: { '/{proxy+}': { 'x-amazon-apigateway-any-method': { 'x-amazon-apigateway-integration': { type: 'http_proxy', connectionType: 'VPC_LINK', connectionId: 'vl1', uri: 'arn:aws:elasticloadbalancing:us-east-1:1:listener/app/a/1/2', payloadFormatVersion: '1.0' } } } },
+  };
+  const { config, report } = importOpenApi(doc, { vpcLinks: { vl1: 'http://127.0.0.1:9' } });
+  assert.deepEqual(routesOf(config), [{ route: 'ANY /{proxy+}', integration: { type: 'http_proxy', upstream: 'vpc-vl1' } }]);
+  assert.deepEqual(config.upstreams, { 'vpc-vl1': { targets: [{ url: 'http://127.0.0.1:9' }] } });
+  assert.deepEqual(report.notes, []);
+  await compiles(config);
 });
 
 describe('CloudFormation: Lambda targets', () => {
