@@ -97,11 +97,9 @@ export function mapFunctionIntegration(integ: Json, iat: string, report: ImportR
   const out: Json = { type: 'function', handler };
   const name = fn?.name ?? target.name ?? fn?.logicalId;
   if (name && FUNCTION_NAME.test(name)) out.functionName = name;
-  if (apiType === 'http' && (integ.payloadFormatVersion === '1.0' || integ.payloadFormatVersion === '2.0')) {
-    out.payloadFormatVersion = integ.payloadFormatVersion;
-  } else if (apiType === 'http' && (integ.payloadFormatVersion === 1 || integ.payloadFormatVersion === 2)) {
-    out.payloadFormatVersion = `${integ.payloadFormatVersion}.0`;
-  }
+  // "1.0", 1.0 (YAML reads a number) and "1" all name version 1.0.
+  const version = Number(integ.payloadFormatVersion);
+  if (apiType === 'http' && (version === 1 || version === 2)) out.payloadFormatVersion = `${version}.0`;
   // The route times out at the first of the integration's and the function's limits.
   const limits = [Number(integ.timeoutInMillis), (fn?.timeoutS ?? NaN) * 1000].filter((n) => Number.isFinite(n) && n > 0);
   if (limits.length) out.timeoutMs = Math.min(300000, Math.max(50, Math.round(Math.min(...limits))));

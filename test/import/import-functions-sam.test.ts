@@ -217,7 +217,7 @@ Resources:
   Http: { Type: AWS::ApiGatewayV2::Api, Properties: { Name: http, ProtocolType: HTTP } }
   Lambda1:
     Type: AWS::ApiGatewayV2::Integration
-    Properties: { ApiId: !Ref Http, IntegrationType: AWS_PROXY, IntegrationUri: !GetAtt Fn.Arn, PayloadFormatVersion: "1.0" }
+    Properties: { ApiId: !Ref Http, IntegrationType: AWS_PROXY, IntegrationUri: !GetAtt Fn.Arn, PayloadFormatVersion: 1.0 }
   Proxy:
     Type: AWS::ApiGatewayV2::Integration
     Properties:
