@@ -72,13 +72,15 @@ Options:
       --token TOKEN   Admin token`,
   import: `Usage: portico import openapi FILE [--out FILE] [--param NAME=VALUE ...] [--stage NAME]
                               [--type rest|http] [--name NAME] [--vpc-link ID=URL ...]
-                              [--authorizer-function ID=FILE#EXPORT ...] [--jwks ID=URL ...] [--strict]
+                              [--authorizer-function ID=FILE#EXPORT ...] [--jwks ID=URL ...]
+                              [--function NAME=MODULE#EXPORT ...] [--strict]
        portico import cloudformation FILE [--out FILE] [--param NAME=VALUE ...]
                               [--resource LOGICAL.ATTR=VALUE ...] [--vpc-link ID=URL ...]
-                              [--authorizer-function ID=FILE#EXPORT ...] [--jwks ID=URL ...] [--strict]
+                              [--authorizer-function ID=FILE#EXPORT ...] [--jwks ID=URL ...]
+                              [--function NAME=MODULE#EXPORT ...] [--code-root DIR] [--strict]
 
 Converts a Swagger 2.0 / OpenAPI 3.x document that uses the x-amazon-apigateway-* extensions, or a
-CloudFormation template (JSON or YAML with !Ref/!Sub/... tags), into a Portico config, validated
+CloudFormation or SAM template (JSON or YAML with !Ref/!Sub/... tags), into a Portico config, validated
 before it is written (stdout unless --out). What could not be mapped is listed on stderr by JSON
 pointer with a reason; --strict then fails instead.
 
@@ -100,6 +102,13 @@ Options:
       --jwks ID=URL         Key set of a Cognito or JWT authorizer instead of the issuer's, e.g. for a local
                             JWKS. ID: the authorizer's name or logical id, its issuer, or the user pool ARN/id
                             (repeatable)
+      --function NAME=MODULE#EXPORT
+                            The local handler that stands in for a Lambda function (its name, logical id
+                            or ARN), e.g. Calc=./handlers/calc.js#handler; the module path is relative to
+                            the working directory and written relative to --out (repeatable)
+      --code-root DIR       cloudformation: where SAM CodeUri directories are, to find a function's
+                            Handler module without --function (default: the template's directory).
+                            Inline code is saved as functions/<LogicalId>/<module>.cjs next to --out
       --strict              Exit 1 and write nothing if any feature is unsupported`,
   keys: `Usage: portico keys create --name NAME [--plan PLAN]... [--value VALUE] [--description TEXT] [--expires-at ISO] [--disabled]
        portico keys list

@@ -1,10 +1,12 @@
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { loadConfigText } from '../config/load.js';
 import { importCloudFormation } from '../import/cloudformation.js';
 import { placeholderKeyEnv } from '../import/keys-plans.js';
 import { importOpenApi } from '../import/openapi.js';
+import { HANDLER_REF } from '../integrations/function/schema.js';
 import type { ImportReport } from '../import/report.js';
 import { createLogger } from '../logger.js';
 import { createRuntimeDeps } from '../pipeline/policy.js';
@@ -17,8 +19,8 @@ const FORMATS = ['openapi', 'cloudformation'];
 
 /**
  * `portico import openapi|cloudformation FILE [--out F] [--param k=v ...] [--vpc-link ID=URL ...]
- * [--authorizer-function ID=FILE#EXPORT ...] [--jwks ID=URL ...] [--strict]` (+ `--stage/--type/--name` for openapi, `--resource Logical.Attr=value` for
- * cloudformation): writes our config (stdout by default) and the report of what could not be mapped
+ * [--authorizer-function ID=FILE#EXPORT ...] [--jwks ID=URL ...] [--function NAME=./f.js#export ...] [--strict]` (+ `--stage/--type/--name`
+ * for openapi, `--resource Logical.Attr=value` and `--code-root DIR` for cloudformation): writes our config (stdout by default) and the report of what could not be mapped
  * (stderr). The result is validated and compiled before it is written.
  */
 export async function importCommand(argv: string[], io: Io): Promise<number> {
@@ -40,6 +42,8 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
       'authorizer-function': { type: 'string', multiple: true },
       jwks: { type: 'string', multiple: true },
       resource: { type: 'string', multiple: true },
+      function: { type: 'string', multiple: true },
+      'code-root': { type: 'string' },
       strict: { type: 'boolean' },
     },
     ['FILE'],
@@ -51,11 +55,15 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
   };
   for (const f of ['stage', 'type', 'name']) only(f, 'openapi');
   only('resource', 'cloudformation');
+  only('code-root', 'cloudformation');
   if (values.type !== undefined && values.type !== 'rest' && values.type !== 'http') {
     throw new UsageError(`portico ${command}: --type expects rest or http, got "${values.type}"`);
   }
   const file = positionals[0] as string;
-  const auth = { authorizerFunctions: authorizerFunctions(command, values['authorizer-function'], values.out), jwks: keyValues(command, 'jwks', values.jwks) };
+  // Handler modules are given relative to the working directory and written relative to the output file.
+  const outDir = values.out ? dirname(resolve(values.out)) : process.cwd();
+  const functions = functionMappings(command, values.function, outDir);
+  const auth = { authorizerFunctions: authorizerFunctions(command, values['authorizer-function'], outDir), jwks: keyValues(command, 'jwks', values.jwks) };
   for (const [id, url] of Object.entries(auth.jwks)) {
     if (!/^https?:\/\/[^/]/.test(url)) throw new UsageError(`portico ${command}: --jwks ${id}= expects an http(s) URL, got "${url}"`);
   }
@@ -67,12 +75,19 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
   }
   let result: { config: Record<string, unknown>; report: ImportReport; env?: string[] };
   if (format === 'cloudformation') {
+    const codeRoot = resolve(values['code-root'] ?? dirname(resolve(file)));
+    if (values['code-root'] !== undefined && !(existsSync(codeRoot) && statSync(codeRoot).isDirectory())) {
+      throw new UsageError(`portico ${command}: --code-root ${values['code-root']} is not a directory`);
+    }
     try {
       result = importCloudFormation(text, {
         params: keyValues(command, 'param', values.param),
         resources: keyValues(command, 'resource', values.resource),
         vpcLinks: keyValues(command, 'vpc-link', values['vpc-link']),
         ...auth,
+        functions,
+        resolveCode: (codeUri, module) => findModule(codeRoot, codeUri, module, outDir),
+        ...(values.out ? { writeInlineCode: (id: string, module: string, code: string) => saveInlineCode(outDir, id, module, code) } : {}),
       });
     } catch (err) {
       throw new Error(`${file}: ${(err as Error).message.split('\n')[0]}`);
@@ -93,6 +108,7 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
       params: keyValues(command, 'param', values.param),
       vpcLinks: keyValues(command, 'vpc-link', values['vpc-link']),
       ...auth,
+      functions,
       ...(values.stage ? { stage: values.stage } : {}),
       ...(values.type ? { type: values.type as 'rest' | 'http' } : {}),
       ...(values.name ? { name: values.name } : {}),
@@ -119,20 +135,55 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
   return 0;
 }
 
+/** `--function NAME=MODULE#EXPORT` values, with relative modules rewritten relative to the output's directory. */
+function functionMappings(command: string, values: string[] | undefined, outDir: string): Record<string, string> {
+  const out = keyValues(command, 'function', values);
+  for (const [name, ref] of Object.entries(out)) {
+    const m = HANDLER_REF.exec(ref);
+    if (!m) throw new UsageError(`portico ${command}: --function ${name}= expects MODULE#EXPORT, e.g. ./handlers/app.js#handler, got "${ref}"`);
+    const file = resolve(m[1] as string);
+    if (!existsSync(file)) throw new UsageError(`portico ${command}: --function ${name}: ${m[1]} not found`);
+    out[name] = `${configRelative(file, outDir)}#${m[2]}`;
+  }
+  return out;
+}
+
+/** A SAM function's handler module (CodeUri + the Handler's module part) under the code root, as the config names it. */
+function findModule(codeRoot: string, codeUri: string, module: string, outDir: string): string | undefined {
+  for (const ext of ['.js', '.mjs', '.cjs']) {
+    const file = resolve(codeRoot, codeUri, `${module}${ext}`);
+    if (existsSync(file) && statSync(file).isFile()) return configRelative(file, outDir);
+  }
+  return undefined;
+}
+
+function configRelative(file: string, dir: string): string {
+  const rel = relative(dir, file);
+  if (isAbsolute(rel)) return file;
+  const posix = rel.split(sep).join('/');
+  return posix.startsWith('../') ? posix : `./${posix}`;
+}
+
+/** Inline code as <outDir>/functions/<LogicalId>/<module>.cjs (Lambda runs inline Node.js code as CommonJS), rewritten on each import. */
+function saveInlineCode(outDir: string, logicalId: string, module: string, code: string): string | undefined {
+  const file = resolve(outDir, 'functions', logicalId.replace(/[^A-Za-z0-9_-]/g, '_'), `${module}.cjs`);
+  if (!file.startsWith(resolve(outDir, 'functions') + sep)) return undefined;
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, code);
+  return configRelative(file, outDir);
+}
+
 /**
  * `--authorizer-function ID=./auth.js#handler`: the module path is given from the current directory; the config
- * reads it relative to itself, so it is rewritten relative to --out.
+ * reads it relative to itself, so it is rewritten relative to the output's directory.
  */
-function authorizerFunctions(command: string, values: readonly string[] | undefined, out: string | undefined): Record<string, string> {
+function authorizerFunctions(command: string, values: readonly string[] | undefined, outDir: string): Record<string, string> {
   const map = keyValues(command, 'authorizer-function', values);
   for (const [id, spec] of Object.entries(map)) {
     const m = /^([^#]+)(#[A-Za-z_$][A-Za-z0-9_$]*)?$/.exec(spec);
     if (!m) throw new UsageError(`portico ${command}: --authorizer-function ${id}= expects FILE.js#export, got "${spec}"`);
     const file = m[1] as string;
-    if (out && !isAbsolute(file)) {
-      const rel = relative(dirname(resolve(out)), resolve(file));
-      map[id] = `${rel.startsWith('.') ? rel : `./${rel}`}${m[2] ?? '#handler'}`;
-    } else map[id] = `${file}${m[2] ?? '#handler'}`;
+    map[id] = `${isAbsolute(file) ? file : configRelative(resolve(file), outDir)}${m[2] ?? '#handler'}`;
   }
   return map;
 }

@@ -2,7 +2,9 @@ import type { AuthImportOptions } from './authorizers.js';
 import { CfnAccess } from './cfn-access.js';
 import { conditionHolds, type EvalContext, evaluate, hasUnresolved, parseTemplate } from './cfn-intrinsics.js';
 import { escapeEnvRefs, importOpenApi, isObj, type Json, mapGatewayResponse, mapIntegrationObject, type MapEnv } from './openapi.js';
+import { type CodeResolver, collectFunctions, functionEnv, type InlineCodeWriter, LAMBDA_TYPES, reportUnusedMappings } from './functions.js';
 import { ImportReport, pointer } from './report.js';
+import { expandSam, remapPointers } from './sam.js';
 import { fromWafv2Json } from '../waf/aws-import.js';
 import { importKeysAndPlans, mapStageSettings, samUsagePlanResources } from './keys-plans.js';
 
@@ -11,7 +13,8 @@ import { importKeysAndPlans, mapStageSettings, samUsagePlanResources } from './k
  * REST: AWS::ApiGateway::RestApi (incl. Body → the OpenAPI importer), Resource, Method, Deployment,
  * Stage, BasePathMapping, GatewayResponse. HTTP: AWS::ApiGatewayV2::Api (incl. quick create Target
  * and Body), Route, Integration, Stage, VpcLink. Authorizers, request validators, models, API key source,
- * CORS and binary media types: cfn-access.ts. Everything else that concerns an API is reported
+ * CORS and binary media types: cfn-access.ts. Lambda targets (AWS::Lambda::*, functions.ts) and SAM
+ * (expanded first, sam.ts). Everything else that concerns an API is reported
  * by resource; resources that are not about APIs (EC2, IAM, ...) are ignored and counted.
  */
 
@@ -22,6 +25,12 @@ export interface CfnImportOptions extends AuthImportOptions {
   resources?: Readonly<Record<string, string>>;
   /** VPC link id (logical id of an AWS::ApiGatewayV2::VpcLink / AWS::ApiGateway::VpcLink, or its physical id) → URL. */
   vpcLinks?: Readonly<Record<string, string>>;
+  /** Lambda function (logical id, name or ARN) → `MODULE#EXPORT` of a local handler. */
+  functions?: Readonly<Record<string, string>>;
+  /** Finds local code of functions with CodeUri/Code + Handler (the CLI looks under --code-root). */
+  resolveCode?: CodeResolver;
+  /** Saves inline function code (SAM InlineCode, Code.ZipFile) as a module (the CLI writes it next to --out). */
+  writeInlineCode?: InlineCodeWriter;
 }
 
 export interface CfnImportResult {
@@ -62,6 +71,7 @@ const HANDLED = new Set([
   'AWS::ApiGateway::ApiKey',
   'AWS::ApiGateway::UsagePlan',
   'AWS::ApiGateway::UsagePlanKey',
+  ...LAMBDA_TYPES,
 ]);
 
 /** API resources we know of but do not map yet, with the reason given in the report. */
@@ -69,9 +79,6 @@ const PENDING: Record<string, string> = {
   'AWS::ApiGatewayV2::ApiMapping': 'API mappings are not mapped yet',
   'AWS::ApiGateway::DomainName': 'custom domains: use apis[].hosts',
   'AWS::ApiGatewayV2::DomainName': 'custom domains: use apis[].hosts',
-  'AWS::Serverless::Api': 'SAM APIs are not mapped yet (transform with `sam build`/`sam package` output, or wait for SAM support)',
-  'AWS::Serverless::HttpApi': 'SAM HTTP APIs are not mapped yet',
-  'AWS::Serverless::Function': 'functions (Lambda) need function integrations, not built yet',
 };
 
 interface ApiBuild {
@@ -82,8 +89,12 @@ interface ApiBuild {
 }
 
 export function importCloudFormation(text: string, opts: CfnImportOptions = {}): CfnImportResult {
-  const template = parseTemplate(text);
   const report = new ImportReport();
+  const parsed = parseTemplate(text);
+  // SAM Auth.UsagePlan: the UsagePlan/ApiKey/UsagePlanKey resources SAM would generate, read before the expansion.
+  const samPlans = samUsagePlanResources(parsed, (v) => evaluate(v, { template: parsed, params: opts.params ?? {}, attributes: opts.resources ?? {}, missing: new Set() }));
+  const sam = expandSam(parsed, report);
+  const template = sam.template;
   const ctx: EvalContext = { template, params: opts.params ?? {}, attributes: opts.resources ?? {}, missing: new Set() };
   const resources: Record<string, Resource> = {};
   const ignored: Record<string, number> = {};
@@ -98,9 +109,7 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
     }
     resources[id] = { Type: type, Properties: isObj(raw.Properties) ? raw.Properties : {} };
   }
-  // SAM Auth.UsagePlan: the UsagePlan/ApiKey/UsagePlanKey resources SAM would generate.
-  const sam = samUsagePlanResources(template, (v) => evaluate(v, ctx));
-  for (const [id, r] of Object.entries(sam.resources)) resources[id] ??= r;
+  for (const [id, r] of Object.entries(samPlans.resources)) resources[id] ??= r;
   const byType = (t: string) => Object.entries(resources).filter(([, r]) => r.Type === t);
   // Each resource is evaluated with its own record of what it could not resolve.
   const missingOf = new Map<string, Set<string>>();
@@ -111,7 +120,9 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
   };
   const missingFor = (id: string) => [...(missingOf.get(id) ?? [])].join('; ');
   const upstreams: Record<string, { targets: { url: string }[] }> = {};
-  const mapEnv: MapEnv = { upstreams, vpcLinks: opts.vpcLinks ?? {} };
+  const functions = functionEnv(opts.functions);
+  collectFunctions(LAMBDA_TYPES.flatMap((t) => byType(t).map(([id]) => [id, t, props(id)] as [string, string, Json])), functions, opts, report);
+  const mapEnv: MapEnv = { upstreams, vpcLinks: opts.vpcLinks ?? {}, functions };
   const builds: ApiBuild[] = [];
   const auth: AuthImportOptions = { authorizerFunctions: opts.authorizerFunctions ?? {}, jwks: opts.jwks ?? {} };
   const access = new CfnAccess(byType, props, missingFor, report, auth);
@@ -123,7 +134,7 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
     const name = typeof p.Name === 'string' && !hasUnresolved(p.Name) ? p.Name : id;
     let build: ApiBuild = { logical: id, api: { name: cleanName(name, id), type: 'rest' }, routes: [], stages: {} };
     if (isObj(p.Body)) {
-      const sub = importOpenApi(p.Body, { type: 'rest', name: cleanName(name, id), vpcLinks: opts.vpcLinks ?? {}, ...auth });
+      const sub = importOpenApi(p.Body, { type: 'rest', name: cleanName(name, id), vpcLinks: opts.vpcLinks ?? {}, functionEnv: functions, ...auth });
       for (const n of sub.report.notes) report.notes.push({ ...n, pointer: `${at}/Body${n.pointer}` });
       const api = (sub.config.apis as Json[])[0] as Json;
       Object.assign(upstreams, sub.config.upstreams ?? {});
@@ -175,11 +186,12 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
       continue;
     }
     const before = report.notes.length;
-    const mapped = mapIntegrationObject(integ, `${at}/Integration`, at, report, mapEnv);
+    const route: Json = { route: `${method} ${path || '/'}` };
+    route.integration = mapIntegrationObject(integ, `${at}/Integration`, at, report, { ...mapEnv, apiType: 'rest' }, route);
     renameNoteKeys(report, before, `${at}/Integration`, CFN_KEY);
-    if (!mapped) continue;
+    if (!route.integration) continue;
     const extra = access.method(build, p, at);
-    if (extra) build.routes.push({ route: `${method} ${path || '/'}`, integration: mapped, ...extra });
+    if (extra) build.routes.push(Object.assign(route, extra));
   }
 
   for (const [id] of byType('AWS::ApiGateway::Deployment')) {
@@ -226,7 +238,7 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
     const name = typeof p.Name === 'string' && !hasUnresolved(p.Name) ? p.Name : id;
     const build: ApiBuild = { logical: id, api: { name: cleanName(name, id), type: 'http' }, routes: [], stages: {} };
     if (isObj(p.Body)) {
-      const sub = importOpenApi(p.Body, { type: 'http', name: cleanName(name, id), vpcLinks: opts.vpcLinks ?? {}, ...auth });
+      const sub = importOpenApi(p.Body, { type: 'http', name: cleanName(name, id), vpcLinks: opts.vpcLinks ?? {}, functionEnv: functions, ...auth });
       for (const n of sub.report.notes) report.notes.push({ ...n, pointer: `${at}/Body${n.pointer}` });
       const subApi = (sub.config.apis as Json[])[0] as Json;
       build.routes.push(...(subApi.routes as Json[]));
@@ -235,8 +247,10 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
     if (p.Target !== undefined) {
       // Quick create: a $default route to the target and an auto-deployed $default stage.
       const target = String(p.Target);
-      if (/^https?:\/\//.test(target)) build.routes.push({ route: p.RouteKey ?? '$default', integration: { type: 'http_proxy', uri: target } });
-      else report.unsupported(`${at}/Target`, 'Target', `quick create to "${target}" (a Lambda function) needs function integrations, not built yet`);
+      const integration = /^https?:\/\//.test(target)
+        ? { type: 'http_proxy', uri: target }
+        : mapIntegrationObject({ type: 'aws_proxy', uri: target, payloadFormatVersion: '2.0' }, `${at}/Target`, at, report, { ...mapEnv, apiType: 'http' });
+      if (integration) build.routes.push({ route: p.RouteKey ?? '$default', integration });
       build.stages.$default = {};
     }
     access.httpApi(build, p, at);
@@ -255,18 +269,16 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
       connectionType: p.ConnectionType,
       connectionId: p.ConnectionId,
       timeoutInMillis: p.TimeoutInMillis,
+      payloadFormatVersion: p.PayloadFormatVersion === undefined ? undefined : String(p.PayloadFormatVersion),
+      requestParameters: p.RequestParameters,
     };
-    if (p.RequestParameters !== undefined) report.unsupported(`${at}/RequestParameters`, 'RequestParameters', 'HTTP API parameter mapping is not mapped yet');
-    if (String(p.ConnectionType).toUpperCase() === 'VPC_LINK' && typeof p.IntegrationUri === 'string' && p.IntegrationUri.startsWith('arn:')) {
-      // A private integration names an ALB/NLB listener or a Cloud Map service by ARN; the VPC link mapping says where that is.
-      ext.uri = 'http://vpc-link/';
-    }
+    if (p.ResponseParameters !== undefined) report.unsupported(`${at}/ResponseParameters`, 'ResponseParameters', 'response parameter mapping is not supported; the backend response passes through');
     if (hasUnresolved(ext)) {
       report.unsupported(at, 'AWS::ApiGatewayV2::Integration', `depends on values the template can't know: ${missingFor(id)}`);
       continue;
     }
     const before = report.notes.length;
-    const mapped = mapIntegrationObject(ext, at, at, report, mapEnv);
+    const mapped = mapIntegrationObject(ext, at, at, report, { ...mapEnv, apiType: 'http' });
     renameNoteKeys(report, before, at, V2_KEY);
     if (mapped) integrations.set(id, mapped);
   }
@@ -302,7 +314,7 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
   // --- WAF (AWS::WAFv2::*) ---------------------------------------------------------------------------
   const waf = importWaf(byType, props, resources, builds, report);
 
-  const keysPlans = importKeysAndPlans({ byType, props, resources, builds, report, origins: sam.origins });
+  const keysPlans = importKeysAndPlans({ byType, props, resources, builds, report, origins: samPlans.origins });
 
   // --- assemble ------------------------------------------------------------------------------------
   const apis: Json[] = [];
@@ -335,6 +347,8 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
   if (Object.keys(upstreams).length) config.upstreams = upstreams;
   config.apis = apis;
   Object.assign(config, waf);
+  reportUnusedMappings(functions, report);
+  remapPointers(report, sam.origins);
   const out = escapeEnvRefs(config) as Json;
   // Key values reference the environment on purpose (already escaped where literal).
   if (Object.keys(keysPlans.usagePlans).length) out.usagePlans = escapeEnvRefs(keysPlans.usagePlans);
@@ -365,6 +379,8 @@ const V2_KEY: Record<string, string> = {
   connectionType: 'ConnectionType',
   connectionId: 'ConnectionId',
   timeoutInMillis: 'TimeoutInMillis',
+  payloadFormatVersion: 'PayloadFormatVersion',
+  requestParameters: 'RequestParameters',
 };
 
 /** Notes name x-amazon-apigateway-integration keys; point the ones added since `from` at the template's own. */

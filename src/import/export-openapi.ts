@@ -2,7 +2,9 @@ import type { PorticoConfig } from '../config/schema.js';
 import { parseRouteKey, type RouteKey } from '../router/route-key.js';
 import { exportSettings } from './api-settings.js';
 import { exportSecurity } from './authorizers.js';
+import { exportFunctionIntegration } from './functions.js';
 import type { Json } from './openapi.js';
+import { exportCacheKeys } from './parameters.js';
 import { exportValidation } from './validators.js';
 
 /**
@@ -26,7 +28,7 @@ export function exportOpenApi(config: PorticoConfig, apiName?: string): Json {
     const params = key.segments.filter((s) => s.kind !== 'static').map((s) => ({ name: `${s.name}${s.kind === 'greedy' ? '+' : ''}`, in: 'path', required: true, schema: { type: 'string' } }));
     if (params.length) op.parameters = params;
     if (key.isDefault) op.isDefaultRoute = true;
-    op['x-amazon-apigateway-integration'] = exportIntegration(route.integration as Json, api.type);
+    op['x-amazon-apigateway-integration'] = { ...exportIntegration(route.integration as Json, api.type), ...exportCacheKeys(route.cache as Json | undefined) };
     item[key.method === 'ANY' ? 'x-amazon-apigateway-any-method' : key.method.toLowerCase()] = op;
     routeOps.push([route as Json, op]);
   }
@@ -72,10 +74,12 @@ function exportIntegration(integ: Json, apiType: 'rest' | 'http'): Json {
     if (integ.body) def.responseTemplates = { [contentType]: integ.body };
     return { type: 'mock', requestTemplates: { 'application/json': `{"statusCode": ${status}}` }, responses: { default: def } };
   }
+  if (integ.type === 'function') return exportFunctionIntegration(integ, apiType);
   const out: Json = { type: 'http_proxy', httpMethod: 'ANY' };
   if (typeof integ.uri === 'string') out.uri = integ.uri;
   if (typeof integ.upstream === 'string') out['x-portico-upstream'] = integ.upstream;
   if (integ.timeoutMs !== undefined && integ.timeoutMs !== 29000) out.timeoutInMillis = integ.timeoutMs;
+  if (integ.requestParameters) out.requestParameters = integ.requestParameters;
   if (apiType === 'http') out.payloadFormatVersion = '1.0';
   return out;
 }

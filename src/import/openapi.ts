@@ -1,13 +1,16 @@
 import { openApiSettings } from './api-settings.js';
 import { type AuthImportOptions, OpenApiSecurity } from './authorizers.js';
+import { functionEnv, type FunctionEnv, lambdaTarget, mapFunctionIntegration, reportUnusedMappings } from './functions.js';
+import { mapCacheKeys, mapRequestParameters } from './parameters.js';
 import { ImportReport, pointer } from './report.js';
 import { OpenApiValidation } from './validators.js';
 
 /**
  * OpenAPI/Swagger with x-amazon-apigateway-* extensions → Portico config (a pure function).
- * Maps routes, stages, base paths, http/http_proxy/mock integrations (incl. $ref'd ones),
- * VPC links (to named upstreams), timeouts, stage variables, gateway responses, authorizers and API keys
- * (authorizers.ts), request validation (validators.ts), CORS and binary media types (api-settings.ts). Everything else
+ * Maps routes, stages, base paths, http/http_proxy/mock integrations (incl. $ref'd ones), Lambda
+ * integrations (functions.ts), requestParameters and cache keys (parameters.ts), VPC links (to named
+ * upstreams), timeouts, stage variables, gateway responses, authorizers and API keys (authorizers.ts),
+ * request validation (validators.ts), CORS and binary media types (api-settings.ts). Everything else
  * is listed in the report by JSON pointer: see docs/aws-compatibility.md.
  */
 
@@ -22,6 +25,10 @@ export interface OpenApiImportOptions extends AuthImportOptions {
   name?: string;
   /** VPC link id (connectionId) → URL of the load balancer behind it, e.g. `vpc123=http://10.0.0.5`. */
   vpcLinks?: Readonly<Record<string, string>>;
+  /** Lambda function (name, ARN) → `MODULE#EXPORT` of a local handler, as `--function NAME=./f.js#handler`. */
+  functions?: Readonly<Record<string, string>>;
+  /** The CloudFormation importer's functions (its template's Lambdas); replaces `functions`. */
+  functionEnv?: FunctionEnv;
 }
 
 export interface OpenApiImportResult {
@@ -116,6 +123,7 @@ export function importOpenApi(input: unknown, opts: OpenApiImportOptions = {}): 
   const routes: Json[] = [];
   const security = new OpenApiSecurity(doc, report, opts, isObj(doc['x-portico']));
   const validation = new OpenApiValidation(doc, report, isObj(doc['x-portico']));
+  const functions = opts.functionEnv ?? functionEnv(opts.functions);
 
   const paths = isObj(doc.paths) ? doc.paths : {};
   for (const [path, item] of Object.entries(paths)) {
@@ -127,15 +135,17 @@ export function importOpenApi(input: unknown, opts: OpenApiImportOptions = {}): 
       const at = pointer('paths', path, key);
       const routeKey = `${method} ${path}`;
       if (isObj(op) && op.isDefaultRoute === true) report.approximated(at, 'isDefaultRoute', 'imported as the $default route');
-      const integration = mapIntegration(doc, op, at, report, { upstreams, vpcLinks: opts.vpcLinks ?? {} });
-      if (!integration) continue;
+      const route: Json = { route: isObj(op) && op.isDefaultRoute === true ? '$default' : routeKey };
+      route.integration = mapIntegration(doc, op, at, report, { upstreams, vpcLinks: opts.vpcLinks ?? {}, functions, apiType: type }, route);
+      if (!route.integration) continue;
       const access = security.route(op, at);
       if (!access) continue;
-      routes.push({ route: isObj(op) && op.isDefaultRoute === true ? '$default' : routeKey, integration, ...access, ...validation.route(item, op, at) });
+      routes.push(Object.assign(route, access, validation.route(item, op, at)));
       noteOperationExtensions(op, at, report);
     }
   }
   noteRootExtensions(doc, report);
+  if (!opts.functionEnv) reportUnusedMappings(functions, report);
   for (const name of missing) {
     report.unsupported('', `\${${name}}`, `placeholder has no value; pass --param ${name}=VALUE`);
   }
@@ -166,9 +176,12 @@ export function escapeEnvRefs(value: unknown): unknown {
 export interface MapEnv {
   upstreams: Record<string, { targets: { url: string }[] }>;
   vpcLinks: Readonly<Record<string, string>>;
+  /** Lambda targets (aws_proxy); without it Lambda routes are left out. */
+  functions?: FunctionEnv;
+  apiType?: 'rest' | 'http';
 }
 
-function mapIntegration(doc: Json, op: Json, at: string, report: ImportReport, env: MapEnv): Json | undefined {
+function mapIntegration(doc: Json, op: Json, at: string, report: ImportReport, env: MapEnv, route: Json): Json | undefined {
   let integ = op['x-amazon-apigateway-integration'];
   let iat = `${at}/x-amazon-apigateway-integration`;
   if (isObj(integ) && typeof integ.$ref === 'string') {
@@ -184,28 +197,34 @@ function mapIntegration(doc: Json, op: Json, at: string, report: ImportReport, e
     report.unsupported(at, 'operation', 'no x-amazon-apigateway-integration; route left out');
     return undefined;
   }
-  return mapIntegrationObject(integ, iat, at, report, env);
+  return mapIntegrationObject(integ, iat, at, report, env, route);
 }
 
 /**
  * One integration in x-amazon-apigateway-integration form (camelCase keys) → our integration, or
  * undefined (reported) if the route must be left out. `at` points at the operation, `iat` at the
  * integration. The CloudFormation importer converts AWS::ApiGateway::Method integrations to this form.
+ * Route-level fields (the cache key) are added to `route` when given.
  */
-export function mapIntegrationObject(integ: Json, iat: string, at: string, report: ImportReport, env: MapEnv): Json | undefined {
+export function mapIntegrationObject(integ: Json, iat: string, at: string, report: ImportReport, env: MapEnv, route?: Json): Json | undefined {
   const kind = String(integ.type ?? '').toLowerCase();
+  if (route) {
+    Object.assign(route, mapCacheKeys(integ, iat, String(route.route).replace(/^\S+\s+/, ''), report));
+    // x-portico-cache: the rest of a route's cache settings, from `portico export openapi`.
+    if (isObj(integ['x-portico-cache'])) route.cache = { ...integ['x-portico-cache'], ...(isObj(route.cache) ? route.cache : {}) };
+  }
   if (kind === 'mock') return mapMock(integ, iat, report);
+  if (isObj(integ['x-portico-function'])) return { type: 'function', ...integ['x-portico-function'] };
   if (typeof integ['x-portico-upstream'] === 'string') {
     const out: Json = { type: 'http_proxy', upstream: integ['x-portico-upstream'] };
     if (typeof integ.timeoutInMillis === 'number') out.timeoutMs = integ.timeoutInMillis;
     return out;
   }
-  if (kind === 'aws_proxy') {
-    report.unsupported(iat, 'integration type aws_proxy', 'Lambda proxy integrations need function integrations (not built yet); route left out');
-    return undefined;
+  if (kind === 'aws_proxy' || (kind === 'aws' && lambdaTarget(integ.uri))) {
+    return mapFunctionIntegration(integ, iat, report, env.functions ?? functionEnv(), env.apiType ?? 'rest');
   }
   if (kind === 'aws') {
-    report.unsupported(iat, 'integration type aws', 'AWS service integrations (S3, Lambda non-proxy, ...) are not supported; route left out');
+    report.unsupported(iat, 'integration type aws', 'AWS service integrations (S3, DynamoDB, SQS, ...) are not supported; route left out');
     return undefined;
   }
   if (kind !== 'http' && kind !== 'http_proxy') {
@@ -220,22 +239,9 @@ export function mapIntegrationObject(integ: Json, iat: string, at: string, repor
     report.unsupported(`${iat}/uri`, 'uri', `"${uri}" has a placeholder without a value; route left out`);
     return undefined;
   }
-  // integration.request.path.X ← method.request.path.Y renames a placeholder in the URI.
-  if (isObj(integ.requestParameters)) {
-    for (const [target, source] of Object.entries(integ.requestParameters)) {
-      const t = /^integration\.request\.path\.(.+)$/.exec(target);
-      const s = typeof source === 'string' ? /^method\.request\.path\.(.+)$/.exec(source) : null;
-      if (t && s) {
-        uri = uri.replaceAll(`{${t[1]}}`, `{${s[1]}}`);
-        continue;
-      }
-      if (/^integration\.request\.querystring\./.test(target) && typeof source === 'string' && source.startsWith('method.request.querystring.')) {
-        // The client's query string is passed on by http_proxy.
-        continue;
-      }
-      report.unsupported(`${iat}/requestParameters/${target.replaceAll('~', '~0').replaceAll('/', '~1')}`, 'requestParameters', `mapping ${target} ← ${String(source)} is not supported yet`);
-    }
-  }
+  const mapped = mapRequestParameters(integ.requestParameters, uri, iat, report);
+  uri = mapped.uri;
+  if (mapped.requestParameters) out.requestParameters = mapped.requestParameters;
   if (String(integ.connectionType ?? '').toUpperCase() === 'VPC_LINK') {
     const id = String(integ.connectionId ?? '');
     const target = env.vpcLinks[id];
@@ -245,9 +251,14 @@ export function mapIntegrationObject(integ: Json, iat: string, at: string, repor
     }
     const name = `vpc-${id.replace(/[^A-Za-z0-9_.-]/g, '-')}`.slice(0, 128);
     env.upstreams[name] = { targets: [{ url: target }] };
-    // The URI's host is the NLB's DNS name; the link decides where it goes. Keep its path.
-    const path = uri.replace(/^[a-z]+:\/\/[^/]+/i, '') || '/';
-    out.uri = `${target.replace(/\/+$/, '')}${path}`;
+    if (uri.startsWith('arn:')) {
+      // An HTTP API private integration names an ALB/NLB listener or Cloud Map service: the request path goes as is.
+      out.upstream = name;
+    } else {
+      // The URI's host is the NLB's DNS name; the link decides where it goes. Keep its path.
+      const path = uri.replace(/^[a-z]+:\/\/[^/]+/i, '') || '/';
+      out.uri = `${target.replace(/\/+$/, '')}${path}`;
+    }
   } else {
     if (!/^https?:\/\//i.test(uri)) {
       report.unsupported(`${iat}/uri`, 'uri', `"${uri}" is not an http(s) URL; route left out`);
@@ -309,7 +320,7 @@ function mapMock(integ: Json, iat: string, report: ImportReport): Json {
 }
 
 function noteIntegrationExtras(integ: Json, iat: string, report: ImportReport): void {
-  for (const key of ['cacheKeyParameters', 'cacheNamespace', 'contentHandling', 'credentials', 'tlsConfig']) {
+  for (const key of ['contentHandling', 'credentials', 'tlsConfig']) {
     if (integ[key] !== undefined && !(Array.isArray(integ[key]) && (integ[key] as unknown[]).length === 0)) {
       report.unsupported(`${iat}/${key}`, key, 'not mapped yet');
     }

@@ -31,7 +31,7 @@ describe('CloudFormation import: the corpus', () => {
       for (const [id, r] of Object.entries(resources)) {
         if (!/^AWS::(ApiGateway|ApiGatewayV2|Serverless|WAFv2)::/.test(r.Type)) continue;
         const named = report.notes.some((n) => n.pointer.startsWith(`/Resources/${id}`));
-        const handled = /::(RestApi|Resource|Method|Deployment|Stage|BasePathMapping|GatewayResponse|Api|Route|Integration|VpcLink|Authorizer|RequestValidator|Model|ApiGatewayManagedOverrides|ApiKey|UsagePlan|UsagePlanKey)$/.test(r.Type);
+        const handled = /::(RestApi|Resource|Method|Deployment|Stage|BasePathMapping|GatewayResponse|Api|HttpApi|Route|Integration|VpcLink|Function|Authorizer|RequestValidator|Model|ApiGatewayManagedOverrides|ApiKey|UsagePlan|UsagePlanKey)$/.test(r.Type);
         assert.ok(named || handled, `${id} (${r.Type}) is neither imported nor reported`);
       }
       for (const n of report.notes) {
