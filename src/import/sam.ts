@@ -89,11 +89,14 @@ export function expandSam(input: Json, report: ImportReport): SamExpansion {
     origins.push([pointer('Resources', IMPLICIT_HTTP), '', false]);
   }
 
+  /** Each SAM REST API's Auth (after Globals), for its events' ApiKeyRequired default. */
+  const apiAuth = new Map<string, Json>();
   for (const kind of [REST, HTTP]) {
     for (const id of ofType(kind.sam)) {
       applyGlobals(id, kind.globals);
       const r = resources[id] as Json;
       const p = (isObj(r.Properties) ? r.Properties : {}) as Json;
+      if (kind === REST && isObj(p.Auth)) apiAuth.set(id, p.Auth);
       const at = pointer('Resources', id, 'Properties');
       const api: Json = { Name: p.Name ?? id, ...kind.api };
       if (isObj(p.DefinitionBody)) {
@@ -147,11 +150,19 @@ export function expandSam(input: Json, report: ImportReport): SamExpansion {
     const cacheKeys = rest ? requestParameters(e.props.RequestParameters, op) : [];
     if (cacheKeys.length) integration.cacheKeyParameters = cacheKeys;
     op['x-amazon-apigateway-integration'] ??= integration;
+    const eventAuth = isObj(e.props.Auth) ? e.props.Auth : {};
+    if (rest && (eventAuth.ApiKeyRequired ?? apiAuth.get(apiId as string)?.ApiKeyRequired) === true) requireApiKey(body, op);
     origins.push([pointer('Resources', apiId as string, 'Properties', 'Body', 'paths', path, key), at, false]);
     for (const k of Object.keys(e.props)) {
       if (['Path', 'Method', 'RestApiId', 'ApiId', 'PayloadFormatVersion', 'TimeoutInMillis', 'RequestParameters'].includes(k)) continue;
-      const why = k === 'Auth' ? 'authorizers and API keys of SAM events are not mapped yet' : 'not mapped yet';
-      report.unsupported(`${at}/Properties/${k}`, `${e.type} event ${k}`, why);
+      if (k === 'Auth' && isObj(e.props.Auth)) {
+        // ApiKeyRequired is mapped (above); authorizers and resource policies are not.
+        for (const a of Object.keys(e.props.Auth)) {
+          if (a !== 'ApiKeyRequired') report.unsupported(`${at}/Properties/Auth/${a}`, `${e.type} event Auth.${a}`, 'SAM event authorizers and resource policies are not mapped yet');
+        }
+        continue;
+      }
+      report.unsupported(`${at}/Properties/${k}`, `${e.type} event ${k}`, 'not mapped yet');
     }
   }
   origins.sort((a, b) => b[0].length - a[0].length);
@@ -192,9 +203,31 @@ function conditionOf(r: Json): Json {
   return typeof r.Condition === 'string' ? { Condition: r.Condition } : {};
 }
 
+/** What the SAM translator adds for ApiKeyRequired: an `api_key` scheme (x-api-key header) on the operation. */
+function requireApiKey(body: Json, op: Json): void {
+  const scheme = { type: 'apiKey', name: 'x-api-key', in: 'header' };
+  if (typeof body.openapi === 'string') {
+    const components = (body.components = isObj(body.components) ? body.components : {}) as Json;
+    const schemes = (components.securitySchemes = isObj(components.securitySchemes) ? components.securitySchemes : {}) as Json;
+    schemes.api_key ??= scheme;
+  } else {
+    const defs = (body.securityDefinitions = isObj(body.securityDefinitions) ? body.securityDefinitions : {}) as Json;
+    defs.api_key ??= scheme;
+  }
+  const security = Array.isArray(op.security) ? op.security : [];
+  if (!security.some((r) => isObj(r) && 'api_key' in r)) op.security = [...security, { api_key: [] }];
+}
+
 function reportApiKeys(p: Json, at: string, passed: string[], report: ImportReport): void {
   for (const k of Object.keys(p)) {
     if (API_IGNORED.has(k) || passed.includes(k)) continue;
+    if (k === 'Auth' && isObj(p.Auth)) {
+      // UsagePlan (keys-plans.ts) and ApiKeyRequired (on the events' operations) are mapped.
+      for (const a of Object.keys(p.Auth)) {
+        if (a !== 'UsagePlan' && a !== 'ApiKeyRequired') report.unsupported(`${at}/Auth/${a}`, `Auth.${a}`, 'SAM authorizers and resource policies are not mapped yet');
+      }
+      continue;
+    }
     const why =
       k === 'Auth' ? 'SAM Auth (authorizers, API keys, usage plans) is not mapped yet'
       : k === 'Cors' ? 'SAM Cors (generated OPTIONS methods) is not mapped yet'

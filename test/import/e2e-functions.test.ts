@@ -52,11 +52,24 @@ async function tempDir(t: TestContext): Promise<string> {
 }
 
 /** Imports with the CLI into dir/portico.yaml and starts a gateway on it. */
-async function importAndStart(t: TestContext, dir: string, args: string[]): Promise<{ url: string; stderr: string; yaml: string }> {
+async function importAndStart(
+  t: TestContext,
+  dir: string,
+  args: string[],
+  env?: NodeJS.ProcessEnv,
+): Promise<{ url: string; stderr: string; yaml: string }> {
   const out = join(dir, 'portico.yaml');
   const r = runCli(['import', ...args, '--out', out]);
   assert.equal(r.code, 0, r.stderr);
-  const gw = await startGateway({ configPath: out, listen: '127.0.0.1:0', adminListen: '127.0.0.1:0', watch: false, logLevel: 'silent' });
+  const gw = await startGateway({
+    configPath: out,
+    listen: '127.0.0.1:0',
+    adminListen: '127.0.0.1:0',
+    dataDir: join(dir, 'data'),
+    watch: false,
+    logLevel: 'silent',
+    ...(env ? { env: { ...process.env, ...env } } : {}),
+  });
   t.after(() => gw.close());
   return { url: gw.url, stderr: r.stderr, yaml: readFileSync(out, 'utf8') };
 }
@@ -138,17 +151,25 @@ Resources:
     assert.deepEqual([http.body.version, http.body.routeKey, http.body.stage], ['2.0', 'GET /hi', '$default']);
   });
 
-  test('SAM InlineCode (api_with_usageplans) is saved next to the config and runs as the route\'s function', { skip: missing(USAGE_PLANS) }, async (t) => {
+  test('SAM InlineCode (api_with_usageplans) is saved next to the config and runs as the route\'s function; Auth.ApiKeyRequired and UsagePlan hold', { skip: missing(USAGE_PLANS) }, async (t) => {
     const dir = await tempDir(t);
-    const { url, stderr } = await importAndStart(t, dir, ['cloudformation', USAGE_PLANS]);
+    // The template's keys have no Value (AWS generates one): the import asks for them by variable.
+    const two = 'k2-0123456789abcdefghij';
+    const shared = 'k3-0123456789abcdefghij';
+    const { url, stderr } = await importAndStart(t, dir, ['cloudformation', USAGE_PLANS], { PORTICO_KEY_MYAPITWOAPIKEY: two, PORTICO_KEY_SERVERLESSAPIKEY: shared });
     assert.match(stderr, /approximated \/Resources\/MyFunctionOne\/Properties\/InlineCode {2}inline code: saved as \.\/functions\/MyFunctionOne\/index\.cjs/);
     assert.match(readFileSync(join(dir, 'functions', 'MyFunctionOne', 'index.cjs'), 'utf8'), /exports\.handler = async \(event\)/);
-    // The inline handler answers with the whole v1 event.
-    const one = await getJson(`${url}/Prod/path/one?x=1`);
-    assert.equal(one.status, 200);
-    assert.deepEqual([one.body.resource, one.body.httpMethod, (one.body.requestContext as { stage: string }).stage], ['/path/one', 'GET', 'Prod']);
-    const any = await getJson(`${url}/Prod/any/path/one`, { method: 'DELETE' });
-    assert.deepEqual([any.body.resource, any.body.httpMethod], ['/any/path/one', 'DELETE']);
+    // Globals.Api.Auth.ApiKeyRequired: every method needs a key; MyApiOne has no plan (CreateUsagePlan: NONE), so none works there.
+    assert.equal((await getJson(`${url}/Prod/path/one?x=1`)).status, 403);
+    assert.equal((await getJson(`${url}/Prod/path/one`, { headers: { 'x-api-key': two } })).status, 403);
+    // MyApiTwo (PER_API plan SomeRandomName, its key) runs the inline handler, which answers with the whole v1 event.
+    const ok = await getJson(`${url}/MyApiTwo/Prod/path/two?x=1`, { headers: { 'x-api-key': two } });
+    assert.equal(ok.status, 200);
+    assert.deepEqual([ok.body.resource, ok.body.httpMethod, (ok.body.requestContext as { stage: string }).stage], ['/path/two', 'GET', 'Prod']);
+    assert.equal((await getJson(`${url}/MyApiTwo/Prod/path/two`)).status, 403);
+    // The SHARED plan's key works on MyApiThree, not on MyApiTwo.
+    assert.equal((await getJson(`${url}/MyApiThree/Prod/path/three`, { headers: { 'x-api-key': shared } })).status, 200);
+    assert.equal((await getJson(`${url}/MyApiTwo/Prod/path/two`, { headers: { 'x-api-key': shared } })).status, 403);
   });
 
   test('--code-root: the code lives elsewhere than the template', async (t) => {

@@ -303,8 +303,13 @@ ${stage}
     assert.deepEqual(resources.MyApiTwoUsagePlanKey?.Properties, { KeyId: 'MyApiTwoApiKey', KeyType: 'API_KEY', UsagePlanId: 'MyApiTwoUsagePlan' });
     assert.equal(origins.MyApiTwoApiKey, '/Resources/MyApiTwo/Properties/Auth/UsagePlan');
     assert.equal(origins.ServerlessApiKey, '/Globals/Api/Auth/UsagePlan');
-    // Until the SAM API itself is imported, the plan says so, at the SAM property.
-    const { report } = importCloudFormation(input);
-    assert.match(report.format(), /\/Resources\/MyApiTwo\/Properties\/Auth\/UsagePlan {2}ApiStages: MyApiTwo is not an imported REST API/);
+    // With the SAM APIs imported (src/import/sam.ts), the plans and keys land in the config.
+    const { config } = importCloudFormation(input);
+    const plans = config.usagePlans as Record<string, { stages: Record<string, unknown>; quota?: unknown }>;
+    assert.deepEqual(Object.keys(plans.SomeRandomName?.stages ?? {}), ['MyApiTwo/Prod']);
+    assert.deepEqual(plans.SomeRandomName?.quota, { limit: 10, period: 'MONTH', offset: 10 });
+    assert.deepEqual(Object.keys(plans.ServerlessUsagePlan?.stages ?? {}), ['MyApiThree/Prod']);
+    const keys = config.apiKeys as Record<string, { usagePlans: string[] }>;
+    assert.deepEqual(keys.MyApiTwoApiKey?.usagePlans, ['SomeRandomName']);
   });
 });
