@@ -8,6 +8,7 @@ import { createRuntimeDeps } from '../pipeline/policy.js';
 import { compileSnapshot } from '../pipeline/snapshot.js';
 import { PoolRegistry } from '../proxy/pools.js';
 import { ConfigError, formatPath } from './errors.js';
+import * as loadModule from './load.js';
 import { type LoadedConfig, loadConfigFile, loadConfigText } from './load.js';
 
 const FILE = 'portico.yaml';
@@ -892,4 +893,32 @@ apis:
     routes: [{ route: GET /, integration: { type: mock } }]
 `,
   );
+});
+
+test('a large file (3,000 routes) is parsed on a worker thread: the same config, and issues keep their line:column', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'portico-large-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const lines = ['version: 1', 'apis:', '  - name: big', '    type: rest', '    stages: { prod: {} }', '    routes:'];
+  for (let i = 0; i < 3000; i++) lines.push(`      - route: GET /svc${i}/items/{id}`, `        integration: { type: http_proxy, uri: "http://127.0.0.1:9/items/{id}" }`);
+  const text = `${lines.join('\n')}\n`;
+  assert.ok(text.length >= 256 * 1024, `the file must be large enough to go off-thread (${text.length} bytes)`);
+  const good = join(dir, 'good.yaml');
+  await writeFile(good, text);
+  const before = loadModule.offThreadLoads;
+  const loaded = await loadConfigFile(good, {});
+  assert.equal(loadModule.offThreadLoads, before + 1, 'parsed on a worker thread');
+  assert.deepEqual(loaded.config, loadConfigText(text, good, {}).config);
+  assert.equal(loaded.hash, loadConfigText(text, good, {}).hash);
+  // An issue found later (compile) still gets its position from the text.
+  assert.deepEqual(loaded.issue(['apis', 0, 'routes', 2999, 'route'], 'x'), { path: ['apis', 0, 'routes', 2999, 'route'], message: 'x', line: 6005, column: 16 });
+  // A schema error at the very end: the worker's issues come back with file, path and line.
+  const bad = join(dir, 'bad.yaml');
+  await writeFile(bad, `${text}      - route: FETCH /x\n        integration: { type: mock }\n`);
+  await assert.rejects(loadConfigFile(bad, {}), (err: unknown) => {
+    assert.ok(err instanceof ConfigError);
+    assert.equal(err.file, bad);
+    assert.equal(formatPath(err.issues[0]?.path ?? []), 'apis[0].routes[3000].route');
+    assert.equal(err.issues[0]?.line, 6007);
+    return true;
+  });
 });

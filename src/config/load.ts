@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, extname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { type ConfigIssue, ConfigError, type ConfigPath, formatPath } from './errors.js';
 import { interpolateEnv } from './env.js';
+import type { LoadThreadResult } from './load-thread.js';
 import { configSchema, type PorticoConfig } from './schema.js';
 
 export interface LoadedConfig {
@@ -29,7 +31,35 @@ export async function loadConfigFile(file: string, env: NodeJS.ProcessEnv = proc
     const why = e.code === 'ENOENT' ? 'file not found' : e.code === 'EISDIR' ? 'is a directory' : e.message;
     throw new ConfigError(abs, [{ path: [], message: `cannot read config: ${why}` }]);
   }
-  return loadConfigText(text, abs, env);
+  return text.length >= OFF_THREAD_BYTES ? loadOffThread(text, abs, env) : loadConfigText(text, abs, env);
+}
+
+/**
+ * Config files from this size up (about 1,500 routes) are parsed on a short-lived worker thread. The YAML
+ * document of a 10,000-route file peaks near 100 MB of heap; V8 keeps such pages once grown, so parsed in
+ * the gateway's own isolate it would stay in the RSS for good. A worker's heap goes away with the worker,
+ * and only the validated config (plain data) comes back.
+ */
+const OFF_THREAD_BYTES = 256 * 1024;
+// Under tsx (tests, `npm run dev`) this file is .ts and so is the worker's; the build has both as .js.
+const LOAD_THREAD = new URL(`./load-thread${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+
+/** Loads done on a worker thread so far (for tests). */
+export let offThreadLoads = 0;
+
+async function loadOffThread(text: string, file: string, env: NodeJS.ProcessEnv): Promise<LoadedConfig> {
+  offThreadLoads++;
+  // piscina (as for functions) runs the .ts module under tsx too; one thread, gone when destroyed.
+  const { Piscina } = await import('piscina');
+  const pool = new Piscina({ filename: LOAD_THREAD.href, minThreads: 1, maxThreads: 1 });
+  try {
+    const msg = (await pool.run({ text, file, env: { ...env } })) as LoadThreadResult;
+    if ('issues' in msg) throw new ConfigError(file, msg.issues);
+    if ('error' in msg) throw new ConfigError(file, [{ path: [], message: msg.error }]);
+    return { config: msg.config, file, dir: dirname(file), hash: msg.hash, issue: issueFinder(text) };
+  } finally {
+    await pool.destroy();
+  }
 }
 
 /** Parses, interpolates and validates config text. Throws ConfigError listing every problem found. */

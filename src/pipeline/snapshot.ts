@@ -128,6 +128,8 @@ export function compileSnapshot(loaded: LoadedConfig, deps: CompileDeps): Snapsh
   };
 }
 
+const NO_POLICIES: readonly Policy[] = Object.freeze([]);
+
 interface ApiCompileEnv {
   loaded: LoadedConfig;
   issues: ConfigIssue[];
@@ -216,10 +218,10 @@ function compileApi(
         const p = factory.create(scope);
         if (p) policies.push(p);
       }
-      pipelines.push({ integration, policies });
+      pipelines.push({ integration, policies: policies.length ? policies.slice() : NO_POLICIES });
     }
     if (pipelines.length !== stages.length) return;
-    const route: CompiledRoute = { key, config: r, pipelines };
+    const route: CompiledRoute = { key, config: r, pipelines: pipelines.slice() };
     routes.push(route);
     if (key.isDefault) defaultRoute = route;
     else trie.add(key, route);

@@ -53,12 +53,13 @@ export function compileUriTemplate(
     const fixed = parts.join('');
     return { origin, hasQuery, render: () => fixed };
   }
+  const fixedParts = parts.slice();
   return {
     origin,
     hasQuery,
     render(params) {
       let out = '';
-      for (const p of parts) out += typeof p === 'string' ? p : (params[p.param] ?? '');
+      for (const p of fixedParts) out += typeof p === 'string' ? p : (params[p.param] ?? '');
       return out;
     },
   };

@@ -14,24 +14,42 @@ export interface RouteMatch<T> {
 }
 
 interface Leaf<T> {
-  byMethod: Map<string, { value: T; names: string[] }>;
+  /** By HTTP method (upper-case tokens: no key can reach Object.prototype). A plain object, not a Map: most leaves hold one method, and 10,000 Maps cost megabytes. */
+  byMethod: Record<string, { value: T; names: string[] }>;
   any: { value: T; names: string[] } | undefined;
 }
 
 class TrieNode<T> {
+  /** The first static child, kept out of a Map: most nodes have one (memory, docs/routing.md). */
+  oneKey: string | undefined;
+  one: TrieNode<T> | undefined;
+  /** Further static children. */
   static: Map<string, TrieNode<T>> | undefined;
   param: TrieNode<T> | undefined;
   greedy: Leaf<T> | undefined;
   leaf: Leaf<T> | undefined;
+
+  child(key: string): TrieNode<T> | undefined {
+    return this.oneKey === key ? this.one : this.static?.get(key);
+  }
+
+  addChild(key: string): TrieNode<T> {
+    const node = new TrieNode<T>();
+    if (this.oneKey === undefined) {
+      this.oneKey = key;
+      this.one = node;
+    } else (this.static ??= new Map()).set(key, node);
+    return node;
+  }
 }
 
 function newLeaf<T>(): Leaf<T> {
-  return { byMethod: new Map(), any: undefined };
+  return { byMethod: {}, any: undefined };
 }
 
 function pick<T>(leaf: Leaf<T> | undefined, method: string) {
   if (!leaf) return undefined;
-  return leaf.byMethod.get(method) ?? (ANY_METHODS.has(method) ? leaf.any : undefined);
+  return leaf.byMethod[method] ?? (ANY_METHODS.has(method) ? leaf.any : undefined);
 }
 
 /** The methods ANY stands for. */
@@ -62,14 +80,8 @@ export class RouteTrie<T> {
     let leaf: Leaf<T> | undefined;
     for (const seg of key.segments) {
       if (seg.kind === 'static') {
-        node.static ??= new Map();
         const k = staticKey(seg.value);
-        let next = node.static.get(k);
-        if (!next) {
-          next = new TrieNode<T>();
-          node.static.set(k, next);
-        }
-        node = next;
+        node = node.child(k) ?? node.addChild(k);
       } else if (seg.kind === 'param') {
         names.push(seg.name);
         node = node.param ??= new TrieNode<T>();
@@ -79,7 +91,8 @@ export class RouteTrie<T> {
       }
     }
     leaf ??= node.leaf ??= newLeaf<T>();
-    return this.#put(leaf, key.method, { value, names });
+    // slice(): no spare capacity from push in what every route keeps.
+    return this.#put(leaf, key.method, { value, names: names.slice() });
   }
 
   #put(leaf: Leaf<T>, method: RouteMethod, entry: { value: T; names: string[] }): boolean {
@@ -87,8 +100,8 @@ export class RouteTrie<T> {
       if (leaf.any) return false;
       leaf.any = entry;
     } else {
-      if (leaf.byMethod.has(method)) return false;
-      leaf.byMethod.set(method, entry);
+      if (leaf.byMethod[method]) return false;
+      leaf.byMethod[method] = entry;
     }
     this.#size++;
     return true;
@@ -118,7 +131,7 @@ export class RouteTrie<T> {
   ): { value: T; names: string[] } | undefined {
     if (i === segs.length) return pick(node.leaf, method);
     const seg = segs[i] as string;
-    const child = node.static?.get(staticKey(seg));
+    const child = node.child(staticKey(seg));
     if (child) {
       const r = this.#walk(child, segs, i + 1, method, values);
       if (r) return r;

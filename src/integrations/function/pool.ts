@@ -7,7 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import type { RuntimeDeps } from '../../pipeline/policy.js';
 import type { Snapshot } from '../../pipeline/snapshot.js';
 import type { Service, ServiceDef } from '../../services.js';
@@ -42,10 +42,15 @@ export class FunctionPools implements Service {
     return `${spec.file}|${spec.memoryMB}|${spec.maxThreads}`;
   }
 
-  #pool(spec: PoolSpec): Piscina {
+  async #pool(spec: PoolSpec): Promise<Piscina> {
     const key = FunctionPools.key(spec);
     let p = this.#pools.get(key);
     if (!p) {
+      // Loaded by the first invocation: a gateway without functions never carries piscina.
+      const { Piscina } = await import('piscina');
+      if (this.#closed) throw new FunctionCrashError('the function pools are closed');
+      p = this.#pools.get(key);
+      if (p) return p;
       p = new Piscina({
         filename: WORKER,
         minThreads: 0,
@@ -68,7 +73,7 @@ export class FunctionPools implements Service {
     // A wall-clock guard against a hung function (it bounds real CPU time), not time-based logic.
     const timer = setTimeout(() => ac.abort(new FunctionTimeoutError(`function did not finish within ${timeoutMs} ms`)), timeoutMs);
     try {
-      return (await this.#pool(spec).run(task, { signal: ac.signal })) as InvokeOutcome;
+      return (await (await this.#pool(spec)).run(task, { signal: ac.signal })) as InvokeOutcome;
     } catch (err) {
       if (ac.signal.aborted) throw ac.signal.reason as Error;
       throw new FunctionCrashError((err as Error).message);

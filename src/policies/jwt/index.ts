@@ -1,4 +1,5 @@
-import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { JWTPayload, JWTVerifyGetKey } from 'jose';
+import { jose, loadJose } from './jose.js';
 import { GATEWAY_ERRORS } from '../../gateway-responses.js';
 import type { RequestContext } from '../../pipeline/context.js';
 import type { Reply, RuntimeDeps } from '../../pipeline/policy.js';
@@ -60,6 +61,7 @@ export class JwtAuthorizer implements Authorizer {
   async #verify(ctx: RequestContext, token: string, route: RouteAuth): Promise<Reply | undefined> {
     let payload: JWTPayload;
     try {
+      const { jwtVerify } = await loadJose();
       ({ payload } = await jwtVerify(token, this.#secret ?? this.#keySet(), {
         issuer: this.#cfg.issuer,
         algorithms: this.#algorithms,
@@ -129,6 +131,7 @@ export function scopesOf(payload: JWTPayload): string[] {
 
 /** The error_description of the challenge; never echoes token content. */
 function describe(err: unknown, token: string): string {
+  const { errors } = jose();
   if (err instanceof errors.JWTExpired) return 'the token has expired';
   if (err instanceof errors.JWTClaimValidationFailed) {
     if (err.claim === 'nbf') return 'the token is not valid yet';

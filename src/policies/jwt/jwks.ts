@@ -1,4 +1,5 @@
-import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import type { JSONWebKeySet, JWTVerifyGetKey } from 'jose';
+import { jose, loadJose } from './jose.js';
 import { type Agent, request } from 'undici';
 import type { Clock } from '../../clock.js';
 
@@ -45,7 +46,7 @@ export class JwksCache {
     try {
       return await (this.#set as JWTVerifyGetKey)(header, token);
     } catch (err) {
-      if (!(err instanceof errors.JWKSNoMatchingKey) || this.#clock.now() - this.#fetchedAt < this.#cooldownMs) throw err;
+      if (!(err instanceof jose().errors.JWKSNoMatchingKey) || this.#clock.now() - this.#fetchedAt < this.#cooldownMs) throw err;
       await this.#refresh(false);
       return (this.#set as JWTVerifyGetKey)(header, token);
     }
@@ -74,7 +75,7 @@ export class JwksCache {
     this.fetches++;
     const jwks = await this.#getJson(uri);
     if (!Array.isArray(jwks.keys)) throw new JwksUnavailableError(`${uri} is not a JSON Web Key Set`);
-    this.#set = createLocalJWKSet(jwks as unknown as JSONWebKeySet);
+    this.#set = (await loadJose()).createLocalJWKSet(jwks as unknown as JSONWebKeySet);
     this.#fetchedAt = this.#clock.now();
   }
 

@@ -1,0 +1,18 @@
+// The worker side of loadConfigFile for large files (see OFF_THREAD_BYTES in load.ts), run by a one-thread
+// piscina pool: parses and validates the text and returns the config (or the issues). The pool is then
+// destroyed, and the parse garbage goes with its thread.
+import { ConfigError, type ConfigIssue } from './errors.js';
+import { loadConfigText } from './load.js';
+import type { PorticoConfig } from './schema.js';
+
+export type LoadThreadResult = { config: PorticoConfig; hash: string } | { issues: ConfigIssue[] } | { error: string };
+
+export default function load({ text, file, env }: { text: string; file: string; env: NodeJS.ProcessEnv }): LoadThreadResult {
+  try {
+    const loaded = loadConfigText(text, file, env);
+    return { config: loaded.config, hash: loaded.hash };
+  } catch (err) {
+    if (err instanceof ConfigError) return { issues: [...err.issues] };
+    return { error: (err as Error).message };
+  }
+}
