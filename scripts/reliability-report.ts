@@ -87,14 +87,7 @@ const ORDER: [ref: string, entry: string | Pending][] = [
       why: 'test/cache/poisoning.test.ts checks the variants one by one but does not count them into a figure',
     },
   ],
-  [
-    '20',
-    {
-      figure: 'JWT negative cases rejected',
-      target: 'N/N',
-      why: 'test/access/jwt.test.ts rejects the negative cases one by one but does not count them into a figure',
-    },
-  ],
+  ['20', 'jwt-negative'],
   ['21', 'apikey-plaintext'],
   ['22', 'ssrf'],
   ['22', 'admin-exposure'],
