@@ -82,6 +82,9 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
       else if (m.t === 'limit') onLimit(w, m);
       else if (m.t === 'ready') {
         ready.add(w);
+        // A reload sent while it was starting reached it before it listened for one: catch up (a
+        // no-op when the file is what it loaded).
+        w.send({ t: 'reload', reason: 'catch up after start' } satisfies ToWorker);
         w.emit('portico-ready');
       } else if (m.t === 'reloaded' && m.hash !== lastHash) {
         lastHash = m.hash;

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { get as httpGet } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { type TestContext, test } from 'node:test';
-import { Agent, request } from 'undici';
+import { Agent, type Dispatcher, Pool, request } from 'undici';
 import { spawnCli } from '../helpers/cli.js';
 import { startTestGateway, startUpstream, type TestUpstream } from '../helpers/gateway.js';
 import { ADMIN_TOKEN, getFresh, sharedSecret, startNode, stopNode, within } from '../cluster/harness.js';
@@ -53,7 +53,7 @@ interface MixedLoad {
  * `CONNECTIONS` keep-alive loops against `url`: a quarter POST `POST_BYTES` through the proxy, the
  * rest alternate a mock route and a proxied GET. A request counts as lost unless it gets its 200.
  */
-function mixedLoad(url: string, agent: Agent): MixedLoad {
+function mixedLoad(url: string, agent: Dispatcher): MixedLoad {
   const body = Buffer.alloc(POST_BYTES, 'p');
   let done = false;
   let ok = 0;
@@ -70,6 +70,8 @@ function mixedLoad(url: string, agent: Agent): MixedLoad {
         else ok++;
       } catch (err) {
         failures.push({ at: Date.now(), what: `${path} ${(err as NodeJS.ErrnoException).code ?? ''} ${(err as Error).message}` });
+        // Never spin: a client that fails at once must still let the event loop run.
+        await new Promise((r) => setTimeout(r, 10));
       }
     }
   };
@@ -201,7 +203,9 @@ test(`--workers 2: ${RELOADS} reloads, ${RESTARTS} rolling restarts and ${KILLS}
   const yaml = (rev: number) => config(up.url, rev, `admin: { token: ${ADMIN_TOKEN} }`);
   const node = await startNode(yaml(0), sharedSecret(), ['--workers', '2'], /portico workers ready/);
   const primary = node.proc.child.pid as number;
-  const agent = new Agent({ connections: CONNECTIONS });
+  // A Pool, not an Agent: undici's Agent closes an origin's pool when its connection count drops to
+  // zero, and requests queued on it then fail with "The client is closed" (seen with 1 MB POSTs).
+  const agent = new Pool(node.url, { connections: CONNECTIONS });
   let stopped = false;
   t.after(async () => {
     await agent.close();
@@ -233,7 +237,10 @@ test(`--workers 2: ${RELOADS} reloads, ${RESTARTS} rolling restarts and ${KILLS}
   let restarts = 0;
   let kills = 0;
   for (let rev = 1; rev <= RELOADS; rev++) {
-    await writeFile(join(node.dir, 'portico.yaml'), yaml(rev));
+    // Written as editors and deploy tools do (a new file renamed over the old): a worker reading the
+    // file mid-write would reject a half file (and keep its config), which is not what is tested here.
+    await writeFile(join(node.dir, 'portico.yaml.tmp'), yaml(rev));
+    await rename(join(node.dir, 'portico.yaml.tmp'), join(node.dir, 'portico.yaml'));
     // Alternately SIGHUP to the primary and a reload through one worker's admin API (forwarded to the other).
     if (rev % 2) node.proc.kill('SIGHUP');
     else {
@@ -281,6 +288,29 @@ test(`--workers 2: ${RELOADS} reloads, ${RESTARTS} rolling restarts and ${KILLS}
   });
   assert.deepEqual(lost.slice(0, 10), [], `${lost.length} requests lost to reloads and restarts`);
   assert.ok(load.ok() >= RELOADS * 4, `only ${load.ok()} requests ran`);
+});
+
+test('a reload sent while a rolling restart starts new workers reaches them (a worker ready after a reload catches up)', async (t) => {
+  const up = await countingUpstream();
+  const yaml = (rev: number) => config(up.url, rev, `admin: { token: ${ADMIN_TOKEN} }`);
+  const node = await startNode(yaml(0), sharedSecret(), ['--workers', '2'], /portico workers ready/);
+  t.after(async () => {
+    await stopNode(node);
+    await up.close();
+  });
+  // A rolling restart forks a new worker; the reload is sent while it is still starting.
+  const r = await fetch(new URL('/cluster/restart', node.adminUrl), { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  assert.equal(r.status, 202);
+  await writeFile(join(node.dir, 'portico.yaml.tmp'), yaml(1));
+  await rename(join(node.dir, 'portico.yaml.tmp'), join(node.dir, 'portico.yaml'));
+  node.proc.kill('SIGHUP');
+  await node.proc.waitFor(/rolling restart done/, 60_000);
+  const seen = await Promise.all(Array.from({ length: 6 }, () => getFreshText(`${node.url}/rev`)));
+  assert.deepEqual(
+    seen.map((x) => x?.body),
+    Array.from({ length: 6 }, () => '{"rev":1}'),
+    'both new workers serve the reloaded config',
+  );
 });
 
 test('SIGTERM completes every in-flight request (64: held GETs and POSTs still uploading) and no connection is reset', async (t) => {
