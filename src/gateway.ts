@@ -295,18 +295,26 @@ export class Gateway implements AdminTarget {
 
   /**
    * Stops accepting connections, lets in-flight requests finish (up to server.timeouts.drainMs),
-   * then closes everything.
+   * then closes everything. Every response from then on says `Connection: close`.
+   *
+   * `handover`: another process keeps serving (a worker leaving a rolling restart). Idle keep-alive
+   * connections are then not closed at once: a client about to reuse one would have its request
+   * reset. A request still arriving on one is answered (with `Connection: close`); an idle one ends
+   * by its keep-alive timer or at the drain deadline. Without it (the last process stopping) idle
+   * connections are closed at once, as nobody else would answer them.
    */
-  async close(): Promise<void> {
+  async close(opts: { handover?: boolean } = {}): Promise<void> {
     if (this.#draining) return;
     this.#draining = true;
     this.#watcher?.close();
-    const closed = new Promise<void>((r) => this.#server.close(() => r()));
+    // http.Server#close also drops the idle keep-alive connections; net.Server#close only stops listening.
+    const closed = new Promise<void>((r) => (opts.handover ? NetServer.prototype.close.call(this.#server, () => r()) : this.#server.close(() => r())));
     this.#admin?.close();
     this.#admin?.closeAllConnections();
     const deadline = Date.now() + this.#snapshot.config.server.timeouts.drainMs;
-    while (this.#inflight > 0 && Date.now() < deadline) {
-      this.#server.closeIdleConnections();
+    const open = () => new Promise<number>((r) => this.#server.getConnections((_err, n) => r(n ?? 0)));
+    while ((this.#inflight > 0 || (opts.handover && (await open()) > 0)) && Date.now() < deadline) {
+      if (!opts.handover) this.#server.closeIdleConnections();
       await new Promise((r) => setTimeout(r, 25));
     }
     this.#server.closeAllConnections();

@@ -20,7 +20,8 @@ export type ToWorker =
   | { t: 'res'; id: number; ok: false; error: string }
   | { t: 'change'; c: string; id: string | undefined }
   | { t: 'reload'; reason: string }
-  | { t: 'shutdown' };
+  /** handover: a rolling restart (another worker keeps serving), see Gateway.close. */
+  | { t: 'shutdown'; handover?: boolean };
 
 export const STORE_OPS = ['get', 'put', 'insert', 'delete', 'list', 'consume', 'increment', 'counter', 'addUsage', 'usage', 'deleteUsage', 'flush'] as const;
 export type StoreOp = (typeof STORE_OPS)[number];

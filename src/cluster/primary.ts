@@ -82,6 +82,9 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
       else if (m.t === 'limit') onLimit(w, m);
       else if (m.t === 'ready') {
         ready.add(w);
+        // A reload sent while it was starting reached it before it listened for one: catch up (a
+        // no-op when the file is what it loaded).
+        w.send({ t: 'reload', reason: 'catch up after start' } satisfies ToWorker);
         w.emit('portico-ready');
       } else if (m.t === 'reloaded' && m.hash !== lastHash) {
         lastHash = m.hash;
@@ -99,13 +102,14 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
     });
   }
 
-  function stopWorker(w: Worker): Promise<void> {
+  /** `handover`: a rolling restart, other workers keep serving (see Gateway.close). */
+  function stopWorker(w: Worker, handover = false): Promise<void> {
     return new Promise((r) => {
       if (w.isDead()) return r();
       retiring.add(w);
       w.once('exit', () => r());
       // Not ready yet: it has no handler for 'shutdown', and serves nothing to drain.
-      if (ready.has(w)) w.send({ t: 'shutdown' } satisfies ToWorker);
+      if (ready.has(w)) w.send({ t: 'shutdown', handover } satisfies ToWorker);
       else w.process.kill('SIGTERM');
     });
   }
@@ -122,7 +126,7 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
           log.error('a new worker failed to start; rolling restart stopped, the old workers keep serving');
           break;
         }
-        await stopWorker(w);
+        await stopWorker(w, true);
       }
       log.info('rolling restart done');
     })().finally(() => {

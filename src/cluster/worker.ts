@@ -30,13 +30,13 @@ export function runWorker(gw: Gateway): Promise<void> {
   const ch = primaryChannel();
   return new Promise((resolveRun) => {
     let stopping = false;
-    const stop = () => {
+    const stop = (handover = false) => {
       if (stopping) return;
       stopping = true;
       // Stop taking connections, let the ones just handed over send their request, then drain.
       gw.stopAccepting();
       void new Promise((r) => setTimeout(r, STOP_GRACE_MS))
-        .then(() => gw.close())
+        .then(() => gw.close({ handover }))
         .then(() => {
           resolveRun();
           process.disconnect?.();
@@ -44,13 +44,13 @@ export function runWorker(gw: Gateway): Promise<void> {
     };
     ch.on((m) => {
       if (m.t === 'reload') void gw.reload(m.reason);
-      else if (m.t === 'shutdown') stop();
+      else if (m.t === 'shutdown') stop(m.handover);
     });
     // The primary decides about signals; a terminal's Ctrl-C reaches the whole group, so drain too.
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
+    process.on('SIGTERM', () => stop());
+    process.on('SIGINT', () => stop());
     process.on('SIGHUP', () => {});
-    process.on('disconnect', stop);
+    process.on('disconnect', () => stop());
     ch.send({ t: 'ready', url: gw.url, adminUrl: gw.adminUrl });
   });
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
@@ -156,4 +156,76 @@ test('property: any path-parameter value keeps a rendered URI on its template or
     }),
     { numRuns: 20_000, seed: 3 },
   );
+});
+
+test('plaintext API keys never reach the store, the access log or the gateway log (created, imported with a value, rotated, used, mistyped)', async (t) => {
+  const up = await startUpstream();
+  t.after(() => up.close());
+  const lines: string[] = [];
+  const logger = pino({ level: 'trace' }, new Writable({ write: (c: Buffer, _e, cb) => (lines.push(c.toString()), cb()) }));
+  const extra = `observability:
+  accessLog: { enabled: true, format: json, destination: ./logs/access.log }
+usagePlans:
+  basic:
+    stages: { svc/$default: {} }
+    throttle: { rate: 1000, burst: 1000 }
+`;
+  const text = yaml(up.url).replace('server:', 'dataDir: ./data\nserver:').replace('apis:', `${extra}apis:`).replace('      - route: ANY /{proxy+}\n', '      - route: ANY /{proxy+}\n        apiKeyRequired: true\n');
+  const gw = await startTestGateway(text, { logger, logLevel: 'trace' });
+  let closed = false;
+  t.after(() => (closed ? undefined : gw.close()));
+  const admin = Number(new URL(gw.gw.adminUrl).port);
+  const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+  const values: string[] = [];
+  const create = async (body: Record<string, unknown>) => {
+    const r = await call(admin, 'POST', '/keys', auth, JSON.stringify(body));
+    assert.equal(r.status, 201, r.body);
+    const k = JSON.parse(r.body) as { id: string; value: string };
+    values.push(k.value);
+    return k;
+  };
+  const a = await create({ name: 'a', plans: ['basic'] });
+  await create({ name: 'imported', plans: ['basic'], value: 'imported-key-value-0123456789abcdefXYZ' });
+  const rotated = await call(admin, 'POST', `/keys/${a.id}/rotate`, auth, '{}');
+  assert.equal(rotated.status, 200, rotated.body);
+  values.push((JSON.parse(rotated.body) as { value: string }).value);
+  let used = 0;
+  for (const v of values) {
+    for (const [header, value] of [['x-api-key', v], ['x-api-key', `${v.slice(0, -1)}Q`], ['authorization', `Bearer ${v}`]] as const) {
+      await call(gw.port, 'GET', `/use/${used++}`, { [header]: value });
+    }
+  }
+  const statuses = await Promise.all(values.slice(1).map((v) => call(gw.port, 'GET', '/ok', { 'x-api-key': v }).then((r) => r.status)));
+  assert.deepEqual(statuses, [200, 200], 'the imported and the rotated key work');
+  await gw.gw.close(); // flushes usage and the access log
+  closed = true;
+  const secrets = [...values, ...values.map((v) => `${v.slice(0, -1)}Q`)];
+  const files: string[] = [];
+  const walk = async (dir: string) => {
+    for (const e of await readdir(dir, { withFileTypes: true })) {
+      if (e.isDirectory()) await walk(join(dir, e.name));
+      else files.push(join(dir, e.name));
+    }
+  };
+  await walk(gw.dir);
+  const found: string[] = [];
+  let accessLines = 0;
+  for (const f of files) {
+    const bytes = await readFile(f);
+    if (f.endsWith('access.log')) accessLines = bytes.toString('utf8').split('\n').filter(Boolean).length;
+    for (const s of secrets) if (bytes.includes(s)) found.push(`${f.slice(gw.dir.length)} holds ${s.slice(0, 6)}…`);
+  }
+  for (const s of secrets) if (lines.some((l) => l.includes(s))) found.push(`the gateway log holds ${s.slice(0, 6)}…`);
+  await rm(gw.dir, { recursive: true, force: true });
+  const scanned = files.map((f) => f.slice(gw.dir.length + 1));
+  recordFigure({
+    id: 'apikey-plaintext',
+    figure: 'Plaintext API keys in the store or logs (keys created, imported with a value, rotated, used and mistyped)',
+    value: `${found.length} of ${secrets.length} key values × ${files.length} files (${scanned.filter((f) => !f.endsWith('.yaml')).join(', ')}; ${accessLines} access log lines) and ${lines.length} gateway log lines`,
+    target: '0',
+    test: 'test/reliability/secrets-admin.test.ts › plaintext API keys never reach the store',
+  });
+  assert.deepEqual(found, []);
+  assert.ok(files.some((f) => f.endsWith('portico.db')), `the store was scanned: ${scanned.join(', ')}`);
+  assert.ok(accessLines >= used && lines.length > 0, `the logs were scanned: ${accessLines} access log lines for ${used + 2} requests`);
 });
