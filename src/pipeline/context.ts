@@ -5,13 +5,6 @@ import type { Reply } from './policy.js';
 import type { ResponseObserver } from './response-observer.js';
 import type { CompiledApi, CompiledRoute, CompiledStage, RoutePipeline, Snapshot } from './snapshot.js';
 
-const PORT_TEXT = new Map<number, string>();
-function portText(port: number): string {
-  let t = PORT_TEXT.get(port);
-  if (t === undefined) PORT_TEXT.set(port, (t = String(port)));
-  return t;
-}
-
 /** Who the caller is, as the access phases found out. */
 export interface Identity {
   /** API key id (never the key itself). */
@@ -131,10 +124,6 @@ export class RequestContext implements TemplateScope {
     this.localPort = init.localPort;
   }
 
-  /** localPort as text (X-Forwarded-Port). */
-  get localPortText(): string {
-    return portText(this.localPort);
-  }
   get protocol(): string {
     return this.req.httpVersionMinor === 1 && this.req.httpVersionMajor === 1 ? 'HTTP/1.1' : `HTTP/${this.req.httpVersion}`;
   }

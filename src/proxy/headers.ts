@@ -65,7 +65,7 @@ export function buildUpstreamHeaders(ctx: RequestContext): string[] {
   const h = req.headers;
   const scheme = 'http';
   const proto = (trusted && first(h['x-forwarded-proto'])) || scheme;
-  const port = (trusted && first(h['x-forwarded-port'])) || ctx.localPortText;
+  const port = (trusted && first(h['x-forwarded-port'])) || portText(ctx.localPort);
   const xffIn = trusted ? h['x-forwarded-for'] : undefined;
   const fwdIn = trusted ? h.forwarded : undefined;
   const hostIn = h.host ?? '';
@@ -113,6 +113,14 @@ function editHeaders(list: string[], edits: readonly ['append' | 'overwrite' | '
     if (op !== 'remove') out.push(name, value.replace(UNSAFE_VALUE, ''));
   }
   return out;
+}
+
+/** Listener ports as text for X-Forwarded-Port, made once per port (there are one or two). */
+const PORT_TEXT = new Map<number, string>();
+function portText(port: number): string {
+  let t = PORT_TEXT.get(port);
+  if (t === undefined) PORT_TEXT.set(port, (t = String(port)));
+  return t;
 }
 
 /** A quoted-string's content without quotes or backslashes (a valid Host has neither, so usually as is). */

@@ -323,9 +323,9 @@ Resources:
     for (const n of report.notes) if (n.pointer) assert.notEqual(resolvePointer(template, n.pointer), undefined, `note points at nothing: ${n.pointer}`);
     const text = report.format();
     assert.match(text, /unsupported {2}\/Resources\/Java\/Properties\/Events\/E {2}Lambda function Java: a Lambda can't run here \(runtime java17 is not JavaScript\): pass --function Java=/);
-    assert.match(text, /unsupported {2}\/Resources\/Hello\/Properties\/Events\/Explicit\/Properties\/Auth {2}Api event Auth/);
+    assert.match(text, /unsupported {2}\/Resources\/Hello\/Properties\/Events\/Explicit\/Properties\/Auth\/Authorizer {2}Api event Auth\.Authorizer/);
     assert.match(text, /unsupported {2}\/Globals\/Api\/Cors {2}Cors: SAM Cors/);
-    assert.match(text, /unsupported {2}\/Resources\/Http\/Properties\/Auth {2}Auth: SAM Auth/);
+    assert.match(text, /unsupported {2}\/Resources\/Http\/Properties\/Auth\/DefaultAuthorizer {2}Auth.DefaultAuthorizer: SAM authorizers/);
     assert.match(text, /unsupported {2}\/Resources\/Shop\/Properties\/DefinitionBody\/paths\/~1bad\/get\/x-amazon-apigateway-integration {2}integration type aws/);
     assert.equal(text.match(/\/Globals\/Api\/Cors/g)?.length, 1, 'a Globals setting shared by two APIs is one note');
     assert.match(text, /approximated \/Globals\/Function\/Environment\/Variables {2}Environment: the function sees the gateway's environment: set TABLE there/);
