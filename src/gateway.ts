@@ -132,6 +132,7 @@ export class Gateway implements AdminTarget {
     const loaded = applyOverrides(await loadConfigFile(opts.configPath, env), opts);
     const cfg = loaded.config;
     const log = opts.logger ?? createLogger(opts.logLevel ?? cfg.server.logLevel);
+    for (const w of loaded.warnings) log.warn(w);
     const runtime = createRuntimeDeps({ pools: new PoolRegistry(), log, ...(opts.clock ? { clock: opts.clock } : {}) });
     const services: [string, Service][] = [];
     try {
@@ -247,6 +248,7 @@ export class Gateway implements AdminTarget {
         return { ok: true, changed: false, revision: current.revision };
       }
       const next = compileSnapshot(loaded, { runtime: this.runtime, revision: current.revision + 1 });
+      for (const w of loaded.warnings) this.log.warn(w);
       for (const key of ['listen'] as const) {
         if (loaded.config.server[key] !== current.config.server[key]) {
           this.log.warn({ from: current.config.server[key], to: loaded.config.server[key] }, `server.${key} changes need a restart; keeping the old value`);

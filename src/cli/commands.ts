@@ -49,6 +49,7 @@ export async function validateCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parseCommandArgs('validate', argv, configOption);
   const { loaded, snapshot } = await compileFile(configPath(values, io.env), io.env);
   const routes = snapshot.apis.reduce((n, a) => n + a.routes.length, 0);
+  for (const w of loaded.warnings) io.err(`warning: ${w}`);
   io.out(`${loaded.file}: ok (${snapshot.apis.length} API${snapshot.apis.length === 1 ? '' : 's'}, ${routes} route${routes === 1 ? '' : 's'})`);
   return 0;
 }

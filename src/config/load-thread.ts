@@ -5,12 +5,12 @@ import { ConfigError, type ConfigIssue } from './errors.js';
 import { loadConfigText } from './load.js';
 import type { PorticoConfig } from './schema.js';
 
-export type LoadThreadResult = { config: PorticoConfig; hash: string } | { issues: ConfigIssue[] } | { error: string };
+export type LoadThreadResult = { config: PorticoConfig; hash: string; warnings: readonly string[] } | { issues: ConfigIssue[] } | { error: string };
 
 export default function load({ text, file, env }: { text: string; file: string; env: NodeJS.ProcessEnv }): LoadThreadResult {
   try {
     const loaded = loadConfigText(text, file, env);
-    return { config: loaded.config, hash: loaded.hash };
+    return { config: loaded.config, hash: loaded.hash, warnings: loaded.warnings };
   } catch (err) {
     if (err instanceof ConfigError) return { issues: [...err.issues] };
     return { error: (err as Error).message };

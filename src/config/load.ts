@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { type ConfigIssue, ConfigError, type ConfigPath, formatPath } from './errors.js';
 import { interpolateEnv } from './env.js';
 import type { LoadThreadResult } from './load-thread.js';
+import { expandOpenApiApis } from './openapi-apis.js';
 import { configSchema, type PorticoConfig } from './schema.js';
 
 export interface LoadedConfig {
@@ -19,6 +20,8 @@ export interface LoadedConfig {
   readonly hash: string;
   /** Turns a config path into an issue with line:column. */
   readonly issue: (path: ConfigPath, message: string) => ConfigIssue;
+  /** Not errors, but worth logging: what `apis[].openapi` documents could not map (config/openapi-apis.ts). */
+  readonly warnings: readonly string[];
 }
 
 export async function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
@@ -56,7 +59,7 @@ async function loadOffThread(text: string, file: string, env: NodeJS.ProcessEnv)
     const msg = (await pool.run({ text, file, env: { ...env } })) as LoadThreadResult;
     if ('issues' in msg) throw new ConfigError(file, msg.issues);
     if ('error' in msg) throw new ConfigError(file, [{ path: [], message: msg.error }]);
-    return { config: msg.config, file, dir: dirname(file), hash: msg.hash, issue: issueFinder(text) };
+    return { config: msg.config, file, dir: dirname(file), hash: msg.hash, warnings: msg.warnings, issue: issueFinder(text) };
   } finally {
     await pool.destroy();
   }
@@ -90,6 +93,7 @@ export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEn
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(file, [...issues, { path: [], message: 'expected a mapping with version: 1 and apis' }]);
   }
+  const imported = expandOpenApiApis(raw as Record<string, unknown>, dirname(file), issue, issues);
   const parsed = configSchema.safeParse(raw, { error: describeIssue });
   if (!parsed.success) {
     // A value whose env reference is missing was already reported; its schema error is noise.
@@ -116,7 +120,8 @@ export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEn
     config: parsed.data,
     file,
     dir: dirname(file),
-    hash: createHash('sha256').update(text).digest('hex'),
+    hash: createHash('sha256').update(text).update(imported.digests.join()).digest('hex'),
+    warnings: imported.warnings,
     // The YAML document (tens of MB for a 10,000-route file) is not kept for the config's lifetime:
     // later issues (compile errors) parse the text again to find their line and column.
     issue: issueFinder(text),

@@ -1,0 +1,96 @@
+/**
+ * `apis[].openapi: FILE`: an API defined by an OpenAPI/Swagger document (with the x-amazon-apigateway-*
+ * extensions), imported when the config is loaded, as `portico import openapi` would, so the document
+ * stays the source of truth. Runs on the parsed config before validation: each such entry is replaced
+ * by the imported API, with the entry's other API keys laid over it.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse } from 'yaml';
+import { importOpenApi, isObj, type Json } from '../import/openapi.js';
+import type { ConfigIssue, ConfigPath } from './errors.js';
+
+/** Keys of an `openapi` entry that steer the import (as the CLI's flags); every other key overrides the imported API. */
+const IMPORT_KEYS = ['openapi', 'params', 'vpcLinks', 'functions', 'authorizerFunctions', 'jwks', 'strict', 'stage'] as const;
+const STRING_MAPS = ['params', 'vpcLinks', 'functions', 'authorizerFunctions', 'jwks'] as const;
+
+export interface OpenApiExpansion {
+  /** What the importer could not map, as warnings to log ("apis[1] (pets.json): ..."). */
+  warnings: string[];
+  /** sha256 of each imported document, so a reload sees a changed document even if the config is unchanged. */
+  digests: string[];
+}
+
+export function expandOpenApiApis(raw: Json, dir: string, issue: (path: ConfigPath, message: string) => ConfigIssue, issues: ConfigIssue[]): OpenApiExpansion {
+  const out: OpenApiExpansion = { warnings: [], digests: [] };
+  if (!Array.isArray(raw.apis)) return out;
+  const apis = raw.apis as unknown[];
+  apis.forEach((entry: unknown, i: number) => {
+    if (!isObj(entry) || entry.openapi === undefined) return;
+    const at = (...p: (string | number)[]) => ['apis', i, ...p];
+    if (typeof entry.openapi !== 'string' || entry.openapi === '') {
+      issues.push(issue(at('openapi'), 'expected the path of an OpenAPI/Swagger file (JSON or YAML), relative to this config'));
+      return;
+    }
+    const maps: Record<string, Record<string, string>> = {};
+    for (const k of STRING_MAPS) {
+      const v = entry[k];
+      if (v === undefined) continue;
+      if (!isObj(v) || Object.values(v).some((x) => typeof x !== 'string')) {
+        issues.push(issue(at(k), `expected a mapping of names to strings (as --${k === 'vpcLinks' ? 'vpc-link' : k === 'authorizerFunctions' ? 'authorizer-function' : k === 'functions' ? 'function' : k === 'params' ? 'param' : k} NAME=VALUE)`));
+        return;
+      }
+      maps[k] = v as Record<string, string>;
+    }
+    const file = resolve(dir, entry.openapi);
+    let doc: unknown;
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+      doc = parse(text, { maxAliasCount: 100 });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      issues.push(issue(at('openapi'), e.code === 'ENOENT' ? `${entry.openapi}: file not found` : `${entry.openapi}: not valid JSON or YAML: ${e.message.split('\n')[0]}`));
+      return;
+    }
+    out.digests.push(createHash('sha256').update(text).digest('hex'));
+    let imported: { config: Json; report: { notes: { level: string; pointer: string; feature: string; reason: string }[] } };
+    try {
+      imported = importOpenApi(doc, {
+        ...maps,
+        ...(typeof entry.name === 'string' ? { name: entry.name } : {}),
+        ...(entry.type === 'rest' || entry.type === 'http' ? { type: entry.type } : {}),
+        ...(typeof entry.stage === 'string' ? { stage: entry.stage } : {}),
+      });
+    } catch (err) {
+      issues.push(issue(at('openapi'), `${entry.openapi}: ${(err as Error).message}`));
+      return;
+    }
+    const notes = imported.report.notes;
+    const unsupported = notes.filter((n) => n.level === 'unsupported');
+    if (entry.strict === true && unsupported.length) {
+      for (const n of unsupported) issues.push(issue(at('openapi'), `${entry.openapi}${n.pointer ? ` ${n.pointer}` : ''}: ${n.feature}: ${n.reason} (strict)`));
+      return;
+    }
+    for (const n of notes) out.warnings.push(`apis[${i}] (${entry.openapi}) ${n.level} ${n.pointer || '(document)'}: ${n.feature}: ${n.reason}`);
+    const config = unescapeEnvRefs(imported.config) as Json;
+    const api = (config.apis as Json[])[0] as Json;
+    const overrides = Object.fromEntries(Object.entries(entry).filter(([k]) => !(IMPORT_KEYS as readonly string[]).includes(k)));
+    apis[i] = { ...api, ...overrides };
+    // VPC links become named upstreams: added unless the config defines the same name itself.
+    if (isObj(config.upstreams)) {
+      const ups = (raw.upstreams = isObj(raw.upstreams) ? raw.upstreams : {}) as Json;
+      for (const [name, u] of Object.entries(config.upstreams)) ups[name] ??= u;
+    }
+  });
+  return out;
+}
+
+/** The importer escapes `${X}` as `$${X}` for a config file that is read again; here the config is already read. */
+function unescapeEnvRefs(value: unknown): unknown {
+  if (typeof value === 'string') return value.replaceAll('$${', '${');
+  if (Array.isArray(value)) return value.map(unescapeEnvRefs);
+  if (isObj(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unescapeEnvRefs(v)]));
+  return value;
+}
