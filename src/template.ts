@@ -66,7 +66,20 @@ type Getter = (s: TemplateScope) => string;
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 /** CLF time as AWS's $context.requestTime: 04/Mar/2020:19:15:17 +0000 */
+/** The last second formatted: access log lines of one second share it (one Date per second, not per request). */
+let clfSecond = -1;
+let clfText = '';
+
 function clfTime(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== clfSecond) {
+    clfText = formatClf(ms);
+    clfSecond = second;
+  }
+  return clfText;
+}
+
+function formatClf(ms: number): string {
   const d = new Date(ms);
   const p = (n: number) => String(n).padStart(2, '0');
   return `${p(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;

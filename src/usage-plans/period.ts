@@ -2,9 +2,16 @@ import type { QuotaConfig } from './schema.js';
 
 const DAY_MS = 86_400_000;
 
-/** The UTC day of a time, YYYY-MM-DD. */
+let dayStart = Number.NaN;
+let dayText = '';
+
+/** The UTC day of a time, YYYY-MM-DD (formatted once per day: usage is counted on every keyed request). */
 export function utcDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
+  if (!(ms >= dayStart && ms < dayStart + DAY_MS)) {
+    dayStart = Math.floor(ms / DAY_MS) * DAY_MS;
+    dayText = new Date(dayStart).toISOString().slice(0, 10);
+  }
+  return dayText;
 }
 
 /**
