@@ -6,6 +6,8 @@
 
 /** What a template can read. The request context implements it. */
 export interface TemplateScope {
+  /** `$input.params('name')` (mock response templates): a path, query string or header value, in that order, as AWS looks them up. */
+  inputParam?(name: string, where?: 'path' | 'querystring' | 'header'): string;
   readonly requestId: string;
   readonly clientIp: string;
   readonly method: string;
@@ -150,6 +152,8 @@ export interface CompiledTemplate {
 }
 
 const VAR = /\$(?:\{(context|stageVariables)\.([A-Za-z0-9_.]*[A-Za-z0-9_])\}|(context|stageVariables)\.([A-Za-z0-9_.]*[A-Za-z0-9_]))/g;
+/** `$input.params('x')` and `$input.params().path|querystring|header.x` (or `.get('x')`), with `input: true`. */
+const INPUT = /\$input\.params\((?:(['"])([^'"]*)\1)?\)(?:\.(path|querystring|header)(?:\.get\((['"])([^'"]*)\4\)|\.([A-Za-z0-9_-]+)))?/g;
 
 /**
  * Compiles a template, or returns the list of problems (unknown variables). `empty` replaces
@@ -158,14 +162,30 @@ const VAR = /\$(?:\{(context|stageVariables)\.([A-Za-z0-9_.]*[A-Za-z0-9_])\}|(co
  */
 export function compileTemplate(
   source: string,
-  opts: { empty?: string; escape?: (v: string) => string } = {},
+  opts: { empty?: string; escape?: (v: string) => string; input?: boolean } = {},
 ): CompiledTemplate | { errors: string[] } {
   const empty = opts.empty ?? '';
   const esc = opts.escape;
   const parts: (string | Getter)[] = [];
   const errors: string[] = [];
   let last = 0;
-  for (const m of source.matchAll(VAR)) {
+  const matches = [...source.matchAll(VAR)];
+  if (opts.input) matches.push(...source.matchAll(INPUT));
+  matches.sort((a, b) => a.index - b.index);
+  for (const m of matches) {
+    if (m.index < last) continue;
+    if (m[0].startsWith('$input')) {
+      if (m.index > last) parts.push(source.slice(last, m.index));
+      last = m.index + m[0].length;
+      const where = m[3] as 'path' | 'querystring' | 'header' | undefined;
+      const name = m[2] ?? m[5] ?? m[6];
+      if (name === undefined) {
+        errors.push(`${m[0]}: name the parameter, as $input.params('name') or $input.params().path.name`);
+        continue;
+      }
+      parts.push((s) => s.inputParam?.(name, where) || empty);
+      continue;
+    }
     const ns = (m[1] ?? m[3]) as string;
     const name = (m[2] ?? m[4]) as string;
     if (m.index > last) parts.push(source.slice(last, m.index));

@@ -307,7 +307,10 @@ function mapMock(integ: Json, iat: string, report: ImportReport): Json {
     const entries = Object.entries(def.responseTemplates);
     const [ct, body] = entries[0] ?? [];
     if (typeof body === 'string' && body) {
-      if (/[#$]/.test(body)) report.approximated(`${iat}/responses/default/responseTemplates`, 'VTL', 'the response template is served as literal text (no VTL)');
+      // $context, $stageVariables and $input.params() are substituted (integrations/mock.ts); other VTL is not.
+      if (/#(set|if|foreach|end|else)\b|\$util\.|\$input\.(json|body|path)\b/.test(body)) {
+        report.approximated(`${iat}/responses/default/responseTemplates`, 'VTL', 'VTL directives, $util and $input.json/body/path are not run: they are sent as literal text ($context, $stageVariables and $input.params() are substituted)');
+      }
       out.body = body;
       if (ct && ct !== 'application/json') headers['content-type'] ??= ct;
     }

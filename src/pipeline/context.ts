@@ -5,6 +5,14 @@ import type { Reply } from './policy.js';
 import type { ResponseObserver } from './response-observer.js';
 import type { CompiledApi, CompiledRoute, CompiledStage, RoutePipeline, Snapshot } from './snapshot.js';
 
+function safeDecode(v: string): string {
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    return v;
+  }
+}
+
 /** Who the caller is, as the access phases found out. */
 export interface Identity {
   /** API key id (never the key itself). */
@@ -153,6 +161,22 @@ export class RequestContext implements TemplateScope {
   }
   get integrationErrorMessage(): string {
     return this.integrationError?.message ?? '';
+  }
+
+  /** `$input.params(name)` of mock response templates: path, then query string, then header (AWS's order). */
+  inputParam(name: string, where?: 'path' | 'querystring' | 'header'): string {
+    if (where === undefined || where === 'path') {
+      const p = this.params[name];
+      if (p !== undefined) return safeDecode(p);
+      if (where) return '';
+    }
+    if (where === undefined || where === 'querystring') {
+      const q = new URLSearchParams(this.rawQuery).get(name);
+      if (q !== null) return q;
+      if (where) return '';
+    }
+    const h = this.req.headers[name.toLowerCase()];
+    return Array.isArray(h) ? h.join(',') : (h ?? '');
   }
 
   hasUnreadBody(): boolean {

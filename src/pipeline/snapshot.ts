@@ -238,7 +238,12 @@ function compileIntegration(
   env: ApiCompileEnv,
 ): Integration | undefined {
   const { loaded, issues } = env;
-  if (config.type === 'mock') return new MockIntegration(config);
+  if (config.type === 'mock') {
+    const mock = MockIntegration.create(config);
+    if (!('errors' in mock)) return mock;
+    if (stage.index === 0) for (const e of mock.errors) issues.push(loaded.issue([...path, 'body'], e));
+    return undefined;
+  }
   if (config.type === 'function') return compileFunctionIntegration(config, env.api, stage.index, path, { loaded, issues, runtime: env.deps.runtime, maxBodyBytes: env.maxBodyBytes });
   const common = { pools: env.deps.runtime.pools, timeoutMs: config.timeoutMs, maxBodyBytes: env.maxBodyBytes };
   if ((config.uri === undefined) === (config.upstream === undefined)) {
