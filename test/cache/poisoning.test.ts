@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { CacheService } from '../../src/cache/service.js';
 import { call } from '../helpers/http-call.js';
+import { recordFigure } from '../reliability/results.js';
 import { type CacheRig, startCacheRig } from './cache-helpers.js';
 
 /**
@@ -114,6 +115,14 @@ describe('cache poisoning: unkeyed inputs never reach another client', () => {
       assert.equal(clean.headers['x-cache'], 'Miss');
       for (const body of seen) if (body !== clean.body) poisoned.push(`${c.name}: got ${body}, backend says ${clean.body}`);
     }
+    recordFigure({
+      id: 'cache-poison',
+      figure: 'Cache-poison variants tried / poisoned hits (unkeyed headers, parameter cloaking and case, path encodings, against a careless backend)',
+      value: `${CASES.length} / ${poisoned.length} (${refused} refused with 400 before the cache, ${hits} victim hits checked)`,
+      target: '≥ 15 / 0',
+      test: `test/cache/poisoning.test.ts › ${CASES.length} attacks, 0 poisoned hits`,
+      details: { cases: CASES.map((c) => c.name), poisoned, refused, hits },
+    });
     assert.deepEqual(poisoned, []);
     // Every victim's second request was a hit (the cache was in play); a first one may be too where sharing is
     // correct (an untrusted X-Forwarded-Host is replaced by the gateway, so attacker and victim look alike upstream).
