@@ -80,7 +80,7 @@ export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEn
       doc.errors.map((e) => ({ path: [], message: `YAML syntax: ${e.message.split('\n')[0]}`, ...at(e.pos[0]) })),
     );
   }
-  const issue = (path: ConfigPath, message: string): ConfigIssue => ({ path, message, ...at(locate(doc, path)) });
+  const issue = issueFinder(text, { doc, lines: lineCounter });
 
   const issues: ConfigIssue[] = interpolateEnv(doc, env).map((p) => ({ path: p.path, message: p.message, ...at(p.offset) }));
   let raw: unknown;
@@ -135,9 +135,12 @@ export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEn
   }
 }
 
-/** `LoadedConfig.issue` for config text: parses it on first use only (positions come from the text as written). */
-function issueFinder(text: string): LoadedConfig['issue'] {
-  let found: { doc: Document; lines: LineCounter } | undefined;
+/**
+ * `LoadedConfig.issue` for config text: positions from `parsed` while loading, or, kept with the loaded
+ * config, from the text parsed again on first use (the document itself is not kept).
+ */
+function issueFinder(text: string, parsed?: { doc: Document; lines: LineCounter }): LoadedConfig['issue'] {
+  let found = parsed;
   return (path, message) => {
     if (!found) {
       const lines = new LineCounter();

@@ -11,9 +11,10 @@ import { parse } from 'yaml';
 import { importOpenApi, isObj, type Json } from '../import/openapi.js';
 import type { ConfigIssue, ConfigPath } from './errors.js';
 
-/** Keys of an `openapi` entry that steer the import (as the CLI's flags); every other key overrides the imported API. */
-const IMPORT_KEYS = ['openapi', 'params', 'vpcLinks', 'functions', 'authorizerFunctions', 'jwks', 'strict', 'stage'] as const;
-const STRING_MAPS = ['params', 'vpcLinks', 'functions', 'authorizerFunctions', 'jwks'] as const;
+/** Entry keys that are name → string maps for the importer, with the `portico import` flag each stands for. */
+const STRING_MAPS = { params: 'param', vpcLinks: 'vpc-link', functions: 'function', authorizerFunctions: 'authorizer-function', jwks: 'jwks' } as const;
+/** Keys of an `openapi` entry that steer the import; every other key overrides the imported API. */
+const IMPORT_KEYS: ReadonlySet<string> = new Set(['openapi', 'strict', 'stage', ...Object.keys(STRING_MAPS)]);
 
 export interface OpenApiExpansion {
   /** What the importer could not map, as warnings to log ("apis[1] (pets.json): ..."). */
@@ -34,11 +35,11 @@ export function expandOpenApiApis(raw: Json, dir: string, issue: (path: ConfigPa
       return;
     }
     const maps: Record<string, Record<string, string>> = {};
-    for (const k of STRING_MAPS) {
+    for (const [k, flag] of Object.entries(STRING_MAPS)) {
       const v = entry[k];
       if (v === undefined) continue;
       if (!isObj(v) || Object.values(v).some((x) => typeof x !== 'string')) {
-        issues.push(issue(at(k), `expected a mapping of names to strings (as --${k === 'vpcLinks' ? 'vpc-link' : k === 'authorizerFunctions' ? 'authorizer-function' : k === 'functions' ? 'function' : k === 'params' ? 'param' : k} NAME=VALUE)`));
+        issues.push(issue(at(k), `expected a mapping of names to strings (as --${flag} NAME=VALUE)`));
         return;
       }
       maps[k] = v as Record<string, string>;
@@ -59,6 +60,7 @@ export function expandOpenApiApis(raw: Json, dir: string, issue: (path: ConfigPa
     try {
       imported = importOpenApi(doc, {
         ...maps,
+        escapeEnvRefs: false,
         ...(typeof entry.name === 'string' ? { name: entry.name } : {}),
         ...(entry.type === 'rest' || entry.type === 'http' ? { type: entry.type } : {}),
         ...(typeof entry.stage === 'string' ? { stage: entry.stage } : {}),
@@ -74,9 +76,9 @@ export function expandOpenApiApis(raw: Json, dir: string, issue: (path: ConfigPa
       return;
     }
     for (const n of notes) out.warnings.push(`apis[${i}] (${entry.openapi}) ${n.level} ${n.pointer || '(document)'}: ${n.feature}: ${n.reason}`);
-    const config = unescapeEnvRefs(imported.config) as Json;
+    const config = imported.config;
     const api = (config.apis as Json[])[0] as Json;
-    const overrides = Object.fromEntries(Object.entries(entry).filter(([k]) => !(IMPORT_KEYS as readonly string[]).includes(k)));
+    const overrides = Object.fromEntries(Object.entries(entry).filter(([k]) => !IMPORT_KEYS.has(k)));
     apis[i] = { ...api, ...overrides };
     // VPC links become named upstreams: added unless the config defines the same name itself.
     if (isObj(config.upstreams)) {
@@ -85,12 +87,4 @@ export function expandOpenApiApis(raw: Json, dir: string, issue: (path: ConfigPa
     }
   });
   return out;
-}
-
-/** The importer escapes `${X}` as `$${X}` for a config file that is read again; here the config is already read. */
-function unescapeEnvRefs(value: unknown): unknown {
-  if (typeof value === 'string') return value.replaceAll('$${', '${');
-  if (Array.isArray(value)) return value.map(unescapeEnvRefs);
-  if (isObj(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unescapeEnvRefs(v)]));
-  return value;
 }

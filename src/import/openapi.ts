@@ -29,6 +29,11 @@ export interface OpenApiImportOptions extends AuthImportOptions {
   functions?: Readonly<Record<string, string>>;
   /** The CloudFormation importer's functions (its template's Lambdas); replaces `functions`. */
   functionEnv?: FunctionEnv;
+  /**
+   * Escape text that looks like `${NAME}` (default true): the result is written as a config file, which the
+   * loader reads again. `apis[].openapi` imports into an already-read config and passes false.
+   */
+  escapeEnvRefs?: boolean;
 }
 
 export interface OpenApiImportResult {
@@ -160,7 +165,7 @@ export function importOpenApi(input: unknown, opts: OpenApiImportOptions = {}): 
   const config: Json = { version: 1 };
   if (Object.keys(upstreams).length) config.upstreams = upstreams;
   config.apis = [api];
-  return { config: escapeEnvRefs(config) as Json, report };
+  return { config: (opts.escapeEnvRefs === false ? config : escapeEnvRefs(config)) as Json, report };
 }
 
 const ENV_REF = /\$\{(?=[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\})/g;

@@ -229,7 +229,7 @@ function reportApiKeys(p: Json, at: string, passed: string[], report: ImportRepo
       continue;
     }
     const why =
-      k === 'Auth' ? 'SAM Auth (authorizers, API keys, usage plans) is not mapped yet'
+      k === 'Auth' ? 'expected a mapping (ApiKeyRequired, UsagePlan, Authorizers, ...)'
       : k === 'Cors' ? 'SAM Cors (generated OPTIONS methods) is not mapped yet'
       : k === 'DefinitionUri' ? 'download the definition and inline it as DefinitionBody'
       : k === 'Domain' ? 'custom domains: use apis[].hosts'

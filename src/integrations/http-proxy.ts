@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
 import { Client, type Dispatcher } from 'undici';
 import { GATEWAY_ERRORS, type GatewayErrorDef } from '../gateway-responses.js';
@@ -128,12 +128,6 @@ function onHeadTimeout(handler: ProxyHandler, ms: number): void {
   handler.timedOut(ms);
 }
 
-function resumeOnDrain(this: ServerResponse): void {
-  handlerOf.get(this)?.resume();
-}
-/** The handler a paused response belongs to, for the shared 'drain' listener. */
-const handlerOf = new WeakMap<ServerResponse, ProxyHandler>();
-
 class ProxyHandler implements Dispatcher.DispatchHandler {
   /**
    * The dispatch to send once more (set for idempotent requests without a streamed body), on a fresh
@@ -157,10 +151,6 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     this.#clearTimeout();
     // The client went away before we finished: stop the upstream request too.
     if (!this.#ctx.res.writableEnded) this.#controller?.abort(new ClientAbortError('client closed the connection'));
-  }
-
-  resume(): void {
-    this.#controller?.resume();
   }
 
   /** Fails the request with 504 unless the response head arrives within `ms`. */
@@ -217,8 +207,8 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
     this.#ctx.responseObserver?.onData(chunk);
     if (!res.write(chunk)) {
       controller.pause();
-      handlerOf.set(res, this);
-      res.once('drain', resumeOnDrain);
+      // Only when the client is slower than the upstream: no listener on the common path.
+      res.once('drain', () => controller.resume());
     }
   }
 
