@@ -5,14 +5,14 @@
 // functions. The .cpuprofile lands in bench/results/; open it in Chrome DevTools (Performance → Load
 // profile) or speedscope for a flame graph. Bounded: the load stops after --duration, a watchdog after 3 min.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { porticoConfig } from './lib/portico-config.js';
-import { choosePlacement, killChildren, pinSelf, spawnServer } from './lib/proc.js';
+import { choosePlacement, killChildren, pinSelf } from './lib/proc.js';
+import { Targets } from './lib/targets.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({ options: { duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '64' } }, strict: true });
@@ -36,27 +36,17 @@ watchdog.unref();
 const place = choosePlacement(true);
 // The backend and the load generator (autocannon's worker, in this process) share a CPU; Portico has the other.
 if (place.pinned) pinSelf(place.loadCpu);
-const backendCpu = place.pinned ? place.loadCpu : undefined;
-const proxyCpu = place.pinned ? place.proxyCpu : undefined;
 const dir = await mkdtemp(join(tmpdir(), 'portico-profile-'));
 try {
-  const backend = await spawnServer('backend', [process.execPath, '--import', 'tsx', join(ROOT, 'bench/backend.ts')], backendCpu, (l) =>
-    l.startsWith('http://') ? l.trim() : undefined,
-  );
-  const config = join(dir, 'portico.yaml');
-  await writeFile(config, porticoConfig('plain', { backendUrl: backend.value, dir, adminToken: 'profile-admin-token-0123456789' }));
+  const targets = new Targets(place, dir);
+  const backend = await targets.backend();
   const profDir = join(dir, 'prof');
-  const portico = await spawnServer(
-    'portico',
-    [process.execPath, '--cpu-prof', `--cpu-prof-dir=${profDir}`, join(ROOT, 'dist/cli/main.js'), 'start', '-c', config, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--data-dir', join(dir, 'data'), '--no-watch', '--log-level', 'info'],
-    proxyCpu,
-    (l) => (l.includes('"msg":"portico started"') ? (JSON.parse(l) as { url: string }).url : undefined),
-  );
-  const url = `${portico.value}/production/api/greeting`;
+  const portico = await targets.portico('plain', backend.value, { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] });
+  const url = `${portico.base}/api/greeting`;
   await autocannon({ url, connections, duration: 2 }); // warm-up (JIT), in the profile too but dwarfed
   const run = await autocannon({ url, connections, duration });
   console.log(`load: ${run.requests.total} requests in ${duration} s (${Math.round(run.requests.average)} rps), non-2xx ${run.non2xx}, errors ${run.errors}`);
-  await portico.stop();
+  await portico.close(); // SIGTERM: the profile is written as node exits
   await backend.stop();
   const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error('no .cpuprofile was written');

@@ -182,7 +182,8 @@ backend be
    * through the admin API; `jwt` a token signed by a key set this process serves; `workers2` runs
    * `--workers 2` unpinned (two processes on one core would measure nothing).
    */
-  async portico(variant: PorticoVariant, backendUrl: string, extra: { redisUrl?: string; jwks?: Jwks } = {}): Promise<Target> {
+  /** `extra.nodeFlags` go to Portico's node (bench:profile passes `--cpu-prof`). */
+  async portico(variant: PorticoVariant, backendUrl: string, extra: { redisUrl?: string; jwks?: Jwks; nodeFlags?: readonly string[] } = {}): Promise<Target> {
     const dir = await mkdtemp(join(tmpdir(), 'portico-bench-'));
     const removeDir = trackTempDir(dir);
     const adminToken = randomBytes(24).toString('base64url');
@@ -196,6 +197,7 @@ backend be
     const workers = variant === 'workers2';
     const argv = [
       process.execPath,
+      ...(extra.nodeFlags ?? []),
       ...entry,
       ...['start', '-c', configPath, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0'],
       ...['--data-dir', join(dir, 'data'), '--no-watch', '--log-level', 'info'],
