@@ -4,6 +4,7 @@
 // response has been read, so a stall of the server shows up as queueing in the pool instead of fewer requests.
 // Usage: node bench/fixed-rate.mjs --url URL --rate R --duration S [--connections C] [--method GET|POST]
 //        [--body-bytes N] [--warmup S]     request headers come as a JSON object in $FIXED_RATE_HEADERS (kept out of argv)
+// Before the schedule: every connection opened, then a linear ramp over --warmup seconds (not counted).
 // Prints one JSON line: {rate, sent, requests, seconds, rps, p50Us, p99Us, ok, non2xx, errors, timeouts}.
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -36,11 +37,21 @@ if (body) headers['content-type'] ??= 'application/octet-stream';
 const pool = new Pool(url.origin, { connections, pipelining: 1, keepAliveTimeout: 60e3 });
 const path = url.pathname + url.search;
 
-// The first --warmup seconds of the schedule (default 1) are sent but not counted: this process's own JIT and
-// connection setup would otherwise land in the percentiles.
-const warm = Math.round(rate * warmupSeconds);
+// Nothing before the measured schedule is counted, and none of it may leave a queue behind: a cold generator
+// sending at full rate from its first millisecond fell behind by ~0.5 s and its backlog drained into the first
+// measured second (p99 in the hundreds of ms for nginx as for Portico). So, first, every connection is opened
+// (PRIME_ROUNDS rounds of one request per connection, each round awaited); then the rate ramps linearly from 0
+// to --rate over --warmup seconds (rate × warmup / 2 requests, default 1 s); then the measured schedule runs.
+const PRIME_ROUNDS = 2;
+const warm = Math.round((rate * warmupSeconds) / 2);
 const total = warm + Math.max(1, Math.round(rate * seconds));
 const intervalMs = 1000 / rate;
+const rampMs = warmupSeconds * 1000;
+/** When request i is due, in ms from the start: on the ramp (rate·t²/2W requests by t), then every 1/rate. */
+function dueAt(i) {
+  if (i < warm) return Math.sqrt((2 * rampMs * i * 1000) / rate);
+  return rampMs + (i - warm) * intervalMs;
+}
 const latencies = new Float64Array(total - warm);
 let measured = 0;
 let ok = 0;
@@ -54,7 +65,7 @@ let measuredStart = 0;
 
 function fire() {
   const counted = sent++ >= warm;
-  if (sent === warm + 1) measuredStart = performance.now();
+  if (sent === warm + 1) measuredStart = start + rampMs;
   const t0 = performance.now();
   pool
     .request({ path, method: values.method, headers, body, headersTimeout: 5000, bodyTimeout: 5000 })
@@ -77,9 +88,19 @@ function fire() {
 
 // Timers fire at about 1 ms granularity: each tick sends every request that is due by now.
 function tick() {
-  const due = Math.min(total, Math.floor((performance.now() - start) / intervalMs) + 1);
-  while (sent < due) fire();
-  if (sent < total) setTimeout(tick, Math.max(0, start + sent * intervalMs - performance.now()));
+  const elapsed = performance.now() - start;
+  while (sent < total && dueAt(sent) <= elapsed) fire();
+  if (sent < total) setTimeout(tick, Math.max(0, start + dueAt(sent) - performance.now()));
+}
+
+async function prime() {
+  for (let round = 0; round < PRIME_ROUNDS; round++) {
+    await Promise.all(
+      Array.from({ length: connections }, () =>
+        pool.request({ path, method: values.method, headers, body, headersTimeout: 5000, bodyTimeout: 5000 }).then((res) => res.body.dump()),
+      ),
+    );
+  }
 }
 
 function percentile(sorted, p) {
@@ -108,5 +129,6 @@ async function report() {
   await pool.close();
 }
 
+await prime();
 start = performance.now();
 tick();

@@ -9,7 +9,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { type LoadGenerator, type LoadResult, type RequestSpec, runFixedRate, runLoad } from './lib/load.js';
+import { type LoadGenerator, type LoadResult, type RequestSpec, runFixedRate, runHiccup, runLoad } from './lib/load.js';
 import { choosePlacement, killChildren, machineCpuUs, pinSelf, selfAndReapedCpuUs, trackTempDir, treeCpuUs, treeRssBytes, which, withTimeout } from './lib/proc.js';
 import {
   costs,
@@ -18,7 +18,9 @@ import {
   formatGoals,
   formatLatency,
   formatRows,
+  type Hiccups,
   type LatencyAtLoad,
+  type LatencyPoint,
   median,
   noiseWarning,
   type Run,
@@ -213,30 +215,42 @@ function otherCpu(
 }
 
 /**
- * Latency with headroom: direct and portico at the same constant rate, 50% of portico's measured maximum, open
- * loop (bench/fixed-rate.mjs), interleaved reps; the added p99 is p99(portico) − p99(direct) of the medians.
+ * Latency with headroom: direct, portico, and the minimal proxy and nginx when they were started, at the same
+ * constant rate, 50% of portico's measured maximum, open loop (bench/fixed-rate.mjs), interleaved reps; the added
+ * p99 is p99(target) − p99(direct) of the medians. Before it, bench/hiccup.mjs measures the stalls the machine
+ * itself causes on each CPU, which no proxy can stay under.
  */
-async function latencyAtHalfLoad(direct: Target, portico: Target, porticoRps: number, scratchDir: string): Promise<LatencyAtLoad> {
+async function latencyAtHalfLoad(targets: Map<TargetKind, Target>, porticoRps: number, scratchDir: string): Promise<LatencyAtLoad> {
   const rate = Math.max(1, Math.round(porticoRps / 2));
-  const defs = { direct: { name: 'direct', target: 'direct', request: 'get' }, portico: { name: 'portico', target: 'portico-plain', request: 'get' } } as const;
-  const runs: Record<'direct' | 'portico', LoadResult[]> = { direct: [], portico: [] };
-  const seconds = duration;
+  const hiccups: Hiccups[] = [];
+  const hiccupSeconds = Math.min(3, duration);
+  for (const cpu of placement.pinned ? [placement.proxyCpu, placement.loadCpu] : []) {
+    hiccups.push({ cpu, ...(await runHiccup(cpu, hiccupSeconds)) });
+  }
+  const order = (['direct', 'minimal', 'nginx', 'portico-plain'] as const).filter((k) => targets.has(k));
+  const runs = new Map<TargetKind, LoadResult[]>(order.map((k) => [k, []]));
   for (let rep = 1; rep <= repeat; rep++) {
-    for (const [key, target] of [['direct', direct], ['portico', portico]] as const) {
-      const r = await runFixedRate(requestFor(defs[key], target), rate, { ...loadOptions(defs[key], seconds, scratchDir), connections });
-      console.error(`  latency rep ${rep} ${key.padEnd(8)} ${rate} rps: p50 ${(r.p50Us / 1000).toFixed(2)} ms, p99 ${(r.p99Us / 1000).toFixed(2)} ms`);
-      runs[key].push(r);
+    for (const kind of order) {
+      const def = { name: kind, target: kind, request: 'get' } as const;
+      const target = targets.get(kind)!;
+      const r = await runFixedRate(requestFor(def, target), rate, { ...loadOptions(def, duration, scratchDir), connections });
+      console.error(`  latency rep ${rep} ${target.name.padEnd(8)} ${rate} rps: p50 ${(r.p50Us / 1000).toFixed(2)} ms, p99 ${(r.p99Us / 1000).toFixed(2)} ms`);
+      runs.get(kind)!.push(r);
     }
   }
-  const pick = (rs: LoadResult[]) => ({
-    p50Us: median(rs.map((r) => r.p50Us)),
-    p99Us: median(rs.map((r) => r.p99Us)),
-    errors: rs.reduce((a, r) => a + r.errors, 0),
-    non2xx: rs.reduce((a, r) => a + r.non2xx, 0),
-  });
-  const d = pick(runs.direct);
-  const p = pick(runs.portico);
-  return { rate, direct: d, portico: p, addedP99Us: p.p99Us - d.p99Us };
+  const pick = (kind: TargetKind): LatencyPoint => {
+    const rs = runs.get(kind)!;
+    return {
+      p50Us: median(rs.map((r) => r.p50Us)),
+      p99Us: median(rs.map((r) => r.p99Us)),
+      errors: rs.reduce((a, r) => a + r.errors, 0),
+      non2xx: rs.reduce((a, r) => a + r.non2xx, 0),
+    };
+  };
+  const d = pick('direct');
+  const p = pick('portico-plain');
+  const peers = Object.fromEntries(order.filter((k) => k === 'minimal' || k === 'nginx').map((k) => [k, pick(k)]));
+  return { rate, direct: d, portico: p, peers, addedP99Us: p.p99Us - d.p99Us, hiccups };
 }
 
 const loadavgAtStart = loadavg();
@@ -304,12 +318,10 @@ async function main(): Promise<number> {
     // Marked in the table only when the rest is pinned: the exception, not the rule.
     const unpinned = new Set(placement.pinned ? scenarios.filter((s) => !targets.get(s.target)!.pinned).map((s) => s.name) : []);
     const rows = summarize(scenarios, runs, unpinned);
-    const direct = targets.get('direct');
-    const portico = targets.get('portico-plain');
     const porticoRow = rows.find((r) => r.scenario === 'portico');
     const latency =
-      latencyPass && direct && portico && porticoRow && porticoRow.rps > 0 && scenarios.some((s) => s.name === 'direct')
-        ? await latencyAtHalfLoad(direct, portico, porticoRow.rps, scratchDir)
+      latencyPass && targets.has('direct') && targets.has('portico-plain') && porticoRow && porticoRow.rps > 0
+        ? await latencyAtHalfLoad(targets, porticoRow.rps, scratchDir)
         : undefined;
     const goals = evaluateGoals(rows, latency);
     const costList = costs(rows);
@@ -327,7 +339,7 @@ async function main(): Promise<number> {
     // Gate: every scenario answered 2xx; with --smoke, nothing failed at the socket level either.
     const bad = rows.filter((r) => r.ok === 0 || (smoke && (r.errors > 0 || r.non2xx > 0)));
     for (const r of bad) console.error(`bench: ${r.scenario} served ${r.ok} 2xx, ${r.non2xx} other statuses, ${r.errors} errors`);
-    const latencyBad = smoke && latency && latency.direct.errors + latency.portico.errors + latency.direct.non2xx + latency.portico.non2xx > 0;
+    const latencyBad = smoke && latency && [latency.direct, latency.portico, ...Object.values(latency.peers ?? {})].some((p) => p.errors + p.non2xx > 0);
     if (latencyBad) console.error('bench: the constant-rate latency pass had errors or non-2xx answers');
     return bad.length || latencyBad ? 1 : 0;
   } finally {
@@ -385,16 +397,22 @@ function formatDuration(seconds: number): string {
   return seconds < 120 ? `${Math.ceil(seconds)} s` : `${(seconds / 60).toFixed(1)} min`;
 }
 
+/** How many targets the latency pass loads: direct and portico, plus minimal and nginx when they are in the run. */
+const latencyTargets = 2 + scenarios.filter((s) => s.name === 'minimal' || s.name === 'nginx').length;
+
 /** Seconds of load the plan adds up to (warm-ups, reps, the latency pass), without start-up and stop. */
 function expectedLoadSeconds(): number {
   const latency = latencyPass && scenarios.some((s) => s.name === 'direct') && scenarios.some((s) => s.name === 'portico');
-  return scenarios.length * (warmup + repeat * duration) + (latency ? 2 * repeat * (duration + Math.min(1, duration / 4)) : 0);
+  const pass = latencyTargets * repeat * (duration + Math.min(1, duration / 4)) + 2 * Math.min(3, duration);
+  return scenarios.length * (warmup + repeat * duration) + (latency ? pass : 0);
 }
 
 // Setup, warm-up and every run are bounded; this catches anything that hangs anyway (a stuck close, a lost child).
 const perLoad = (seconds: number) => seconds + 4;
 const budgetS =
-  120 + scenarios.length * ((warmup ? perLoad(warmup) : 0) + repeat * perLoad(duration)) + (latencyPass ? 2 * repeat * perLoad(duration + 1) : 0);
+  120 +
+  scenarios.length * ((warmup ? perLoad(warmup) : 0) + repeat * perLoad(duration)) +
+  (latencyPass ? latencyTargets * repeat * perLoad(duration + 1) + 2 * perLoad(3) : 0);
 setTimeout(() => {
   console.error(`bench: still running after ${budgetS} s, giving up`);
   killChildren();

@@ -43,6 +43,7 @@ export interface LoadOptions {
 }
 
 const FIXED_RATE = fileURLToPath(new URL('../fixed-rate.mjs', import.meta.url));
+const HICCUP = fileURLToPath(new URL('../hiccup.mjs', import.meta.url));
 
 export async function runLoad(gen: LoadGenerator, req: RequestSpec, opts: LoadOptions): Promise<LoadResult> {
   return gen === 'wrk' ? runWrk(req, opts) : runAutocannon(req, opts);
@@ -152,4 +153,10 @@ export async function runFixedRate(req: RequestSpec, rate: number, opts: LoadOpt
   const env = { ...process.env, FIXED_RATE_HEADERS: JSON.stringify(req.headers) };
   const out = await runToEnd(argv, opts.cpu, (opts.seconds + 30) * 1000, env);
   return JSON.parse(out) as FixedRateResult;
+}
+
+/** The stalls the machine itself causes on one CPU (bench/hiccup.mjs spinning there alone for `seconds`). */
+export async function runHiccup(cpu: number | undefined, seconds: number): Promise<{ seconds: number; maxMs: number; over1ms: number; stalledMs: number }> {
+  const out = await runToEnd([process.execPath, HICCUP, '--seconds', String(seconds)], cpu, (seconds + 30) * 1000);
+  return JSON.parse(out) as { seconds: number; maxMs: number; over1ms: number; stalledMs: number };
 }

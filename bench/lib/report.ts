@@ -99,13 +99,37 @@ export function summarize(defs: readonly ScenarioDef[], runs: Run[], unpinned: R
   return rows;
 }
 
-/** The latency pass: direct and portico at the same constant rate, half of portico's measured maximum. */
+/** One target's latency at the pass's constant rate: medians of the reps, errors and non-2xx summed. */
+export interface LatencyPoint {
+  p50Us: number;
+  p99Us: number;
+  errors: number;
+  non2xx: number;
+}
+
+/** The machine's own stalls on one CPU: what bench/hiccup.mjs saw spinning alone on it. */
+export interface Hiccups {
+  cpu: number;
+  seconds: number;
+  maxMs: number;
+  over1ms: number;
+  stalledMs: number;
+}
+
+/**
+ * The latency pass: direct, portico and (when they ran) the minimal proxy and nginx, at the same constant rate,
+ * half of portico's measured maximum.
+ */
 export interface LatencyAtLoad {
   rate: number;
-  direct: { p50Us: number; p99Us: number; errors: number; non2xx: number };
-  portico: { p50Us: number; p99Us: number; errors: number; non2xx: number };
+  direct: LatencyPoint;
+  portico: LatencyPoint;
+  /** The references measured in the same pass, by scenario name (`minimal`, `nginx`). */
+  peers?: Record<string, LatencyPoint>;
   /** p99(portico) − p99(direct), µs. */
   addedP99Us: number;
+  /** Measured just before the pass, per CPU the proxies and the load ran on. */
+  hiccups?: Hiccups[];
 }
 
 export type GoalStatus = 'met' | 'missed' | 'not run';
@@ -208,12 +232,20 @@ export function formatGoals(goals: Goal[]): string {
 }
 
 export function formatLatency(l: LatencyAtLoad, reps: number, seconds: number): string {
-  return [
+  const line = (name: string, p: LatencyPoint) => {
+    const added = name === 'direct' ? '' : `  added p99 ${formatMs(p.p99Us - l.direct.p99Us)} ms`;
+    return `  ${name.padEnd(8)} p50 ${formatMs(p.p50Us)} ms  p99 ${formatMs(p.p99Us)} ms${added}`;
+  };
+  const out = [
     `latency at a constant ${Math.round(l.rate)} rps (50% of portico's max; open loop, ${reps} × ${seconds} s, medians):`,
-    `  direct   p50 ${formatMs(l.direct.p50Us)} ms  p99 ${formatMs(l.direct.p99Us)} ms`,
-    `  portico  p50 ${formatMs(l.portico.p50Us)} ms  p99 ${formatMs(l.portico.p99Us)} ms`,
-    `  added p99: ${formatMs(l.addedP99Us)} ms`,
-  ].join('\n');
+    line('direct', l.direct),
+    ...Object.entries(l.peers ?? {}).map(([name, p]) => line(name, p)),
+    line('portico', l.portico),
+  ];
+  for (const h of l.hiccups ?? []) {
+    out.push(`  the machine: a process spinning alone on CPU ${h.cpu} for ${h.seconds} s stalled ${h.over1ms}× over 1 ms (longest ${h.maxMs.toFixed(1)} ms)`);
+  }
+  return out.join('\n');
 }
 
 /**

@@ -9,10 +9,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { parseWrkOutput, type RequestSpec, runFixedRate, runLoad, wrkScript } from '../../bench/lib/load.js';
+import { parseWrkOutput, type RequestSpec, runFixedRate, runHiccup, runLoad, wrkScript } from '../../bench/lib/load.js';
 import { PORTICO_VARIANTS, porticoConfig, ROUTE_COUNT } from '../../bench/lib/portico-config.js';
 import { choosePlacement, freePort, machineCpuUs, processTree, selfAndReapedCpuUs, spawnServer, treeCpuUs, treeRssBytes } from '../../bench/lib/proc.js';
-import { costs, evaluateGoals, noiseWarning, type Row, type Run, summarize } from '../../bench/lib/report.js';
+import { costs, evaluateGoals, formatLatency, noiseWarning, type Row, type Run, summarize } from '../../bench/lib/report.js';
 import { SCENARIOS, scenario, selectScenarios } from '../../bench/lib/scenarios.js';
 import { validateCommand } from '../../src/cli/commands.js';
 import { ROOT } from '../helpers/cli.js';
@@ -146,6 +146,20 @@ describe('bench: report', () => {
     assert.match(partial.find((g) => g.what === 'full chain RPS vs fast-gateway')!.note!, /needs fast-gateway/);
   });
 
+  test('the latency pass prints every target with its added p99, and the machine\'s own stalls', () => {
+    const point = (p99Us: number) => ({ p50Us: 100, p99Us, errors: 0, non2xx: 0 });
+    const text = formatLatency(
+      { rate: 2500, direct: point(400), portico: point(1600), peers: { minimal: point(1400), nginx: point(500) }, addedP99Us: 1200, hiccups: [{ cpu: 0, seconds: 3, maxMs: 4.5, over1ms: 6, stalledMs: 16 }] },
+      3,
+      10,
+    );
+    assert.match(text, /direct +p50 0\.10 ms +p99 0\.40 ms\n/);
+    assert.match(text, /minimal +p50 0\.10 ms +p99 1\.40 ms +added p99 1\.00 ms/);
+    assert.match(text, /nginx +p50 0\.10 ms +p99 0\.50 ms +added p99 0\.10 ms/);
+    assert.match(text, /portico +p50 0\.10 ms +p99 1\.60 ms +added p99 1\.20 ms/);
+    assert.match(text, /spinning alone on CPU 0 for 3 s stalled 6× over 1 ms \(longest 4\.5 ms\)/);
+  });
+
   test('a scenario that served no 2xx does not count as measured', () => {
     const rows: Row[] = summarize(defs(['portico-cached', 'nginx']), [run('portico-cached', { ok: 0, non2xx: 1000 }), run('nginx')]);
     assert.equal(evaluateGoals(rows, undefined).find((g) => g.what === 'cache hit RPS vs nginx')!.status, 'not run');
@@ -219,15 +233,24 @@ describe('bench: load generators against a real upstream', () => {
     assert.ok(seen.every((s) => s.method === 'POST' && s.bytes === 4096 && s.key === 'k-123'));
   });
 
-  test('fixed-rate: sends exactly rate × duration counted requests (plus the lead-in), with the headers it was given through the environment', async () => {
+  test('fixed-rate: sends exactly rate × duration counted requests (after priming and a ramp), with the headers it was given through the environment', async () => {
     seen.length = 0;
     const r = await runFixedRate(post(), 200, { connections: 4, seconds: 1, cpu: undefined, scratchDir: scratch });
     assert.equal(r.sent, 200);
     assert.equal(r.ok, 200);
     assert.equal(r.errors, 0);
-    assert.equal(seen.length, 200 + 50, '200 counted and a 0.25 s lead-in of 50');
+    assert.equal(seen.length, 2 * 4 + 25 + 200, 'two rounds over the 4 connections, a 0.25 s ramp to 200 rps (25), then 200 counted');
     assert.ok(seen.every((s) => s.method === 'POST' && s.bytes === 4096 && s.key === 'k-123'));
     assert.ok(r.p50Us > 0 && r.p99Us >= r.p50Us);
+  });
+
+  test('hiccup: spins for the time it is given and reports the gaps it saw', async () => {
+    const t0 = Date.now();
+    const h = await runHiccup(undefined, 0.3);
+    assert.ok(Date.now() - t0 >= 300);
+    assert.equal(h.seconds, 0.3);
+    assert.ok(h.maxMs > 0 && h.maxMs < 300, JSON.stringify(h));
+    assert.ok(h.over1ms >= 0 && h.stalledMs >= 0);
   });
 });
 
