@@ -1,10 +1,11 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
-import { Client, type Dispatcher } from 'undici';
+import { Client, type Dispatcher, errors } from 'undici';
 import { GATEWAY_ERRORS, type GatewayErrorDef } from '../gateway-responses.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { buildUpstreamHeaders, copyResponseHeaders } from '../proxy/headers.js';
 import type { PoolRegistry } from '../proxy/pools.js';
+import { ResponseTimer, type TimedExchange } from '../proxy/response-timer.js';
 import type { UriTemplate } from '../proxy/uri-template.js';
 import type { Integration } from './integration.js';
 
@@ -99,18 +100,19 @@ export class HttpProxyIntegration implements Integration {
     ctx.clientCloseHook = handler;
     ctx.upstreamOrigin = target.origin;
     ctx.integrationStartMs = Date.now();
-    // undici's headersTimeout ticks in whole seconds (a 200 ms budget fires after ~1 s, reliability
-    // §4.3), so the wait for the response head is timed here; it starts once the client's body is in.
-    if (body && !req.complete) req.once('end', () => handler.startTimeout(this.#timeoutMs));
-    else handler.startTimeout(this.#timeoutMs);
+    // The waits for the response head and between body chunks are timed here (ResponseTimer), not by
+    // undici (whole seconds: a 200 ms budget fired after ~1 s, reliability §4.3; and a promoted timer
+    // object per request). The head's wait starts once the client's body is in.
+    if (body && !req.complete) req.once('end', () => handler.timer.start(this.#timeoutMs));
+    else handler.timer.start(this.#timeoutMs);
     const opts: Dispatcher.DispatchOptions = {
       origin: target.origin,
       path: target.path,
       method: ctx.method as Dispatcher.HttpMethod,
       headers: buildUpstreamHeaders(ctx),
       body,
-      headersTimeout: this.#timeoutMs,
-      bodyTimeout: this.#timeoutMs,
+      headersTimeout: 0,
+      bodyTimeout: 0,
     };
     // A bodiless (or replayable) idempotent request is sent once more after a stale keep-alive
     // reset, on a new connection: the pool may hold more sockets the upstream has just closed.
@@ -123,24 +125,17 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 /** What a reused keep-alive socket the upstream had just closed gives before any response byte. */
 const STALE_SOCKET = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE']);
 
-/** Timer callback shared by every handler (no closure per request). */
-function onHeadTimeout(handler: ProxyHandler, ms: number): void {
-  handler.timedOut(ms);
-}
-
-class ProxyHandler implements Dispatcher.DispatchHandler {
+class ProxyHandler implements Dispatcher.DispatchHandler, TimedExchange {
   /**
    * The dispatch to send once more (set for idempotent requests without a streamed body), on a fresh
    * connection, after a stale keep-alive reset; used once.
    */
   retryWith: Dispatcher.DispatchOptions | undefined;
+  readonly timer = new ResponseTimer(this);
   #ctx: RequestContext;
   #controller: Dispatcher.DispatchController | undefined;
   #head: { statusCode: number; headers: OutgoingHttpHeaders } | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  #timedOut = false;
-  /** The response head or an error has arrived: no timeout from here on. */
-  #settled = false;
+  #timeout: Error | undefined;
 
   constructor(ctx: RequestContext) {
     this.#ctx = ctx;
@@ -148,37 +143,24 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
 
   /** The client connection closed (ctx.clientCloseHook, called from the server's one 'close' listener). */
   onClientClose(): void {
-    this.#clearTimeout();
+    this.timer.stop();
     // The client went away before we finished: stop the upstream request too.
     if (!this.#ctx.res.writableEnded) this.#controller?.abort(new ClientAbortError('client closed the connection'));
   }
 
-  /** Fails the request with 504 unless the response head arrives within `ms`. */
-  startTimeout(ms: number): void {
-    if (this.#timer || this.#settled || this.#ctx.res.destroyed) return;
-    this.#timer = setTimeout(onHeadTimeout, ms, this, ms);
-  }
-
-  timedOut(ms: number): void {
-    this.#timer = undefined;
-    this.#timedOut = true;
-    this.#controller?.abort(new IntegrationTimeoutError(`no response head within ${ms} ms`));
-  }
-
-  #clearTimeout(): void {
-    this.#settled = true;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+  timedOut(wait: 'head' | 'body', ms: number): void {
+    this.#timeout = wait === 'head' ? new IntegrationTimeoutError(`no response head within ${ms} ms`) : new errors.BodyTimeoutError();
+    this.#controller?.abort(this.#timeout);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
-    if (this.#timedOut) controller.abort(new IntegrationTimeoutError('no response head in time'));
+    if (this.#timeout) controller.abort(this.#timeout);
     if (this.#ctx.res.destroyed) controller.abort(new ClientAbortError('client closed the connection'));
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
-    this.#clearTimeout();
+    this.timer.head();
     this.#ctx.integrationStatus = statusCode;
     if (this.#ctx.res.destroyed) return;
     // Held back until the first body byte or the end: Node would not send the head before then
@@ -203,16 +185,22 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     const res = this.#ctx.res;
     this.#commitHead();
+    this.timer.data();
     this.#ctx.responseBytes += chunk.length;
     this.#ctx.responseObserver?.onData(chunk);
     if (!res.write(chunk)) {
       controller.pause();
+      this.timer.pause();
       // Only when the client is slower than the upstream: no listener on the common path.
-      res.once('drain', () => controller.resume());
+      res.once('drain', () => {
+        this.timer.resume();
+        controller.resume();
+      });
     }
   }
 
   onResponseEnd(): void {
+    this.timer.stop();
     this.#ctx.integrationEndMs = Date.now();
     this.#commitHead();
     this.#ctx.responseObserver?.onEnd();
@@ -231,7 +219,7 @@ class ProxyHandler implements Dispatcher.DispatchHandler {
       fresh.close().catch(() => {});
       return;
     }
-    this.#clearTimeout();
+    this.timer.stop();
     ctx.integrationEndMs = Date.now();
     if (err instanceof ClientAbortError) {
       ctx.responseObserver?.onError(err, undefined);

@@ -1,10 +1,11 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import type { Dispatcher } from 'undici';
+import { type Dispatcher, errors } from 'undici';
 import { GATEWAY_ERRORS, type GatewayErrorDef } from '../gateway-responses.js';
 import { BodyLimit, BodyTooLargeError, ClientAbortError, IntegrationTimeoutError } from '../integrations/http-proxy.js';
 import type { Integration } from '../integrations/integration.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { buildUpstreamHeaders, copyResponseHeaders } from '../proxy/headers.js';
+import { ResponseTimer, type TimedExchange } from '../proxy/response-timer.js';
 import { upstreamRegistry } from './registry.js';
 import type { Endpoint, UpstreamRuntime } from './runtime.js';
 import type { TimeoutsConfig } from './schema.js';
@@ -206,8 +207,9 @@ class Exchange {
     this.#current = t;
     const firstByte = Math.max(1, Math.min(this.timeouts.firstByteMs, this.#deadline - Date.now()));
     const req = ctx.req;
-    if (this.#body && !this.#replayable && !req.complete) req.once('end', () => t.startTimeout(firstByte));
-    else t.startTimeout(firstByte);
+    const bodyMs = this.#opts.timeoutMs;
+    if (this.#body && !this.#replayable && !req.complete) req.once('end', () => t.timer.start(firstByte, bodyMs));
+    else t.timer.start(firstByte, bodyMs);
     ep.inflight++;
     // Observability (access log, metrics, spans): first try's start, last try's origin.
     if (!ctx.integrationStartMs) ctx.integrationStartMs = Date.now();
@@ -220,8 +222,9 @@ class Exchange {
         method: ctx.method as Dispatcher.HttpMethod,
         headers,
         body: this.#body,
-        headersTimeout: this.#opts.timeoutMs,
-        bodyTimeout: this.#opts.timeoutMs,
+        // Timed by the Try's ResponseTimer (the head within firstByte, body chunks within timeoutMs).
+        headersTimeout: 0,
+        bodyTimeout: 0,
       },
       t,
     );
@@ -346,7 +349,7 @@ class Exchange {
 }
 
 /** One try on one endpoint: an undici dispatch handler. */
-class Try implements Dispatcher.DispatchHandler {
+class Try implements Dispatcher.DispatchHandler, TimedExchange {
   readonly ep: Endpoint;
   readonly startedAt = Date.now();
   settled = false;
@@ -357,8 +360,11 @@ class Try implements Dispatcher.DispatchHandler {
   #gotHead = false;
   /** The response is a retryable status being thrown away. */
   #discard = false;
-  #timer: NodeJS.Timeout | undefined;
-  #onDrain = () => this.#controller?.resume();
+  readonly timer = new ResponseTimer(this);
+  #onDrain = () => {
+    this.timer.resume();
+    this.#controller?.resume();
+  };
 
   constructor(x: Exchange, ep: Endpoint) {
     this.#x = x;
@@ -370,17 +376,8 @@ class Try implements Dispatcher.DispatchHandler {
     else this.#pendingAbort = err;
   }
 
-  startTimeout(ms: number): void {
-    if (this.#timer || this.#gotHead || this.settled) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.abort(new IntegrationTimeoutError(`no response head within ${ms} ms`));
-    }, ms);
-  }
-
-  #clearTimeout(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+  timedOut(wait: 'head' | 'body', ms: number): void {
+    this.abort(wait === 'head' ? new IntegrationTimeoutError(`no response head within ${ms} ms`) : new errors.BodyTimeoutError());
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -390,7 +387,6 @@ class Try implements Dispatcher.DispatchHandler {
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
-    this.#clearTimeout();
     this.#gotHead = true;
     const x = this.#x;
     if (x.done) return;
@@ -428,15 +424,18 @@ class Try implements Dispatcher.DispatchHandler {
     if (this.#discard || this.#x.done) return;
     const res = this.#x.ctx.res;
     this.#commitHead();
+    this.timer.data();
     this.#x.ctx.responseBytes += chunk.length;
     this.#x.ctx.responseObserver?.onData(chunk);
     if (!res.write(chunk)) {
       controller.pause();
+      this.timer.pause();
       res.once('drain', this.#onDrain);
     }
   }
 
   onResponseEnd(): void {
+    this.timer.stop();
     const x = this.#x;
     if (this.#discard) {
       x.retry(this, false);
@@ -450,7 +449,7 @@ class Try implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
-    this.#clearTimeout();
+    this.timer.stop();
     const x = this.#x;
     if (this.#discard) {
       if (x.totalExpired) x.failWith(this, err instanceof DiscardError ? new Error('retry cut by the total timeout') : err);

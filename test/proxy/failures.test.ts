@@ -112,6 +112,24 @@ test('an upstream that sends its head but no body byte within timeoutMs → 504'
   assert.equal(await res.text(), TIMEOUT_504);
 });
 
+test('timeoutMs bounds the idle time between body chunks, not the whole body: a body dripping for 4× timeoutMs arrives whole', async (t) => {
+  const up = await upstreamFor(t, (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 8 });
+    let sent = 0;
+    const drip = setInterval(() => {
+      res.write(String(sent++));
+      if (sent === 8) {
+        clearInterval(drip);
+        res.end();
+      }
+    }, 100);
+  });
+  const gw = await gatewayFor(t, proxyYaml(up.url, { timeoutMs: 250 }));
+  const res = await fetch(`${gw.url}/drip`);
+  assert.equal(res.status, 200);
+  assert.equal(await res.text(), '01234567');
+});
+
 test('an upstream that stalls mid-body past timeoutMs: the client connection is cut, never a complete 200', async (t) => {
   const up = await upstreamFor(t, (_req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 100 });
