@@ -10,11 +10,15 @@ import type { AccessLogConfig } from './schema.js';
 
 /**
  * Access logs: one line per request, built after the response in a requestDone hook and handed to a
- * SonicBoom (pino.destination) that writes asynchronously in batches. Nothing secret is in a line:
+ * SonicBoom (pino.destination, buffer mode) that writes asynchronously in batches. Nothing secret is in a line:
  * no request headers at all, the API key only as its key id, the path without its query string.
  */
 
-type Destination = ReturnType<typeof pino.destination>;
+/** A SonicBoom in buffer mode: it takes Buffers (its types only know its default string mode). */
+/** How long a line may wait in the buffer when traffic is too low to fill a batch. */
+const FLUSH_EVERY_MS = 1000;
+
+type Destination = Omit<ReturnType<typeof pino.destination>, 'write'> & { write(line: Buffer): boolean };
 
 export class AccessLogService implements Service {
   #log: Logger;
@@ -25,6 +29,7 @@ export class AccessLogService implements Service {
   #enabled = false;
   #hooks: ((ctx: RequestContext) => void)[];
   #onSigusr1 = () => this.reopen();
+  #flushTimer: NodeJS.Timeout | undefined;
 
   constructor(hooks: ((ctx: RequestContext) => void)[], log: Logger, configDir: string) {
     this.#hooks = hooks;
@@ -35,7 +40,9 @@ export class AccessLogService implements Service {
   /** The requestDone hook. */
   readonly write = (ctx: RequestContext): void => {
     finishTime(ctx);
-    this.#dest?.write(`${this.#format(ctx)}\n`);
+    // Buffer mode: SonicBoom's string mode measures the whole pending string (Buffer.byteLength) on every
+    // write and re-encodes what it wrote on every completion, ~15% of a request's CPU at 8,000 lines/s.
+    this.#dest?.write(Buffer.from(`${this.#format(ctx)}\n`));
   };
 
   /** Applies a (new) config. Throws on an invalid format; schema compile checks it first. */
@@ -65,10 +72,15 @@ export class AccessLogService implements Service {
       dest: toFile ? resolve(this.#configDir, destination) : destination === 'stdout' ? 1 : 2,
       sync: false,
       mkdir: toFile,
-      // Batches small writes into one syscall; anything buffered is flushed on reopen and close.
-      minLength: 4096,
-    });
+      // Batches lines into one write of 16 KB or more (each fs.write costs the event loop ~0.1 ms here);
+      // what is buffered goes out within FLUSH_EVERY_MS at low traffic, and on reopen and close.
+      minLength: 16384,
+      maxWrite: 65536,
+      contentMode: 'buffer',
+    }) as unknown as Destination;
     dest.on('error', (err: Error) => this.#log.error({ err, destination }, 'access log write failed'));
+    clearInterval(this.#flushTimer);
+    this.#flushTimer = setInterval(() => this.#dest?.flush(), FLUSH_EVERY_MS).unref();
     if (toFile) process.on('SIGUSR1', this.#onSigusr1);
     return dest;
   }
@@ -100,6 +112,8 @@ export class AccessLogService implements Service {
   #closeDest(): Promise<void> {
     const dest = this.#dest;
     this.#dest = undefined;
+    clearInterval(this.#flushTimer);
+    this.#flushTimer = undefined;
     process.off('SIGUSR1', this.#onSigusr1);
     if (!dest) return Promise.resolve();
     const toFile = this.#destination !== 'stdout' && this.#destination !== 'stderr';

@@ -207,6 +207,19 @@ describe('access log', () => {
     }
   });
 
+  test('at low traffic a line reaches the file within about a second, with nobody flushing (lines are batched under load)', async () => {
+    const s = await start('{ enabled: true, destination: access.log }');
+    try {
+      await call(s.t.port, 'GET', '/prod/items/7');
+      const file = join(s.t.dir, 'access.log');
+      let text = '';
+      await until(async () => (text = await readFile(file, 'utf8').catch(() => '')).length > 0, 500); // 5 s
+      assert.equal(JSON.parse(text.trim()).path, '/prod/items/7');
+    } finally {
+      await s.close();
+    }
+  });
+
   test('SIGUSR1 reopens the file (logrotate)', async () => {
     const s = await start('{ enabled: true, destination: access.log }');
     try {
