@@ -28,7 +28,7 @@ export interface Flight {
 
 /** What the metrics service (observability) offers; called when it is there. */
 interface CacheMetricsSink {
-  cacheEvent(api: string, stage: string, route: string, event: 'hit' | 'miss' | 'eviction', n?: number): void;
+  cacheCounter(api: string, stage: string, route: string, event: 'hit' | 'miss' | 'eviction'): { inc(n?: number): void };
 }
 
 export interface StageCacheStats extends StoreStats {
@@ -54,6 +54,8 @@ export class StageCache {
   bypass = 0;
   coalesced = 0;
   #metrics: CacheMetricsSink | undefined;
+  /** Per route label, its hit and miss counters ([hit, miss]): a hit hashes no labels. */
+  #counters = new Map<string, [{ inc(n?: number): void }, { inc(n?: number): void }]>();
   #evictionsSeen = 0;
 
   constructor(api: string, stage: string, store: CacheStore, metrics: CacheMetricsSink | undefined) {
@@ -71,7 +73,14 @@ export class StageCache {
     else this.coalesced++;
     // AWS counts a stale answer as a hit (it did not reach the backend) and a coalesced one as a miss.
     const m = event === 'stale' ? 'hit' : event === 'coalesced' ? 'miss' : event;
-    if (m !== 'bypass') this.#metrics?.cacheEvent(this.api, this.stage, route, m);
+    const metrics = this.#metrics;
+    if (m === 'bypass' || !metrics) return;
+    let c = this.#counters.get(route);
+    if (!c) {
+      c = [metrics.cacheCounter(this.api, this.stage, route, 'hit'), metrics.cacheCounter(this.api, this.stage, route, 'miss')];
+      this.#counters.set(route, c);
+    }
+    c[m === 'hit' ? 0 : 1].inc();
   }
 
   /** Reports evictions since the last call (after a store write). */
@@ -80,7 +89,7 @@ export class StageCache {
     const n = total - this.#evictionsSeen;
     if (n > 0) {
       this.#evictionsSeen = total;
-      this.#metrics?.cacheEvent(this.api, this.stage, '', 'eviction', n);
+      this.#metrics?.cacheCounter(this.api, this.stage, '', 'eviction').inc(n);
     }
   }
 
@@ -125,7 +134,7 @@ export class CacheService implements Service {
     let sc = this.#stages.get(id);
     if (!sc) {
       const metrics = this.#services?.get('metrics') as Partial<CacheMetricsSink> | undefined;
-      const sink = typeof metrics?.cacheEvent === 'function' ? (metrics as CacheMetricsSink) : undefined;
+      const sink = typeof metrics?.cacheCounter === 'function' ? (metrics as CacheMetricsSink) : undefined;
       sc = new StageCache(api, stage, this.#makeStore(Math.floor(capacityMB * MIB), id), sink);
       this.#stages.set(id, sc);
     }

@@ -50,7 +50,14 @@ export interface Totals {
 }
 
 export function statusClass(status: number): string {
-  return status >= 100 && status < 600 ? `${Math.floor(status / 100)}xx` : 'none';
+  return CLASS_LABELS[classIndex(status)] as string;
+}
+
+/** The status_class label by classIndex: 0 is "none" (no status), 1-5 are "1xx"-"5xx". */
+const CLASS_LABELS = ['none', '1xx', '2xx', '3xx', '4xx', '5xx'] as const;
+
+function classIndex(status: number): number {
+  return status >= 100 && status < 600 ? Math.floor(status / 100) : 0;
 }
 
 /** The route label: the template, "$default", or "" when no route matched. */
@@ -65,6 +72,8 @@ export class MetricsService implements Service {
   #pools: PoolRegistry;
   #series = new Map<string, Series>();
   #totals = new Map<string, Totals>();
+  /** Per route pipeline: its totals, and its series by method, then by status class (classIndex). */
+  #byPipeline = new WeakMap<object, { totals: Totals; byMethod: Map<string, Series[]> }>();
   #health = new Map<string, Map<string, boolean>>();
   #originToUpstream = new Map<string, string>();
   #inflightSources: (() => Iterable<readonly [string, string, number]>)[] = [];
@@ -204,28 +213,14 @@ export class MetricsService implements Service {
     const api = ctx.api?.name ?? '';
     const stage = ctx.stage?.name ?? '';
     const route = routeLabel(ctx);
-    const cls = statusClass(ctx.status);
-    const key = `${api}\t${stage}\t${route}\t${ctx.method}\t${cls}`;
-    let s = this.#series.get(key);
-    if (!s) {
-      const labels = { api, stage, route, method: ctx.method };
-      s = {
-        requests: this.#requests.labels({ ...labels, status_class: cls }),
-        latency: this.#latency.labels(labels),
-        integration: this.#integrationLatency.labels(labels),
-      };
-      this.#series.set(key, s);
-    }
+    const { series: s, totals: t } = this.#seriesOf(ctx, api, stage, route);
     s.requests.inc();
     s.latency.observe((end - ctx.startTimeMs) / 1000);
     if (ctx.integrationStartMs && ctx.integrationEndMs) s.integration.observe((ctx.integrationEndMs - ctx.integrationStartMs) / 1000);
-
-    const tk = `${api}\t${stage}`;
-    let t = this.#totals.get(tk);
-    if (!t) this.#totals.set(tk, (t = { count: 0, c4xx: 0, c5xx: 0 }));
     t.count++;
-    if (cls === '4xx') t.c4xx++;
-    else if (cls === '5xx') t.c5xx++;
+    const status = ctx.status;
+    if (status >= 400 && status < 500) t.c4xx++;
+    else if (status >= 500 && status < 600) t.c5xx++;
 
     const type = ctx.errorResponseType;
     if (type) {
@@ -243,6 +238,47 @@ export class MetricsService implements Service {
     }
   };
 
+  /**
+   * A request's series and its api/stage totals. A matched route's are found through its pipeline (one per
+   * route and stage, so its labels are fixed), then by method and status class: no label string is built
+   * or hashed per request. Requests without a route (404s, early refusals) take the keyed path.
+   */
+  #seriesOf(ctx: RequestContext, api: string, stage: string, route: string): { series: Series; totals: Totals } {
+    const cls = classIndex(ctx.status);
+    const pipeline = ctx.pipeline;
+    if (pipeline) {
+      let p = this.#byPipeline.get(pipeline);
+      if (!p) this.#byPipeline.set(pipeline, (p = { totals: this.#totalsOf(api, stage), byMethod: new Map() }));
+      let byClass = p.byMethod.get(ctx.method);
+      if (!byClass) p.byMethod.set(ctx.method, (byClass = []));
+      return { series: (byClass[cls] ??= this.#keyedSeries(api, stage, route, ctx.method, cls)), totals: p.totals };
+    }
+    return { series: this.#keyedSeries(api, stage, route, ctx.method, cls), totals: this.#totalsOf(api, stage) };
+  }
+
+  #keyedSeries(api: string, stage: string, route: string, method: string, cls: number): Series {
+    const statusClassLabel = CLASS_LABELS[cls] as string;
+    const key = `${api}\t${stage}\t${route}\t${method}\t${statusClassLabel}`;
+    let s = this.#series.get(key);
+    if (!s) {
+      const labels = { api, stage, route, method };
+      s = {
+        requests: this.#requests.labels({ ...labels, status_class: statusClassLabel }),
+        latency: this.#latency.labels(labels),
+        integration: this.#integrationLatency.labels(labels),
+      };
+      this.#series.set(key, s);
+    }
+    return s;
+  }
+
+  #totalsOf(api: string, stage: string): Totals {
+    const tk = `${api}\t${stage}`;
+    let t = this.#totals.get(tk);
+    if (!t) this.#totals.set(tk, (t = { count: 0, c4xx: 0, c5xx: 0 }));
+    return t;
+  }
+
   /** The WAF's decision for one request (ctx.waf): the request by action, and each matched rule. */
   wafDecision(api: string, stage: string, w: TemplateWaf): void {
     this.#wafRequests.inc({ api, stage, action: wafAction(w) });
@@ -254,7 +290,12 @@ export class MetricsService implements Service {
 
   /** A response cache event on a route (call from the cache policy). Eviction: route may be "". */
   cacheEvent(api: string, stage: string, route: string, event: CacheEvent, n = 1): void {
-    this.#cache.inc({ api, stage, route, event }, n);
+    this.cacheCounter(api, stage, route, event).inc(n);
+  }
+
+  /** The counter of one cache event on a route, for callers that count it often (StageCache keeps it). */
+  cacheCounter(api: string, stage: string, route: string, event: CacheEvent): { inc(n?: number): void } {
+    return this.#cache.labels({ api, stage, route, event });
   }
 
   /** A target's health changed (active or passive checks). Also feeds the healthyTargets alarm. */
