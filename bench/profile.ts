@@ -13,13 +13,19 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { choosePlacement, killChildren, pinSelf } from './lib/proc.js';
 import { Targets } from './lib/targets.js';
+import type { PorticoVariant } from './lib/portico-config.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const { values } = parseArgs({ options: { duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '64' } }, strict: true });
+const PROFILED = ['plain', 'observed', 'full', 'cached', 'routes10k', 'throttle'] as const satisfies readonly PorticoVariant[];
+const { values } = parseArgs({
+  options: { duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '64' }, variant: { type: 'string', default: 'plain' } },
+  strict: true,
+});
 const duration = Number(values.duration);
 const connections = Number(values.connections);
-if (!(duration > 0 && connections > 0)) {
-  console.error('usage: npm run bench:profile -- [--duration S] [--connections N]');
+const variant = values.variant as (typeof PROFILED)[number];
+if (!(duration > 0 && connections > 0) || !PROFILED.includes(variant)) {
+  console.error(`usage: npm run bench:profile -- [--duration S] [--connections N] [--variant ${PROFILED.join('|')}]`);
   process.exit(2);
 }
 if (!existsSync(join(ROOT, 'dist/cli/main.js'))) {
@@ -41,11 +47,11 @@ try {
   const targets = new Targets(place, dir);
   const backend = await targets.backend();
   const profDir = join(dir, 'prof');
-  const portico = await targets.portico('plain', backend.value, { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] });
-  const url = `${portico.base}/api/greeting`;
-  await autocannon({ url, connections, duration: 2 }); // warm-up (JIT), in the profile too but dwarfed
-  const run = await autocannon({ url, connections, duration });
-  console.log(`load: ${run.requests.total} requests in ${duration} s (${Math.round(run.requests.average)} rps), non-2xx ${run.non2xx}, errors ${run.errors}`);
+  const portico = await targets.portico(variant, backend.value, { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] });
+  const load = { url: `${portico.base}/api/greeting`, headers: portico.headers, connections };
+  await autocannon({ ...load, duration: 2 }); // warm-up (JIT), in the profile too but dwarfed
+  const run = await autocannon({ ...load, duration });
+  console.log(`${variant}: ${run.requests.total} requests in ${duration} s (${Math.round(run.requests.average)} rps), non-2xx ${run.non2xx}, errors ${run.errors}`);
   await portico.close(); // SIGTERM: the profile is written as node exits
   await backend.stop();
   const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
