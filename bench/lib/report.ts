@@ -292,10 +292,22 @@ export function formatCosts(list: Cost[]): string {
 }
 
 /** A warning when the machine was busy with other work during the reps (median share of its CPU), else undefined. */
-export function noiseWarning(runs: Run[], thresholdPct = 10): string | undefined {
+export function noiseWarning(runs: Run[], thresholdPct = 10, stealPct = 5): string | undefined {
+  const out: string[] = [];
   const other = runs.map((r) => r.otherCpuPct).filter((x): x is number => typeof x === 'number');
-  if (other.length === 0) return undefined;
-  const m = median(other);
-  if (m <= thresholdPct) return undefined;
-  return `the machine was busy: other work used ${m.toFixed(0)}% of its CPU time during a median rep (max ${Math.max(...other).toFixed(0)}%); these figures are noisy, rerun on a quiet machine`;
+  const m = other.length ? median(other) : 0;
+  if (m > thresholdPct) {
+    out.push(`the machine was busy: other work used ${m.toFixed(0)}% of its CPU time during a median rep (max ${Math.max(...other).toFixed(0)}%); these figures are noisy, rerun on a quiet machine`);
+  }
+  // Steal: time the hypervisor gave this VM's CPUs to someone else. A rep with much of it runs slow
+  // whatever the proxy does; the median over the reps is what keeps one such rep out of the table.
+  const stolen = runs.filter((r) => typeof r.stealPct === 'number' && r.stealPct > stealPct);
+  if (stolen.length) {
+    const max = Math.max(...stolen.map((r) => r.stealPct as number));
+    const reps = [...new Set(stolen.map((r) => r.rep))].sort((a, b) => a - b);
+    out.push(
+      `the hypervisor took over ${stealPct}% of the CPU time (steal) in ${stolen.length} of ${runs.length} measured runs (rep ${reps.join(', ')}; max ${max.toFixed(0)}%): those runs are slow whatever the proxy does; compare the reps in the JSON`,
+    );
+  }
+  return out.length ? out.join('\nwarning: ') : undefined;
 }

@@ -299,6 +299,12 @@ describe('bench: machine noise', () => {
     assert.match(noiseWarning([run('a', { otherCpuPct: 30 }), run('b', { otherCpuPct: 55 }), run('c', { otherCpuPct: 8 })])!, /other work used 30% .* \(max 55%\)/);
     assert.equal(noiseWarning([run('a', { otherCpuPct: null })]), undefined);
   });
+
+  test('a warning when the hypervisor stole more than 5% of the CPU time in any run, naming the reps', () => {
+    assert.equal(noiseWarning([run('a', { stealPct: 1 }), run('b', { stealPct: 4.9 })]), undefined);
+    const w = noiseWarning([run('a', { stealPct: 0.5 }), run('b', { stealPct: 16.3, rep: 2 }), run('c', { stealPct: 9, rep: 2 })]);
+    assert.match(w!, /steal\) in 2 of 3 measured runs \(rep 2; max 16%\)/);
+  });
 });
 
 describe('bench: child processes', () => {
