@@ -323,7 +323,7 @@ async function main(): Promise<number> {
       latencyPass && targets.has('direct') && targets.has('portico-plain') && porticoRow && porticoRow.rps > 0
         ? await latencyAtHalfLoad(targets, porticoRow.rps, scratchDir)
         : undefined;
-    const goals = evaluateGoals(rows, latency);
+    const goals = evaluateGoals(rows, latency, runs);
     const costList = costs(rows);
 
     const out = ['', formatRows(rows, loadgen === 'autocannon'), ''];

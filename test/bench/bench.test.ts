@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { parseWrkOutput, type RequestSpec, runFixedRate, runHiccup, runLoad, wrkScript } from '../../bench/lib/load.js';
 import { PORTICO_VARIANTS, porticoConfig, ROUTE_COUNT } from '../../bench/lib/portico-config.js';
 import { choosePlacement, freePort, machineCpuUs, processTree, selfAndReapedCpuUs, spawnServer, treeCpuUs, treeRssBytes } from '../../bench/lib/proc.js';
-import { costs, evaluateGoals, formatLatency, noiseWarning, type Row, type Run, summarize } from '../../bench/lib/report.js';
+import { costs, evaluateGoals, formatGoals, formatLatency, noiseWarning, type Row, type Run, summarize } from '../../bench/lib/report.js';
 import { SCENARIOS, scenario, selectScenarios } from '../../bench/lib/scenarios.js';
 import { validateCommand } from '../../src/cli/commands.js';
 import { ROOT } from '../helpers/cli.js';
@@ -144,6 +144,23 @@ describe('bench: report', () => {
     const partial = evaluateGoals(summarize(defs(['direct', 'portico', 'portico-full']), [run('direct'), run('portico'), run('portico-full')]), undefined);
     for (const g of partial) assert.equal(g.status, 'not run', g.what);
     assert.match(partial.find((g) => g.what === 'full chain RPS vs fast-gateway')!.note!, /needs fast-gateway/);
+  });
+
+  test('ratio targets also carry the ratio rep by rep (min / median / max); the status stays the ratio of the medians', () => {
+    const runs = [
+      run('nginx', { rep: 1, rps: 10000 }),
+      run('portico-cached', { rep: 1, rps: 9000 }),
+      run('nginx', { rep: 2, rps: 10000 }),
+      run('portico-cached', { rep: 2, rps: 12000 }),
+      run('nginx', { rep: 3, rps: 20000 }),
+      run('portico-cached', { rep: 3, rps: 10000 }),
+    ];
+    const rows = summarize(defs(['nginx', 'portico-cached']), runs);
+    const g = evaluateGoals(rows, undefined, runs).find((x) => x.what === 'cache hit RPS vs nginx')!;
+    assert.equal(g.value, 1.0);
+    assert.equal(g.status, 'met');
+    assert.deepEqual(g.perRep, { min: 0.5, median: 0.9, max: 1.2 });
+    assert.match(formatGoals([g]), /cache hit RPS vs nginx +1\.00× +≥ 1\.00× +met +0\.50 \/ 0\.90 \/ 1\.20/);
   });
 
   test('the latency pass prints every target with its added p99, and the machine\'s own stalls', () => {
