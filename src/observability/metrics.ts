@@ -42,6 +42,11 @@ interface Series {
   integration: { observe(v: number): void };
 }
 
+interface SeriesAndTotals {
+  series: Series;
+  totals: Totals;
+}
+
 /** Per api/stage totals kept as plain numbers, for alarms. */
 export interface Totals {
   count: number;
@@ -72,8 +77,8 @@ export class MetricsService implements Service {
   #pools: PoolRegistry;
   #series = new Map<string, Series>();
   #totals = new Map<string, Totals>();
-  /** Per route pipeline: its totals, and its series by method, then by status class (classIndex). */
-  #byPipeline = new WeakMap<object, { totals: Totals; byMethod: Map<string, Series[]> }>();
+  /** Per route pipeline: by method, then by status class (classIndex), the series and the api/stage totals. */
+  #byPipeline = new WeakMap<object, Map<string, SeriesAndTotals[]>>();
   #health = new Map<string, Map<string, boolean>>();
   #originToUpstream = new Map<string, string>();
   #inflightSources: (() => Iterable<readonly [string, string, number]>)[] = [];
@@ -243,15 +248,15 @@ export class MetricsService implements Service {
    * route and stage, so its labels are fixed), then by method and status class: no label string is built
    * or hashed per request. Requests without a route (404s, early refusals) take the keyed path.
    */
-  #seriesOf(ctx: RequestContext, api: string, stage: string, route: string): { series: Series; totals: Totals } {
+  #seriesOf(ctx: RequestContext, api: string, stage: string, route: string): SeriesAndTotals {
     const cls = classIndex(ctx.status);
     const pipeline = ctx.pipeline;
     if (pipeline) {
       let p = this.#byPipeline.get(pipeline);
-      if (!p) this.#byPipeline.set(pipeline, (p = { totals: this.#totalsOf(api, stage), byMethod: new Map() }));
-      let byClass = p.byMethod.get(ctx.method);
-      if (!byClass) p.byMethod.set(ctx.method, (byClass = []));
-      return { series: (byClass[cls] ??= this.#keyedSeries(api, stage, route, ctx.method, cls)), totals: p.totals };
+      if (!p) this.#byPipeline.set(pipeline, (p = new Map()));
+      let byClass = p.get(ctx.method);
+      if (!byClass) p.set(ctx.method, (byClass = []));
+      return (byClass[cls] ??= { series: this.#keyedSeries(api, stage, route, ctx.method, cls), totals: this.#totalsOf(api, stage) });
     }
     return { series: this.#keyedSeries(api, stage, route, ctx.method, cls), totals: this.#totalsOf(api, stage) };
   }
