@@ -103,8 +103,8 @@ export class HttpProxyIntegration implements Integration {
     // The waits for the response head and between body chunks are timed here (ResponseTimer), not by
     // undici (whole seconds: a 200 ms budget fired after ~1 s, reliability §4.3; and a promoted timer
     // object per request). The head's wait starts once the client's body is in.
-    if (body && !req.complete) req.once('end', () => handler.timer.start(this.#timeoutMs));
-    else handler.timer.start(this.#timeoutMs);
+    if (body && !req.complete) req.once('end', () => handler.startTimer(this.#timeoutMs));
+    else handler.startTimer(this.#timeoutMs);
     const opts: Dispatcher.DispatchOptions = {
       origin: target.origin,
       path: target.path,
@@ -146,6 +146,11 @@ class ProxyHandler implements Dispatcher.DispatchHandler, TimedExchange {
     this.timer.stop();
     // The client went away before we finished: stop the upstream request too.
     if (!this.#ctx.res.writableEnded) this.#controller?.abort(new ClientAbortError('client closed the connection'));
+  }
+
+  /** Starts the wait for the response head, unless the client is already gone. */
+  startTimer(ms: number): void {
+    if (!this.#ctx.res.destroyed) this.timer.start(ms);
   }
 
   timedOut(wait: 'head' | 'body', ms: number): void {

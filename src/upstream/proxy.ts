@@ -387,6 +387,7 @@ class Try implements Dispatcher.DispatchHandler, TimedExchange {
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    this.timer.head();
     this.#gotHead = true;
     const x = this.#x;
     if (x.done) return;

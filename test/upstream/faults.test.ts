@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ManualClock } from '../../src/clock.js';
+import { startUpstream } from '../helpers/gateway.js';
 import { countBy, faultServers, gatewayWith, load, runtimeOf, send, upstreamYaml, waitFor } from './upstream-helpers.js';
 
 const targets = (urls: string[]) => ['targets:', ...urls.map((u) => `  - url: ${u}`)];
@@ -91,6 +92,30 @@ test('a truncated upstream body is never delivered as complete (reset mid-body, 
     assert.equal(r.complete, false, `a cut body must not look complete: ${JSON.stringify(r).slice(0, 200)}`);
   }
   assert.ok(a.every((r) => r.status === 200 && r.body.length < 1000));
+});
+
+test('firstByteMs bounds the wait for the head only: a body dripping for 10× firstByteMs arrives whole', async (t) => {
+  const [drip] = await faultServers(t, 1);
+  drip!.mode = 'drip'; // 51 bytes, one every 50 ms
+  const gw = await gatewayWith(t, upstreamYaml([...targets([drip!.url]), 'timeouts: { firstByteMs: 250 }']));
+  const r = await send(gw.port, 'GET', '/stream');
+  assert.equal(r.status, 200);
+  assert.equal(r.complete, true, JSON.stringify(r).slice(0, 200));
+  assert.equal(r.body, '.'.repeat(51));
+});
+
+test('once the head is in, the body has timeoutMs, not firstByteMs: a head at once and the body 400 ms later is a 200', async (t) => {
+  const up = await startUpstream((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '5' });
+    res.flushHeaders();
+    setTimeout(() => res.end('later'), 400);
+  });
+  t.after(() => up.close());
+  const gw = await gatewayWith(t, upstreamYaml([...targets([up.url]), 'timeouts: { firstByteMs: 250 }']));
+  const r = await send(gw.port, 'GET', '/late-body');
+  assert.equal(r.status, 200);
+  assert.equal(r.body, 'later');
+  assert.equal(r.complete, true);
 });
 
 test('a hanging target: first-byte timeout gives 504, then passive ejection keeps requests away from it', async (t) => {
