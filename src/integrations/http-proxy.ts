@@ -1,11 +1,11 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
-import { Client, type Dispatcher, errors } from 'undici';
+import { Client, type Dispatcher } from 'undici';
 import { GATEWAY_ERRORS, type GatewayErrorDef } from '../gateway-responses.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { buildUpstreamHeaders, copyResponseHeaders } from '../proxy/headers.js';
 import type { PoolRegistry } from '../proxy/pools.js';
-import { ResponseTimer, type TimedExchange } from '../proxy/response-timer.js';
+import { IntegrationTimeoutError, ResponseTimer, type TimedExchange } from '../proxy/response-timer.js';
 import type { UriTemplate } from '../proxy/uri-template.js';
 import type { Integration } from './integration.js';
 
@@ -25,9 +25,6 @@ export class BodyTooLargeError extends Error {
 }
 export class ClientAbortError extends Error {
   readonly code = 'GW_ERR_CLIENT_ABORTED';
-}
-export class IntegrationTimeoutError extends Error {
-  readonly code = 'GW_ERR_INTEGRATION_TIMEOUT';
 }
 
 /** Counts a chunked request body and fails it past the limit (Content-Length bodies are checked up front). */
@@ -153,9 +150,9 @@ class ProxyHandler implements Dispatcher.DispatchHandler, TimedExchange {
     if (!this.#ctx.res.destroyed) this.timer.start(ms);
   }
 
-  timedOut(wait: 'head' | 'body', ms: number): void {
-    this.#timeout = wait === 'head' ? new IntegrationTimeoutError(`no response head within ${ms} ms`) : new errors.BodyTimeoutError();
-    this.#controller?.abort(this.#timeout);
+  timedOut(err: Error): void {
+    this.#timeout = err;
+    this.#controller?.abort(err);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {

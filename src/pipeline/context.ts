@@ -4,14 +4,7 @@ import type { TemplateScope } from '../template.js';
 import type { Reply } from './policy.js';
 import type { ResponseObserver } from './response-observer.js';
 import type { CompiledApi, CompiledRoute, CompiledStage, RoutePipeline, Snapshot } from './snapshot.js';
-
-function safeDecode(v: string): string {
-  try {
-    return decodeURIComponent(v);
-  } catch {
-    return v;
-  }
-}
+import { decodeOrKeep } from '../router/trie.js';
 
 /** Who the caller is, as the access phases found out. */
 export interface Identity {
@@ -167,7 +160,7 @@ export class RequestContext implements TemplateScope {
   inputParam(name: string, where?: 'path' | 'querystring' | 'header'): string {
     if (where === undefined || where === 'path') {
       const p = this.params[name];
-      if (p !== undefined) return safeDecode(p);
+      if (p !== undefined) return decodeOrKeep(p);
       if (where) return '';
     }
     if (where === undefined || where === 'querystring') {

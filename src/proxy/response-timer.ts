@@ -1,7 +1,17 @@
+import { errors } from 'undici';
+
+/** No response head within the integration's time: a 504. */
+export class IntegrationTimeoutError extends Error {
+  readonly code = 'GW_ERR_INTEGRATION_TIMEOUT';
+}
+
 /** What a ResponseTimer tells its owner (the dispatch handler) when a wait ran out. */
 export interface TimedExchange {
-  /** No head within `ms` ('head'), or no body chunk for `ms` ('body'): abort the upstream request. */
-  timedOut(wait: 'head' | 'body', ms: number): void;
+  /**
+   * Abort the upstream request with `err`: an IntegrationTimeoutError (no head in time) or undici's
+   * BodyTimeoutError (no body chunk in time), which the handlers already map to a 504 or a cut.
+   */
+  timedOut(err: Error): void;
 }
 
 /** Timer callback shared by every timer: no closure per request. */
@@ -80,14 +90,14 @@ export class ResponseTimer {
     if (this.#stopped) return;
     if (this.#lastData === 0) {
       this.#stopped = true;
-      this.#owner.timedOut('head', this.#headMs);
+      this.#owner.timedOut(new IntegrationTimeoutError(`no response head within ${this.#headMs} ms`));
       return;
     }
     const ms = this.#bodyMs;
     const idle = this.#paused ? 0 : Date.now() - this.#lastData;
     if (idle >= ms) {
       this.#stopped = true;
-      this.#owner.timedOut('body', ms);
+      this.#owner.timedOut(new errors.BodyTimeoutError());
       return;
     }
     this.#timer = setTimeout(fire, ms - idle, this);

@@ -55,14 +55,19 @@ function pick<T>(leaf: Leaf<T> | undefined, method: string) {
 /** The methods ANY stands for. */
 const ANY_METHODS = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT']);
 
+/** decodeURIComponent, or the text as it is when it is not valid percent-encoding. */
+export function decodeOrKeep(text: string): string {
+  if (!text.includes('%')) return text;
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 /** Static segments are compared decoded, so `/p%65ts` reaches `/pets`; parameter values stay encoded. */
 export function staticKey(segment: string): string {
-  if (!segment.includes('%')) return segment;
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
+  return decodeOrKeep(segment);
 }
 
 export class RouteTrie<T> {

@@ -1,11 +1,11 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import { type Dispatcher, errors } from 'undici';
+import type { Dispatcher } from 'undici';
 import { GATEWAY_ERRORS, type GatewayErrorDef } from '../gateway-responses.js';
-import { BodyLimit, BodyTooLargeError, ClientAbortError, IntegrationTimeoutError } from '../integrations/http-proxy.js';
+import { BodyLimit, BodyTooLargeError, ClientAbortError } from '../integrations/http-proxy.js';
 import type { Integration } from '../integrations/integration.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { buildUpstreamHeaders, copyResponseHeaders } from '../proxy/headers.js';
-import { ResponseTimer, type TimedExchange } from '../proxy/response-timer.js';
+import { IntegrationTimeoutError, ResponseTimer, type TimedExchange } from '../proxy/response-timer.js';
 import { upstreamRegistry } from './registry.js';
 import type { Endpoint, UpstreamRuntime } from './runtime.js';
 import type { TimeoutsConfig } from './schema.js';
@@ -376,8 +376,8 @@ class Try implements Dispatcher.DispatchHandler, TimedExchange {
     else this.#pendingAbort = err;
   }
 
-  timedOut(wait: 'head' | 'body', ms: number): void {
-    this.abort(wait === 'head' ? new IntegrationTimeoutError(`no response head within ${ms} ms`) : new errors.BodyTimeoutError());
+  timedOut(err: Error): void {
+    this.abort(err);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {

@@ -4,6 +4,7 @@
  */
 import type { RequestContext } from '../../pipeline/context.js';
 import { arnPattern } from './arn.js';
+import { decodeOrKeep } from '../../router/trie.js';
 
 export interface PolicyStatement {
   readonly effect: 'Allow' | 'Deny';
@@ -31,7 +32,7 @@ export function requestEvent(ctx: RequestContext, methodArn: string) {
   const query: Record<string, string> = {};
   for (const [k, v] of new URLSearchParams(ctx.rawQuery)) query[k] = v; // last value wins, as AWS v1
   const pathParameters: Record<string, string> = {};
-  for (const [k, v] of Object.entries(ctx.params)) pathParameters[k] = safeDecode(v);
+  for (const [k, v] of Object.entries(ctx.params)) pathParameters[k] = decodeOrKeep(v);
   const resource = ctx.route?.key.isDefault ? '$default' : ctx.resourcePath;
   return {
     type: 'REQUEST',
@@ -56,13 +57,6 @@ export function requestEvent(ctx: RequestContext, methodArn: string) {
   };
 }
 
-function safeDecode(v: string): string {
-  try {
-    return decodeURIComponent(v);
-  } catch {
-    return v;
-  }
-}
 
 const INVOKE_ACTIONS = new Set(['execute-api:Invoke', 'execute-api:*', '*']);
 
