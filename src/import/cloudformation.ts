@@ -6,7 +6,7 @@ import { type CodeResolver, collectFunctions, functionEnv, type InlineCodeWriter
 import { ImportReport, pointer } from './report.js';
 import { expandSam, remapPointers } from './sam.js';
 import { fromWafv2Json } from '../waf/aws-import.js';
-import { importKeysAndPlans, mapStageSettings, samUsagePlanResources } from './keys-plans.js';
+import { cleanName, importKeysAndPlans, mapStageSettings, samUsagePlanResources } from './keys-plans.js';
 
 /**
  * CloudFormation / SAM template → Portico config (a pure function over the template text).
@@ -131,10 +131,10 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
   for (const [id] of byType('AWS::ApiGateway::RestApi')) {
     const p = props(id);
     const at = pointer('Resources', id, 'Properties');
-    const name = typeof p.Name === 'string' && !hasUnresolved(p.Name) ? p.Name : id;
-    let build: ApiBuild = { logical: id, api: { name: cleanName(name, id), type: 'rest' }, routes: [], stages: {} };
+    const name = cleanName(p.Name, id);
+    let build: ApiBuild = { logical: id, api: { name, type: 'rest' }, routes: [], stages: {} };
     if (isObj(p.Body)) {
-      const sub = importOpenApi(p.Body, { type: 'rest', name: cleanName(name, id), vpcLinks: opts.vpcLinks ?? {}, functionEnv: functions, ...auth });
+      const sub = importOpenApi(p.Body, { type: 'rest', name, vpcLinks: opts.vpcLinks ?? {}, functionEnv: functions, ...auth });
       for (const n of sub.report.notes) report.notes.push({ ...n, pointer: `${at}/Body${n.pointer}` });
       const api = (sub.config.apis as Json[])[0] as Json;
       Object.assign(upstreams, sub.config.upstreams ?? {});
@@ -235,10 +235,10 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
       report.unsupported(`${at}/ProtocolType`, 'ProtocolType', `${String(p.ProtocolType)} APIs are not supported`);
       continue;
     }
-    const name = typeof p.Name === 'string' && !hasUnresolved(p.Name) ? p.Name : id;
-    const build: ApiBuild = { logical: id, api: { name: cleanName(name, id), type: 'http' }, routes: [], stages: {} };
+    const name = cleanName(p.Name, id);
+    const build: ApiBuild = { logical: id, api: { name, type: 'http' }, routes: [], stages: {} };
     if (isObj(p.Body)) {
-      const sub = importOpenApi(p.Body, { type: 'http', name: cleanName(name, id), vpcLinks: opts.vpcLinks ?? {}, functionEnv: functions, ...auth });
+      const sub = importOpenApi(p.Body, { type: 'http', name, vpcLinks: opts.vpcLinks ?? {}, functionEnv: functions, ...auth });
       for (const n of sub.report.notes) report.notes.push({ ...n, pointer: `${at}/Body${n.pointer}` });
       const subApi = (sub.config.apis as Json[])[0] as Json;
       build.routes.push(...(subApi.routes as Json[]));
@@ -433,11 +433,6 @@ function stageFrom(p: unknown, at: string, report: ImportReport, routes: Json[])
 
 function stringValues(o: Json): Record<string, string> {
   return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, String(v)]));
-}
-
-function cleanName(name: string, fallback: string): string {
-  const clean = name.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[^A-Za-z0-9]+|-+$/g, '').slice(0, 128);
-  return clean || fallback;
 }
 
 /** Names usable under wafAcls / wafIpSets / wafRegexPatternSets. */

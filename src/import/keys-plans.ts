@@ -176,7 +176,8 @@ const UNMAPPED_METHOD_SETTINGS: Record<string, string> = {
 // --- keys and plans ---------------------------------------------------------------------------------
 
 const NAME_RE = /[^A-Za-z0-9_.-]+/g;
-function cleanName(name: unknown, fallback: string): string {
+/** A config name from a template's Name (an API, plan or key): safe characters, at most 128; else `fallback` (unresolved or empty). */
+export function cleanName(name: unknown, fallback: string): string {
   const n = typeof name === 'string' && !hasUnresolved(name) ? name.replace(NAME_RE, '-').replace(/^[^A-Za-z0-9]+|-+$/g, '').slice(0, 128) : '';
   return n || fallback;
 }
