@@ -1,5 +1,5 @@
 /**
- * Prints the WAF's detection and false-positive figures on ../shared/waf-corpus (docs/waf.md).
+ * Prints the WAF's detection and false-positive figures on test/fixtures/waf-corpus (docs/waf.md).
  * Usage: npx tsx scripts/waf-corpus.ts [LOW|HIGH] [--misses sqli|xss|benign]
  */
 import { measure } from '../test/waf/corpus-data.js';

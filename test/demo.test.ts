@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { DEMO_CONFIG, startDemoBackends } from '../src/cli/demo.js';
 import { startGateway } from '../src/index.js';
 import { spawnCli } from './helpers/cli.js';
+import { fixture } from './helpers/fixtures.js';
 
-const CORPUS = fileURLToPath(new URL('../../shared/corpus/backends/', import.meta.url));
+const CORPUS = fixture('corpus', 'backends');
 
 async function startDemo() {
   const { samples, env } = await startDemoBackends();
@@ -54,8 +55,8 @@ describe('the demo (both tutorial scenarios through examples/demo/portico.yaml)'
         assert.equal(res.status, 200);
         servedBy.push(res.headers.get('x-served-by') ?? '');
         const body = await res.text();
-        const corpusFile = `${CORPUS}aws-samples_http-api-aws-fargate-cdk__captured__GET${path.replaceAll('/', '_')}.response.json`;
-        if (existsSync(corpusFile)) assert.equal(body, readFileSync(corpusFile, 'utf8').trim());
+        const corpusFile = join(CORPUS, `aws-samples_http-api-aws-fargate-cdk__captured__GET${path.replaceAll('/', '_')}.response.json`);
+        assert.equal(body, readFileSync(corpusFile, 'utf8').trim());
       }
       assert.deepEqual(servedBy.sort(), [names[0], names[0], names[1], names[1]]);
     }

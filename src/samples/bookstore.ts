@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, RequestListener, ServerResponse } from 'node:http';
 
 // Data and pages copied verbatim from aws-samples/http-api-aws-fargate-cdk (src/book-service, src/author-service);
-// the captured responses live in ../shared/corpus/backends/ and samples.test.ts checks them byte for byte.
+// the captured responses live in test/fixtures/corpus/backends/ and samples.test.ts checks them byte for byte.
 
 export interface Book {
   id: number;

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { type JWTPayload, SignJWT } from 'jose';
 import { startGateway } from '../../src/index.js';
 import { type JwksServer, makeKey, type SigningKey, startJwksServer } from '../access/access-helpers.js';
 import { ROOT, runCli } from '../helpers/cli.js';
+import { fixture } from '../helpers/fixtures.js';
 import { startUpstream, type TestUpstream } from '../helpers/gateway.js';
 import { call } from '../helpers/http-call.js';
 import { corpus } from './import-helpers.js';
@@ -22,7 +22,7 @@ import { corpus } from './import-helpers.js';
 
 const { dir: OPENAPI } = corpus('openapi');
 const { dir: CFN } = corpus('cloudformation');
-const RECORDED = fileURLToPath(new URL('../../../shared/corpus/aws-recorded/localstack_localstack__tests__aws__services__apigateway__test_apigateway_common.snapshot.json', import.meta.url));
+const RECORDED = fixture('corpus', 'aws-recorded', 'localstack_localstack__tests__aws__services__apigateway__test_apigateway_common.snapshot.json');
 const UNAUTHORIZED = { message: 'Unauthorized' };
 
 const openapi = (f: string) => join(OPENAPI, f);
@@ -66,7 +66,7 @@ describe('imported request validation answers as AWS', () => {
   });
   after(() => up.close());
 
-  test('the request validation sample: missing parameters and an invalid body get the recorded 400s; valid requests pass', { skip: !(existsSync(file) && existsSync(RECORDED)) && 'no corpus' }, async (t) => {
+  test('the request validation sample: missing parameters and an invalid body get the recorded 400s; valid requests pass', async (t) => {
     const aws = recorded();
     const { port } = await importAndStart(t, 'openapi', file, () => [], [['http://petstore-demo-endpoint.execute-api.com', up.url]]);
     // The recorded message lists other names; the sentence around them is AWS's.
@@ -120,7 +120,7 @@ describe('imported JWT authorizers check tokens against a local JWKS', () => {
   const POOL = 'arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_Test1';
   const ISSUER = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Test1';
 
-  test('OpenAPI Cognito user pool authorizer (openapi.cognito-auth.json): any app client of the pool, scopes per operation', { skip: !existsSync(openapi('localstack_localstack__tests__aws__files__openapi.cognito-auth.json')) && 'no corpus' }, async (t) => {
+  test('OpenAPI Cognito user pool authorizer (openapi.cognito-auth.json): any app client of the pool, scopes per operation', async (t) => {
     const { port } = await importAndStart(
       t,
       'openapi',
@@ -144,7 +144,7 @@ describe('imported JWT authorizers check tokens against a local JWKS', () => {
     assert.equal((await call(port, 'GET', '/default-scope-override', { TestHeaderAuth: access })).status, 200);
   });
 
-  test('CloudFormation COGNITO_USER_POOLS authorizer (the SPA tutorial backend): a REST API behind the pool', { skip: !existsSync(cfn('javatask_aws-spa-beginners-guide__p5_connecting_dots__backend.yaml')) && 'no corpus' }, async (t) => {
+  test('CloudFormation COGNITO_USER_POOLS authorizer (the SPA tutorial backend): a REST API behind the pool', async (t) => {
     const { port } = await importAndStart(
       t,
       'cloudformation',
@@ -165,7 +165,7 @@ describe('imported JWT authorizers check tokens against a local JWKS', () => {
     assert.deepEqual(JSON.parse(expired.body), UNAUTHORIZED);
   });
 
-  test('CloudFormation HTTP API JWT authorizer (http-with-jwt-auth.yaml): token in ?access_token, audience = the app client', { skip: !existsSync(cfn('awsdocs_amazon-api-gateway-developer-guide__cloudformation-templates__HTTP__http-with-jwt-auth.yaml')) && 'no corpus' }, async (t) => {
+  test('CloudFormation HTTP API JWT authorizer (http-with-jwt-auth.yaml): token in ?access_token, audience = the app client', async (t) => {
     // The quick-create target is a Lambda; --resource points it at our upstream instead.
     const { port } = await importAndStart(t, 'cloudformation', cfn('awsdocs_amazon-api-gateway-developer-guide__cloudformation-templates__HTTP__http-with-jwt-auth.yaml'), () => [
       '--resource',
@@ -188,7 +188,7 @@ describe('imported JWT authorizers check tokens against a local JWKS', () => {
 
 describe('an imported Lambda TOKEN authorizer runs as a local function', () => {
   const file = openapi('localstack_localstack__tests__aws__files__petstore-authorizer.swagger.json');
-  test('petstore-authorizer.swagger.json with --authorizer-function: allow, explicit deny, Unauthorized, the validation expression', { skip: !existsSync(file) && 'no corpus' }, async (t) => {
+  test('petstore-authorizer.swagger.json with --authorizer-function: allow, explicit deny, Unauthorized, the validation expression', async (t) => {
     const up = await startUpstream();
     t.after(() => up.close());
     const fnDir = await mkdtemp(join(tmpdir(), 'portico-authfn-'));
@@ -238,7 +238,7 @@ describe('an imported Lambda TOKEN authorizer runs as a local function', () => {
 
 describe('imported CORS answers preflights as configured', () => {
   const file = cfn('awsdocs_amazon-api-gateway-developer-guide__cloudformation-templates__HTTP__http-with-cors.yaml');
-  test('http-with-cors.yaml: CorsConfiguration → preflight and actual responses', { skip: !existsSync(file) && 'no corpus' }, async (t) => {
+  test('http-with-cors.yaml: CorsConfiguration → preflight and actual responses', async (t) => {
     const up = await startUpstream((_req, res) => res.writeHead(200, { 'access-control-allow-origin': '*', 'x-api-id': '7' }).end('hi'));
     t.after(() => up.close());
     const { port } = await importAndStart(t, 'cloudformation', file, () => ['--resource', `MyLambdaFunction.Arn=${up.url}/`]);

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { startGateway } from '../../src/index.js';
 import { runCli } from '../helpers/cli.js';
+import { fixture } from '../helpers/fixtures.js';
 import { startUpstream } from '../helpers/gateway.js';
 import { corpus } from './import-helpers.js';
 
@@ -22,8 +23,7 @@ const P8 = join(CFN, 'javatask_aws-spa-beginners-guide__p8_serverless__template.
 const MAPPING = join(CFN, 'awsdocs_amazon-api-gateway-developer-guide__cloudformation-templates__HTTP__http-api-parameter-mapping.yaml');
 const USAGE_PLANS = join(CFN, 'aws_serverless-application-model__tests__translator__input__api_with_usageplans.yaml');
 const FARGATE = join(CFN, 'aws-samples_http-api-aws-fargate-cdk__SYNTHESIZED-by-us__cdk-singleAccount__HttpApiStack.template.json');
-const BOOKS = join(CFN, '../backends/aws-samples_http-api-aws-fargate-cdk__captured__GET_api_books.response.json');
-const missing = (...files: string[]) => (files.every(existsSync) ? false : 'no corpus');
+const BOOKS = fixture('corpus', 'backends', 'aws-samples_http-api-aws-fargate-cdk__captured__GET_api_books.response.json');
 
 /** Echoes what the function saw: the event's version and a few fields of either format. */
 const ECHO = `export async function handler(event, context) {
@@ -81,7 +81,7 @@ async function getJson(url: string, init?: RequestInit): Promise<{ status: numbe
 }
 
 describe('imported Lambda routes run local handlers', () => {
-  test('REST rest-lambda-proxy.yaml with --function: GET / on stage test gets a v1 event', { skip: missing(REST_PROXY) }, async (t) => {
+  test('REST rest-lambda-proxy.yaml with --function: GET / on stage test gets a v1 event', async (t) => {
     const dir = await tempDir(t);
     await writeFile(join(dir, 'echo.mjs'), ECHO);
     const { url, stderr } = await importAndStart(t, dir, ['cloudformation', REST_PROXY, '--function', `MyLambdaFunction=${join(dir, 'echo.mjs')}#handler`]);
@@ -92,7 +92,7 @@ describe('imported Lambda routes run local handlers', () => {
     assert.deepEqual(r.body, { version: null, httpMethod: 'GET', resource: '/', path: '/', routeKey: null, rawPath: null, stage: 'test', query: { a: '1' }, pathParameters: null });
   });
 
-  test('the LambdaCalc Swagger export (type aws → function) with --function Calc: query and path parameters reach the handler', { skip: missing(CALC) }, async (t) => {
+  test('the LambdaCalc Swagger export (type aws → function) with --function Calc: query and path parameters reach the handler', async (t) => {
     const dir = await tempDir(t);
     await writeFile(join(dir, 'calc.mjs'), ECHO);
     const { url, stderr } = await importAndStart(t, dir, ['openapi', CALC, '--function', `Calc=${join(dir, 'calc.mjs')}#handler`]);
@@ -106,7 +106,7 @@ describe('imported Lambda routes run local handlers', () => {
     assert.equal(post.body.httpMethod, 'POST');
   });
 
-  test('SAM p8 (HttpApi event, java runtime) with --function: the $default route gets a v2 event', { skip: missing(P8) }, async (t) => {
+  test('SAM p8 (HttpApi event, java runtime) with --function: the $default route gets a v2 event', async (t) => {
     const dir = await tempDir(t);
     await writeFile(join(dir, 'greet.mjs'), ECHO);
     const { url, yaml } = await importAndStart(t, dir, ['cloudformation', P8, '--function', `MyRestApiFunction=${join(dir, 'greet.mjs')}#handler`]);
@@ -151,7 +151,7 @@ Resources:
     assert.deepEqual([http.body.version, http.body.routeKey, http.body.stage], ['2.0', 'GET /hi', '$default']);
   });
 
-  test('SAM InlineCode (api_with_usageplans) is saved next to the config and runs as the route\'s function; Auth.ApiKeyRequired and UsagePlan hold', { skip: missing(USAGE_PLANS) }, async (t) => {
+  test('SAM InlineCode (api_with_usageplans) is saved next to the config and runs as the route\'s function; Auth.ApiKeyRequired and UsagePlan hold', async (t) => {
     const dir = await tempDir(t);
     // The template's keys have no Value (AWS generates one): the import asks for them by variable.
     const two = 'k2-0123456789abcdefghij';
@@ -194,7 +194,7 @@ Resources:
 });
 
 describe('imported HTTP integrations', () => {
-  test('http-api-parameter-mapping.yaml: the upstream gets header1 = the request id', { skip: missing(MAPPING) }, async (t) => {
+  test('http-api-parameter-mapping.yaml: the upstream gets header1 = the request id', async (t) => {
     const dir = await tempDir(t);
     const up = await startUpstream();
     t.after(() => up.close());
@@ -213,7 +213,7 @@ describe('imported HTTP integrations', () => {
     assert.equal(seen.headers.header1, `from-client, ${requestId}`);
   });
 
-  test('the synthesized fargate HttpApiStack with --vpc-link: GET /api/books reaches the book service', { skip: missing(FARGATE, BOOKS) }, async (t) => {
+  test('the synthesized fargate HttpApiStack with --vpc-link: GET /api/books reaches the book service', async (t) => {
     const dir = await tempDir(t);
     const books = readFileSync(BOOKS, 'utf8');
     const up = await startUpstream((req, res) => {

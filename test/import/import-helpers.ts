@@ -1,5 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readdirSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { loadConfigText } from '../../src/config/load.js';
 import { placeholderKeyEnv } from '../../src/import/keys-plans.js';
@@ -7,11 +6,14 @@ import { createLogger } from '../../src/logger.js';
 import { createRuntimeDeps } from '../../src/pipeline/policy.js';
 import { compileSnapshot } from '../../src/pipeline/snapshot.js';
 import { PoolRegistry } from '../../src/proxy/pools.js';
+import { fixture } from '../helpers/fixtures.js';
 
-/** ../shared/corpus/<kind>/ and its JSON/YAML files ([] when the corpus is absent). */
+/** test/fixtures/corpus/<kind>/ and its JSON/YAML files, sorted. */
 export function corpus(kind: 'openapi' | 'cloudformation'): { dir: string; files: string[] } {
-  const dir = fileURLToPath(new URL(`../../../shared/corpus/${kind}/`, import.meta.url));
-  return { dir, files: existsSync(dir) ? readdirSync(dir).filter((f) => /\.(json|ya?ml)$/.test(f)) : [] };
+  const dir = fixture('corpus', kind);
+  const files = readdirSync(dir).filter((f) => /\.(json|ya?ml)$/.test(f)).sort();
+  if (files.length === 0) throw new Error(`no corpus files in ${dir}`);
+  return { dir, files };
 }
 
 /** The value an RFC 6901 pointer names in a document, or undefined. */

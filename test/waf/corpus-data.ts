@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { compileAcl, type CompiledAcl } from '../../src/waf/engine.js';
 import { MemoryRateCounterStore } from '../../src/waf/rate.js';
 import { WafRequest } from '../../src/waf/request.js';
 import { webAclSchema } from '../../src/waf/schema.js';
+import { fixture } from '../helpers/fixtures.js';
 
-/** ../shared/waf-corpus beside the repository (see its SOURCES.md). */
-export const CORPUS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'waf-corpus');
+/** test/fixtures/waf-corpus (sources and licences in its SOURCES.md and test/fixtures/README.md). */
+export const CORPUS_DIR = fixture('waf-corpus');
 
 export type CorpusSet = 'sqli' | 'xss' | 'benign';
 

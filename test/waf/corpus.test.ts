@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { CORPUS_DIR, type Figure, measure } from './corpus-data.js';
+import { type Figure, measure } from './corpus-data.js';
 
 /**
- * Detection quality on ../shared/waf-corpus at the default sensitivity (LOW), as docs/waf.md
+ * Detection quality on test/fixtures/waf-corpus at the default sensitivity (LOW), as docs/waf.md
  * reports it: SQLi and XSS detection ≥ 95%, false positives ≤ 0.5% on the benign set.
  * `npx tsx scripts/waf-corpus.ts` prints the same figures as a table.
  */
-describe('WAF detection on the labelled corpus', { skip: existsSync(CORPUS_DIR) ? false : `no corpus at ${CORPUS_DIR}` }, () => {
+describe('WAF detection on the labelled corpus', () => {
   const { figures } = measure('LOW');
   const all = (set: Figure['set']) => figures.find((f) => f.set === set && f.source === 'all') as Figure;
 
