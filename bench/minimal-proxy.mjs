@@ -1,6 +1,6 @@
 // The "bare Node floor": node:http in front of an undici Pool (keep-alive), no routing, no policies, no logging.
-// Portico's plain proxy path is measured against it. Same idea as ../shared/bench-peers/proxies/undici-minimal.js,
-// but it forwards every path and binds a port given on the command line.
+// Portico's plain proxy path is measured against it. The usual minimal undici proxy (a Pool per upstream, the
+// request piped in and the answer piped back); it forwards every path and binds a port given on the command line.
 // Usage: node bench/minimal-proxy.mjs --port 0 --target http://127.0.0.1:3000   (prints the bound port on stdout)
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';

@@ -3,7 +3,8 @@
  * Each AWS response type has a default status and the default template
  * {"message":$context.error.messageString}; each of our error codes names its type, message
  * and x-amzn-ErrorType. An API may customise any type (and DEFAULT_4XX / DEFAULT_5XX), as AWS does.
- * See ../docs/gateway-responses.md and ../shared/reference/aws-api-gateway.md §1.1-1.2.
+ * See ../docs/gateway-responses.md. The defaults are AWS's: the developer guide's supported-gateway-response-types
+ * page and LocalStack's recordings against AWS (test/fixtures/corpus/aws-recorded/).
  */
 import type { GatewayResponseConfig } from './config/schema.js';
 import { type CompiledTemplate, compileTemplate, type TemplateScope } from './template.js';

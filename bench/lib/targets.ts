@@ -107,7 +107,7 @@ export class Targets {
   }
 
   /**
-   * nginx `proxy_pass` with upstream keep-alive, 1 worker (the ../shared/bench-peers config), streaming request
+   * nginx `proxy_pass` with upstream keep-alive, 1 worker (the peer layout of bench/README.md), streaming request
    * bodies (`proxy_request_buffering off`) for the POST scenario. Its CPU is the master's and the worker's.
    */
   async nginx(backendUrl: string): Promise<Target> {
@@ -146,7 +146,7 @@ http {
     return { name: 'nginx', base: `http://127.0.0.1:${port}`, headers: {}, pid: s.pid, pinned: this.#placement.pinned, close: () => s.stop() };
   }
 
-  /** HAProxy, 1 thread, keep-alive both sides with connection reuse (the ../shared/bench-peers config). */
+  /** HAProxy, 1 thread, keep-alive both sides with connection reuse (the peer layout of bench/README.md). */
   async haproxy(backendUrl: string): Promise<Target> {
     const port = await freePort();
     const cfg = join(this.#scratch, `haproxy-${port}.cfg`);

@@ -1,5 +1,5 @@
 // fast-gateway 5 (restana + fast-proxy-lite, keep-alive agent) as bench scenario 3, the Node gateway the issue's
-// full-chain target is quoted against. Same idea as ../shared/bench-peers/proxies/fast-gateway.js.
+// full-chain target is quoted against: its README's gateway() with one route to the backend.
 // It is loaded from bench/.peers/ (bench/setup.sh installs it there), never from Portico's dependencies.
 // Usage: node bench/peers/fast-gateway.mjs --port 0 --target http://127.0.0.1:PORT   (prints the bound port)
 import { createRequire } from 'node:module';

@@ -1,9 +1,9 @@
 /**
  * Request smuggling and framing payloads.
  *
- * PROBE_PAYLOADS is copied from the project's reliability probes (`../shared/reliability/payloads.js`,
- * written 2026-11-21 from the HTTP Garden trophies and PortSwigger's smuggling families; see
- * `../shared/reference/reliability.md` §1.1). RFC_PAYLOADS adds cases read from RFC 9112 §2–7;
+ * PROBE_PAYLOADS is copied from the project's reliability probes (`payloads.js`, written 2026-11-21
+ * from the HTTP Garden trophies and PortSwigger's smuggling families; docs/security.md, "Request
+ * framing"). RFC_PAYLOADS adds cases read from RFC 9112 §2–7;
  * `mutants()` derives more with fast-check. "/smuggled" and "/evil" mark an inner request that must
  * never reach the upstream.
  */

@@ -1,6 +1,7 @@
 /**
  * nginx and HAProxy as differential oracles: each started on a free loopback port with its own temp
- * config (after ../shared/reliability/nginx.conf and haproxy.cfg), proxying to a recording upstream.
+ * config (after the nginx.conf and haproxy.cfg of the project's 2026-11-21 reliability probes), proxying
+ * to a recording upstream.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
