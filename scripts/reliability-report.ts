@@ -62,6 +62,8 @@ const ORDER: [ref: string, entry: string | Pending][] = [
   ['15', 'reload-lost'],
   ['15', 'reload-workers-lost'],
   ['16', 'sigterm'],
+  ['—', 'crash-counts'],
+  ['—', 'crash-counts-workers'],
   ['17', 'ratelimit-accuracy'],
   [
     '17',

@@ -8,7 +8,7 @@ import type { Level } from '../limiter/gcra.js';
 import { RateLimiter } from '../limiter/gcra.js';
 import { createLogger, type Logger } from '../logger.js';
 import { EmbeddedStore } from '../store/embedded.js';
-import { STORE_FILE } from '../store/service.js';
+import { STORE_FILE, storeMigrated } from '../store/service.js';
 import type { Store } from '../store/store.js';
 import { STORE_OPS, type ToPrimary, type ToWorker, type WireVerdict } from './ipc.js';
 
@@ -38,7 +38,7 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
   await loadKeySecret(dataDir);
   if (loaded.config.admin.enabled) await resolveAdminToken(loaded.config.admin.token, dataDir);
   const embedded = loaded.config.store.kind === 'embedded';
-  const store: Store | undefined = embedded ? new EmbeddedStore({ file: resolve(dataDir, STORE_FILE), clock: systemClock }) : undefined;
+  const store: Store | undefined = embedded ? new EmbeddedStore({ file: resolve(dataDir, STORE_FILE), clock: systemClock, onMigrated: storeMigrated(log) }) : undefined;
   const limiter = embedded ? new RateLimiter(systemClock) : undefined;
   let lastHash = loaded.hash;
   let stopping = false;

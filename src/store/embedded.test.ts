@@ -10,11 +10,11 @@ import { runStoreContract } from './store.contract.js';
 const dir = mkdtempSync(join(tmpdir(), 'portico-store-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-runStoreContract('embedded', async ({ clock, name }) => new EmbeddedStore({ file: join(dir, name, 'portico.db'), clock, flushIntervalMs: 0 }));
+runStoreContract('embedded', async ({ clock, name }) => new EmbeddedStore({ file: join(dir, name, 'portico.db'), clock, sweepIntervalMs: 0 }));
 
 test('embedded store: the SQLite file is private (0600) and holds what was flushed', async () => {
   const file = join(dir, 'mode', 'portico.db');
-  const s = new EmbeddedStore({ file, clock: new ManualClock(), flushIntervalMs: 0 });
+  const s = new EmbeddedStore({ file, clock: new ManualClock(), sweepIntervalMs: 0 });
   await s.put('keys', 'id1', { hash: 'abc123' });
   await s.close();
   assert.equal(statSync(file).mode & 0o777, 0o600);

@@ -1,28 +1,22 @@
-import { chmodSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Clock } from '../clock.js';
+import { openStoreFile } from './sqlite-file.js';
 import type { Store } from './store.js';
 
 export interface EmbeddedStoreOptions {
   /** SQLite file, e.g. <dataDir>/portico.db. ':memory:' keeps nothing across restarts. */
   file: string;
   clock: Clock;
-  /** How often buffered counters and usage are written to the file (default 1000 ms; 0 = only on flush/close). */
-  flushIntervalMs?: number;
+  /** How often expired counters are dropped from memory and the file (default 60,000 ms; 0 = only at start). */
+  sweepIntervalMs?: number;
+  /** Told once when a file of Portico before the store marker was recognised by its tables and marked. */
+  onMigrated?: (file: string) => void;
 }
 
 interface Counter {
   value: number;
   expiresAt: number;
-  dirty: boolean;
 }
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS docs (collection TEXT NOT NULL, id TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (collection, id)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, value REAL NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS usage (subject TEXT NOT NULL, day TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (subject, day)) WITHOUT ROWID;
-`;
 
 function prepareStatements(db: Database.Database) {
   return {
@@ -45,9 +39,15 @@ function prepareStatements(db: Database.Database) {
 type Statements = ReturnType<typeof prepareStatements>;
 
 /**
- * The embedded store: counters live in process memory (a quota check is a Map lookup) and are
- * written behind to SQLite every flushIntervalMs and on close; documents are written through at
- * once. A crash loses at most the last interval of counts, never a key.
+ * The embedded store: counters live in process memory (a quota check is a Map lookup, exact and
+ * synchronous) and every change is written through to SQLite before the call that made it
+ * resolves. Writes are group-committed: all the changes made in one turn of the event loop share
+ * one transaction, committed in that turn's check phase (setImmediate), so a busy gateway pays one
+ * commit for many requests. A quota consume therefore resolves only once it is in the WAL, and a
+ * process crash (kill -9) loses no count of a request that went on; usage, counted after the
+ * response, can lose only the responses that ended in the turn the process died in.
+ * WAL with synchronous=NORMAL: a commit survives a process kill; an OS crash or power loss may
+ * lose the commits since the last checkpoint's fsync.
  */
 export class EmbeddedStore implements Store {
   readonly kind = 'embedded';
@@ -55,8 +55,12 @@ export class EmbeddedStore implements Store {
   #db: Database.Database;
   #clock: Clock;
   #counters = new Map<string, Counter>();
-  /** Usage not yet written: "subject\nday" → count. */
+  /** Counters changed since the last commit. */
+  #dirty = new Set<string>();
+  /** Usage not yet committed: "subject\nday" → count. */
   #usage = new Map<string, number>();
+  /** The commit of the current turn, shared by every change made in it. */
+  #commit: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
   #stmt: Statements;
@@ -64,23 +68,25 @@ export class EmbeddedStore implements Store {
   constructor(opts: EmbeddedStoreOptions) {
     this.file = opts.file;
     this.#clock = opts.clock;
-    if (opts.file !== ':memory:') mkdirSync(dirname(opts.file), { recursive: true, mode: 0o700 });
-    this.#db = new Database(opts.file);
-    if (opts.file !== ':memory:') {
-      // Key hashes and usage are nobody else's business.
-      chmodSync(opts.file, 0o600);
-      this.#db.pragma('journal_mode = WAL');
-    }
+    const { db, migrated } = openStoreFile(opts.file);
+    this.#db = db;
+    if (migrated) opts.onMigrated?.(opts.file);
     this.#db.pragma('synchronous = NORMAL');
-    this.#db.exec(SCHEMA);
     this.#stmt = prepareStatements(this.#db);
     const now = this.#clock.now();
+    this.#stmt.expireCounters.run(now);
     for (const row of this.#stmt.loadCounters.all(now) as { key: string; value: number; expires_at: number }[]) {
-      this.#counters.set(row.key, { value: row.value, expiresAt: row.expires_at, dirty: false });
+      this.#counters.set(row.key, { value: row.value, expiresAt: row.expires_at });
     }
-    const every = opts.flushIntervalMs ?? 1000;
+    const every = opts.sweepIntervalMs ?? 60_000;
     if (every > 0) {
-      this.#timer = setInterval(() => this.#flushNow(), every);
+      this.#timer = setInterval(() => {
+        try {
+          this.#sweep();
+        } catch {
+          // A busy or failing disk: expired rows are only garbage, the next sweep (or the next start) drops them.
+        }
+      }, every);
       this.#timer.unref();
     }
   }
@@ -125,26 +131,39 @@ export class EmbeddedStore implements Store {
     return c;
   }
 
-  /** Synchronous form of consume(), for in-process callers that must not wait. */
-  consumeNow(key: string, amount: number, limit: number, expiresAtMs: number): { ok: boolean; value: number } {
-    this.#check();
-    const c = this.#live(key);
-    const value = c?.value ?? 0;
-    if (value + amount > limit) return { ok: false, value };
-    this.#set(key, c, value + amount, expiresAtMs);
-    return { ok: true, value: value + amount };
-  }
-
   #set(key: string, c: Counter | undefined, value: number, expiresAtMs: number): void {
     if (c) {
       c.value = value;
       c.expiresAt = Math.max(c.expiresAt, expiresAtMs);
-      c.dirty = true;
-    } else this.#counters.set(key, { value, expiresAt: expiresAtMs, dirty: true });
+    } else this.#counters.set(key, { value, expiresAt: expiresAtMs });
+    this.#dirty.add(key);
+  }
+
+  /** Resolves once this turn's changes are committed (rejects if the commit failed; they stay pending). */
+  #committed(): Promise<void> {
+    this.#commit ??= new Promise<void>((resolve, reject) => {
+      setImmediate(() => {
+        this.#commit = undefined;
+        try {
+          this.#flushNow();
+          resolve();
+        } catch (err) {
+          reject(err as Error);
+        }
+      });
+    });
+    return this.#commit;
   }
 
   async consume(key: string, amount: number, limit: number, expiresAtMs: number): Promise<{ ok: boolean; value: number }> {
-    return this.consumeNow(key, amount, limit, expiresAtMs);
+    this.#check();
+    const c = this.#live(key);
+    const value = c?.value ?? 0;
+    // Decided now, in memory, so concurrent consumes never pass the limit together.
+    if (value + amount > limit) return { ok: false, value };
+    this.#set(key, c, value + amount, expiresAtMs);
+    await this.#committed();
+    return { ok: true, value: value + amount };
   }
 
   async increment(key: string, amount: number, expiresAtMs: number): Promise<number> {
@@ -152,6 +171,7 @@ export class EmbeddedStore implements Store {
     const c = this.#live(key);
     const value = (c?.value ?? 0) + amount;
     this.#set(key, c, value, expiresAtMs);
+    await this.#committed();
     return value;
   }
 
@@ -160,15 +180,11 @@ export class EmbeddedStore implements Store {
     return this.#live(key)?.value ?? 0;
   }
 
-  /** Synchronous form of addUsage(). */
-  addUsageNow(subject: string, day: string, amount: number): void {
+  async addUsage(subject: string, day: string, amount: number): Promise<void> {
     this.#check();
     const k = `${subject}\n${day}`;
     this.#usage.set(k, (this.#usage.get(k) ?? 0) + amount);
-  }
-
-  async addUsage(subject: string, day: string, amount: number): Promise<void> {
-    this.addUsageNow(subject, day, amount);
+    await this.#committed();
   }
 
   async usage(subject: string, fromDay: string, toDay: string): Promise<Record<string, number>> {
@@ -185,25 +201,35 @@ export class EmbeddedStore implements Store {
     this.#stmt.deleteUsage.run(subject);
   }
 
+  /** Commits every pending change in one transaction; on failure they stay pending for the next commit. */
   #flushNow(): void {
-    if (this.#closed) return;
-    const now = this.#clock.now();
+    if (this.#closed || (this.#dirty.size === 0 && this.#usage.size === 0)) return;
     const s = this.#stmt;
     this.#db.transaction(() => {
-      for (const [key, c] of this.#counters) {
-        if (c.expiresAt <= now) this.#counters.delete(key);
-        else if (c.dirty) {
-          s.saveCounter.run(key, c.value, c.expiresAt);
-          c.dirty = false;
-        }
+      for (const key of this.#dirty) {
+        const c = this.#counters.get(key);
+        if (c) s.saveCounter.run(key, c.value, c.expiresAt);
       }
-      s.expireCounters.run(now);
       for (const [k, n] of this.#usage) {
         const nl = k.indexOf('\n');
         s.addUsage.run(k.slice(0, nl), k.slice(nl + 1), n);
       }
-      this.#usage.clear();
     })();
+    this.#dirty.clear();
+    this.#usage.clear();
+  }
+
+  /** Drops expired counters from memory and from the file. */
+  #sweep(): void {
+    if (this.#closed) return;
+    const now = this.#clock.now();
+    for (const [key, c] of this.#counters) {
+      if (c.expiresAt <= now) {
+        this.#counters.delete(key);
+        this.#dirty.delete(key);
+      }
+    }
+    this.#stmt.expireCounters.run(now);
   }
 
   async flush(): Promise<void> {
@@ -215,6 +241,7 @@ export class EmbeddedStore implements Store {
     if (this.#closed) return;
     clearInterval(this.#timer);
     this.#flushNow();
+    this.#sweep();
     this.#closed = true;
     this.#db.close();
   }

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Logger } from '../logger.js';
 import type { ServiceDef } from '../services.js';
 import { IpcStore, isPorticoWorker, primaryChannel } from '../cluster/ipc.js';
 import { EmbeddedStore } from './embedded.js';
@@ -35,6 +36,12 @@ function registerMetrics(store: RedisStore, registry: Registry): void {
   });
 }
 
+/** Logs that a store file of Portico before the store marker was recognised and marked. */
+export const storeMigrated =
+  (log: Logger) =>
+  (file: string): void =>
+    log.info({ file }, 'store file recognised by its tables and marked as Portico store format 1');
+
 /**
  * The 'store' service: store.kind embedded (default) → <dataDir>/portico.db; redis → a RedisStore
  * (startup fails if Redis does not answer within store.connectTimeoutMs).
@@ -51,6 +58,6 @@ export const STORE_SERVICE: ServiceDef = {
     }
     // A worker of `--workers N`: the primary holds the one embedded store (exact limits across workers).
     if (isPorticoWorker()) return new IpcStore(primaryChannel());
-    return new EmbeddedStore({ file: resolve(loaded.dir, loaded.config.dataDir, STORE_FILE), clock: runtime.clock });
+    return new EmbeddedStore({ file: resolve(loaded.dir, loaded.config.dataDir, STORE_FILE), clock: runtime.clock, onMigrated: storeMigrated(runtime.log) });
   },
 };
