@@ -1,7 +1,7 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import { type AddressInfo, Server as NetServer, type Socket } from 'node:net';
+import { createServer, type Server } from 'node:http';
+import { type AddressInfo, Server as NetServer } from 'node:net';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { type AdminTarget, createAdminServer, type ReloadResult } from './admin/server.js';
 import { resolveAdminToken } from './admin/token.js';
@@ -14,6 +14,7 @@ import { createRuntimeDeps, type RuntimeDeps } from './pipeline/policy.js';
 import { compileSnapshot, type Snapshot } from './pipeline/snapshot.js';
 import { PoolRegistry } from './proxy/pools.js';
 import { handleRequest } from './server/handler.js';
+import { answerFailure, applyLimits, type ConnectionLimits, hardenListener, timeoutOptions } from './server/listener.js';
 import { type Service, SERVICES } from './services.js';
 
 export interface StartOptions {
@@ -79,11 +80,7 @@ export class Gateway implements AdminTarget {
     this.#server = createServer(
       {
         maxHeaderSize: cfg.limits.maxHeaderBytes,
-        headersTimeout: cfg.timeouts.headersMs,
-        requestTimeout: cfg.timeouts.requestMs,
-        keepAliveTimeout: cfg.timeouts.keepAliveMs,
-        // Node checks the two timeouts above only this often; its default is 30 s (reliability §4.2).
-        connectionsCheckingInterval: 500,
+        ...timeoutOptions(cfg.timeouts),
         // Checked in the handler instead, so a missing Host gets our JSON 400 rather than Node's bare one.
         requireHostHeader: false,
       },
@@ -101,12 +98,10 @@ export class Gateway implements AdminTarget {
             }
           });
         } catch (err) {
+          // The error boundary of the data listener (the pipeline's asynchronous steps have their own).
           res.once('close', () => this.#inflight--);
           this.log.error({ err }, 'request handler failed');
-          if (!res.headersSent) {
-            res.writeHead(500, { 'content-type': 'application/json', connection: 'close' });
-            res.end('{"message": "Internal server error"}');
-          } else res.destroy();
+          answerFailure(res, 500, 'Internal server error');
         }
       },
     );
@@ -119,9 +114,8 @@ export class Gateway implements AdminTarget {
       res.writeHead(417, { 'content-type': 'application/json', 'content-length': body.length, connection: 'close' });
       res.end(body);
     });
-    this.#server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => onClientError(err, socket));
-    // CONNECT (a tunnel request): not something an API gateway serves; Node would just drop the socket.
-    this.#server.on('connect', (_req, socket: Socket) => onClientError(Object.assign(new Error('CONNECT'), { code: 'CONNECT' }), socket));
+    // clientError and CONNECT answers, connection caps, 'error' listeners (src/server/listener.ts).
+    hardenListener(this.#server, 'data', log, () => this.#snapshot.config.server.limits);
   }
 
   #port = 0;
@@ -177,7 +171,10 @@ export class Gateway implements AdminTarget {
     this.#port = addr.port;
     this.#url = `http://${formatListen({ host: urlHost(addr.address), port: addr.port })}`;
     if (admin) {
-      this.#admin = createAdminServer(this, this.adminToken, this.log);
+      this.#admin = createAdminServer(this, this.adminToken, this.log, {
+        timeouts: this.#snapshot.config.server.timeouts,
+        limits: () => adminLimits(this.#snapshot.config),
+      });
       try {
         await listenOn(this.#admin, admin);
       } catch (err) {
@@ -256,6 +253,8 @@ export class Gateway implements AdminTarget {
       }
       for (const svc of this.runtime.services.values()) await (svc as Service).beforeSwap?.(next);
       this.#snapshot = next;
+      applyLimits(this.#server, next.config.server.limits);
+      if (this.#admin) applyLimits(this.#admin, adminLimits(next.config));
       this.runtime.pools.retain(next.origins);
       for (const svc of this.runtime.services.values()) (svc as Service).onSnapshot?.(next);
       this.#lastReload = { at: new Date().toISOString(), reason, ok: true };
@@ -345,6 +344,11 @@ function applyOverrides(loaded: LoadedConfig, opts: StartOptions): LoadedConfig 
   return loaded;
 }
 
+/** The admin listener's cap; no per-IP cap there (it is loopback, or reached by operators). */
+function adminLimits(c: LoadedConfig['config']): ConnectionLimits {
+  return { maxConnections: c.admin.maxConnections, maxConnectionsPerIp: 0 };
+}
+
 function urlHost(address: string): string {
   return address === '0.0.0.0' ? '127.0.0.1' : address === '::' ? '::1' : address;
 }
@@ -361,44 +365,4 @@ function listenOn(server: Server, addr: ListenAddress): Promise<void> {
       resolveListen();
     });
   });
-}
-
-const CLIENT_ERRORS: Record<string, [number, string]> = {
-  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large'],
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout'],
-};
-
-/** Malformed or oversized requests never reach the router: answer and close (no keep-alive). */
-function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
-  if (err.code === 'ECONNRESET' || !socket.writable) {
-    socket.destroy();
-    return;
-  }
-  // A response to an earlier (pipelined) request on this connection is still being written: a 400
-  // now would land in its place and be read as its answer. Let it finish, then answer, unless it
-  // closes the connection itself (then nothing more is said on it). docs/security.md.
-  const pending = (socket as Socket & { _httpMessage?: (ServerResponse & { _last?: boolean }) | null })._httpMessage;
-  // `_last`: Node's own flag for a response that ends the connection (e.g. it says Connection: close).
-  const closes = (r: ServerResponse & { _last?: boolean }) => !r.shouldKeepAlive || r._last === true;
-  if (pending && !pending.writableFinished && !pending.req.complete) {
-    // The error is in the body of the request being answered: answer it now, as Node does, unless
-    // its response has started (then only closing is safe).
-    if (pending.headersSent) {
-      socket.destroy();
-      return;
-    }
-  } else if (pending && !pending.writableFinished) {
-    pending.once('finish', () => setImmediate(() => (closes(pending) ? socket.end() : onClientError(err, socket))));
-    pending.once('close', () => pending.writableFinished || socket.destroy());
-    return;
-  }
-  if (pending && pending.writableFinished && closes(pending)) {
-    socket.end();
-    return;
-  }
-  const [status, message] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'Bad Request'];
-  const body = JSON.stringify({ message });
-  socket.end(
-    `HTTP/1.1 ${status} ${message}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-  );
 }

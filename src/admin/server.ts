@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import type { RuntimeDeps } from '../pipeline/policy.js';
 import type { Snapshot } from '../pipeline/snapshot.js';
 import { ADMIN_ROUTES } from './routes.js';
+import { answerFailure, type ConnectionLimits, hardenListener, type ListenerTimeouts, timeoutOptions } from '../server/listener.js';
 import { tokenMatches } from './token.js';
 
 export interface AdminTarget {
@@ -65,6 +66,7 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(text);
 }
 
+/** Matches undecoded segments; `:name` values are returned undecoded (decoded after the token check). */
 function matchPath(pattern: string, path: string): Record<string, string> | undefined {
   const p = pattern.split('/');
   const a = path.split('/');
@@ -74,8 +76,36 @@ function matchPath(pattern: string, path: string): Record<string, string> | unde
     const seg = p[i] as string;
     if (seg.startsWith(':')) {
       if (!a[i]) return undefined;
-      params[seg.slice(1)] = decodeURIComponent(a[i] as string);
+      params[seg.slice(1)] = a[i] as string;
     } else if (seg !== a[i]) return undefined;
+  }
+  return params;
+}
+
+/**
+ * The path and query of a request target without `new URL()` (which throws on `//[`, `http://a:99999/`
+ * and the like). Origin-form and absolute-form; anything else (`*`, `a:1`) is undefined (400).
+ */
+function parseTarget(raw: string): { path: string; query: URLSearchParams } | undefined {
+  let target = raw;
+  if (target.charCodeAt(0) !== 47 /* / */) {
+    const m = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*([^#]*)$/i.exec(target);
+    if (!m) return undefined;
+    target = m[1] || '/';
+    if (target.charCodeAt(0) !== 47) target = `/${target}`;
+  }
+  const q = target.indexOf('?');
+  return { path: q === -1 ? target : target.slice(0, q), query: new URLSearchParams(q === -1 ? '' : target.slice(q + 1)) };
+}
+
+function decodeParams(raw: Record<string, string>): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    try {
+      params[k] = decodeURIComponent(v);
+    } catch {
+      throw new AdminError(400, `path parameter ${k} is not valid percent-encoding`);
+    }
   }
   return params;
 }
@@ -106,64 +136,75 @@ function readJson(req: IncomingMessage): Promise<unknown> {
   });
 }
 
+export interface AdminServerOptions {
+  /** Client timeouts (server.timeouts): the header timeout runs from accept, as on the data listener. */
+  timeouts: ListenerTimeouts;
+  /** admin.maxConnections, read again for each connection. */
+  limits: () => ConnectionLimits;
+}
+
 /**
  * The admin API on its own listener (loopback by default). Every endpoint requires
  * `Authorization: Bearer <token>`, compared in constant time. It never rewrites the config file.
  * Endpoints are listed in src/admin/routes.ts, one module per feature.
+ *
+ * Each request runs inside one error boundary (`serve` is async, so a synchronous throw is a
+ * rejection too): an AdminError answers its status, anything else is logged and answers 500. The
+ * token is checked right after path matching, before anything route-specific (parameter decoding,
+ * the body, the handler), so unauthenticated input reaches no handler.
  */
-export function createAdminServer(target: AdminTarget, token: string, log: Logger): Server {
-  return createServer((req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://admin');
-    let route: AdminRoute | undefined;
-    let params: Record<string, string> | undefined;
-    let pathKnown = false;
-    for (const r of ADMIN_ROUTES) {
-      const m = matchPath(r.path, url.pathname);
-      if (!m) continue;
-      pathKnown = true;
-      if (r.method === req.method) {
-        route = r;
-        params = m;
-        break;
-      }
+export function createAdminServer(target: AdminTarget, token: string, log: Logger, opts: AdminServerOptions): Server {
+  const server = createServer(timeoutOptions(opts.timeouts), (req: IncomingMessage, res: ServerResponse) => {
+    serve(target, token, req, res).catch((err: unknown) => {
+      if (err instanceof AdminError) return answerFailure(res, err.status, err.message);
+      log.error({ err, method: req.method, url: req.url }, 'admin request failed');
+      answerFailure(res, 500, (err as Error)?.message ?? 'Internal server error');
+    });
+  });
+  hardenListener(server, 'admin', log, opts.limits);
+  return server;
+}
+
+async function serve(target: AdminTarget, token: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = parseTarget(req.url ?? '/');
+  let route: AdminRoute | undefined;
+  let rawParams: Record<string, string> | undefined;
+  let pathKnown = false;
+  for (const r of url ? ADMIN_ROUTES : []) {
+    const m = matchPath(r.path, (url as { path: string }).path);
+    if (!m) continue;
+    pathKnown = true;
+    if (r.method === req.method) {
+      route = r;
+      rawParams = m;
+      break;
     }
-    const isPublic = typeof route?.public === 'function' ? route.public(target) : route?.public;
-    if (!isPublic) {
-      const auth = req.headers.authorization;
-      const presented = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined;
-      if (!tokenMatches(presented, token)) {
-        send(res, 401, { message: 'Unauthorized' }, { 'www-authenticate': 'Bearer realm="portico-admin"' });
-        return;
-      }
-    }
-    if (!route || !params) {
-      const status = pathKnown ? 405 : 404;
-      send(res, status, {
-        message: `no admin endpoint ${req.method} ${url.pathname}`,
-        endpoints: ADMIN_ROUTES.map((r) => `${r.method} ${r.path}`),
-      });
+  }
+  const isPublic = typeof route?.public === 'function' ? route.public(target) : route?.public;
+  if (!isPublic) {
+    const auth = req.headers.authorization;
+    const presented = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined;
+    if (!tokenMatches(presented, token)) {
+      send(res, 401, { message: 'Unauthorized' }, { 'www-authenticate': 'Bearer realm="portico-admin"' });
       return;
     }
-    const request: AdminRequest = { req, target, params, query: url.searchParams, body: () => readJson(req) };
-    Promise.resolve()
-      .then(() => (route as AdminRoute).handle(request))
-      .then(
-        (out) => {
-          if (out.text !== undefined) {
-            res.writeHead(out.status ?? 200, {
-              'content-type': out.contentType ?? 'text/plain; charset=utf-8',
-              'content-length': Buffer.byteLength(out.text),
-            });
-            res.end(out.text);
-          } else send(res, out.status ?? 200, out.body ?? {});
-        },
-        (err: Error) => {
-          if (err instanceof AdminError) send(res, err.status, { message: err.message });
-          else {
-            log.error({ err, route: `${req.method} ${url.pathname}` }, 'admin request failed');
-            send(res, 500, { message: err.message });
-          }
-        },
-      );
-  });
+  }
+  if (!url) throw new AdminError(400, 'malformed request target');
+  if (!route || !rawParams) {
+    const status = pathKnown ? 405 : 404;
+    send(res, status, {
+      message: `no admin endpoint ${req.method} ${url.path}`,
+      endpoints: ADMIN_ROUTES.map((r) => `${r.method} ${r.path}`),
+    });
+    return;
+  }
+  const request: AdminRequest = { req, target, params: decodeParams(rawParams), query: url.query, body: () => readJson(req) };
+  const out = await route.handle(request);
+  if (out.text !== undefined) {
+    res.writeHead(out.status ?? 200, {
+      'content-type': out.contentType ?? 'text/plain; charset=utf-8',
+      'content-length': Buffer.byteLength(out.text),
+    });
+    res.end(out.text);
+  } else send(res, out.status ?? 200, out.body ?? {});
 }

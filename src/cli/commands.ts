@@ -12,6 +12,7 @@ import { compileSnapshot, type Snapshot } from '../pipeline/snapshot.js';
 import { PoolRegistry } from '../proxy/pools.js';
 import { parseCommandArgs, UsageError } from './args.js';
 import { startWorkers } from '../cluster/start.js';
+import { installLastResort } from './last-resort.js';
 
 export interface Io {
   out: (line: string) => void;
@@ -156,6 +157,7 @@ export async function startCommand(argv: string[], io: Io): Promise<number> {
   // node:cluster workers sharing the listeners, limits exact through the primary (docs/cluster.md).
   if (values.workers !== undefined) return startWorkers(values.workers, opts);
   const gw = await startGateway(opts);
+  installLastResort(gw.log, 'gateway');
   await runUntilSignal(gw);
   return 0;
 }

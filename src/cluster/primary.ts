@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { resolve } from 'node:path';
 import { resolveAdminToken } from '../admin/token.js';
+import { installLastResort } from '../cli/last-resort.js';
 import { systemClock } from '../clock.js';
 import { loadConfigFile } from '../config/load.js';
 import { loadKeySecret } from '../keys/secret.js';
@@ -33,6 +34,7 @@ const DOC_WRITES = new Set(['put', 'insert', 'delete']);
 export async function runPrimary(opts: PrimaryOptions): Promise<number> {
   const loaded = await loadConfigFile(opts.configPath, opts.env);
   const log: Logger = createLogger(opts.logLevel ?? loaded.config.server.logLevel);
+  installLastResort(log, 'primary');
   const dataDir = opts.dataDir ?? resolve(loaded.dir, loaded.config.dataDir);
   // Made once here, so workers starting together don't race to create them.
   await loadKeySecret(dataDir);

@@ -1,4 +1,5 @@
 import { UsageError } from '../cli/args.js';
+import { installLastResort } from '../cli/last-resort.js';
 import { type StartOptions, startGateway } from '../gateway.js';
 import { isPorticoWorker } from './ipc.js';
 import { runPrimary } from './primary.js';
@@ -10,6 +11,7 @@ export async function startWorkers(value: string, opts: StartOptions): Promise<n
   if (!/^\d+$/.test(value) || n < 1 || n > 256) throw new UsageError(`portico start: --workers expected a whole number from 1 to 256, got "${value}"`);
   if (isPorticoWorker()) {
     const gw = await startGateway(opts);
+    installLastResort(gw.log, 'worker');
     await runWorker(gw);
     return 0;
   }

@@ -58,6 +58,24 @@ const serverSchema = z
       ),
     limits: z
       .strictObject({
+        maxConnections: z
+          .number()
+          .int()
+          .min(1)
+          .default(10000)
+          .describe(
+            'Open client connections per process at most (Node server.maxConnections); a connection beyond it is closed at accept. ' +
+              'nginx: worker_connections 512 per worker.',
+          ),
+        maxConnectionsPerIp: z
+          .number()
+          .int()
+          .min(0)
+          .default(0)
+          .describe(
+            'Open connections per peer address at most (0: no cap); beyond it the connection gets 503 and is closed, like nginx limit_conn. ' +
+              'Counts the TCP peer, so leave it off behind a load balancer.',
+          ),
         maxBodyBytes: z
           .number()
           .int()
@@ -122,6 +140,12 @@ const adminSchema = z
           '<dataDir>/admin.token (mode 0600). Required when the admin listener is not loopback.',
       ),
     metricsPublic: metricsPublicField,
+    maxConnections: z
+      .number()
+      .int()
+      .min(1)
+      .default(64)
+      .describe('Open admin connections at most; beyond it a connection is closed at accept. Timeouts are server.timeouts.'),
   })
   .prefault({})
   .describe('The admin API (status, reload, routes). Never on the data listener.');
