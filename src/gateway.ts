@@ -14,6 +14,7 @@ import { createRuntimeDeps, type RuntimeDeps } from './pipeline/policy.js';
 import { compileSnapshot, type Snapshot } from './pipeline/snapshot.js';
 import { PoolRegistry } from './proxy/pools.js';
 import { handleRequest } from './server/handler.js';
+import { SlowClientWatch } from './server/slow-clients.js';
 import { type Service, SERVICES } from './services.js';
 
 export interface StartOptions {
@@ -66,6 +67,8 @@ export class Gateway implements AdminTarget {
   #url = '';
   #adminUrl = '';
   #startedAt = new Date();
+  /** Request bodies too slow, responses not read: server.timeouts.body*, sendMs. */
+  #slow = new SlowClientWatch({ rules: () => this.#snapshot.config.server.timeouts, slowBody: cutSlowBody });
 
   private constructor(opts: StartOptions, snapshot: Snapshot, runtime: RuntimeDeps, token: string, dataDir: string) {
     this.#opts = opts;
@@ -90,18 +93,23 @@ export class Gateway implements AdminTarget {
       (req, res) => {
         this.#inflight++;
         if (this.#draining) res.shouldKeepAlive = false;
+        this.#slow.add(req, res);
         try {
           const ctx = handleRequest(this.#snapshot, req, res, this.#port);
           const done = this.runtime.requestDone;
           res.on('close', () => {
             this.#inflight--;
+            this.#slow.remove(res);
             if (ctx) {
               ctx.clientCloseHook?.onClientClose();
               for (const hook of done) hook(ctx);
             }
           });
         } catch (err) {
-          res.once('close', () => this.#inflight--);
+          res.once('close', () => {
+            this.#inflight--;
+            this.#slow.remove(res);
+          });
           this.log.error({ err }, 'request handler failed');
           if (!res.headersSent) {
             res.writeHead(500, { 'content-type': 'application/json', connection: 'close' });
@@ -320,6 +328,7 @@ export class Gateway implements AdminTarget {
       await new Promise((r) => setTimeout(r, 25));
     }
     this.#server.closeAllConnections();
+    this.#slow.stop();
     await closed;
     await this.runtime.pools.close();
     await closeServices([...this.runtime.services.entries()] as [string, Service][]);
@@ -361,6 +370,16 @@ function listenOn(server: Server, addr: ListenAddress): Promise<void> {
       resolveListen();
     });
   });
+}
+
+/**
+ * A request body too slow (server.timeouts.bodyIdleMs, bodyMinBytesPerSecond): answered like Node's
+ * own requestTimeout, 408 and close; the socket is destroyed a moment later if the client keeps it
+ * open, and its closing aborts any upstream request the body was streaming to.
+ */
+function cutSlowBody(socket: Socket): void {
+  onClientError(Object.assign(new Error('request body too slow'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }), socket);
+  if (!socket.destroyed) setTimeout(() => socket.destroy(), 1000).unref();
 }
 
 const CLIENT_ERRORS: Record<string, [number, string]> = {
