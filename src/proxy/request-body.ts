@@ -50,6 +50,8 @@ export function prepareUpstreamBody(ctx: RequestContext, opts: BodyOptions, go: 
       if (whole) go({ body: whole.length ? whole : null, replayable: true });
       else stream(ctx, opts, length, go);
     });
+    // A stream paused on purpose (WAF prefix inspection pauses and unshifts) does not flow again by itself.
+    req.resume();
     return;
   }
   stream(ctx, opts, length, go);
