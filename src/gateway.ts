@@ -1,7 +1,7 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { type AddressInfo, Server as NetServer } from 'node:net';
+import { type AddressInfo, Server as NetServer, type Socket } from 'node:net';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { type AdminTarget, createAdminServer, type ReloadResult } from './admin/server.js';
 import { resolveAdminToken } from './admin/token.js';
@@ -14,7 +14,8 @@ import { createRuntimeDeps, type RuntimeDeps } from './pipeline/policy.js';
 import { compileSnapshot, type Snapshot } from './pipeline/snapshot.js';
 import { PoolRegistry } from './proxy/pools.js';
 import { handleRequest } from './server/handler.js';
-import { answerFailure, applyLimits, type ConnectionLimits, hardenListener, timeoutOptions } from './server/listener.js';
+import { answerFailure, applyLimits, type ConnectionLimits, hardenListener, onClientError, timeoutOptions } from './server/listener.js';
+import { SlowClientWatch } from './server/slow-clients.js';
 import { type Service, SERVICES } from './services.js';
 
 export interface StartOptions {
@@ -67,6 +68,8 @@ export class Gateway implements AdminTarget {
   #url = '';
   #adminUrl = '';
   #startedAt = new Date();
+  /** Request bodies too slow, responses not read: server.timeouts.body*, sendMs. */
+  #slow = new SlowClientWatch({ rules: () => this.#snapshot.config.server.timeouts, slowBody: cutSlowBody });
 
   private constructor(opts: StartOptions, snapshot: Snapshot, runtime: RuntimeDeps, token: string, dataDir: string) {
     this.#opts = opts;
@@ -87,11 +90,13 @@ export class Gateway implements AdminTarget {
       (req, res) => {
         this.#inflight++;
         if (this.#draining) res.shouldKeepAlive = false;
+        this.#slow.add(req, res);
         try {
           const ctx = handleRequest(this.#snapshot, req, res, this.#port);
           const done = this.runtime.requestDone;
           res.on('close', () => {
             this.#inflight--;
+            this.#slow.remove(res);
             if (ctx) {
               ctx.clientCloseHook?.onClientClose();
               for (const hook of done) hook(ctx);
@@ -99,7 +104,10 @@ export class Gateway implements AdminTarget {
           });
         } catch (err) {
           // The error boundary of the data listener (the pipeline's asynchronous steps have their own).
-          res.once('close', () => this.#inflight--);
+          res.once('close', () => {
+            this.#inflight--;
+            this.#slow.remove(res);
+          });
           this.log.error({ err }, 'request handler failed');
           answerFailure(res, 500, 'Internal server error');
         }
@@ -319,6 +327,7 @@ export class Gateway implements AdminTarget {
       await new Promise((r) => setTimeout(r, 25));
     }
     this.#server.closeAllConnections();
+    this.#slow.stop();
     await closed;
     await this.runtime.pools.close();
     await closeServices([...this.runtime.services.entries()] as [string, Service][]);
@@ -365,4 +374,14 @@ function listenOn(server: Server, addr: ListenAddress): Promise<void> {
       resolveListen();
     });
   });
+}
+
+/**
+ * A request body too slow (server.timeouts.bodyIdleMs, bodyMinBytesPerSecond): answered like Node's
+ * own requestTimeout, 408 and close; the socket is destroyed a moment later if the client keeps it
+ * open, and its closing aborts any upstream request the body was streaming to.
+ */
+function cutSlowBody(socket: Socket): void {
+  onClientError(Object.assign(new Error('request body too slow'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }), socket);
+  if (!socket.destroyed) setTimeout(() => socket.destroy(), 1000).unref();
 }

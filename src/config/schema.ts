@@ -89,6 +89,42 @@ const serverSchema = z
           .max(1024 * 1024)
           .default(10240)
           .describe('Largest request header section; larger gets 431. AWS: 10,240 bytes.'),
+        requestBufferBytes: z
+          .number()
+          .int()
+          .min(0)
+          .default(65536)
+          .describe(
+            'Request bodies up to this size are read whole before an upstream connection is taken, so a slow ' +
+              'upload never holds one (nginx proxy_request_buffering). Larger bodies stream. 0: always stream.',
+          ),
+        streamingUploadsPerOrigin: z
+          .number()
+          .int()
+          .min(1)
+          .default(64)
+          .describe(
+            'Upstream connections per origin (or named upstream) that streaming uploads (bodies over ' +
+              'requestBufferBytes) may hold at once; more wait, without their body being read, up to the integration timeout (then 504).',
+          ),
+        responseBufferBytes: z
+          .number()
+          .int()
+          .min(0)
+          .default(1024 * 1024)
+          .describe(
+            'Response bytes read ahead of a slow client per connection. A response that fits is read whole and ' +
+              'its upstream connection released at once; past the bound the upstream is paused (nginx proxy_buffers).',
+          ),
+        slowReadersPerOrigin: z
+          .number()
+          .int()
+          .min(1)
+          .default(64)
+          .describe(
+            'Upstream connections per origin (or named upstream) that responses paused for a slow client may hold; a ' +
+              'reader that fills its responseBufferBytes beyond that is cut, so slow readers never take the whole pool.',
+          ),
       })
       .prefault({})
       .describe('Request size limits.'),
@@ -100,7 +136,37 @@ const serverSchema = z
           .int()
           .min(100)
           .default(300000)
-          .describe('Time a client has to send the whole request (headers and body).'),
+          .describe(
+            'Time a client has to send the whole request, headers and body, from its first byte; 408 past it ' +
+              '(Node requestTimeout, checked every 500 ms). It runs while Portico itself waits too.',
+          ),
+        bodyIdleMs: z
+          .number()
+          .int()
+          .min(0)
+          .default(60000)
+          .describe(
+            'Longest wait for the next bytes of a request body while Portico reads it; 408 and close past it ' +
+              '(nginx client_body_timeout). 0: off.',
+          ),
+        bodyMinBytesPerSecond: z
+          .number()
+          .min(0)
+          .default(240)
+          .describe(
+            'Slowest average data rate of a request body, measured while Portico reads it, after bodyRateGraceMs; ' +
+              'slower gets 408 and close (Kestrel MinRequestBodyDataRate). 0: off.',
+          ),
+        bodyRateGraceMs: z.number().int().min(0).default(5000).describe('Reading time before bodyMinBytesPerSecond applies.'),
+        sendMs: z
+          .number()
+          .int()
+          .min(0)
+          .default(60000)
+          .describe(
+            'Longest time a response may wait with bytes pending and no write to the client completing; the ' +
+              'connection is then closed (nginx send_timeout). 0: off.',
+          ),
         keepAliveMs: z
           .number()
           .int()

@@ -5,6 +5,8 @@ import { GATEWAY_ERRORS, type GatewayErrorDef } from '../gateway-responses.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { buildUpstreamHeaders, copyResponseHeaders } from '../proxy/headers.js';
 import type { PoolRegistry } from '../proxy/pools.js';
+import { ReadAhead } from '../proxy/read-ahead.js';
+import { prepareUpstreamBody, type UpstreamBody } from '../proxy/request-body.js';
 import { IntegrationTimeoutError, ResponseTimer, type TimedExchange } from '../proxy/response-timer.js';
 import type { UriTemplate } from '../proxy/uri-template.js';
 import type { Integration } from './integration.js';
@@ -71,36 +73,26 @@ export class HttpProxyIntegration implements Integration {
 
   invoke(ctx: RequestContext): void {
     const target = this.#resolve(ctx);
-    const responses = ctx.api!.responses;
     if (!target) {
-      ctx.sendError(GATEWAY_ERRORS.INTEGRATION_FAILURE, responses);
+      ctx.sendError(GATEWAY_ERRORS.INTEGRATION_FAILURE, ctx.api!.responses);
       return;
     }
+    // Small bodies are read whole before a pooled connection is taken (proxy/request-body.ts).
+    const bufferBytes = ctx.snapshot.config.server.limits.requestBufferBytes;
+    const opts = { key: target.origin, bufferBytes, maxBodyBytes: this.#maxBodyBytes, waitMs: this.#timeoutMs };
+    prepareUpstreamBody(ctx, opts, (b) => this.#dispatch(ctx, target, b));
+  }
+
+  #dispatch(ctx: RequestContext, target: { origin: string; path: string }, { body, replayable }: UpstreamBody): void {
     const req = ctx.req;
-    const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
-    let body: Dispatcher.DispatchOptions['body'] = null;
-    // A policy already read the body (pipeline/body.ts): replay those bytes.
-    const buffered = ctx.bufferedBody;
-    if (buffered) body = buffered.length ? buffered : null;
-    else if (hasBody) {
-      if (req.headers['content-length'] === undefined) {
-        const limit = new BodyLimit(this.#maxBodyBytes);
-        req.on('error', (err) => limit.destroy(err));
-        body = req.pipe(limit);
-      } else {
-        body = req;
-      }
-    }
-    // The client waits for 100 Continue before its body (see checkContinue in gateway.ts).
-    if (hasBody && !buffered && req.headers.expect?.toLowerCase() === '100-continue') ctx.res.writeContinue();
-    const handler = new ProxyHandler(ctx);
-    ctx.clientCloseHook = handler;
     ctx.upstreamOrigin = target.origin;
+    const handler = new ProxyHandler(ctx, this.#pools);
+    ctx.clientCloseHook = handler;
     ctx.integrationStartMs = Date.now();
     // The waits for the response head and between body chunks are timed here (ResponseTimer), not by
     // undici (whole seconds: a 200 ms budget fired after ~1 s, reliability §4.3; and a promoted timer
     // object per request). The head's wait starts once the client's body is in.
-    if (body && !req.complete) req.once('end', () => handler.startTimer(this.#timeoutMs));
+    if (body && !replayable && !req.complete) req.once('end', () => handler.startTimer(this.#timeoutMs));
     else handler.startTimer(this.#timeoutMs);
     const opts: Dispatcher.DispatchOptions = {
       origin: target.origin,
@@ -113,7 +105,7 @@ export class HttpProxyIntegration implements Integration {
     };
     // A bodiless (or replayable) idempotent request is sent once more after a stale keep-alive
     // reset, on a new connection: the pool may hold more sockets the upstream has just closed.
-    if ((body === null || Buffer.isBuffer(body)) && IDEMPOTENT.has(ctx.method)) handler.retryWith = opts;
+    if (replayable && IDEMPOTENT.has(ctx.method)) handler.retryWith = opts;
     this.#pools.get(target.origin).dispatch(opts, handler);
   }
 }
@@ -133,14 +125,17 @@ class ProxyHandler implements Dispatcher.DispatchHandler, TimedExchange {
   #controller: Dispatcher.DispatchController | undefined;
   #head: { statusCode: number; headers: OutgoingHttpHeaders } | undefined;
   #timeout: Error | undefined;
+  #ahead: ReadAhead;
 
-  constructor(ctx: RequestContext) {
+  constructor(ctx: RequestContext, pools: PoolRegistry) {
     this.#ctx = ctx;
+    this.#ahead = new ReadAhead(ctx.res, pools.held, ctx.upstreamOrigin ?? '', this.timer);
   }
 
   /** The client connection closed (ctx.clientCloseHook, called from the server's one 'close' listener). */
   onClientClose(): void {
     this.timer.stop();
+    this.#ahead.done();
     // The client went away before we finished: stop the upstream request too.
     if (!this.#ctx.res.writableEnded) this.#controller?.abort(new ClientAbortError('client closed the connection'));
   }
@@ -185,24 +180,16 @@ class ProxyHandler implements Dispatcher.DispatchHandler, TimedExchange {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    const res = this.#ctx.res;
     this.#commitHead();
     this.timer.data();
     this.#ctx.responseBytes += chunk.length;
     this.#ctx.responseObserver?.onData(chunk);
-    if (!res.write(chunk)) {
-      controller.pause();
-      this.timer.pause();
-      // Only when the client is slower than the upstream: no listener on the common path.
-      res.once('drain', () => {
-        this.timer.resume();
-        controller.resume();
-      });
-    }
+    this.#ahead.write(controller, chunk, this.#ctx.snapshot.config.server.limits);
   }
 
   onResponseEnd(): void {
     this.timer.stop();
+    this.#ahead.done();
     this.#ctx.integrationEndMs = Date.now();
     this.#commitHead();
     this.#ctx.responseObserver?.onEnd();
@@ -222,6 +209,7 @@ class ProxyHandler implements Dispatcher.DispatchHandler, TimedExchange {
       return;
     }
     this.timer.stop();
+    this.#ahead.done();
     ctx.integrationEndMs = Date.now();
     if (err instanceof ClientAbortError) {
       ctx.responseObserver?.onError(err, undefined);

@@ -1,4 +1,5 @@
 import { Pool } from 'undici';
+import { HeldConnections } from './held.js';
 
 /**
  * Keep-alive connection pools by origin. Pools outlive config snapshots, so a reload keeps warm
@@ -6,6 +7,8 @@ import { Pool } from 'undici';
  */
 export class PoolRegistry {
   #pools = new Map<string, Pool>();
+  /** Connections held by streaming uploads and slow readers, by origin or named upstream (held.ts). */
+  readonly held = new HeldConnections();
 
   get(origin: string): Pool {
     let pool = this.#pools.get(origin);

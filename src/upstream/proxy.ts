@@ -1,10 +1,12 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { GATEWAY_ERRORS, type GatewayErrorDef } from '../gateway-responses.js';
-import { BodyLimit, BodyTooLargeError, ClientAbortError } from '../integrations/http-proxy.js';
+import { BodyTooLargeError, ClientAbortError } from '../integrations/http-proxy.js';
 import type { Integration } from '../integrations/integration.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { buildUpstreamHeaders, copyResponseHeaders } from '../proxy/headers.js';
+import { ReadAhead } from '../proxy/read-ahead.js';
+import { prepareUpstreamBody } from '../proxy/request-body.js';
 import { IntegrationTimeoutError, ResponseTimer, type TimedExchange } from '../proxy/response-timer.js';
 import { upstreamRegistry } from './registry.js';
 import type { Endpoint, UpstreamRuntime } from './runtime.js';
@@ -150,41 +152,18 @@ class Exchange {
     if (totalMs) {
       this.#totalTimer = setTimeout(() => this.#onTotalTimeout(totalMs), totalMs);
     }
-    const req = ctx.req;
-    const h = req.headers;
-    const hasBody = h['content-length'] !== undefined ? h['content-length'] !== '0' : h['transfer-encoding'] !== undefined;
-    const expectContinue = hasBody && h.expect?.toLowerCase() === '100-continue';
-    // A policy already read the body (request validation): replay those bytes, on every try.
-    const buffered = ctx.bufferedBody;
-    if (!hasBody || buffered) {
-      if (buffered?.length) this.#body = buffered;
+    // Small bodies are read whole before a connection is taken, and can then be sent again on a
+    // retry (proxy/request-body.ts); larger ones stream, within the upstream's share for uploads.
+    const limits = ctx.snapshot.config.server.limits;
+    const bufferBytes = Math.max(limits.requestBufferBytes, this.#retriable ? rt.cfg.retries.bufferBytes : 0);
+    const opts = { key: `upstream:${rt.name}`, bufferBytes, maxBodyBytes: this.#opts.maxBodyBytes, waitMs: this.#opts.timeoutMs };
+    prepareUpstreamBody(ctx, opts, ({ body, replayable }) => {
+      if (this.done) return;
+      this.#body = body;
+      this.#replayable = replayable;
       this.#deadline = Date.now() + this.#opts.timeoutMs;
       this.#try();
-      return;
-    }
-    const length = h['content-length'] === undefined ? undefined : Number(h['content-length']);
-    if (this.#retriable && length !== undefined && length <= rt.cfg.retries.bufferBytes) {
-      // Small bodies are read first so that a retry can send them again.
-      if (expectContinue) ctx.res.writeContinue();
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.once('end', () => {
-        if (this.done) return;
-        this.#body = Buffer.concat(chunks);
-        this.#deadline = Date.now() + this.#opts.timeoutMs;
-        this.#try();
-      });
-      return;
-    }
-    this.#replayable = false;
-    if (length === undefined) {
-      const limit = new BodyLimit(this.#opts.maxBodyBytes);
-      req.on('error', (err) => limit.destroy(err));
-      this.#body = req.pipe(limit);
-    } else this.#body = req;
-    if (expectContinue) ctx.res.writeContinue();
-    this.#deadline = Date.now() + this.#opts.timeoutMs;
-    this.#try();
+    });
   }
 
   /** Starts a try: on a picked endpoint, or on `fresh` over a new connection (after a stale socket). */
@@ -361,14 +340,12 @@ class Try implements Dispatcher.DispatchHandler, TimedExchange {
   /** The response is a retryable status being thrown away. */
   #discard = false;
   readonly timer = new ResponseTimer(this);
-  #onDrain = () => {
-    this.timer.resume();
-    this.#controller?.resume();
-  };
+  #ahead: ReadAhead;
 
   constructor(x: Exchange, ep: Endpoint) {
     this.#x = x;
     this.ep = ep;
+    this.#ahead = new ReadAhead(x.ctx.res, x.ctx.snapshot.runtime.pools.held, `upstream:${x.rt.name}`, this.timer);
   }
 
   abort(err: Error): void {
@@ -423,20 +400,16 @@ class Try implements Dispatcher.DispatchHandler, TimedExchange {
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.#discard || this.#x.done) return;
-    const res = this.#x.ctx.res;
     this.#commitHead();
     this.timer.data();
     this.#x.ctx.responseBytes += chunk.length;
     this.#x.ctx.responseObserver?.onData(chunk);
-    if (!res.write(chunk)) {
-      controller.pause();
-      this.timer.pause();
-      res.once('drain', this.#onDrain);
-    }
+    this.#ahead.write(controller, chunk, this.#x.ctx.snapshot.config.server.limits);
   }
 
   onResponseEnd(): void {
     this.timer.stop();
+    this.#ahead.done();
     const x = this.#x;
     if (this.#discard) {
       x.retry(this, false);
@@ -451,6 +424,7 @@ class Try implements Dispatcher.DispatchHandler, TimedExchange {
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
     this.timer.stop();
+    this.#ahead.done();
     const x = this.#x;
     if (this.#discard) {
       if (x.totalExpired) x.failWith(this, err instanceof DiscardError ? new Error('retry cut by the total timeout') : err);

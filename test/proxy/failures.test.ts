@@ -77,7 +77,8 @@ test('a pause in the client upload longer than timeoutMs is not an integration t
     });
     req.on('end', () => res.end(String(received)));
   });
-  const gw = await gatewayFor(t, proxyYaml(up.url, { timeoutMs: 200 }));
+  // requestBufferBytes 0: the body streams from its first byte (by default bodies up to 64 KB are read whole first).
+  const gw = await gatewayFor(t, proxyYaml(up.url, { timeoutMs: 200, server: ['limits: { requestBufferBytes: 0 }'] }));
   const req = request({ host: '127.0.0.1', port: gw.port, path: '/pause', method: 'POST', agent: false });
   const response = once(req, 'response') as Promise<[IncomingMessage]>;
   req.write('a'.repeat(1000));

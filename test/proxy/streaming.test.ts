@@ -139,7 +139,8 @@ test('interlock: the upstream receives the first request chunk before the client
       res.end(String(received));
     });
   });
-  const gw = await gatewayFor(t, bigBodyYaml(up.url));
+  // requestBufferBytes 0: the body streams from its first byte (by default bodies up to 64 KB are read whole first).
+  const gw = await gatewayFor(t, proxyYaml(up.url, { server: ['limits: { maxBodyBytes: 104857600, requestBufferBytes: 0 }'] }));
   const req = post(gw.port, '/interlock');
   const response = responseOf(req);
   req.write(chunkAt(0));
