@@ -49,6 +49,6 @@ export class MockIntegration implements Integration {
       observer.onData(body);
       observer.onEnd();
     }
-    ctx.res.end(ctx.method === 'HEAD' ? undefined : body);
+    ctx.endWith(body);
   }
 }

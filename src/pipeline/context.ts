@@ -85,7 +85,7 @@ export class RequestContext implements TemplateScope {
   integrationStatus = 0;
   /** Origin the http_proxy integration sent the request to. */
   upstreamOrigin = '';
-  /** Body bytes relayed from the upstream (other responses carry content-length). */
+  /** Body bytes sent to the client: relayed from the upstream, or written by endWith(). */
   responseBytes = 0;
   /** Set by the first requestDone hook that needs it (observability/finish.ts). */
   endTimeMs = 0;
@@ -146,11 +146,9 @@ export class RequestContext implements TemplateScope {
   get stageVariables(): Readonly<Record<string, string>> {
     return this.stage?.variables ?? {};
   }
-  /** Body bytes sent to the client: counted for proxied bodies, else the content-length sent. */
+  /** Body bytes sent to the client ($context.responseLength): 0 for HEAD and bodiless statuses. */
   get responseLength(): number {
-    if (this.responseBytes || this.method === 'HEAD') return this.responseBytes;
-    const cl = this.res.getHeader('content-length');
-    return cl === undefined ? 0 : Number(cl);
+    return this.responseBytes;
   }
   get integrationErrorMessage(): string {
     return this.integrationError?.message ?? '';
@@ -209,6 +207,20 @@ export class RequestContext implements TemplateScope {
     if (this.hasUnreadBody()) r.headers.connection = 'close';
     this.status = r.status;
     res.writeHead(r.status, r.headers);
-    res.end(this.method === 'HEAD' ? undefined : r.body);
+    this.endWith(r.body);
+  }
+
+  /**
+   * Ends a response the gateway made itself (after writeHead) with its whole body, and counts the bytes
+   * sent for the access log. HEAD, 1xx, 204 and 304 responses send no body (Node drops it anyway).
+   */
+  endWith(body: string | Buffer | undefined): void {
+    const st = this.res.statusCode;
+    if (body === undefined || this.method === 'HEAD' || st < 200 || st === 204 || st === 304) {
+      this.res.end();
+      return;
+    }
+    this.responseBytes += typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+    this.res.end(body);
   }
 }

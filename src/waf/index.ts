@@ -147,7 +147,7 @@ function sendCustom(ctx: RequestContext, b: BlockResponse): void {
   ctx.errorMessage = 'Forbidden';
   ctx.errorResponseType = 'WAF_FILTERED';
   res.writeHead(b.status, headers);
-  res.end(ctx.method === 'HEAD' ? undefined : b.body);
+  ctx.endWith(b.body);
 }
 
 /** apis[].waf / stages.X.waf → the stage's WAF hook. */

@@ -159,6 +159,6 @@ export class FunctionIntegration implements Integration {
       ctx.sendError(this.#failure, responses);
       return;
     }
-    ctx.res.end(ctx.method === 'HEAD' ? undefined : r.body);
+    ctx.endWith(r.body);
   }
 }

@@ -225,7 +225,7 @@ export class CachePolicy implements Policy {
     if (warn) headers.warning = INVALIDATION_WARNING;
     ctx.status = entry.status;
     ctx.res.writeHead(entry.status, ctx.finalizeHeaders(headers));
-    ctx.res.end(ctx.method === 'HEAD' ? undefined : entry.body);
+    ctx.endWith(entry.body);
   }
 
   /** What may happen to a response with this head: stored, and/or shared with coalesced waiters. */
