@@ -321,6 +321,14 @@ const apiSchema = z
       .partialRecord(z.enum(GATEWAY_RESPONSE_TYPES), gatewayResponseSchema)
       .default({})
       .describe('Customised gateway responses by AWS type (e.g. THROTTLED, DEFAULT_4XX).'),
+    forwardOverrideHeaders: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Pass X-HTTP-Method-Override, X-HTTP-Method, X-Method-Override, X-Original-URL and X-Rewrite-URL on to ' +
+          'integrations. Off by default: a backend that honours them would run another method or path than the ' +
+          'one routed and authorised. AWS forwards them.',
+      ),
     ...accessApiFields,
     ...apiKeyApiFields,
     ...functionApiFields,

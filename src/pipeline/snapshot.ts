@@ -43,6 +43,8 @@ export interface CompiledApi {
   readonly defaultRoute: CompiledRoute | undefined;
   readonly stages: readonly CompiledStage[];
   readonly routes: readonly CompiledRoute[];
+  /** Keep X-HTTP-Method-Override and its kin towards integrations (docs/security.md#headers). */
+  readonly forwardOverrideHeaders: boolean;
 }
 
 export interface CompiledStage {
@@ -227,7 +229,7 @@ function compileApi(
     else trie.add(key, route);
   });
   if (issues.length > before || 'errors' in responses) return undefined;
-  return { name: api.name, type: api.type, responses, trie, defaultRoute, stages, routes };
+  return { name: api.name, type: api.type, responses, trie, defaultRoute, stages, routes, forwardOverrideHeaders: api.forwardOverrideHeaders };
 }
 
 function compileIntegration(

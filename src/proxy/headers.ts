@@ -30,8 +30,23 @@ function forwardedFor(ip: string): string {
   return ip.includes(':') ? `"[${ip}]"` : ip;
 }
 
+/**
+ * Headers that ask a backend to run another method or path than the request line's (Symfony, Laravel,
+ * Express method-override, IIS URL Rewrite): the gateway routed and authorised the request line, so
+ * they are dropped unless the API sets forwardOverrideHeaders (docs/security.md#headers).
+ */
+export const OVERRIDE_HEADERS: ReadonlySet<string> = new Set([
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
+  'x-original-url',
+  'x-rewrite-url',
+]);
+
 /** Client request headers that never cross: hop-by-hop ones and those the gateway sets itself. One lookup per header. */
-const NOT_FORWARDED = new Set([...HOP_BY_HOP, ...GATEWAY_SET]);
+const NOT_FORWARDED = new Set([...HOP_BY_HOP, ...GATEWAY_SET, ...OVERRIDE_HEADERS]);
+/** The same, for an API that keeps the override headers. */
+const NOT_FORWARDED_KEEP_OVERRIDES = new Set([...HOP_BY_HOP, ...GATEWAY_SET]);
 /** Lower-case forms of header names as clients spell them, so the common spellings are not lower-cased per request. */
 const LOWER = new Map<string, string>();
 function lowerName(name: string): string {
@@ -54,11 +69,12 @@ export function buildUpstreamHeaders(ctx: RequestContext): string[] {
   const req = ctx.req;
   const raw = req.rawHeaders;
   const nominated = nominatedHeaders(req.headers.connection);
+  const dropped = ctx.api?.forwardOverrideHeaders ? NOT_FORWARDED_KEEP_OVERRIDES : NOT_FORWARDED;
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
     const lower = lowerName(name);
-    if (NOT_FORWARDED.has(lower) || nominated?.has(lower)) continue;
+    if (dropped.has(lower) || nominated?.has(lower)) continue;
     out.push(name, raw[i + 1] as string);
   }
   const trusted = ctx.snapshot.trustedProxies.isTrusted(ctx.peerIp);

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { RequestContext } from '../../pipeline/context.js';
+import { OVERRIDE_HEADERS } from '../../proxy/headers.js';
 import { clfTime } from './time.js';
 
 /** What the event needs besides the request context. */
@@ -30,8 +31,11 @@ function domainPrefix(host: string): string {
   return dot === -1 ? host : host.slice(0, dot);
 }
 
-/** Request headers in received order: single-value (last wins, original case) and multi-value maps. */
-function headerMaps(raw: readonly string[]): { single: Record<string, string>; multi: Record<string, string[]> } {
+/**
+ * Request headers in received order: single-value (last wins, original case) and multi-value maps.
+ * Method and URL override headers are left out unless the API keeps them (proxy/headers.ts).
+ */
+function headerMaps(raw: readonly string[], keepOverrides: boolean): { single: Record<string, string>; multi: Record<string, string[]> } {
   const single: Record<string, string> = {};
   const multi: Record<string, string[]> = {};
   const seen = new Map<string, string>(); // lower-case → first spelling
@@ -39,6 +43,7 @@ function headerMaps(raw: readonly string[]): { single: Record<string, string>; m
     const name = raw[i] as string;
     const value = raw[i + 1] as string;
     const lower = name.toLowerCase();
+    if (!keepOverrides && OVERRIDE_HEADERS.has(lower)) continue;
     const key = seen.get(lower) ?? name;
     if (!seen.has(lower)) seen.set(lower, name);
     single[key] = value;
@@ -79,7 +84,7 @@ function authorizerV1(ctx: RequestContext): Record<string, unknown> | undefined 
 
 /** Payload format 1.0. Absent maps are null, as AWS sends them. */
 export function buildEventV1(ctx: RequestContext, input: EventInput): Record<string, unknown> {
-  const headers = headerMaps(ctx.req.rawHeaders);
+  const headers = headerMaps(ctx.req.rawHeaders, ctx.api?.forwardOverrideHeaders === true);
   const query = queryMaps(ctx.rawQuery);
   const resource = resourceOf(ctx);
   const apiKey = ctx.identity.apiKeyId !== undefined ? (ctx.req.headers['x-api-key'] as string | undefined) ?? null : null;
@@ -140,9 +145,11 @@ export function buildEventV2(ctx: RequestContext, input: EventInput): Record<str
   const headers: Record<string, string> = {};
   const cookies: string[] = [];
   const raw = ctx.req.rawHeaders;
+  const keepOverrides = ctx.api?.forwardOverrideHeaders === true;
   for (let i = 0; i < raw.length; i += 2) {
     const name = (raw[i] as string).toLowerCase();
     const value = raw[i + 1] as string;
+    if (!keepOverrides && OVERRIDE_HEADERS.has(name)) continue;
     if (name === 'cookie') {
       for (const c of value.split(';')) if (c.trim()) cookies.push(c.trim());
       continue;
