@@ -5,6 +5,7 @@ import { GATEWAY_ERRORS, type GatewayErrorDef } from '../gateway-responses.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { buildUpstreamHeaders, copyResponseHeaders } from '../proxy/headers.js';
 import type { PoolRegistry } from '../proxy/pools.js';
+import { isInterim } from '../proxy/informational.js';
 import { ReadAhead } from '../proxy/read-ahead.js';
 import { prepareUpstreamBody, type UpstreamBody } from '../proxy/request-body.js';
 import { IntegrationTimeoutError, ResponseTimer, type TimedExchange } from '../proxy/response-timer.js';
@@ -157,6 +158,8 @@ class ProxyHandler implements Dispatcher.DispatchHandler, TimedExchange {
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    // An interim 1xx (100, 102, 103) before the final response: dropped (proxy/informational.ts).
+    if (isInterim(statusCode)) return;
     this.timer.head();
     this.#ctx.integrationStatus = statusCode;
     if (this.#ctx.res.destroyed) return;

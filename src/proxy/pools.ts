@@ -1,11 +1,17 @@
 import { Pool } from 'undici';
 import { HeldConnections } from './held.js';
+import { tolerateUnsolicitedContinue } from './informational.js';
 
 /**
  * Keep-alive connection pools by origin. Pools outlive config snapshots, so a reload keeps warm
  * connections; origins no longer used are closed gracefully (in-flight requests finish first).
  */
 export class PoolRegistry {
+  constructor() {
+    // Both proxy paths' connections (these pools and the named upstreams') are undici's.
+    tolerateUnsolicitedContinue();
+  }
+
   #pools = new Map<string, Pool>();
   /** Connections held by streaming uploads and slow readers, by origin or named upstream (held.ts). */
   readonly held = new HeldConnections();

@@ -5,6 +5,7 @@ import { BodyTooLargeError, ClientAbortError } from '../integrations/http-proxy.
 import type { Integration } from '../integrations/integration.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { buildUpstreamHeaders, copyResponseHeaders } from '../proxy/headers.js';
+import { isInterim } from '../proxy/informational.js';
 import { ReadAhead } from '../proxy/read-ahead.js';
 import { prepareUpstreamBody } from '../proxy/request-body.js';
 import { IntegrationTimeoutError, ResponseTimer, type TimedExchange } from '../proxy/response-timer.js';
@@ -364,6 +365,8 @@ class Try implements Dispatcher.DispatchHandler, TimedExchange {
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    // An interim 1xx (100, 102, 103) before the final response: dropped (proxy/informational.ts).
+    if (isInterim(statusCode)) return;
     this.timer.head();
     this.#gotHead = true;
     const x = this.#x;
