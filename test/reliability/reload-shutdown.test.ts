@@ -354,7 +354,7 @@ test('SIGTERM completes every in-flight request (64: held GETs and POSTs still u
     file,
     `version: 1
 dataDir: ./data
-server: { timeouts: { drainMs: 20000 } }
+server: { timeouts: { drainMs: 20000 }, limits: { requestBufferBytes: 0 } }
 apis:
   - name: svc
     type: http
