@@ -113,6 +113,12 @@ const ORDER: [ref: string, entry: string | Pending][] = [
   ],
   ['—', 'router-fuzz'],
   ['—', 'config-fuzz'],
+  ['—', 'admin-fuzz-unauthenticated'],
+  ['—', 'admin-fuzz-authenticated'],
+  ['—', 'data-fuzz-request-line'],
+  ['—', 'idle-sockets'],
+  ['—', 'connection-flood'],
+  ['—', 'connection-flood-capped'],
 ];
 
 function load(): Map<string, Figure> {

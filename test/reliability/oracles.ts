@@ -63,8 +63,15 @@ async function run(name: string, bin: string, args: string[], dir: string, port:
   };
 }
 
+/** Extra nginx settings: `worker_connections` (256 unless set), `main` and `http` context lines. */
+export interface NginxOptions {
+  workerConnections?: number;
+  main?: string;
+  http?: string;
+}
+
 /** nginx with proxy_pass to `upstreamPort`; X-Forwarded-For carries the client address (the lane). */
-export async function startNginx(bin: string, upstreamPort: number): Promise<Oracle> {
+export async function startNginx(bin: string, upstreamPort: number, opts: NginxOptions = {}): Promise<Oracle> {
   const dir = await mkdtemp(join(tmpdir(), 'portico-nginx-'));
   const port = await freePort();
   const conf = `daemon off;
@@ -72,9 +79,11 @@ master_process off;
 worker_processes 1;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
-events { worker_connections 256; }
+${opts.main ?? ''}
+events { worker_connections ${opts.workerConnections ?? 256}; }
 http {
   access_log off;
+  ${opts.http ?? ''}
   client_body_temp_path ${dir}/cbt; proxy_temp_path ${dir}/pt;
   fastcgi_temp_path ${dir}/ft; uwsgi_temp_path ${dir}/ut; scgi_temp_path ${dir}/st;
   upstream be { server 127.0.0.1:${upstreamPort}; keepalive 4; }
