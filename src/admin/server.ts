@@ -3,6 +3,7 @@ import type { ConfigError } from '../config/errors.js';
 import type { Logger } from '../logger.js';
 import type { RuntimeDeps } from '../pipeline/policy.js';
 import type { Snapshot } from '../pipeline/snapshot.js';
+import { exceedsJsonDepth } from '../pipeline/json-limits.js';
 import { ADMIN_ROUTES } from './routes.js';
 import { answerFailure, type ConnectionLimits, hardenListener, type ListenerTimeouts, timeoutOptions } from '../server/listener.js';
 import { tokenMatches } from './token.js';
@@ -112,7 +113,7 @@ function decodeParams(raw: Record<string, string>): Record<string, string> {
 
 const MAX_BODY = 1024 * 1024;
 
-function readJson(req: IncomingMessage): Promise<unknown> {
+function readJson(req: IncomingMessage, maxJsonDepth: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -124,7 +125,9 @@ function readJson(req: IncomingMessage): Promise<unknown> {
       } else chunks.push(c);
     });
     req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
+      const bytes = Buffer.concat(chunks);
+      if (exceedsJsonDepth(bytes, maxJsonDepth)) return reject(new AdminError(400, `request body nests deeper than ${maxJsonDepth} (server.limits.maxJsonDepth)`));
+      const text = bytes.toString('utf8');
       if (!text) return resolve({});
       try {
         resolve(JSON.parse(text));
@@ -198,7 +201,7 @@ async function serve(target: AdminTarget, token: string, req: IncomingMessage, r
     });
     return;
   }
-  const request: AdminRequest = { req, target, params: decodeParams(rawParams), query: url.query, body: () => readJson(req) };
+  const request: AdminRequest = { req, target, params: decodeParams(rawParams), query: url.query, body: () => readJson(req, target.snapshot.config.server.limits.maxJsonDepth) };
   const out = await route.handle(request);
   if (out.text !== undefined) {
     res.writeHead(out.status ?? 200, {

@@ -82,6 +82,17 @@ const serverSchema = z
           .min(0)
           .default(10 * 1024 * 1024)
           .describe('Largest request body accepted; larger gets 413 REQUEST_TOO_LARGE. AWS: 10 MB.'),
+        maxJsonDepth: z
+          .number()
+          .int()
+          .min(1)
+          .max(1000)
+          .default(64)
+          .describe(
+            'Deepest [ / { nesting accepted in a body Portico parses (request validation, WAF jsonBody, the admin API), ' +
+              'checked by one linear scan before the parse. Deeper: 400 BAD_REQUEST_BODY "Invalid request body" on a validated route ' +
+              '(as AWS), invalid JSON for the WAF (its invalidFallbackBehavior), 400 on the admin API. At most 1000 so the validator\'s recursion stays within the stack.',
+          ),
         maxHeaderBytes: z
           .number()
           .int()

@@ -95,10 +95,12 @@ export class WafHook implements PreRouteHook {
   readonly name = 'waf';
   readonly acl: CompiledAcl;
   readonly #deps: RuntimeDeps;
+  readonly #maxJsonDepth: number;
 
-  constructor(acl: CompiledAcl, deps: RuntimeDeps) {
+  constructor(acl: CompiledAcl, deps: RuntimeDeps, maxJsonDepth: number) {
     this.acl = acl;
     this.#deps = deps;
+    this.#maxJsonDepth = maxJsonDepth;
   }
 
   onRequest(ctx: RequestContext): Reply | boolean | Promise<Reply | boolean> {
@@ -118,6 +120,7 @@ export class WafHook implements PreRouteHook {
       body: b ? b.prefix.subarray(0, this.acl.bodyLimitBytes) : undefined,
       bodyOversize: b?.oversize ?? false,
       bodySize: b?.size ?? 0,
+      maxJsonDepth: this.#maxJsonDepth,
     });
     const { result, block } = this.acl.evaluate(req, this.#deps.clock.now());
     ctx.waf = result;
@@ -174,12 +177,12 @@ export const wafHookFactory: ApiHookFactory = {
         acl = compileFor(scope, def, ref, ['wafAcls', ref]);
         byName.set(ref, acl);
       }
-      return { preRoute: new WafHook(acl, scope.deps) };
+      return { preRoute: new WafHook(acl, scope.deps, scope.config.server.limits.maxJsonDepth) };
     }
     const name = `${scope.api.name}/${scope.stage.waf !== undefined ? scope.stageName : '*'}`;
     // An API-level inline ACL is compiled per stage but reported once (for the first stage).
     const first = Object.keys(scope.api.stages)[0] === scope.stageName;
     const acl = compileFor(scope.stage.waf !== undefined || first ? scope : { ...scope, issue: () => undefined }, ref, name, refPath);
-    return { preRoute: new WafHook(acl, scope.deps) };
+    return { preRoute: new WafHook(acl, scope.deps, scope.config.server.limits.maxJsonDepth) };
   },
 };

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { DEFAULT_MAX_JSON_DEPTH, exceedsJsonDepth } from '../pipeline/json-limits.js';
 import { urlDecode } from './transforms.js';
 
 /**
@@ -21,6 +22,8 @@ export class WafRequest {
   readonly bodyOversize: boolean;
   /** Total body size when known (Content-Length, or all of it was read), else -1. */
   readonly bodySize: number;
+  /** server.limits.maxJsonDepth: a body nested deeper is not JSON for the WAF (invalidFallbackBehavior applies). */
+  readonly maxJsonDepth: number;
   #args: [string, string][] | undefined;
   #cookies: [string, string][] | undefined;
   #bodyText: string | undefined;
@@ -36,6 +39,7 @@ export class WafRequest {
     body?: Buffer | undefined;
     bodyOversize?: boolean;
     bodySize?: number;
+    maxJsonDepth?: number;
   }) {
     this.method = init.method;
     this.uriPath = init.uriPath;
@@ -45,6 +49,7 @@ export class WafRequest {
     this.body = init.body;
     this.bodyOversize = init.bodyOversize ?? false;
     this.bodySize = init.bodySize ?? (init.body ? init.body.length : 0);
+    this.maxJsonDepth = init.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH;
   }
 
   /** Decoded query arguments, in order (names as sent, values URL-decoded once). */
@@ -74,10 +79,10 @@ export class WafRequest {
     return this.#bodyText;
   }
 
-  /** The body parsed as JSON; not ok when it is not JSON or was cut by the limit. */
+  /** The body parsed as JSON; not ok when it is not JSON, was cut by the limit, or nests deeper than maxJsonDepth. */
   get json(): { ok: true; value: unknown } | { ok: false } {
     if (this.#json) return this.#json;
-    if (!this.body || this.bodyOversize) this.#json = { ok: false };
+    if (!this.body || this.bodyOversize || exceedsJsonDepth(this.body, this.maxJsonDepth)) this.#json = { ok: false };
     else {
       try {
         this.#json = { ok: true, value: JSON.parse(this.bodyText) as unknown };
