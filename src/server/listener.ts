@@ -20,7 +20,7 @@ export interface ConnectionLimits {
 
 /**
  * Node's timeout options for a listener. headersTimeout runs from accept (a socket that never sends a
- * byte gets 408 and is closed, measured on Node 20 by test/reliability/idle-flood.test.ts); Node
+ * byte gets 408 and is closed, measured on Node 20 by test/reliability/connections.test.ts); Node
  * checks it and requestTimeout only every connectionsCheckingInterval, 30 s by default, so 500 ms
  * here (reliability §4.2).
  */

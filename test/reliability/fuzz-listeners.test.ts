@@ -5,6 +5,7 @@ import { ADMIN_ROUTES } from '../../src/admin/routes.js';
 import type { AdminRoute } from '../../src/admin/server.js';
 import { startTestGateway, startUpstream, type TestGateway, type TestUpstream } from '../helpers/gateway.js';
 import { rawExchange } from '../proxy/proxy-helpers.js';
+import { inLanes } from './harness.js';
 import { FULL, recordFigure } from './results.js';
 
 /**
@@ -158,18 +159,6 @@ function payload(r: Req): Buffer {
   return Buffer.concat([head, framed]);
 }
 
-/** Runs `items` `workers` at a time. */
-async function pool<T, R>(items: readonly T[], workers: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: workers }, async () => {
-      for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i] as T);
-    }),
-  );
-  return out;
-}
-
 // ---- admin listener ----------------------------------------------------------------------------
 
 const ADMIN_CONFIG = `version: 1
@@ -242,7 +231,7 @@ describe(`admin API fuzz (${FULL ? 'full' : 'fast'})`, () => {
     try {
       for (let b = 0; b < reqs.length; b += BATCH) {
         const batch = reqs.slice(b, b + BATCH);
-        const answers = await pool(batch, 8, (r) => send(adminPort, payload(r)));
+        const answers = await inLanes(batch, 8, 0, (r) => send(adminPort, payload(r)));
         answers.forEach((a, i) => {
           statuses.set(a.status, (statuses.get(a.status) ?? 0) + 1);
           if (a.status >= 500) fivexx++;
@@ -297,7 +286,7 @@ describe(`admin API fuzz (${FULL ? 'full' : 'fast'})`, () => {
     try {
       for (let b = 0; b < reqs.length; b += BATCH) {
         const batch = reqs.slice(b, b + BATCH);
-        const answers = await pool(batch, 8, (r) => send(adminPort, payload(r)));
+        const answers = await inLanes(batch, 8, 0, (r) => send(adminPort, payload(r)));
         answers.forEach((a, i) => {
           statuses.set(a.status, (statuses.get(a.status) ?? 0) + 1);
           if (a.status >= 500) fivexx++;
@@ -374,7 +363,7 @@ apis:
     const line = (r: (typeof reqs)[number]) => Buffer.from(`${r.method}${r.sep}${r.target}${r.sep}${r.version}\r\nHost: a\r\nConnection: close\r\n\r\n`, 'latin1');
     for (let b = 0; b < reqs.length; b += BATCH) {
       const batch = reqs.slice(b, b + BATCH);
-      const answers = await pool(batch, 8, (r) => send(gw.port, line(r)));
+      const answers = await inLanes(batch, 8, 0, (r) => send(gw.port, line(r)));
       answers.forEach((a, i) => {
         statuses.set(a.status, (statuses.get(a.status) ?? 0) + 1);
         if (a.status >= 500) fivexx++;
