@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestGateway, startUpstream, type TestGateway, type TestUpstream } from '../helpers/gateway.js';
 import { call } from '../helpers/http-call.js';
+import * as bodyThreads from '../../src/policies/validation/body-threads.js';
 
 const ADMIN_TOKEN = 'json-depth-admin-token-0123456789';
 /** A 9 MB `[[[…]]]`: 4.5 M levels. */
@@ -22,7 +23,13 @@ apis:
   - name: v
     type: rest
     stages: { test: {} }
+    models:
+      Item: { type: object, required: [id], properties: { id: { type: integer } } }
+      Items: { type: array, items: { $ref: '#/models/Item' } }
     routes:
+      - route: POST /items
+        integration: { type: mock, statusCode: 200, body: items }
+        requestValidation: { bodyModel: Items }
       # A recursive schema: the validator walks the body as deep as it nests.
       - route: POST /nested
         integration: { type: mock, statusCode: 200, body: fine }
@@ -57,6 +64,41 @@ apis:
     const over = await call(t.port, 'POST', '/test/nested', JSON_CT, '['.repeat(65) + ']'.repeat(65));
     assert.equal(over.status, 400);
     assert.equal(over.body, '{"message":"Invalid request body"}');
+  });
+
+  it('a large body is parsed and validated off the event loop: other requests are answered meanwhile', async () => {
+    // ~2 MB of 64-deep arrays: valid, and a JSON.parse + validation of hundreds of ms. On the event loop it
+    // would be answered before the /ping sent after it was even read; on a worker thread /ping comes first.
+    const unit = '['.repeat(63) + ']'.repeat(63);
+    const body = '[' + Array.from({ length: Math.ceil((2 * 1024 * 1024) / unit.length) }, () => unit).join(',') + ']';
+    const before = bodyThreads.offThreadBodies;
+    const order: string[] = [];
+    const big = call(t.port, 'POST', '/test/nested', JSON_CT, body).then((r) => {
+      order.push('big');
+      return r;
+    });
+    while (bodyThreads.offThreadBodies === before) await new Promise((r) => setImmediate(r));
+    const ping = await call(t.port, 'GET', '/test/ping');
+    order.push('ping');
+    assert.equal(ping.status, 200);
+    const r = await big;
+    assert.equal(r.status, 200);
+    assert.equal(r.body, 'fine');
+    assert.deepEqual(order, ['ping', 'big']);
+    // The same answers as inline: an invalid large body is AWS's 400.
+    const bad = await call(t.port, 'POST', '/test/nested', JSON_CT, '[' + '1,'.repeat(200_000) + '1]');
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body, '{"message":"Invalid request body"}');
+    const broken = await call(t.port, 'POST', '/test/nested', JSON_CT, '[' + '[],'.repeat(100_000));
+    assert.equal(broken.status, 400);
+    // A model that refers to another model, on the thread: valid passes, one bad item fails.
+    const items = Array.from({ length: 20_000 }, (_, i) => ({ id: i }));
+    const good = await call(t.port, 'POST', '/test/items', JSON_CT, JSON.stringify(items));
+    assert.equal(good.body, 'items');
+    items[19_999] = { id: 'x' as unknown as number };
+    const wrong = await call(t.port, 'POST', '/test/items', JSON_CT, JSON.stringify(items));
+    assert.equal(wrong.status, 400);
+    assert.ok(bodyThreads.offThreadBodies >= before + 5);
   });
 
   it('the admin API answers 400 to an over-deep body', async () => {

@@ -11,6 +11,9 @@ import { BodyTooLargeError, bufferBody } from '../../pipeline/body.js';
 import { exceedsJsonDepth } from '../../pipeline/json-limits.js';
 import type { RequestContext } from '../../pipeline/context.js';
 import type { Policy, PolicyFactory, Reply, RouteScope } from '../../pipeline/policy.js';
+import { createHash } from 'node:crypto';
+import type { BodyTask } from './body-thread.js';
+import { BodyQueueFullError, OFF_THREAD_BYTES, validateOffThread } from './body-threads.js';
 import { ModelSet } from './models.js';
 import type { RequestValidationConfig } from './schema.js';
 
@@ -37,6 +40,10 @@ function modelSetFor(scope: RouteScope): ModelSet {
 
 const BAD_BODY: Reply = { error: GATEWAY_ERRORS.BAD_REQUEST_BODY };
 const TOO_LARGE: Reply = { error: GATEWAY_ERRORS.REQUEST_TOO_LARGE, headers: { connection: 'close' } };
+const BUSY: Reply = { error: GATEWAY_ERRORS.THROTTLED, headers: { 'retry-after': '1' } };
+
+/** What a worker thread needs to build the same validator: the API's models and the model name or inline schema. */
+type BodySource = Omit<BodyTask, 'body'>;
 
 export function missingParametersReply(names: readonly string[]): Reply {
   const error: GatewayErrorDef = { ...GATEWAY_ERRORS.BAD_REQUEST_PARAMETERS, message: `Missing required request parameters: [${names.join(', ')}]` };
@@ -55,6 +62,7 @@ class ValidationPolicy implements Policy {
   /** [location, name] in AWS's order: sorted by "method.request.<location>.<name>". */
   readonly #required: [Location, string][];
   readonly #body: ValidateFunction | undefined;
+  readonly #source: BodySource | undefined;
   readonly #contentType: string;
   readonly #maxBodyBytes: number;
   readonly #maxJsonDepth: number;
@@ -62,11 +70,13 @@ class ValidationPolicy implements Policy {
   constructor(
     required: [Location, string][],
     body: ValidateFunction | undefined,
+    source: BodySource | undefined,
     contentType: string,
     limits: { maxBodyBytes: number; maxJsonDepth: number },
   ) {
     this.#required = required;
     this.#body = body;
+    this.#source = source;
     this.#contentType = contentType;
     this.#maxBodyBytes = limits.maxBodyBytes;
     this.#maxJsonDepth = limits.maxJsonDepth;
@@ -96,7 +106,15 @@ class ValidationPolicy implements Policy {
     } catch (err) {
       return err instanceof BodyTooLargeError ? TOO_LARGE : BAD_BODY;
     }
-    return checkJsonBody(body, validate, this.#maxJsonDepth);
+    if (body.length < OFF_THREAD_BYTES || !this.#source) return checkJsonBody(body, validate, this.#maxJsonDepth);
+    // Large: the depth scan here (linear, no allocation), the parse and the validation on a worker thread.
+    if (exceedsJsonDepth(body, this.#maxJsonDepth)) return BAD_BODY;
+    try {
+      return (await validateOffThread({ ...this.#source, body })) ? undefined : BAD_BODY;
+    } catch (err) {
+      if (err instanceof BodyQueueFullError) return BUSY;
+      throw err;
+    }
   }
 }
 
@@ -160,6 +178,7 @@ export const validationPolicyFactory: PolicyFactory = {
       return undefined;
     }
     let body: ValidateFunction | undefined;
+    let source: BodySource | undefined;
     if (cfg.bodyModel !== undefined || cfg.bodySchema !== undefined) {
       const models = modelSetFor(scope);
       if (cfg.bodyModel !== undefined) {
@@ -177,10 +196,14 @@ export const validationPolicyFactory: PolicyFactory = {
         }
         body = v;
       }
+      const of = cfg.bodyModel !== undefined ? { model: cfg.bodyModel } : { schema: cfg.bodySchema as Record<string, unknown> };
+      const apiModels = api.models ?? {};
+      const key = createHash('sha256').update(JSON.stringify([apiModels, of])).digest('base64url');
+      source = { key, models: apiModels, ...of };
     }
     const required = checkParams ? requiredList(cfg) : [];
     const bodyCheck = checkBody ? body : undefined;
     if (required.length === 0 && !bodyCheck) return undefined;
-    return new ValidationPolicy(required, bodyCheck, cfg.bodyContentType, scope.config.server.limits);
+    return new ValidationPolicy(required, bodyCheck, source, cfg.bodyContentType, scope.config.server.limits);
   },
 };
