@@ -127,6 +127,15 @@ const serverSchema = z
             'Response bytes read ahead of a slow client per connection. A response that fits is read whole and ' +
               'its upstream connection released at once; past the bound the upstream is paused (nginx proxy_buffers).',
           ),
+        responseBufferTotalBytes: z
+          .number()
+          .int()
+          .min(0)
+          .default(64 * 1024 * 1024)
+          .describe(
+            'Response bytes read ahead of slow clients over all connections together. Past it, a response its client ' +
+              'cannot take at once is paused (holding one of slowReadersPerOrigin) or cut, so memory stays bounded however many readers there are.',
+          ),
         slowReadersPerOrigin: z
           .number()
           .int()

@@ -17,6 +17,11 @@ interface Waiter {
 
 export class HeldConnections {
   #groups = new Map<string, Group>();
+  /**
+   * Response bytes waiting in client sockets' buffers past their high-water mark, over every response
+   * (read-ahead.ts); bounded by server.limits.responseBufferTotalBytes.
+   */
+  readAheadBytes = 0;
 
   #group(key: string): Group {
     let g = this.#groups.get(key);

@@ -12,6 +12,9 @@ import type { ResponseTimer } from './response-timer.js';
  * connection, and takes one of server.limits.slowReadersPerOrigin places for its origin for that
  * while: a reader that would need one when none is free is cut, so slow readers cannot hold every
  * connection to a backend. server.timeouts.sendMs cuts readers that stop (server/slow-clients.ts).
+ * All responses together read ahead at most server.limits.responseBufferTotalBytes: past it, a
+ * response that cannot write through is paused (or cut) as if it had reached its own bound, so the
+ * memory slow readers take is bounded whatever their number.
  */
 export class ReadAhead {
   #res: ServerResponse;
@@ -21,7 +24,16 @@ export class ReadAhead {
   #release: (() => void) | undefined;
   #paused = false;
   #controller: Dispatcher.DispatchController | undefined;
+  /** This response's share of held.readAheadBytes. */
+  #counted = 0;
+  #watching = false;
+  #account = () => {
+    const now = this.#res.destroyed ? 0 : this.#res.writableLength;
+    this.#held.readAheadBytes += now - this.#counted;
+    this.#counted = now;
+  };
   #onDrain = () => {
+    this.#account();
     this.#paused = false;
     this.#timer.resume();
     this.#controller?.resume();
@@ -35,9 +47,22 @@ export class ReadAhead {
   }
 
   /** Writes one chunk; pauses the upstream past the bound, or cuts the client (and aborts the upstream). */
-  write(controller: Dispatcher.DispatchController, chunk: Buffer, limits: { responseBufferBytes: number; slowReadersPerOrigin: number }): void {
+  write(
+    controller: Dispatcher.DispatchController,
+    chunk: Buffer,
+    limits: { responseBufferBytes: number; responseBufferTotalBytes: number; slowReadersPerOrigin: number },
+  ): void {
     const res = this.#res;
-    if (res.write(chunk) || this.#paused || res.writableLength <= limits.responseBufferBytes) return;
+    if (res.write(chunk)) return;
+    this.#account();
+    if (!this.#watching) {
+      // Bytes buffered past the high-water mark count until they drain or the client goes.
+      this.#watching = true;
+      res.on('drain', this.#account);
+      res.once('close', this.#account);
+    }
+    if (this.#paused) return;
+    if (res.writableLength <= limits.responseBufferBytes && this.#held.readAheadBytes <= limits.responseBufferTotalBytes) return;
     if (!this.#release) {
       this.#release = this.#held.tryTake(this.#key, limits.slowReadersPerOrigin);
       if (!this.#release) {

@@ -12,6 +12,8 @@ import { join } from 'node:path';
 export interface Oracle {
   name: string;
   port: number;
+  /** The process id (for RSS readings). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -55,6 +57,7 @@ async function run(name: string, bin: string, args: string[], dir: string, port:
   return {
     name,
     port,
+    pid: child.pid ?? 0,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
