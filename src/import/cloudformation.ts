@@ -1,7 +1,8 @@
 import type { AuthImportOptions } from './authorizers.js';
 import { CfnAccess } from './cfn-access.js';
 import { conditionHolds, type EvalContext, evaluate, hasUnresolved, parseTemplate } from './cfn-intrinsics.js';
-import { escapeEnvRefs, importOpenApi, isObj, type Json, mapGatewayResponse, mapIntegrationObject, type MapEnv } from './openapi.js';
+import { isObj, type Json } from './json.js';
+import { escapeEnvRefs, importOpenApi, mapGatewayResponse, mapIntegrationObject, type MapEnv } from './openapi.js';
 import { type CodeResolver, collectFunctions, functionEnv, type InlineCodeWriter, LAMBDA_TYPES, reportUnusedMappings } from './functions.js';
 import { ImportReport, pointer } from './report.js';
 import { expandSam, remapPointers } from './sam.js';

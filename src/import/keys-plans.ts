@@ -1,5 +1,6 @@
 import { hasUnresolved } from './cfn-intrinsics.js';
-import { escapeEnvRefs, isObj, type Json } from './openapi.js';
+import { isObj, type Json } from './json.js';
+import { escapeEnvRefs } from './openapi.js';
 import { type ImportReport, pointer } from './report.js';
 import { KEY_VALUE_RE, sharedStage } from '../keys/schema.js';
 
