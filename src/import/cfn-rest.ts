@@ -1,7 +1,8 @@
 import { type ApiBuild, type CfnScope, type FindBuild, renameNoteKeys, stringValues } from './cfn-scope.js';
 import { hasUnresolved } from './cfn-intrinsics.js';
 import { isObj, type Json } from './json.js';
-import { cleanName, mapStageSettings } from './keys-plans.js';
+import { cleanName } from './keys-plans.js';
+import { mapStageSettings } from './stage-settings.js';
 import { importOpenApi, mapGatewayResponse, mapIntegrationObject } from './openapi.js';
 import { type ImportReport, pointer } from './report.js';
 
