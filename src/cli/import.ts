@@ -29,6 +29,36 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
     throw new UsageError(`portico import: expected a format (${FORMATS.join(', ')}), got ${format ? `"${format}"` : 'none'} (see 'portico import --help')`);
   }
   const command = `import ${format}`;
+  const { values, positionals } = parseImportArgs(command, format, rest);
+  const file = positionals[0] as string;
+  // Handler modules are given relative to the working directory and written relative to the output file.
+  const outDir = values.out ? dirname(resolve(values.out)) : process.cwd();
+  const functions = functionMappings(command, values.function, outDir);
+  const auth = { authorizerFunctions: authorizerFunctions(command, values['authorizer-function'], outDir), jwks: keyValues(command, 'jwks', values.jwks) };
+  for (const [id, url] of Object.entries(auth.jwks)) {
+    if (!/^https?:\/\/[^/]/.test(url)) throw new UsageError(`portico ${command}: --jwks ${id}= expects an http(s) URL, got "${url}"`);
+  }
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message}`);
+  }
+  let result: ImportResult;
+  if (format === 'cloudformation') {
+    const imported = runCloudFormation(command, file, text, values, { auth, functions, outDir }, io);
+    if (typeof imported === 'number') return imported;
+    result = imported;
+  } else result = runOpenApi(command, file, text, values, { auth, functions });
+  return writeImported(command, format, file, result, values, io);
+}
+
+type ImportResult = { config: Record<string, unknown>; report: ImportReport; env?: string[] };
+type ImportValues = ReturnType<typeof parseImportArgs>['values'];
+type Mapped = { auth: { authorizerFunctions: Record<string, string>; jwks: Record<string, string> }; functions: Record<string, string> };
+
+/** The flags of `portico import FORMAT`, each checked against the format it belongs to. */
+function parseImportArgs(command: string, format: string, rest: string[]) {
   const { values, positionals } = parseCommandArgs(
     command,
     rest,
@@ -59,61 +89,60 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
   if (values.type !== undefined && values.type !== 'rest' && values.type !== 'http') {
     throw new UsageError(`portico ${command}: --type expects rest or http, got "${values.type}"`);
   }
-  const file = positionals[0] as string;
-  // Handler modules are given relative to the working directory and written relative to the output file.
-  const outDir = values.out ? dirname(resolve(values.out)) : process.cwd();
-  const functions = functionMappings(command, values.function, outDir);
-  const auth = { authorizerFunctions: authorizerFunctions(command, values['authorizer-function'], outDir), jwks: keyValues(command, 'jwks', values.jwks) };
-  for (const [id, url] of Object.entries(auth.jwks)) {
-    if (!/^https?:\/\/[^/]/.test(url)) throw new UsageError(`portico ${command}: --jwks ${id}= expects an http(s) URL, got "${url}"`);
+  return { values, positionals };
+}
+
+/** `portico import cloudformation`: the result, or the exit code when the template defines no API. */
+function runCloudFormation(command: string, file: string, text: string, values: ImportValues, m: Mapped & { outDir: string }, io: Io): ImportResult | number {
+  const { auth, functions, outDir } = m;
+  let result: ImportResult;
+  const codeRoot = resolve(values['code-root'] ?? dirname(resolve(file)));
+  if (values['code-root'] !== undefined && !(existsSync(codeRoot) && statSync(codeRoot).isDirectory())) {
+    throw new UsageError(`portico ${command}: --code-root ${values['code-root']} is not a directory`);
   }
-  let text: string;
   try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new Error(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message}`);
-  }
-  let result: { config: Record<string, unknown>; report: ImportReport; env?: string[] };
-  if (format === 'cloudformation') {
-    const codeRoot = resolve(values['code-root'] ?? dirname(resolve(file)));
-    if (values['code-root'] !== undefined && !(existsSync(codeRoot) && statSync(codeRoot).isDirectory())) {
-      throw new UsageError(`portico ${command}: --code-root ${values['code-root']} is not a directory`);
-    }
-    try {
-      result = importCloudFormation(text, {
-        params: keyValues(command, 'param', values.param),
-        resources: keyValues(command, 'resource', values.resource),
-        vpcLinks: keyValues(command, 'vpc-link', values['vpc-link']),
-        ...auth,
-        functions,
-        resolveCode: (codeUri, module) => findModule(codeRoot, codeUri, module, outDir),
-        ...(values.out ? { writeInlineCode: (id: string, module: string, code: string) => saveInlineCode(outDir, id, module, code) } : {}),
-      });
-    } catch (err) {
-      throw new Error(`${file}: ${(err as Error).message.split('\n')[0]}`);
-    }
-    if ((result.config.apis as unknown[]).length === 0) {
-      io.err(result.report.format());
-      io.err(`portico ${command}: ${file} defines no API (AWS::ApiGateway::RestApi or AWS::ApiGatewayV2::Api) that can be imported; nothing written`);
-      return 1;
-    }
-  } else {
-    let doc: unknown;
-    try {
-      doc = parse(text, { maxAliasCount: 100 });
-    } catch (err) {
-      throw new Error(`${file}: not valid JSON or YAML: ${(err as Error).message.split('\n')[0]}`);
-    }
-    result = importOpenApi(doc, {
+    result = importCloudFormation(text, {
       params: keyValues(command, 'param', values.param),
+      resources: keyValues(command, 'resource', values.resource),
       vpcLinks: keyValues(command, 'vpc-link', values['vpc-link']),
       ...auth,
       functions,
-      ...(values.stage ? { stage: values.stage } : {}),
-      ...(values.type ? { type: values.type as 'rest' | 'http' } : {}),
-      ...(values.name ? { name: values.name } : {}),
+      resolveCode: (codeUri, module) => findModule(codeRoot, codeUri, module, outDir),
+      ...(values.out ? { writeInlineCode: (id: string, module: string, code: string) => saveInlineCode(outDir, id, module, code) } : {}),
     });
+  } catch (err) {
+    throw new Error(`${file}: ${(err as Error).message.split('\n')[0]}`);
   }
+  if ((result.config.apis as unknown[]).length === 0) {
+    io.err(result.report.format());
+    io.err(`portico ${command}: ${file} defines no API (AWS::ApiGateway::RestApi or AWS::ApiGatewayV2::Api) that can be imported; nothing written`);
+    return 1;
+  }
+  return result;
+}
+
+/** `portico import openapi`: parses the document (JSON or YAML) and imports it. */
+function runOpenApi(command: string, file: string, text: string, values: ImportValues, m: Mapped): ImportResult {
+  const { auth, functions } = m;
+  let doc: unknown;
+  try {
+    doc = parse(text, { maxAliasCount: 100 });
+  } catch (err) {
+    throw new Error(`${file}: not valid JSON or YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  return importOpenApi(doc, {
+    params: keyValues(command, 'param', values.param),
+    vpcLinks: keyValues(command, 'vpc-link', values['vpc-link']),
+    ...auth,
+    functions,
+    ...(values.stage ? { stage: values.stage } : {}),
+    ...(values.type ? { type: values.type as 'rest' | 'http' } : {}),
+    ...(values.name ? { name: values.name } : {}),
+  });
+}
+
+/** Validates and compiles the imported config, prints the report, then writes it (to --out or stdout) unless --strict refuses. */
+async function writeImported(command: string, format: string, file: string, result: ImportResult, values: ImportValues, io: Io): Promise<number> {
   const yaml = `# Imported by \`portico import ${format}\` from ${file}\n${stringify(result.config, { lineWidth: 0 })}`;
   // The output must be a config Portico accepts: validate and compile it before writing.
   const loaded = loadConfigText(yaml, values.out ?? '(imported config)', placeholderKeyEnv(result.env ?? []));

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { functionApiFields } from '../integrations/function/schema.js';
 import { corsSchema } from '../policies/cors/schema.js';
-import { isObj, type Json } from './openapi.js';
+import { isObj, type Json } from './json.js';
 import { ImportReport, pointer } from './report.js';
 
 /**

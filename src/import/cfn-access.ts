@@ -1,7 +1,7 @@
 import { mapBinaryMediaTypes, mapCors } from './api-settings.js';
 import { type AuthImportOptions, authorizerName, type MappedAuthorizer, mapAuthorizer, type RouteAccess, routeAccessFields } from './authorizers.js';
 import { hasUnresolved } from './cfn-intrinsics.js';
-import { isObj, type Json } from './openapi.js';
+import { isObj, type Json } from './json.js';
 import { ImportReport, pointer } from './report.js';
 import { mapValidator, requestValidation, requiredFromRequestParameters } from './validators.js';
 

@@ -1,5 +1,5 @@
 import { parse, type Tags } from 'yaml';
-import { isObj, type Json } from './openapi.js';
+import { isObj, type Json } from './json.js';
 
 /**
  * CloudFormation templates: parsing (JSON, or YAML with the short-form intrinsic tags) and

@@ -3,7 +3,7 @@ import { parseRouteKey, type RouteKey } from '../router/route-key.js';
 import { exportSettings } from './api-settings.js';
 import { exportSecurity } from './authorizers.js';
 import { exportFunctionIntegration } from './functions.js';
-import type { Json } from './openapi.js';
+import type { Json } from './json.js';
 import { exportCacheKeys } from './parameters.js';
 import { exportValidation } from './validators.js';
 

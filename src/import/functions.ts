@@ -1,4 +1,4 @@
-import { isObj, type Json } from './openapi.js';
+import { isObj, type Json } from './json.js';
 import { type ImportReport, pointer } from './report.js';
 
 /**

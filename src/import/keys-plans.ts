@@ -1,13 +1,14 @@
 import { hasUnresolved } from './cfn-intrinsics.js';
-import { escapeEnvRefs, isObj, type Json } from './openapi.js';
+import { isObj, type Json } from './json.js';
+import { escapeEnvRefs } from './openapi.js';
 import { type ImportReport, pointer } from './report.js';
+import { bucket, num, overrideKey, routeParts, truthy } from './stage-settings.js';
 import { KEY_VALUE_RE, sharedStage } from '../keys/schema.js';
 
 /**
  * CloudFormation → Portico for API keys, usage plans and stage method settings:
- * AWS::ApiGateway::ApiKey → apiKeys, UsagePlan → usagePlans, UsagePlanKey → a key's usagePlans,
- * and a Stage's (or a Deployment's StageDescription's) MethodSettings / cache cluster → the stage's
- * routeThrottle and cache plus route cache overrides. SAM AWS::Serverless::Api Auth.UsagePlan is
+ * AWS::ApiGateway::ApiKey → apiKeys, UsagePlan → usagePlans, UsagePlanKey → a key's usagePlans
+ * (stage method settings: stage-settings.ts). SAM AWS::Serverless::Api Auth.UsagePlan is
  * expanded into the resources SAM itself would generate. Hooked into cloudformation.ts.
  */
 
@@ -37,143 +38,6 @@ export interface KeysPlansResult {
   /** Environment variables the config reads key values from (none has a value yet). */
   env: string[];
 }
-
-const AWS_DEFAULT_RATE = 10_000;
-const AWS_DEFAULT_BURST = 5_000;
-
-// --- stage settings ---------------------------------------------------------------------------------
-
-/** "/~1pets~1{id}" (CloudFormation's encoding) or "/pets/{id}" → "/pets/{id}"; "/" → "/". */
-function decodeResourcePath(p: unknown): string {
-  const s = typeof p === 'string' && p ? p : '/*';
-  return s.includes('~1') ? s.slice(1).replaceAll('~1', '/').replaceAll('~0', '~') || '/' : s;
-}
-
-function routeParts(r: Json): { method: string; path: string } | undefined {
-  const m = /^([A-Z]+) (\/\S*)$/.exec(String(r.route));
-  return m ? { method: m[1] as string, path: m[2] as string } : undefined;
-}
-
-/** The "/path/METHOD" key of routeThrottle and usage plan throttles ("//GET" for GET /). */
-const overrideKey = (p: { method: string; path: string }) => `${p.path}/${p.method}`;
-
-const truthy = (v: unknown) => v === true || v === 'true';
-const num = (v: unknown): number | undefined => (v === undefined || v === '' || Number.isNaN(Number(v)) ? undefined : Number(v));
-
-/** {RateLimit|ThrottlingRateLimit, BurstLimit|ThrottlingBurstLimit} → {rate, burst}; AWS's stage defaults fill a missing half. */
-function bucket(rate: unknown, burst: unknown, at: string, report: ImportReport, what: string): Json | undefined {
-  const r = num(rate);
-  const b = num(burst);
-  if (r === undefined && b === undefined) return undefined;
-  if (r === 0 || b === 0) {
-    report.unsupported(at, what, 'a limit of 0 (refuse every request) is not supported; left out');
-    return undefined;
-  }
-  if (r === undefined || b === undefined) {
-    report.approximated(at, what, `only ${r === undefined ? 'the burst' : 'the rate'} is set; the other is AWS's default (${AWS_DEFAULT_RATE} rps, burst ${AWS_DEFAULT_BURST})`);
-  }
-  return { rate: r ?? AWS_DEFAULT_RATE, burst: Math.max(1, Math.round(b ?? AWS_DEFAULT_BURST)) };
-}
-
-/**
- * A Stage's (or StageDescription's) throttling and caching → `stage` (routeThrottle, cache) and the
- * routes' `cache`. `/*` `*` method settings (and StageDescription's own Throttling* / Caching*) are
- * AWS's default method settings: limits per method, so each route gets its own bucket, as on AWS.
- */
-export function mapStageSettings(stage: Json, p: Json, routes: Json[], at: string, report: ImportReport): void {
-  const parts = routes.map((r) => ({ r, k: routeParts(r) }));
-  const cluster = truthy(p.CacheClusterEnabled);
-  const throttle: Record<string, Json> = {};
-  const caching: { enabled?: boolean; ttl?: number } = {};
-  const perRoute = new Map<Json, Json>();
-
-  const settle = (ms: Json, msAt: string, targets: typeof parts, wildcard: boolean) => {
-    const limit = bucket(ms.ThrottlingRateLimit, ms.ThrottlingBurstLimit, msAt, report, 'throttling');
-    if (limit) for (const t of targets) if (t.k && (wildcard ? !(overrideKey(t.k) in throttle) : true)) throttle[overrideKey(t.k)] = limit;
-    const enabled = ms.CachingEnabled === undefined ? undefined : truthy(ms.CachingEnabled);
-    const ttl = num(ms.CacheTtlInSeconds);
-    if (ttl !== undefined && (ttl < 0 || ttl > 3600)) report.unsupported(`${msAt}/CacheTtlInSeconds`, 'CacheTtlInSeconds', `expected 0-3600 seconds, got ${ttl}; left out`);
-    const okTtl = ttl !== undefined && ttl >= 0 && ttl <= 3600 ? ttl : undefined;
-    if (wildcard) {
-      if (enabled !== undefined) caching.enabled = enabled;
-      if (okTtl !== undefined) caching.ttl = okTtl;
-    } else if (enabled !== undefined || okTtl !== undefined) {
-      for (const t of targets) {
-        const c: Json = { ...(perRoute.get(t.r) ?? {}) };
-        if (enabled !== undefined) c.enabled = enabled;
-        if (okTtl !== undefined) c.ttlSeconds = okTtl;
-        // AWS caches GET only unless a method's own settings enable it.
-        if (enabled && t.k && t.k.method !== 'GET' && t.k.method !== 'ANY') c.methods = [t.k.method];
-        perRoute.set(t.r, c);
-      }
-    }
-    for (const [key, why] of Object.entries(UNMAPPED_METHOD_SETTINGS)) if (ms[key] !== undefined) report.unsupported(`${msAt}/${key}`, key, why);
-    if (ms.RequireAuthorizationForCacheControl !== undefined || ms.UnauthorizedCacheControlHeaderStrategy !== undefined) {
-      const c = wildcard ? ((stage.cache ??= {}) as Json) : undefined;
-      const apply = (o: Json) => {
-        if (ms.RequireAuthorizationForCacheControl !== undefined) o.requireAuthorization = truthy(ms.RequireAuthorizationForCacheControl);
-        if (typeof ms.UnauthorizedCacheControlHeaderStrategy === 'string') o.unauthorizedStrategy = ms.UnauthorizedCacheControlHeaderStrategy;
-      };
-      if (c) apply(c);
-      else for (const t of targets) apply(perRoute.get(t.r) ?? (perRoute.set(t.r, {}).get(t.r) as Json));
-    }
-  };
-
-  // StageDescription's own fields are the stage's default method settings.
-  settle(p, at, parts, true);
-  const settings = Array.isArray(p.MethodSettings) ? (p.MethodSettings as unknown[]) : [];
-  // Wildcards first, so a specific method's settings win whatever the order in the template.
-  const order = settings.map((ms, i) => ({ ms, i })).filter((x) => isObj(x.ms));
-  const isWild = (ms: Json) => decodeResourcePath(ms.ResourcePath) === '/*' && (ms.HttpMethod ?? '*') === '*';
-  order.sort((a, b) => Number(!isWild(a.ms as Json)) - Number(!isWild(b.ms as Json)));
-  for (const { ms, i } of order as { ms: Json; i: number }[]) {
-    const msAt = `${at}/MethodSettings/${i}`;
-    const path = decodeResourcePath(ms.ResourcePath);
-    const method = String(ms.HttpMethod ?? '*').toUpperCase();
-    if (isWild(ms)) {
-      settle(ms, msAt, parts, true);
-      continue;
-    }
-    const targets = parts.filter((t) => t.k && (path === '/*' || t.k.path === path) && (method === '*' || t.k.method === method));
-    if (!targets.length) {
-      report.unsupported(msAt, 'MethodSettings', `no imported method matches ResourcePath ${path} HttpMethod ${method}; left out`);
-      continue;
-    }
-    settle(ms, msAt, targets, false);
-  }
-
-  if (Object.keys(throttle).length) stage.routeThrottle = { ...((stage.routeThrottle as Json | undefined) ?? {}), ...throttle };
-  const wantsCache = caching.enabled || [...perRoute.values()].some((c) => c.enabled === true);
-  if (wantsCache && !cluster) {
-    report.approximated(`${at}/CacheClusterEnabled`, 'CachingEnabled', 'caching is enabled but CacheClusterEnabled is not: AWS caches nothing without a cache cluster, and neither does the import');
-  }
-  if (cluster) {
-    const cache = (stage.cache ??= {}) as Json;
-    cache.enabled = caching.enabled ?? false;
-    if (caching.ttl !== undefined) cache.ttlSeconds = caching.ttl;
-    const size = num(p.CacheClusterSize);
-    if (size !== undefined) {
-      cache.capacityMB = Math.round(size * 1024);
-      report.approximated(`${at}/CacheClusterSize`, 'CacheClusterSize', `${size} GB becomes the stage cache's memory budget (capacityMB ${cache.capacityMB}, least recently used entries evicted)`);
-    }
-    for (const [r, c] of perRoute) {
-      const prev = r.cache as Json | undefined;
-      if (prev && JSON.stringify(prev) !== JSON.stringify(c)) {
-        report.approximated(at, 'MethodSettings', `${String(r.route)}: route cache settings apply to every stage of the API; another stage's differ and were replaced`);
-      }
-      r.cache = c;
-    }
-  }
-}
-
-const UNMAPPED_METHOD_SETTINGS: Record<string, string> = {
-  LoggingLevel: 'CloudWatch execution logging: use the access log (docs/observability.md)',
-  DataTraceEnabled: 'CloudWatch execution logging: use the access log (docs/observability.md)',
-  MetricsEnabled: 'detailed CloudWatch metrics: Portico always exports per-route Prometheus metrics',
-  CacheDataEncrypted: 'cache entries are not encrypted at rest (memory or Redis)',
-};
-
-// --- keys and plans ---------------------------------------------------------------------------------
 
 const NAME_RE = /[^A-Za-z0-9_.-]+/g;
 /** A config name from a template's Name (an API, plan or key): safe characters, at most 128; else `fallback` (unresolved or empty). */
@@ -223,39 +87,34 @@ export function importKeysAndPlans(env: KeysPlansEnv): KeysPlansResult {
   return result;
 }
 
+/** What the steps below build, and the names they have handed out. */
+interface KeysPlansState {
+  usagePlans: Json;
+  planByLogical: Map<string, string>;
+  planNames: Set<string>;
+  apiKeys: Json;
+  keyByLogical: Map<string, string>;
+  keyNames: Set<string>;
+  envNames: string[];
+}
+
 function keysAndPlans(env: KeysPlansEnv): KeysPlansResult {
+  const st: KeysPlansState = { usagePlans: {}, planByLogical: new Map(), planNames: new Set(), apiKeys: {}, keyByLogical: new Map(), keyNames: new Set(), envNames: [] };
+  importUsagePlans(env, st);
+  importApiKeys(env, st);
+  importUsagePlanKeys(env, st);
+  importStageKeys(env, st);
+  return { usagePlans: st.usagePlans, apiKeys: st.apiKeys, env: st.envNames };
+}
+
+/** AWS::ApiGateway::UsagePlan → usagePlans (a plan covering no imported stage is left out). */
+function importUsagePlans(env: KeysPlansEnv, st: KeysPlansState): void {
   const { report } = env;
-  const usagePlans: Json = {};
-  const planByLogical = new Map<string, string>();
-  const planNames = new Set<string>();
+  const { usagePlans, planByLogical, planNames } = st;
   for (const [id] of env.byType('AWS::ApiGateway::UsagePlan')) {
     const p = env.props(id);
     const at = pointer('Resources', id, 'Properties');
-    const stages: Json = {};
-    (Array.isArray(p.ApiStages) ? p.ApiStages : []).forEach((s: unknown, i: number) => {
-      if (!isObj(s)) return;
-      const sAt = `${at}/ApiStages/${i}`;
-      const found = stageRef(env, s.ApiId, s.Stage);
-      if ('error' in found) {
-        report.unsupported(sAt, 'ApiStages', `${found.error}; stage left out of the plan`);
-        return;
-      }
-      const known = new Set(found.build.routes.map(routeParts).filter((k) => k !== undefined).map(overrideKey));
-      const throttle: Json = {};
-      for (const [key, lim] of Object.entries(isObj(s.Throttle) ? s.Throttle : {})) {
-        const kAt = `${sAt}/Throttle/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
-        if (!known.has(key)) {
-          report.unsupported(kAt, 'ApiStages Throttle', `no imported method is "${key}" (expected "/path/METHOD"); left out`);
-          continue;
-        }
-        const b = isObj(lim) ? bucket(lim.RateLimit, lim.BurstLimit, kAt, report, 'ApiStages Throttle') : undefined;
-        if (b) throttle[key] = b;
-      }
-      stages[found.ref] = Object.keys(throttle).length ? { throttle } : {};
-      if (!found.build.routes.some((r) => r.apiKeyRequired === true)) {
-        report.approximated(sAt, 'ApiStages', `no method of ${found.ref} requires an API key (ApiKeyRequired), so, as on AWS, the plan's limits never apply there`);
-      }
-    });
+    const stages = planStages(env, p, at);
     if (!Object.keys(stages).length) {
       report.unsupported(at, 'AWS::ApiGateway::UsagePlan', 'covers no imported API stage; plan left out');
       continue;
@@ -272,11 +131,43 @@ function keysAndPlans(env: KeysPlansEnv): KeysPlansResult {
     usagePlans[name] = plan;
     planByLogical.set(id, name);
   }
+}
 
-  const apiKeys: Json = {};
-  const keyByLogical = new Map<string, string>();
-  const keyNames = new Set<string>();
-  const envNames: string[] = [];
+/** A usage plan's ApiStages → its stages, with per-method throttles of imported methods. */
+function planStages(env: KeysPlansEnv, p: Json, at: string): Json {
+  const { report } = env;
+  const stages: Json = {};
+  (Array.isArray(p.ApiStages) ? p.ApiStages : []).forEach((s: unknown, i: number) => {
+    if (!isObj(s)) return;
+    const sAt = `${at}/ApiStages/${i}`;
+    const found = stageRef(env, s.ApiId, s.Stage);
+    if ('error' in found) {
+      report.unsupported(sAt, 'ApiStages', `${found.error}; stage left out of the plan`);
+      return;
+    }
+    const known = new Set(found.build.routes.map(routeParts).filter((k) => k !== undefined).map(overrideKey));
+    const throttle: Json = {};
+    for (const [key, lim] of Object.entries(isObj(s.Throttle) ? s.Throttle : {})) {
+      const kAt = `${sAt}/Throttle/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+      if (!known.has(key)) {
+        report.unsupported(kAt, 'ApiStages Throttle', `no imported method is "${key}" (expected "/path/METHOD"); left out`);
+        continue;
+      }
+      const b = isObj(lim) ? bucket(lim.RateLimit, lim.BurstLimit, kAt, report, 'ApiStages Throttle') : undefined;
+      if (b) throttle[key] = b;
+    }
+    stages[found.ref] = Object.keys(throttle).length ? { throttle } : {};
+    if (!found.build.routes.some((r) => r.apiKeyRequired === true)) {
+      report.approximated(sAt, 'ApiStages', `no method of ${found.ref} requires an API key (ApiKeyRequired), so, as on AWS, the plan's limits never apply there`);
+    }
+  });
+  return stages;
+}
+
+/** AWS::ApiGateway::ApiKey → apiKeys, each value literal or read from PORTICO_KEY_<NAME>. */
+function importApiKeys(env: KeysPlansEnv, st: KeysPlansState): void {
+  const { report } = env;
+  const { apiKeys, keyByLogical, keyNames, envNames } = st;
   for (const [id] of env.byType('AWS::ApiGateway::ApiKey')) {
     const p = env.props(id);
     const at = pointer('Resources', id, 'Properties');
@@ -304,17 +195,26 @@ function keysAndPlans(env: KeysPlansEnv): KeysPlansResult {
     keyByLogical.set(id, name);
   }
 
-  const addToPlan = (keyName: string, plan: string, at: string): void => {
-    const key = apiKeys[keyName] as Json;
-    const list = key.usagePlans as string[];
-    if (list.includes(plan)) return;
-    const clash = list.find((o) => sharedStage(usagePlans[plan] as { stages: Json }, usagePlans[o] as { stages: Json }));
-    if (clash) {
-      report.unsupported(at, 'AWS::ApiGateway::UsagePlanKey', `usage plans "${clash}" and "${plan}" both cover a stage; a key may be in one plan per stage (AWS refuses this too); left out`);
-      return;
-    }
-    list.push(plan);
-  };
+}
+
+/** Puts a key in a plan, unless one of its plans already covers a stage of that plan. */
+function addToPlan(report: ImportReport, st: KeysPlansState, keyName: string, plan: string, at: string): void {
+  const { usagePlans, apiKeys } = st;
+  const key = apiKeys[keyName] as Json;
+  const list = key.usagePlans as string[];
+  if (list.includes(plan)) return;
+  const clash = list.find((o) => sharedStage(usagePlans[plan] as { stages: Json }, usagePlans[o] as { stages: Json }));
+  if (clash) {
+    report.unsupported(at, 'AWS::ApiGateway::UsagePlanKey', `usage plans "${clash}" and "${plan}" both cover a stage; a key may be in one plan per stage (AWS refuses this too); left out`);
+    return;
+  }
+  list.push(plan);
+}
+
+/** AWS::ApiGateway::UsagePlanKey → a key's usagePlans. */
+function importUsagePlanKeys(env: KeysPlansEnv, st: KeysPlansState): void {
+  const { report } = env;
+  const { planByLogical, keyByLogical } = st;
   for (const [id] of env.byType('AWS::ApiGateway::UsagePlanKey')) {
     const p = env.props(id);
     const at = pointer('Resources', id, 'Properties');
@@ -323,10 +223,14 @@ function keysAndPlans(env: KeysPlansEnv): KeysPlansResult {
     if (p.KeyType !== undefined && p.KeyType !== 'API_KEY') report.unsupported(`${at}/KeyType`, 'KeyType', `${String(p.KeyType)}: only API_KEY exists`);
     else if (!keyName || !plan) {
       report.unsupported(at, 'AWS::ApiGateway::UsagePlanKey', `${!keyName ? `KeyId ${String(p.KeyId)} is not an imported API key` : `UsagePlanId ${String(p.UsagePlanId)} is not an imported usage plan`}; left out`);
-    } else addToPlan(keyName, plan, at);
+    } else addToPlan(report, st, keyName, plan, at);
   }
+}
 
-  // StageKeys (AWS's way before usage plans): a key not in a plan covering that stage gets a plan without limits for it.
+/** StageKeys (AWS's way before usage plans): a key not in a plan covering that stage gets a plan without limits for it. */
+function importStageKeys(env: KeysPlansEnv, st: KeysPlansState): void {
+  const { report } = env;
+  const { usagePlans, apiKeys, planNames, keyByLogical } = st;
   for (const [id] of env.byType('AWS::ApiGateway::ApiKey')) {
     const p = env.props(id);
     const keyName = keyByLogical.get(id) as string;
@@ -342,11 +246,10 @@ function keysAndPlans(env: KeysPlansEnv): KeysPlansResult {
       if (covered) return;
       const plan = unique(planNames, cleanName(`stagekeys-${found.ref.replace('/', '-')}`, 'stagekeys'), id);
       usagePlans[plan] ??= { description: `StageKeys of API keys for ${found.ref}`, stages: { [found.ref]: {} } };
-      addToPlan(keyName, plan, at);
+      addToPlan(report, st, keyName, plan, at);
       report.approximated(at, 'StageKeys', `mapped to usage plan "${plan}" (no limits) covering ${found.ref}, so the key works there as a stage key did`);
     });
   }
-  return { usagePlans, apiKeys, env: envNames };
 }
 
 function quota(q: Json, at: string, report: ImportReport): Json | undefined {

@@ -4,6 +4,9 @@ import { functionEnv, type FunctionEnv, lambdaTarget, mapFunctionIntegration, re
 import { mapCacheKeys, mapRequestParameters } from './parameters.js';
 import { ImportReport, pointer } from './report.js';
 import { OpenApiValidation } from './validators.js';
+import { isObj, type Json } from './json.js';
+
+export { isObj, type Json } from './json.js';
 
 /**
  * OpenAPI/Swagger with x-amazon-apigateway-* extensions → Portico config (a pure function).
@@ -41,13 +44,8 @@ export interface OpenApiImportResult {
   report: ImportReport;
 }
 
-export type Json = Record<string, unknown>;
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'] as const;
 const PLACEHOLDER = /\$\{(?!stageVariables\.)([A-Za-z_][A-Za-z0-9_.-]*)\}/g;
-
-export function isObj(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** Replaces `${name}` placeholders from params everywhere in the document (the corpus uses them for harness values). */
 function substitute(value: unknown, params: Readonly<Record<string, string>>, missing: Set<string>): unknown {

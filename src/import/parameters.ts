@@ -1,6 +1,6 @@
 import { CACHE_KEY_PARAMETER } from '../policies/cache/schema.js';
 import { compileMapping } from '../policies/mapping/compile.js';
-import { isObj, type Json } from './openapi.js';
+import { isObj, type Json } from './json.js';
 import { pointer, type ImportReport } from './report.js';
 
 /**

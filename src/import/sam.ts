@@ -1,4 +1,4 @@
-import { isObj, type Json } from './openapi.js';
+import { isObj, type Json } from './json.js';
 import { type ImportReport, pointer } from './report.js';
 
 /**
@@ -72,9 +72,10 @@ export function expandSam(input: Json, report: ImportReport): SamExpansion {
   };
   const ofType = (t: string) => Object.keys(resources).filter((id) => isObj(resources[id]) && (resources[id] as Json).Type === t);
   for (const id of ofType('AWS::Serverless::Function')) applyGlobals(id, 'Function');
+  const s: SamScope = { resources, origins, report, ofType, applyGlobals };
 
   // Implicit APIs, when an event names no API.
-  const events = ofType('AWS::Serverless::Function').flatMap((fn) => {
+  const events: SamEvent[] = ofType('AWS::Serverless::Function').flatMap((fn) => {
     const p = ((resources[fn] as Json).Properties ?? {}) as Json;
     return Object.entries(isObj(p.Events) ? p.Events : {})
       .filter((e): e is [string, Json] => isObj(e[1]) && (e[1].Type === 'Api' || e[1].Type === 'HttpApi'))
@@ -88,8 +89,36 @@ export function expandSam(input: Json, report: ImportReport): SamExpansion {
     resources[IMPLICIT_HTTP] = { Type: 'AWS::Serverless::HttpApi', Properties: {} };
     origins.push([pointer('Resources', IMPLICIT_HTTP), '', false]);
   }
+  const apiAuth = expandSamApis(s);
+  // Function events → operations in their API's Body.
+  for (const e of events) addEventOperation(s, e, apiAuth);
+  origins.sort((a, b) => b[0].length - a[0].length);
+  return { template, origins };
+}
 
-  /** Each SAM REST API's Auth (after Globals), for its events' ApiKeyRequired default. */
+/** What the expansion steps share: the template's resources (changed in place) and where generated parts came from. */
+interface SamScope {
+  resources: Json;
+  origins: Origin[];
+  report: ImportReport;
+  ofType(t: string): string[];
+  applyGlobals(id: string, section: string): void;
+}
+
+/** An Api or HttpApi event of a SAM function. */
+interface SamEvent {
+  fn: string;
+  name: string;
+  type: string;
+  props: Json;
+}
+
+/**
+ * AWS::Serverless::Api / HttpApi → a RestApi / Api and its Stage (and GatewayResponses), after Globals.
+ * Returns each SAM REST API's Auth, for its events' ApiKeyRequired default.
+ */
+function expandSamApis(s: SamScope): Map<string, Json> {
+  const { resources, origins, report, ofType, applyGlobals } = s;
   const apiAuth = new Map<string, Json>();
   for (const kind of [REST, HTTP]) {
     for (const id of ofType(kind.sam)) {
@@ -118,55 +147,55 @@ export function expandSam(input: Json, report: ImportReport): SamExpansion {
       resources[id] = { Type: kind.type, Properties: api, ...conditionOf(r) };
     }
   }
+  return apiAuth;
+}
 
-  // Function events → operations in their API's Body.
-  for (const e of events) {
-    const at = pointer('Resources', e.fn, 'Properties', 'Events', e.name);
-    const rest = e.type === 'Api';
-    const ref = rest ? e.props.RestApiId : e.props.ApiId;
-    const apiId = ref === undefined ? (rest ? IMPLICIT_REST : IMPLICIT_HTTP) : isObj(ref) && typeof ref.Ref === 'string' ? ref.Ref : undefined;
-    const api = apiId ? (resources[apiId] as Json | undefined) : undefined;
-    if (!api || api.Type !== (rest ? 'AWS::ApiGateway::RestApi' : 'AWS::ApiGatewayV2::Api')) {
-      report.unsupported(`${at}/Properties/${rest ? 'RestApiId' : 'ApiId'}`, `${e.type} event`, `must name an AWS::Serverless::${rest ? 'Api' : 'HttpApi'} of this template with !Ref; event left out`);
+/** A function event → an operation (with its Lambda integration) in its API's Body. */
+function addEventOperation(s: SamScope, e: SamEvent, apiAuth: Map<string, Json>): void {
+  const { resources, origins, report } = s;
+  const at = pointer('Resources', e.fn, 'Properties', 'Events', e.name);
+  const rest = e.type === 'Api';
+  const ref = rest ? e.props.RestApiId : e.props.ApiId;
+  const apiId = ref === undefined ? (rest ? IMPLICIT_REST : IMPLICIT_HTTP) : isObj(ref) && typeof ref.Ref === 'string' ? ref.Ref : undefined;
+  const api = apiId ? (resources[apiId] as Json | undefined) : undefined;
+  if (!api || api.Type !== (rest ? 'AWS::ApiGateway::RestApi' : 'AWS::ApiGatewayV2::Api')) {
+    report.unsupported(`${at}/Properties/${rest ? 'RestApiId' : 'ApiId'}`, `${e.type} event`, `must name an AWS::Serverless::${rest ? 'Api' : 'HttpApi'} of this template with !Ref; event left out`);
+    return;
+  }
+  const props = api.Properties as Json;
+  const body = (props.Body = isObj(props.Body) ? props.Body : rest ? { swagger: '2.0', info: { title: apiId, version: '1.0' }, paths: {} } : { openapi: '3.0.1', info: { title: apiId, version: '1.0' }, paths: {} });
+  const paths = (body.paths = isObj(body.paths) ? body.paths : {}) as Json;
+  const isDefault = !rest && e.props.Path === undefined && e.props.Method === undefined;
+  const path = isDefault ? '/$default' : String(e.props.Path ?? '/');
+  const method = String(e.props.Method ?? 'any').toLowerCase();
+  const key = method === 'any' ? 'x-amazon-apigateway-any-method' : method;
+  const item = (paths[path] = isObj(paths[path]) ? paths[path] : {}) as Json;
+  const op = (item[key] = isObj(item[key]) ? item[key] : {}) as Json;
+  if (isDefault) op.isDefaultRoute = true;
+  const integration: Json = {
+    type: 'aws_proxy',
+    httpMethod: 'POST',
+    uri: { 'Fn::Sub': `arn:\${AWS::Partition}:apigateway:\${AWS::Region}:lambda:path/2015-03-31/functions/\${${e.fn}.Arn}/invocations` },
+  };
+  if (!rest) integration.payloadFormatVersion = String(e.props.PayloadFormatVersion ?? '2.0');
+  if (e.props.TimeoutInMillis !== undefined) integration.timeoutInMillis = e.props.TimeoutInMillis;
+  const cacheKeys = rest ? requestParameters(e.props.RequestParameters, op) : [];
+  if (cacheKeys.length) integration.cacheKeyParameters = cacheKeys;
+  op['x-amazon-apigateway-integration'] ??= integration;
+  const eventAuth = isObj(e.props.Auth) ? e.props.Auth : {};
+  if (rest && (eventAuth.ApiKeyRequired ?? apiAuth.get(apiId as string)?.ApiKeyRequired) === true) requireApiKey(body, op);
+  origins.push([pointer('Resources', apiId as string, 'Properties', 'Body', 'paths', path, key), at, false]);
+  for (const k of Object.keys(e.props)) {
+    if (['Path', 'Method', 'RestApiId', 'ApiId', 'PayloadFormatVersion', 'TimeoutInMillis', 'RequestParameters'].includes(k)) continue;
+    if (k === 'Auth' && isObj(e.props.Auth)) {
+      // ApiKeyRequired is mapped (above); authorizers and resource policies are not.
+      for (const a of Object.keys(e.props.Auth)) {
+        if (a !== 'ApiKeyRequired') report.unsupported(`${at}/Properties/Auth/${a}`, `${e.type} event Auth.${a}`, 'SAM event authorizers and resource policies are not mapped yet');
+      }
       continue;
     }
-    const props = api.Properties as Json;
-    const body = (props.Body = isObj(props.Body) ? props.Body : rest ? { swagger: '2.0', info: { title: apiId, version: '1.0' }, paths: {} } : { openapi: '3.0.1', info: { title: apiId, version: '1.0' }, paths: {} });
-    const paths = (body.paths = isObj(body.paths) ? body.paths : {}) as Json;
-    const isDefault = !rest && e.props.Path === undefined && e.props.Method === undefined;
-    const path = isDefault ? '/$default' : String(e.props.Path ?? '/');
-    const method = String(e.props.Method ?? 'any').toLowerCase();
-    const key = method === 'any' ? 'x-amazon-apigateway-any-method' : method;
-    const item = (paths[path] = isObj(paths[path]) ? paths[path] : {}) as Json;
-    const op = (item[key] = isObj(item[key]) ? item[key] : {}) as Json;
-    if (isDefault) op.isDefaultRoute = true;
-    const integration: Json = {
-      type: 'aws_proxy',
-      httpMethod: 'POST',
-      uri: { 'Fn::Sub': `arn:\${AWS::Partition}:apigateway:\${AWS::Region}:lambda:path/2015-03-31/functions/\${${e.fn}.Arn}/invocations` },
-    };
-    if (!rest) integration.payloadFormatVersion = String(e.props.PayloadFormatVersion ?? '2.0');
-    if (e.props.TimeoutInMillis !== undefined) integration.timeoutInMillis = e.props.TimeoutInMillis;
-    const cacheKeys = rest ? requestParameters(e.props.RequestParameters, op) : [];
-    if (cacheKeys.length) integration.cacheKeyParameters = cacheKeys;
-    op['x-amazon-apigateway-integration'] ??= integration;
-    const eventAuth = isObj(e.props.Auth) ? e.props.Auth : {};
-    if (rest && (eventAuth.ApiKeyRequired ?? apiAuth.get(apiId as string)?.ApiKeyRequired) === true) requireApiKey(body, op);
-    origins.push([pointer('Resources', apiId as string, 'Properties', 'Body', 'paths', path, key), at, false]);
-    for (const k of Object.keys(e.props)) {
-      if (['Path', 'Method', 'RestApiId', 'ApiId', 'PayloadFormatVersion', 'TimeoutInMillis', 'RequestParameters'].includes(k)) continue;
-      if (k === 'Auth' && isObj(e.props.Auth)) {
-        // ApiKeyRequired is mapped (above); authorizers and resource policies are not.
-        for (const a of Object.keys(e.props.Auth)) {
-          if (a !== 'ApiKeyRequired') report.unsupported(`${at}/Properties/Auth/${a}`, `${e.type} event Auth.${a}`, 'SAM event authorizers and resource policies are not mapped yet');
-        }
-        continue;
-      }
-      report.unsupported(`${at}/Properties/${k}`, `${e.type} event ${k}`, 'not mapped yet');
-    }
+    report.unsupported(`${at}/Properties/${k}`, `${e.type} event ${k}`, 'not mapped yet');
   }
-  origins.sort((a, b) => b[0].length - a[0].length);
-  return { template, origins };
 }
 
 /** Points notes about generated resources back at the SAM template. */

@@ -52,26 +52,25 @@ function nameFromArn(arn: string): string {
 
 class Unsupported extends Error {}
 
-/**
- * Maps a WebACL (the object itself, `{ WebACL: … }` from get-web-acl, or CloudFormation Properties).
- * @example fromWafv2Json(JSON.parse(await readFile('acl.json', 'utf8'))).acl
- */
-export function fromWafv2Json(input: unknown, opts: Wafv2ImportOptions = {}): { acl: Record<string, unknown>; report: Wafv2ImportReport } {
-  const report: Wafv2ImportReport = { unsupportedManagedGroups: [], notes: [] };
-  let src = input as Record<string, Json>;
-  if (src && typeof src === 'object' && 'WebACL' in src) src = src.WebACL as Record<string, Json>;
-  if (!src || typeof src !== 'object' || Array.isArray(src)) throw new TypeError('expected a WebACL JSON object');
-  const setName = (arn: string) => opts.setNames?.[arn] ?? nameFromArn(arn);
+/** Converts WAFv2 JSON (PascalCase) to our form, collecting what it could not map. */
+class Wafv2Converter {
+  readonly report: Wafv2ImportReport = { unsupportedManagedGroups: [], notes: [] };
 
-  const convert = (v: Json, path: string): Json => {
-    if (Array.isArray(v)) return v.map((x, i) => convert(x, `${path}[${i}]`));
+  constructor(private readonly opts: Wafv2ImportOptions) {}
+
+  private setName(arn: string): string {
+    return this.opts.setNames?.[arn] ?? nameFromArn(arn);
+  }
+
+  convert(v: Json, path: string): Json {
+    if (Array.isArray(v)) return v.map((x, i) => this.convert(x, `${path}[${i}]`));
     if (v === null || typeof v !== 'object') return v;
     const out: Record<string, Json> = {};
     for (const [k, x] of Object.entries(v)) {
       const p = `${path}.${k}`;
       if (UNSUPPORTED_STATEMENTS.has(k) || UNSUPPORTED_FIELDS.has(k)) throw new Unsupported(`${p}: ${k} is not supported`);
       if (k === 'ARN' || k === 'Arn') {
-        out.name = setName(String(x));
+        out.name = this.setName(String(x));
         continue;
       }
       if (k === 'SearchStringBase64') {
@@ -79,57 +78,70 @@ export function fromWafv2Json(input: unknown, opts: Wafv2ImportOptions = {}): { 
         continue;
       }
       if (k === 'ManagedRuleGroupStatement') {
-        out.managedRuleGroupStatement = managed(x as Record<string, Json>, p);
+        out.managedRuleGroupStatement = this.managed(x as Record<string, Json>, p);
         continue;
       }
       if (k === 'Captcha' || k === 'Challenge') {
-        report.notes.push(`${p}: ${k} actions are not supported; the rule counts instead`);
+        this.report.notes.push(`${p}: ${k} actions are not supported; the rule counts instead`);
         out.count = {};
         continue;
       }
       if (k === 'TextTransformations' && Array.isArray(x)) {
         out.textTransformations = (x as Record<string, Json>[]).filter((t, i) => {
           if ((TEXT_TRANSFORMATION_TYPES as readonly string[]).includes(String(t.Type))) return true;
-          report.notes.push(`${p}[${i}]: transformation ${String(t.Type)} is not supported; left out`);
+          this.report.notes.push(`${p}[${i}]: transformation ${String(t.Type)} is not supported; left out`);
           return false;
         }).map((t) => ({ priority: t.Priority ?? 0, type: t.Type ?? 'NONE' }));
         if ((out.textTransformations as Json[]).length === 0) out.textTransformations = [{ priority: 0, type: 'NONE' }];
         continue;
       }
       if (k === 'CustomRequestHandling') {
-        report.notes.push(`${p}: custom request headers are not added`);
+        this.report.notes.push(`${p}: custom request headers are not added`);
         continue;
       }
-      out[camel(k)] = convert(x, p);
+      out[camel(k)] = this.convert(x, p);
     }
     return out;
-  };
+  }
 
-  const managed = (m: Record<string, Json>, path: string): Json => {
+  private managed(m: Record<string, Json>, path: string): Json {
     const vendor = String(m.VendorName ?? '');
     const name = String(m.Name ?? '');
     const group = findManagedGroup(vendor === 'AWS' ? 'AWS' : vendor, name);
     if (!group) {
-      report.unsupportedManagedGroups.push(`${vendor}/${name}`);
+      this.report.unsupportedManagedGroups.push(`${vendor}/${name}`);
       throw new Unsupported(`${path}: managed rule group ${vendor}/${name} is not mirrored`);
     }
-    if (name === 'AWSManagedRulesCommonRuleSet') report.notes.push(`${path}: only the cross-site scripting rules of ${name} are mirrored (${group.name})`);
-    for (const k of ['Version', 'ManagedRuleGroupConfigs']) if (k in m) report.notes.push(`${path}.${k}: ignored`);
+    if (name === 'AWSManagedRulesCommonRuleSet') this.report.notes.push(`${path}: only the cross-site scripting rules of ${name} are mirrored (${group.name})`);
+    for (const k of ['Version', 'ManagedRuleGroupConfigs']) if (k in m) this.report.notes.push(`${path}.${k}: ignored`);
     const known = new Set(group.build('LOW', { issue: () => undefined, ipSets: {}, regexSets: {}, geo: undefined, counters: () => ({ hit: () => 0 }), rateScope: '' }).map((r) => r.name));
     const keepRule = (list: Json | undefined, what: string) =>
       ((list as Record<string, Json>[] | undefined) ?? []).filter((o, i) => {
         if (known.has(String(o.Name))) return true;
-        report.notes.push(`${path}.${what}[${i}]: rule ${String(o.Name)} is not in ${group.name}; dropped`);
+        this.report.notes.push(`${path}.${what}[${i}]: rule ${String(o.Name)} is not in ${group.name}; dropped`);
         return false;
       });
     const out: Record<string, Json> = { vendorName: 'Portico', name: group.name };
     const overrides = keepRule(m.RuleActionOverrides, 'RuleActionOverrides');
-    if (overrides.length) out.ruleActionOverrides = convert(overrides, `${path}.RuleActionOverrides`);
+    if (overrides.length) out.ruleActionOverrides = this.convert(overrides, `${path}.RuleActionOverrides`);
     const excluded = keepRule(m.ExcludedRules, 'ExcludedRules');
-    if (excluded.length) out.excludedRules = convert(excluded, `${path}.ExcludedRules`);
-    if (m.ScopeDownStatement) out.scopeDownStatement = convert(m.ScopeDownStatement, `${path}.ScopeDownStatement`);
+    if (excluded.length) out.excludedRules = this.convert(excluded, `${path}.ExcludedRules`);
+    if (m.ScopeDownStatement) out.scopeDownStatement = this.convert(m.ScopeDownStatement, `${path}.ScopeDownStatement`);
     return out;
-  };
+  }
+}
+
+/**
+ * Maps a WebACL (the object itself, `{ WebACL: … }` from get-web-acl, or CloudFormation Properties).
+ * @example fromWafv2Json(JSON.parse(await readFile('acl.json', 'utf8'))).acl
+ */
+export function fromWafv2Json(input: unknown, opts: Wafv2ImportOptions = {}): { acl: Record<string, unknown>; report: Wafv2ImportReport } {
+  let src = input as Record<string, Json>;
+  if (src && typeof src === 'object' && 'WebACL' in src) src = src.WebACL as Record<string, Json>;
+  if (!src || typeof src !== 'object' || Array.isArray(src)) throw new TypeError('expected a WebACL JSON object');
+  const converter = new Wafv2Converter(opts);
+  const report = converter.report;
+  const convert = (v: Json, path: string): Json => converter.convert(v, path);
 
   const acl: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(src)) {
