@@ -1,31 +1,22 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { GATEWAY_ERRORS, type GatewayErrorDef } from '../gateway-responses.js';
-import { BodyTooLargeError, ClientAbortError } from '../integrations/http-proxy.js';
 import type { Integration } from '../integrations/integration.js';
 import type { RequestContext } from '../pipeline/context.js';
+import { BodyTooLargeError, ClientAbortError, DiscardError, dispatchFailure, IDEMPOTENT, TotalTimeoutError } from '../proxy/errors.js';
 import { buildUpstreamHeaders, copyResponseHeaders } from '../proxy/headers.js';
 import { isInterim } from '../proxy/informational.js';
 import { ReadAhead } from '../proxy/read-ahead.js';
 import { prepareUpstreamBody } from '../proxy/request-body.js';
-import { IntegrationTimeoutError, ResponseTimer, type TimedExchange } from '../proxy/response-timer.js';
+import { ResponseTimer, type TimedExchange } from '../proxy/response-timer.js';
 import { upstreamRegistry } from './registry.js';
 import type { Endpoint, UpstreamRuntime } from './runtime.js';
 import type { TimeoutsConfig } from './schema.js';
-
-/** RFC 9110 §9.2.2 idempotent methods: the only ones retried unless a route opts in. */
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
 /** Failures before any response byte that mean "the request did not get through": retryable. */
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED']);
 /** Resets before any response byte (also what a stale keep-alive socket gives). */
 const RESET_ERRORS = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'UND_ERR_CLOSED']);
-
-class TotalTimeoutError extends Error {
-  readonly code = 'GW_ERR_UPSTREAM_TOTAL_TIMEOUT';
-}
-/** Aborts a try whose retryable response is being thrown away. */
-class DiscardError extends Error {}
 
 export interface UpstreamIntegrationOptions {
   upstream: string;
@@ -276,24 +267,13 @@ class Exchange {
       ctx.res.destroy(err);
       return;
     }
-    const code = (err as NodeJS.ErrnoException).code;
-    let def: GatewayErrorDef = GATEWAY_ERRORS.INTEGRATION_FAILURE;
-    if (err instanceof BodyTooLargeError) def = GATEWAY_ERRORS.REQUEST_TOO_LARGE;
-    else if (
-      err instanceof IntegrationTimeoutError ||
-      err instanceof TotalTimeoutError ||
-      code === 'UND_ERR_HEADERS_TIMEOUT' ||
-      code === 'UND_ERR_CONNECT_TIMEOUT' ||
-      code === 'UND_ERR_BODY_TIMEOUT'
-    ) {
-      def = GATEWAY_ERRORS.INTEGRATION_TIMEOUT;
-    }
+    const { def, extra } = dispatchFailure(err);
     // The observer may answer instead (the cache serving a stale copy on error).
     if (ctx.responseObserver?.onError(err, def) === true) {
       this.#finish();
       return;
     }
-    this.#fail(def, def === GATEWAY_ERRORS.REQUEST_TOO_LARGE ? { connection: 'close' } : undefined);
+    this.#fail(def, extra);
   }
 
   #onTotalTimeout(ms: number): void {

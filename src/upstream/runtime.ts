@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { Client, Pool } from 'undici';
 import type { Clock } from '../clock.js';
+import { UpstreamInputError } from '../proxy/errors.js';
 import type { Logger } from '../logger.js';
 import type { BreakerState as BreakerMetric, MetricsService } from '../observability/metrics.js';
 import { type Balancer, type Candidate, createBalancer } from './balancers/index.js';
@@ -128,14 +129,6 @@ export interface TargetChange {
   drained?: boolean;
 }
 
-/** Thrown for bad admin input (unknown target, bad weight). */
-export class UpstreamInputError extends Error {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
-}
 
 /**
  * The live side of one named upstream: its endpoints with their health, the balancer, breaker,
