@@ -1,8 +1,8 @@
-import type { Readable } from 'node:stream';
+import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { GATEWAY_ERRORS } from '../gateway-responses.js';
-import { BodyLimit } from '../integrations/http-proxy.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { readBodyPrefix } from '../waf/body.js';
+import { BodyTooLargeError } from './errors.js';
 
 /** The body to dispatch upstream. */
 export interface UpstreamBody {
@@ -102,4 +102,18 @@ function h100(ctx: RequestContext): boolean {
   if (ctx.req.headers.expect?.toLowerCase() !== '100-continue' || ctx.res.headersSent) return false;
   delete ctx.req.headers.expect;
   return true;
+}
+
+/** Counts a chunked request body and fails it past the limit (Content-Length bodies are checked up front). */
+export class BodyLimit extends Transform {
+  #left: number;
+  constructor(limit: number) {
+    super();
+    this.#left = limit;
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.#left -= chunk.length;
+    if (this.#left < 0) cb(new BodyTooLargeError('request body exceeds server.limits.maxBodyBytes'));
+    else cb(null, chunk);
+  }
 }

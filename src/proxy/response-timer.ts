@@ -1,9 +1,5 @@
 import { errors } from 'undici';
-
-/** No response head within the integration's time: a 504. */
-export class IntegrationTimeoutError extends Error {
-  readonly code = 'GW_ERR_INTEGRATION_TIMEOUT';
-}
+import { IntegrationTimeoutError } from './errors.js';
 
 /** What a ResponseTimer tells its owner (the dispatch handler) when a wait ran out. */
 export interface TimedExchange {

@@ -1,6 +1,7 @@
 import { AdminError, type AdminRequest, type AdminRoute } from '../admin/server.js';
 import { upstreamRegistry } from './registry.js';
-import { type TargetChange, UpstreamInputError, type UpstreamRuntime } from './runtime.js';
+import { UpstreamInputError } from '../proxy/errors.js';
+import type { TargetChange, UpstreamRuntime } from './runtime.js';
 
 function runtimeFor(r: AdminRequest): UpstreamRuntime {
   const reg = upstreamRegistry(r.target.runtime);

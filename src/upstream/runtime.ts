@@ -8,133 +8,21 @@ import type { BreakerState as BreakerMetric, MetricsService } from '../observabi
 import { type Balancer, type Candidate, createBalancer } from './balancers/index.js';
 import { type BreakerState, CircuitBreaker, RetryBudget } from './breaker.js';
 import { HostResolver, nextRefreshMs } from './dns.js';
+import { Endpoint, targetOrigin } from './endpoint.js';
 import { probe, type ProbeResult, statusMatcher } from './health.js';
 import type { UpstreamConfig } from './schema.js';
+import { applyTargetChanges, type DnsState, type Override, type StatusParts, type TargetChange, upstreamStatus } from './status.js';
 
-const RECENT = 100;
+export { Endpoint, targetOrigin } from './endpoint.js';
+export type { TargetChange } from './status.js';
 
 const BREAKER_METRIC: Record<BreakerState, BreakerMetric> = { closed: 'closed', open: 'open', 'half-open': 'half_open' };
-
-/**
- * One place requests go: a target URL, or one resolved address of a host-name target. Its state
- * (health, ejection, counters) is kept across reloads, keyed by upstream name + id.
- */
-export class Endpoint {
-  /** Target URL, plus "#address" for an address found by DNS. */
-  readonly id: string;
-  readonly targetUrl: string;
-  readonly address: string | undefined;
-  /** Origin dispatched to (the address in place of the host name). */
-  readonly origin: string;
-  /** Path prefix of the target URL, no trailing slash. */
-  readonly basePath: string;
-  /** Host header to send when the origin is an address (the target's host[:port]). */
-  readonly hostHeader: string | undefined;
-  readonly isHttps: boolean;
-  readonly hostname: string;
-
-  /** Active health: true until probes say otherwise. */
-  healthy = true;
-  checkSuccesses = 0;
-  checkFailures = 0;
-  lastCheck: (ProbeResult & { at: number }) | undefined;
-  /** Since when it has been healthy and present (slow start). */
-  healthySince: number;
-  /** Passive health. */
-  consecutiveFailures = 0;
-  ejectedUntil = 0;
-  ejections = 0;
-  inflight = 0;
-  requests = 0;
-  failures = 0;
-  #latency = new Float64Array(RECENT);
-  #ok = new Uint8Array(RECENT);
-  #n = 0;
-  timer: NodeJS.Timeout | undefined;
-  /** Bumped when the probe loop is reset, so an in-flight probe does not start a second loop. */
-  probeGen = 0;
-
-  constructor(targetUrl: string, address: string | undefined, now: number) {
-    const u = new URL(targetUrl);
-    this.targetUrl = targetUrl;
-    this.address = address;
-    this.id = address ? `${targetUrl}#${address}` : targetUrl;
-    this.isHttps = u.protocol === 'https:';
-    this.hostname = u.hostname.replace(/^\[|\]$/g, '');
-    this.basePath = u.pathname.replace(/\/+$/, '');
-    if (address && address !== this.hostname) {
-      const port = u.port || (this.isHttps ? '443' : '80');
-      this.origin = `${u.protocol}//${isIP(address) === 6 ? `[${address}]` : address}:${port}`;
-      this.hostHeader = u.host;
-    } else {
-      this.origin = u.origin;
-      this.hostHeader = undefined;
-    }
-    this.healthySince = now;
-  }
-
-  record(latencyMs: number, ok: boolean): void {
-    const i = this.#n++ % RECENT;
-    this.#latency[i] = latencyMs;
-    this.#ok[i] = ok ? 1 : 0;
-  }
-
-  recent(): { requests: number; errors: number; latencyMs: { avg: number; p50: number; p99: number } | null } {
-    const n = Math.min(this.#n, RECENT);
-    if (n === 0) return { requests: 0, errors: 0, latencyMs: null };
-    const lat = Array.from(this.#latency.subarray(0, n)).sort((a, b) => a - b);
-    let errors = 0;
-    for (let i = 0; i < n; i++) if (this.#ok[i] === 0) errors++;
-    const q = (p: number) => round(lat[Math.min(n - 1, Math.floor(p * n))] as number);
-    return { requests: n, errors, latencyMs: { avg: round(lat.reduce((s, v) => s + v, 0) / n), p50: q(0.5), p99: q(0.99) } };
-  }
-}
-
-function round(v: number): number {
-  return Math.round(v * 10) / 10;
-}
 
 export interface RuntimeEnv {
   clock: Clock;
   log: Logger;
   /** The metrics service, looked up at each use (absent without services or before it started). */
   metrics?: () => MetricsService | undefined;
-}
-
-/** The label of a target in upstream metrics: its URL's origin (as the healthyTargets alarm counts them). */
-export function targetOrigin(ep: Endpoint): string {
-  return new URL(ep.targetUrl).origin;
-}
-
-interface Override {
-  weight?: number;
-  /** The configured weight when the override was made: a reload that changes it drops the override. */
-  configWeight: number;
-  drained?: boolean;
-}
-
-interface DnsState {
-  host: string;
-  addresses: string[] | undefined;
-  ttlMs: number | undefined;
-  nextAt: number;
-  error: string | undefined;
-  timer: NodeJS.Timeout | undefined;
-}
-
-export interface TargetChange {
-  url: string;
-  weight?: number;
-  drained?: boolean;
-}
-
-/** Thrown for bad admin input (unknown target, bad weight). */
-export class UpstreamInputError extends Error {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
 }
 
 /**
@@ -552,72 +440,19 @@ export class UpstreamRuntime {
     for (const [origin, n] of byOrigin) yield [this.name, origin, n] as const;
   }
 
-  // ---- runtime weights ----
+  // ---- runtime weights and status (status.ts) ----
 
   /** Applies weight/drain changes atomically (all or none). */
   setTargets(changes: readonly TargetChange[]): void {
-    for (const c of changes) {
-      const t = this.cfg.targets.find((x) => x.url === c.url);
-      if (!t) {
-        throw new UpstreamInputError(404, `upstream "${this.name}" has no target ${c.url}; targets: ${this.cfg.targets.map((x) => x.url).join(', ')}`);
-      }
-      if (c.weight !== undefined && (!Number.isInteger(c.weight) || c.weight < 0 || c.weight > 1000)) {
-        throw new UpstreamInputError(400, `weight for ${c.url} must be an integer from 0 to 1000, got ${JSON.stringify(c.weight)}`);
-      }
-      if (c.drained !== undefined && typeof c.drained !== 'boolean') throw new UpstreamInputError(400, `drained for ${c.url} must be true or false`);
-    }
-    const now = this.#env.clock.now();
-    for (const c of changes) {
-      const t = this.cfg.targets.find((x) => x.url === c.url)!;
-      const o = this.#overrides.get(c.url) ?? { configWeight: t.weight };
-      const wasOff = (o.drained ?? false) || (o.weight ?? t.weight) === 0;
-      if (c.weight !== undefined) o.weight = c.weight;
-      if (c.drained !== undefined) o.drained = c.drained;
-      const isOn = !o.drained && (o.weight ?? t.weight) > 0;
-      // A target that starts taking traffic again ramps up (slow start).
-      if (wasOff && isOn) for (const ep of this.#endpoints) if (ep.targetUrl === c.url) ep.healthySince = now;
-      this.#overrides.set(c.url, o);
-    }
+    applyTargetChanges(this, this.#parts(), changes, this.#env.clock.now());
   }
 
   status(): Record<string, unknown> {
-    const now = this.#env.clock.now();
-    return {
-      name: this.name,
-      balancer: this.cfg.balancer,
-      healthCheck: this.cfg.healthCheck ? 'active' : 'off',
-      breaker: this.breaker?.status() ?? null,
-      targets: this.#endpoints.map((ep) => {
-        const o = this.#overrides.get(ep.targetUrl);
-        const cfgWeight = this.cfg.targets.find((t) => t.url === ep.targetUrl)?.weight ?? 0;
-        return {
-          url: ep.targetUrl,
-          address: ep.address ?? null,
-          origin: ep.origin,
-          weight: o?.weight ?? cfgWeight,
-          configWeight: cfgWeight,
-          effectiveWeight: round(this.effectiveWeight(ep, now)),
-          drained: o?.drained ?? false,
-          health: this.cfg.healthCheck ? (ep.healthy ? 'healthy' : 'unhealthy') : 'unchecked',
-          ejected: this.isEjected(ep, now),
-          ejectedForMs: Math.max(0, ep.ejectedUntil - now),
-          ejections: ep.ejections,
-          inflight: ep.inflight,
-          requests: ep.requests,
-          failures: ep.failures,
-          recent: ep.recent(),
-          lastCheck: ep.lastCheck ? { ok: ep.lastCheck.ok, status: ep.lastCheck.status ?? null, error: ep.lastCheck.error ?? null, at: new Date(ep.lastCheck.at).toISOString() } : null,
-        };
-      }),
-      dns: [...this.#dns.entries()].map(([url, d]) => ({
-        url,
-        host: d.host,
-        addresses: d.addresses ?? [],
-        ttlMs: d.ttlMs ?? null,
-        nextRefreshInMs: Math.max(0, d.nextAt - now),
-        error: d.error ?? null,
-      })),
-    };
+    return upstreamStatus(this, this.#parts(), this.#env.clock.now());
+  }
+
+  #parts(): StatusParts {
+    return { endpoints: this.#endpoints, overrides: this.#overrides, dns: this.#dns };
   }
 
   async close(): Promise<void> {

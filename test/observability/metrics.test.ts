@@ -82,7 +82,7 @@ describe('GET /metrics after known traffic', () => {
     assert.equal(value(samples, 'portico_request_duration_seconds_bucket', { ...route, le: '+Inf' }), 3);
     assert.equal(series(samples, 'portico_integration_duration_seconds_count', { route: '/fail' })[0]?.value ?? 0, 0);
     assert.equal(value(samples, 'portico_integration_duration_seconds_count', { ...route, route: '/down' }), 1);
-    // A named upstream (src/upstream/proxy.ts) records its integration timing too.
+    // A named upstream (src/upstream/exchange.ts) records its integration timing too.
     assert.equal(value(samples, 'portico_integration_duration_seconds_count', { ...route, route: '/pooled/{proxy+}' }), 1);
     // Gateway responses by type, and the upstream error of the refused connection.
     assert.equal(value(samples, 'portico_gateway_responses_total', { api: 'shop', stage: 'prod', route: '/down', type: 'INTEGRATION_FAILURE' }), 1);

@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { loadConfigText } from '../../src/config/load.js';
-import { uriTarget } from '../../src/integrations/http-proxy.js';
+import { uriTarget } from '../../src/integrations/uri.js';
 import { createLogger } from '../../src/logger.js';
 import { createRuntimeDeps } from '../../src/pipeline/policy.js';
 import type { RequestContext } from '../../src/pipeline/context.js';

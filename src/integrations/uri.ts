@@ -1,14 +1,14 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import { Transform, type TransformCallback } from 'node:stream';
 import { Client, type Dispatcher } from 'undici';
-import { GATEWAY_ERRORS, type GatewayErrorDef } from '../gateway-responses.js';
+import { GATEWAY_ERRORS } from '../gateway-responses.js';
 import type { RequestContext } from '../pipeline/context.js';
+import { ClientAbortError, dispatchFailure, IDEMPOTENT } from '../proxy/errors.js';
 import { buildUpstreamHeaders, copyResponseHeaders } from '../proxy/headers.js';
 import type { PoolRegistry } from '../proxy/pools.js';
 import { isInterim } from '../proxy/informational.js';
 import { ReadAhead } from '../proxy/read-ahead.js';
 import { prepareUpstreamBody, type UpstreamBody } from '../proxy/request-body.js';
-import { IntegrationTimeoutError, ResponseTimer, type TimedExchange } from '../proxy/response-timer.js';
+import { ResponseTimer, type TimedExchange } from '../proxy/response-timer.js';
 import type { UriTemplate } from '../proxy/uri-template.js';
 import type { Integration } from './integration.js';
 
@@ -21,27 +21,6 @@ export function uriTarget(template: UriTemplate): TargetResolver {
     const q = ctx.upstreamQuery ?? ctx.rawQuery;
     return { origin: template.origin, path: q ? `${path}${template.hasQuery ? '&' : '?'}${q}` : path };
   };
-}
-
-export class BodyTooLargeError extends Error {
-  readonly code = 'GW_ERR_REQUEST_TOO_LARGE';
-}
-export class ClientAbortError extends Error {
-  readonly code = 'GW_ERR_CLIENT_ABORTED';
-}
-
-/** Counts a chunked request body and fails it past the limit (Content-Length bodies are checked up front). */
-export class BodyLimit extends Transform {
-  #left: number;
-  constructor(limit: number) {
-    super();
-    this.#left = limit;
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.#left -= chunk.length;
-    if (this.#left < 0) cb(new BodyTooLargeError('request body exceeds server.limits.maxBodyBytes'));
-    else cb(null, chunk);
-  }
 }
 
 /**
@@ -111,7 +90,6 @@ export class HttpProxyIntegration implements Integration {
   }
 }
 
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 /** What a reused keep-alive socket the upstream had just closed gives before any response byte. */
 const STALE_SOCKET = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE']);
 
@@ -225,20 +203,7 @@ class ProxyHandler implements Dispatcher.DispatchHandler, TimedExchange {
       ctx.res.destroy(err);
       return;
     }
-    let def: GatewayErrorDef = GATEWAY_ERRORS.INTEGRATION_FAILURE;
-    let extra: Record<string, string> | undefined;
-    const code = (err as NodeJS.ErrnoException).code;
-    if (err instanceof BodyTooLargeError) {
-      def = GATEWAY_ERRORS.REQUEST_TOO_LARGE;
-      extra = { connection: 'close' };
-    } else if (
-      err instanceof IntegrationTimeoutError ||
-      code === 'UND_ERR_HEADERS_TIMEOUT' ||
-      code === 'UND_ERR_CONNECT_TIMEOUT' ||
-      code === 'UND_ERR_BODY_TIMEOUT'
-    ) {
-      def = GATEWAY_ERRORS.INTEGRATION_TIMEOUT;
-    }
+    const { def, extra } = dispatchFailure(err);
     ctx.integrationError = err;
     // The observer may answer instead (the cache serving a stale copy on error).
     if (ctx.responseObserver?.onError(err, def) === true) return;

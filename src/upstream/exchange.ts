@@ -1,31 +1,15 @@
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { GATEWAY_ERRORS, type GatewayErrorDef } from '../gateway-responses.js';
-import { BodyTooLargeError, ClientAbortError } from '../integrations/http-proxy.js';
 import type { Integration } from '../integrations/integration.js';
 import type { RequestContext } from '../pipeline/context.js';
-import { buildUpstreamHeaders, copyResponseHeaders } from '../proxy/headers.js';
-import { isInterim } from '../proxy/informational.js';
-import { ReadAhead } from '../proxy/read-ahead.js';
+import { ClientAbortError, dispatchFailure, IDEMPOTENT, TotalTimeoutError } from '../proxy/errors.js';
+import { buildUpstreamHeaders } from '../proxy/headers.js';
 import { prepareUpstreamBody } from '../proxy/request-body.js';
-import { IntegrationTimeoutError, ResponseTimer, type TimedExchange } from '../proxy/response-timer.js';
+import { hashKeyOf } from './hash-key.js';
 import { upstreamRegistry } from './registry.js';
 import type { Endpoint, UpstreamRuntime } from './runtime.js';
 import type { TimeoutsConfig } from './schema.js';
-
-/** RFC 9110 §9.2.2 idempotent methods: the only ones retried unless a route opts in. */
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
-
-/** Failures before any response byte that mean "the request did not get through": retryable. */
-const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED']);
-/** Resets before any response byte (also what a stale keep-alive socket gives). */
-const RESET_ERRORS = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'UND_ERR_CLOSED']);
-
-class TotalTimeoutError extends Error {
-  readonly code = 'GW_ERR_UPSTREAM_TOTAL_TIMEOUT';
-}
-/** Aborts a try whose retryable response is being thrown away. */
-class DiscardError extends Error {}
+import { Try, type TryOwner } from './try.js';
 
 export interface UpstreamIntegrationOptions {
   upstream: string;
@@ -66,32 +50,8 @@ export class UpstreamIntegration implements Integration {
   }
 }
 
-function hashKeyOf(ctx: RequestContext, rt: UpstreamRuntime): string | undefined {
-  const h = rt.cfg.hashOn;
-  if (!h || rt.cfg.balancer !== 'consistent-hash') return undefined;
-  switch (h.source) {
-    case 'clientIp':
-      return ctx.clientIp;
-    case 'path':
-      return ctx.restPath;
-    case 'header': {
-      const v = ctx.req.headers[(h.name as string).toLowerCase()];
-      return Array.isArray(v) ? v.join(',') : v;
-    }
-    case 'cookie': {
-      const cookie = ctx.req.headers.cookie;
-      if (!cookie) return undefined;
-      for (const part of cookie.split(';')) {
-        const eq = part.indexOf('=');
-        if (eq !== -1 && part.slice(0, eq).trim() === h.name) return part.slice(eq + 1).trim();
-      }
-      return undefined;
-    }
-  }
-}
-
 /** One client request to an upstream, over one or more tries. */
-class Exchange {
+class Exchange implements TryOwner {
   readonly ctx: RequestContext;
   readonly rt: UpstreamRuntime;
   #opts: UpstreamIntegrationOptions;
@@ -276,24 +236,13 @@ class Exchange {
       ctx.res.destroy(err);
       return;
     }
-    const code = (err as NodeJS.ErrnoException).code;
-    let def: GatewayErrorDef = GATEWAY_ERRORS.INTEGRATION_FAILURE;
-    if (err instanceof BodyTooLargeError) def = GATEWAY_ERRORS.REQUEST_TOO_LARGE;
-    else if (
-      err instanceof IntegrationTimeoutError ||
-      err instanceof TotalTimeoutError ||
-      code === 'UND_ERR_HEADERS_TIMEOUT' ||
-      code === 'UND_ERR_CONNECT_TIMEOUT' ||
-      code === 'UND_ERR_BODY_TIMEOUT'
-    ) {
-      def = GATEWAY_ERRORS.INTEGRATION_TIMEOUT;
-    }
+    const { def, extra } = dispatchFailure(err);
     // The observer may answer instead (the cache serving a stale copy on error).
     if (ctx.responseObserver?.onError(err, def) === true) {
       this.#finish();
       return;
     }
-    this.#fail(def, def === GATEWAY_ERRORS.REQUEST_TOO_LARGE ? { connection: 'close' } : undefined);
+    this.#fail(def, extra);
   }
 
   #onTotalTimeout(ms: number): void {
@@ -325,143 +274,5 @@ class Exchange {
     clearTimeout(this.#totalTimer);
     clearTimeout(this.#backoffTimer);
     if (this.#probe) this.rt.breaker?.probeDone(this.#recorded);
-  }
-}
-
-/** One try on one endpoint: an undici dispatch handler. */
-class Try implements Dispatcher.DispatchHandler, TimedExchange {
-  readonly ep: Endpoint;
-  readonly startedAt = Date.now();
-  settled = false;
-  #x: Exchange;
-  #controller: Dispatcher.DispatchController | undefined;
-  #pendingAbort: Error | undefined;
-  #head: { statusCode: number; headers: OutgoingHttpHeaders } | undefined;
-  #gotHead = false;
-  /** The response is a retryable status being thrown away. */
-  #discard = false;
-  readonly timer = new ResponseTimer(this);
-  #ahead: ReadAhead;
-
-  constructor(x: Exchange, ep: Endpoint) {
-    this.#x = x;
-    this.ep = ep;
-    this.#ahead = new ReadAhead(x.ctx.res, x.ctx.snapshot.runtime.pools.held, `upstream:${x.rt.name}`, this.timer);
-  }
-
-  abort(err: Error): void {
-    if (this.#controller) this.#controller.abort(err);
-    else this.#pendingAbort = err;
-  }
-
-  timedOut(err: Error): void {
-    this.abort(err);
-  }
-
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.#controller = controller;
-    if (this.#pendingAbort) controller.abort(this.#pendingAbort);
-    else if (this.#x.done) controller.abort(new ClientAbortError('client closed the connection'));
-  }
-
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
-    // An interim 1xx (100, 102, 103) before the final response: dropped (proxy/informational.ts).
-    if (isInterim(statusCode)) return;
-    this.timer.head();
-    this.#gotHead = true;
-    const x = this.#x;
-    if (x.done) return;
-    const failed = statusCode >= 500;
-    if (x.rt.cfg.retries.statuses.includes(statusCode) && x.canRetry()) {
-      this.#discard = true;
-      x.settle(this, 'failure');
-      // Stop reading the thrown-away body; the connection is not worth keeping for it.
-      controller.abort(new DiscardError('retrying'));
-      return;
-    }
-    x.settle(this, failed ? 'failure' : 'success');
-    x.ctx.status = statusCode;
-    x.ctx.integrationStatus = statusCode;
-    const copied = copyResponseHeaders(headers);
-    // A response observer (the cache) that answered the client itself takes the response's place.
-    if (x.ctx.responseObserver?.onHead(statusCode, copied) === false) {
-      controller.abort(new ClientAbortError('answered by the response observer'));
-      x.complete(this);
-      return;
-    }
-    // Held back until the first body byte or the end: until then a failure can still become a
-    // clean gateway response instead of a reset.
-    this.#head = { statusCode, headers: x.ctx.finalizeHeaders(copied) };
-  }
-
-  #commitHead(): void {
-    const head = this.#head;
-    if (!head) return;
-    this.#head = undefined;
-    this.#x.ctx.res.writeHead(head.statusCode, head.headers);
-  }
-
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.#discard || this.#x.done) return;
-    this.#commitHead();
-    this.timer.data();
-    this.#x.ctx.responseBytes += chunk.length;
-    this.#x.ctx.responseObserver?.onData(chunk);
-    this.#ahead.write(controller, chunk, this.#x.ctx.snapshot.config.server.limits);
-  }
-
-  onResponseEnd(): void {
-    this.timer.stop();
-    this.#ahead.done();
-    const x = this.#x;
-    if (this.#discard) {
-      x.retry(this, false);
-      return;
-    }
-    if (x.done) return;
-    this.#commitHead();
-    x.ctx.responseObserver?.onEnd();
-    x.ctx.res.end();
-    x.complete(this);
-  }
-
-  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
-    this.timer.stop();
-    this.#ahead.done();
-    const x = this.#x;
-    if (this.#discard) {
-      if (x.totalExpired) x.failWith(this, err instanceof DiscardError ? new Error('retry cut by the total timeout') : err);
-      else x.retry(this, false);
-      return;
-    }
-    if (err instanceof ClientAbortError) {
-      x.settle(this, 'none');
-      x.ctx.responseObserver?.onError(err, undefined);
-      return;
-    }
-    if (x.done) {
-      x.settle(this, 'none');
-      return;
-    }
-    this.#head = undefined;
-    if (this.#gotHead) {
-      // Failed after the head (mid-body, or a framing error before the first byte).
-      if (!this.settled) x.settle(this, 'failure');
-      x.failWith(this, err);
-      return;
-    }
-    const code = (err as NodeJS.ErrnoException).code ?? '';
-    if (RESET_ERRORS.has(code) && x.canRetryFree()) {
-      x.settle(this, 'none');
-      x.retry(this, true);
-      return;
-    }
-    const clientSide = err instanceof BodyTooLargeError || err instanceof TotalTimeoutError;
-    x.settle(this, clientSide ? 'none' : 'failure');
-    if ((CONNECT_ERRORS.has(code) || RESET_ERRORS.has(code)) && x.canRetry()) {
-      x.retry(this, false);
-      return;
-    }
-    x.failWith(this, err);
   }
 }
