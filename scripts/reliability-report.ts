@@ -50,7 +50,8 @@ const ORDER: [ref: string, entry: string | Pending][] = [
   ['6', 'path-canon-table'],
   ['6', 'path-canon-sockets'],
   ['7', 'limits'],
-  ['8', 'slow-clients'],
+  ['8', 'slow-bodies'],
+  ['8', 'slow-reads'],
   ['9', 'retries-post-replayed'],
   ['10', 'retries-recovered'],
   ['11', 'keepalive-race'],
@@ -121,13 +122,16 @@ const ORDER: [ref: string, entry: string | Pending][] = [
   ['—', 'connection-flood-capped'],
 ];
 
+/** Full results (committed, results/*.json), then fast ones (results/fast/, not committed) for ids with no full one. */
 function load(): Map<string, Figure> {
   const out = new Map<string, Figure>();
-  if (!existsSync(RESULTS)) return out;
-  for (const f of readdirSync(RESULTS)) {
-    if (!f.endsWith('.json') || f === 'differential-table.json') continue;
-    const fig = JSON.parse(readFileSync(join(RESULTS, f), 'utf8')) as Figure;
-    out.set(fig.id, fig);
+  for (const dir of [RESULTS, join(RESULTS, 'fast')]) {
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir)) {
+      if (!f.endsWith('.json') || f === 'differential-table.json') continue;
+      const fig = JSON.parse(readFileSync(join(dir, f), 'utf8')) as Figure;
+      if (!out.has(fig.id)) out.set(fig.id, fig);
+    }
   }
   return out;
 }
@@ -196,8 +200,8 @@ interface DiffRow {
 }
 
 function differentialBlock(): string | undefined {
-  const file = join(RESULTS, 'differential-table.json');
-  if (!existsSync(file)) return undefined;
+  const file = [join(RESULTS, 'differential-table.json'), join(RESULTS, 'fast', 'differential-table.json')].find((f) => existsSync(f));
+  if (!file) return undefined;
   const { date, rows } = JSON.parse(readFileSync(file, 'utf8')) as { date: string; rows: DiffRow[] };
   const diff = rows.filter((r) => r.differs);
   const esc = (s: string) => cell(s.replace(/\r/g, '\\r').replace(/\n/g, '\\n'));

@@ -8,7 +8,7 @@ import { NAMED_PAYLOADS } from './corpus.js';
 import { corpusYaml, startRecordingUpstream } from './harness.js';
 import { type Oracle, startHaproxy, startNginx } from './oracles.js';
 import { JUSTIFICATIONS } from './differential-justifications.js';
-import { recordFigure, RESULTS_DIR } from './results.js';
+import { FAST_RESULTS_DIR, FULL, recordFigure, RESULTS_DIR } from './results.js';
 import { describe, type Outcome, runCorpus } from './verdict.js';
 
 /**
@@ -61,8 +61,9 @@ test('differential: the named corpus through Portico, nginx and HAProxy; every v
   });
   const unjustified = rows.filter((r) => r.differs && !r.why).map((r) => `${r.name}: portico ${r.portico} | nginx ${r.nginx} | haproxy ${r.haproxy}`);
   const stale = Object.keys(JUSTIFICATIONS).filter((name) => !rows.some((r) => r.name === name && r.differs));
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  writeFileSync(join(RESULTS_DIR, 'differential-table.json'), `${JSON.stringify({ date: new Date().toISOString().slice(0, 10), rows }, null, 2)}\n`);
+  const dir = FULL ? RESULTS_DIR : FAST_RESULTS_DIR;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'differential-table.json'), `${JSON.stringify({ date: new Date().toISOString().slice(0, 10), rows }, null, 2)}\n`);
   const agreeNginx = rows.filter((_, i) => fwd(portico[i] as Outcome) === fwd(ng[i] as Outcome)).length;
   const agreeHa = rows.filter((_, i) => fwd(portico[i] as Outcome) === fwd(ha[i] as Outcome)).length;
   const pct = (n: number) => `${((100 * n) / rows.length).toFixed(1)} %`;
