@@ -19,10 +19,10 @@ import { manifest as functions } from './integrations/function/manifest.js';
 import { manifest as cache } from './cache/manifest.js';
 import { manifest as cluster } from './cluster/manifest.js';
 import { manifest as waf } from './waf/manifest.js';
-import { manifest as cors } from './policies/cors/manifest.js';
-import { manifest as ipPolicy } from './policies/ip-policy/manifest.js';
-import { manifest as validation } from './policies/validation/manifest.js';
-import { manifest as mapping } from './policies/mapping/manifest.js';
+import { manifest as cors } from './cors/manifest.js';
+import { manifest as ipPolicy } from './ip-policy/manifest.js';
+import { manifest as validation } from './validation/manifest.js';
+import { manifest as mapping } from './mapping/manifest.js';
 
 export const FEATURES: readonly Feature[] = [
   observability,

@@ -1,4 +1,4 @@
-import type { Feature } from '../../feature.js';
+import type { Feature } from '../feature.js';
 import { ipPolicyFactory } from './index.js';
 
 /** IP allow/deny lists (resource policy). */

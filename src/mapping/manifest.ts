@@ -1,4 +1,4 @@
-import type { Feature } from '../../feature.js';
+import type { Feature } from '../feature.js';
 import { mappingPolicyFactory } from './index.js';
 
 /** Parameter mapping of the upstream request. */

@@ -1,4 +1,4 @@
-import type { Feature } from '../../feature.js';
+import type { Feature } from '../feature.js';
 import { validationPolicyFactory } from './index.js';
 
 /** Request validation: parameters and body models. */

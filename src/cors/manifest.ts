@@ -1,4 +1,4 @@
-import type { Feature } from '../../feature.js';
+import type { Feature } from '../feature.js';
 import { corsHookFactory } from './index.js';
 
 /** CORS: preflight answers and response headers (docs/access-control.md). */
