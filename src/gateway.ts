@@ -16,7 +16,9 @@ import { PoolRegistry } from './proxy/pools.js';
 import { handleRequest } from './server/handler.js';
 import { answerFailure, applyLimits, type ConnectionLimits, hardenListener, onClientError, timeoutOptions } from './server/listener.js';
 import { SlowClientWatch } from './server/slow-clients.js';
-import { type Service, SERVICES } from './services.js';
+import type { Service } from './services.js';
+import { adminRoutes, featureServices } from './features.js';
+import { STORE } from './store/keys.js';
 
 export interface StartOptions {
   /** Path of the YAML/JSON config file. */
@@ -138,7 +140,7 @@ export class Gateway implements AdminTarget {
     const runtime = createRuntimeDeps({ pools: new PoolRegistry(), log, ...(opts.clock ? { clock: opts.clock } : {}) });
     const services: [string, Service][] = [];
     try {
-      for (const def of SERVICES) {
+      for (const def of featureServices()) {
         const svc = await def.start(runtime, loaded);
         services.push([def.name, svc]);
         runtime.services.set(def.name, svc);
@@ -182,6 +184,7 @@ export class Gateway implements AdminTarget {
       this.#admin = createAdminServer(this, this.adminToken, this.log, {
         timeouts: this.#snapshot.config.server.timeouts,
         limits: () => adminLimits(this.#snapshot.config),
+        routes: adminRoutes(),
       });
       try {
         await listenOn(this.#admin, admin);
@@ -230,7 +233,7 @@ export class Gateway implements AdminTarget {
       draining: this.#draining,
       lastReload: this.#lastReload ?? null,
       // Redis health and failure-policy counts (docs/cluster.md); the embedded store has none.
-      store: (this.runtime.services.get('store') as { status?(): unknown } | undefined)?.status?.() ?? null,
+      store: this.runtime.services.get(STORE)?.status?.() ?? null,
     };
   }
 

@@ -1,15 +1,6 @@
 import type { LoadedConfig } from './config/load.js';
 import type { RuntimeDeps } from './pipeline/policy.js';
 import type { Snapshot } from './pipeline/snapshot.js';
-import { OBSERVABILITY_SERVICES } from './observability/services.js';
-import { upstreamService } from './upstream/registry.js';
-import { authorizerServiceDef } from './policies/authorizer/service.js';
-import { STORE_SERVICE } from './store/service.js';
-import { LIMITER_SERVICE } from './limiter/service.js';
-import { API_KEYS_SERVICE } from './keys/service.js';
-import { functionServiceDef } from './integrations/function/pool.js';
-import { CACHE_SERVICE_DEF } from './cache/service.js';
-import { WORKER_SERVICE } from './cluster/worker.js';
 
 /** A long-lived feature service (store, metrics, upstream registry, ...), kept across reloads. */
 export interface Service {
@@ -22,24 +13,15 @@ export interface Service {
   close?(): Promise<void> | void;
 }
 
+/**
+ * A feature's service definition, listed in its manifest (src/<feature>/manifest.ts); src/features.ts
+ * starts them in feature order, each after its `deps`. Policy factories must not need a service at
+ * compile time (`portico validate` compiles without them): look it up at first use.
+ */
 export interface ServiceDef {
-  /** Key in RuntimeDeps.services. */
+  /** Key in RuntimeDeps.services (a defineService key). */
   name: string;
+  /** Services that must have started before this one (start order, src/kernel/services.ts startOrder). */
+  deps?: readonly string[];
   start(runtime: RuntimeDeps, loaded: LoadedConfig): Promise<Service> | Service;
 }
-
-/**
- * Services started with the gateway, in order, one line each. Policy factories must not need a
- * service at compile time (`portico validate` compiles without them): look it up at first use.
- */
-export const SERVICES: ServiceDef[] = [
-  ...OBSERVABILITY_SERVICES,
-  upstreamService,
-  authorizerServiceDef,
-  STORE_SERVICE,
-  LIMITER_SERVICE,
-  API_KEYS_SERVICE,
-  functionServiceDef,
-  CACHE_SERVICE_DEF,
-  WORKER_SERVICE,
-];

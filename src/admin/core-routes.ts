@@ -1,5 +1,5 @@
 import { routeRows } from '../pipeline/route-table.js';
-import type { AdminRoute } from './server.js';
+import type { AdminRoute } from './types.js';
 
 /** Status, routes and reload. */
 export const CORE_ROUTES: AdminRoute[] = [

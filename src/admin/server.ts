@@ -1,65 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { ConfigError } from '../config/errors.js';
 import type { Logger } from '../logger.js';
-import type { RuntimeDeps } from '../pipeline/policy.js';
-import type { Snapshot } from '../pipeline/snapshot.js';
 import { exceedsJsonDepth } from '../pipeline/json-limits.js';
-import { ADMIN_ROUTES } from './routes.js';
+import { AdminError, type AdminRequest, type AdminRoute, type AdminTarget } from './types.js';
+
+export { AdminError, type AdminRequest, type AdminResponse, type AdminRoute, type AdminTarget, type ReloadResult } from './types.js';
 import { answerFailure, type ConnectionLimits, hardenListener, type ListenerTimeouts, timeoutOptions } from '../server/listener.js';
 import { tokenMatches } from './token.js';
-
-export interface AdminTarget {
-  readonly snapshot: Snapshot;
-  readonly runtime: RuntimeDeps;
-  status(): Record<string, unknown>;
-  reload(reason: string): Promise<ReloadResult>;
-}
-
-export interface ReloadResult {
-  ok: boolean;
-  changed: boolean;
-  revision: number;
-  error?: string;
-  issues?: ConfigError['issues'];
-}
-
-/** An admin API error with its status: thrown by handlers, answered as {"message": ...}. */
-export class AdminError extends Error {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
-}
-
-export interface AdminRequest {
-  req: IncomingMessage;
-  target: AdminTarget;
-  /** Values of `:name` segments of the route pattern. */
-  params: Record<string, string>;
-  query: URLSearchParams;
-  /** The JSON body (parsed on demand; 400 if it is not JSON). */
-  body(): Promise<unknown>;
-}
-
-export interface AdminResponse {
-  status?: number;
-  body?: unknown;
-  /** Text instead of JSON (e.g. Prometheus exposition). */
-  text?: string;
-  contentType?: string;
-}
-
-/** One admin endpoint: `GET /keys/:id`. Handlers return what to answer, or throw AdminError. */
-export interface AdminRoute {
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  path: string;
-  /** One line for the endpoint list. */
-  description: string;
-  /** Served without the bearer token (only for things like /metrics scrapes; off by default). A function reads the current config. */
-  public?: boolean | ((target: AdminTarget) => boolean);
-  handle(r: AdminRequest): Promise<AdminResponse> | AdminResponse;
-}
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = `${JSON.stringify(body, null, 2)}\n`;
@@ -144,12 +90,14 @@ export interface AdminServerOptions {
   timeouts: ListenerTimeouts;
   /** admin.maxConnections, read again for each connection. */
   limits: () => ConnectionLimits;
+  /** Every endpoint: the core's and each feature's, from the composition root (src/features.ts). */
+  routes: readonly AdminRoute[];
 }
 
 /**
  * The admin API on its own listener (loopback by default). Every endpoint requires
  * `Authorization: Bearer <token>`, compared in constant time. It never rewrites the config file.
- * Endpoints are listed in src/admin/routes.ts, one module per feature.
+ * Endpoints come from the feature manifests, listed in src/features.ts.
  *
  * Each request runs inside one error boundary (`serve` is async, so a synchronous throw is a
  * rejection too): an AdminError answers its status, anything else is logged and answers 500. The
@@ -158,7 +106,7 @@ export interface AdminServerOptions {
  */
 export function createAdminServer(target: AdminTarget, token: string, log: Logger, opts: AdminServerOptions): Server {
   const server = createServer(timeoutOptions(opts.timeouts), (req: IncomingMessage, res: ServerResponse) => {
-    serve(target, token, req, res).catch((err: unknown) => {
+    serve(target, token, opts.routes, req, res).catch((err: unknown) => {
       if (err instanceof AdminError) return answerFailure(res, err.status, err.message);
       log.error({ err, method: req.method, url: req.url }, 'admin request failed');
       answerFailure(res, 500, (err as Error)?.message ?? 'Internal server error');
@@ -168,12 +116,12 @@ export function createAdminServer(target: AdminTarget, token: string, log: Logge
   return server;
 }
 
-async function serve(target: AdminTarget, token: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function serve(target: AdminTarget, token: string, routes: readonly AdminRoute[], req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = parseTarget(req.url ?? '/');
   let route: AdminRoute | undefined;
   let rawParams: Record<string, string> | undefined;
   let pathKnown = false;
-  for (const r of url ? ADMIN_ROUTES : []) {
+  for (const r of url ? routes : []) {
     const m = matchPath(r.path, (url as { path: string }).path);
     if (!m) continue;
     pathKnown = true;
@@ -197,7 +145,7 @@ async function serve(target: AdminTarget, token: string, req: IncomingMessage, r
     const status = pathKnown ? 405 : 404;
     send(res, status, {
       message: `no admin endpoint ${req.method} ${url.path}`,
-      endpoints: ADMIN_ROUTES.map((r) => `${r.method} ${r.path}`),
+      endpoints: routes.map((r) => `${r.method} ${r.path}`),
     });
     return;
   }

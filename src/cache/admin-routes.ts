@@ -1,4 +1,4 @@
-import { AdminError, type AdminRoute, type AdminTarget } from '../admin/server.js';
+import { AdminError, type AdminRoute, type AdminTarget } from '../admin/types.js';
 import { parseRouteKey } from '../router/route-key.js';
 import { CacheService } from './service.js';
 import type { FlushFilter } from './store.js';

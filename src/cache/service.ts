@@ -1,3 +1,6 @@
+import { defineService, type ServiceRegistry } from '../kernel/services.js';
+import { METRICS } from '../observability/keys.js';
+import { STORE } from '../store/keys.js';
 import type { GatewayErrorDef } from '../gateway-responses.js';
 import type { Snapshot } from '../pipeline/snapshot.js';
 import type { Service, ServiceDef } from '../services.js';
@@ -7,7 +10,7 @@ import { RedisStore } from '../store/redis.js';
 import { RedisCacheStore } from './redis-store.js';
 import type { CacheEntry, CacheStore, FlushFilter, StoreStats } from './store.js';
 
-export const CACHE_SERVICE = 'cache';
+export const CACHE_SERVICE = defineService<CacheService>('cache');
 const MIB = 1024 * 1024;
 
 /** How a coalesced miss ended, as its waiters see it. */
@@ -114,17 +117,16 @@ export class StageCache {
 export class CacheService implements Service {
   #stages = new Map<string, StageCache>();
   #makeStore: (capacityBytes: number, id: string) => CacheStore;
-  #services: Map<string, unknown> | undefined;
+  #services: ServiceRegistry | undefined;
 
-  constructor(opts: { makeStore?: (capacityBytes: number, id: string) => CacheStore; services?: Map<string, unknown> } = {}) {
+  constructor(opts: { makeStore?: (capacityBytes: number, id: string) => CacheStore; services?: ServiceRegistry } = {}) {
     this.#makeStore = opts.makeStore ?? ((c) => new MemoryCacheStore(c));
     this.#services = opts.services;
   }
 
   /** The gateway's cache service, created and registered on first use if the gateway did not start one. */
-  static of(services: Map<string, unknown>): CacheService {
-    let s = services.get(CACHE_SERVICE) as CacheService | undefined;
-    if (!s) services.set(CACHE_SERVICE, (s = new CacheService({ services })));
+  static of(services: ServiceRegistry): CacheService {
+    const s = services.getOrCreate(CACHE_SERVICE, () => new CacheService({ services }));
     return s;
   }
 
@@ -133,7 +135,7 @@ export class CacheService implements Service {
     const id = `${api}/${stage}`;
     let sc = this.#stages.get(id);
     if (!sc) {
-      const metrics = this.#services?.get('metrics') as Partial<CacheMetricsSink> | undefined;
+      const metrics = this.#services?.get(METRICS) as Partial<CacheMetricsSink> | undefined;
       const sink = typeof metrics?.cacheCounter === 'function' ? (metrics as CacheMetricsSink) : undefined;
       sc = new StageCache(api, stage, this.#makeStore(Math.floor(capacityMB * MIB), id), sink);
       this.#stages.set(id, sc);
@@ -177,9 +179,10 @@ export class CacheService implements Service {
 
 export const CACHE_SERVICE_DEF: ServiceDef = {
   name: CACHE_SERVICE,
+  deps: [STORE],
   start: (runtime) => {
     // With the Redis store the cache is shared by every node (docs/cluster.md); else in memory.
-    const store = runtime.services.get('store');
+    const store = runtime.services.get(STORE);
     if (store instanceof RedisStore) {
       return new CacheService({ services: runtime.services, makeStore: (cap, id) => new RedisCacheStore(store, id, cap, runtime.clock) });
     }

@@ -14,11 +14,9 @@ import { parseCommandArgs, UsageError } from './args.js';
 import { startWorkers } from '../cluster/start.js';
 import { installLastResort } from './last-resort.js';
 
-export interface Io {
-  out: (line: string) => void;
-  err: (line: string) => void;
-  env: NodeJS.ProcessEnv;
-}
+import type { Io } from '../kernel/cli.js';
+
+export type { Io };
 
 const configOption = { config: { type: 'string', short: 'c' } } as const;
 

@@ -10,6 +10,7 @@ import { loadConfigFile } from '../config/load.js';
 import { FunctionIntegration } from '../integrations/function/index.js';
 import { FunctionPools, FUNCTIONS_SERVICE } from '../integrations/function/pool.js';
 import { createLogger } from '../logger.js';
+import { ServiceRegistry } from '../kernel/services.js';
 import { RequestContext } from '../pipeline/context.js';
 import { createRuntimeDeps } from '../pipeline/policy.js';
 import { compileSnapshot } from '../pipeline/snapshot.js';
@@ -42,7 +43,7 @@ export async function invokeCommand(argv: string[], io: Io): Promise<number> {
   const loaded = await loadConfigFile(values.config ?? io.env.PORTICO_CONFIG ?? 'portico.yaml', io.env);
   const pools = new PoolRegistry();
   const functions = new FunctionPools();
-  const runtime = createRuntimeDeps({ pools, log: createLogger('silent'), services: new Map([[FUNCTIONS_SERVICE, functions]]) });
+  const runtime = createRuntimeDeps({ pools, log: createLogger('silent'), services: new ServiceRegistry([[FUNCTIONS_SERVICE, functions]]) });
   try {
     const snapshot = compileSnapshot(loaded, { runtime, revision: 1 });
     const apis = snapshot.apis.filter((a) => (values.api ? a.name === values.api : a.routes.some((r) => r.key.key === key.key)));

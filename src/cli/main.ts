@@ -2,26 +2,21 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from './args.js';
 import { describeFailure, type Io, reloadCommand, routesCommand, startCommand, validateCommand } from './commands.js';
-import { cacheCommand } from '../cache/cli.js';
-import { keysCommand, usageCommand } from '../keys/cli.js';
 import { demoCommand } from './demo.js';
 import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
 import { invokeCommand } from './invoke.js';
 import { COMMAND_HELP, MAIN_HELP } from './help.js';
-import { upstreamsCommand } from '../upstream/cli.js';
-import { restartCommand } from '../cluster/cli.js';
+import { featureCommands } from '../features.js';
+import type { CliCommand } from '../kernel/cli.js';
 
-const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number>> = {
+/** The core's commands, then each feature's (src/features.ts). */
+const COMMANDS: Record<string, CliCommand> = {
   start: startCommand,
   validate: validateCommand,
   routes: routesCommand,
   reload: reloadCommand,
-  restart: restartCommand,
-  upstreams: upstreamsCommand,
-  cache: cacheCommand,
-  keys: keysCommand,
-  usage: usageCommand,
+  ...featureCommands(),
   demo: demoCommand,
   import: importCommand,
   export: exportCommand,

@@ -1,4 +1,4 @@
-import { AdminError, type AdminRoute } from '../admin/server.js';
+import { AdminError, type AdminRoute } from '../admin/types.js';
 import { isPorticoWorker, primaryChannel } from './ipc.js';
 
 /** Workers (`portico start --workers N`): which process answered, and a rolling restart. */

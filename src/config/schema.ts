@@ -7,8 +7,8 @@ import { metricsPublicField, observabilitySchema, requestIdSchema } from '../obs
 import { routeUpstreamFields, upstreamSchema } from '../upstream/schema.js';
 import { accessApiFields, accessRouteFields } from '../policies/access-schema.js';
 import { functionApiFields, functionIntegration } from '../integrations/function/schema.js';
-import { validationApiFields, validationRouteFields } from '../policies/validation/schema.js';
-import { mappingIntegrationFields } from '../policies/mapping/schema.js';
+import { validationApiFields, validationRouteFields } from '../validation/schema.js';
+import { mappingIntegrationFields } from '../mapping/schema.js';
 import { apiKeyApiFields, apiKeyRouteFields } from '../policies/api-key/schema.js';
 import { globalThrottleField, throttleStageFields } from '../policies/throttle/schema.js';
 import { usagePlansSchema } from '../usage-plans/schema.js';

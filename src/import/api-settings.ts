@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { functionApiFields } from '../integrations/function/schema.js';
-import { corsSchema } from '../policies/cors/schema.js';
+import { corsSchema } from '../cors/schema.js';
 import { isObj, type Json } from './json.js';
 import { ImportReport, pointer } from './report.js';
 

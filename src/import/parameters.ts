@@ -1,5 +1,5 @@
 import { CACHE_KEY_PARAMETER } from '../policies/cache/schema.js';
-import { compileMapping } from '../policies/mapping/compile.js';
+import { compileMapping } from '../mapping/compile.js';
 import { isObj, type Json } from './json.js';
 import { pointer, type ImportReport } from './report.js';
 

@@ -1,4 +1,4 @@
-import { AdminError, type AdminRequest, type AdminRoute } from '../admin/server.js';
+import { AdminError, type AdminRequest, type AdminRoute } from '../admin/types.js';
 import { apiKeysService } from '../policies/api-key/index.js';
 import { utcDay } from '../usage-plans/period.js';
 import { type CreateKeyInput, KeyError, viewOf } from './registry.js';

@@ -2,6 +2,8 @@ import { resolve } from 'node:path';
 import type { Clock } from '../clock.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { Service, ServiceDef } from '../services.js';
+import { defineService } from '../kernel/services.js';
+import { STORE } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 import { utcDay } from '../usage-plans/period.js';
 import { ConfigError } from '../config/errors.js';
@@ -74,10 +76,13 @@ async function checkSharedSecret(store: Store, secret: Buffer): Promise<void> {
   }
 }
 
+export const API_KEYS = defineService<ApiKeysService>('apiKeys');
+
 export const API_KEYS_SERVICE: ServiceDef = {
-  name: 'apiKeys',
+  name: API_KEYS,
+  deps: [STORE],
   async start(runtime, loaded) {
-    const store = runtime.services.get('store') as Store | undefined;
+    const store = runtime.services.get(STORE);
     if (!store) throw new Error('the apiKeys service needs the store service to start first');
     const secret = await loadKeySecret(resolve(loaded.dir, loaded.config.dataDir));
     if (store.onChange) await checkSharedSecret(store, secret);

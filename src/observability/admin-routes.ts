@@ -1,6 +1,5 @@
-import { AdminError, type AdminRoute } from '../admin/server.js';
-import type { AlarmService } from './alarms.js';
-import type { MetricsService } from './metrics.js';
+import { AdminError, type AdminRoute } from '../admin/types.js';
+import { ALARMS, METRICS } from './keys.js';
 
 /**
  * GET /metrics (Prometheus text format) and GET /alarms. /metrics needs the admin bearer token
@@ -13,7 +12,7 @@ export const OBSERVABILITY_ROUTES: AdminRoute[] = [
     description: 'Prometheus metrics (token unless admin.metricsPublic)',
     public: (target) => target.snapshot.config.admin.metricsPublic,
     handle: async ({ target }) => {
-      const metrics = target.runtime.services.get('metrics') as MetricsService | undefined;
+      const metrics = target.runtime.services.get(METRICS);
       if (!metrics) throw new AdminError(404, 'metrics are not running');
       return { text: await metrics.scrape(), contentType: metrics.registry.contentType };
     },
@@ -23,7 +22,7 @@ export const OBSERVABILITY_ROUTES: AdminRoute[] = [
     path: '/alarms',
     description: 'alarms fired recently (newest last)',
     handle: ({ target }) => {
-      const alarms = target.runtime.services.get('alarms') as AlarmService | undefined;
+      const alarms = target.runtime.services.get(ALARMS);
       return { body: { fired: alarms?.fired ?? [] } };
     },
   },

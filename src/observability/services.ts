@@ -1,4 +1,5 @@
 import type { ServiceDef } from '../services.js';
+import { ACCESS_LOG, ALARMS, METRICS, TRACING } from './keys.js';
 import { AccessLogService } from './access-log.js';
 import { AlarmService } from './alarms.js';
 import { MetricsService } from './metrics.js';
@@ -6,11 +7,11 @@ import { TracingService } from './tracing.js';
 
 /**
  * The observability services, started in this order with the gateway (src/services.ts). Others reach
- * them as `runtime.services.get('metrics') as MetricsService` (docs/observability.md).
+ * them by key: `runtime.services.get(METRICS)` (keys.ts; docs/observability.md).
  */
 export const OBSERVABILITY_SERVICES: ServiceDef[] = [
   {
-    name: 'metrics',
+    name: METRICS,
     start(runtime, loaded) {
       const cfg = loaded.config.observability.metrics;
       const svc = new MetricsService(cfg, runtime.pools);
@@ -22,7 +23,7 @@ export const OBSERVABILITY_SERVICES: ServiceDef[] = [
     },
   },
   {
-    name: 'accessLog',
+    name: ACCESS_LOG,
     start(runtime, loaded) {
       const svc = new AccessLogService(runtime.requestDone, runtime.log, loaded.dir);
       svc.configure(loaded.config.observability.accessLog);
@@ -30,15 +31,16 @@ export const OBSERVABILITY_SERVICES: ServiceDef[] = [
     },
   },
   {
-    name: 'tracing',
+    name: TRACING,
     start(runtime, loaded) {
       return new TracingService(runtime.requestDone, runtime.log, loaded.config.observability.tracing.otlp);
     },
   },
   {
-    name: 'alarms',
+    name: ALARMS,
+    deps: [METRICS],
     start(runtime, loaded) {
-      const metrics = runtime.services.get('metrics') as MetricsService;
+      const metrics = runtime.services.get(METRICS)!;
       return new AlarmService(loaded.config, metrics, runtime.clock, runtime.log);
     },
   },

@@ -2,6 +2,7 @@ import type { Logger } from '../logger.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { Snapshot } from '../pipeline/snapshot.js';
 import type { Service } from '../services.js';
+import { defineService } from '../kernel/services.js';
 import { finishTime } from './finish.js';
 import { type AttrValue, OtlpExporter } from './otlp.js';
 import type { OtlpConfig } from './schema.js';
@@ -15,6 +16,8 @@ import { ensureTrace, newSpanId } from './trace-context.js';
  * id is the parent the upstream sees in its traceparent, and phase spans (authorizer, cache) that
  * policies record with recordSpan().
  */
+export const TRACING = defineService<TracingService>('tracing');
+
 export class TracingService implements Service {
   #hooks: ((ctx: RequestContext) => void)[];
   #log: Logger;
@@ -128,5 +131,5 @@ export class TracingService implements Service {
 
 /** Called by the request handler at request start, only while OTLP export is configured. */
 export function beginTrace(ctx: RequestContext): void {
-  (ctx.snapshot.runtime.services.get('tracing') as TracingService | undefined)?.begin(ctx);
+  ctx.snapshot.runtime.services.get(TRACING)?.begin(ctx);
 }

@@ -6,14 +6,9 @@
  */
 import type { RequestContext } from './context.js';
 
-/** The body is larger than the limit (→ 413 REQUEST_TOO_LARGE). */
-export class BodyTooLargeError extends Error {
-  readonly code = 'GW_ERR_REQUEST_TOO_LARGE';
-}
-/** The client went away or the stream failed before the body was complete. */
-export class BodyReadError extends Error {
-  readonly code = 'GW_ERR_BODY_READ';
-}
+import { BodyReadError, BodyTooLargeError } from '../kernel/errors.js';
+
+export { BodyReadError, BodyTooLargeError };
 
 const reading = new WeakMap<RequestContext, Promise<Buffer>>();
 

@@ -5,6 +5,7 @@ import type { Reply } from './policy.js';
 import type { ResponseObserver } from './response-observer.js';
 import type { CompiledApi, CompiledRoute, CompiledStage, RoutePipeline, Snapshot } from './snapshot.js';
 import { decodeOrKeep } from '../router/trie.js';
+import type { GatewayContext } from '../kernel/context.js';
 
 /** Who the caller is, as the access phases found out. */
 export interface Identity {
@@ -28,7 +29,7 @@ export interface Identity {
  * One request's state as it runs through the phases. It holds the snapshot it started with, so a
  * reload mid-request changes nothing for it. It implements TemplateScope for $context.* templates.
  */
-export class RequestContext implements TemplateScope {
+export class RequestContext implements TemplateScope, GatewayContext {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly snapshot: Snapshot;
@@ -170,6 +171,33 @@ export class RequestContext implements TemplateScope {
     return Array.isArray(h) ? h.join(',') : (h ?? '');
   }
 
+  // The narrow face (kernel/context.ts): what plugin policies see.
+  /** Response headers set through setResponseHeader, added by finalizeHeaders. */
+  #extraHeaders: [string, string][] | undefined;
+  #shared: Map<string, unknown> | undefined;
+
+  header(name: string): string {
+    const h = this.req.headers[name.toLowerCase()];
+    return Array.isArray(h) ? h.join(',') : (h ?? '');
+  }
+  query(name: string): string | undefined {
+    return new URLSearchParams(this.rawQuery).get(name) ?? undefined;
+  }
+  pathParam(name: string): string | undefined {
+    const p = this.params[name];
+    return p === undefined ? undefined : decodeOrKeep(p);
+  }
+  get body(): Buffer | undefined {
+    return this.bufferedBody;
+  }
+  setResponseHeader(name: string, value: string): void {
+    if (/[\r\n\0]/.test(value) || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new Error(`invalid response header ${JSON.stringify(name)}`);
+    (this.#extraHeaders ??= []).push([name.toLowerCase(), value]);
+  }
+  get shared(): Map<string, unknown> {
+    return (this.#shared ??= new Map());
+  }
+
   hasUnreadBody(): boolean {
     const h = this.req.headers;
     const hasBody = (h['content-length'] !== undefined && h['content-length'] !== '0') || h['transfer-encoding'] !== undefined;
@@ -187,6 +215,7 @@ export class RequestContext implements TemplateScope {
     (headers as Record<string, unknown>)['x-request-id'] = this.requestId;
     const hooks = this.stage?.responseHeaders;
     if (hooks) for (const h of hooks) h(this, headers as never);
+    if (this.#extraHeaders) for (const [k, v] of this.#extraHeaders) (headers as Record<string, unknown>)[k] = v;
     return headers;
   }
 

@@ -8,6 +8,7 @@ import type { PoolRegistry } from '../proxy/pools.js';
 import type { RouteKey } from '../router/route-key.js';
 import type { RequestContext } from './context.js';
 import type { Phase } from './phases.js';
+import { ServiceRegistry } from '../kernel/services.js';
 
 export type Awaitable<T> = T | Promise<T>;
 
@@ -44,7 +45,7 @@ export interface RuntimeDeps {
   clock: Clock;
   log: Logger;
   /** Feature services (store, metrics, upstream registry, ...) register themselves here by name. */
-  services: Map<string, unknown>;
+  services: ServiceRegistry;
   /** Called once per request after the response is finished or the connection closed (logs, metrics). */
   requestDone: ((ctx: RequestContext) => void)[];
 }
@@ -85,5 +86,5 @@ export interface ApiHookFactory {
 
 /** Runtime deps with defaults, for tools and tests that compile without a running gateway. */
 export function createRuntimeDeps(init: Partial<RuntimeDeps> & Pick<RuntimeDeps, 'pools' | 'log'>): RuntimeDeps {
-  return { clock: init.clock ?? { now: () => Date.now() }, services: init.services ?? new Map(), requestDone: init.requestDone ?? [], ...init };
+  return { clock: init.clock ?? { now: () => Date.now() }, services: init.services ?? new ServiceRegistry(), requestDone: init.requestDone ?? [], ...init };
 }

@@ -1,15 +1,15 @@
 import { PHASE_ORDER } from './phases.js';
 import type { ApiHookFactory, PolicyFactory } from './policy.js';
 import { authorizerDefinitionsCheck, authorizerPolicyFactory } from '../policies/authorizer/index.js';
-import { corsHookFactory } from '../policies/cors/index.js';
-import { ipPolicyFactory } from '../policies/ip-policy/index.js';
+import { corsHookFactory } from '../cors/index.js';
+import { ipPolicyFactory } from '../ip-policy/index.js';
 import { apiKeyPolicyFactory } from '../policies/api-key/index.js';
 import { throttlePolicyFactory } from '../policies/throttle/index.js';
 import { quotaPolicyFactory } from '../policies/quota/index.js';
 import { usagePlansCheck } from '../usage-plans/checks.js';
 import { cachePolicyFactory } from '../policies/cache/index.js';
-import { validationPolicyFactory } from '../policies/validation/index.js';
-import { mappingPolicyFactory } from '../policies/mapping/index.js';
+import { validationPolicyFactory } from '../validation/index.js';
+import { mappingPolicyFactory } from '../mapping/index.js';
 import { wafHookFactory } from '../waf/index.js';
 
 /**

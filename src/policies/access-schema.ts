@@ -3,8 +3,8 @@
  * route schemas of src/config/schema.ts.
  */
 import { arnSchema, authorizersSchema, routeAuthorizerFields } from './authorizer/schema.js';
-import { corsSchema } from './cors/schema.js';
-import { ipPolicySchema } from './ip-policy/schema.js';
+import { corsSchema } from '../cors/schema.js';
+import { ipPolicySchema } from '../ip-policy/schema.js';
 
 export const accessApiFields = {
   authorizers: authorizersSchema,

@@ -2,6 +2,8 @@ import { resolve } from 'node:path';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
 import type { ServiceDef } from '../services.js';
+import { METRICS } from '../observability/keys.js';
+import { STORE } from './keys.js';
 import { IpcStore, isPorticoWorker, primaryChannel } from '../cluster/ipc.js';
 import { EmbeddedStore } from './embedded.js';
 import { RedisStore } from './redis.js';
@@ -47,12 +49,13 @@ export const storeMigrated =
  * (startup fails if Redis does not answer within store.connectTimeoutMs).
  */
 export const STORE_SERVICE: ServiceDef = {
-  name: 'store',
+  name: STORE,
+  deps: [METRICS],
   async start(runtime, loaded) {
     const cfg = loaded.config.store;
     if (cfg.kind === 'redis') {
       const store = await RedisStore.open({ config: cfg, clock: runtime.clock, log: runtime.log });
-      const metrics = runtime.services.get('metrics') as { registry?: Registry } | undefined;
+      const metrics = runtime.services.get(METRICS) as { registry?: Registry } | undefined;
       if (metrics?.registry) registerMetrics(store, metrics.registry);
       return store;
     }

@@ -1,4 +1,4 @@
-import { AdminError, type AdminRequest, type AdminRoute } from '../admin/server.js';
+import { AdminError, type AdminRequest, type AdminRoute } from '../admin/types.js';
 import { upstreamRegistry } from './registry.js';
 import { UpstreamInputError } from '../proxy/errors.js';
 import type { TargetChange, UpstreamRuntime } from './runtime.js';

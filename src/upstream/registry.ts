@@ -1,12 +1,14 @@
 import type { LoadedConfig } from '../config/load.js';
+import { METRICS } from '../observability/keys.js';
 import type { MetricsService } from '../observability/metrics.js';
+import { defineService } from '../kernel/services.js';
 import type { PorticoConfig } from '../config/schema.js';
 import type { RuntimeDeps } from '../pipeline/policy.js';
 import type { Snapshot } from '../pipeline/snapshot.js';
 import type { Service, ServiceDef } from '../services.js';
 import { type RuntimeEnv, UpstreamRuntime } from './runtime.js';
 
-export const UPSTREAMS_SERVICE = 'upstreams';
+export const UPSTREAMS_SERVICE = defineService<UpstreamRegistry>('upstreams');
 
 /**
  * The long-lived upstream registry: one UpstreamRuntime per upstream name, created at start and
@@ -96,19 +98,19 @@ export class UpstreamRegistry implements Service {
 
 export const upstreamService: ServiceDef = {
   name: UPSTREAMS_SERVICE,
+  deps: [METRICS],
   async start(runtime: RuntimeDeps, loaded: LoadedConfig) {
-    const metrics = () => runtime.services.get('metrics') as MetricsService | undefined;
+    const metrics = () => runtime.services.get(METRICS);
     const registry = new UpstreamRegistry({ clock: runtime.clock, log: runtime.log, metrics });
     registry.apply(loaded.config, loaded.dir);
     await registry.ready(3000);
-    // The metrics service starts right after this one: report the starting state once it is there
-    // (probes, tries and scrapes look it up too).
-    setImmediate(() => registry.attachMetrics()).unref();
+    // The metrics service started before this one (deps): report the starting state now.
+    registry.attachMetrics();
     return registry;
   },
 };
 
 /** The registry of a running gateway (undefined when compiled without services). */
 export function upstreamRegistry(runtime: RuntimeDeps): UpstreamRegistry | undefined {
-  return runtime.services.get(UPSTREAMS_SERVICE) as UpstreamRegistry | undefined;
+  return runtime.services.get(UPSTREAMS_SERVICE);
 }

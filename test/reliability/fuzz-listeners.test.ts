@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { ADMIN_ROUTES } from '../../src/admin/routes.js';
+import { adminRoutes } from '../../src/features.js';
+
+const ADMIN_ROUTES = adminRoutes();
 import type { AdminRoute } from '../../src/admin/server.js';
 import { startTestGateway, startUpstream, type TestGateway, type TestUpstream } from '../helpers/gateway.js';
 import { rawExchange } from '../proxy/proxy-helpers.js';
@@ -10,7 +12,7 @@ import { FULL, recordFigure } from './results.js';
 
 /**
  * Issue 16, item 1: fuzz both listeners over real sockets with raw `net` writes (so no HTTP client
- * refuses a request line). The admin fuzz covers every route of ADMIN_ROUTES with random methods,
+ * refuses a request line). The admin fuzz covers every admin route (src/features.ts) with random methods,
  * paths built from the route patterns, valid and broken percent-encodings, headers and bodies, with
  * and without the token; the data-listener fuzz covers request lines (methods, targets, versions).
  * Fast variants run in `npm test`; PORTICO_FULL=1 runs the full ones.

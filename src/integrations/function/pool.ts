@@ -11,9 +11,11 @@ import type { Piscina } from 'piscina';
 import type { RuntimeDeps } from '../../pipeline/policy.js';
 import type { Snapshot } from '../../pipeline/snapshot.js';
 import type { Service, ServiceDef } from '../../services.js';
+import { FunctionCrashError, FunctionTimeoutError } from '../../kernel/errors.js';
+import { defineService } from '../../kernel/services.js';
 import type { InvokeOutcome, InvokeTask } from './worker.js';
 
-export const FUNCTIONS_SERVICE = 'functions';
+export const FUNCTIONS_SERVICE = defineService<FunctionPools>('functions');
 
 // Under tsx (tests, `npm run dev`) this file is .ts and so is the worker; the build has both as .js.
 const WORKER = new URL(`./worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url).href;
@@ -25,14 +27,8 @@ export interface PoolSpec {
   maxThreads: number;
 }
 
-/** The invocation did not finish within its timeout (→ 504). */
-export class FunctionTimeoutError extends Error {
-  readonly code = 'GW_ERR_FUNCTION_TIMEOUT';
-}
-/** The worker died under the invocation: process.exit, out of memory, a native crash (→ 502). */
-export class FunctionCrashError extends Error {
-  readonly code = 'GW_ERR_FUNCTION_CRASHED';
-}
+// The invocation did not finish within its timeout (→ 504), or its worker died (→ 502).
+export { FunctionCrashError, FunctionTimeoutError };
 
 export class FunctionPools implements Service {
   readonly #pools = new Map<string, Piscina>();
@@ -117,9 +113,7 @@ export const functionServiceDef: ServiceDef = {
 
 /** The running gateway's pools; tools that compile without services (tests, invoke) get one made on first use. */
 export function functionPools(deps: RuntimeDeps): FunctionPools {
-  let s = deps.services.get(FUNCTIONS_SERVICE) as FunctionPools | undefined;
-  if (!s) deps.services.set(FUNCTIONS_SERVICE, (s = new FunctionPools()));
-  return s;
+  return deps.services.getOrCreate(FUNCTIONS_SERVICE, () => new FunctionPools());
 }
 
 export function defaultThreads(): number {

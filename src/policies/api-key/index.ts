@@ -1,12 +1,12 @@
 import { GATEWAY_ERRORS } from '../../gateway-responses.js';
-import type { ApiKeysService } from '../../keys/service.js';
+import { API_KEYS, type ApiKeysService } from '../../keys/service.js';
 import type { PolicyFactory, Reply, RuntimeDeps } from '../../pipeline/policy.js';
 
 const FORBIDDEN: Reply = { error: GATEWAY_ERRORS.INVALID_API_KEY };
 
 /** The 'apiKeys' service, looked up at first use (compiling needs no running services). */
 export function apiKeysService(deps: RuntimeDeps): ApiKeysService {
-  const svc = deps.services.get('apiKeys') as ApiKeysService | undefined;
+  const svc = deps.services.get(API_KEYS);
   if (!svc) throw new Error('the apiKeys service is not running');
   return svc;
 }

@@ -1,9 +1,9 @@
 import { pathToFileURL } from 'node:url';
 
-/** The function could not be loaded or is not a function (→ AUTHORIZER_CONFIGURATION_ERROR). */
-export class FunctionLoadError extends Error {}
-/** The function did not settle within the timeout (→ AUTHORIZER_FAILURE). */
-export class FunctionTimeoutError extends Error {}
+import { FunctionLoadError, FunctionTimeoutError } from '../../kernel/errors.js';
+
+// The function could not be loaded (→ AUTHORIZER_CONFIGURATION_ERROR) or did not settle in time (→ AUTHORIZER_FAILURE).
+export { FunctionLoadError, FunctionTimeoutError };
 
 /**
  * How a function is invoked. In-process today; the worker-pool issue swaps in an implementation that runs the

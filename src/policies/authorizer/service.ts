@@ -2,12 +2,14 @@ import { Agent } from 'undici';
 import type { Clock } from '../../clock.js';
 import type { RuntimeDeps } from '../../pipeline/policy.js';
 import type { Service, ServiceDef } from '../../services.js';
+import { defineService, type ServiceRegistry } from '../../kernel/services.js';
+import { STORE } from '../../store/keys.js';
 import type { JwksCache } from '../jwt/jwks.js';
 import { ResultCache } from './cache.js';
 import { RedisStore } from '../../store/redis.js';
 import { RedisResultTier } from './shared-cache.js';
 
-export const AUTHORIZERS_SERVICE = 'authorizers';
+export const AUTHORIZERS_SERVICE = defineService<AuthorizerService>('authorizers');
 
 /**
  * What authorizers keep across reloads: JWKS caches (by key-set URL and settings), result caches (by API,
@@ -19,9 +21,9 @@ export class AuthorizerService implements Service {
   readonly jwks = new Map<string, JwksCache>();
   readonly #results = new Map<string, ResultCache<unknown>>();
 
-  readonly #services: Map<string, unknown> | undefined;
+  readonly #services: ServiceRegistry | undefined;
 
-  constructor(clock: Clock, services?: Map<string, unknown>) {
+  constructor(clock: Clock, services?: ServiceRegistry) {
     this.clock = clock;
     this.#services = services;
   }
@@ -31,7 +33,7 @@ export class AuthorizerService implements Service {
     if (!c) {
       this.#results.set(key, (c = new ResultCache<unknown>(this.clock)));
       // The Redis store (started after this service, so looked up here): results shared by all nodes.
-      const store = this.#services?.get('store');
+      const store = this.#services?.get(STORE);
       if (store instanceof RedisStore) c.shared = new RedisResultTier(store, key);
     }
     return c as ResultCache<V>;
@@ -49,7 +51,5 @@ export const authorizerServiceDef: ServiceDef = {
 
 /** The running gateway's service; tools that compile without one (tests) get one made on first use. */
 export function authorizerService(deps: RuntimeDeps): AuthorizerService {
-  let s = deps.services.get(AUTHORIZERS_SERVICE) as AuthorizerService | undefined;
-  if (!s) deps.services.set(AUTHORIZERS_SERVICE, (s = new AuthorizerService(deps.clock)));
-  return s;
+  return deps.services.getOrCreate(AUTHORIZERS_SERVICE, () => new AuthorizerService(deps.clock));
 }

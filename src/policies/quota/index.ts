@@ -2,13 +2,14 @@ import { GATEWAY_ERRORS } from '../../gateway-responses.js';
 import type { PolicyFactory, RuntimeDeps } from '../../pipeline/policy.js';
 import { quotaFailure } from '../../store/failure.js';
 import type { Store } from '../../store/store.js';
+import { STORE } from '../../store/keys.js';
 import { quotaPeriod } from '../../usage-plans/period.js';
 import type { QuotaConfig } from '../../usage-plans/schema.js';
 
 const DAY_MS = 86_400_000;
 
 function storeService(deps: RuntimeDeps): Store {
-  const s = deps.services.get('store') as Store | undefined;
+  const s = deps.services.get(STORE);
   if (!s) throw new Error('the store service is not running');
   return s;
 }

@@ -1,12 +1,13 @@
 import { GATEWAY_ERRORS } from '../../gateway-responses.js';
 import type { Level, Limit, Verdict } from '../../limiter/gcra.js';
 import type { Limiter } from '../../limiter/limiter.js';
+import { LIMITER } from '../../limiter/service.js';
 import { storeFailureReply } from '../../store/failure.js';
 import type { PolicyFactory, Reply, RuntimeDeps } from '../../pipeline/policy.js';
 import { routeOverrideKey } from './schema.js';
 
 function limiterService(deps: RuntimeDeps): Limiter {
-  const l = deps.services.get('limiter') as Limiter | undefined;
+  const l = deps.services.get(LIMITER);
   if (!l) throw new Error('the limiter service is not running');
   return l;
 }

@@ -2,9 +2,9 @@
  * Parses parameter mappings (both AWS spellings) into operations on the upstream request. Everything is
  * checked at load; a request only evaluates the compiled value getters.
  */
-import type { RequestContext } from '../../pipeline/context.js';
-import { HOP_BY_HOP } from '../../proxy/hop-by-hop.js';
-import { CONTEXT_VARIABLES } from '../../template.js';
+import type { RequestContext } from '../pipeline/context.js';
+import { HOP_BY_HOP } from '../proxy/hop-by-hop.js';
+import { CONTEXT_VARIABLES } from '../template.js';
 
 export type Target = 'header' | 'querystring' | 'path';
 /** A value from the request; undefined = the source is absent (the operation is skipped). */

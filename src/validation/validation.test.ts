@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, formatPath } from '../../config/errors.js';
-import { loadConfigText } from '../../config/load.js';
-import { createLogger } from '../../logger.js';
-import { createRuntimeDeps } from '../../pipeline/policy.js';
-import { compileSnapshot } from '../../pipeline/snapshot.js';
-import { PoolRegistry } from '../../proxy/pools.js';
+import { ConfigError, formatPath } from '../config/errors.js';
+import { loadConfigText } from '../config/load.js';
+import { createLogger } from '../logger.js';
+import { createRuntimeDeps } from '../pipeline/policy.js';
+import { compileSnapshot } from '../pipeline/snapshot.js';
+import { PoolRegistry } from '../proxy/pools.js';
 import { ModelSet } from './models.js';
 
 function issues(yaml: string): string[] {

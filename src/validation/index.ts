@@ -5,12 +5,12 @@
  * 400 "Invalid request body". See docs/aws-compatibility.md#request-validation.
  */
 import type { ValidateFunction } from 'ajv';
-import type { ApiConfig } from '../../config/schema.js';
-import { GATEWAY_ERRORS, type GatewayErrorDef } from '../../gateway-responses.js';
-import { BodyTooLargeError, bufferBody } from '../../pipeline/body.js';
-import { exceedsJsonDepth } from '../../pipeline/json-limits.js';
-import type { RequestContext } from '../../pipeline/context.js';
-import type { Policy, PolicyFactory, Reply, RouteScope } from '../../pipeline/policy.js';
+import type { ApiConfig } from '../config/schema.js';
+import { GATEWAY_ERRORS, type GatewayErrorDef } from '../gateway-responses.js';
+import { BodyTooLargeError, bufferBody } from '../pipeline/body.js';
+import { exceedsJsonDepth } from '../pipeline/json-limits.js';
+import type { RequestContext } from '../pipeline/context.js';
+import type { Policy, PolicyFactory, Reply, RouteScope } from '../pipeline/policy.js';
 import { createHash } from 'node:crypto';
 import type { BodyTask } from './body-thread.js';
 import { BodyQueueFullError, OFF_THREAD_BYTES, validateOffThread } from './body-threads.js';

@@ -1,0 +1,14 @@
+import type { Feature } from '../feature.js';
+import { cachePolicyFactory } from '../policies/cache/index.js';
+import { CACHE_ROUTES } from './admin-routes.js';
+import { cacheCommand } from './cli.js';
+import { CACHE_SERVICE_DEF } from './service.js';
+
+/** The response cache: policy, stores, admin and CLI (docs/caching.md). */
+export const manifest: Feature = {
+  name: 'cache',
+  policies: [cachePolicyFactory],
+  services: [CACHE_SERVICE_DEF],
+  adminRoutes: CACHE_ROUTES,
+  commands: { cache: cacheCommand },
+};

@@ -1,0 +1,5 @@
+import type { Feature } from '../feature.js';
+import { corsHookFactory } from './index.js';
+
+/** CORS: preflight answers and response headers (docs/access-control.md). */
+export const manifest: Feature = { name: 'cors', hooks: [corsHookFactory] };

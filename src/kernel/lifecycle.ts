@@ -1,0 +1,59 @@
+/**
+ * The one list of lifecycle phases a request and its response go through, in order (fastify's
+ * lifecycle is the anchor; docs/architecture.md#the-lifecycle). Every feature hook is bound to one
+ * of them. One convention for all: a hook returns nothing (`undefined`, or `false` where a boolean
+ * is asked for) to continue, and anything else stops the request there: a Reply (a gateway
+ * response) or `true` (the hook answered the request itself).
+ *
+ * Where each phase runs today:
+ * - onRequest        request id, trace context, client IP (server/handler.ts, observability)
+ * - preRoute         per API stage, before routing: WAF, CORS preflight (ApiHookFactory.preRoute)
+ * - route            mount + route match (router/, core)
+ * - resourcePolicy … transform: the access phases of a route (pipeline/phases.ts, PolicyFactory)
+ * - integration      http_proxy | upstream | function | mock (core + upstreams/functions)
+ * - onResponseHeaders every response's head, upstream's and gateway's (ResponseHeaderHook: CORS)
+ * - onResponse       the integration's response while it streams (ResponseObserver: cache store)
+ * - onClientClose    the client connection closed (clientCloseHook: abort the upstream request)
+ * - onDone           after the response finished or the connection closed (RuntimeDeps.requestDone: logs, metrics)
+ */
+export const LIFECYCLE = [
+  'onRequest',
+  'preRoute',
+  'route',
+  // The access phases: a route's policies, one phase each (pipeline/phases.ts).
+  'resourcePolicy',
+  'authorizer',
+  'apiKey',
+  'throttle',
+  'quota',
+  'validation',
+  'cache',
+  'transform',
+  'integration',
+  'onResponseHeaders',
+  'onResponse',
+  'onClientClose',
+  'onDone',
+] as const;
+export type LifecyclePhase = (typeof LIFECYCLE)[number];
+
+/** The phases a route's policies bind to, in run order (the slice of LIFECYCLE between route and integration). */
+export const ACCESS_PHASES = LIFECYCLE.slice(LIFECYCLE.indexOf('resourcePolicy'), LIFECYCLE.indexOf('integration')) as unknown as readonly [
+  'resourcePolicy',
+  'authorizer',
+  'apiKey',
+  'throttle',
+  'quota',
+  'validation',
+  'cache',
+  'transform',
+];
+export type AccessPhase = (typeof ACCESS_PHASES)[number];
+
+/** What a hook returns: continue (undefined/false) or stop (a Reply, or true when the hook answered itself). */
+export type HookResult<R> = R | boolean | undefined;
+
+/** True when a hook's result means "go on to the next hook". */
+export function continues(r: unknown): r is undefined | false {
+  return r === undefined || r === false;
+}
