@@ -240,7 +240,7 @@ export const GATEWAY_ERRORS = {
     literalBody: { rest: '{"message": "Internal server error"}', http: '{"message":"Internal Server Error"}' },
     description: 'HTTP API function integration: the function threw, crashed or returned a malformed response (AWS HTTP APIs answer 500).',
   }),
-  // Request validation (src/policies/validation); reference §1.2, LS-SNAP-common.
+  // Request validation (src/validation); reference §1.2, LS-SNAP-common.
   BAD_REQUEST_PARAMETERS: def({
     code: 'GW_ERR_BAD_REQUEST_PARAMETERS',
     type: 'BAD_REQUEST_PARAMETERS',

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestGateway, startUpstream, type TestGateway, type TestUpstream } from '../helpers/gateway.js';
 import { call } from '../helpers/http-call.js';
-import * as bodyThreads from '../../src/policies/validation/body-threads.js';
+import * as bodyThreads from '../../src/validation/body-threads.js';
 
 const ADMIN_TOKEN = 'json-depth-admin-token-0123456789';
 /** A 9 MB `[[[…]]]`: 4.5 M levels. */
