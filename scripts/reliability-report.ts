@@ -50,6 +50,7 @@ const ORDER: [ref: string, entry: string | Pending][] = [
   ['6', 'path-canon-table'],
   ['6', 'path-canon-sockets'],
   ['7', 'limits'],
+  ['8', 'slow-clients'],
   ['8', 'slow-bodies'],
   ['8', 'slow-reads'],
   ['9', 'retries-post-replayed'],
