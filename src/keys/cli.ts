@@ -34,60 +34,19 @@ function describeKey(k: Json): string {
 
 const enc = encodeURIComponent;
 
+/** The --json flag every keys subcommand takes. */
+const json = { json: { type: 'boolean' } } as const;
+
 /** `portico keys <subcommand>`: API keys through the running gateway's admin API. */
 export async function keysCommand(argv: string[], io: Io): Promise<number> {
   const [sub, ...rest] = argv;
   const cmd = `keys ${sub}`;
-  const json = { json: { type: 'boolean' } } as const;
   const print = (k: Json, asJson: boolean | undefined) => io.out(asJson ? JSON.stringify(k, null, 2) : describeKey(k));
   switch (sub) {
-    case 'create': {
-      const { values } = parseCommandArgs(cmd, rest, {
-        ...adminOptions,
-        ...json,
-        name: { type: 'string' },
-        plan: { type: 'string', multiple: true },
-        value: { type: 'string' },
-        description: { type: 'string' },
-        'expires-at': { type: 'string' },
-        disabled: { type: 'boolean' },
-      });
-      if (!values.name) throw new UsageError("portico keys create: --name NAME is required (see 'portico keys --help')");
-      const body: Json = { name: values.name, plans: values.plan ?? [] };
-      if (values.value !== undefined) body.value = values.value;
-      if (values.description !== undefined) body.description = values.description;
-      if (values['expires-at'] !== undefined) body.expiresAt = values['expires-at'];
-      if (values.disabled) body.enabled = false;
-      const k = await call(cmd, values, io, 'POST', '/keys', body);
-      if (!k) return 1;
-      if (values.json) io.out(JSON.stringify(k, null, 2));
-      else {
-        io.out(describeKey(k));
-        io.out(`value:       ${k.value}`);
-        io.out('The value is shown only now; keep it somewhere safe.');
-      }
-      return 0;
-    }
-    case 'list': {
-      const { values } = parseCommandArgs(cmd, rest, { ...adminOptions, ...json });
-      const r = await call(cmd, values, io, 'GET', '/keys');
-      if (!r) return 1;
-      const items = r.items as Json[];
-      if (values.json) io.out(JSON.stringify(items, null, 2));
-      else if (!items.length) io.out('no API keys');
-      else {
-        const rows = items.map((k) => ({
-          id: String(k.id),
-          name: String(k.name),
-          enabled: String(k.enabled),
-          plans: (k.plans as string[]).join(',') || '-',
-          expiresAt: String(k.expiresAt ?? '-'),
-          createdAt: String(k.createdAt),
-        }));
-        io.out(formatTable(rows, ['id', 'name', 'enabled', 'plans', 'expiresAt', 'createdAt']));
-      }
-      return 0;
-    }
+    case 'create':
+      return createKey(cmd, rest, io);
+    case 'list':
+      return listKeys(cmd, rest, io);
     case 'show':
     case 'disable':
     case 'enable':
@@ -101,18 +60,8 @@ export async function keysCommand(argv: string[], io: Io): Promise<number> {
       else io.out(values.json ? JSON.stringify(k, null, 2) : `${sub === 'delete' ? 'deleted' : `${sub}d`} API key ${k.id} "${k.name}"`);
       return 0;
     }
-    case 'rotate': {
-      const { values, positionals } = parseCommandArgs(cmd, rest, { ...adminOptions, ...json, value: { type: 'string' } }, ['ID']);
-      const k = await call(cmd, values, io, 'POST', `/keys/${enc(positionals[0] as string)}/rotate`, values.value === undefined ? {} : { value: values.value });
-      if (!k) return 1;
-      if (values.json) io.out(JSON.stringify(k, null, 2));
-      else {
-        io.out(`rotated API key ${k.id} "${k.name}"; the old value no longer works`);
-        io.out(`value:       ${k.value}`);
-        io.out('The value is shown only now; keep it somewhere safe.');
-      }
-      return 0;
-    }
+    case 'rotate':
+      return rotateKey(cmd, rest, io);
     case 'add-plan':
     case 'remove-plan': {
       const { values, positionals } = parseCommandArgs(cmd, rest, { ...adminOptions, ...json }, ['ID', 'PLAN']);
@@ -130,6 +79,68 @@ export async function keysCommand(argv: string[], io: Io): Promise<number> {
         `portico keys: ${sub === undefined ? 'missing subcommand' : `unknown subcommand "${sub}"`} (${SUBCOMMANDS.join(', ')}; see 'portico keys --help')`,
       );
   }
+}
+
+async function createKey(cmd: string, rest: string[], io: Io): Promise<number> {
+  const { values } = parseCommandArgs(cmd, rest, {
+    ...adminOptions,
+    ...json,
+    name: { type: 'string' },
+    plan: { type: 'string', multiple: true },
+    value: { type: 'string' },
+    description: { type: 'string' },
+    'expires-at': { type: 'string' },
+    disabled: { type: 'boolean' },
+  });
+  if (!values.name) throw new UsageError("portico keys create: --name NAME is required (see 'portico keys --help')");
+  const body: Json = { name: values.name, plans: values.plan ?? [] };
+  if (values.value !== undefined) body.value = values.value;
+  if (values.description !== undefined) body.description = values.description;
+  if (values['expires-at'] !== undefined) body.expiresAt = values['expires-at'];
+  if (values.disabled) body.enabled = false;
+  const k = await call(cmd, values, io, 'POST', '/keys', body);
+  if (!k) return 1;
+  if (values.json) io.out(JSON.stringify(k, null, 2));
+  else {
+    io.out(describeKey(k));
+    io.out(`value:       ${k.value}`);
+    io.out('The value is shown only now; keep it somewhere safe.');
+  }
+  return 0;
+}
+
+async function listKeys(cmd: string, rest: string[], io: Io): Promise<number> {
+  const { values } = parseCommandArgs(cmd, rest, { ...adminOptions, ...json });
+  const r = await call(cmd, values, io, 'GET', '/keys');
+  if (!r) return 1;
+  const items = r.items as Json[];
+  if (values.json) io.out(JSON.stringify(items, null, 2));
+  else if (!items.length) io.out('no API keys');
+  else {
+    const rows = items.map((k) => ({
+      id: String(k.id),
+      name: String(k.name),
+      enabled: String(k.enabled),
+      plans: (k.plans as string[]).join(',') || '-',
+      expiresAt: String(k.expiresAt ?? '-'),
+      createdAt: String(k.createdAt),
+    }));
+    io.out(formatTable(rows, ['id', 'name', 'enabled', 'plans', 'expiresAt', 'createdAt']));
+  }
+  return 0;
+}
+
+async function rotateKey(cmd: string, rest: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommandArgs(cmd, rest, { ...adminOptions, ...json, value: { type: 'string' } }, ['ID']);
+  const k = await call(cmd, values, io, 'POST', `/keys/${enc(positionals[0] as string)}/rotate`, values.value === undefined ? {} : { value: values.value });
+  if (!k) return 1;
+  if (values.json) io.out(JSON.stringify(k, null, 2));
+  else {
+    io.out(`rotated API key ${k.id} "${k.name}"; the old value no longer works`);
+    io.out(`value:       ${k.value}`);
+    io.out('The value is shown only now; keep it somewhere safe.');
+  }
+  return 0;
 }
 
 /** `portico usage --key ID [--from DAY] [--to DAY]`: requests per UTC day. */

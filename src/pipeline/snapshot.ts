@@ -163,26 +163,7 @@ function compileApi(
   });
   const responses = GatewayResponses.compile(api.type, api.gatewayResponses);
   if ('errors' in responses) for (const e of responses.errors) issues.push(loaded.issue(at('gatewayResponses', ...e.path), e.message));
-  const stages: CompiledStage[] = Object.entries(api.stages).map(([name, s], index) => ({
-    name,
-    index,
-    isDefault: name === '$default',
-    variables: s.variables,
-    prefix: name === '$default' ? '' : `/${name}`,
-    preRoute: [],
-    responseHeaders: [],
-  }));
-  for (const stage of stages) {
-    const preRoute: PreRouteHook[] = [];
-    const responseHeaders: ResponseHeaderHook[] = [];
-    for (const factory of API_HOOKS) {
-      const made = factory.create(scopeFor(stage.name));
-      if (made?.preRoute) preRoute.push(made.preRoute);
-      if (made?.responseHeaders) responseHeaders.push(made.responseHeaders);
-    }
-    stage.preRoute = preRoute;
-    stage.responseHeaders = responseHeaders;
-  }
+  const stages = compileStages(api, scopeFor);
   if (api.type === 'rest' && api.stages.$default) {
     issues.push(loaded.issue(at('stages', '$default'), 'the $default stage is for http APIs; a rest API stage needs a name such as "prod"'));
   }
@@ -230,6 +211,31 @@ function compileApi(
   });
   if (issues.length > before || 'errors' in responses) return undefined;
   return { name: api.name, type: api.type, responses, trie, defaultRoute, stages, routes, forwardOverrideHeaders: api.forwardOverrideHeaders };
+}
+
+/** An API's stages, each with its API-stage hooks (preRoute, responseHeaders) made by the hook factories. */
+function compileStages(api: ApiConfig, scopeFor: (stageName: string) => ApiScope): CompiledStage[] {
+  const stages: CompiledStage[] = Object.entries(api.stages).map(([name, s], index) => ({
+    name,
+    index,
+    isDefault: name === '$default',
+    variables: s.variables,
+    prefix: name === '$default' ? '' : `/${name}`,
+    preRoute: [],
+    responseHeaders: [],
+  }));
+  for (const stage of stages) {
+    const preRoute: PreRouteHook[] = [];
+    const responseHeaders: ResponseHeaderHook[] = [];
+    for (const factory of API_HOOKS) {
+      const made = factory.create(scopeFor(stage.name));
+      if (made?.preRoute) preRoute.push(made.preRoute);
+      if (made?.responseHeaders) responseHeaders.push(made.responseHeaders);
+    }
+    stage.preRoute = preRoute;
+    stage.responseHeaders = responseHeaders;
+  }
+  return stages;
 }
 
 function compileIntegration(

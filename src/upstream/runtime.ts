@@ -1,3 +1,6 @@
+// Over 400 lines, on purpose for now: UpstreamRuntime owns one upstream's live state (endpoints, pools,
+// balancer, breakers, health, DNS), and the remaining sections share its private fields; endpoint.ts and
+// status.ts are already split off. Its pools and metrics sections are the next to go (docs/architecture.md).
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve as resolvePath } from 'node:path';

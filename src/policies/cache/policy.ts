@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { CacheService, type Flight, type FlightOutcome, type StageCache } from '../../cache/service.js';
 import type { CacheEntry } from '../../cache/store.js';
-import { GATEWAY_ERRORS, type GatewayErrorDef } from '../../gateway-responses.js';
+import { GATEWAY_ERRORS } from '../../gateway-responses.js';
 import { type Identity, RequestContext } from '../../pipeline/context.js';
 import type { Awaitable, Policy, Reply, RuntimeDeps } from '../../pipeline/policy.js';
 import type { ResponseObserver } from '../../pipeline/response-observer.js';
+import { Capture, type CaptureOwner, headerText, INVALIDATION_WARNING, type XCache } from './capture.js';
 import { DetachedResponse } from './detached.js';
 import { cacheKey, hasOverrideHeader, type KeySpec, variantKey } from './key.js';
 import type { EffectiveCacheConfig } from './schema.js';
@@ -14,18 +15,8 @@ import type { EffectiveCacheConfig } from './schema.js';
 const MAX_AGE_0 = /(?:^|,)\s*max-age\s*=\s*"?0+"?\s*(?:,|$)/i;
 /** Backend Cache-Control directives that keep a response out of a shared cache (RFC 9111 §5.2.2). */
 const PRIVATE = /(?:^|[\s,])(?:private|no-store|no-cache)(?:[\s,=]|$)/i;
-/** Statuses that count as a failed fetch for staleIfErrorSeconds (RFC 5861 §4). */
-const ERROR_STATUSES = new Set([500, 502, 503, 504]);
-/** Headers never stored: recomputed per answer, or per caller. */
-const NOT_STORED = new Set(['set-cookie', 'age', 'x-cache', 'warning', 'content-length', 'transfer-encoding']);
 
-/**
- * Added when a caller may not invalidate and the strategy is SUCCEED_WITH_RESPONSE_HEADER. AWS adds
- * "a warning header"; its exact text is not recorded, so this uses RFC 9111's Warning 199.
- */
-export const INVALIDATION_WARNING = '199 portico "Cache-Control: max-age=0 ignored: the caller may not invalidate the cache"';
 
-type XCache = 'Hit' | 'Miss' | 'Stale' | 'Bypass';
 
 function tag(value: XCache, warn: boolean): ResponseObserver {
   return {
@@ -46,9 +37,6 @@ function chain<T, R>(v: Awaitable<T>, f: (t: T) => Awaitable<R>): Awaitable<R> {
   return v instanceof Promise ? v.then(f) : f(v);
 }
 
-function headerText(v: OutgoingHttpHeaders[string]): string {
-  return v === undefined ? '' : Array.isArray(v) ? v.join(', ') : String(v);
-}
 
 export interface CachePolicyInit {
   config: EffectiveCacheConfig;
@@ -66,7 +54,9 @@ export interface CachePolicyInit {
  * (returns true); a miss lets the integration run with a response observer that tees the streamed
  * response into the store; concurrent misses for one key wait for the first (coalescing).
  */
-export class CachePolicy implements Policy {
+export { INVALIDATION_WARNING };
+
+export class CachePolicy implements Policy, CaptureOwner {
   readonly name = 'cache';
   readonly phase = 'cache' as const;
   readonly config: EffectiveCacheConfig;
@@ -303,142 +293,5 @@ export class CachePolicy implements Policy {
       this.#deps.log.error({ err, requestId: ctx.requestId }, 'cache revalidation failed');
       bg.res.destroy();
     }
-  }
-}
-
-/**
- * The observer of a miss: tags the response X-Cache: Miss, tees the body into memory up to
- * maxEntryBytes (giving up past it), stores it when the response completes and is cacheable, and
- * settles the flight its waiters are parked on.
- */
-class Capture implements ResponseObserver {
-  #policy: CachePolicy;
-  #ctx: RequestContext;
-  #sc: StageCache;
-  #baseKey: string;
-  #lookupKey: string;
-  #flight: Flight | undefined;
-  #staleForError: CacheEntry | undefined;
-  #warn: boolean;
-  #settled = false;
-  #status = 0;
-  #headers: string[] | undefined;
-  #age = 0;
-  #vary: string[] | undefined;
-  #store = false;
-  #share = false;
-  #capturing = false;
-  #chunks: Buffer[] = [];
-  #size = 0;
-
-  constructor(
-    policy: CachePolicy,
-    ctx: RequestContext,
-    sc: StageCache,
-    baseKey: string,
-    lookupKey: string,
-    flight: Flight | undefined,
-    staleForError: CacheEntry | undefined,
-    warn: boolean,
-  ) {
-    this.#policy = policy;
-    this.#ctx = ctx;
-    this.#sc = sc;
-    this.#baseKey = baseKey;
-    this.#lookupKey = lookupKey;
-    this.#flight = flight;
-    this.#staleForError = staleForError;
-    this.#warn = warn;
-    // Whatever happens (an integration that answers without telling us, a crash), waiters are released.
-    if (flight) ctx.res.once('close', () => this.#settle({ kind: 'retry' }));
-  }
-
-  onHead(status: number, headers: OutgoingHttpHeaders): boolean | void {
-    if (this.#settled && this.#flight) return;
-    const stale = this.#staleForError;
-    if (stale && ERROR_STATUSES.has(status)) {
-      this.#serveStale(stale);
-      return false;
-    }
-    const v = this.#policy.verdict(this.#ctx, status, headers);
-    this.#status = status;
-    this.#store = v.store;
-    this.#share = v.share;
-    this.#vary = v.vary;
-    const flat: string[] = [];
-    for (const name in headers) {
-      if (NOT_STORED.has(name)) continue;
-      const value = headers[name];
-      if (value === undefined) continue;
-      if (Array.isArray(value)) for (const x of value) flat.push(name, x);
-      else flat.push(name, String(value));
-    }
-    this.#headers = flat;
-    const age = Number(headerText(headers.age));
-    this.#age = Number.isFinite(age) && age > 0 ? Math.floor(age) : 0;
-    const length = headers['content-length'] === undefined ? 0 : Number(headers['content-length']);
-    this.#capturing = (v.store || v.share) && !(length > this.#policy.config.maxEntryBytes);
-    headers['x-cache'] = 'Miss';
-    if (this.#warn) headers.warning = INVALIDATION_WARNING;
-  }
-
-  onData(chunk: Buffer): void {
-    if (!this.#capturing) return;
-    this.#size += chunk.length;
-    if (this.#size > this.#policy.config.maxEntryBytes) {
-      // Past the entry limit: stop holding bytes; the response keeps streaming to the client.
-      this.#capturing = false;
-      this.#chunks = [];
-      return;
-    }
-    this.#chunks.push(chunk);
-  }
-
-  onEnd(): void {
-    if (!this.#headers || !this.#capturing) {
-      this.#settle({ kind: 'retry' });
-      return;
-    }
-    const entry = this.#policy.makeEntry(this.#status, this.#headers, Buffer.concat(this.#chunks, this.#size), this.#age);
-    this.#chunks = [];
-    this.#capturing = false;
-    const vary = this.#vary;
-    const variant = vary ? variantKey(this.#baseKey, vary, this.#ctx.req.rawHeaders) : this.#baseKey;
-    const share = (): void => this.#settle(this.#share ? { kind: 'response', entry, vary, variant } : { kind: 'retry' });
-    if (!this.#store) return share();
-    const stored = this.#policy.store(this.#sc, this.#baseKey, entry, vary, this.#ctx.req.rawHeaders);
-    if (stored instanceof Promise) {
-      stored.then(share, (err: unknown) => {
-        this.#ctx.snapshot.runtime.log.warn({ err }, 'cache store failed');
-        share();
-      });
-    } else share();
-  }
-
-  onError(_err: Error, reply: GatewayErrorDef | undefined): boolean | void {
-    if (this.#settled) return;
-    this.#chunks = [];
-    this.#capturing = false;
-    const stale = this.#staleForError;
-    if (reply && stale) {
-      this.#serveStale(stale);
-      return true;
-    }
-    this.#settle(reply ? { kind: 'error', reply } : { kind: 'retry' });
-  }
-
-  #serveStale(stale: CacheEntry): void {
-    this.#sc.count(this.#policy.metricsRoute, 'stale');
-    this.#policy.serve(this.#ctx, stale, 'Stale', this.#warn);
-    this.#settle({ kind: 'stale', entry: stale });
-  }
-
-  #settle(o: FlightOutcome): void {
-    if (this.#settled) return;
-    this.#settled = true;
-    const flight = this.#flight;
-    if (!flight) return;
-    if (this.#sc.flights.get(this.#lookupKey) === flight) this.#sc.flights.delete(this.#lookupKey);
-    for (const w of flight.waiters) w(o);
   }
 }
