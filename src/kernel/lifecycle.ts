@@ -16,11 +16,8 @@
  * - onClientClose    the client connection closed (clientCloseHook: abort the upstream request)
  * - onDone           after the response finished or the connection closed (RuntimeDeps.requestDone: logs, metrics)
  */
-export const LIFECYCLE = [
-  'onRequest',
-  'preRoute',
-  'route',
-  // The access phases: a route's policies, one phase each (pipeline/phases.ts).
+/** The phases a route's policies bind to, one each, in run order (between route and integration). */
+export const ACCESS_PHASES = [
   'resourcePolicy',
   'authorizer',
   'apiKey',
@@ -29,6 +26,14 @@ export const LIFECYCLE = [
   'validation',
   'cache',
   'transform',
+] as const;
+
+export const LIFECYCLE = [
+  'onRequest',
+  'preRoute',
+  'route',
+  // The access phases: a route's policies, one phase each (pipeline/phases.ts).
+  ...ACCESS_PHASES,
   'integration',
   'onResponseHeaders',
   'onResponse',
@@ -37,17 +42,6 @@ export const LIFECYCLE = [
 ] as const;
 export type LifecyclePhase = (typeof LIFECYCLE)[number];
 
-/** The phases a route's policies bind to, in run order (the slice of LIFECYCLE between route and integration). */
-export const ACCESS_PHASES = LIFECYCLE.slice(LIFECYCLE.indexOf('resourcePolicy'), LIFECYCLE.indexOf('integration')) as unknown as readonly [
-  'resourcePolicy',
-  'authorizer',
-  'apiKey',
-  'throttle',
-  'quota',
-  'validation',
-  'cache',
-  'transform',
-];
 export type AccessPhase = (typeof ACCESS_PHASES)[number];
 
 /** What a hook returns: continue (undefined/false) or stop (a Reply, or true when the hook answered itself). */

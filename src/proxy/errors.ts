@@ -1,4 +1,5 @@
 import { GATEWAY_ERRORS, type GatewayErrorDef } from '../gateway-responses.js';
+import { BodyTooLargeError } from '../kernel/errors.js';
 
 /**
  * The internal error classes of the proxy path (URI integrations and named upstreams) and the one
@@ -6,10 +7,8 @@ import { GATEWAY_ERRORS, type GatewayErrorDef } from '../gateway-responses.js';
  * catalogue can take it over whole.
  */
 
-/** The request body went past server.limits.maxBodyBytes while streaming: a 413. */
-export class BodyTooLargeError extends Error {
-  readonly code = 'GW_ERR_REQUEST_TOO_LARGE';
-}
+/** The request body went past server.limits.maxBodyBytes while streaming: a 413 (the kernel's one class). */
+export { BodyTooLargeError };
 
 /** The client went away (or a response observer answered it): the upstream request is stopped. */
 export class ClientAbortError extends Error {
