@@ -32,8 +32,8 @@ export class ReadAhead {
     this.#held.readAheadBytes += now - this.#counted;
     this.#counted = now;
   };
+  // Runs after #account, registered first on 'drain', so the share is already settled.
   #onDrain = () => {
-    this.#account();
     this.#paused = false;
     this.#timer.resume();
     this.#controller?.resume();

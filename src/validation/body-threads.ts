@@ -43,7 +43,8 @@ export async function validateOffThread(task: BodyTask): Promise<boolean> {
   try {
     return (await p.run(task)) as boolean;
   } catch (err) {
-    if (p.queueSize >= MAX_QUEUED || /queue is at limit/i.test((err as Error).message)) throw new BodyQueueFullError('body validation queue full');
+    // piscina's Errors.TaskQueueAtLimit; the worker itself never throws (validateBody catches everything).
+    if ((err as Error).message === 'Task queue is at limit') throw new BodyQueueFullError('body validation queue full');
     throw err;
   }
 }

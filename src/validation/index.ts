@@ -26,6 +26,10 @@ type ValidationApi = ApiConfig & {
 
 /** One ModelSet per API object of a compile: models are compiled once, not per route and stage. */
 const modelSets = new WeakMap<object, ModelSet>();
+/** The digest of an API's models, once per API object (a worker thread's validator key starts with it). */
+const modelDigests = new WeakMap<object, string>();
+
+const digest = (v: unknown) => createHash('sha256').update(JSON.stringify(v)).digest('base64url');
 
 function modelSetFor(scope: RouteScope): ModelSet {
   const api = scope.api as ValidationApi;
@@ -198,8 +202,9 @@ export const validationPolicyFactory: PolicyFactory = {
       }
       const of = cfg.bodyModel !== undefined ? { model: cfg.bodyModel } : { schema: cfg.bodySchema as Record<string, unknown> };
       const apiModels = api.models ?? {};
-      const key = createHash('sha256').update(JSON.stringify([apiModels, of])).digest('base64url');
-      source = { key, models: apiModels, ...of };
+      let modelsDigest = modelDigests.get(api);
+      if (modelsDigest === undefined) modelDigests.set(api, (modelsDigest = digest(apiModels)));
+      source = { key: `${modelsDigest}:${digest(of)}`, models: apiModels, ...of };
     }
     const required = checkParams ? requiredList(cfg) : [];
     const bodyCheck = checkBody ? body : undefined;
