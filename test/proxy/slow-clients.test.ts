@@ -256,37 +256,32 @@ function stalledReader(port: number, stallMs: number, boundMs: number): Promise<
   });
 }
 
-test('with slowReadersPerOrigin N, the N+1-th slow reader of one origin is cut; a normal client of that origin still gets 200', async (t) => {
-  const size = 64 * 1024 * 1024;
-  const body = Buffer.alloc(size, 'z');
+const BIG_SIZE = 64 * 1024 * 1024;
+
+/** A 64 MB /big from a real upstream, three readers of it that stall for 2 s, under `limits`: how many the gateway cut. */
+async function stalledReadersCut(t: TestContext, limits: string): Promise<{ gw: TestGateway; cut: number }> {
+  const body = Buffer.alloc(BIG_SIZE, 'z');
   const up = await countingUpstream(t, (req, res) => {
     if (req.url !== '/big') return void res.end('ok');
-    res.writeHead(200, { 'content-length': String(size) });
+    res.writeHead(200, { 'content-length': String(BIG_SIZE) });
     res.end(body);
   });
-  const gw = await gateway(t, yaml(up.origin, 'uri', '{ timeouts: { drainMs: 500, sendMs: 0 }, limits: { responseBufferBytes: 65536, slowReadersPerOrigin: 2 } }'));
+  const gw = await gateway(t, yaml(up.origin, 'uri', `{ timeouts: { drainMs: 500, sendMs: 0 }, limits: ${limits} }`));
   // A paused socket sees no FIN: each reader resumes after 2 s, so a cut shows as a close before the whole body.
-  const readers = [0, 1, 2].map(() => stalledReader(gw.port, 2000, 10000));
-  const results = await Promise.all(readers);
-  const cut = results.filter((r) => r.closedByServer && r.bytes < size).length;
+  const results = await Promise.all([0, 1, 2].map(() => stalledReader(gw.port, 2000, 10000)));
+  return { gw, cut: results.filter((r) => r.closedByServer && r.bytes < BIG_SIZE).length };
+}
+
+test('with slowReadersPerOrigin N, the N+1-th slow reader of one origin is cut; a normal client of that origin still gets 200', async (t) => {
+  const { gw, cut } = await stalledReadersCut(t, '{ responseBufferBytes: 65536, slowReadersPerOrigin: 2 }');
   assert.ok(cut >= 1, `at least one of 3 slow readers is cut with slowReadersPerOrigin 2 (${cut} cut)`);
   assert.equal((await call(gw.port, 'GET', '/x')).status, 200);
 });
 
 test('server.limits.responseBufferTotalBytes bounds the read-ahead of all slow readers together: past it a reader is paused, then cut', async (t) => {
-  const size = 64 * 1024 * 1024;
-  const body = Buffer.alloc(size, 'z');
-  const up = await countingUpstream(t, (req, res) => {
-    if (req.url !== '/big') return void res.end('ok');
-    res.writeHead(200, { 'content-length': String(size) });
-    res.end(body);
-  });
   // Each reader alone may read ahead more than the whole body, but all together only 1 MB: without
   // the total, none of the 3 would ever be paused or cut.
-  const limits = '{ responseBufferBytes: 134217728, responseBufferTotalBytes: 1048576, slowReadersPerOrigin: 1 }';
-  const gw = await gateway(t, yaml(up.origin, 'uri', `{ timeouts: { drainMs: 500, sendMs: 0 }, limits: ${limits} }`));
-  const results = await Promise.all([0, 1, 2].map(() => stalledReader(gw.port, 2000, 10000)));
-  const cut = results.filter((r) => r.closedByServer && r.bytes < size).length;
+  const { gw, cut } = await stalledReadersCut(t, '{ responseBufferBytes: 134217728, responseBufferTotalBytes: 1048576, slowReadersPerOrigin: 1 }');
   assert.ok(cut >= 1, `at least one of 3 slow readers is cut once 1 MB is read ahead in all (${cut} cut)`);
   assert.equal((await call(gw.port, 'GET', '/x')).status, 200);
   // Every response is over: nothing counts against the total any more.

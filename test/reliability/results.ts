@@ -40,3 +40,9 @@ export function recordFigure(f: Figure): void {
   const date = new Date().toISOString().slice(0, 10);
   writeFileSync(file, `${JSON.stringify({ ...f, mode, date, node: process.version }, null, 2)}\n`);
 }
+
+/** The 99th percentile (nearest rank) of latencies; 0 for none. */
+export function p99(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(0.99 * s.length) - 1)] ?? 0;
+}

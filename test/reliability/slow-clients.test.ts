@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { spawnCli } from '../helpers/cli.js';
 import { requireBinary } from '../helpers/require-binary.js';
 import { startNginx } from './oracles.js';
-import { FULL, recordFigure } from './results.js';
+import { FULL, p99, recordFigure } from './results.js';
 
 /**
  * Issue 16, item 2 (slow clients, both directions), with the real `slowhttptest` at 300 connections
@@ -104,9 +104,7 @@ async function probe(port: number): Promise<ProbeResult> {
     await sleep(PROBE_EVERY_MS);
   }
   await Promise.all(pending);
-  latencies.sort((a, b) => a - b);
-  const p99Ms = latencies[Math.min(latencies.length - 1, Math.ceil(latencies.length * 0.99) - 1)] ?? 0;
-  return { sent: latencies.length, ok, successPct: Math.round((1000 * ok) / latencies.length) / 10, p99Ms, maxMs: latencies.at(-1) ?? 0 };
+  return { sent: latencies.length, ok, successPct: Math.round((1000 * ok) / latencies.length) / 10, p99Ms: p99(latencies), maxMs: Math.max(0, ...latencies) };
 }
 
 /** `portico start` in its own process, so its RSS and event loop are its own. */

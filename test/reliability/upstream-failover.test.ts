@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
 import { type FaultServer, faultServers, gatewayWith, load, type Mode, type Result, send, upstreamYaml } from '../upstream/upstream-helpers.js';
-import { FULL, recordFigure } from './results.js';
+import { FULL, p99, recordFigure } from './results.js';
 
 /**
  * The upstream promises of reference §1.9 under real loopback faults, measured: what clients see
@@ -14,11 +14,6 @@ import { FULL, recordFigure } from './results.js';
 const N = FULL ? 3000 : 300;
 const CONCURRENCY = 8;
 const targets = (servers: FaultServer[]) => ['targets:', ...servers.map((s) => `  - url: ${s.url}`)];
-
-function p99(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil(0.99 * s.length) - 1)] ?? 0;
-}
 
 /** `n` GETs at `CONCURRENCY`, each timed. */
 async function timedGets(port: number, n: number): Promise<{ results: Result[]; ms: number[] }> {

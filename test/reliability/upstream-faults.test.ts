@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { startRacyUpstream } from '../helpers/racy-upstream.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { type Fault, type FaultProxy, startFaultProxy } from './fault-proxy.js';
-import { FULL, recordFigure } from './results.js';
+import { FULL, p99, recordFigure } from './results.js';
 
 const SIZE = 20_000;
 
@@ -71,11 +71,6 @@ apis:
       - route: ANY /{proxy+}
         integration: { type: http_proxy, uri: "${origin}/{proxy}", timeoutMs: ${timeoutMs} }
 `;
-}
-
-function p99(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil(0.99 * s.length) - 1)] ?? 0;
 }
 
 describe('upstream faults through the TCP fault proxy', () => {
