@@ -156,7 +156,7 @@ export const GATEWAY_ERRORS = {
     errorType: 'AccessDeniedException',
     description: 'Cache-Control: max-age=0 from a caller not in cache.invalidators, with unauthorizedStrategy FAIL_WITH_403.',
   }),
-  // Authorizers and resource policy (src/policies/jwt, authorizer, ip-policy); bodies per reference §1.2.
+  // Authorizers and resource policy (src/authorizers, src/ip-policy); bodies per reference §1.2.
   UNAUTHORIZED: def({
     code: 'GW_ERR_UNAUTHORIZED',
     type: 'UNAUTHORIZED',
@@ -219,7 +219,7 @@ export const GATEWAY_ERRORS = {
       '{"Message":"User: anonymous is not authorized to perform: execute-api:Invoke on resource: <method ARN>"}, ' +
       'with " with an explicit deny" appended for a deny-list match.',
   }),
-  // Function integrations (src/integrations/function); reference §1.2, §1.9, LAMBDA-ERR.
+  // Function integrations (src/functions); reference §1.2, §1.9, LAMBDA-ERR.
   FUNCTION_ERROR: def({
     code: 'GW_ERR_FUNCTION_ERROR',
     type: 'INTEGRATION_FAILURE',
@@ -257,7 +257,7 @@ export const GATEWAY_ERRORS = {
     errorType: 'BadRequestException',
     description: 'Request validation: the body does not match the route\'s JSON Schema model (or is not JSON).',
   }),
-  // API keys, throttling and quotas (src/policies/api-key, throttle, quota); docs/access-control.md.
+  // API keys, throttling and quotas (src/api-keys, src/throttle); docs/access-control.md.
   INVALID_API_KEY: def({
     code: 'GW_ERR_INVALID_API_KEY',
     type: 'INVALID_API_KEY',

@@ -1,5 +1,5 @@
 import type { Feature } from '../feature.js';
-import { cachePolicyFactory } from '../policies/cache/index.js';
+import { cachePolicyFactory } from './index.js';
 import { CACHE_ROUTES } from './admin-routes.js';
 import { cacheCommand } from './cli.js';
 import { CACHE_SERVICE_DEF } from './service.js';

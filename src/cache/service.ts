@@ -4,7 +4,7 @@ import { STORE } from '../store/keys.js';
 import type { GatewayErrorDef } from '../gateway-responses.js';
 import type { Snapshot } from '../pipeline/snapshot.js';
 import type { Service, ServiceDef } from '../services.js';
-import { stageCacheConfig } from '../policies/cache/schema.js';
+import { stageCacheConfig } from './schema.js';
 import { MemoryCacheStore } from './memory-store.js';
 import { RedisStore } from '../store/redis.js';
 import { RedisCacheStore } from './redis-store.js';

@@ -6,7 +6,7 @@ import { loadConfigText } from '../config/load.js';
 import { importCloudFormation } from '../import/cloudformation.js';
 import { placeholderKeyEnv } from '../import/keys-plans.js';
 import { importOpenApi } from '../import/openapi.js';
-import { HANDLER_REF } from '../integrations/function/schema.js';
+import { HANDLER_REF } from '../functions/schema.js';
 import type { ImportReport } from '../import/report.js';
 import { createLogger } from '../logger.js';
 import { createRuntimeDeps } from '../pipeline/policy.js';

@@ -1,5 +1,5 @@
-import type { Level, Verdict } from '../limiter/gcra.js';
-import type { Limiter } from '../limiter/limiter.js';
+import type { Level, Verdict } from '../throttle/gcra.js';
+import type { Limiter } from '../throttle/limiter.js';
 import type { Store, StoreChangeListener } from '../store/store.js';
 
 /**

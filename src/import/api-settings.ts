@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { functionApiFields } from '../integrations/function/schema.js';
+import { functionApiFields } from '../functions/schema.js';
 import { corsSchema } from '../cors/schema.js';
 import { isObj, type Json } from './json.js';
 import { ImportReport, pointer } from './report.js';

@@ -3,7 +3,7 @@ import { isObj, type Json } from './json.js';
 import { escapeEnvRefs } from './openapi.js';
 import { type ImportReport, pointer } from './report.js';
 import { bucket, num, overrideKey, routeParts, truthy } from './stage-settings.js';
-import { KEY_VALUE_RE, sharedStage } from '../keys/schema.js';
+import { KEY_VALUE_RE, sharedStage } from '../api-keys/declared-keys.js';
 
 /**
  * CloudFormation → Portico for API keys, usage plans and stage method settings:

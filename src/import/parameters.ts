@@ -1,4 +1,4 @@
-import { CACHE_KEY_PARAMETER } from '../policies/cache/schema.js';
+import { CACHE_KEY_PARAMETER } from '../cache/schema.js';
 import { compileMapping } from '../mapping/compile.js';
 import { isObj, type Json } from './json.js';
 import { pointer, type ImportReport } from './report.js';

@@ -2,7 +2,7 @@ import { BlockList, isIP } from 'node:net';
 import { GATEWAY_ERRORS, type GatewayErrorDef } from '../gateway-responses.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { PolicyFactory, Reply, RouteScope } from '../pipeline/policy.js';
-import { apiArnPrefix, methodArn } from '../policies/authorizer/arn.js';
+import { apiArnPrefix, methodArn } from '../authorizers/arn.js';
 import type { IpPolicyConfig } from './schema.js';
 
 /** A compiled allow/deny pair. */

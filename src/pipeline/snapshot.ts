@@ -5,7 +5,7 @@ import { GatewayResponses } from '../gateway-responses.js';
 import { HttpProxyIntegration, uriTarget } from '../integrations/uri.js';
 import type { Integration } from '../integrations/integration.js';
 import { MockIntegration } from '../integrations/mock.js';
-import { compileFunctionIntegration } from '../integrations/function/compile.js';
+import { compileFunctionIntegration } from '../functions/compile.js';
 import { mappedPathParams } from '../mapping/compile.js';
 import { compileUriTemplate } from '../proxy/uri-template.js';
 import { MountTable } from '../router/mounts.js';

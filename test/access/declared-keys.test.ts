@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
 import { ConfigError } from '../../src/config/errors.js';
 import { loadConfigText } from '../../src/config/load.js';
-import { keysCommand } from '../../src/keys/cli.js';
+import { keysCommand } from '../../src/api-keys/cli.js';
 import { call } from '../helpers/http-call.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { redisSuiteSkip, startRedis } from '../helpers/redis.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
-import { keysCommand, usageCommand } from '../../src/keys/cli.js';
+import { keysCommand, usageCommand } from '../../src/api-keys/cli.js';
 import { spawnCli } from '../helpers/cli.js';
 import { call } from '../helpers/http-call.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';

@@ -1,0 +1,11 @@
+import type { Feature } from '../feature.js';
+import { authorizerDefinitionsCheck, authorizerPolicyFactory } from './index.js';
+import { authorizerServiceDef } from './service.js';
+
+/** JWT, function and HTTP authorizers (docs/access-control.md). */
+export const manifest: Feature = {
+  name: 'authorizers',
+  policies: [authorizerPolicyFactory],
+  hooks: [authorizerDefinitionsCheck],
+  services: [authorizerServiceDef],
+};
