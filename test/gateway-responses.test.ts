@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type TestContext, test } from 'node:test';
-import { GATEWAY_ERRORS } from '../src/gateway-responses.js';
+import { GATEWAY_ERRORS } from '../src/kernel/gateway-errors.js';
 import { startTestGateway, startUpstream, type TestGateway, type TestUpstream } from './helpers/gateway.js';
 import { call, type Reply } from './helpers/http-call.js';
 

@@ -1,4 +1,4 @@
-import { GATEWAY_ERRORS } from '../gateway-responses.js';
+import { GATEWAY_ERRORS } from '../kernel/gateway-errors.js';
 import { API_KEYS, type ApiKeysService } from './service.js';
 import type { PolicyFactory, Reply, RuntimeDeps } from '../pipeline/policy.js';
 

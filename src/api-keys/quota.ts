@@ -1,4 +1,4 @@
-import { GATEWAY_ERRORS } from '../gateway-responses.js';
+import { GATEWAY_ERRORS } from '../kernel/gateway-errors.js';
 import type { PolicyFactory, RuntimeDeps } from '../pipeline/policy.js';
 import { quotaFailure } from '../store/failure.js';
 import type { Store } from '../store/store.js';

@@ -1,4 +1,4 @@
-import { GATEWAY_ERRORS } from '../gateway-responses.js';
+import { GATEWAY_ERRORS } from '../kernel/gateway-errors.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { Reply, RuntimeDeps } from '../pipeline/policy.js';
 import { methodArn } from './arn.js';

@@ -5,7 +5,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Flight, FlightOutcome, StageCache } from './service.js';
 import type { CacheEntry } from './store.js';
-import type { GatewayErrorDef } from '../gateway-responses.js';
+import type { GatewayErrorDef } from '../kernel/gateway-errors.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { Awaitable } from '../pipeline/policy.js';
 import type { ResponseObserver } from '../pipeline/response-observer.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { CacheService, type Flight, type FlightOutcome, type StageCache } from './service.js';
 import type { CacheEntry } from './store.js';
-import { GATEWAY_ERRORS } from '../gateway-responses.js';
+import { GATEWAY_ERRORS } from '../kernel/gateway-errors.js';
 import { type Identity, RequestContext } from '../pipeline/context.js';
 import type { Awaitable, Policy, Reply, RuntimeDeps } from '../pipeline/policy.js';
 import type { ResponseObserver } from '../pipeline/response-observer.js';

@@ -1,7 +1,7 @@
 import { defineService, type ServiceRegistry } from '../kernel/services.js';
 import { METRICS } from '../observability/keys.js';
 import { STORE } from '../store/keys.js';
-import type { GatewayErrorDef } from '../gateway-responses.js';
+import type { GatewayErrorDef } from '../kernel/gateway-errors.js';
 import type { Snapshot } from '../pipeline/snapshot.js';
 import type { Service, ServiceDef } from '../services.js';
 import { stageCacheConfig } from './schema.js';

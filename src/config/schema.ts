@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GATEWAY_RESPONSE_TYPES } from '../gateway-responses.js';
+import { GATEWAY_RESPONSE_TYPES } from '../kernel/gateway-errors.js';
 import { parseListen } from './listen.js';
 import { parseRouteKey } from '../router/route-key.js';
 import { cacheRouteFields, cacheStageFields } from '../cache/schema.js';

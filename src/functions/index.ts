@@ -6,7 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { GATEWAY_ERRORS, type GatewayErrorDef } from '../gateway-responses.js';
+import { GATEWAY_ERRORS, type GatewayErrorDef } from '../kernel/gateway-errors.js';
 import { BodyTooLargeError, bufferBody } from '../pipeline/body.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { RuntimeDeps } from '../pipeline/policy.js';

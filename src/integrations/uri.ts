@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { Client, type Dispatcher } from 'undici';
-import { GATEWAY_ERRORS } from '../gateway-responses.js';
+import { GATEWAY_ERRORS } from '../kernel/gateway-errors.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { ClientAbortError, dispatchFailure, IDEMPOTENT } from '../proxy/errors.js';
 import { buildUpstreamHeaders, copyResponseHeaders } from '../proxy/headers.js';

@@ -1,5 +1,5 @@
 import { BlockList, isIP } from 'node:net';
-import { GATEWAY_ERRORS, type GatewayErrorDef } from '../gateway-responses.js';
+import { GATEWAY_ERRORS, type GatewayErrorDef } from '../kernel/gateway-errors.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { PolicyFactory, Reply, RouteScope } from '../pipeline/policy.js';
 import { apiArnPrefix, methodArn } from '../authorizers/arn.js';

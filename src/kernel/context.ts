@@ -2,7 +2,7 @@ import type { AccessPhase } from './lifecycle.js';
 
 /**
  * What a gateway response is, as far as a policy needs to know (the catalogue is GATEWAY_ERRORS in
- * src/gateway-responses.ts; plugins get it as `gateway.errors`).
+ * src/kernel/gateway-errors.ts; plugins get it as `gateway.errors`).
  */
 export interface GatewayErrorLike {
   readonly code: string;

@@ -1,6 +1,6 @@
 /**
  * The catalogue of internal error classes shared across features (kernel: imports nothing). Gateway
- * responses, what the client sees, stay in src/gateway-responses.ts (`GATEWAY_ERRORS`); these are
+ * responses, what the client sees, are ./gateway-errors.ts (`GATEWAY_ERRORS`); these are
  * the failures inside the gateway that a feature maps onto one of them. A class is defined once
  * here, not per feature (there were two BodyTooLargeError and two FunctionTimeoutError classes).
  * The proxy path's own errors are in src/proxy/errors.ts (which re-exports BodyTooLargeError from

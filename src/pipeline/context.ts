@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { GatewayErrorDef, GatewayResponses } from '../gateway-responses.js';
+import type { GatewayResponses } from '../gateway-responses.js';
+import type { GatewayErrorDef } from '../kernel/gateway-errors.js';
 import type { TemplateScope } from '../template.js';
 import type { Reply } from './policy.js';
 import type { ResponseObserver } from './response-observer.js';

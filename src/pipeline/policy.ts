@@ -2,7 +2,7 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import type { Clock } from '../clock.js';
 import type { ConfigPath } from '../config/errors.js';
 import type { ApiConfig, PorticoConfig, RouteConfig, StageConfig } from '../config/schema.js';
-import type { GatewayErrorDef } from '../gateway-responses.js';
+import type { GatewayErrorDef } from '../kernel/gateway-errors.js';
 import type { Logger } from '../logger.js';
 import type { PoolRegistry } from '../proxy/pools.js';
 import type { RouteKey } from '../router/route-key.js';

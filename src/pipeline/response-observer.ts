@@ -1,5 +1,5 @@
 import type { OutgoingHttpHeaders } from 'node:http';
-import type { GatewayErrorDef } from '../gateway-responses.js';
+import type { GatewayErrorDef } from '../kernel/gateway-errors.js';
 
 /**
  * Sees an integration's response while it streams to the client, without buffering it (the cache

@@ -1,4 +1,4 @@
-import { GATEWAY_ERRORS, type GatewayErrorDef } from '../gateway-responses.js';
+import { GATEWAY_ERRORS, type GatewayErrorDef } from '../kernel/gateway-errors.js';
 import { BodyTooLargeError } from '../kernel/errors.js';
 
 /**

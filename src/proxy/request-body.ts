@@ -1,5 +1,5 @@
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
-import { GATEWAY_ERRORS } from '../gateway-responses.js';
+import { GATEWAY_ERRORS } from '../kernel/gateway-errors.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { readBodyPrefix } from '../waf/body.js';
 import { BodyTooLargeError } from './errors.js';

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { GATEWAY_ERRORS, type GatewayErrorDef, GatewayResponses } from '../gateway-responses.js';
+import { GatewayResponses } from '../gateway-responses.js';
+import { GATEWAY_ERRORS, type GatewayErrorDef } from '../kernel/gateway-errors.js';
 import { requestIdFor } from '../observability/request-id.js';
 import { beginTrace } from '../observability/tracing.js';
 import { RequestContext } from '../pipeline/context.js';

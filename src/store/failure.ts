@@ -1,4 +1,4 @@
-import { GATEWAY_ERRORS } from '../gateway-responses.js';
+import { GATEWAY_ERRORS } from '../kernel/gateway-errors.js';
 import type { Logger } from '../logger.js';
 import type { Reply } from '../pipeline/policy.js';
 import { StoreUnavailableError } from './health.js';

@@ -1,4 +1,4 @@
-import { GATEWAY_ERRORS } from '../gateway-responses.js';
+import { GATEWAY_ERRORS } from '../kernel/gateway-errors.js';
 import type { Level, Limit, Verdict } from './gcra.js';
 import type { Limiter } from './limiter.js';
 import { LIMITER } from './service.js';

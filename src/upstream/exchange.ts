@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import { GATEWAY_ERRORS, type GatewayErrorDef } from '../gateway-responses.js';
+import { GATEWAY_ERRORS, type GatewayErrorDef } from '../kernel/gateway-errors.js';
 import type { Integration } from '../integrations/integration.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { ClientAbortError, dispatchFailure, IDEMPOTENT, TotalTimeoutError } from '../proxy/errors.js';

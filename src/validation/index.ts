@@ -6,7 +6,7 @@
  */
 import type { ValidateFunction } from 'ajv';
 import type { ApiConfig } from '../config/schema.js';
-import { GATEWAY_ERRORS, type GatewayErrorDef } from '../gateway-responses.js';
+import { GATEWAY_ERRORS, type GatewayErrorDef } from '../kernel/gateway-errors.js';
 import { BodyTooLargeError, bufferBody } from '../pipeline/body.js';
 import { exceedsJsonDepth } from '../pipeline/json-limits.js';
 import type { RequestContext } from '../pipeline/context.js';

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Reader, type CountryResponse } from 'maxmind';
 import type { PorticoConfig } from '../config/schema.js';
-import { GATEWAY_ERRORS } from '../gateway-responses.js';
+import { GATEWAY_ERRORS } from '../kernel/gateway-errors.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { ApiHookFactory, ApiScope, PreRouteHook, Reply, RuntimeDeps } from '../pipeline/policy.js';
 import { readBodyPrefix } from './body.js';

@@ -1,6 +1,6 @@
 import type { JWTPayload, JWTVerifyGetKey } from 'jose';
 import { jose, loadJose } from './jose.js';
-import { GATEWAY_ERRORS } from '../../gateway-responses.js';
+import { GATEWAY_ERRORS } from '../../kernel/gateway-errors.js';
 import type { RequestContext } from '../../pipeline/context.js';
 import type { Reply, RuntimeDeps } from '../../pipeline/policy.js';
 import { type IdentitySource, parseIdentitySource, readIdentitySource } from '../identity-source.js';
