@@ -30,7 +30,19 @@ module.exports = {
     {
       name: 'only-gateway-and-cli-import-the-composition-root',
       severity: 'error',
-      from: { pathNot: ['^src/gateway\\.ts$', '^src/cli/', '^scripts/gen-schema\\.ts$', '^test/'] },
+      comment:
+        'Entry points only: the gateway, the CLI, the package entry, the config-load thread and the cluster primary (process mains).',
+      from: {
+        pathNot: [
+          '^src/gateway\\.ts$',
+          '^src/cli/',
+          '^src/index\\.ts$',
+          '^src/config/load-thread\\.ts$',
+          '^src/cluster/(start|primary)\\.ts$',
+          '^scripts/gen-schema\\.ts$',
+          '^test/',
+        ],
+      },
       to: { path: '^src/features\\.ts$' },
     },
     {

@@ -93,7 +93,7 @@ function fail(message: string): never {
 }
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const RESULTS_DIR = new URL('./results', import.meta.url);
+const RESULTS_DIR = new URL('./results/', import.meta.url);
 const placement = choosePlacement(!args['no-pin']);
 // The load generator shares CPU 1 with the backend: wrk through taskset, autocannon because this whole process
 // (and the worker thread it starts later) moves there.
@@ -358,7 +358,7 @@ function peerVersions(): Record<string, string | null> {
       return null;
     }
   };
-  return { 'fast-gateway': version(fileURLToPath(new URL('.peers/node_modules/fast-gateway/package.json', import.meta.url))) };
+  return { 'fast-gateway': version(fileURLToPath(new URL('./.peers/node_modules/fast-gateway/package.json', import.meta.url))) };
 }
 
 async function writeResults(startedAt: Date, runs: Run[], results: Record<string, unknown>): Promise<URL> {

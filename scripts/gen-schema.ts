@@ -5,7 +5,8 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { renderJsonSchema } from '../src/config/json-schema.js';
+import { configSchema } from '../src/features.js';
 
 const out = fileURLToPath(new URL('../schema/portico.schema.json', import.meta.url));
-writeFileSync(out, renderJsonSchema());
+writeFileSync(out, renderJsonSchema(configSchema));
 console.log(`wrote ${out}`);

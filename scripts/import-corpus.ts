@@ -11,7 +11,7 @@ import type { ImportReport } from '../src/import/report.js';
 import { fixture } from '../test/helpers/fixtures.js';
 
 export const CORPUS = fixture('corpus/');
-export const SNAPSHOTS = fileURLToPath(new URL('../test/import/snapshots', import.meta.url));
+export const SNAPSHOTS = fileURLToPath(new URL('../test/import/snapshots/', import.meta.url));
 export const DOC = fileURLToPath(new URL('../docs/import-corpus.md', import.meta.url));
 
 /** The options every corpus import uses: a stand-in backend for `${uri}` and the SPA tutorial's EC2 host. */

@@ -1,9 +1,15 @@
 /**
- * The composition root: every feature, in order, one line each. The gateway's services (started in
- * this order, after their `deps`), the admin API and the CLI take this list. Only src/gateway.ts,
- * src/cli/* and scripts/gen-schema.ts import this file (.dependency-cruiser.cjs).
+ * The composition root: every feature, in order, one line each. The root config schema (and so the
+ * loader and the JSON Schema), the compiled pipeline, the gateway's services (started in this order,
+ * after their `deps`), the admin API and the CLI all take this list. Only the entry points import
+ * this file: src/gateway.ts, src/cli/*, src/index.ts, the config-load thread and scripts/gen-schema.ts
+ * (.dependency-cruiser.cjs).
  */
 import { CORE_ROUTES } from './admin/core-routes.js';
+import { type LoadedConfig, loadConfigFileWith, loadConfigTextWith } from './config/load.js';
+import { buildConfigSchema, type ConfigSchema } from './config/schema.js';
+import { compileFeatures } from './pipeline/registry.js';
+import { type CompileDeps, compileSnapshot, type Snapshot } from './pipeline/snapshot.js';
 import type { AdminRoute } from './admin/types.js';
 import type { Feature } from './feature.js';
 import type { CliCommand } from './kernel/cli.js';
@@ -40,6 +46,24 @@ export const FEATURES: readonly Feature[] = [
   validation,
   mapping,
 ];
+
+/** The root config schema: the core's fields and every feature's fragment, in list order. */
+export const configSchema: ConfigSchema = buildConfigSchema(FEATURES.map((f) => f.config));
+
+/** Reads and validates a config file against the root schema (src/config/load.ts). */
+export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
+  return loadConfigFileWith(configSchema, file, env);
+}
+
+/** Parses and validates config text against the root schema. */
+export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  return loadConfigTextWith(configSchema, text, file, env);
+}
+
+/** Compiles a loaded config with the given features (the built-ins, plus plugins in the gateway). */
+export function compileConfig(loaded: LoadedConfig, deps: Omit<CompileDeps, 'features'>, features: readonly Feature[] = FEATURES): Snapshot {
+  return compileSnapshot(loaded, { ...deps, features: compileFeatures(features) });
+}
 
 /** Services of the given features in start order: list order, each after its deps. */
 export function featureServices(features: readonly Feature[] = FEATURES): ServiceDef[] {

@@ -8,16 +8,16 @@ import { resolveAdminToken } from './admin/token.js';
 import type { Clock } from './clock.js';
 import { ConfigError } from './config/errors.js';
 import { formatListen, isLoopback, type ListenAddress, parseListen } from './config/listen.js';
-import { type LoadedConfig, loadConfigFile } from './config/load.js';
+import { type LoadedConfig } from './config/load.js';
+import { loadConfigFile, compileConfig, adminRoutes, featureServices } from './features.js';
 import { createLogger, type Logger } from './logger.js';
 import { createRuntimeDeps, type RuntimeDeps } from './pipeline/policy.js';
-import { compileSnapshot, type Snapshot } from './pipeline/snapshot.js';
+import { type Snapshot } from './pipeline/snapshot.js';
 import { PoolRegistry } from './proxy/pools.js';
 import { handleRequest } from './server/handler.js';
 import { answerFailure, applyLimits, type ConnectionLimits, hardenListener, onClientError, timeoutOptions } from './server/listener.js';
 import { SlowClientWatch } from './server/slow-clients.js';
 import type { Service } from './services.js';
-import { adminRoutes, featureServices } from './features.js';
 import { STORE } from './store/keys.js';
 
 export interface StartOptions {
@@ -151,7 +151,7 @@ export class Gateway implements AdminTarget {
     }
     let snapshot: Snapshot;
     try {
-      snapshot = compileSnapshot(loaded, { runtime, revision: 1 });
+      snapshot = compileConfig(loaded, { runtime, revision: 1 });
     } catch (err) {
       await closeServices(services);
       throw err;
@@ -255,7 +255,7 @@ export class Gateway implements AdminTarget {
         this.#lastReload = { at: new Date().toISOString(), reason, ok: true };
         return { ok: true, changed: false, revision: current.revision };
       }
-      const next = compileSnapshot(loaded, { runtime: this.runtime, revision: current.revision + 1 });
+      const next = compileConfig(loaded, { runtime: this.runtime, revision: current.revision + 1 });
       for (const w of loaded.warnings) this.log.warn(w);
       for (const key of ['listen'] as const) {
         if (loaded.config.server[key] !== current.config.server[key]) {

@@ -1,8 +1,9 @@
 /** Portico's public API. */
 export { Gateway, type StartOptions, startGateway } from './gateway.js';
-export { loadConfigFile, loadConfigText, type LoadedConfig } from './config/load.js';
+export { configSchema, FEATURES, loadConfigFile, loadConfigText } from './features.js';
+export type { LoadedConfig } from './config/load.js';
 export { ConfigError, type ConfigIssue } from './config/errors.js';
-export { configSchema, type PorticoConfig } from './config/schema.js';
+export type { PorticoConfig } from './config/schema.js';
 export { GATEWAY_ERRORS, GATEWAY_RESPONSE_TYPES } from './kernel/gateway-errors.js';
 export type { FeatureManifest, PluginManifest, GatewayContext, PhasePolicy, GatewayReply } from './kernel/manifest.js';
 export type { ReloadResult } from './admin/server.js';

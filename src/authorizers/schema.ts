@@ -1,3 +1,5 @@
+import type { ConfigFragment } from '../kernel/manifest.js';
+import type { Fields } from '../config/schema.js';
 import { z } from 'zod';
 import { identitySourceSchema, jwtAuthorizerSchema } from './jwt/schema.js';
 
@@ -116,3 +118,10 @@ export type AuthorizerConfig = z.infer<typeof authorizerSchema>;
 export type FunctionAuthorizerConfig = z.infer<typeof functionAuthorizerSchema>;
 export type HttpAuthorizerConfig = z.infer<typeof httpAuthorizerSchema>;
 export type ArnConfig = z.infer<typeof arnSchema>;
+
+/** The authorizers' config fields (its manifest's ConfigFragment), spread into the root schema by src/features.ts; their types join the core's. */
+export const AUTHORIZERS_CONFIG = { api: { authorizers: authorizersSchema, arn: arnSchema }, route: routeAuthorizerFields } satisfies ConfigFragment;
+declare module '../config/schema.js' {
+  interface ApiFeatureFields extends Fields<{ authorizers: typeof authorizersSchema; arn: typeof arnSchema }> {}
+  interface RouteFeatureFields extends Fields<typeof routeAuthorizerFields> {}
+}

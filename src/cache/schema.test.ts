@@ -4,10 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../config/errors.js';
-import { loadConfigFile } from '../config/load.js';
+import { loadConfigFile, compileConfig } from '../features.js';
 import { createLogger } from '../logger.js';
 import { createRuntimeDeps } from '../pipeline/policy.js';
-import { compileSnapshot } from '../pipeline/snapshot.js';
 import { PoolRegistry } from '../proxy/pools.js';
 import { effectiveCacheConfig, stageCacheSchema } from './schema.js';
 
@@ -32,7 +31,7 @@ async function compile(stage: string, route = ''): Promise<string | undefined> {
   const pools = new PoolRegistry();
   try {
     const loaded = await loadConfigFile(file, {});
-    compileSnapshot(loaded, { runtime: createRuntimeDeps({ pools, log: createLogger('silent') }), revision: 1 });
+    compileConfig(loaded, { runtime: createRuntimeDeps({ pools, log: createLogger('silent') }), revision: 1 });
     return undefined;
   } catch (err) {
     if (err instanceof ConfigError) return err.message;

@@ -1,3 +1,5 @@
+import type { ConfigFragment } from '../kernel/manifest.js';
+import type { Fields } from '../config/schema.js';
 import { z } from 'zod';
 
 /**
@@ -137,4 +139,11 @@ export function effectiveCacheConfig(stage: StageCacheConfig, route: RouteCacheC
   const out: EffectiveCacheConfig = { ...base };
   for (const [k, v] of Object.entries(route)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
   return out;
+}
+
+/** The cache's config fields (its manifest's ConfigFragment), spread into the root schema by src/features.ts; their types join the core's. */
+export const CACHE_CONFIG = { route: cacheRouteFields, stage: cacheStageFields } satisfies ConfigFragment;
+declare module '../config/schema.js' {
+  interface RouteFeatureFields extends Fields<typeof cacheRouteFields> {}
+  interface StageFeatureFields extends Fields<typeof cacheStageFields> {}
 }

@@ -3,12 +3,13 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { resolveAdminToken } from '../admin/token.js';
 import { ConfigError } from '../config/errors.js';
 import { parseListen } from '../config/listen.js';
-import { type LoadedConfig, loadConfigFile } from '../config/load.js';
+import { type LoadedConfig } from '../config/load.js';
+import { loadConfigFile, compileConfig } from '../features.js';
 import { type Gateway, type StartOptions, startGateway } from '../gateway.js';
 import { createLogger } from '../logger.js';
 import { createRuntimeDeps } from '../pipeline/policy.js';
 import { formatTable, routeRows } from '../pipeline/route-table.js';
-import { compileSnapshot, type Snapshot } from '../pipeline/snapshot.js';
+import { type Snapshot } from '../pipeline/snapshot.js';
 import { PoolRegistry } from '../proxy/pools.js';
 import { parseCommandArgs, UsageError } from './args.js';
 import { startWorkers } from '../cluster/start.js';
@@ -38,7 +39,7 @@ async function compileFile(file: string, env: NodeJS.ProcessEnv): Promise<{ load
   const loaded = await loadConfigFile(file, env);
   const pools = new PoolRegistry();
   try {
-    return { loaded, snapshot: compileSnapshot(loaded, { runtime: createRuntimeDeps({ pools, log: createLogger('silent') }), revision: 1 }) };
+    return { loaded, snapshot: compileConfig(loaded, { runtime: createRuntimeDeps({ pools, log: createLogger('silent') }), revision: 1 }) };
   } finally {
     await pools.close();
   }

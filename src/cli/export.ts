@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
-import { loadConfigFile } from '../config/load.js';
+import { loadConfigFile } from '../features.js';
 import { exportOpenApi } from '../import/export-openapi.js';
 import { parseCommandArgs, UsageError } from './args.js';
 import type { Io } from './commands.js';

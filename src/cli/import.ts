@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { loadConfigText } from '../config/load.js';
+import { loadConfigText, compileConfig } from '../features.js';
 import { importCloudFormation } from '../import/cloudformation.js';
 import { placeholderKeyEnv } from '../import/keys-plans.js';
 import { importOpenApi } from '../import/openapi.js';
@@ -10,7 +10,6 @@ import { HANDLER_REF } from '../functions/schema.js';
 import type { ImportReport } from '../import/report.js';
 import { createLogger } from '../logger.js';
 import { createRuntimeDeps } from '../pipeline/policy.js';
-import { compileSnapshot } from '../pipeline/snapshot.js';
 import { PoolRegistry } from '../proxy/pools.js';
 import { keyValues, parseCommandArgs, UsageError } from './args.js';
 import type { Io } from './commands.js';
@@ -148,7 +147,7 @@ async function writeImported(command: string, format: string, file: string, resu
   const loaded = loadConfigText(yaml, values.out ?? '(imported config)', placeholderKeyEnv(result.env ?? []));
   const pools = new PoolRegistry();
   try {
-    compileSnapshot(loaded, { runtime: createRuntimeDeps({ pools, log: createLogger('silent') }), revision: 1 });
+    compileConfig(loaded, { runtime: createRuntimeDeps({ pools, log: createLogger('silent') }), revision: 1 });
   } finally {
     await pools.close();
   }

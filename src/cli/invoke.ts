@@ -6,14 +6,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { loadConfigFile } from '../config/load.js';
+import { loadConfigFile, compileConfig } from '../features.js';
 import { FunctionIntegration } from '../functions/index.js';
 import { FunctionPools, FUNCTIONS_SERVICE } from '../functions/pool.js';
 import { createLogger } from '../logger.js';
 import { ServiceRegistry } from '../kernel/services.js';
 import { RequestContext } from '../pipeline/context.js';
 import { createRuntimeDeps } from '../pipeline/policy.js';
-import { compileSnapshot } from '../pipeline/snapshot.js';
 import { PoolRegistry } from '../proxy/pools.js';
 import { parseRouteKey } from '../router/route-key.js';
 import { parseCommandArgs, UsageError } from './args.js';
@@ -45,7 +44,7 @@ export async function invokeCommand(argv: string[], io: Io): Promise<number> {
   const functions = new FunctionPools();
   const runtime = createRuntimeDeps({ pools, log: createLogger('silent'), services: new ServiceRegistry([[FUNCTIONS_SERVICE, functions]]) });
   try {
-    const snapshot = compileSnapshot(loaded, { runtime, revision: 1 });
+    const snapshot = compileConfig(loaded, { runtime, revision: 1 });
     const apis = snapshot.apis.filter((a) => (values.api ? a.name === values.api : a.routes.some((r) => r.key.key === key.key)));
     if (values.api && apis.length === 0) throw usage(`no API named "${values.api}"; APIs: ${snapshot.apis.map((a) => a.name).join(', ')}`);
     const api = apis[0];
@@ -128,7 +127,7 @@ function sampleContext(
   routePath: string,
   stagePrefix: string,
   requestId: string,
-  snapshot: ReturnType<typeof compileSnapshot>,
+  snapshot: ReturnType<typeof compileConfig>,
   usage: (m: string) => UsageError,
 ): { ctx: RequestContext; body: Buffer } {
   const path = values.path ?? routePath;

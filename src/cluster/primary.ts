@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { resolveAdminToken } from '../admin/token.js';
 import { installLastResort } from '../cli/last-resort.js';
 import { systemClock } from '../clock.js';
-import { loadConfigFile } from '../config/load.js';
+import { loadConfigFile } from '../features.js';
 import { loadKeySecret } from '../api-keys/secret.js';
 import type { Level } from '../throttle/gcra.js';
 import { RateLimiter } from '../throttle/gcra.js';

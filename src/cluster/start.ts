@@ -1,9 +1,12 @@
 import { UsageError } from '../cli/args.js';
 import { installLastResort } from '../cli/last-resort.js';
-import { type StartOptions, startGateway } from '../gateway.js';
-import { isPorticoWorker } from './ipc.js';
+import { type Gateway, type StartOptions, startGateway } from '../gateway.js';
+import { isPorticoWorker, primaryChannel } from './ipc.js';
 import { runPrimary } from './primary.js';
-import { runWorker } from './worker.js';
+
+// A process entry point (the CLI's `start --workers`): it starts gateways, so it may import src/gateway.ts.
+
+const STOP_GRACE_MS = 250;
 
 /** `portico start --workers N`: the primary forks N workers; in a worker, the gateway itself. */
 export async function startWorkers(value: string, opts: StartOptions): Promise<number> {
@@ -19,4 +22,37 @@ export async function startWorkers(value: string, opts: StartOptions): Promise<n
   if (opts.dataDir) p.dataDir = opts.dataDir;
   if (opts.logLevel) p.logLevel = opts.logLevel;
   return runPrimary(p);
+}
+
+/**
+ * Runs a started gateway as a worker: announces it to the primary, reloads when told, drains and
+ * exits on 'shutdown' (rolling restart, stop). Resolves when the worker has drained.
+ */
+function runWorker(gw: Gateway): Promise<void> {
+  const ch = primaryChannel();
+  return new Promise((resolveRun) => {
+    let stopping = false;
+    const stop = (handover = false) => {
+      if (stopping) return;
+      stopping = true;
+      // Stop taking connections, let the ones just handed over send their request, then drain.
+      gw.stopAccepting();
+      void new Promise((r) => setTimeout(r, STOP_GRACE_MS))
+        .then(() => gw.close({ handover }))
+        .then(() => {
+          resolveRun();
+          process.disconnect?.();
+        });
+    };
+    ch.on((m) => {
+      if (m.t === 'reload') void gw.reload(m.reason);
+      else if (m.t === 'shutdown') stop(m.handover);
+    });
+    // The primary decides about signals; a terminal's Ctrl-C reaches the whole group, so drain too.
+    process.on('SIGTERM', () => stop());
+    process.on('SIGINT', () => stop());
+    process.on('SIGHUP', () => {});
+    process.on('disconnect', () => stop());
+    ch.send({ t: 'ready', url: gw.url, adminUrl: gw.adminUrl });
+  });
 }

@@ -1,11 +1,10 @@
 // The worker side of loadConfigFile for large files (see OFF_THREAD_BYTES in load.ts), run by a one-thread
 // piscina pool: parses and validates the text and returns the config (or the issues). The pool is then
 // destroyed, and the parse garbage goes with its thread.
-import { ConfigError, type ConfigIssue } from './errors.js';
-import { loadConfigText } from './load.js';
-import type { PorticoConfig } from './schema.js';
-
-export type LoadThreadResult = { config: PorticoConfig; hash: string; warnings: readonly string[] } | { issues: ConfigIssue[] } | { error: string };
+// An entry point like the CLI: it validates against the root schema, so it imports the composition root.
+import { ConfigError } from './errors.js';
+import type { LoadThreadResult } from './load.js';
+import { loadConfigText } from '../features.js';
 
 export default function load({ text, file, env }: { text: string; file: string; env: NodeJS.ProcessEnv }): LoadThreadResult {
   try {

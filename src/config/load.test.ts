@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { createLogger } from '../logger.js';
 import { createRuntimeDeps } from '../pipeline/policy.js';
-import { compileSnapshot } from '../pipeline/snapshot.js';
+import { compileConfig, loadConfigFile, loadConfigText } from '../features.js';
 import { PoolRegistry } from '../proxy/pools.js';
 import { ConfigError, formatPath } from './errors.js';
 import * as loadModule from './load.js';
-import { type LoadedConfig, loadConfigFile, loadConfigText } from './load.js';
+import { type LoadedConfig } from './load.js';
 
 const FILE = 'portico.yaml';
 
@@ -443,19 +443,19 @@ test('a missing config file is one issue naming the file', async (t) => {
   assertIssues(err, [['(root)', '', 'cannot read config: file not found']]);
 });
 
-// --- semantic errors (compileSnapshot) -----------------------------------------------------------
+// --- semantic errors (compileConfig) -----------------------------------------------------------
 
 function compileIssues(t: TestContext, text: string): ConfigError {
   const loaded = load(text);
   const pools = new PoolRegistry();
   t.after(() => pools.close());
-  return configError(() => compileSnapshot(loaded, { runtime: createRuntimeDeps({ pools, log: createLogger('silent') }), revision: 1 }));
+  return configError(() => compileConfig(loaded, { runtime: createRuntimeDeps({ pools, log: createLogger('silent') }), revision: 1 }));
 }
 
 function compiles(t: TestContext, text: string): void {
   const pools = new PoolRegistry();
   t.after(() => pools.close());
-  compileSnapshot(load(text), { runtime: createRuntimeDeps({ pools, log: createLogger('silent') }), revision: 1 });
+  compileConfig(load(text), { runtime: createRuntimeDeps({ pools, log: createLogger('silent') }), revision: 1 });
 }
 
 const UPSTREAMS = `upstreams:

@@ -6,9 +6,8 @@ import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Docume
 import type { z } from 'zod';
 import { type ConfigIssue, ConfigError, type ConfigPath, formatPath } from './errors.js';
 import { interpolateEnv } from './env.js';
-import type { LoadThreadResult } from './load-thread.js';
 import { expandOpenApiApis } from './openapi-apis.js';
-import { configSchema, type PorticoConfig } from './schema.js';
+import type { ConfigSchema, PorticoConfig } from './schema.js';
 
 export interface LoadedConfig {
   readonly config: PorticoConfig;
@@ -24,7 +23,15 @@ export interface LoadedConfig {
   readonly warnings: readonly string[];
 }
 
-export async function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
+/** What the load thread (./load-thread.ts) sends back. */
+export type LoadThreadResult = { config: PorticoConfig; hash: string; warnings: readonly string[] } | { issues: ConfigIssue[] } | { error: string };
+
+/**
+ * Reads, parses and validates a config file against `schema`, the root schema src/features.ts assembles
+ * (which exports loadConfigFile/loadConfigText bound to it). Large files are parsed on a worker thread,
+ * which validates against the same root schema.
+ */
+export async function loadConfigFileWith(schema: ConfigSchema, file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
   const abs = resolve(file);
   let text: string;
   try {
@@ -34,7 +41,7 @@ export async function loadConfigFile(file: string, env: NodeJS.ProcessEnv = proc
     const why = e.code === 'ENOENT' ? 'file not found' : e.code === 'EISDIR' ? 'is a directory' : e.message;
     throw new ConfigError(abs, [{ path: [], message: `cannot read config: ${why}` }]);
   }
-  return text.length >= OFF_THREAD_BYTES ? loadOffThread(text, abs, env) : loadConfigText(text, abs, env);
+  return text.length >= OFF_THREAD_BYTES ? loadOffThread(text, abs, env) : loadConfigTextWith(schema, text, abs, env);
 }
 
 /**
@@ -66,7 +73,7 @@ async function loadOffThread(text: string, file: string, env: NodeJS.ProcessEnv)
 }
 
 /** Parses, interpolates and validates config text. Throws ConfigError listing every problem found. */
-export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+export function loadConfigTextWith(schema: ConfigSchema, text: string, file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   const at = (offset: number | undefined) => {
@@ -94,7 +101,7 @@ export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEn
     throw new ConfigError(file, [...issues, { path: [], message: 'expected a mapping with version: 1 and apis' }]);
   }
   const imported = expandOpenApiApis(raw as Record<string, unknown>, dirname(file), issue, issues);
-  const parsed = configSchema.safeParse(raw, { error: describeIssue });
+  const parsed = schema.safeParse(raw, { error: describeIssue });
   if (!parsed.success) {
     // A value whose env reference is missing was already reported; its schema error is noise.
     const envPaths = new Set(issues.map((i) => formatPath(i.path)));

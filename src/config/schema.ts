@@ -1,28 +1,23 @@
 import { z } from 'zod';
 import { GATEWAY_RESPONSE_TYPES } from '../kernel/gateway-errors.js';
+import type { ConfigFragment } from '../kernel/manifest.js';
 import { parseListen } from './listen.js';
 import { parseRouteKey } from '../router/route-key.js';
-import { cacheRouteFields, cacheStageFields } from '../cache/schema.js';
-import { metricsPublicField, observabilitySchema, requestIdSchema } from '../observability/schema.js';
-import { routeUpstreamFields, upstreamSchema } from '../upstream/schema.js';
-import { accessApiFields, accessRouteFields } from '../authorizers/access-schema.js';
-import { functionApiFields, functionIntegration } from '../functions/schema.js';
-import { validationApiFields, validationRouteFields } from '../validation/schema.js';
-import { mappingIntegrationFields } from '../mapping/schema.js';
-import { apiKeyApiFields, apiKeyRouteFields } from '../api-keys/schema.js';
-import { globalThrottleField, throttleStageFields } from '../throttle/schema.js';
-import { usagePlansSchema } from '../api-keys/usage-plans/schema.js';
-import { checkDeclaredKeys, declaredKeysSchema } from '../api-keys/declared-keys.js';
-import { wafApiFields, wafRootFields, wafStageFields } from '../waf/schema.js';
-import { storeSchema } from '../store/schema.js';
 
 /**
- * The one schema source for the config file. From it come the TypeScript types (`z.infer`),
- * the validator (`configSchema.safeParse`) and the published JSON Schema (`npm run schema`
- * writes schema/portico.schema.json). Every field has a description; keys have one spelling.
+ * The core of the config file's schema: the fields of the gateway itself (listeners, limits, APIs,
+ * stages, routes, the http_proxy and mock integrations). Every feature brings its own fields as a
+ * ConfigFragment in its manifest; src/features.ts assembles the root schema from the feature list
+ * with buildConfigSchema, so no feature imports it and this file imports no feature. From the root
+ * come the validator (src/config/load.ts) and the published JSON Schema (`npm run schema` writes
+ * schema/portico.schema.json). Every field has a description; keys have one spelling.
+ *
+ * Types: each feature derives its config types from its own fragment (z.infer) and adds its fields
+ * to the core's types below by declaration merging (the *FeatureFields interfaces, as fastify's
+ * decorators do), so code reading a route sees every field typed while no core file imports a feature.
  */
 
-const name = z
+export const configName = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'expected a name of letters, digits, "_", "." or "-" (max 128)');
 
@@ -46,8 +41,7 @@ const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected a
 
 const headerMap = z.record(headerName, z.string()).describe('Header name → value.');
 
-const serverSchema = z
-  .strictObject({
+const serverShape = {
     listen: listen.default('0.0.0.0:8080').describe('Data listener, HOST:PORT. IPv6 as [::1]:8080.'),
     trustedProxies: z
       .array(cidr)
@@ -207,14 +201,9 @@ const serverSchema = z
       .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
       .default('info')
       .describe('Server log level.'),
-    throttle: globalThrottleField,
-    requestId: requestIdSchema,
-  })
-  .prefault({})
-  .describe('The data-plane listener.');
+};
 
-const adminSchema = z
-  .strictObject({
+const adminShape = {
     enabled: z.boolean().default(true).describe('Serve the admin API.'),
     listen: listen.default('127.0.0.1:9876').describe('Admin listener, HOST:PORT. Loopback by default.'),
     token: z
@@ -225,21 +214,17 @@ const adminSchema = z
         'Bearer token for the admin API. When unset, a random token is generated and kept in ' +
           '<dataDir>/admin.token (mode 0600). Required when the admin listener is not loopback.',
       ),
-    metricsPublic: metricsPublicField,
     maxConnections: z
       .number()
       .int()
       .min(1)
       .default(64)
       .describe('Open admin connections at most; beyond it a connection is closed at accept. Timeouts are server.timeouts.'),
-  })
-  .prefault({})
-  .describe('The admin API (status, reload, routes). Never on the data listener.');
+};
 
 const templateString = z.string();
 
-const httpProxyIntegration = z
-  .strictObject({
+const httpProxyShape = {
     type: z.literal('http_proxy'),
     uri: templateString
       .optional()
@@ -247,7 +232,7 @@ const httpProxyIntegration = z
         'Endpoint URI template: http(s)://host[:port]/path with {param}, {proxy} and ${stageVariables.x}. ' +
           'The client query string is appended.',
       ),
-    upstream: name.optional().describe('Name of an upstream under `upstreams`; the request path (after stage and base path) is forwarded.'),
+    upstream: configName.optional().describe('Name of an upstream under `upstreams`; the request path (after stage and base path) is forwarded.'),
     timeoutMs: z
       .number()
       .int()
@@ -255,10 +240,7 @@ const httpProxyIntegration = z
       .max(300000)
       .default(29000)
       .describe('Integration timeout: no response headers by then gives 504 INTEGRATION_TIMEOUT. AWS: 29 s.'),
-    ...routeUpstreamFields,
-    ...mappingIntegrationFields,
-  })
-  .describe('Proxy the request to an HTTP endpoint, streaming both ways.');
+};
 
 const mockIntegration = z
   .strictObject({
@@ -269,14 +251,7 @@ const mockIntegration = z
   })
   .describe('Answer with a fixed response; no backend.');
 
-export const INTEGRATION_TYPES = ['http_proxy', 'mock', 'function'] as const;
-const integrationSchema = z.discriminatedUnion('type', [httpProxyIntegration, mockIntegration, functionIntegration], {
-  error: (iss) =>
-    iss.code === 'invalid_union' ? `expected type to be one of ${INTEGRATION_TYPES.map((t) => `"${t}"`).join(', ')}` : undefined,
-});
-
-const routeSchema = z
-  .strictObject({
+const routeShape = {
     route: z
       .string()
       .check((ctx) => {
@@ -284,16 +259,9 @@ const routeSchema = z
         if (typeof r === 'string') ctx.issues.push({ code: 'custom', message: r, input: ctx.value });
       })
       .describe('Route key: "METHOD /path" with {param} and a final {proxy+}, ANY for any method, or "$default".'),
-    integration: integrationSchema.describe('Where the request goes.'),
-    ...validationRouteFields,
-    ...cacheRouteFields,
-    ...accessRouteFields,
-    ...apiKeyRouteFields,
-  })
-  .describe('One route.');
+};
 
-const stageSchema = z
-  .strictObject({
+const stageShape = {
     variables: z
       .record(
         z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'expected a stage variable name of [A-Za-z0-9_]{1,64}'),
@@ -301,11 +269,7 @@ const stageSchema = z
       )
       .default({})
       .describe('Stage variables, usable as ${stageVariables.name} in URIs and $stageVariables.name in templates.'),
-    ...throttleStageFields,
-    ...cacheStageFields,
-    ...wafStageFields,
-  })
-  .describe('A stage: a deployment of the API under /{stage}, or at the root for $default.');
+};
 
 const gatewayResponseSchema = z
   .strictObject({
@@ -319,9 +283,8 @@ const gatewayResponseSchema = z
   })
   .describe('A customised gateway response.');
 
-const apiSchema = z
-  .strictObject({
-    name: name.describe('API name, unique. Shown in logs, metrics and `portico routes`.'),
+const apiShape = {
+    name: configName.describe('API name, unique. Shown in logs, metrics and `portico routes`.'),
     type: z.enum(['rest', 'http']).describe('rest = AWS REST API semantics; http = AWS HTTP API semantics.'),
     hosts: z
       .array(z.string().regex(/^(\*\.)?[A-Za-z0-9.-]+$/, 'expected a host name, optionally starting with "*."'))
@@ -332,11 +295,6 @@ const apiSchema = z
       .regex(/^\/([A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*)?$/, 'expected a base path such as / or /v1/pets')
       .default('/')
       .describe('Path prefix of this API (a base path mapping), before the stage.'),
-    stages: z
-      .record(stageName, stageSchema)
-      .refine((s) => Object.keys(s).length > 0, 'expected at least one stage')
-      .describe('Stages by name. "$default" serves at the root with no stage prefix (http APIs only).'),
-    routes: z.array(routeSchema).describe('Routes.'),
     gatewayResponses: z
       .partialRecord(z.enum(GATEWAY_RESPONSE_TYPES), gatewayResponseSchema)
       .default({})
@@ -349,41 +307,83 @@ const apiSchema = z
           'integrations. Off by default: a backend that honours them would run another method or path than the ' +
           'one routed and authorised. AWS forwards them.',
       ),
-    ...accessApiFields,
-    ...apiKeyApiFields,
-    ...functionApiFields,
-    ...validationApiFields,
-    ...wafApiFields,
-  })
-  .describe('An API: stages and routes, with AWS REST or HTTP API semantics.');
+};
 
-export const configSchema = z
-  .strictObject({
-    version: z.literal(1, 'expected version: 1').describe('Config format version. Only 1 exists.'),
-    server: serverSchema,
-    admin: adminSchema,
-    dataDir: z
-      .string()
-      .default('./portico-data')
-      .describe('Directory for runtime data (admin token, runtime info, later keys and usage). Relative to the config file.'),
-    upstreams: z.record(name, upstreamSchema).default({}).describe('Named upstream pools.'),
-    apis: z.array(apiSchema).min(1, 'expected at least one API').describe('The APIs served.'),
-    ...wafRootFields,
-    usagePlans: usagePlansSchema,
-    apiKeys: declaredKeysSchema,
-    store: storeSchema,
-    observability: observabilitySchema,
-  })
-  .superRefine(checkDeclaredKeys)
-  .describe('Portico gateway configuration.');
+/** The root schema from the core's fields and the features' fragments, in feature order (src/features.ts calls it). */
+export function buildConfigSchema(fragments: readonly (ConfigFragment | undefined)[]): ConfigSchema {
+  const slot = (k: Exclude<keyof ConfigFragment, 'integrations' | 'refine'>): z.ZodRawShape =>
+    Object.assign({}, ...fragments.map((f) => f?.[k] ?? {}));
+  const integrations = [
+    z.strictObject({ ...httpProxyShape, ...slot('httpProxy') }).describe('Proxy the request to an HTTP endpoint, streaming both ways.'),
+    mockIntegration,
+    ...fragments.flatMap((f) => f?.integrations ?? []),
+  ];
+  const types = integrations.map((o) => `"${String((o.shape.type as z.ZodLiteral).value)}"`).join(', ');
+  const integration = z.discriminatedUnion('type', integrations as [z.ZodObject, ...z.ZodObject[]], {
+    error: (iss) => (iss.code === 'invalid_union' ? `expected type to be one of ${types}` : undefined),
+  });
+  const route = z.strictObject({ ...routeShape, integration: integration.describe('Where the request goes.'), ...slot('route') }).describe('One route.');
+  const stage = z
+    .strictObject({ ...stageShape, ...slot('stage') })
+    .describe('A stage: a deployment of the API under /{stage}, or at the root for $default.');
+  const api = z
+    .strictObject({
+      ...apiShape,
+      stages: z
+        .record(stageName, stage)
+        .refine((s) => Object.keys(s).length > 0, 'expected at least one stage')
+        .describe('Stages by name. "$default" serves at the root with no stage prefix (http APIs only).'),
+      routes: z.array(route).describe('Routes.'),
+      ...slot('api'),
+    })
+    .describe('An API: stages and routes, with AWS REST or HTTP API semantics.');
+  const refines = fragments.flatMap((f) => (f?.refine ? [f.refine] : []));
+  return z
+    .strictObject({
+      version: z.literal(1, 'expected version: 1').describe('Config format version. Only 1 exists.'),
+      server: z.strictObject({ ...serverShape, ...slot('server') }).prefault({}).describe('The data-plane listener.'),
+      admin: z
+        .strictObject({ ...adminShape, ...slot('admin') })
+        .prefault({})
+        .describe('The admin API (status, reload, routes). Never on the data listener.'),
+      dataDir: z
+        .string()
+        .default('./portico-data')
+        .describe('Directory for runtime data (admin token, runtime info, later keys and usage). Relative to the config file.'),
+      apis: z.array(api).min(1, 'expected at least one API').describe('The APIs served.'),
+      ...slot('root'),
+    })
+    .superRefine((config, ctx) => {
+      for (const refine of refines) refine(config as never, ctx);
+    })
+    .describe('Portico gateway configuration.') as unknown as ConfigSchema;
+}
 
-export type PorticoConfig = z.infer<typeof configSchema>;
-export type ApiConfig = PorticoConfig['apis'][number];
-export type RouteConfig = ApiConfig['routes'][number];
-export type IntegrationConfig = RouteConfig['integration'];
-export type HttpProxyIntegrationConfig = Extract<IntegrationConfig, { type: 'http_proxy' }>;
-export type MockIntegrationConfig = Extract<IntegrationConfig, { type: 'mock' }>;
-export type { FunctionIntegrationConfig } from '../functions/schema.js';
-export type StageConfig = ApiConfig['stages'][string];
+/* eslint-disable @typescript-eslint/no-empty-object-type -- filled by the features (declaration merging) */
+/** Top-level keys the features add (`usagePlans`, `observability`, ...). */
+export interface RootFeatureFields {}
+export interface ServerFeatureFields {}
+export interface AdminFeatureFields {}
+export interface ApiFeatureFields {}
+export interface StageFeatureFields {}
+export interface RouteFeatureFields {}
+export interface HttpProxyFeatureFields {}
+/** Integration types the features add, by type name (`function: FunctionIntegrationConfig`). */
+export interface FeatureIntegrations {}
+/* eslint-enable @typescript-eslint/no-empty-object-type */
+
+/** The output type of a zod shape: what a feature's fragment slot adds to a config object. */
+export type Fields<S extends z.ZodRawShape> = z.output<z.ZodObject<S>>;
+
+export type ServerConfig = Fields<typeof serverShape> & ServerFeatureFields;
+export type AdminConfig = Fields<typeof adminShape> & AdminFeatureFields;
+export type HttpProxyIntegrationConfig = Fields<typeof httpProxyShape> & HttpProxyFeatureFields;
+export type MockIntegrationConfig = z.infer<typeof mockIntegration>;
+export type IntegrationConfig = HttpProxyIntegrationConfig | MockIntegrationConfig | FeatureIntegrations[keyof FeatureIntegrations];
+export type RouteConfig = Fields<typeof routeShape> & { integration: IntegrationConfig } & RouteFeatureFields;
+export type StageConfig = Fields<typeof stageShape> & StageFeatureFields;
+export type ApiConfig = Fields<typeof apiShape> & { stages: Record<string, StageConfig>; routes: RouteConfig[] } & ApiFeatureFields;
+export type PorticoConfig = { version: 1; server: ServerConfig; admin: AdminConfig; dataDir: string; apis: ApiConfig[] } & RootFeatureFields;
 export type GatewayResponseConfig = z.infer<typeof gatewayResponseSchema>;
-export type { UpstreamConfig } from '../upstream/schema.js';
+/** The root schema's type: it parses to PorticoConfig. */
+export type ConfigSchema = z.ZodType<PorticoConfig>;

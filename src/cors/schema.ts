@@ -1,3 +1,5 @@
+import type { ConfigFragment } from '../kernel/manifest.js';
+import type { Fields } from '../config/schema.js';
 import { z } from 'zod';
 
 const headerName = z.string().regex(/^([!#$%&'+.^_`|~0-9A-Za-z-]+|\*)$/, 'expected an HTTP header name or "*"');
@@ -29,4 +31,12 @@ export const corsSchema = z
       'headers replace the backend\'s on every response.',
   );
 
+export const corsFields = { cors: corsSchema.optional() };
+
 export type CorsConfig = z.infer<typeof corsSchema>;
+
+/** CORS's config field (its manifest's ConfigFragment), spread into the root schema by src/features.ts; their types join the core's. */
+export const CORS_CONFIG = { api: corsFields } satisfies ConfigFragment;
+declare module '../config/schema.js' {
+  interface ApiFeatureFields extends Fields<typeof corsFields> {}
+}

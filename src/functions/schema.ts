@@ -2,6 +2,8 @@
  * Config keys of the function integration (the AWS_PROXY / Lambda role), spread into src/config/schema.ts:
  * the integration itself and the API-level `binaryMediaTypes`.
  */
+import type { ConfigFragment } from '../kernel/manifest.js';
+import type { Fields } from '../config/schema.js';
 import { z } from 'zod';
 
 /** "./handlers/pets.js#handler": a module path (relative to the config file) and an export name. */
@@ -61,3 +63,14 @@ export const functionApiFields = {
 };
 
 export type FunctionIntegrationConfig = z.infer<typeof functionIntegration>;
+
+/** Function integrations' config fields (its manifest's ConfigFragment), spread into the root schema by src/features.ts; their types join the core's. */
+export const FUNCTION_CONFIG = { api: functionApiFields, integrations: [functionIntegration] } satisfies ConfigFragment;
+declare module '../config/schema.js' {
+  interface ApiFeatureFields extends Fields<typeof functionApiFields> {}
+}
+declare module '../config/schema.js' {
+  interface FeatureIntegrations {
+    function: FunctionIntegrationConfig;
+  }
+}

@@ -30,7 +30,7 @@ export function exportOpenApi(config: PorticoConfig, apiName?: string): Json {
     if (key.isDefault) op.isDefaultRoute = true;
     op['x-amazon-apigateway-integration'] = { ...exportIntegration(route.integration as Json, api.type), ...exportCacheKeys(route.cache as Json | undefined) };
     item[key.method === 'ANY' ? 'x-amazon-apigateway-any-method' : key.method.toLowerCase()] = op;
-    routeOps.push([route as Json, op]);
+    routeOps.push([plain(route), op]);
   }
   const doc: Json = {
     openapi: '3.0.1',
@@ -55,11 +55,11 @@ export function exportOpenApi(config: PorticoConfig, apiName?: string): Json {
     }
     doc['x-amazon-apigateway-gateway-responses'] = out;
   }
-  const { schemes, root } = exportSecurity(api as Json, routeOps);
+  const { schemes, root } = exportSecurity(plain(api), routeOps);
   if (Object.keys(schemes).length) doc.components = { ...(doc.components as Json | undefined), securitySchemes: schemes };
   Object.assign(doc, root);
-  exportValidation(api as Json, doc, routeOps);
-  exportSettings(api as Json, doc);
+  exportValidation(plain(api), doc, routeOps);
+  exportSettings(plain(api), doc);
   return doc;
 }
 
@@ -88,4 +88,9 @@ function upstreamsUsed(config: PorticoConfig, api: PorticoConfig['apis'][number]
   const names = new Set(api.routes.map((r) => (r.integration as Json).upstream).filter((u): u is string => typeof u === 'string'));
   if (!names.size) return {};
   return { upstreams: Object.fromEntries([...names].filter((n) => config.upstreams[n]).map((n) => [n, config.upstreams[n]])) };
+}
+
+/** A config object as plain JSON (config types are interfaces, which carry no index signature). */
+function plain(v: object): Json {
+  return v as Json;
 }

@@ -46,9 +46,9 @@ export interface MetricDescription {
 /**
  * Everything a feature brings, in one object: the unit src/features.ts lists, and the public plugin
  * API (docs/plugins.md). `P` are its core-facing policy/hook factories, `S` service definitions,
- * `A` admin routes and `C` CLI commands (typed by the core, which consumes them).
+ * `A` admin routes, `C` CLI commands and `I` integration compilers (typed by the core, which consumes them).
  */
-export interface FeatureManifest<P = unknown, H = unknown, S = ServiceDefinition, A = unknown, C = unknown> {
+export interface FeatureManifest<P = unknown, H = unknown, S = ServiceDefinition, A = unknown, C = unknown, I = unknown> {
   /** Folder name (`cache`, `api-keys`) or plugin name. */
   readonly name: string;
   /** Its config fields; the feature derives its config types from these (z.infer), not from the root. */
@@ -57,6 +57,8 @@ export interface FeatureManifest<P = unknown, H = unknown, S = ServiceDefinition
   readonly policies?: readonly P[];
   /** API-stage hooks: preRoute (WAF, CORS preflight) and onResponseHeaders (CORS). */
   readonly hooks?: readonly H[];
+  /** Integration types of its own (`type: function`), by type name; their config schemas are in `config.integrations`. */
+  readonly integrations?: Readonly<Record<string, I>>;
   readonly services?: readonly S[];
   readonly adminRoutes?: readonly A[];
   /** CLI commands by name (`portico cache ...`). */

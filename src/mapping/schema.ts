@@ -2,6 +2,8 @@
  * `integration.requestParameters` of http_proxy integrations: API Gateway parameter mapping, in either of
  * AWS's two spellings (spread into the http_proxy schema of src/config/schema.ts).
  */
+import type { ConfigFragment } from '../kernel/manifest.js';
+import type { Fields } from '../config/schema.js';
 import { z } from 'zod';
 
 export const mappingIntegrationFields = {
@@ -16,3 +18,9 @@ export const mappingIntegrationFields = {
         '"stageVariables.z" or "context.requestId". See docs/aws-compatibility.md#parameter-mapping.',
     ),
 };
+
+/** Parameter mapping's config fields (its manifest's ConfigFragment), spread into the root schema by src/features.ts; their types join the core's. */
+export const MAPPING_CONFIG = { httpProxy: mappingIntegrationFields } satisfies ConfigFragment;
+declare module '../config/schema.js' {
+  interface HttpProxyFeatureFields extends Fields<typeof mappingIntegrationFields> {}
+}

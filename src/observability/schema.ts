@@ -1,3 +1,5 @@
+import type { ConfigFragment } from '../kernel/manifest.js';
+import type { Fields } from '../config/schema.js';
 import { z } from 'zod';
 import { compileAccessLogFormat } from './access-log-format.js';
 
@@ -151,3 +153,15 @@ export type OtlpConfig = NonNullable<ObservabilityConfig['tracing']['otlp']>;
 export type AlarmRuleConfig = ObservabilityConfig['alarms']['rules'][number];
 export type AlarmsConfig = ObservabilityConfig['alarms'];
 export type RequestIdConfig = z.infer<typeof requestIdSchema>;
+
+/** Observability's config fields (its manifest's ConfigFragment), spread into the root schema by src/features.ts; their types join the core's. */
+export const OBSERVABILITY_CONFIG = {
+  server: { requestId: requestIdSchema },
+  admin: { metricsPublic: metricsPublicField },
+  root: { observability: observabilitySchema },
+} satisfies ConfigFragment;
+declare module '../config/schema.js' {
+  interface ServerFeatureFields extends Fields<{ requestId: typeof requestIdSchema }> {}
+  interface AdminFeatureFields extends Fields<{ metricsPublic: typeof metricsPublicField }> {}
+  interface RootFeatureFields extends Fields<{ observability: typeof observabilitySchema }> {}
+}

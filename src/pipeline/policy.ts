@@ -1,7 +1,9 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Clock } from '../clock.js';
 import type { ConfigPath } from '../config/errors.js';
-import type { ApiConfig, PorticoConfig, RouteConfig, StageConfig } from '../config/schema.js';
+import type { LoadedConfig } from '../config/load.js';
+import type { ApiConfig, IntegrationConfig, PorticoConfig, RouteConfig, StageConfig } from '../config/schema.js';
+import type { Integration } from '../integrations/integration.js';
 import type { GatewayErrorDef } from '../kernel/gateway-errors.js';
 import type { Logger } from '../logger.js';
 import type { PoolRegistry } from '../proxy/pools.js';
@@ -82,6 +84,22 @@ export interface PolicyFactory {
 export interface ApiHookFactory {
   readonly name: string;
   create(scope: ApiScope): { preRoute?: PreRouteHook; responseHeaders?: ResponseHeaderHook } | undefined;
+}
+
+/** Compiles a route's integration of a feature's type for one stage; reports problems through `scope.issue` (once, at stage 0). */
+export interface IntegrationFactory {
+  create(config: IntegrationConfig, scope: IntegrationScope): Integration | undefined;
+}
+
+export interface IntegrationScope {
+  loaded: LoadedConfig;
+  api: ApiConfig;
+  stageIndex: number;
+  /** Config path of the integration. */
+  path: (string | number)[];
+  runtime: RuntimeDeps;
+  maxBodyBytes: number;
+  issue(path: ConfigPath, message: string): void;
 }
 
 /** Runtime deps with defaults, for tools and tests that compile without a running gateway. */

@@ -1,38 +1,29 @@
+import type { Feature } from '../feature.js';
 import { PHASE_ORDER } from './phases.js';
-import type { ApiHookFactory, PolicyFactory } from './policy.js';
-import { authorizerDefinitionsCheck, authorizerPolicyFactory } from '../authorizers/index.js';
-import { corsHookFactory } from '../cors/index.js';
-import { ipPolicyFactory } from '../ip-policy/index.js';
-import { apiKeyPolicyFactory } from '../api-keys/policy.js';
-import { throttlePolicyFactory } from '../throttle/policy.js';
-import { quotaPolicyFactory } from '../api-keys/quota.js';
-import { usagePlansCheck } from '../api-keys/usage-plans/checks.js';
-import { cachePolicyFactory } from '../cache/index.js';
-import { validationPolicyFactory } from '../validation/index.js';
-import { mappingPolicyFactory } from '../mapping/index.js';
-import { wafHookFactory } from '../waf/index.js';
+import type { ApiHookFactory, IntegrationFactory, PolicyFactory } from './policy.js';
 
-/**
- * Every policy factory, one line each. Adding a policy = a folder under src/policies/ plus one line
- * here. Order within the list does not matter: policies run by phase (phases.ts).
- */
-const POLICIES: PolicyFactory[] = [
-  ipPolicyFactory,
-  authorizerPolicyFactory,
-  apiKeyPolicyFactory,
-  throttlePolicyFactory,
-  quotaPolicyFactory,
-  cachePolicyFactory,
-  validationPolicyFactory,
-  mappingPolicyFactory,
-];
+/** What compile takes from the feature list (src/features.ts): policy factories by phase, API-stage hooks, integration types. */
+export interface CompileFeatures {
+  /** Every feature's policy factories, by phase (stable: list order within a phase). */
+  readonly policies: readonly PolicyFactory[];
+  /** API-stage hooks (pre-route answers such as the WAF's and CORS preflight; response header hooks), in list order. */
+  readonly hooks: readonly ApiHookFactory[];
+  /** Integration types the features add (`function`), by type name. */
+  readonly integrations: ReadonlyMap<string, IntegrationFactory>;
+}
 
-/** API-stage hooks (pre-route answers such as CORS preflight; response header hooks), in run order. */
-export const API_HOOKS: ApiHookFactory[] = [
-  authorizerDefinitionsCheck,
-  usagePlansCheck,
-  wafHookFactory, // first to answer: the WAF sees CORS preflights too, as on AWS
-  corsHookFactory,
-];
-
-export const POLICY_FACTORIES: readonly PolicyFactory[] = [...POLICIES].sort((a, b) => PHASE_ORDER[a.phase] - PHASE_ORDER[b.phase]);
+/** Collects what compile needs from a feature list. Order within a phase follows the list; phases run in PHASES order. */
+export function compileFeatures(features: readonly Feature[]): CompileFeatures {
+  const integrations = new Map<string, IntegrationFactory>();
+  for (const f of features) {
+    for (const [type, factory] of Object.entries(f.integrations ?? {})) {
+      if (integrations.has(type)) throw new Error(`integration type "${type}" is defined twice (feature "${f.name}")`);
+      integrations.set(type, factory);
+    }
+  }
+  return {
+    policies: features.flatMap((f) => f.policies ?? []).sort((a, b) => PHASE_ORDER[a.phase] - PHASE_ORDER[b.phase]),
+    hooks: features.flatMap((f) => f.hooks ?? []),
+    integrations,
+  };
+}

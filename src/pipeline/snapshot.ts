@@ -5,7 +5,6 @@ import { GatewayResponses } from '../gateway-responses.js';
 import { HttpProxyIntegration, uriTarget } from '../integrations/uri.js';
 import type { Integration } from '../integrations/integration.js';
 import { MockIntegration } from '../integrations/mock.js';
-import { compileFunctionIntegration } from '../functions/compile.js';
 import { mappedPathParams } from '../mapping/compile.js';
 import { compileUriTemplate } from '../proxy/uri-template.js';
 import { MountTable } from '../router/mounts.js';
@@ -16,7 +15,7 @@ import { checkUpstreams } from '../upstream/compile.js';
 import { UpstreamIntegration } from '../upstream/exchange.js';
 import type { UpstreamConfig } from '../upstream/schema.js';
 import type { ApiScope, Policy, PreRouteHook, ResponseHeaderHook, RouteScope, RuntimeDeps } from './policy.js';
-import { API_HOOKS, POLICY_FACTORIES } from './registry.js';
+import type { CompileFeatures } from './registry.js';
 
 /**
  * The compiled, immutable form of a config: mount table, one trie per API, and for every route a
@@ -81,6 +80,8 @@ export interface Mounted {
 export interface CompileDeps {
   runtime: RuntimeDeps;
   revision: number;
+  /** From the feature list (src/features.ts compileConfig; pipeline/registry.ts compileFeatures). */
+  features: CompileFeatures;
 }
 
 /** Compiles a validated config; throws ConfigError with every semantic problem found. */
@@ -163,7 +164,7 @@ function compileApi(
   });
   const responses = GatewayResponses.compile(api.type, api.gatewayResponses);
   if ('errors' in responses) for (const e of responses.errors) issues.push(loaded.issue(at('gatewayResponses', ...e.path), e.message));
-  const stages = compileStages(api, scopeFor);
+  const stages = compileStages(api, scopeFor, env.deps.features.hooks);
   if (api.type === 'rest' && api.stages.$default) {
     issues.push(loaded.issue(at('stages', '$default'), 'the $default stage is for http APIs; a rest API stage needs a name such as "prod"'));
   }
@@ -197,7 +198,7 @@ function compileApi(
       if (!integration) continue;
       const scope: RouteScope = { ...scopeFor(stage.name), route: r, routeIndex: ri, key };
       const policies: Policy[] = [];
-      for (const factory of POLICY_FACTORIES) {
+      for (const factory of env.deps.features.policies) {
         const p = factory.create(scope);
         if (p) policies.push(p);
       }
@@ -214,7 +215,7 @@ function compileApi(
 }
 
 /** An API's stages, each with its API-stage hooks (preRoute, responseHeaders) made by the hook factories. */
-function compileStages(api: ApiConfig, scopeFor: (stageName: string) => ApiScope): CompiledStage[] {
+function compileStages(api: ApiConfig, scopeFor: (stageName: string) => ApiScope, hooks: CompileFeatures['hooks']): CompiledStage[] {
   const stages: CompiledStage[] = Object.entries(api.stages).map(([name, s], index) => ({
     name,
     index,
@@ -227,7 +228,7 @@ function compileStages(api: ApiConfig, scopeFor: (stageName: string) => ApiScope
   for (const stage of stages) {
     const preRoute: PreRouteHook[] = [];
     const responseHeaders: ResponseHeaderHook[] = [];
-    for (const factory of API_HOOKS) {
+    for (const factory of hooks) {
       const made = factory.create(scopeFor(stage.name));
       if (made?.preRoute) preRoute.push(made.preRoute);
       if (made?.responseHeaders) responseHeaders.push(made.responseHeaders);
@@ -252,7 +253,13 @@ function compileIntegration(
     if (stage.index === 0) for (const e of mock.errors) issues.push(loaded.issue([...path, 'body'], e));
     return undefined;
   }
-  if (config.type === 'function') return compileFunctionIntegration(config, env.api, stage.index, path, { loaded, issues, runtime: env.deps.runtime, maxBodyBytes: env.maxBodyBytes });
+  if (config.type !== 'http_proxy') {
+    const scope = { loaded, api: env.api, stageIndex: stage.index, path, runtime: env.deps.runtime, maxBodyBytes: env.maxBodyBytes };
+    const factory = env.deps.features.integrations.get(config.type);
+    if (factory) return factory.create(config, { ...scope, issue: (p, m) => issues.push(loaded.issue(p, m)) });
+    if (stage.index === 0) issues.push(loaded.issue([...path, 'type'], `no feature compiles integrations of type "${config.type}"`));
+    return undefined;
+  }
   const common = { pools: env.deps.runtime.pools, timeoutMs: config.timeoutMs, maxBodyBytes: env.maxBodyBytes };
   if ((config.uri === undefined) === (config.upstream === undefined)) {
     if (stage.index === 0) issues.push(loaded.issue(path, 'an http_proxy integration needs exactly one of "uri" or "upstream"'));

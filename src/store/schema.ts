@@ -1,3 +1,5 @@
+import type { ConfigFragment } from '../kernel/manifest.js';
+import type { Fields } from '../config/schema.js';
 import { z } from 'zod';
 
 const redisUrl = z
@@ -102,3 +104,9 @@ export const storeSchema = z
 export type StoreConfig = z.infer<typeof storeSchema>;
 export type RedisStoreConfig = Extract<StoreConfig, { kind: 'redis' }>;
 export type FailurePolicy = RedisStoreConfig['failure'];
+
+/** The store's config field (its manifest's ConfigFragment), spread into the root schema by src/features.ts; their types join the core's. */
+export const STORE_CONFIG = { root: { store: storeSchema } } satisfies ConfigFragment;
+declare module '../config/schema.js' {
+  interface RootFeatureFields extends Fields<{ store: typeof storeSchema }> {}
+}

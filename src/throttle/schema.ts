@@ -1,3 +1,5 @@
+import type { ConfigFragment } from '../kernel/manifest.js';
+import type { Fields } from '../config/schema.js';
 import { z } from 'zod';
 
 /** A token bucket, AWS's {rateLimit, burstLimit}. */
@@ -39,4 +41,11 @@ export const globalThrottleField = throttleLimitSchema
 /** The "/path/METHOD" key of a route, or undefined for $default. */
 export function routeOverrideKey(key: { isDefault: boolean; method: string; path: string }): string | undefined {
   return key.isDefault ? undefined : `${key.path}/${key.method}`;
+}
+
+/** Throttling's config fields (its manifest's ConfigFragment), spread into the root schema by src/features.ts; their types join the core's. */
+export const THROTTLE_CONFIG = { server: { throttle: globalThrottleField }, stage: throttleStageFields } satisfies ConfigFragment;
+declare module '../config/schema.js' {
+  interface ServerFeatureFields extends Fields<{ throttle: typeof globalThrottleField }> {}
+  interface StageFeatureFields extends Fields<typeof throttleStageFields> {}
 }

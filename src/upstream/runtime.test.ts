@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ManualClock } from '../clock.js';
-import { loadConfigText } from '../config/load.js';
+import { loadConfigText } from '../features.js';
 import { ConfigError } from '../config/errors.js';
 import { createLogger } from '../logger.js';
 import { CircuitBreaker, RetryBudget } from './breaker.js';
@@ -149,12 +149,12 @@ test('config errors name the path: consistent-hash without hashOn, duplicate tar
   assert.match(errs(base('    targets: [{ url: "http://a" }, { url: "http://a" }]')), /upstreams\.u\.targets\[1\]\.url: duplicate target/);
   assert.match(errs(base('    targets: [{ url: "http://a" }]\n    healthCheck: { matcher: "2xx" }')), /healthCheck\.matcher.*expected status codes/);
   assert.match(errs(base('    targets: [{ url: "http://a" }]\n    hashOn: { source: header }')), /hashOn\.name.*needs a name/);
-  const { compileSnapshot } = await import('../pipeline/snapshot.js');
+  const { compileConfig } = await import('../features.js');
   const { createRuntimeDeps } = await import('../pipeline/policy.js');
   const { PoolRegistry } = await import('../proxy/pools.js');
   const loaded = loadConfigText(base('    targets: [{ url: "http://a" }]\n    tls: { caFile: missing-ca.pem }', 'uri: "http://b/x", timeouts: { totalMs: 100 }'), '/tmp/p.yaml');
   assert.throws(
-    () => compileSnapshot(loaded, { runtime: createRuntimeDeps({ pools: new PoolRegistry(), log }), revision: 1 }),
+    () => compileConfig(loaded, { runtime: createRuntimeDeps({ pools: new PoolRegistry(), log }), revision: 1 }),
     (err: ConfigError) =>
       /upstreams\.u\.tls\.caFile.*cannot read CA file/.test(err.message) && /integration\.timeouts.*apply to upstream integrations only/.test(err.message),
   );

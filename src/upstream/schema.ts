@@ -1,3 +1,5 @@
+import type { ConfigFragment } from '../kernel/manifest.js';
+import { configName, type Fields } from '../config/schema.js';
 import { z } from 'zod';
 
 /**
@@ -237,3 +239,13 @@ export type BreakerConfig = z.infer<typeof breakerSchema>;
 export type RetriesConfig = z.infer<typeof retriesSchema>;
 export type TimeoutsConfig = z.infer<typeof timeoutsSchema>;
 export type HashOnConfig = z.infer<typeof hashOnSchema>;
+
+/** The upstreams' config fields (its manifest's ConfigFragment), spread into the root schema by src/features.ts; their types join the core's. */
+export const UPSTREAM_CONFIG = {
+  root: { upstreams: z.record(configName, upstreamSchema).default({}).describe('Named upstream pools.') },
+  httpProxy: routeUpstreamFields,
+} satisfies ConfigFragment;
+declare module '../config/schema.js' {
+  interface RootFeatureFields extends Fields<{ upstreams: z.ZodDefault<z.ZodRecord<typeof configName, typeof upstreamSchema>> }> {}
+  interface HttpProxyFeatureFields extends Fields<typeof routeUpstreamFields> {}
+}

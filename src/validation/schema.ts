@@ -4,6 +4,8 @@
  * (x-amazon-apigateway-request-validators) with an API default (x-amazon-apigateway-request-validator),
  * and per route the required parameters (method.request.*.X: true) and the body model.
  */
+import type { ConfigFragment } from '../kernel/manifest.js';
+import type { Fields } from '../config/schema.js';
 import { z } from 'zod';
 
 const paramName = z.string().min(1).max(128);
@@ -71,3 +73,10 @@ export const validationRouteFields = {
 };
 
 export type RequestValidationConfig = z.infer<typeof requestValidationSchema>;
+
+/** Request validation's config fields (its manifest's ConfigFragment), spread into the root schema by src/features.ts; their types join the core's. */
+export const VALIDATION_CONFIG = { api: validationApiFields, route: validationRouteFields } satisfies ConfigFragment;
+declare module '../config/schema.js' {
+  interface ApiFeatureFields extends Fields<typeof validationApiFields> {}
+  interface RouteFeatureFields extends Fields<typeof validationRouteFields> {}
+}

@@ -1,17 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError, formatPath } from '../config/errors.js';
-import { loadConfigText } from '../config/load.js';
+import { loadConfigText, compileConfig } from '../features.js';
 import { createLogger } from '../logger.js';
 import { createRuntimeDeps } from '../pipeline/policy.js';
-import { compileSnapshot } from '../pipeline/snapshot.js';
 import { PoolRegistry } from '../proxy/pools.js';
 import { ModelSet } from './models.js';
 
 function issues(yaml: string): string[] {
   const pools = new PoolRegistry();
   try {
-    compileSnapshot(loadConfigText(yaml, '/tmp/v.yaml', {}), { runtime: createRuntimeDeps({ pools, log: createLogger('silent') }), revision: 1 });
+    compileConfig(loadConfigText(yaml, '/tmp/v.yaml', {}), { runtime: createRuntimeDeps({ pools, log: createLogger('silent') }), revision: 1 });
     return [];
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;

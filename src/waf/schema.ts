@@ -4,6 +4,8 @@
  * `defaultAction.block.customResponse.responseCode`. fromWafv2Json (aws-import.ts) does the mapping
  * and the few renames (ARNs → names). docs/waf.md has the table.
  */
+import type { ConfigFragment } from '../kernel/manifest.js';
+import type { Fields } from '../config/schema.js';
 import { z } from 'zod';
 import { TEXT_TRANSFORMATION_TYPES } from './transforms.js';
 
@@ -384,3 +386,11 @@ export type RuleActionConfig = z.infer<typeof ruleActionSchema>;
 export type FieldToMatch = z.infer<typeof fieldToMatchSchema>;
 export type TextTransformationConfig = z.infer<typeof textTransformations>[number];
 export type WafRef = z.infer<typeof wafRef>;
+
+/** The WAF's config fields (its manifest's ConfigFragment), spread into the root schema by src/features.ts; their types join the core's. */
+export const WAF_CONFIG = { root: wafRootFields, api: wafApiFields, stage: wafStageFields } satisfies ConfigFragment;
+declare module '../config/schema.js' {
+  interface RootFeatureFields extends Fields<typeof wafRootFields> {}
+  interface ApiFeatureFields extends Fields<typeof wafApiFields> {}
+  interface StageFeatureFields extends Fields<typeof wafStageFields> {}
+}

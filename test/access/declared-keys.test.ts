@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
 import { ConfigError } from '../../src/config/errors.js';
-import { loadConfigText } from '../../src/config/load.js';
+import { loadConfigText } from '../../src/features.js';
 import { keysCommand } from '../../src/api-keys/cli.js';
 import { call } from '../helpers/http-call.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError } from '../../src/config/errors.js';
-import { loadConfigText } from '../../src/config/load.js';
+import { loadConfigText, compileConfig } from '../../src/features.js';
 import { createLogger } from '../../src/logger.js';
 import { createRuntimeDeps } from '../../src/pipeline/policy.js';
-import { compileSnapshot } from '../../src/pipeline/snapshot.js';
 import { PoolRegistry } from '../../src/proxy/pools.js';
 import { startTestGateway } from '../helpers/gateway.js';
 
@@ -46,7 +45,7 @@ test('a mock body with an unknown $context variable or an unnamed $input.params(
   ] as const) {
     const text = `version: 1\napis:\n  - name: m\n    type: http\n    stages: { $default: {} }\n    routes:\n      - route: GET /a\n        integration: { type: mock, body: ${JSON.stringify(body)} }\n`;
     assert.throws(
-      () => compileSnapshot(loadConfigText(text, 'm.yaml', {}), { runtime: createRuntimeDeps({ pools: new PoolRegistry(), log: createLogger('silent') }), revision: 1 }),
+      () => compileConfig(loadConfigText(text, 'm.yaml', {}), { runtime: createRuntimeDeps({ pools: new PoolRegistry(), log: createLogger('silent') }), revision: 1 }),
       (err: unknown) => err instanceof ConfigError && re.test(err.message),
     );
   }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse, stringify } from 'yaml';
-import { loadConfigText } from '../../src/config/load.js';
+import { loadConfigText } from '../../src/features.js';
 import type { PorticoConfig } from '../../src/config/schema.js';
 import { exportOpenApi } from '../../src/import/export-openapi.js';
 import { importOpenApi } from '../../src/import/openapi.js';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse, stringify } from 'yaml';
-import { loadConfigText } from '../../src/config/load.js';
+import { loadConfigText } from '../../src/features.js';
 import type { PorticoConfig } from '../../src/config/schema.js';
 import { parseTemplate } from '../../src/import/cfn-intrinsics.js';
 import { importCloudFormation } from '../../src/import/cloudformation.js';

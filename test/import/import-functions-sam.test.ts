@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { parse, stringify } from 'yaml';
-import { loadConfigText } from '../../src/config/load.js';
+import { loadConfigText } from '../../src/features.js';
 import { parseTemplate } from '../../src/import/cfn-intrinsics.js';
 import { importCloudFormation } from '../../src/import/cloudformation.js';
 import { exportOpenApi } from '../../src/import/export-openapi.js';

@@ -1,10 +1,9 @@
 import { readdirSync } from 'node:fs';
 import { stringify } from 'yaml';
-import { loadConfigText } from '../../src/config/load.js';
+import { loadConfigText, compileConfig } from '../../src/features.js';
 import { placeholderKeyEnv } from '../../src/import/keys-plans.js';
 import { createLogger } from '../../src/logger.js';
 import { createRuntimeDeps } from '../../src/pipeline/policy.js';
-import { compileSnapshot } from '../../src/pipeline/snapshot.js';
 import { PoolRegistry } from '../../src/proxy/pools.js';
 import { fixture } from '../helpers/fixtures.js';
 
@@ -34,7 +33,7 @@ export async function compiles(config: Record<string, unknown>): Promise<void> {
   const loaded = loadConfigText(text, 'imported.yaml', placeholderKeyEnv([...new Set([...text.matchAll(/\$\{(PORTICO_KEY_\w+)\}/g)].map((m) => m[1] as string))]));
   const pools = new PoolRegistry();
   try {
-    compileSnapshot(loaded, { runtime: createRuntimeDeps({ pools, log: createLogger('silent') }), revision: 1 });
+    compileConfig(loaded, { runtime: createRuntimeDeps({ pools, log: createLogger('silent') }), revision: 1 });
   } finally {
     await pools.close();
   }

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import pino from 'pino';
 import { ConfigError } from '../../src/config/errors.js';
-import { loadConfigText } from '../../src/config/load.js';
+import { loadConfigText } from '../../src/features.js';
 import { startTestGateway, startUpstream } from '../helpers/gateway.js';
 
 // apis[].openapi: FILE — an API defined by an OpenAPI document, imported when the config loads.

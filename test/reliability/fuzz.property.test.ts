@@ -3,10 +3,9 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { ConfigError } from '../../src/config/errors.js';
-import { loadConfigText } from '../../src/config/load.js';
+import { loadConfigText, compileConfig } from '../../src/features.js';
 import { createLogger } from '../../src/logger.js';
 import { createRuntimeDeps } from '../../src/pipeline/policy.js';
-import { compileSnapshot } from '../../src/pipeline/snapshot.js';
 import { PoolRegistry } from '../../src/proxy/pools.js';
 import { parseRouteKey, type RouteKey } from '../../src/router/route-key.js';
 import { RouteTrie, staticKey } from '../../src/router/trie.js';
@@ -108,7 +107,7 @@ apis:
 
 function loadAndCompile(text: string): void {
   const loaded = loadConfigText(text, 'fuzz.yaml', { HOME: '/tmp' });
-  compileSnapshot(loaded, { runtime: createRuntimeDeps({ pools: new PoolRegistry(), log: createLogger('silent') }), revision: 1 });
+  compileConfig(loaded, { runtime: createRuntimeDeps({ pools: new PoolRegistry(), log: createLogger('silent') }), revision: 1 });
 }
 
 test('config loader fuzz: random YAML, random values and mutated configs give ConfigError with a message, never another exception', () => {

@@ -6,12 +6,12 @@
  * Unicode compatibility forms, merged slashes, dot-segments removed).
  */
 import fc from 'fast-check';
-import { loadConfigText } from '../../src/config/load.js';
+import { loadConfigText, compileConfig } from '../../src/features.js';
 import { uriTarget } from '../../src/integrations/uri.js';
 import { createLogger } from '../../src/logger.js';
 import { createRuntimeDeps } from '../../src/pipeline/policy.js';
 import type { RequestContext } from '../../src/pipeline/context.js';
-import { compileSnapshot, type CompiledRoute, type Snapshot } from '../../src/pipeline/snapshot.js';
+import { type CompiledRoute, type Snapshot } from '../../src/pipeline/snapshot.js';
 import { PoolRegistry } from '../../src/proxy/pools.js';
 import { compileUriTemplate } from '../../src/proxy/uri-template.js';
 import { pathProblem } from '../../src/server/request-checks.js';
@@ -45,7 +45,7 @@ ${r('ANY /{proxy+}', '/svc/prod/{proxy}', 'svc-any')}`;
 
 export function compileCanonSnapshot(origin = 'http://127.0.0.1:9'): Snapshot {
   const loaded = loadConfigText(canonYaml(origin), 'canon.yaml', {});
-  return compileSnapshot(loaded, { runtime: createRuntimeDeps({ pools: new PoolRegistry(), log: createLogger('silent') }), revision: 1 });
+  return compileConfig(loaded, { runtime: createRuntimeDeps({ pools: new PoolRegistry(), log: createLogger('silent') }), revision: 1 });
 }
 
 export interface Routed {

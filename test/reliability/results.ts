@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const RESULTS_DIR = fileURLToPath(new URL('./results', import.meta.url));
+export const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 
 /** Full suite (npm run test:reliability) rather than the fast variants in npm test. */
 export const FULL = process.env.PORTICO_FULL === '1';

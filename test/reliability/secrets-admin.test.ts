@@ -5,9 +5,8 @@ import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import pino from 'pino';
-import { loadConfigText } from '../../src/config/load.js';
+import { loadConfigText, compileConfig } from '../../src/features.js';
 import { compileUriTemplate } from '../../src/proxy/uri-template.js';
-import { compileSnapshot } from '../../src/pipeline/snapshot.js';
 import { createRuntimeDeps } from '../../src/pipeline/policy.js';
 import { PoolRegistry } from '../../src/proxy/pools.js';
 import { createLogger } from '../../src/logger.js';
@@ -115,7 +114,7 @@ apis:
         integration: { type: http_proxy, uri: "${uri}" }
 `;
     assert.throws(
-      () => compileSnapshot(loadConfigText(text, 'ssrf.yaml', {}), { runtime: createRuntimeDeps({ pools: new PoolRegistry(), log: createLogger('silent') }), revision: 1 }),
+      () => compileConfig(loadConfigText(text, 'ssrf.yaml', {}), { runtime: createRuntimeDeps({ pools: new PoolRegistry(), log: createLogger('silent') }), revision: 1 }),
       /path parameters are not allowed in the URI host/,
       uri,
     );

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import * as dnsPacket from 'dns-packet';
 import { countBy, FaultServer, gatewayWith, load, runtimeOf, send, upstreamYaml, waitFor } from './upstream-helpers.js';
 
-const FIXTURES = fileURLToPath(new URL('./fixtures', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
 /** A tiny authoritative DNS server on loopback UDP: A records from a map the test edits, TTL 0. */
 async function dnsServer(t: TestContext): Promise<{ port: number; records: Map<string, string[]>; queries: () => number; stop(): void }> {
