@@ -128,8 +128,9 @@ export interface Measure {
   /** The same ratio within each rep (the two runs of a rep are seconds apart). */
   perRep: Spread | undefined;
   /**
-   * The two rows' ranges of reps overlap, or the ratio is off 1 by no more than the per-rep ratios' own spread
-   * (max − min): the difference is no larger than what the machine does from rep to rep.
+   * From the per-rep ratios, each of two runs seconds apart: they fall on both sides of 1, or the ratio of the
+   * medians is off 1 by no more than their spread (max − min). Not whether the rows' ranges overlap: a rep slowed
+   * by other work slows both runs of it, widens both ranges, and would hide any difference.
    */
   withinNoise: boolean;
 }
@@ -158,8 +159,8 @@ function measure(mine: Run[], theirs: Run[], field: 'rps' | 'cpuUs'): Measure | 
   });
   const ratio = now.median / old.median;
   const perRep = spread(ratios);
-  const overlap = now.min <= old.max && old.min <= now.max;
-  return { now, old, ratio, perRep, withinNoise: overlap || (perRep !== undefined && Math.abs(ratio - 1) <= perRep.max - perRep.min) };
+  const withinNoise = perRep !== undefined && ((perRep.min <= 1 && 1 <= perRep.max) || Math.abs(ratio - 1) <= perRep.max - perRep.min);
+  return { now, old, ratio, perRep, withinNoise };
 }
 
 /** Every scenario against its twin, from the reps of one run. */

@@ -220,8 +220,8 @@ describe('bench: --compare', () => {
     assert.deepEqual(withTwins([scenario('portico')!], undefined).map((d) => d.name), ['portico']);
   });
 
-  test('new/old per scenario: ratio of the medians, per-rep ratios, and "within noise" when the reps overlap or the gap is inside their spread', () => {
-    const defs = withTwins([scenario('portico')!, scenario('portico-full')!], co);
+  test('new/old per scenario: ratio of the medians, per-rep ratios, and "within noise" when those ratios straddle 1 or the gap is inside their spread', () => {
+    const defs = withTwins([scenario('portico')!, scenario('portico-full')!, scenario('portico-observed')!], co);
     const reps = (name: string, rps: number[], cpuUs = 100) => rps.map((x, i) => run(name, { rps: x, rep: i + 1, cpuUs }));
     const runs = [
       ...reps('portico', [1000, 1100, 900]),
@@ -229,8 +229,13 @@ describe('bench: --compare', () => {
       // Apart, and further apart than their own spread: a real difference.
       ...reps('portico-full', [500, 510, 490]),
       ...reps('portico-full@abc1234', [700, 710, 690]),
+      // A rep slowed by other work for both widens both ranges until they overlap; the per-rep ratios still say 0.7.
+      ...reps('portico-observed', [700, 210, 710]),
+      ...reps('portico-observed@abc1234', [1000, 300, 1010]),
     ];
-    const [plain, full] = compareTwins(defs, runs);
+    const [plain, full, slowRep] = compareTwins(defs, runs);
+    assert.equal(slowRep!.rps.old.min <= slowRep!.rps.now.max, true);
+    assert.equal(slowRep!.rps.withinNoise, false);
     assert.equal(plain!.against, 'portico@abc1234');
     assert.equal(plain!.rps.ratio, 1);
     assert.deepEqual(plain!.rps.now, { median: 1000, min: 900, max: 1100 });
