@@ -129,8 +129,8 @@ export interface Measure {
   perRep: Spread | undefined;
   /**
    * From the per-rep ratios, each of two runs seconds apart: they fall on both sides of 1, or the ratio of the
-   * medians is off 1 by no more than their spread (max − min). Not whether the rows' ranges overlap: a rep slowed
-   * by other work slows both runs of it, widens both ranges, and would hide any difference.
+   * medians is off 1 by no more than half their spread ((max − min) / 2). Not whether the rows' ranges overlap: a
+   * rep slowed by other work slows both runs of it, widens both ranges, and would hide any difference.
    */
   withinNoise: boolean;
 }
@@ -159,7 +159,7 @@ function measure(mine: Run[], theirs: Run[], field: 'rps' | 'cpuUs'): Measure | 
   });
   const ratio = now.median / old.median;
   const perRep = spread(ratios);
-  const withinNoise = perRep !== undefined && ((perRep.min <= 1 && 1 <= perRep.max) || Math.abs(ratio - 1) <= perRep.max - perRep.min);
+  const withinNoise = perRep !== undefined && ((perRep.min <= 1 && 1 <= perRep.max) || Math.abs(ratio - 1) <= (perRep.max - perRep.min) / 2);
   return { now, old, ratio, perRep, withinNoise };
 }
 
