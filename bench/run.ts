@@ -9,6 +9,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { compareTwins, formatComparisons, prepareCheckout, repOrder, resolveRef, withTwins } from './lib/compare.js';
 import { type LoadGenerator, type LoadResult, type RequestSpec, runFixedRate, runHiccup, runLoad } from './lib/load.js';
 import { choosePlacement, killChildren, machineCpuUs, pinSelf, selfAndReapedCpuUs, trackTempDir, treeCpuUs, treeRssBytes, which, withTimeout } from './lib/proc.js';
 import {
@@ -26,11 +27,11 @@ import {
   type Run,
   summarize,
 } from './lib/report.js';
-import { POST_BODY_BYTES, type ScenarioDef, selectScenarios, type TargetKind } from './lib/scenarios.js';
+import { POST_BODY_BYTES, type ScenarioDef, selectScenarios, targetKey, type TargetKind } from './lib/scenarios.js';
 import { DIST_CLI_PATH, type Jwks, PEER_HINT, peerBinary, porticoEntry, startJwks, type Target, Targets } from './lib/targets.js';
 
 const USAGE = `usage: npm run bench -- [--smoke] [--duration S] [--connections N] [--repeat N] [--warmup S]
-       [--only a,b,...] [--loadgen wrk|autocannon] [--no-pin] [--no-latency]`;
+       [--only a,b,...] [--loadgen wrk|autocannon] [--no-pin] [--no-latency] [--compare GIT-REF]`;
 
 const args = parseCli();
 const smoke = args.smoke === true;
@@ -43,8 +44,16 @@ const warmup = positive('warmup', args.warmup, smoke ? 0 : 2, true);
 /** The constant-rate pass needs a warm gateway and a measured maximum: the smoke pass has neither. */
 const latencyPass = !args['no-latency'] && !smoke;
 const loadgen = chooseLoadgen(args.loadgen);
-const { selected: scenarios, skipped, error } = selectScenarios(args.only, smoke, (peer) => peerBinary(peer) !== undefined);
+const { selected, skipped, error } = selectScenarios(args.only, smoke, (peer) => peerBinary(peer) !== undefined);
 if (error) fail(error);
+if (args.compare !== undefined) {
+  if (!selected.some((s) => s.target.startsWith('portico-'))) fail('--compare: no Portico scenario is selected');
+  try {
+    resolveRef(fileURLToPath(new URL('..', import.meta.url)), args.compare);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+}
 for (const s of skipped) console.error(`bench: ${s.name} skipped: ${s.needs} is not installed (${PEER_HINT[s.needs!]})`);
 
 function parseCli() {
@@ -60,6 +69,7 @@ function parseCli() {
         loadgen: { type: 'string' },
         'no-pin': { type: 'boolean', default: false },
         'no-latency': { type: 'boolean', default: false },
+        compare: { type: 'string' },
       },
       strict: true,
     });
@@ -120,6 +130,16 @@ for (const [signal, code] of [
     process.exit(code);
   });
 }
+
+// --compare: the other commit, extracted and built (once) before anything starts; its scenarios are twins of ours.
+const checkout =
+  args.compare === undefined
+    ? undefined
+    : await prepareCheckout(ROOT, args.compare, (line) => console.error(line)).catch((err: unknown) => {
+        console.error(`bench: --compare ${args.compare}: ${err instanceof Error ? err.message : String(err)}`);
+        return process.exit(1);
+      });
+const scenarios = withTwins(selected, checkout);
 
 const GREETING = '/api/greeting';
 const UPLOAD = '/api/upload';
@@ -220,7 +240,7 @@ function otherCpu(
  * p99 is p99(target) − p99(direct) of the medians. Before it, bench/hiccup.mjs measures the stalls the machine
  * itself causes on each CPU, which no proxy can stay under.
  */
-async function latencyAtHalfLoad(targets: Map<TargetKind, Target>, porticoRps: number, scratchDir: string): Promise<LatencyAtLoad> {
+async function latencyAtHalfLoad(targets: ReadonlyMap<string, Target>, porticoRps: number, scratchDir: string): Promise<LatencyAtLoad> {
   const rate = Math.max(1, Math.round(porticoRps / 2));
   const hiccups: Hiccups[] = [];
   const hiccupSeconds = Math.min(3, duration);
@@ -261,34 +281,37 @@ async function main(): Promise<number> {
   const scratchDir = await mkdtemp(join(tmpdir(), 'portico-bench-run-'));
   const removeScratch = trackTempDir(scratchDir);
   try {
-    const kinds = [...new Set(scenarios.map((s) => s.target))];
-    if (kinds.some((k) => k.startsWith('portico'))) warnIfDistStale();
+    // One process per target, on this checkout or on the compared one.
+    const byKey = new Map(scenarios.map((s) => [targetKey(s), s]));
+    const kinds = [...byKey.keys()];
+    if (scenarios.some((s) => s.target.startsWith('portico') && !s.checkout)) warnIfDistStale();
     const starter = new Targets(placement, scratchDir);
     const backend = await starter.backend();
     cleanups.push(() => backend.stop());
     let redisUrl: string | undefined;
-    if (kinds.includes('portico-throttle-redis')) {
+    if (scenarios.some((s) => s.target === 'portico-throttle-redis')) {
       const redis = await starter.redis();
       cleanups.push(() => redis.stop());
       redisUrl = redis.value;
     }
     let jwks: Jwks | undefined;
-    if (kinds.includes('portico-jwt')) {
+    if (scenarios.some((s) => s.target === 'portico-jwt')) {
       jwks = await startJwks();
       cleanups.push(jwks.close);
     }
-    const start = (kind: TargetKind): Promise<Target> => {
+    const start = (key: string): Promise<Target> => {
+      const { target: kind, checkout: from } = byKey.get(key)!;
       if (kind === 'direct') return Promise.resolve({ name: 'direct', base: backend.value, headers: {}, pinned: placement.pinned, close: async () => {} });
       if (kind === 'minimal') return starter.minimal(backend.value);
       if (kind === 'nginx') return starter.nginx(backend.value);
       if (kind === 'haproxy') return starter.haproxy(backend.value);
       if (kind === 'fast-gateway') return starter.fastGateway(backend.value);
-      return starter.portico(kind.slice('portico-'.length) as Parameters<Targets['portico']>[0], backend.value, { redisUrl, jwks });
+      return starter.portico(kind.slice('portico-'.length) as Parameters<Targets['portico']>[0], backend.value, { redisUrl, jwks, checkout: from });
     };
     // Started side by side (10,000 routes take a while to load); every one that started is closed, whatever fails.
     const t0 = Date.now();
     const started = await Promise.allSettled(kinds.map(start));
-    const targets = new Map<TargetKind, Target>();
+    const targets = new Map<string, Target>();
     for (const [i, s] of started.entries()) {
       if (s.status === 'fulfilled') {
         targets.set(kinds[i]!, s.value);
@@ -298,17 +321,19 @@ async function main(): Promise<number> {
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;
     console.error(`bench: ${targets.size} targets up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    for (const def of scenarios) await preflight(def, targets.get(def.target)!, requestFor(def, targets.get(def.target)!));
+    const targetOf = (def: ScenarioDef) => targets.get(targetKey(def))!;
+    for (const def of scenarios) await preflight(def, targetOf(def), requestFor(def, targetOf(def)));
 
     const plan = `${scenarios.length} scenarios × ${repeat} × ${duration} s, ${connections} connections (POST ${postConnections}), ${loadgen}`;
     const where = placement.pinned ? `proxy on CPU ${placement.proxyCpu}, backend + load generator on CPU ${placement.loadCpu}` : 'unpinned';
     console.error(`bench: ${plan}${warmup ? `, ${warmup} s warm-up each` : ''}; ${where}; about ${formatDuration(expectedLoadSeconds())} of load`);
-    for (const def of warmup ? scenarios : []) await runLoad(loadgen, requestFor(def, targets.get(def.target)!), loadOptions(def, warmup, scratchDir));
+    for (const def of warmup ? scenarios : []) await runLoad(loadgen, requestFor(def, targetOf(def)), loadOptions(def, warmup, scratchDir));
     const runs: Run[] = [];
-    // Interleaved (A B C A B C …) so slow drift on a shared machine hits every scenario alike.
+    // Interleaved (A B C A B C …) so slow drift on a shared machine hits every scenario alike; --compare twins
+    // swap places every other rep.
     for (let rep = 1; rep <= repeat; rep++) {
-      for (const def of scenarios) {
-        const run = await measure(def, targets.get(def.target)!, backend.pid, rep, scratchDir);
+      for (const def of repOrder(scenarios, rep)) {
+        const run = await measure(def, targetOf(def), backend.pid, rep, scratchDir);
         const cpu = run.cpuUs === null ? '' : `, ${run.cpuUs.toFixed(0)} cpu µs/req`;
         const other = run.otherCpuPct == null ? '' : `, other work ${run.otherCpuPct.toFixed(0)}%`;
         console.error(`  rep ${rep} ${run.scenario.padEnd(22)} ${run.rps.toFixed(0).padStart(7)} rps${cpu}${other}`);
@@ -316,7 +341,7 @@ async function main(): Promise<number> {
       }
     }
     // Marked in the table only when the rest is pinned: the exception, not the rule.
-    const unpinned = new Set(placement.pinned ? scenarios.filter((s) => !targets.get(s.target)!.pinned).map((s) => s.name) : []);
+    const unpinned = new Set(placement.pinned ? scenarios.filter((s) => !targetOf(s).pinned).map((s) => s.name) : []);
     const rows = summarize(scenarios, runs, unpinned);
     const porticoRow = rows.find((r) => r.scenario === 'portico');
     const latency =
@@ -325,16 +350,19 @@ async function main(): Promise<number> {
         : undefined;
     const goals = evaluateGoals(rows, latency, runs);
     const costList = costs(rows);
+    const comparisons = compareTwins(scenarios, runs);
 
     const out = ['', formatRows(rows, loadgen === 'autocannon'), ''];
     if (costList.length) out.push(formatCosts(costList), '');
+    if (comparisons.length) out.push(`against ${checkout!.short} (--compare ${checkout!.ref}), reps interleaved:`, formatComparisons(comparisons), '');
     if (latency) out.push(formatLatency(latency, repeat, duration), '');
     out.push(formatGoals(goals), '');
     if (smoke) out.push('(smoke pass: 1 s loads on a cold gateway; the figures and targets above mean nothing)', '');
     const noisy = noiseWarning(runs);
     if (noisy) out.push(`warning: ${noisy}`, '');
     console.log(out.join('\n'));
-    const file = await writeResults(startedAt, runs, { rows, goals, costs: costList, latency });
+    const compare = checkout && { ref: checkout.ref, sha: checkout.sha, deps: checkout.deps, comparisons };
+    const file = await writeResults(startedAt, runs, { rows, goals, costs: costList, latency, ...(compare ? { compare } : {}) });
     console.error(`bench: results written to ${fileURLToPath(file)}`);
     // Gate: every scenario answered 2xx; with --smoke, nothing failed at the socket level either.
     const bad = rows.filter((r) => r.ok === 0 || (smoke && (r.errors > 0 || r.non2xx > 0)));

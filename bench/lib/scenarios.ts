@@ -16,6 +16,13 @@ export interface ScenarioDef {
   needs?: Peer;
   /** Part of the smoke pass (CI: a quick sanity check that Portico serves every kind of request). */
   smoke?: boolean;
+  /** Portico from another commit's checkout (`--compare`, bench/lib/compare.ts) instead of this one. */
+  checkout?: { short: string; root: string };
+}
+
+/** The process a scenario runs against: its target, on this checkout or (`kind@sha7`) on the compared one. */
+export function targetKey(def: ScenarioDef): string {
+  return def.checkout ? `${def.target}@${def.checkout.short}` : def.target;
 }
 
 /** The request of scenario 10: a 1 MB body, streamed through the proxy to the backend, which answers its size. */

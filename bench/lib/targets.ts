@@ -182,8 +182,15 @@ backend be
    * through the admin API; `jwt` a token signed by a key set this process serves; `workers2` runs
    * `--workers 2` unpinned (two processes on one core would measure nothing).
    */
-  /** `extra.nodeFlags` go to Portico's node (bench:profile passes `--cpu-prof`). */
-  async portico(variant: PorticoVariant, backendUrl: string, extra: { redisUrl?: string; jwks?: Jwks; nodeFlags?: readonly string[] } = {}): Promise<Target> {
+  /**
+   * `extra.nodeFlags` go to Portico's node (bench:profile passes `--cpu-prof`); `extra.checkout` runs another
+   * commit's built CLI (`--compare`) with the same config.
+   */
+  async portico(
+    variant: PorticoVariant,
+    backendUrl: string,
+    extra: { redisUrl?: string; jwks?: Jwks; nodeFlags?: readonly string[]; checkout?: { short: string; root: string } } = {},
+  ): Promise<Target> {
     const dir = await mkdtemp(join(tmpdir(), 'portico-bench-'));
     const removeDir = trackTempDir(dir);
     const adminToken = randomBytes(24).toString('base64url');
@@ -193,7 +200,8 @@ backend be
       porticoConfig(variant, { backendUrl, dir, adminToken, redisUrl: extra.redisUrl, jwksUrl: extra.jwks?.url, issuer: JWT_ISSUER, audience: JWT_AUDIENCE }),
       { mode: 0o600 },
     );
-    const entry = porticoEntry === 'dist' ? [DIST_CLI] : ['--import', 'tsx', SRC_CLI];
+    const entry = extra.checkout ? [join(extra.checkout.root, 'dist/cli/main.js')] : porticoEntry === 'dist' ? [DIST_CLI] : ['--import', 'tsx', SRC_CLI];
+    const at = extra.checkout ? `@${extra.checkout.short}` : '';
     const workers = variant === 'workers2';
     const argv = [
       process.execPath,
@@ -215,11 +223,11 @@ backend be
       const done = workers ? line.includes('"msg":"portico workers ready"') : started !== undefined;
       return done && started ? JSON.stringify(started) : undefined;
     };
-    const name = `portico-${variant} (${porticoEntry})`;
+    const name = extra.checkout ? `portico-${variant}${at} (dist)` : `portico-${variant} (${porticoEntry})`;
     // 10,000 routes take a while to validate and compile, more so from src/ through tsx on a busy machine.
     // Unpinned means both CPUs, said explicitly: a child inherits this process's affinity, which is CPU 1 alone.
     const cpu = workers ? (this.#placement.pinned ? `${this.#placement.proxyCpu},${this.#placement.loadCpu}` : undefined) : this.#proxyCpu;
-    const s = await spawnServer(name, argv, cpu, ready, { cwd: ROOT, timeoutMs: 90_000 }).catch(
+    const s = await spawnServer(name, argv, cpu, ready, { cwd: extra.checkout?.root ?? ROOT, timeoutMs: 90_000 }).catch(
       (err: unknown) => {
         removeDir();
         throw err;
@@ -236,7 +244,7 @@ backend be
       throw err;
     }
     return {
-      name: `portico-${variant}`,
+      name: `portico-${variant}${at}`,
       base: `${url}/production${variant === 'routes10k' ? ROUTES_10K_PREFIX : ''}`,
       headers,
       pid: s.pid,

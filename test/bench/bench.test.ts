@@ -9,11 +9,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { compareTwins, depsCompatible, formatComparisons, repOrder, withTwins } from '../../bench/lib/compare.js';
 import { parseWrkOutput, type RequestSpec, runFixedRate, runHiccup, runLoad, wrkScript } from '../../bench/lib/load.js';
 import { PORTICO_VARIANTS, porticoConfig, ROUTE_COUNT } from '../../bench/lib/portico-config.js';
 import { choosePlacement, freePort, machineCpuUs, processTree, selfAndReapedCpuUs, spawnServer, treeCpuUs, treeRssBytes } from '../../bench/lib/proc.js';
 import { costs, evaluateGoals, formatGoals, formatLatency, noiseWarning, type Row, type Run, summarize } from '../../bench/lib/report.js';
-import { SCENARIOS, scenario, selectScenarios } from '../../bench/lib/scenarios.js';
+import { SCENARIOS, scenario, selectScenarios, targetKey } from '../../bench/lib/scenarios.js';
 import { validateCommand } from '../../src/cli/commands.js';
 import { ROOT } from '../helpers/cli.js';
 import { startUpstream, type TestUpstream } from '../helpers/gateway.js';
@@ -195,6 +196,62 @@ describe('bench: report', () => {
   });
 });
 
+describe('bench: --compare', () => {
+  const co = { short: 'abc1234', root: '/tmp/portico-old' };
+
+  test("the other checkout gets this node_modules when every package it lists is listed here with the same range", () => {
+    const mine = { dependencies: { undici: '^7.30.2', zod: '^4.1.12' }, devDependencies: { typescript: '~5.9.3', prettier: '^3.10.2' } };
+    assert.deepEqual(depsCompatible({ dependencies: { undici: '^7.30.2' }, devDependencies: { typescript: '~5.9.3' } }, mine), { ok: true });
+    assert.deepEqual(depsCompatible({ dependencies: { undici: '^7.20.0' } }, mine), { ok: false, why: 'undici ^7.20.0 (here: ^7.30.2)' });
+    assert.deepEqual(depsCompatible({ devDependencies: { mocha: '^10.0.0' } }, mine), { ok: false, why: 'mocha ^10.0.0 (here: absent)' });
+  });
+
+  test('each Portico scenario gets a twin right after it; twins swap places every other rep', () => {
+    const defs = withTwins(['nginx', 'portico', 'portico-full'].map((n) => scenario(n)!), co);
+    assert.deepEqual(defs.map((d) => [d.name, d.num, targetKey(d)]), [
+      ['nginx', 2, 'nginx'],
+      ['portico', 4, 'portico-plain'],
+      ['portico@abc1234', undefined, 'portico-plain@abc1234'],
+      ['portico-full', 5, 'portico-full'],
+      ['portico-full@abc1234', undefined, 'portico-full@abc1234'],
+    ]);
+    assert.deepEqual(repOrder(defs, 1).map((d) => d.name), ['nginx', 'portico', 'portico@abc1234', 'portico-full', 'portico-full@abc1234']);
+    assert.deepEqual(repOrder(defs, 2).map((d) => d.name), ['nginx', 'portico@abc1234', 'portico', 'portico-full@abc1234', 'portico-full']);
+    assert.deepEqual(withTwins([scenario('portico')!], undefined).map((d) => d.name), ['portico']);
+  });
+
+  test('new/old per scenario: ratio of the medians, per-rep ratios, and "within noise" when those ratios straddle 1 or the gap is inside their spread', () => {
+    const defs = withTwins([scenario('portico')!, scenario('portico-full')!, scenario('portico-observed')!], co);
+    const reps = (name: string, rps: number[], cpuUs = 100) => rps.map((x, i) => run(name, { rps: x, rep: i + 1, cpuUs }));
+    const runs = [
+      ...reps('portico', [1000, 1100, 900]),
+      ...reps('portico@abc1234', [1050, 1000, 950], 80),
+      // Apart, and further apart than their own spread: a real difference.
+      ...reps('portico-full', [500, 510, 490]),
+      ...reps('portico-full@abc1234', [700, 710, 690]),
+      // A rep slowed by other work for both widens both ranges until they overlap; the per-rep ratios still say 0.7.
+      ...reps('portico-observed', [700, 210, 710]),
+      ...reps('portico-observed@abc1234', [1000, 300, 1010]),
+    ];
+    const [plain, full, slowRep] = compareTwins(defs, runs);
+    assert.equal(slowRep!.rps.old.min <= slowRep!.rps.now.max, true);
+    assert.equal(slowRep!.rps.withinNoise, false);
+    assert.equal(plain!.against, 'portico@abc1234');
+    assert.equal(plain!.rps.ratio, 1);
+    assert.deepEqual(plain!.rps.now, { median: 1000, min: 900, max: 1100 });
+    assert.deepEqual(plain!.rps.perRep, { median: 1000 / 1050, min: 900 / 950, max: 1.1 });
+    assert.equal(plain!.rps.withinNoise, true);
+    // CPU per request 100 against 80 in every rep: no overlap, no spread, a real difference even though RPS overlaps.
+    assert.equal(plain!.cpu!.ratio, 1.25);
+    assert.equal(plain!.cpu!.withinNoise, false);
+    assert.equal(plain!.withinNoise, false);
+    assert.equal(full!.rps.withinNoise, false);
+    const text = formatComparisons([plain!, full!]);
+    assert.match(text, /^portico new\/old \(portico@abc1234\): NOT within noise\n {2}RPS {9}1\.00× \(per rep 0\.95–1\.10\); median \(min–max\) new 1000 \(900–1100\), old 1000 \(950–1050\): within noise\n {2}CPU µs\/req {2}1\.25× \(per rep 1\.25–1\.25\); median \(min–max\) new 100 \(100–100\), old 80 \(80–80\): NOT within noise$/m);
+    assert.match(text, /^ {2}RPS {9}0\.71× .*: NOT within noise$/m);
+  });
+});
+
 describe('bench: load generators against a real upstream', () => {
   let upstream: TestUpstream;
   let scratch: string;
@@ -355,6 +412,8 @@ describe('bench: the CLI', () => {
       [['--duration', '0'], /--duration must be a positive number, got "0"/],
       [['--loadgen', 'ab'], /--loadgen must be wrk or autocannon, got "ab"/],
       [['--frobnicate'], /Unknown option '--frobnicate'/],
+      [['--compare', 'no-such-ref-xyz'], /--compare: "no-such-ref-xyz" is not a commit/],
+      [['--compare', 'HEAD', '--only', 'direct'], /--compare: no Portico scenario is selected/],
     ] as const) {
       const r = runBench([...args]);
       assert.equal(r.code, 2, r.stderr);
