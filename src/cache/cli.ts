@@ -1,5 +1,5 @@
 import { parseCommandArgs, UsageError } from '../cli/args.js';
-import { adminFetch, adminOptions, type Io, resolveAdmin } from '../cli/commands.js';
+import { adminFetch, adminOptions, type Io, resolveAdmin } from '../cli/admin-client.js';
 import { formatTable } from '../pipeline/route-table.js';
 
 /** `portico cache flush|stats`: the admin API's /cache endpoints, found the way `portico reload` finds them. */

@@ -7,7 +7,7 @@ import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
 import { invokeCommand } from './invoke.js';
 import { COMMAND_HELP, MAIN_HELP } from './help.js';
-import { featureCommands } from '../features.js';
+import { featureCommands, loadConfigFile } from '../features.js';
 import type { CliCommand } from '../kernel/cli.js';
 
 /** The core's commands, then each feature's (src/features.ts). */
@@ -54,7 +54,12 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
 }
 
-const io: Io = { out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`), env: process.env };
+const io: Io = {
+  out: (l) => process.stdout.write(`${l}\n`),
+  err: (l) => process.stderr.write(`${l}\n`),
+  env: process.env,
+  readConfig: (file) => loadConfigFile(file, process.env),
+};
 main(process.argv.slice(2), io).then(
   (code) => {
     process.exitCode = code;

@@ -1,5 +1,5 @@
 import { parseCommandArgs } from '../cli/args.js';
-import { adminFetch, adminOptions, type Io, resolveAdmin } from '../cli/commands.js';
+import { adminFetch, adminOptions, type Io, resolveAdmin } from '../cli/admin-client.js';
 
 /** `portico restart`: asks a gateway started with --workers for a rolling restart of its workers. */
 export async function restartCommand(argv: string[], io: Io): Promise<number> {

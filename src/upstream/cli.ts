@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../cli/args.js';
-import { type AdminEndpoint, adminFetch, type Io, resolveAdmin } from '../cli/commands.js';
+import { type AdminEndpoint, adminFetch, type Io, resolveAdmin } from '../cli/admin-client.js';
 
 const options = {
   config: { type: 'string', short: 'c' },

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
 import { ConfigError } from '../../src/config/errors.js';
-import { loadConfigText } from '../../src/features.js';
+import { loadConfigFile, loadConfigText } from '../../src/features.js';
 import { keysCommand } from '../../src/api-keys/cli.js';
 import { call } from '../helpers/http-call.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -89,7 +89,7 @@ describe('API keys declared in the config file (apiKeys)', () => {
       assert.deepEqual(await admin(t.gw, method, path, body), { status: 409, body: { message } }, `${method} ${path}`);
     }
     const err: string[] = [];
-    const code = await keysCommand(['delete', 'partner', '-c', t.configPath], { out: () => {}, err: (l) => err.push(l), env });
+    const code = await keysCommand(['delete', 'partner', '-c', t.configPath], { out: () => {}, err: (l) => err.push(l), env, readConfig: (file) => loadConfigFile(file, env) });
     assert.equal(code, 1);
     assert.equal(err.join('\n'), `portico keys delete: ${message}`);
     assert.equal((await get('prod', PARTNER)).status, 200, 'still there, unchanged');

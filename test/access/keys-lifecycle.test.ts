@@ -9,6 +9,7 @@ import { spawnCli } from '../helpers/cli.js';
 import { call } from '../helpers/http-call.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { admin } from './key-helpers.js';
+import { loadConfigFile } from '../../src/features.js';
 
 const CONFIG = `version: 1
 usagePlans:
@@ -37,7 +38,7 @@ async function spawned(args: string[]): Promise<Run> {
 async function inProcess(args: string[]): Promise<Run> {
   const out: string[] = [];
   const err: string[] = [];
-  const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l), env: {} };
+  const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l), env: {}, readConfig: (file: string) => loadConfigFile(file, {}) };
   const [cmd, ...rest] = args;
   let code: number;
   try {

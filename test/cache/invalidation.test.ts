@@ -8,6 +8,7 @@ import { spawnCli } from '../helpers/cli.js';
 import { createKey } from '../access/key-helpers.js';
 import { call } from '../helpers/http-call.js';
 import { startCacheRig } from './cache-helpers.js';
+import { loadConfigFile } from '../../src/features.js';
 
 const SECRET = 'a-cache-test-secret-of-at-least-32-chars';
 const JWT_API = [
@@ -174,7 +175,7 @@ describe('cache flush: admin API and CLI', () => {
     const rig = await startCacheRig('{ enabled: true }', { routes, extra: 'dataDir: ./data' });
     const out: string[] = [];
     const err: string[] = [];
-    const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l), env: {} };
+    const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l), env: {}, readConfig: (file: string) => loadConfigFile(file, {}) };
     try {
       for (const p of ['/prod/pets/1', '/prod/pets/2', '/prod/toys/1']) await call(rig.gw.port, 'GET', p);
       // Through the real binary once: command table, discovery via <dataDir>/runtime.json and the token file.
