@@ -3,7 +3,7 @@
  * Import rules (docs/architecture.md#import-rules), checked by `npm run lint:deps`.
  * Layers: kernel → core → features → composition root (src/features.ts) → gateway / cli.
  */
-const FEATURES = '(api-keys|keys|usage-plans|throttle|limiter|cache|waf|authorizers|policies|cors|ip-policy|validation|mapping|functions|integrations/function|upstream|observability|cluster)';
+const FEATURES = '(api-keys|keys|usage-plans|throttle|limiter|cache|waf|authorizers|policies|cors|ip-policy|validation|mapping|functions|integrations/function|upstream|observability|cluster|plugins)';
 
 module.exports = {
   forbidden: [

@@ -23,6 +23,7 @@ import { manifest as cors } from './cors/manifest.js';
 import { manifest as ipPolicy } from './ip-policy/manifest.js';
 import { manifest as validation } from './validation/manifest.js';
 import { manifest as mapping } from './mapping/manifest.js';
+import { manifest as plugins } from './plugins/manifest.js';
 
 export const FEATURES: readonly Feature[] = [
   observability,
@@ -39,6 +40,7 @@ export const FEATURES: readonly Feature[] = [
   ipPolicy,
   validation,
   mapping,
+  plugins,
 ];
 
 /** Services of the given features in start order: list order, each after its deps. */

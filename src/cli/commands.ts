@@ -10,6 +10,7 @@ import { createRuntimeDeps } from '../pipeline/policy.js';
 import { formatTable, routeRows } from '../pipeline/route-table.js';
 import { compileSnapshot, type Snapshot } from '../pipeline/snapshot.js';
 import { PoolRegistry } from '../proxy/pools.js';
+import { loadPlugins } from '../plugins/load.js';
 import { parseCommandArgs, UsageError } from './args.js';
 import { startWorkers } from '../cluster/start.js';
 import { installLastResort } from './last-resort.js';
@@ -35,10 +36,11 @@ function checkListen(command: string, flag: string, value: string | undefined): 
 
 /** Loads and compiles without listening; pools are created lazily, so nothing connects. */
 async function compileFile(file: string, env: NodeJS.ProcessEnv): Promise<{ loaded: LoadedConfig; snapshot: Snapshot }> {
-  const loaded = await loadConfigFile(file, env);
   const pools = new PoolRegistry();
+  const runtime = createRuntimeDeps({ pools, log: createLogger('silent') });
   try {
-    return { loaded, snapshot: compileSnapshot(loaded, { runtime: createRuntimeDeps({ pools, log: createLogger('silent') }), revision: 1 }) };
+    const { loaded, policies } = await loadPlugins(await loadConfigFile(file, env), runtime);
+    return { loaded, snapshot: compileSnapshot(loaded, { runtime, revision: 1, extraPolicies: policies }) };
   } finally {
     await pools.close();
   }

@@ -15,6 +15,7 @@ import { usagePlansSchema } from '../usage-plans/schema.js';
 import { checkDeclaredKeys, declaredKeysSchema } from '../keys/schema.js';
 import { wafApiFields, wafRootFields, wafStageFields } from '../waf/schema.js';
 import { storeSchema } from '../store/schema.js';
+import { pluginsRootFields } from '../plugins/schema.js';
 
 /**
  * The one schema source for the config file. From it come the TypeScript types (`z.infer`),
@@ -373,6 +374,7 @@ export const configSchema = z
     apiKeys: declaredKeysSchema,
     store: storeSchema,
     observability: observabilitySchema,
+    ...pluginsRootFields,
   })
   .superRefine(checkDeclaredKeys)
   .describe('Portico gateway configuration.');

@@ -36,3 +36,9 @@ export const API_HOOKS: ApiHookFactory[] = [
 ];
 
 export const POLICY_FACTORIES: readonly PolicyFactory[] = [...POLICIES].sort((a, b) => PHASE_ORDER[a.phase] - PHASE_ORDER[b.phase]);
+
+/** The built-in factories, then `extra` (plugins), in phase order; within a phase the built-in runs first (a stable sort). */
+export function withExtraPolicies(extra: readonly PolicyFactory[] | undefined): readonly PolicyFactory[] {
+  if (!extra?.length) return POLICY_FACTORIES;
+  return [...POLICY_FACTORIES, ...extra].sort((a, b) => PHASE_ORDER[a.phase] - PHASE_ORDER[b.phase]);
+}

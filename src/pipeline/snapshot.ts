@@ -15,8 +15,8 @@ import { TrustedProxies } from '../server/client-ip.js';
 import { checkUpstreams } from '../upstream/compile.js';
 import { UpstreamIntegration } from '../upstream/exchange.js';
 import type { UpstreamConfig } from '../upstream/schema.js';
-import type { ApiScope, Policy, PreRouteHook, ResponseHeaderHook, RouteScope, RuntimeDeps } from './policy.js';
-import { API_HOOKS, POLICY_FACTORIES } from './registry.js';
+import type { ApiScope, Policy, PolicyFactory, PreRouteHook, ResponseHeaderHook, RouteScope, RuntimeDeps } from './policy.js';
+import { API_HOOKS, withExtraPolicies } from './registry.js';
 
 /**
  * The compiled, immutable form of a config: mount table, one trie per API, and for every route a
@@ -81,6 +81,8 @@ export interface Mounted {
 export interface CompileDeps {
   runtime: RuntimeDeps;
   revision: number;
+  /** Policy factories beyond the built-in ones: the config's plugins (src/plugins/load.ts), each after the built-in of its phase. */
+  extraPolicies?: readonly PolicyFactory[];
 }
 
 /** Compiles a validated config; throws ConfigError with every semantic problem found. */
@@ -93,13 +95,14 @@ export function compileSnapshot(loaded: LoadedConfig, deps: CompileDeps): Snapsh
   const mounts = new MountTable<Mounted>();
   const apis: CompiledApi[] = [];
   const names = new Map<string, number>();
+  const factories = withExtraPolicies(deps.extraPolicies);
 
   config.apis.forEach((api, ai) => {
     const at = (...p: (string | number)[]) => ['apis', ai, ...p];
     const first = names.get(api.name);
     if (first !== undefined) issues.push(loaded.issue(at('name'), `duplicate API name "${api.name}" (also apis[${first}])`));
     names.set(api.name, ai);
-    const compiled = compileApi(api, ai, at, { loaded, issues, upstreams, origins, deps, maxBodyBytes: config.server.limits.maxBodyBytes, api });
+    const compiled = compileApi(api, ai, at, { loaded, issues, upstreams, origins, deps, maxBodyBytes: config.server.limits.maxBodyBytes, api, factories });
     if (!compiled) return;
     apis.push(compiled);
     const base = api.basePath === '/' ? [] : api.basePath.slice(1).split('/');
@@ -140,6 +143,8 @@ interface ApiCompileEnv {
   deps: CompileDeps;
   maxBodyBytes: number;
   api: ApiConfig;
+  /** The built-in policy factories, then the plugins', in phase order. */
+  factories: readonly PolicyFactory[];
 }
 
 function compileApi(
@@ -197,7 +202,7 @@ function compileApi(
       if (!integration) continue;
       const scope: RouteScope = { ...scopeFor(stage.name), route: r, routeIndex: ri, key };
       const policies: Policy[] = [];
-      for (const factory of POLICY_FACTORIES) {
+      for (const factory of env.factories) {
         const p = factory.create(scope);
         if (p) policies.push(p);
       }
