@@ -36,7 +36,7 @@ const ERRORS = GATEWAY_ERRORS as Readonly<Record<string, GatewayReply['error']>>
  * are not re-imported.)
  */
 export async function loadPlugins(loaded: LoadedConfig, runtime: Pick<RuntimeDeps, 'log' | 'services'>): Promise<LoadedPlugins> {
-  const entries = (loaded.config as { plugins?: PluginEntryConfig[] }).plugins ?? [];
+  const entries: readonly PluginEntryConfig[] = loaded.config.plugins;
   if (entries.length === 0) return { loaded, features: [], policies: [] };
   const issues: ConfigIssue[] = [];
   const apiNames = new Set(loaded.config.apis.map((a) => a.name));

@@ -218,6 +218,8 @@ describe('a plugin that fails', () => {
     const r = await t.gw.reload('test');
     assert.equal(r.changed, true, JSON.stringify(r));
     assert.equal((await call(t.port, 'GET', '/prod/pets')).headers['x-faulty'], 'edited');
+    const again = await t.gw.reload('test');
+    assert.equal(again.changed, false, 'config and plugin file unchanged: a no-op');
   });
 });
 
@@ -301,6 +303,14 @@ describe('plugin load errors, located', () => {
     has(/plugins\[6\]\.path: plugin name "faulty" is already used by plugins\[5\]/);
     has(/plugins\[7\]\.path: cannot load plugin \S+missing\.mjs: file not found/);
     assert.match(r.stderr, /7 errors in config/);
+    // `portico start` refuses the same file with the same errors, before listening.
+    const start = spawnSync(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'start', '-c', file, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0'], {
+      encoding: 'utf8',
+      timeout: 30000,
+    });
+    assert.equal(start.status, 1, start.stdout);
+    assert.match(start.stderr, /portico\.yaml:4:\d+ plugins\[0\]\.config\.header: expected a lower-case header name such as x-tenant/);
+    assert.match(start.stderr, /plugins\[7\]\.path: cannot load plugin \S+missing\.mjs: file not found/);
   });
 
   test('portico validate (dist/) accepts the example config', { skip: !existsSync(join(ROOT, 'dist/cli/main.js')) && 'run npm run build' }, () => {
