@@ -23,6 +23,12 @@ export const manifest = {
   metrics: [{ name: 'calls', help: 'calls', type: 'counter' }],
   policies(config, gateway) {
     return [{
+      name: 'first',
+      phase: 'resourcePolicy',
+      access(ctx) {
+        ctx.shared.set('faulty.first', 'seen');
+      },
+    }, {
       name: 'faults',
       phase: 'transform',
       access(ctx) {
@@ -35,6 +41,12 @@ export const manifest = {
         if (mode === 'bad-reply') return { error: { type: 'NOT_A_TYPE', status: 400, message: 'x' } };
         if (mode === 'bad-header') return { error: gateway.errors.UNAUTHORIZED, headers: { 'x-h': 'a\\r\\nb' } };
         if (mode === 'custom') return { error: { type: 'ACCESS_DENIED', status: 451, message: 'Unavailable For Legal Reasons' }, headers: { 'x-why': 'law' } };
+        if (mode === 'ctx') {
+          const c = { requestId: ctx.requestId, method: ctx.method, rawPath: ctx.rawPath, rawQuery: ctx.rawQuery, clientIp: ctx.clientIp, host: ctx.host,
+            apiName: ctx.apiName, stageName: ctx.stageName, routeKey: ctx.routeKey, q: ctx.query('q'), id: ctx.pathParam('id'), h: ctx.header('x-multi'),
+            body: ctx.body === undefined ? null : ctx.body.length, shared: ctx.shared.get('faulty.first') };
+          ctx.setResponseHeader('x-ctx', JSON.stringify(c));
+        }
         if (mode === 'raw') return { error: gateway.errors.AUTHORIZER_FORBIDDEN, headers: { 'x-raw': String('req' in ctx) + ',' + String('res' in ctx) } };
         ctx.setResponseHeader('x-faulty', config.tag ?? 'none');
         return undefined;
@@ -54,6 +66,8 @@ apis:
     routes:
       - route: GET /pets
         integration: { type: http_proxy, uri: "${upstream}/pets" }
+      - route: GET /pets/{id}
+        integration: { type: mock, statusCode: 200, body: '{}' }
       - route: GET /walled
         ipPolicy: { deny: [127.0.0.1/32] }
         integration: { type: http_proxy, uri: "${upstream}/walled" }
@@ -205,6 +219,27 @@ describe('a plugin that fails', () => {
     assert.equal(r.status, 451);
     assert.deepEqual(JSON.parse(r.body), { message: 'Unavailable For Legal Reasons' });
     assert.equal(r.headers['x-why'], 'law');
+  });
+
+  test('the context a plugin gets: the request, the route it matched, values shared between its phases', async () => {
+    const r = await call(t.port, 'GET', '/prod/pets/a%20b?q=x%26y&z=1', { 'x-fault': 'ctx', 'x-multi': 'v1', host: 'shop.example' });
+    assert.equal(r.status, 200);
+    assert.deepEqual(JSON.parse(r.headers['x-ctx'] as string), {
+      requestId: r.headers['x-amzn-requestid'],
+      method: 'GET',
+      rawPath: '/prod/pets/a%20b',
+      rawQuery: 'q=x%26y&z=1',
+      clientIp: '127.0.0.1',
+      host: 'shop.example',
+      apiName: 'pets',
+      stageName: 'prod',
+      routeKey: 'GET /pets/{id}',
+      q: 'x&y',
+      id: 'a b',
+      h: 'v1',
+      body: null,
+      shared: 'seen',
+    });
   });
 
   test('the context a plugin gets has no req or res', async () => {
