@@ -29,6 +29,7 @@ import { manifest as cors } from './cors/manifest.js';
 import { manifest as ipPolicy } from './ip-policy/manifest.js';
 import { manifest as validation } from './validation/manifest.js';
 import { manifest as mapping } from './mapping/manifest.js';
+import { manifest as plugins } from './plugins/manifest.js';
 
 export const FEATURES: readonly Feature[] = [
   observability,
@@ -45,6 +46,7 @@ export const FEATURES: readonly Feature[] = [
   ipPolicy,
   validation,
   mapping,
+  plugins,
 ];
 
 /** The root config schema: the core's fields and every feature's fragment, in list order. */
@@ -60,9 +62,9 @@ export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEn
   return loadConfigTextWith(configSchema, text, file, env);
 }
 
-/** Compiles a loaded config with the given features (the built-ins, plus plugins in the gateway). */
-export function compileConfig(loaded: LoadedConfig, deps: Omit<CompileDeps, 'features'>, features: readonly Feature[] = FEATURES): Snapshot {
-  return compileSnapshot(loaded, { ...deps, features: compileFeatures(features) });
+/** Compiles a loaded config with the built-in features, then the config's plugins (src/plugins/load.ts), each a feature too. */
+export function compileConfig(loaded: LoadedConfig, deps: Omit<CompileDeps, 'features'>, plugins: readonly Feature[] = []): Snapshot {
+  return compileSnapshot(loaded, { ...deps, features: compileFeatures(plugins.length ? [...FEATURES, ...plugins] : FEATURES) });
 }
 
 /** Services of the given features in start order: list order, each after its deps. */

@@ -18,6 +18,7 @@ import { handleRequest } from './server/handler.js';
 import { answerFailure, applyLimits, type ConnectionLimits, hardenListener, onClientError, timeoutOptions } from './server/listener.js';
 import { SlowClientWatch } from './server/slow-clients.js';
 import type { Service } from './services.js';
+import { loadPlugins } from './plugins/load.js';
 import { STORE } from './store/keys.js';
 
 export interface StartOptions {
@@ -133,7 +134,7 @@ export class Gateway implements AdminTarget {
   static async start(opts: StartOptions): Promise<Gateway> {
     assertStrictParser();
     const env = opts.env ?? process.env;
-    const loaded = applyOverrides(await loadConfigFile(opts.configPath, env), opts);
+    let loaded = applyOverrides(await loadConfigFile(opts.configPath, env), opts);
     const cfg = loaded.config;
     const log = opts.logger ?? createLogger(opts.logLevel ?? cfg.server.logLevel);
     for (const w of loaded.warnings) log.warn(w);
@@ -151,7 +152,10 @@ export class Gateway implements AdminTarget {
     }
     let snapshot: Snapshot;
     try {
-      snapshot = compileConfig(loaded, { runtime, revision: 1 });
+      // Plugins after the services: their counters go to the metrics service.
+      const plugins = await loadPlugins(loaded, runtime);
+      loaded = plugins.loaded;
+      snapshot = compileConfig(loaded, { runtime, revision: 1 }, plugins.features);
     } catch (err) {
       await closeServices(services);
       throw err;
@@ -250,12 +254,14 @@ export class Gateway implements AdminTarget {
   async #reloadNow(reason: string): Promise<ReloadResult> {
     const current = this.#snapshot;
     try {
-      const loaded = applyOverrides(await loadConfigFile(this.#opts.configPath, this.#opts.env ?? process.env), this.#opts);
+      // Plugins load first: their files' hashes are part of loaded.hash, so editing a plugin is a change.
+      const plugins = await loadPlugins(applyOverrides(await loadConfigFile(this.#opts.configPath, this.#opts.env ?? process.env), this.#opts), this.runtime);
+      const loaded = plugins.loaded;
       if (loaded.hash === current.loaded.hash) {
         this.#lastReload = { at: new Date().toISOString(), reason, ok: true };
         return { ok: true, changed: false, revision: current.revision };
       }
-      const next = compileConfig(loaded, { runtime: this.runtime, revision: current.revision + 1 });
+      const next = compileConfig(loaded, { runtime: this.runtime, revision: current.revision + 1 }, plugins.features);
       for (const w of loaded.warnings) this.log.warn(w);
       for (const key of ['listen'] as const) {
         if (loaded.config.server[key] !== current.config.server[key]) {

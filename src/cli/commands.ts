@@ -1,4 +1,4 @@
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../config/errors.js';
 import { parseListen } from '../config/listen.js';
 import { type LoadedConfig } from '../config/load.js';
@@ -9,6 +9,7 @@ import { createRuntimeDeps } from '../pipeline/policy.js';
 import { formatTable, routeRows } from '../pipeline/route-table.js';
 import { type Snapshot } from '../pipeline/snapshot.js';
 import { PoolRegistry } from '../proxy/pools.js';
+import { loadPlugins } from '../plugins/load.js';
 import { parseCommandArgs, UsageError } from './args.js';
 import { startWorkers } from '../cluster/start.js';
 import { installLastResort } from './last-resort.js';
@@ -30,10 +31,11 @@ function checkListen(command: string, flag: string, value: string | undefined): 
 
 /** Loads and compiles without listening; pools are created lazily, so nothing connects. */
 async function compileFile(file: string, env: NodeJS.ProcessEnv): Promise<{ loaded: LoadedConfig; snapshot: Snapshot }> {
-  const loaded = await loadConfigFile(file, env);
   const pools = new PoolRegistry();
+  const runtime = createRuntimeDeps({ pools, log: createLogger('silent') });
   try {
-    return { loaded, snapshot: compileConfig(loaded, { runtime: createRuntimeDeps({ pools, log: createLogger('silent') }), revision: 1 }) };
+    const { loaded, features } = await loadPlugins(await loadConfigFile(file, env), runtime);
+    return { loaded, snapshot: compileConfig(loaded, { runtime, revision: 1 }, features) };
   } finally {
     await pools.close();
   }

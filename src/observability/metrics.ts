@@ -350,6 +350,16 @@ export class MetricsService implements Service {
     return this.#totals;
   }
 
+  /**
+   * An unlabelled counter registered by name, for plugins (`portico_plugin_<name>_<metric>_total`,
+   * src/plugins). The same name gives the same counter, so a reload keeps its count.
+   */
+  namedCounter(name: string, help: string): { inc(n?: number): void } {
+    const existing = this.registry.getSingleMetric(name);
+    if (existing instanceof Counter) return existing;
+    return new Counter({ name, help, registers: [this.registry] });
+  }
+
   configReload(ok: boolean): void {
     this.#reloads.inc({ result: ok ? 'ok' : 'failed' });
   }
