@@ -2,18 +2,16 @@
 /**
  * Import rules (docs/architecture.md#import-rules), checked by `npm run lint:deps`.
  * Layers: kernel → core → features → composition root (src/features.ts) → gateway / cli.
+ * Core includes the platform every feature runs on: the store (embedded or Redis) and the cluster's
+ * process model (store/, cluster/), which have manifests for their services, admin routes and CLI.
  */
-const FEATURES = '(api-keys|throttle|cache|waf|authorizers|cors|ip-policy|validation|mapping|functions|upstream|observability|cluster|store|plugins)';
+const FEATURES = '(api-keys|throttle|cache|waf|authorizers|cors|ip-policy|validation|mapping|functions|upstream|observability|plugins)';
 
 module.exports = {
   forbidden: [
     {
       name: 'no-circular',
-      // TEMPORARY 'warn' (issue 17 is half done on branch arch): 154 cycle paths remain, all through
-      // config/schema.ts ↔ feature schemas/types, pipeline/snapshot+registry ↔ policies, and the proxy1 /
-      // importers areas. Back to 'error' once the root schema is assembled in src/features.ts and the
-      // pipeline takes the feature list.
-      severity: 'warn',
+      severity: 'error',
       comment: 'No import cycles, runtime or type-level (tsPreCompilationDeps).',
       from: {},
       to: {
@@ -47,14 +45,14 @@ module.exports = {
     },
     {
       name: 'features-import-only-manifests-of-other-features',
-      // TEMPORARY 'warn': the features are not yet moved into one folder each (keys/ + usage-plans/ +
-      // policies/api-key ... are one feature), so most of these are one feature across its old folders.
-      severity: 'warn',
-      comment: 'A feature reaches another only through its manifest.ts or an exported types/keys file.',
+      severity: 'error',
+      comment:
+        "A feature reaches another only through its public surface: its manifest.ts, keys.ts (service keys), types.ts or schema.ts (its config contract), or a type-only import.",
       from: { path: `^src/${FEATURES}/` },
       to: {
         path: `^src/${FEATURES}/`,
-        pathNot: [`^src/$1/`, '/manifest\\.ts$', '/types\\.ts$', '/keys\\.ts$'],
+        pathNot: [`^src/$1/`, '/manifest\\.ts$', '/types\\.ts$', '/keys\\.ts$', '/schema\\.ts$'],
+        dependencyTypesNot: ['type-only'],
       },
     },
   ],

@@ -6,10 +6,11 @@
  * (.dependency-cruiser.cjs).
  */
 import { CORE_ROUTES } from './admin/core-routes.js';
-import { type LoadedConfig, loadConfigFileWith, loadConfigTextWith } from './config/load.js';
+import { loadConfigFileWith, loadConfigTextWith } from './config/load.js';
+import type { LoadedConfig } from './config/loaded.js';
 import { buildConfigSchema, type ConfigSchema } from './config/schema.js';
 import { compileFeatures } from './pipeline/registry.js';
-import { type CompileDeps, compileSnapshot, type Snapshot } from './pipeline/snapshot.js';
+import { type CompileDeps, compileSnapshot } from './pipeline/snapshot.js';
 import type { AdminRoute } from './admin/types.js';
 import type { Feature } from './feature.js';
 import type { CliCommand } from './kernel/cli.js';
@@ -30,6 +31,7 @@ import { manifest as ipPolicy } from './ip-policy/manifest.js';
 import { manifest as validation } from './validation/manifest.js';
 import { manifest as mapping } from './mapping/manifest.js';
 import { manifest as plugins } from './plugins/manifest.js';
+import type { Snapshot } from './pipeline/context.js';
 
 export const FEATURES: readonly Feature[] = [
   observability,

@@ -8,11 +8,10 @@ import { resolveAdminToken } from './admin/token.js';
 import type { Clock } from './clock.js';
 import { ConfigError } from './config/errors.js';
 import { formatListen, isLoopback, type ListenAddress, parseListen } from './config/listen.js';
-import { type LoadedConfig } from './config/load.js';
+import type { LoadedConfig } from './config/loaded.js';
 import { loadConfigFile, compileConfig, adminRoutes, featureServices } from './features.js';
 import { createLogger, type Logger } from './logger.js';
-import { createRuntimeDeps, type RuntimeDeps } from './pipeline/policy.js';
-import { type Snapshot } from './pipeline/snapshot.js';
+import { createRuntimeDeps } from './pipeline/policy.js';
 import { PoolRegistry } from './proxy/pools.js';
 import { handleRequest } from './server/handler.js';
 import { answerFailure, applyLimits, type ConnectionLimits, hardenListener, onClientError, timeoutOptions } from './server/listener.js';
@@ -20,6 +19,7 @@ import { SlowClientWatch } from './server/slow-clients.js';
 import type { Service } from './services.js';
 import { loadPlugins } from './plugins/load.js';
 import { STORE } from './store/keys.js';
+import type { RuntimeDeps, Snapshot } from './pipeline/context.js';
 
 export interface StartOptions {
   /** Path of the YAML/JSON config file. */

@@ -1,6 +1,5 @@
-import type { LoadedConfig } from './config/load.js';
-import type { RuntimeDeps } from './pipeline/policy.js';
-import type { Snapshot } from './pipeline/snapshot.js';
+import type { LoadedConfig } from './config/loaded.js';
+import type { RuntimeDeps, Snapshot } from './pipeline/context.js';
 
 /** A long-lived feature service (store, metrics, upstream registry, ...), kept across reloads. */
 export interface Service {

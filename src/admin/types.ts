@@ -1,7 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { ConfigError } from '../config/errors.js';
-import type { RuntimeDeps } from '../pipeline/policy.js';
-import type { Snapshot } from '../pipeline/snapshot.js';
+import type { RuntimeDeps, Snapshot } from '../pipeline/context.js';
 
 /**
  * The types of admin endpoints, which features declare in their manifests (src/<feature>/manifest.ts).

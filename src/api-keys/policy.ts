@@ -1,6 +1,7 @@
 import { GATEWAY_ERRORS } from '../kernel/gateway-errors.js';
 import { API_KEYS, type ApiKeysService } from './service.js';
-import type { PolicyFactory, Reply, RuntimeDeps } from '../pipeline/policy.js';
+import type { PolicyFactory } from '../pipeline/policy.js';
+import type { Reply, RuntimeDeps } from '../pipeline/context.js';
 
 const FORBIDDEN: Reply = { error: GATEWAY_ERRORS.INVALID_API_KEY };
 

@@ -1,10 +1,11 @@
 import { GATEWAY_ERRORS } from '../kernel/gateway-errors.js';
-import type { PolicyFactory, RuntimeDeps } from '../pipeline/policy.js';
+import type { PolicyFactory } from '../pipeline/policy.js';
 import { quotaFailure } from '../store/failure.js';
 import type { Store } from '../store/store.js';
 import { STORE } from '../store/keys.js';
 import { quotaPeriod } from './usage-plans/period.js';
 import type { QuotaConfig } from './usage-plans/schema.js';
+import type { RuntimeDeps } from '../pipeline/context.js';
 
 const DAY_MS = 86_400_000;
 

@@ -1,15 +1,14 @@
 import { resolve } from 'node:path';
 import type { Clock } from '../clock.js';
-import type { RequestContext } from '../pipeline/context.js';
+import type { RequestContext, Snapshot } from '../pipeline/context.js';
 import type { Service, ServiceDef } from '../services.js';
 import { defineService } from '../kernel/services.js';
 import { STORE } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 import { utcDay } from './usage-plans/period.js';
 import { ConfigError } from '../config/errors.js';
-import type { LoadedConfig } from '../config/load.js';
+import type { LoadedConfig } from '../config/loaded.js';
 import type { Logger } from '../logger.js';
-import type { Snapshot } from '../pipeline/snapshot.js';
 import { DeclaredKeyConflict, KeyRegistry } from './registry.js';
 import { hashesMatch, hashKey, KEY_SECRET_FILE, loadKeySecret } from './secret.js';
 

@@ -1,7 +1,6 @@
 import { GATEWAY_ERRORS } from '../kernel/gateway-errors.js';
-import type { RequestContext } from '../pipeline/context.js';
-import type { Reply, RuntimeDeps } from '../pipeline/policy.js';
-import { methodArn } from './arn.js';
+import type { RequestContext, Reply, RuntimeDeps } from '../pipeline/context.js';
+import { methodArn } from '../pipeline/arn.js';
 import type { ResultCache } from './cache.js';
 import { type IdentitySource, readIdentitySource } from './identity-source.js';
 import { type AuthorizerOutput, evaluatePolicy, parseAuthorizerOutput, requestEvent, tokenEvent } from './lambda.js';

@@ -1,6 +1,5 @@
 import { request } from 'undici';
-import type { RequestContext } from '../pipeline/context.js';
-import type { RuntimeDeps } from '../pipeline/policy.js';
+import type { RequestContext, RuntimeDeps } from '../pipeline/context.js';
 import type { IdentitySource } from './identity-source.js';
 import type { HttpAuthorizerConfig } from './schema.js';
 import { authorizerService } from './service.js';

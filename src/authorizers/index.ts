@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import type { ApiConfig } from '../config/schema.js';
 import type { ApiHookFactory, ApiScope, PolicyFactory, RouteScope } from '../pipeline/policy.js';
 import { checkJwtConfig, JwtAuthorizer } from './jwt/index.js';
-import { apiArnPrefix } from './arn.js';
+import { apiArnPrefix } from '../pipeline/arn.js';
 import { CustomAuthorizer, functionCall, httpCall, type Outcome } from './custom.js';
 import { InProcessInvoker } from './function.js';
 import { createHttpAuthorizerCall } from './http.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { arnPattern } from './arn.js';
+import { arnPattern } from '../pipeline/arn.js';
 import { evaluatePolicy, parseAuthorizerOutput } from './lambda.js';
 
 const ARN = 'arn:aws:execute-api:us-east-1:123456789012:api/prod/GET/pets/1';

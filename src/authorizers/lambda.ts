@@ -3,7 +3,7 @@
  * the TOKEN and REQUEST events, and the IAM-policy or simple {isAuthorized, context} result.
  */
 import type { RequestContext } from '../pipeline/context.js';
-import { arnPattern } from './arn.js';
+import { arnPattern } from '../pipeline/arn.js';
 import { decodeOrKeep } from '../router/trie.js';
 
 export interface PolicyStatement {

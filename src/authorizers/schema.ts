@@ -97,15 +97,6 @@ export const authorizersSchema = z
   .default({})
   .describe('Named authorizers of this API; a route uses one with `authorizer: <name>`.');
 
-export const arnSchema = z
-  .strictObject({
-    region: z.string().regex(/^[a-z0-9-]{1,32}$/).default('us-east-1').describe('Region in execute-api ARNs.'),
-    accountId: z.string().regex(/^[0-9]{12}$/, 'expected 12 digits').default('123456789012').describe('Account id in execute-api ARNs.'),
-    apiId: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/).optional().describe('API id in execute-api ARNs; defaults to the API name.'),
-  })
-  .prefault({})
-  .describe('Placeholders for arn:aws:execute-api:{region}:{accountId}:{apiId}/{stage}/{VERB}/{resource}, as authorizers and resource-policy errors see them.');
-
 export const routeAuthorizerFields = {
   authorizer: z.string().optional().describe('Name of one of the API\'s `authorizers` that must admit the request.'),
   authorizationScopes: z
@@ -117,11 +108,10 @@ export const routeAuthorizerFields = {
 export type AuthorizerConfig = z.infer<typeof authorizerSchema>;
 export type FunctionAuthorizerConfig = z.infer<typeof functionAuthorizerSchema>;
 export type HttpAuthorizerConfig = z.infer<typeof httpAuthorizerSchema>;
-export type ArnConfig = z.infer<typeof arnSchema>;
 
 /** The authorizers' config fields (its manifest's ConfigFragment), spread into the root schema by src/features.ts; their types join the core's. */
-export const AUTHORIZERS_CONFIG = { api: { authorizers: authorizersSchema, arn: arnSchema }, route: routeAuthorizerFields } satisfies ConfigFragment;
+export const AUTHORIZERS_CONFIG = { api: { authorizers: authorizersSchema }, route: routeAuthorizerFields } satisfies ConfigFragment;
 declare module '../config/schema.js' {
-  interface ApiFeatureFields extends Fields<{ authorizers: typeof authorizersSchema; arn: typeof arnSchema }> {}
+  interface ApiFeatureFields extends Fields<{ authorizers: typeof authorizersSchema }> {}
   interface RouteFeatureFields extends Fields<typeof routeAuthorizerFields> {}
 }

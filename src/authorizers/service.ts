@@ -1,6 +1,5 @@
 import { Agent } from 'undici';
 import type { Clock } from '../clock.js';
-import type { RuntimeDeps } from '../pipeline/policy.js';
 import type { Service, ServiceDef } from '../services.js';
 import { defineService, type ServiceRegistry } from '../kernel/services.js';
 import { STORE } from '../store/keys.js';
@@ -8,6 +7,7 @@ import type { JwksCache } from './jwt/jwks.js';
 import { ResultCache } from './cache.js';
 import { RedisStore } from '../store/redis.js';
 import { RedisResultTier } from './shared-cache.js';
+import type { RuntimeDeps } from '../pipeline/context.js';
 
 export const AUTHORIZERS_SERVICE = defineService<AuthorizerService>('authorizers');
 

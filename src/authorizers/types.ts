@@ -1,5 +1,4 @@
-import type { RequestContext } from '../pipeline/context.js';
-import type { Awaitable, Reply } from '../pipeline/policy.js';
+import type { RequestContext, Awaitable, Reply } from '../pipeline/context.js';
 
 /** What a route adds to its authorizer: required scopes (JWT) and its execute-api ARN prefix. */
 export interface RouteAuth {

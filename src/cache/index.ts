@@ -1,7 +1,8 @@
-import type { Policy, PolicyFactory, RouteScope } from '../pipeline/policy.js';
+import type { PolicyFactory, RouteScope } from '../pipeline/policy.js';
 import { CachePolicy } from './policy.js';
 import { compileKeySpec } from './key.js';
 import { CACHE_KEY_PARAMETER, effectiveCacheConfig, stageCacheConfig } from './schema.js';
+import type { Policy } from '../pipeline/context.js';
 
 /**
  * The response cache ('cache' phase, last before the integration). A route gets a policy when the

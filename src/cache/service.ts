@@ -2,13 +2,13 @@ import { defineService, type ServiceRegistry } from '../kernel/services.js';
 import { METRICS } from '../observability/keys.js';
 import { STORE } from '../store/keys.js';
 import type { GatewayErrorDef } from '../kernel/gateway-errors.js';
-import type { Snapshot } from '../pipeline/snapshot.js';
 import type { Service, ServiceDef } from '../services.js';
 import { stageCacheConfig } from './schema.js';
 import { MemoryCacheStore } from './memory-store.js';
 import { RedisStore } from '../store/redis.js';
 import { RedisCacheStore } from './redis-store.js';
 import type { CacheEntry, CacheStore, FlushFilter, StoreStats } from './store.js';
+import type { Snapshot } from '../pipeline/context.js';
 
 export const CACHE_SERVICE = defineService<CacheService>('cache');
 const MIB = 1024 * 1024;

@@ -1,13 +1,12 @@
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../config/errors.js';
 import { parseListen } from '../config/listen.js';
-import { type LoadedConfig } from '../config/load.js';
+import type { LoadedConfig } from '../config/loaded.js';
 import { loadConfigFile, compileConfig } from '../features.js';
 import { type Gateway, type StartOptions, startGateway } from '../gateway.js';
 import { createLogger } from '../logger.js';
 import { createRuntimeDeps } from '../pipeline/policy.js';
 import { formatTable, routeRows } from '../pipeline/route-table.js';
-import { type Snapshot } from '../pipeline/snapshot.js';
 import { PoolRegistry } from '../proxy/pools.js';
 import { loadPlugins } from '../plugins/load.js';
 import { parseCommandArgs, UsageError } from './args.js';
@@ -16,6 +15,7 @@ import { installLastResort } from './last-resort.js';
 import { adminFetch, adminOptions, configOption, configPath, resolveAdmin } from './admin-client.js';
 
 import type { Io } from '../kernel/cli.js';
+import type { Snapshot } from '../pipeline/context.js';
 
 export type { Io };
 

@@ -1,6 +1,6 @@
-import type { Snapshot } from '../pipeline/snapshot.js';
 import type { Service, ServiceDef } from '../services.js';
 import { isPorticoWorker, primaryChannel } from './ipc.js';
+import type { Snapshot } from '../pipeline/context.js';
 
 /**
  * In a worker: tells the primary about each new config (so a reload through this worker's admin API

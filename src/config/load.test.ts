@@ -9,7 +9,7 @@ import { compileConfig, loadConfigFile, loadConfigText } from '../features.js';
 import { PoolRegistry } from '../proxy/pools.js';
 import { ConfigError, formatPath } from './errors.js';
 import * as loadModule from './load.js';
-import { type LoadedConfig } from './load.js';
+import type { LoadedConfig } from './loaded.js';
 
 const FILE = 'portico.yaml';
 

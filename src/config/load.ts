@@ -8,20 +8,8 @@ import { type ConfigIssue, ConfigError, type ConfigPath, formatPath } from './er
 import { interpolateEnv } from './env.js';
 import { expandOpenApiApis } from './openapi-apis.js';
 import type { ConfigSchema, PorticoConfig } from './schema.js';
+import type { LoadedConfig } from './loaded.js';
 
-export interface LoadedConfig {
-  readonly config: PorticoConfig;
-  /** Absolute path of the file, or a label for in-memory text. */
-  readonly file: string;
-  /** Directory relative paths in the file are resolved against. */
-  readonly dir: string;
-  /** sha256 of the file text; a reload of identical text is a no-op. */
-  readonly hash: string;
-  /** Turns a config path into an issue with line:column. */
-  readonly issue: (path: ConfigPath, message: string) => ConfigIssue;
-  /** Not errors, but worth logging: what `apis[].openapi` documents could not map (config/openapi-apis.ts). */
-  readonly warnings: readonly string[];
-}
 
 /** What the load thread (./load-thread.ts) sends back. */
 export type LoadThreadResult = { config: PorticoConfig; hash: string; warnings: readonly string[] } | { issues: ConfigIssue[] } | { error: string };

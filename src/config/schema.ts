@@ -283,6 +283,15 @@ const gatewayResponseSchema = z
   })
   .describe('A customised gateway response.');
 
+const arnSchema = z
+  .strictObject({
+    region: z.string().regex(/^[a-z0-9-]{1,32}$/).default('us-east-1').describe('Region in execute-api ARNs.'),
+    accountId: z.string().regex(/^[0-9]{12}$/, 'expected 12 digits').default('123456789012').describe('Account id in execute-api ARNs.'),
+    apiId: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/).optional().describe('API id in execute-api ARNs; defaults to the API name.'),
+  })
+  .prefault({})
+  .describe('Placeholders for arn:aws:execute-api:{region}:{accountId}:{apiId}/{stage}/{VERB}/{resource}, as authorizers and resource-policy errors see them.');
+
 const apiShape = {
     name: configName.describe('API name, unique. Shown in logs, metrics and `portico routes`.'),
     type: z.enum(['rest', 'http']).describe('rest = AWS REST API semantics; http = AWS HTTP API semantics.'),
@@ -307,6 +316,7 @@ const apiShape = {
           'integrations. Off by default: a backend that honours them would run another method or path than the ' +
           'one routed and authorised. AWS forwards them.',
       ),
+    arn: arnSchema,
 };
 
 /** The root schema from the core's fields and the features' fragments, in feature order (src/features.ts calls it). */
@@ -384,6 +394,7 @@ export type RouteConfig = Fields<typeof routeShape> & { integration: Integration
 export type StageConfig = Fields<typeof stageShape> & StageFeatureFields;
 export type ApiConfig = Fields<typeof apiShape> & { stages: Record<string, StageConfig>; routes: RouteConfig[] } & ApiFeatureFields;
 export type PorticoConfig = { version: 1; server: ServerConfig; admin: AdminConfig; dataDir: string; apis: ApiConfig[] } & RootFeatureFields;
+export type ArnConfig = z.infer<typeof arnSchema>;
 export type GatewayResponseConfig = z.infer<typeof gatewayResponseSchema>;
 /** The root schema's type: it parses to PorticoConfig. */
 export type ConfigSchema = z.ZodType<PorticoConfig>;

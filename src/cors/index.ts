@@ -1,6 +1,6 @@
 import type { OutgoingHttpHeaders } from 'node:http';
-import type { RequestContext } from '../pipeline/context.js';
-import type { ApiHookFactory, PreRouteHook, ResponseHeaderHook } from '../pipeline/policy.js';
+import type { RequestContext, PreRouteHook, ResponseHeaderHook } from '../pipeline/context.js';
+import type { ApiHookFactory } from '../pipeline/policy.js';
 import type { CorsConfig } from './schema.js';
 
 /** Compiled `cors`: which origins match, and the fixed header values. */

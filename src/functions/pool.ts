@@ -8,12 +8,11 @@ import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
-import type { RuntimeDeps } from '../pipeline/policy.js';
-import type { Snapshot } from '../pipeline/snapshot.js';
 import type { Service, ServiceDef } from '../services.js';
 import { FunctionCrashError, FunctionTimeoutError } from '../kernel/errors.js';
 import { defineService } from '../kernel/services.js';
 import type { InvokeOutcome, InvokeTask } from './worker.js';
+import type { RuntimeDeps, Snapshot } from '../pipeline/context.js';
 
 export const FUNCTIONS_SERVICE = defineService<FunctionPools>('functions');
 

@@ -1,7 +1,6 @@
 import type { MockIntegrationConfig } from '../config/schema.js';
-import type { RequestContext } from '../pipeline/context.js';
+import type { RequestContext, Integration } from '../pipeline/context.js';
 import { type CompiledTemplate, compileTemplate } from '../template.js';
-import type { Integration } from './integration.js';
 
 /**
  * A fixed response, like an ALB fixed-response action or an AWS MOCK integration. The body is a response

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { Client, type Dispatcher } from 'undici';
 import { GATEWAY_ERRORS } from '../kernel/gateway-errors.js';
-import type { RequestContext } from '../pipeline/context.js';
+import type { RequestContext, Integration } from '../pipeline/context.js';
 import { ClientAbortError, dispatchFailure, IDEMPOTENT } from '../proxy/errors.js';
 import { buildUpstreamHeaders, copyResponseHeaders } from '../proxy/headers.js';
 import type { PoolRegistry } from '../proxy/pools.js';
@@ -10,7 +10,6 @@ import { ReadAhead } from '../proxy/read-ahead.js';
 import { prepareUpstreamBody, type UpstreamBody } from '../proxy/request-body.js';
 import { ResponseTimer, type TimedExchange } from '../proxy/response-timer.js';
 import type { UriTemplate } from '../proxy/uri-template.js';
-import type { Integration } from './integration.js';
 
 /** Where one request goes: an origin and the path+query to ask it for. */
 export type TargetResolver = (ctx: RequestContext) => { origin: string; path: string } | undefined;

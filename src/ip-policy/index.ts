@@ -1,8 +1,8 @@
 import { BlockList, isIP } from 'node:net';
 import { GATEWAY_ERRORS, type GatewayErrorDef } from '../kernel/gateway-errors.js';
-import type { RequestContext } from '../pipeline/context.js';
-import type { PolicyFactory, Reply, RouteScope } from '../pipeline/policy.js';
-import { apiArnPrefix, methodArn } from '../authorizers/arn.js';
+import type { RequestContext, Reply } from '../pipeline/context.js';
+import type { PolicyFactory, RouteScope } from '../pipeline/policy.js';
+import { apiArnPrefix, methodArn } from '../pipeline/arn.js';
 import type { IpPolicyConfig } from './schema.js';
 
 /** A compiled allow/deny pair. */

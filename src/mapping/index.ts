@@ -4,8 +4,8 @@
  * integrations through ctx.upstreamHeaderEdits, ctx.upstreamQuery and ctx.upstreamPath / ctx.params.
  * See docs/aws-compatibility.md#parameter-mapping.
  */
-import type { RequestContext } from '../pipeline/context.js';
-import type { Policy, PolicyFactory } from '../pipeline/policy.js';
+import type { RequestContext, Policy } from '../pipeline/context.js';
+import type { PolicyFactory } from '../pipeline/policy.js';
 import { compileMapping, type MappingOp } from './compile.js';
 
 const UNSAFE = /[\0\r\n]/g;

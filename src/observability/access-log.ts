@@ -1,8 +1,7 @@
 import { resolve } from 'node:path';
 import pino from 'pino';
 import type { Logger } from '../logger.js';
-import type { RequestContext } from '../pipeline/context.js';
-import type { Snapshot } from '../pipeline/snapshot.js';
+import type { RequestContext, Snapshot } from '../pipeline/context.js';
 import type { Service } from '../services.js';
 import { compileAccessLogFormat, type Formatter, jsonLine } from './access-log-format.js';
 import { finishTime } from './finish.js';

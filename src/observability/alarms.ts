@@ -2,10 +2,10 @@ import { request } from 'undici';
 import type { Clock } from '../clock.js';
 import type { PorticoConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
-import type { Snapshot } from '../pipeline/snapshot.js';
 import type { Service } from '../services.js';
 import type { MetricsService, Totals } from './metrics.js';
 import type { AlarmRuleConfig, AlarmsConfig } from './schema.js';
+import type { Snapshot } from '../pipeline/context.js';
 
 /**
  * Threshold alarms on the metrics, evaluated in-process every `evaluateEverySeconds` (and by

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { Snapshot } from '../pipeline/snapshot.js';
 import { normalizeIp } from '../server/client-ip.js';
+import type { Snapshot } from '../pipeline/context.js';
 
 /** What a request id taken from a client header may look like: no spaces, quotes or control characters. */
 const VALID_ID = /^[A-Za-z0-9._:@+=/-]{1,128}$/;

@@ -1,6 +1,5 @@
 import type { Logger } from '../logger.js';
-import type { RequestContext } from '../pipeline/context.js';
-import type { Snapshot } from '../pipeline/snapshot.js';
+import type { RequestContext, Snapshot } from '../pipeline/context.js';
 import type { Service } from '../services.js';
 import { defineService } from '../kernel/services.js';
 import { finishTime } from './finish.js';

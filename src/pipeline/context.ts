@@ -1,10 +1,19 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Clock } from '../clock.js';
+import type { LoadedConfig } from '../config/loaded.js';
+import type { PorticoConfig, RouteConfig } from '../config/schema.js';
+import type { ServiceRegistry } from '../kernel/services.js';
+import type { Logger } from '../logger.js';
+import type { PoolRegistry } from '../proxy/pools.js';
+import type { MountTable } from '../router/mounts.js';
+import type { RouteKey } from '../router/route-key.js';
+import type { RouteTrie } from '../router/trie.js';
+import type { TrustedProxies } from '../server/client-ip.js';
+import type { Phase } from './phases.js';
 import type { GatewayResponses } from '../gateway-responses.js';
 import type { GatewayErrorDef } from '../kernel/gateway-errors.js';
 import type { TemplateScope } from '../template.js';
-import type { Reply } from './policy.js';
 import type { ResponseObserver } from './response-observer.js';
-import type { CompiledApi, CompiledRoute, CompiledStage, RoutePipeline, Snapshot } from './snapshot.js';
 import { decodeOrKeep } from '../router/trie.js';
 import type { GatewayContext } from '../kernel/context.js';
 
@@ -253,4 +262,116 @@ export class RequestContext implements TemplateScope, GatewayContext {
     this.responseBytes += typeof body === 'string' ? Buffer.byteLength(body) : body.length;
     this.res.end(body);
   }
+}
+
+// The compiled world a request runs in: the snapshot (compiled in ./snapshot.ts), the policies and hooks
+// of its phases, and its integration. They refer to RequestContext and it to them, so they are declared
+// here, in one module, rather than in modules that would import each other.
+
+/**
+ * The compiled, immutable form of a config: mount table, one trie per API, and for every route a
+ * ready integration per stage. Built once per load; a reload builds a new one and swaps it in.
+ */
+export interface Snapshot {
+  readonly revision: number;
+  readonly loaded: LoadedConfig;
+  readonly config: PorticoConfig;
+  readonly mounts: MountTable<Mounted>;
+  readonly apis: readonly CompiledApi[];
+  readonly trustedProxies: TrustedProxies;
+  /** Origins the snapshot's integrations use, so unused pools can be closed after a swap. */
+  readonly origins: ReadonlySet<string>;
+  readonly createdAt: Date;
+  readonly runtime: RuntimeDeps;
+}
+
+export interface CompiledApi {
+  readonly name: string;
+  readonly type: 'rest' | 'http';
+  readonly responses: GatewayResponses;
+  readonly trie: RouteTrie<CompiledRoute>;
+  readonly defaultRoute: CompiledRoute | undefined;
+  readonly stages: readonly CompiledStage[];
+  readonly routes: readonly CompiledRoute[];
+  /** Keep X-HTTP-Method-Override and its kin towards integrations (docs/security.md#headers). */
+  readonly forwardOverrideHeaders: boolean;
+}
+
+export interface CompiledStage {
+  readonly name: string;
+  readonly index: number;
+  readonly isDefault: boolean;
+  readonly variables: Readonly<Record<string, string>>;
+  /** "/production" or "" for $default (after the API base path). */
+  readonly prefix: string;
+  /** Run before routing for every request to this stage (CORS preflight, WAF). */
+  preRoute: readonly PreRouteHook[];
+  /** Applied to every response of this stage, upstream's and gateway's (CORS). */
+  responseHeaders: readonly ResponseHeaderHook[];
+}
+
+/** What one route runs in one stage: its policies by phase, then its integration. */
+export interface RoutePipeline {
+  readonly integration: Integration;
+  readonly policies: readonly Policy[];
+}
+
+export interface CompiledRoute {
+  readonly key: RouteKey;
+  readonly config: RouteConfig;
+  /** Pipeline for each stage, by CompiledStage.index. */
+  readonly pipelines: readonly RoutePipeline[];
+}
+
+export interface Mounted {
+  readonly api: CompiledApi;
+  readonly stage: CompiledStage;
+}
+
+/** The terminal phase: sends the request somewhere and streams the answer back to ctx.res. */
+export interface Integration {
+  readonly type: string;
+  /** One line for `portico routes`, e.g. "http_proxy http://127.0.0.1:8081/{proxy}". */
+  readonly description: string;
+  invoke(ctx: RequestContext): void;
+}
+
+export type Awaitable<T> = T | Promise<T>;
+
+/** Ends the request with a gateway response. */
+export interface Reply {
+  error: GatewayErrorDef;
+  /** Extra response headers (e.g. Retry-After, WWW-Authenticate). */
+  headers?: Record<string, string>;
+}
+
+/** A policy compiled for one route in one stage. */
+export interface Policy {
+  readonly name: string;
+  readonly phase: Phase;
+  /** undefined: go on; a Reply: end with that gateway response; true: the policy answered the request itself (a cache hit). */
+  access(ctx: RequestContext): Awaitable<Reply | true | undefined>;
+}
+
+/** Runs before routing for every request an API stage receives (CORS preflight, WAF). Returns true if it answered. */
+export interface PreRouteHook {
+  readonly name: string;
+  onRequest(ctx: RequestContext): Awaitable<Reply | boolean>;
+}
+
+/** Adjusts response headers of every response of a route, upstream's and gateway's alike (CORS). */
+export type ResponseHeaderHook = (ctx: RequestContext, headers: OutgoingHttpHeaders) => void;
+
+/**
+ * Long-lived collaborators, created once per gateway and kept across reloads. State that must
+ * survive a reload (buckets, health, pools, caches) lives here, keyed by stable names.
+ */
+export interface RuntimeDeps {
+  pools: PoolRegistry;
+  clock: Clock;
+  log: Logger;
+  /** Feature services (store, metrics, upstream registry, ...) register themselves here by name. */
+  services: ServiceRegistry;
+  /** Called once per request after the response is finished or the connection closed (logs, metrics). */
+  requestDone: ((ctx: RequestContext) => void)[];
 }

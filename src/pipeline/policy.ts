@@ -1,56 +1,10 @@
-import type { OutgoingHttpHeaders } from 'node:http';
-import type { Clock } from '../clock.js';
 import type { ConfigPath } from '../config/errors.js';
-import type { LoadedConfig } from '../config/load.js';
+import type { LoadedConfig } from '../config/loaded.js';
 import type { ApiConfig, IntegrationConfig, PorticoConfig, RouteConfig, StageConfig } from '../config/schema.js';
-import type { Integration } from '../integrations/integration.js';
-import type { GatewayErrorDef } from '../kernel/gateway-errors.js';
-import type { Logger } from '../logger.js';
-import type { PoolRegistry } from '../proxy/pools.js';
 import type { RouteKey } from '../router/route-key.js';
-import type { RequestContext } from './context.js';
+import type { Integration, Policy, PreRouteHook, ResponseHeaderHook, RuntimeDeps } from './context.js';
 import type { Phase } from './phases.js';
 import { ServiceRegistry } from '../kernel/services.js';
-
-export type Awaitable<T> = T | Promise<T>;
-
-/** Ends the request with a gateway response. */
-export interface Reply {
-  error: GatewayErrorDef;
-  /** Extra response headers (e.g. Retry-After, WWW-Authenticate). */
-  headers?: Record<string, string>;
-}
-
-/** A policy compiled for one route in one stage. */
-export interface Policy {
-  readonly name: string;
-  readonly phase: Phase;
-  /** undefined: go on; a Reply: end with that gateway response; true: the policy answered the request itself (a cache hit). */
-  access(ctx: RequestContext): Awaitable<Reply | true | undefined>;
-}
-
-/** Runs before routing for every request an API stage receives (CORS preflight, WAF). Returns true if it answered. */
-export interface PreRouteHook {
-  readonly name: string;
-  onRequest(ctx: RequestContext): Awaitable<Reply | boolean>;
-}
-
-/** Adjusts response headers of every response of a route, upstream's and gateway's alike (CORS). */
-export type ResponseHeaderHook = (ctx: RequestContext, headers: OutgoingHttpHeaders) => void;
-
-/**
- * Long-lived collaborators, created once per gateway and kept across reloads. State that must
- * survive a reload (buckets, health, pools, caches) lives here, keyed by stable names.
- */
-export interface RuntimeDeps {
-  pools: PoolRegistry;
-  clock: Clock;
-  log: Logger;
-  /** Feature services (store, metrics, upstream registry, ...) register themselves here by name. */
-  services: ServiceRegistry;
-  /** Called once per request after the response is finished or the connection closed (logs, metrics). */
-  requestDone: ((ctx: RequestContext) => void)[];
-}
 
 export interface ApiScope {
   config: PorticoConfig;

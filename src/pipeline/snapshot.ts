@@ -1,9 +1,8 @@
-import type { LoadedConfig } from '../config/load.js';
+import type { LoadedConfig } from '../config/loaded.js';
 import { ConfigError, type ConfigIssue } from '../config/errors.js';
-import type { ApiConfig, PorticoConfig, RouteConfig, StageConfig } from '../config/schema.js';
+import type { ApiConfig, StageConfig } from '../config/schema.js';
 import { GatewayResponses } from '../gateway-responses.js';
 import { HttpProxyIntegration, uriTarget } from '../integrations/uri.js';
-import type { Integration } from '../integrations/integration.js';
 import { MockIntegration } from '../integrations/mock.js';
 import { mappedPathParams } from '../mapping/compile.js';
 import { compileUriTemplate } from '../proxy/uri-template.js';
@@ -14,68 +13,9 @@ import { TrustedProxies } from '../server/client-ip.js';
 import { checkUpstreams } from '../upstream/compile.js';
 import { UpstreamIntegration } from '../upstream/exchange.js';
 import type { UpstreamConfig } from '../upstream/schema.js';
-import type { ApiScope, Policy, PreRouteHook, ResponseHeaderHook, RouteScope, RuntimeDeps } from './policy.js';
+import type { ApiScope, RouteScope } from './policy.js';
 import type { CompileFeatures } from './registry.js';
-
-/**
- * The compiled, immutable form of a config: mount table, one trie per API, and for every route a
- * ready integration per stage. Built once per load; a reload builds a new one and swaps it in.
- */
-export interface Snapshot {
-  readonly revision: number;
-  readonly loaded: LoadedConfig;
-  readonly config: PorticoConfig;
-  readonly mounts: MountTable<Mounted>;
-  readonly apis: readonly CompiledApi[];
-  readonly trustedProxies: TrustedProxies;
-  /** Origins the snapshot's integrations use, so unused pools can be closed after a swap. */
-  readonly origins: ReadonlySet<string>;
-  readonly createdAt: Date;
-  readonly runtime: RuntimeDeps;
-}
-
-export interface CompiledApi {
-  readonly name: string;
-  readonly type: 'rest' | 'http';
-  readonly responses: GatewayResponses;
-  readonly trie: RouteTrie<CompiledRoute>;
-  readonly defaultRoute: CompiledRoute | undefined;
-  readonly stages: readonly CompiledStage[];
-  readonly routes: readonly CompiledRoute[];
-  /** Keep X-HTTP-Method-Override and its kin towards integrations (docs/security.md#headers). */
-  readonly forwardOverrideHeaders: boolean;
-}
-
-export interface CompiledStage {
-  readonly name: string;
-  readonly index: number;
-  readonly isDefault: boolean;
-  readonly variables: Readonly<Record<string, string>>;
-  /** "/production" or "" for $default (after the API base path). */
-  readonly prefix: string;
-  /** Run before routing for every request to this stage (CORS preflight, WAF). */
-  preRoute: readonly PreRouteHook[];
-  /** Applied to every response of this stage, upstream's and gateway's (CORS). */
-  responseHeaders: readonly ResponseHeaderHook[];
-}
-
-/** What one route runs in one stage: its policies by phase, then its integration. */
-export interface RoutePipeline {
-  readonly integration: Integration;
-  readonly policies: readonly Policy[];
-}
-
-export interface CompiledRoute {
-  readonly key: RouteKey;
-  readonly config: RouteConfig;
-  /** Pipeline for each stage, by CompiledStage.index. */
-  readonly pipelines: readonly RoutePipeline[];
-}
-
-export interface Mounted {
-  readonly api: CompiledApi;
-  readonly stage: CompiledStage;
-}
+import type { CompiledApi, CompiledRoute, CompiledStage, Integration, Mounted, Policy, PreRouteHook, ResponseHeaderHook, RoutePipeline, RuntimeDeps, Snapshot } from './context.js';
 
 export interface CompileDeps {
   runtime: RuntimeDeps;

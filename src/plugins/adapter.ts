@@ -2,8 +2,8 @@ import type { Feature } from '../feature.js';
 import { GATEWAY_ERRORS, type GatewayErrorDef, GATEWAY_RESPONSE_TYPES } from '../kernel/gateway-errors.js';
 import type { GatewayContext, GatewayReply, PhasePolicy } from '../kernel/context.js';
 import type { Logger } from '../logger.js';
-import type { RequestContext } from '../pipeline/context.js';
-import type { Policy, PolicyFactory, Reply } from '../pipeline/policy.js';
+import type { RequestContext, Policy, Reply } from '../pipeline/context.js';
+import type { PolicyFactory } from '../pipeline/policy.js';
 
 /**
  * A loaded plugin as a Feature: each of its PhasePolicies becomes a PolicyFactory of the core, bound to

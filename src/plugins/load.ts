@@ -3,16 +3,17 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, type ConfigIssue, type ConfigPath } from '../config/errors.js';
-import type { LoadedConfig } from '../config/load.js';
+import type { LoadedConfig } from '../config/loaded.js';
 import type { Feature } from '../feature.js';
 import { GATEWAY_ERRORS } from '../kernel/gateway-errors.js';
 import type { GatewayReply, PhasePolicy } from '../kernel/context.js';
 import { ACCESS_PHASES } from '../kernel/lifecycle.js';
 import type { MetricDescription, PluginApi, PluginManifest } from '../kernel/manifest.js';
 import { METRICS } from '../observability/keys.js';
-import type { PolicyFactory, RuntimeDeps } from '../pipeline/policy.js';
+import type { PolicyFactory } from '../pipeline/policy.js';
 import { pluginFeature } from './adapter.js';
 import type { PluginEntryConfig } from './schema.js';
+import type { RuntimeDeps } from '../pipeline/context.js';
 
 /** The config's plugins, loaded: one Feature each, and their policy factories for compile. */
 export interface LoadedPlugins {

@@ -3,9 +3,7 @@ import { GatewayResponses } from '../gateway-responses.js';
 import { GATEWAY_ERRORS, type GatewayErrorDef } from '../kernel/gateway-errors.js';
 import { requestIdFor } from '../observability/request-id.js';
 import { beginTrace } from '../observability/tracing.js';
-import { RequestContext } from '../pipeline/context.js';
-import type { Policy, PreRouteHook } from '../pipeline/policy.js';
-import type { Mounted, RoutePipeline, Snapshot } from '../pipeline/snapshot.js';
+import { RequestContext, Policy, PreRouteHook, Mounted, RoutePipeline, Snapshot } from '../pipeline/context.js';
 import { normalizeIp } from './client-ip.js';
 import { framingProblem, isClosing, markClosing, pathProblem } from './request-checks.js';
 

@@ -1,8 +1,8 @@
 import { GATEWAY_ERRORS } from '../kernel/gateway-errors.js';
 import type { Logger } from '../logger.js';
-import type { Reply } from '../pipeline/policy.js';
 import { StoreUnavailableError } from './health.js';
 import type { Store } from './store.js';
+import type { Reply } from '../pipeline/context.js';
 
 const UNAVAILABLE: Reply = { error: GATEWAY_ERRORS.STORE_UNAVAILABLE, headers: { 'retry-after': '1' } };
 const WARN_EVERY_MS = 10_000;

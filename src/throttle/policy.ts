@@ -3,8 +3,9 @@ import type { Level, Limit, Verdict } from './gcra.js';
 import type { Limiter } from './limiter.js';
 import { LIMITER } from './service.js';
 import { storeFailureReply } from '../store/failure.js';
-import type { PolicyFactory, Reply, RuntimeDeps } from '../pipeline/policy.js';
+import type { PolicyFactory } from '../pipeline/policy.js';
 import { routeOverrideKey } from './schema.js';
+import type { Reply, RuntimeDeps } from '../pipeline/context.js';
 
 function limiterService(deps: RuntimeDeps): Limiter {
   const l = deps.services.get(LIMITER);

@@ -1,7 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { GATEWAY_ERRORS, type GatewayErrorDef } from '../kernel/gateway-errors.js';
-import type { Integration } from '../integrations/integration.js';
-import type { RequestContext } from '../pipeline/context.js';
+import type { RequestContext, Integration } from '../pipeline/context.js';
 import { ClientAbortError, dispatchFailure, IDEMPOTENT, TotalTimeoutError } from '../proxy/errors.js';
 import { buildUpstreamHeaders } from '../proxy/headers.js';
 import { prepareUpstreamBody } from '../proxy/request-body.js';

@@ -1,12 +1,11 @@
-import type { LoadedConfig } from '../config/load.js';
+import type { LoadedConfig } from '../config/loaded.js';
 import { METRICS } from '../observability/keys.js';
 import type { MetricsService } from '../observability/metrics.js';
 import { defineService } from '../kernel/services.js';
 import type { PorticoConfig } from '../config/schema.js';
-import type { RuntimeDeps } from '../pipeline/policy.js';
-import type { Snapshot } from '../pipeline/snapshot.js';
 import type { Service, ServiceDef } from '../services.js';
 import { type RuntimeEnv, UpstreamRuntime } from './runtime.js';
+import type { RuntimeDeps, Snapshot } from '../pipeline/context.js';
 
 export const UPSTREAMS_SERVICE = defineService<UpstreamRegistry>('upstreams');
 

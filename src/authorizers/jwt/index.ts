@@ -1,8 +1,7 @@
 import type { JWTPayload, JWTVerifyGetKey } from 'jose';
 import { jose, loadJose } from './jose.js';
 import { GATEWAY_ERRORS } from '../../kernel/gateway-errors.js';
-import type { RequestContext } from '../../pipeline/context.js';
-import type { Reply, RuntimeDeps } from '../../pipeline/policy.js';
+import type { RequestContext, Reply, RuntimeDeps } from '../../pipeline/context.js';
 import { type IdentitySource, parseIdentitySource, readIdentitySource } from '../identity-source.js';
 import { authorizerService } from '../service.js';
 import { addUpstreamHeader, type Authorizer, type RouteAuth } from '../types.js';

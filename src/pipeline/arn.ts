@@ -1,5 +1,5 @@
-import type { RequestContext } from '../pipeline/context.js';
-import type { ArnConfig } from './schema.js';
+import type { RequestContext } from './context.js';
+import type { ArnConfig } from '../config/schema.js';
 
 /** The execute-api ARN prefix of an API: arn:aws:execute-api:{region}:{accountId}:{apiId}. */
 export function apiArnPrefix(arn: ArnConfig, apiName: string): string {

@@ -1,0 +1,18 @@
+import type { ConfigIssue, ConfigPath } from './errors.js';
+import type { PorticoConfig } from './schema.js';
+
+/** A validated config file (src/config/load.ts makes it), as compile and the services see it. A leaf: types only. */
+export interface LoadedConfig {
+  readonly config: PorticoConfig;
+  /** Absolute path of the file, or a label for in-memory text. */
+  readonly file: string;
+  /** Directory relative paths in the file are resolved against. */
+  readonly dir: string;
+  /** sha256 of the file text; a reload of identical text is a no-op. */
+  readonly hash: string;
+  /** Turns a config path into an issue with line:column. */
+  readonly issue: (path: ConfigPath, message: string) => ConfigIssue;
+  /** Not errors, but worth logging: what `apis[].openapi` documents could not map (config/openapi-apis.ts). */
+  readonly warnings: readonly string[];
+}
+
