@@ -9,7 +9,7 @@ import { createLogger } from '../logger.js';
 import { createRuntimeDeps } from '../pipeline/policy.js';
 import { formatTable, routeRows } from '../pipeline/route-table.js';
 import { compileSnapshot, type Snapshot } from '../pipeline/snapshot.js';
-import { PoolRegistry } from '../proxy/pools.js';
+import { PoolRegistry } from '../forward/pools.js';
 import { parseCommandArgs, UsageError } from './args.js';
 import { startWorkers } from '../cluster/start.js';
 import { installLastResort } from './last-resort.js';

@@ -11,7 +11,7 @@ import type { ImportReport } from '../import/report.js';
 import { createLogger } from '../logger.js';
 import { createRuntimeDeps } from '../pipeline/policy.js';
 import { compileSnapshot } from '../pipeline/snapshot.js';
-import { PoolRegistry } from '../proxy/pools.js';
+import { PoolRegistry } from '../forward/pools.js';
 import { keyValues, parseCommandArgs, UsageError } from './args.js';
 import type { Io } from './commands.js';
 

@@ -14,7 +14,7 @@ import { ServiceRegistry } from '../kernel/services.js';
 import { RequestContext } from '../pipeline/context.js';
 import { createRuntimeDeps } from '../pipeline/policy.js';
 import { compileSnapshot } from '../pipeline/snapshot.js';
-import { PoolRegistry } from '../proxy/pools.js';
+import { PoolRegistry } from '../forward/pools.js';
 import { parseRouteKey } from '../router/route-key.js';
 import { parseCommandArgs, UsageError } from './args.js';
 import type { Io } from './commands.js';

@@ -2,14 +2,14 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { Client, type Dispatcher } from 'undici';
 import { GATEWAY_ERRORS } from '../gateway-responses.js';
 import type { RequestContext } from '../pipeline/context.js';
-import { ClientAbortError, dispatchFailure, IDEMPOTENT } from '../proxy/errors.js';
-import { buildUpstreamHeaders, copyResponseHeaders } from '../proxy/headers.js';
-import type { PoolRegistry } from '../proxy/pools.js';
-import { isInterim } from '../proxy/informational.js';
-import { ReadAhead } from '../proxy/read-ahead.js';
-import { prepareUpstreamBody, type UpstreamBody } from '../proxy/request-body.js';
-import { ResponseTimer, type TimedExchange } from '../proxy/response-timer.js';
-import type { UriTemplate } from '../proxy/uri-template.js';
+import { ClientAbortError, dispatchFailure, IDEMPOTENT } from '../forward/errors.js';
+import { buildUpstreamHeaders, copyResponseHeaders } from '../forward/headers.js';
+import type { PoolRegistry } from '../forward/pools.js';
+import { isInterim } from '../forward/informational.js';
+import { ReadAhead } from '../forward/read-ahead.js';
+import { prepareUpstreamBody, type UpstreamBody } from '../forward/request-body.js';
+import { ResponseTimer, type TimedExchange } from '../forward/response-timer.js';
+import type { UriTemplate } from '../forward/uri-template.js';
 import type { Integration } from './integration.js';
 
 /** Where one request goes: an origin and the path+query to ask it for. */
@@ -57,7 +57,7 @@ export class HttpProxyIntegration implements Integration {
       ctx.sendError(GATEWAY_ERRORS.INTEGRATION_FAILURE, ctx.api!.responses);
       return;
     }
-    // Small bodies are read whole before a pooled connection is taken (proxy/request-body.ts).
+    // Small bodies are read whole before a pooled connection is taken (forward/request-body.ts).
     const bufferBytes = ctx.snapshot.config.server.limits.requestBufferBytes;
     const opts = { key: target.origin, bufferBytes, maxBodyBytes: this.#maxBodyBytes, waitMs: this.#timeoutMs };
     prepareUpstreamBody(ctx, opts, (b) => this.#dispatch(ctx, target, b));
@@ -136,7 +136,7 @@ class ProxyHandler implements Dispatcher.DispatchHandler, TimedExchange {
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
-    // An interim 1xx (100, 102, 103) before the final response: dropped (proxy/informational.ts).
+    // An interim 1xx (100, 102, 103) before the final response: dropped (forward/informational.ts).
     if (isInterim(statusCode)) return;
     this.timer.head();
     this.#ctx.integrationStatus = statusCode;

@@ -3,7 +3,7 @@
  * responses, what the client sees, stay in src/gateway-responses.ts (`GATEWAY_ERRORS`); these are
  * the failures inside the gateway that a feature maps onto one of them. A class is defined once
  * here, not per feature (there were two BodyTooLargeError and two FunctionTimeoutError classes).
- * The proxy path's own errors are in src/proxy/errors.ts (which re-exports BodyTooLargeError from
+ * The forwarding path's own errors are in src/forward/errors.ts (which re-exports BodyTooLargeError from
  * here); they join this file when the two http_proxy paths are one.
  */
 

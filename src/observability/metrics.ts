@@ -2,7 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { PorticoConfig } from '../config/schema.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { Snapshot } from '../pipeline/snapshot.js';
-import type { PoolRegistry } from '../proxy/pools.js';
+import type { PoolRegistry } from '../forward/pools.js';
 import type { Service } from '../services.js';
 import { type TemplateWaf, wafAction } from '../template.js';
 import { finishTime } from './finish.js';

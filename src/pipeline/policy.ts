@@ -4,7 +4,7 @@ import type { ConfigPath } from '../config/errors.js';
 import type { ApiConfig, PorticoConfig, RouteConfig, StageConfig } from '../config/schema.js';
 import type { GatewayErrorDef } from '../gateway-responses.js';
 import type { Logger } from '../logger.js';
-import type { PoolRegistry } from '../proxy/pools.js';
+import type { PoolRegistry } from '../forward/pools.js';
 import type { RouteKey } from '../router/route-key.js';
 import type { RequestContext } from './context.js';
 import type { Phase } from './phases.js';

@@ -7,7 +7,7 @@ import type { Integration } from '../integrations/integration.js';
 import { MockIntegration } from '../integrations/mock.js';
 import { compileFunctionIntegration } from '../integrations/function/compile.js';
 import { mappedPathParams } from '../mapping/compile.js';
-import { compileUriTemplate } from '../proxy/uri-template.js';
+import { compileUriTemplate } from '../forward/uri-template.js';
 import { MountTable } from '../router/mounts.js';
 import { parseRouteKey, type RouteKey } from '../router/route-key.js';
 import { RouteTrie, staticKey } from '../router/trie.js';

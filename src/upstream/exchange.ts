@@ -2,9 +2,9 @@ import type { Dispatcher } from 'undici';
 import { GATEWAY_ERRORS, type GatewayErrorDef } from '../gateway-responses.js';
 import type { Integration } from '../integrations/integration.js';
 import type { RequestContext } from '../pipeline/context.js';
-import { ClientAbortError, dispatchFailure, IDEMPOTENT, TotalTimeoutError } from '../proxy/errors.js';
-import { buildUpstreamHeaders } from '../proxy/headers.js';
-import { prepareUpstreamBody } from '../proxy/request-body.js';
+import { ClientAbortError, dispatchFailure, IDEMPOTENT, TotalTimeoutError } from '../forward/errors.js';
+import { buildUpstreamHeaders } from '../forward/headers.js';
+import { prepareUpstreamBody } from '../forward/request-body.js';
 import { hashKeyOf } from './hash-key.js';
 import { upstreamRegistry } from './registry.js';
 import type { Endpoint, UpstreamRuntime } from './runtime.js';
@@ -114,7 +114,7 @@ class Exchange implements TryOwner {
       this.#totalTimer = setTimeout(() => this.#onTotalTimeout(totalMs), totalMs);
     }
     // Small bodies are read whole before a connection is taken, and can then be sent again on a
-    // retry (proxy/request-body.ts); larger ones stream, within the upstream's share for uploads.
+    // retry (forward/request-body.ts); larger ones stream, within the upstream's share for uploads.
     const limits = ctx.snapshot.config.server.limits;
     const bufferBytes = Math.max(limits.requestBufferBytes, this.#retriable ? rt.cfg.retries.bufferBytes : 0);
     const opts = { key: `upstream:${rt.name}`, bufferBytes, maxBodyBytes: this.#opts.maxBodyBytes, waitMs: this.#opts.timeoutMs };

@@ -1,11 +1,11 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { RequestContext } from '../pipeline/context.js';
-import { BodyTooLargeError, ClientAbortError, DiscardError, TotalTimeoutError } from '../proxy/errors.js';
-import { copyResponseHeaders } from '../proxy/headers.js';
-import { isInterim } from '../proxy/informational.js';
-import { ReadAhead } from '../proxy/read-ahead.js';
-import { ResponseTimer, type TimedExchange } from '../proxy/response-timer.js';
+import { BodyTooLargeError, ClientAbortError, DiscardError, TotalTimeoutError } from '../forward/errors.js';
+import { copyResponseHeaders } from '../forward/headers.js';
+import { isInterim } from '../forward/informational.js';
+import { ReadAhead } from '../forward/read-ahead.js';
+import { ResponseTimer, type TimedExchange } from '../forward/response-timer.js';
 import type { Endpoint, UpstreamRuntime } from './runtime.js';
 
 /** Failures before any response byte that mean "the request did not get through": retryable. */
@@ -64,7 +64,7 @@ export class Try implements Dispatcher.DispatchHandler, TimedExchange {
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
-    // An interim 1xx (100, 102, 103) before the final response: dropped (proxy/informational.ts).
+    // An interim 1xx (100, 102, 103) before the final response: dropped (forward/informational.ts).
     if (isInterim(statusCode)) return;
     this.timer.head();
     this.#gotHead = true;

@@ -5,7 +5,7 @@ import { loadConfigText } from '../config/load.js';
 import { createLogger } from '../logger.js';
 import { createRuntimeDeps } from '../pipeline/policy.js';
 import { compileSnapshot } from '../pipeline/snapshot.js';
-import { PoolRegistry } from '../proxy/pools.js';
+import { PoolRegistry } from '../forward/pools.js';
 import { ModelSet } from './models.js';
 
 function issues(yaml: string): string[] {

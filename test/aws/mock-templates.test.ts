@@ -5,7 +5,7 @@ import { loadConfigText } from '../../src/config/load.js';
 import { createLogger } from '../../src/logger.js';
 import { createRuntimeDeps } from '../../src/pipeline/policy.js';
 import { compileSnapshot } from '../../src/pipeline/snapshot.js';
-import { PoolRegistry } from '../../src/proxy/pools.js';
+import { PoolRegistry } from '../../src/forward/pools.js';
 import { startTestGateway } from '../helpers/gateway.js';
 
 // Mock integrations' response templates: $context, $stageVariables and $input.params() are substituted.

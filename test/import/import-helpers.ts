@@ -5,7 +5,7 @@ import { placeholderKeyEnv } from '../../src/import/keys-plans.js';
 import { createLogger } from '../../src/logger.js';
 import { createRuntimeDeps } from '../../src/pipeline/policy.js';
 import { compileSnapshot } from '../../src/pipeline/snapshot.js';
-import { PoolRegistry } from '../../src/proxy/pools.js';
+import { PoolRegistry } from '../../src/forward/pools.js';
 import { fixture } from '../helpers/fixtures.js';
 
 /** test/fixtures/corpus/<kind>/ and its JSON/YAML files, sorted. */

@@ -7,7 +7,7 @@ import { loadConfigText } from '../../src/config/load.js';
 import { createLogger } from '../../src/logger.js';
 import { createRuntimeDeps } from '../../src/pipeline/policy.js';
 import { compileSnapshot } from '../../src/pipeline/snapshot.js';
-import { PoolRegistry } from '../../src/proxy/pools.js';
+import { PoolRegistry } from '../../src/forward/pools.js';
 import { parseRouteKey, type RouteKey } from '../../src/router/route-key.js';
 import { RouteTrie, staticKey } from '../../src/router/trie.js';
 import { FULL, recordFigure } from './results.js';

@@ -8,7 +8,7 @@ import { loadConfigFile } from '../../config/load.js';
 import { createLogger } from '../../logger.js';
 import { createRuntimeDeps } from '../../pipeline/policy.js';
 import { compileSnapshot } from '../../pipeline/snapshot.js';
-import { PoolRegistry } from '../../proxy/pools.js';
+import { PoolRegistry } from '../../forward/pools.js';
 import { effectiveCacheConfig, stageCacheSchema } from './schema.js';
 
 async function compile(stage: string, route = ''): Promise<string | undefined> {

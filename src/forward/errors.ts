@@ -2,7 +2,7 @@ import { GATEWAY_ERRORS, type GatewayErrorDef } from '../gateway-responses.js';
 import { BodyTooLargeError } from '../kernel/errors.js';
 
 /**
- * The internal error classes of the proxy path (URI integrations and named upstreams) and the one
+ * The internal error classes of the forwarding path (URI integrations and named upstreams) and the one
  * mapping from a failed dispatch to a gateway response. Kept in one file so the global error
  * catalogue can take it over whole.
  */
