@@ -37,9 +37,6 @@ export class UpstreamInputError extends Error {
   }
 }
 
-/** RFC 9110 §9.2.2 idempotent methods: the only ones retried unless a route opts in. */
-export const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
-
 /**
  * The gateway response for a dispatch that failed before the response started: 413 for a body
  * over the limit (with connection: close), 504 for a timeout, 500 otherwise.

@@ -2,7 +2,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { ConfigError, type ConfigIssue } from '../config/errors.js';
 import type { ApiConfig, PorticoConfig, RouteConfig, StageConfig } from '../config/schema.js';
 import { GatewayResponses } from '../gateway-responses.js';
-import { HttpProxyIntegration, uriTarget } from '../integrations/uri.js';
+import { uriIntegration } from '../integrations/uri.js';
 import type { Integration } from '../integrations/integration.js';
 import { MockIntegration } from '../integrations/mock.js';
 import { compileFunctionIntegration } from '../integrations/function/compile.js';
@@ -13,7 +13,7 @@ import { parseRouteKey, type RouteKey } from '../router/route-key.js';
 import { RouteTrie, staticKey } from '../router/trie.js';
 import { TrustedProxies } from '../server/client-ip.js';
 import { checkUpstreams } from '../upstream/compile.js';
-import { UpstreamIntegration } from '../upstream/exchange.js';
+import { upstreamIntegration } from '../upstream/integration.js';
 import type { UpstreamConfig } from '../upstream/schema.js';
 import type { ApiScope, Policy, PreRouteHook, ResponseHeaderHook, RouteScope, RuntimeDeps } from './policy.js';
 import { API_HOOKS, POLICY_FACTORIES } from './registry.js';
@@ -253,7 +253,6 @@ function compileIntegration(
     return undefined;
   }
   if (config.type === 'function') return compileFunctionIntegration(config, env.api, stage.index, path, { loaded, issues, runtime: env.deps.runtime, maxBodyBytes: env.maxBodyBytes });
-  const common = { pools: env.deps.runtime.pools, timeoutMs: config.timeoutMs, maxBodyBytes: env.maxBodyBytes };
   if ((config.uri === undefined) === (config.upstream === undefined)) {
     if (stage.index === 0) issues.push(loaded.issue(path, 'an http_proxy integration needs exactly one of "uri" or "upstream"'));
     return undefined;
@@ -269,8 +268,7 @@ function compileIntegration(
       }
       return undefined;
     }
-    return new UpstreamIntegration({
-      upstream: config.upstream,
+    return upstreamIntegration(config.upstream, {
       timeoutMs: config.timeoutMs,
       maxBodyBytes: env.maxBodyBytes,
       retryNonIdempotent: config.retryNonIdempotent,
@@ -289,5 +287,6 @@ function compileIntegration(
     return undefined;
   }
   env.origins.add(t.origin);
-  return new HttpProxyIntegration({ ...common, resolve: uriTarget(t), description: config.uri as string });
+  const opts = { timeoutMs: config.timeoutMs, maxBodyBytes: env.maxBodyBytes, retryNonIdempotent: false, timeouts: undefined };
+  return uriIntegration(t, config.uri as string, env.deps.runtime.pools, opts);
 }

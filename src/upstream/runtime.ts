@@ -6,11 +6,14 @@ import { isIP } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { Client, Pool } from 'undici';
 import type { Clock } from '../clock.js';
+import type { Upstream } from '../forward/upstream.js';
 import type { Logger } from '../logger.js';
 import type { BreakerState as BreakerMetric, MetricsService } from '../observability/metrics.js';
+import type { RequestContext } from '../pipeline/context.js';
 import { type Balancer, type Candidate, createBalancer } from './balancers/index.js';
 import { type BreakerState, CircuitBreaker, RetryBudget } from './breaker.js';
 import { HostResolver, nextRefreshMs } from './dns.js';
+import { hashKeyOf } from './hash-key.js';
 import { Endpoint, targetOrigin } from './endpoint.js';
 import { probe, type ProbeResult, statusMatcher } from './health.js';
 import type { UpstreamConfig } from './schema.js';
@@ -33,7 +36,7 @@ export interface RuntimeEnv {
  * retry budget, DNS discovery, health-check timers and connection pools. Created once per name and
  * updated in place on reload, so health, ejections and runtime weights survive.
  */
-export class UpstreamRuntime {
+export class UpstreamRuntime implements Upstream<Endpoint> {
   readonly name: string;
   cfg: UpstreamConfig;
   balancer: Balancer;
@@ -69,6 +72,31 @@ export class UpstreamRuntime {
     if (cfg.healthCheck) this.#matches = statusMatcher(cfg.healthCheck.matcher);
     this.#resolveAll();
     this.#rebuild();
+  }
+
+  // ---- what the forwarding path asks (forward/upstream.ts) ----
+
+  get shareKey(): string {
+    return `upstream:${this.name}`;
+  }
+
+  get retries(): UpstreamConfig['retries'] {
+    return this.cfg.retries;
+  }
+
+  get timeouts(): UpstreamConfig['timeouts'] {
+    return this.cfg.timeouts;
+  }
+
+  hashKey(ctx: RequestContext): string | undefined {
+    return hashKeyOf(ctx, this);
+  }
+
+  /** The target URL's path, then the route's path (or the mapped one) and query. */
+  path(ctx: RequestContext, ep: Endpoint): string {
+    const q = ctx.upstreamQuery ?? ctx.rawQuery;
+    const path = ep.basePath + (ctx.upstreamPath ?? ctx.restPath);
+    return q ? `${path}?${q}` : path;
   }
 
   get endpoints(): readonly Endpoint[] {
