@@ -5,6 +5,7 @@ import type { Reply } from './policy.js';
 import type { ResponseObserver } from './response-observer.js';
 import type { CompiledApi, CompiledRoute, CompiledStage, RoutePipeline, Snapshot } from './snapshot.js';
 import { decodeOrKeep } from '../router/trie.js';
+import { declaresBody } from '../server/request-checks.js';
 import type { GatewayContext } from '../kernel/context.js';
 
 /** Who the caller is, as the access phases found out. */
@@ -199,9 +200,7 @@ export class RequestContext implements TemplateScope, GatewayContext {
   }
 
   hasUnreadBody(): boolean {
-    const h = this.req.headers;
-    const hasBody = (h['content-length'] !== undefined && h['content-length'] !== '0') || h['transfer-encoding'] !== undefined;
-    return hasBody && !this.req.complete;
+    return declaresBody(this.req.headers) && !this.req.complete;
   }
 
   /** Ends the request with a policy's reply. */
