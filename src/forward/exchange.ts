@@ -58,7 +58,7 @@ class Exchange implements TryOwner {
   readonly ctx: RequestContext;
   readonly rt: Upstream;
   #opts: ForwardOptions;
-  /** Ids of the targets tried. */
+  /** Ids of the targets tried, for the next pick (filled when a retry is decided: no Set per request). */
   #tried: Set<string> | undefined;
   #tries = 0;
   #body: Dispatcher.DispatchOptions['body'] = null;
@@ -144,7 +144,6 @@ class Exchange implements TryOwner {
       this.#fail(GATEWAY_ERRORS.UPSTREAM_UNAVAILABLE);
       return;
     }
-    (this.#tried ??= new Set()).add(ep.id);
     this.#tries++;
     this.#headers ??= buildUpstreamHeaders(ctx);
     const headers = ep.hostHeader ? [...this.#headers, 'host', ep.hostHeader] : this.#headers;
@@ -217,6 +216,7 @@ class Exchange implements TryOwner {
       this.#try(t.ep);
       return;
     }
+    (this.#tried ??= new Set()).add(t.ep.id);
     this.rt.retried(t.ep);
     const r = this.rt.retries;
     const n = this.#tries - 1;

@@ -9,11 +9,14 @@ import type { RequestContext } from '../pipeline/context.js';
 export type TargetResolver = (ctx: RequestContext) => { origin: string; path: string };
 
 export function uriTarget(template: UriTemplate): TargetResolver {
-  return (ctx) => {
-    const path = ctx.upstreamPath ?? template.render(ctx.params);
-    const q = ctx.upstreamQuery ?? ctx.rawQuery;
-    return { origin: template.origin, path: q ? `${path}${template.hasQuery ? '&' : '?'}${q}` : path };
-  };
+  return (ctx) => ({ origin: template.origin, path: uriPath(template, ctx) });
+}
+
+/** The URI template's path with the request's path parameters (a mapped path wins), then the query. */
+function uriPath(t: UriTemplate, ctx: RequestContext): string {
+  const path = ctx.upstreamPath ?? t.render(ctx.params);
+  const q = ctx.upstreamQuery ?? ctx.rawQuery;
+  return q ? `${path}${t.hasQuery ? '&' : '?'}${q}` : path;
 }
 
 /** No counted retries: only the one stale-socket retry every exchange has (forward/try.ts). */
@@ -34,14 +37,14 @@ export class UriUpstream implements Upstream {
   readonly breaker = undefined;
   readonly budget = undefined;
   #target: Target;
-  #path: TargetResolver;
+  #template: UriTemplate;
   #pools: PoolRegistry;
 
   constructor(template: UriTemplate, pools: PoolRegistry) {
     this.name = template.origin;
     this.shareKey = template.origin;
     this.#target = { id: template.origin, origin: template.origin, hostHeader: undefined, inflight: 0 };
-    this.#path = uriTarget(template);
+    this.#template = template;
     this.#pools = pools;
   }
 
@@ -54,7 +57,7 @@ export class UriUpstream implements Upstream {
   }
 
   path(ctx: RequestContext): string {
-    return this.#path(ctx).path;
+    return uriPath(this.#template, ctx);
   }
 
   pool(): Pool {
