@@ -12,7 +12,7 @@ import type { LoadedConfig } from './config/loaded.js';
 import { loadConfigFile, compileConfig, adminRoutes, featureServices } from './features.js';
 import { createLogger, type Logger } from './logger.js';
 import { createRuntimeDeps } from './pipeline/policy.js';
-import { PoolRegistry } from './proxy/pools.js';
+import { PoolRegistry } from './forward/pools.js';
 import { handleRequest } from './server/handler.js';
 import { answerFailure, applyLimits, type ConnectionLimits, hardenListener, onClientError, timeoutOptions } from './server/listener.js';
 import { SlowClientWatch } from './server/slow-clients.js';

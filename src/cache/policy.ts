@@ -5,6 +5,7 @@ import type { CacheEntry } from './store.js';
 import { GATEWAY_ERRORS } from '../kernel/gateway-errors.js';
 import { type Identity, RequestContext, Awaitable, Policy, Reply, RuntimeDeps } from '../pipeline/context.js';
 import type { ResponseObserver } from '../pipeline/response-observer.js';
+import { hasBodyFraming } from '../server/request-checks.js';
 import { Capture, type CaptureOwner, headerText, INVALIDATION_WARNING, type XCache } from './capture.js';
 import { DetachedResponse } from './detached.js';
 import { cacheKey, hasOverrideHeader, type KeySpec, variantKey } from './key.js';
@@ -264,8 +265,7 @@ export class CachePolicy implements Policy, CaptureOwner {
    * triggering request's method, path and headers, into a response nobody reads but the cache.
    */
   #revalidate(ctx: RequestContext, sc: StageCache, baseKey: string, lookupKey: string): void {
-    const h = ctx.req.headers;
-    if (ctx.method !== 'GET' || h['content-length'] !== undefined || h['transfer-encoding'] !== undefined || !ctx.pipeline) return;
+    if (ctx.method !== 'GET' || hasBodyFraming(ctx.req.headers) || !ctx.pipeline) return;
     const flight: Flight = { waiters: [] };
     sc.flights.set(lookupKey, flight);
     const bg = new RequestContext(ctx.req, new DetachedResponse() as unknown as ServerResponse, ctx.snapshot, {

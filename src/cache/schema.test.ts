@@ -7,7 +7,7 @@ import { ConfigError } from '../config/errors.js';
 import { loadConfigFile, compileConfig } from '../features.js';
 import { createLogger } from '../logger.js';
 import { createRuntimeDeps } from '../pipeline/policy.js';
-import { PoolRegistry } from '../proxy/pools.js';
+import { PoolRegistry } from '../forward/pools.js';
 import { effectiveCacheConfig, stageCacheSchema } from './schema.js';
 
 async function compile(stage: string, route = ''): Promise<string | undefined> {

@@ -10,7 +10,7 @@ import { HANDLER_REF } from '../functions/schema.js';
 import type { ImportReport } from '../import/report.js';
 import { createLogger } from '../logger.js';
 import { createRuntimeDeps } from '../pipeline/policy.js';
-import { PoolRegistry } from '../proxy/pools.js';
+import { PoolRegistry } from '../forward/pools.js';
 import { keyValues, parseCommandArgs, UsageError } from './args.js';
 import type { Io } from './commands.js';
 

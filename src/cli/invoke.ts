@@ -13,7 +13,7 @@ import { createLogger } from '../logger.js';
 import { ServiceRegistry } from '../kernel/services.js';
 import { RequestContext } from '../pipeline/context.js';
 import { createRuntimeDeps } from '../pipeline/policy.js';
-import { PoolRegistry } from '../proxy/pools.js';
+import { PoolRegistry } from '../forward/pools.js';
 import { parseRouteKey } from '../router/route-key.js';
 import { parseCommandArgs, UsageError } from './args.js';
 import type { Io } from './commands.js';

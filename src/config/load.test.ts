@@ -6,7 +6,7 @@ import { type TestContext, test } from 'node:test';
 import { createLogger } from '../logger.js';
 import { createRuntimeDeps } from '../pipeline/policy.js';
 import { compileConfig, loadConfigFile, loadConfigText } from '../features.js';
-import { PoolRegistry } from '../proxy/pools.js';
+import { PoolRegistry } from '../forward/pools.js';
 import { ConfigError, formatPath } from './errors.js';
 import * as loadModule from './load.js';
 import type { LoadedConfig } from './loaded.js';

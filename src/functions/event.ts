@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { RequestContext } from '../pipeline/context.js';
-import { OVERRIDE_HEADERS } from '../proxy/headers.js';
+import { OVERRIDE_HEADERS } from '../forward/headers.js';
 import { clfTime } from './time.js';
 
 /** What the event needs besides the request context. */
@@ -33,7 +33,7 @@ function domainPrefix(host: string): string {
 
 /**
  * Request headers in received order: single-value (last wins, original case) and multi-value maps.
- * Method and URL override headers are left out unless the API keeps them (proxy/headers.ts).
+ * Method and URL override headers are left out unless the API keeps them (forward/headers.ts).
  */
 function headerMaps(raw: readonly string[], keepOverrides: boolean): { single: Record<string, string>; multi: Record<string, string[]> } {
   const single: Record<string, string> = {};

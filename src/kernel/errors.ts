@@ -3,8 +3,8 @@
  * responses, what the client sees, are ./gateway-errors.ts (`GATEWAY_ERRORS`); these are
  * the failures inside the gateway that a feature maps onto one of them. A class is defined once
  * here, not per feature (there were two BodyTooLargeError and two FunctionTimeoutError classes).
- * The proxy path's own errors are in src/proxy/errors.ts (which re-exports BodyTooLargeError from
- * here); they join this file when the two http_proxy paths are one.
+ * The forwarding path's are here too; src/forward/errors.ts re-exports them with the one mapping
+ * from a failed dispatch to a gateway response.
  */
 
 /** A request body is larger than the limit (→ 413 REQUEST_TOO_LARGE). */
@@ -29,3 +29,30 @@ export class FunctionCrashError extends Error {
 
 /** A function module could not be loaded or does not export a function (→ AUTHORIZER_CONFIGURATION_ERROR / 500). */
 export class FunctionLoadError extends Error {}
+
+/** The client went away (or a response observer answered it): the upstream request is stopped. */
+export class ClientAbortError extends Error {
+  readonly code = 'GW_ERR_CLIENT_ABORTED';
+}
+
+/** No response head within the integration's time (→ 504). */
+export class IntegrationTimeoutError extends Error {
+  readonly code = 'GW_ERR_INTEGRATION_TIMEOUT';
+}
+
+/** A named upstream's timeouts.totalMs ran out over all tries (→ 504). */
+export class TotalTimeoutError extends Error {
+  readonly code = 'GW_ERR_UPSTREAM_TOTAL_TIMEOUT';
+}
+
+/** Aborts a try whose retryable response is being thrown away. */
+export class DiscardError extends Error {}
+
+/** Bad admin input on an upstream: unknown target, bad weight (→ its status). */
+export class UpstreamInputError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}

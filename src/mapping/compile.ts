@@ -3,7 +3,7 @@
  * checked at load; a request only evaluates the compiled value getters.
  */
 import type { RequestContext } from '../pipeline/context.js';
-import { HOP_BY_HOP } from '../proxy/hop-by-hop.js';
+import { HOP_BY_HOP } from '../forward/hop-by-hop.js';
 import { CONTEXT_VARIABLES } from '../template.js';
 
 export type Target = 'header' | 'querystring' | 'path';

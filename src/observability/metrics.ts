@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PorticoConfig } from '../config/schema.js';
 import type { RequestContext, Snapshot } from '../pipeline/context.js';
-import type { PoolRegistry } from '../proxy/pools.js';
+import type { PoolRegistry } from '../forward/pools.js';
 import type { Service } from '../services.js';
 import { type TemplateWaf, wafAction } from '../template.js';
 import { finishTime } from './finish.js';

@@ -4,6 +4,7 @@
  * bytes are kept on the context (`ctx.bufferedBody`) so whoever reads next — another policy, or the
  * http_proxy integration replaying it upstream — gets the same bytes without touching the socket again.
  */
+import { declaresBody } from '../server/request-checks.js';
 import type { RequestContext } from './context.js';
 
 import { BodyReadError, BodyTooLargeError } from '../kernel/errors.js';
@@ -19,8 +20,7 @@ export function bufferBody(ctx: RequestContext, maxBytes: number): Promise<Buffe
   if (pending) return pending;
   const req = ctx.req;
   const h = req.headers;
-  const hasBody = h['content-length'] !== undefined ? h['content-length'] !== '0' : h['transfer-encoding'] !== undefined;
-  if (!hasBody || req.readableEnded) {
+  if (!declaresBody(h) || req.readableEnded) {
     ctx.bufferedBody = Buffer.alloc(0);
     return Promise.resolve(ctx.bufferedBody);
   }

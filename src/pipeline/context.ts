@@ -4,7 +4,7 @@ import type { LoadedConfig } from '../config/loaded.js';
 import type { PorticoConfig, RouteConfig } from '../config/schema.js';
 import type { ServiceRegistry } from '../kernel/services.js';
 import type { Logger } from '../logger.js';
-import type { PoolRegistry } from '../proxy/pools.js';
+import type { PoolRegistry } from '../forward/pools.js';
 import type { MountTable } from '../router/mounts.js';
 import type { RouteKey } from '../router/route-key.js';
 import type { RouteTrie } from '../router/trie.js';
@@ -15,6 +15,7 @@ import type { GatewayErrorDef } from '../kernel/gateway-errors.js';
 import type { TemplateScope } from '../template.js';
 import type { ResponseObserver } from './response-observer.js';
 import { decodeOrKeep } from '../router/trie.js';
+import { declaresBody } from '../server/request-checks.js';
 import type { GatewayContext } from '../kernel/context.js';
 
 /** Who the caller is, as the access phases found out. */
@@ -209,9 +210,7 @@ export class RequestContext implements TemplateScope, GatewayContext {
   }
 
   hasUnreadBody(): boolean {
-    const h = this.req.headers;
-    const hasBody = (h['content-length'] !== undefined && h['content-length'] !== '0') || h['transfer-encoding'] !== undefined;
-    return hasBody && !this.req.complete;
+    return declaresBody(this.req.headers) && !this.req.complete;
   }
 
   /** Ends the request with a policy's reply. */

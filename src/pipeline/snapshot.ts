@@ -2,16 +2,16 @@ import type { LoadedConfig } from '../config/loaded.js';
 import { ConfigError, type ConfigIssue } from '../config/errors.js';
 import type { ApiConfig, StageConfig } from '../config/schema.js';
 import { GatewayResponses } from '../gateway-responses.js';
-import { HttpProxyIntegration, uriTarget } from '../integrations/uri.js';
+import { uriIntegration } from '../integrations/uri.js';
 import { MockIntegration } from '../integrations/mock.js';
 import { mappedPathParams } from '../mapping/compile.js';
-import { compileUriTemplate } from '../proxy/uri-template.js';
+import { compileUriTemplate } from '../forward/uri-template.js';
 import { MountTable } from '../router/mounts.js';
 import { parseRouteKey, type RouteKey } from '../router/route-key.js';
 import { RouteTrie, staticKey } from '../router/trie.js';
 import { TrustedProxies } from '../server/client-ip.js';
 import { checkUpstreams } from '../upstream/compile.js';
-import { UpstreamIntegration } from '../upstream/exchange.js';
+import { upstreamIntegration } from '../upstream/integration.js';
 import type { UpstreamConfig } from '../upstream/schema.js';
 import type { ApiScope, RouteScope } from './policy.js';
 import type { CompileFeatures } from './registry.js';
@@ -200,7 +200,6 @@ function compileIntegration(
     if (stage.index === 0) issues.push(loaded.issue([...path, 'type'], `no feature compiles integrations of type "${config.type}"`));
     return undefined;
   }
-  const common = { pools: env.deps.runtime.pools, timeoutMs: config.timeoutMs, maxBodyBytes: env.maxBodyBytes };
   if ((config.uri === undefined) === (config.upstream === undefined)) {
     if (stage.index === 0) issues.push(loaded.issue(path, 'an http_proxy integration needs exactly one of "uri" or "upstream"'));
     return undefined;
@@ -216,8 +215,7 @@ function compileIntegration(
       }
       return undefined;
     }
-    return new UpstreamIntegration({
-      upstream: config.upstream,
+    return upstreamIntegration(config.upstream, {
       timeoutMs: config.timeoutMs,
       maxBodyBytes: env.maxBodyBytes,
       retryNonIdempotent: config.retryNonIdempotent,
@@ -236,5 +234,6 @@ function compileIntegration(
     return undefined;
   }
   env.origins.add(t.origin);
-  return new HttpProxyIntegration({ ...common, resolve: uriTarget(t), description: config.uri as string });
+  const opts = { timeoutMs: config.timeoutMs, maxBodyBytes: env.maxBodyBytes, retryNonIdempotent: false, timeouts: undefined };
+  return uriIntegration(t, config.uri as string, env.deps.runtime.pools, opts);
 }

@@ -1,10 +1,28 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 
 /**
  * Checks Node's parser leaves to us (reliability reference §4.1, docs/security.md). Each returns a
  * short reason when the request must be refused with 400 and the connection closed, else undefined.
  * They run on every request, so the common case is one pass over rawHeaders and one regex test.
  */
+
+/**
+ * The request says a body follows (RFC 9112 §6.3): a Content-Length other than 0, or a
+ * Transfer-Encoding. Node's strict parser refuses the two together, so either order of the tests
+ * gives the same answer. What reading, buffering, inspecting and forwarding a body go by.
+ */
+export function declaresBody(h: IncomingHttpHeaders): boolean {
+  const cl = h['content-length'];
+  return cl !== undefined ? cl !== '0' : h['transfer-encoding'] !== undefined;
+}
+
+/**
+ * The request carries body framing at all, `Content-Length: 0` included: a stricter test than
+ * declaresBody, for replaying a request as a bodiless GET (the cache's background revalidation).
+ */
+export function hasBodyFraming(h: IncomingHttpHeaders): boolean {
+  return h['content-length'] !== undefined || h['transfer-encoding'] !== undefined;
+}
 
 /** RFC 9112 §3.2 / RFC 3986 §3.2.2: reg-name or IP-literal, optional port; no userinfo. */
 const HOST_SYNTAX = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=-]*)(?::[0-9]{0,5})?$/;

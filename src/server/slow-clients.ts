@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { declaresBody } from './request-checks.js';
 
 /** The slow-client timeouts (server.timeouts), read again on every tick so a reload applies at once. */
 export interface SlowClientRules {
@@ -56,8 +57,7 @@ export class SlowClientWatch {
   }
 
   add(req: IncomingMessage, res: ServerResponse): void {
-    const h = req.headers;
-    const hasBody = h['content-length'] !== undefined ? h['content-length'] !== '0' : h['transfer-encoding'] !== undefined;
+    const hasBody = declaresBody(req.headers);
     const socket = req.socket;
     const bytes = socket.bytesRead;
     const w: Watched = {

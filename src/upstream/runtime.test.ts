@@ -151,7 +151,7 @@ test('config errors name the path: consistent-hash without hashOn, duplicate tar
   assert.match(errs(base('    targets: [{ url: "http://a" }]\n    hashOn: { source: header }')), /hashOn\.name.*needs a name/);
   const { compileConfig } = await import('../features.js');
   const { createRuntimeDeps } = await import('../pipeline/policy.js');
-  const { PoolRegistry } = await import('../proxy/pools.js');
+  const { PoolRegistry } = await import('../forward/pools.js');
   const loaded = loadConfigText(base('    targets: [{ url: "http://a" }]\n    tls: { caFile: missing-ca.pem }', 'uri: "http://b/x", timeouts: { totalMs: 100 }'), '/tmp/p.yaml');
   assert.throws(
     () => compileConfig(loaded, { runtime: createRuntimeDeps({ pools: new PoolRegistry(), log }), revision: 1 }),

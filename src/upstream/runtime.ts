@@ -1,25 +1,24 @@
-// Over 400 lines, on purpose for now: UpstreamRuntime owns one upstream's live state (endpoints, pools,
-// balancer, breakers, health, DNS), and the remaining sections share its private fields; endpoint.ts and
-// status.ts are already split off. Its pools and metrics sections are the next to go (docs/architecture.md).
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
-import { Client, Pool } from 'undici';
+import type { Client, Pool } from 'undici';
 import type { Clock } from '../clock.js';
+import type { Upstream } from '../forward/upstream.js';
 import type { Logger } from '../logger.js';
-import type { BreakerState as BreakerMetric, MetricsService } from '../observability/metrics.js';
+import type { MetricsService } from '../observability/metrics.js';
+import type { RequestContext } from '../pipeline/context.js';
 import { type Balancer, type Candidate, createBalancer } from './balancers/index.js';
-import { type BreakerState, CircuitBreaker, RetryBudget } from './breaker.js';
-import { HostResolver, nextRefreshMs } from './dns.js';
-import { Endpoint, targetOrigin } from './endpoint.js';
+import { CircuitBreaker, RetryBudget } from './breaker.js';
+import { UpstreamConnections } from './connections.js';
+import { TargetDiscovery } from './discovery.js';
+import { hashKeyOf } from './hash-key.js';
+import { Endpoint } from './endpoint.js';
 import { probe, type ProbeResult, statusMatcher } from './health.js';
 import type { UpstreamConfig } from './schema.js';
-import { applyTargetChanges, type DnsState, type Override, type StatusParts, type TargetChange, upstreamStatus } from './status.js';
+import { TargetMetrics } from './target-metrics.js';
+import { applyTargetChanges, type Override, type StatusParts, type TargetChange, upstreamStatus } from './status.js';
 
 export { Endpoint, targetOrigin } from './endpoint.js';
 export type { TargetChange } from './status.js';
-
-const BREAKER_METRIC: Record<BreakerState, BreakerMetric> = { closed: 'closed', open: 'open', 'half-open': 'half_open' };
 
 export interface RuntimeEnv {
   clock: Clock;
@@ -30,10 +29,11 @@ export interface RuntimeEnv {
 
 /**
  * The live side of one named upstream: its endpoints with their health, the balancer, breaker,
- * retry budget, DNS discovery, health-check timers and connection pools. Created once per name and
- * updated in place on reload, so health, ejections and runtime weights survive.
+ * retry budget, DNS discovery (discovery.ts), health-check timers, connection pools (connections.ts)
+ * and metrics (target-metrics.ts). Created once per name and updated in place on reload, so health,
+ * ejections and runtime weights survive. The status document and runtime weights are in status.ts.
  */
-export class UpstreamRuntime {
+export class UpstreamRuntime implements Upstream<Endpoint> {
   readonly name: string;
   cfg: UpstreamConfig;
   balancer: Balancer;
@@ -44,17 +44,11 @@ export class UpstreamRuntime {
   #endpoints: Endpoint[] = [];
   #byId = new Map<string, Endpoint>();
   #overrides = new Map<string, Override>();
-  #dns = new Map<string, DnsState>();
-  #resolver: HostResolver;
-  #pools = new Map<string, Pool>();
-  #ca: string | undefined;
+  #dns: TargetDiscovery;
+  #connections: UpstreamConnections;
+  #metrics: TargetMetrics;
   #matches: (status: number) => boolean = () => true;
   #closed = false;
-  #pending = new Set<Promise<void>>();
-  /** What the metrics service was last told, by target origin (health, breaker state), and which service. */
-  #metrics: MetricsService | undefined;
-  #reportedHealth = new Map<string, boolean>();
-  #reportedBreaker = new Map<string, BreakerMetric>();
 
   constructor(name: string, cfg: UpstreamConfig, dir: string, env: RuntimeEnv) {
     this.name = name;
@@ -64,11 +58,37 @@ export class UpstreamRuntime {
     this.balancer = createBalancer(cfg.balancer, cfg.hashOn);
     this.breaker = cfg.circuitBreaker ? new CircuitBreaker(env.clock, cfg.circuitBreaker) : undefined;
     this.budget = new RetryBudget(env.clock, cfg.retries.budgetPercent, cfg.retries.minRetries);
-    this.#resolver = new HostResolver(cfg.dns.servers);
-    this.#ca = this.#readCa();
+    this.#metrics = new TargetMetrics(name, env.metrics);
+    this.#dns = new TargetDiscovery(name, () => this.cfg, env, () => this.#rebuild());
+    this.#connections = new UpstreamConnections(() => this.cfg, this.#readCa());
     if (cfg.healthCheck) this.#matches = statusMatcher(cfg.healthCheck.matcher);
-    this.#resolveAll();
+    this.#dns.resolveAll();
     this.#rebuild();
+  }
+
+  // ---- what the forwarding path asks (forward/upstream.ts) ----
+
+  get shareKey(): string {
+    return `upstream:${this.name}`;
+  }
+
+  get retries(): UpstreamConfig['retries'] {
+    return this.cfg.retries;
+  }
+
+  get timeouts(): UpstreamConfig['timeouts'] {
+    return this.cfg.timeouts;
+  }
+
+  hashKey(ctx: RequestContext): string | undefined {
+    return hashKeyOf(ctx, this);
+  }
+
+  /** The target URL's path, then the route's path (or the mapped one) and query. */
+  path(ctx: RequestContext, ep: Endpoint): string {
+    const q = ctx.upstreamQuery ?? ctx.rawQuery;
+    const path = ep.basePath + (ctx.upstreamPath ?? ctx.restPath);
+    return q ? `${path}?${q}` : path;
   }
 
   get endpoints(): readonly Endpoint[] {
@@ -77,7 +97,7 @@ export class UpstreamRuntime {
 
   /** Resolves once the first DNS answers are in (or failed). */
   async ready(): Promise<void> {
-    await Promise.all([...this.#pending]);
+    await this.#dns.ready();
   }
 
   /** Applies a reloaded config in place. */
@@ -93,11 +113,8 @@ export class UpstreamRuntime {
     if (old.retries.budgetPercent !== cfg.retries.budgetPercent || old.retries.minRetries !== cfg.retries.minRetries) {
       this.budget = new RetryBudget(this.#env.clock, cfg.retries.budgetPercent, cfg.retries.minRetries);
     }
-    if (!same(old.dns.servers, cfg.dns.servers)) this.#resolver = new HostResolver(cfg.dns.servers);
-    if (!same(old.tls, cfg.tls) || old.timeouts.connectMs !== cfg.timeouts.connectMs) {
-      this.#ca = this.#readCa();
-      this.#closePools();
-    }
+    this.#dns.update(old, cfg);
+    if (!same(old.tls, cfg.tls) || old.timeouts.connectMs !== cfg.timeouts.connectMs) this.#connections.reset(this.#readCa());
     if (cfg.healthCheck) this.#matches = statusMatcher(cfg.healthCheck.matcher);
     // A reload that changes a target's configured weight takes over from a runtime override.
     for (const t of cfg.targets) {
@@ -119,11 +136,7 @@ export class UpstreamRuntime {
         if (!cfg.healthCheck) ep.healthy = true;
       }
     }
-    if (!same(old.dns, cfg.dns)) {
-      for (const d of this.#dns.values()) clearTimeout(d.timer);
-      this.#dns.clear();
-    }
-    this.#resolveAll();
+    this.#dns.resolveAll();
     this.#rebuild();
   }
 
@@ -138,55 +151,7 @@ export class UpstreamRuntime {
     }
   }
 
-  // ---- endpoints and DNS ----
-
-  #resolveAll(): void {
-    for (const t of this.cfg.targets) {
-      const host = new URL(t.url).hostname.replace(/^\[|\]$/g, '');
-      if (isIP(host) || this.#dns.has(t.url)) continue;
-      const state: DnsState = { host, addresses: undefined, ttlMs: undefined, nextAt: 0, error: undefined, timer: undefined };
-      this.#dns.set(t.url, state);
-      this.#refresh(t.url, state);
-    }
-    for (const [url, d] of this.#dns) {
-      if (this.cfg.targets.some((t) => t.url === url)) continue;
-      clearTimeout(d.timer);
-      this.#dns.delete(url);
-    }
-  }
-
-  #refresh(url: string, state: DnsState): void {
-    const run = this.#resolver.resolve(state.host).then(
-      (r) => {
-        if (this.#closed || this.#dns.get(url) !== state) return;
-        const changed = JSON.stringify(r.addresses) !== JSON.stringify(state.addresses);
-        state.addresses = r.addresses;
-        state.ttlMs = r.ttlMs;
-        state.error = undefined;
-        if (changed) {
-          this.#env.log.info({ upstream: this.name, target: url, addresses: r.addresses }, 'upstream target resolved');
-          this.#rebuild();
-        }
-        this.#schedule(url, state, nextRefreshMs(r.ttlMs, this.cfg.dns.minRefreshMs, this.cfg.dns.refreshMs));
-      },
-      (err: Error) => {
-        if (this.#closed || this.#dns.get(url) !== state) return;
-        // Keep the last good answer; try again soon.
-        state.error = (err as NodeJS.ErrnoException).code ?? err.message;
-        this.#env.log.warn({ upstream: this.name, target: url, error: state.error }, 'upstream DNS resolution failed; keeping the last answer');
-        this.#schedule(url, state, this.cfg.dns.minRefreshMs);
-      },
-    );
-    this.#pending.add(run);
-    void run.finally(() => this.#pending.delete(run));
-  }
-
-  #schedule(url: string, state: DnsState, ms: number): void {
-    clearTimeout(state.timer);
-    state.nextAt = this.#env.clock.now() + ms;
-    state.timer = setTimeout(() => this.#refresh(url, state), ms);
-    state.timer.unref();
-  }
+  // ---- endpoints (DNS discovery: discovery.ts) ----
 
   /** Recomputes the endpoint list from targets × resolved addresses, keeping existing state by id. */
   #rebuild(): void {
@@ -194,8 +159,8 @@ export class UpstreamRuntime {
     const next: Endpoint[] = [];
     const byId = new Map<string, Endpoint>();
     for (const t of this.cfg.targets) {
-      const d = this.#dns.get(t.url);
-      const addresses = d?.addresses?.length ? d.addresses : [undefined];
+      const found = this.#dns.addresses(t.url);
+      const addresses = found?.length ? found : [undefined];
       for (const a of addresses) {
         const id = a ? `${t.url}#${a}` : t.url;
         const ep = this.#byId.get(id) ?? new Endpoint(t.url, a, now);
@@ -208,13 +173,7 @@ export class UpstreamRuntime {
       clearTimeout(ep.timer);
       ep.timer = undefined;
       ep.probeGen++;
-      const key = this.#poolKey(ep);
-      const pool = this.#pools.get(key);
-      if (pool && ![...byId.values()].some((e) => this.#poolKey(e) === key)) {
-        this.#pools.delete(key);
-        // In-flight requests (draining) finish first.
-        pool.close().catch(() => {});
-      }
+      this.#connections.release(ep, byId.values());
     }
     this.#endpoints = next;
     this.#byId = byId;
@@ -222,21 +181,11 @@ export class UpstreamRuntime {
     this.syncMetrics();
   }
 
-  // ---- pools ----
-
-  #poolKey(ep: Endpoint, connectMs?: number): string {
-    return `${ep.origin}|${ep.isHttps ? (this.cfg.tls.serverName ?? ep.hostname) : ''}|${connectMs ?? this.cfg.timeouts.connectMs ?? 10000}`;
-  }
+  // ---- pools (connections.ts) ----
 
   /** The keep-alive pool for an endpoint (one per origin, SNI name and connect timeout). */
   pool(ep: Endpoint, connectMs?: number): Pool {
-    const key = this.#poolKey(ep, connectMs);
-    let pool = this.#pools.get(key);
-    if (!pool) {
-      pool = new Pool(ep.origin, { connections: 256, ...this.#clientOptions(ep, connectMs) });
-      this.#pools.set(key, pool);
-    }
-    return pool;
+    return this.#connections.pool(ep, connectMs);
   }
 
   /**
@@ -244,22 +193,7 @@ export class UpstreamRuntime {
    * sockets the upstream has just closed. Closed as soon as its request is done.
    */
   freshClient(ep: Endpoint, connectMs?: number): Client {
-    return new Client(ep.origin, this.#clientOptions(ep, connectMs));
-  }
-
-  #clientOptions(ep: Endpoint, connectMs?: number): Client.Options {
-    const servername = this.cfg.tls.serverName ?? (isIP(ep.hostname) ? undefined : ep.hostname);
-    return {
-      pipelining: 1,
-      keepAliveTimeout: 4000,
-      connectTimeout: connectMs ?? this.cfg.timeouts.connectMs ?? 10000,
-      ...(ep.isHttps ? { connect: { rejectUnauthorized: true, ...(servername ? { servername } : {}), ...(this.#ca ? { ca: this.#ca } : {}) } } : {}),
-    };
-  }
-
-  #closePools(): void {
-    for (const p of this.#pools.values()) p.close().catch(() => {});
-    this.#pools.clear();
+    return this.#connections.freshClient(ep, connectMs);
   }
 
   // ---- active health ----
@@ -389,58 +323,22 @@ export class UpstreamRuntime {
 
   /** A failed try that is being retried: the request path only sees the last try, so it is counted here. */
   retried(ep: Endpoint): void {
-    this.#env.metrics?.()?.upstreamError(this.name, targetOrigin(ep), 'retry');
+    this.#metrics.retried(ep);
   }
 
-  // ---- metrics ----
+  // ---- metrics (target-metrics.ts) ----
 
   /**
-   * Tells the metrics service what changed since the last call: target health (active checks and
-   * passive ejection: healthy = checked healthy and not ejected; a target with several DNS addresses
-   * is healthy while one of them is), targets gone, breaker state. Called after probes, tries and
-   * endpoint changes, and at scrape time (ejections and open breakers end by the clock).
+   * Brings the metrics service up to date (target health, targets gone, breaker state). Called after
+   * probes, tries and endpoint changes, and at scrape time (ejections and open breakers end by the clock).
    */
   syncMetrics(): void {
-    const m = this.#env.metrics?.();
-    if (!m) return;
-    if (m !== this.#metrics) {
-      this.#metrics = m;
-      this.#reportedHealth.clear();
-      this.#reportedBreaker.clear();
-    }
-    const now = this.#env.clock.now();
-    const health = new Map<string, boolean>();
-    for (const ep of this.#endpoints) {
-      const origin = targetOrigin(ep);
-      health.set(origin, (health.get(origin) ?? false) || (ep.healthy && !this.isEjected(ep, now)));
-    }
-    for (const origin of this.#reportedHealth.keys()) {
-      if (health.has(origin) && !this.#closed) continue;
-      m.upstreamTargetRemoved(this.name, origin);
-      this.#reportedHealth.delete(origin);
-      this.#reportedBreaker.delete(origin);
-    }
-    if (this.#closed) return;
-    const breaker = this.breaker ? BREAKER_METRIC[this.breaker.state] : undefined;
-    for (const [origin, ok] of health) {
-      if (this.#reportedHealth.get(origin) !== ok) {
-        m.upstreamTargetHealth(this.name, origin, ok);
-        this.#reportedHealth.set(origin, ok);
-      }
-      // A breaker removed by a reload reads closed.
-      const state = breaker ?? (this.#reportedBreaker.has(origin) ? 'closed' : undefined);
-      if (state && this.#reportedBreaker.get(origin) !== state) {
-        m.breakerState(this.name, origin, state);
-        this.#reportedBreaker.set(origin, state);
-      }
-    }
+    this.#metrics.sync(this.#endpoints, this.breaker, this.#closed, this.#env.clock.now());
   }
 
   /** In-flight requests by target origin, for the metrics service (read at scrape time). */
-  *inflightRows(): Iterable<readonly [string, string, number]> {
-    const byOrigin = new Map<string, number>();
-    for (const ep of this.#endpoints) byOrigin.set(targetOrigin(ep), (byOrigin.get(targetOrigin(ep)) ?? 0) + ep.inflight);
-    for (const [origin, n] of byOrigin) yield [this.name, origin, n] as const;
+  inflightRows(): Iterable<readonly [string, string, number]> {
+    return this.#metrics.inflightRows(this.#endpoints);
   }
 
   // ---- runtime weights and status (status.ts) ----
@@ -455,16 +353,14 @@ export class UpstreamRuntime {
   }
 
   #parts(): StatusParts {
-    return { endpoints: this.#endpoints, overrides: this.#overrides, dns: this.#dns };
+    return { endpoints: this.#endpoints, overrides: this.#overrides, dns: this.#dns.states };
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     this.syncMetrics();
     for (const ep of this.#endpoints) clearTimeout(ep.timer);
-    for (const d of this.#dns.values()) clearTimeout(d.timer);
-    const pools = [...this.#pools.values()];
-    this.#pools.clear();
-    await Promise.all(pools.map((p) => p.close().catch(() => {})));
+    this.#dns.close();
+    await this.#connections.close();
   }
 }

@@ -4,7 +4,7 @@ import { ConfigError, formatPath } from '../config/errors.js';
 import { loadConfigText, compileConfig } from '../features.js';
 import { createLogger } from '../logger.js';
 import { createRuntimeDeps } from '../pipeline/policy.js';
-import { PoolRegistry } from '../proxy/pools.js';
+import { PoolRegistry } from '../forward/pools.js';
 import { ModelSet } from './models.js';
 
 function issues(yaml: string): string[] {

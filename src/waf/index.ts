@@ -10,6 +10,7 @@ import type { PorticoConfig } from '../config/schema.js';
 import { GATEWAY_ERRORS } from '../kernel/gateway-errors.js';
 import type { RequestContext, PreRouteHook, Reply, RuntimeDeps } from '../pipeline/context.js';
 import type { ApiHookFactory, ApiScope } from '../pipeline/policy.js';
+import { declaresBody } from '../server/request-checks.js';
 import { readBodyPrefix } from './body.js';
 import { type BlockResponse, compileAcl, type CompiledAcl, type WafResult } from './engine.js';
 import { type CounterBackend, MemoryRateCounterStore, type RateCounterStore, SharedRateCounterStore, WAF_COUNTERS_SERVICE } from './rate.js';
@@ -134,9 +135,7 @@ export class WafHook implements PreRouteHook {
 }
 
 function hasBody(ctx: RequestContext): boolean {
-  const h = ctx.req.headers;
-  const has = h['content-length'] !== undefined ? h['content-length'] !== '0' : h['transfer-encoding'] !== undefined;
-  return has && !ctx.req.readableEnded;
+  return declaresBody(ctx.req.headers) && !ctx.req.readableEnded;
 }
 
 /** A rule's customResponse: its status, headers and body, through the stage's response header hooks. */

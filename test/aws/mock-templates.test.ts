@@ -4,7 +4,7 @@ import { ConfigError } from '../../src/config/errors.js';
 import { loadConfigText, compileConfig } from '../../src/features.js';
 import { createLogger } from '../../src/logger.js';
 import { createRuntimeDeps } from '../../src/pipeline/policy.js';
-import { PoolRegistry } from '../../src/proxy/pools.js';
+import { PoolRegistry } from '../../src/forward/pools.js';
 import { startTestGateway } from '../helpers/gateway.js';
 
 // Mock integrations' response templates: $context, $stageVariables and $input.params() are substituted.

@@ -4,7 +4,7 @@ import { loadConfigText, compileConfig } from '../../src/features.js';
 import { placeholderKeyEnv } from '../../src/import/keys-plans.js';
 import { createLogger } from '../../src/logger.js';
 import { createRuntimeDeps } from '../../src/pipeline/policy.js';
-import { PoolRegistry } from '../../src/proxy/pools.js';
+import { PoolRegistry } from '../../src/forward/pools.js';
 import { fixture } from '../helpers/fixtures.js';
 
 /** test/fixtures/corpus/<kind>/ and its JSON/YAML files, sorted. */

@@ -6,7 +6,7 @@ import { ConfigError } from '../../src/config/errors.js';
 import { loadConfigText, compileConfig } from '../../src/features.js';
 import { createLogger } from '../../src/logger.js';
 import { createRuntimeDeps } from '../../src/pipeline/policy.js';
-import { PoolRegistry } from '../../src/proxy/pools.js';
+import { PoolRegistry } from '../../src/forward/pools.js';
 import { parseRouteKey, type RouteKey } from '../../src/router/route-key.js';
 import { RouteTrie, staticKey } from '../../src/router/trie.js';
 import { FULL, recordFigure } from './results.js';

@@ -11,8 +11,8 @@ import { uriTarget } from '../../src/integrations/uri.js';
 import { createLogger } from '../../src/logger.js';
 import { createRuntimeDeps } from '../../src/pipeline/policy.js';
 import type { RequestContext, CompiledRoute, Snapshot } from '../../src/pipeline/context.js';
-import { PoolRegistry } from '../../src/proxy/pools.js';
-import { compileUriTemplate } from '../../src/proxy/uri-template.js';
+import { PoolRegistry } from '../../src/forward/pools.js';
+import { compileUriTemplate } from '../../src/forward/uri-template.js';
 import { pathProblem } from '../../src/server/request-checks.js';
 
 /** Routes of two APIs; each route's URI repeats the request path and names the route in `route=`. */

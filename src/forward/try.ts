@@ -1,22 +1,22 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { RequestContext } from '../pipeline/context.js';
-import { BodyTooLargeError, ClientAbortError, DiscardError, TotalTimeoutError } from '../proxy/errors.js';
-import { copyResponseHeaders } from '../proxy/headers.js';
-import { isInterim } from '../proxy/informational.js';
-import { ReadAhead } from '../proxy/read-ahead.js';
-import { ResponseTimer, type TimedExchange } from '../proxy/response-timer.js';
-import type { Endpoint, UpstreamRuntime } from './runtime.js';
+import { BodyTooLargeError, ClientAbortError, DiscardError, TotalTimeoutError } from './errors.js';
+import { copyResponseHeaders } from './headers.js';
+import { isInterim } from './informational.js';
+import { ReadAhead } from './read-ahead.js';
+import { ResponseTimer, type TimedExchange } from './response-timer.js';
+import type { Target, Upstream } from './upstream.js';
 
 /** Failures before any response byte that mean "the request did not get through": retryable. */
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED']);
-/** Resets before any response byte (also what a stale keep-alive socket gives). */
+/** Resets before any response byte (also what a reused keep-alive socket the upstream had just closed gives). */
 const RESET_ERRORS = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'UND_ERR_CLOSED']);
 
 /** What a try asks of its exchange (exchange.ts): whether to retry, and how the exchange ends. */
 export interface TryOwner {
   readonly ctx: RequestContext;
-  readonly rt: UpstreamRuntime;
+  readonly rt: Upstream;
   readonly done: boolean;
   readonly totalExpired: boolean;
   settle(t: Try, outcome: 'success' | 'failure' | 'none'): void;
@@ -27,9 +27,9 @@ export interface TryOwner {
   complete(t: Try): void;
 }
 
-/** One try on one endpoint: an undici dispatch handler. */
+/** One try on one target: an undici dispatch handler. */
 export class Try implements Dispatcher.DispatchHandler, TimedExchange {
-  readonly ep: Endpoint;
+  readonly ep: Target;
   readonly startedAt = Date.now();
   settled = false;
   #x: TryOwner;
@@ -42,10 +42,10 @@ export class Try implements Dispatcher.DispatchHandler, TimedExchange {
   readonly timer = new ResponseTimer(this);
   #ahead: ReadAhead;
 
-  constructor(x: TryOwner, ep: Endpoint) {
+  constructor(x: TryOwner, ep: Target) {
     this.#x = x;
     this.ep = ep;
-    this.#ahead = new ReadAhead(x.ctx.res, x.ctx.snapshot.runtime.pools.held, `upstream:${x.rt.name}`, this.timer);
+    this.#ahead = new ReadAhead(x.ctx.res, x.ctx.snapshot.runtime.pools.held, x.rt.shareKey, this.timer);
   }
 
   abort(err: Error): void {
@@ -64,14 +64,14 @@ export class Try implements Dispatcher.DispatchHandler, TimedExchange {
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
-    // An interim 1xx (100, 102, 103) before the final response: dropped (proxy/informational.ts).
+    // An interim 1xx (100, 102, 103) before the final response: dropped (forward/informational.ts).
     if (isInterim(statusCode)) return;
     this.timer.head();
     this.#gotHead = true;
     const x = this.#x;
     if (x.done) return;
     const failed = statusCode >= 500;
-    if (x.rt.cfg.retries.statuses.includes(statusCode) && x.canRetry()) {
+    if (x.rt.retries.statuses.includes(statusCode) && x.canRetry()) {
       this.#discard = true;
       x.settle(this, 'failure');
       // Stop reading the thrown-away body; the connection is not worth keeping for it.
@@ -79,7 +79,6 @@ export class Try implements Dispatcher.DispatchHandler, TimedExchange {
       return;
     }
     x.settle(this, failed ? 'failure' : 'success');
-    x.ctx.status = statusCode;
     x.ctx.integrationStatus = statusCode;
     const copied = copyResponseHeaders(headers);
     // A response observer (the cache) that answered the client itself takes the response's place.
@@ -97,6 +96,8 @@ export class Try implements Dispatcher.DispatchHandler, TimedExchange {
     const head = this.#head;
     if (!head) return;
     this.#head = undefined;
+    // ctx.status is what the client was sent (access log, metrics): set with the head it gets.
+    this.#x.ctx.status = head.statusCode;
     this.#x.ctx.res.writeHead(head.statusCode, head.headers);
   }
 

@@ -23,7 +23,7 @@ function fire(t: ResponseTimer): void {
  * undici's own headersTimeout and bodyTimeout are off (0) on these dispatches. They tick in whole
  * seconds, and they allocate a timer object per request (with a WeakRef) that lives until the next
  * tick: under load those were the largest share of what V8 promoted to the old generation, whose
- * collections (and the weak references' processing) showed up as the proxy's latency tail.
+ * collections (and the weak references' processing) showed up as the forwarding path's latency tail.
  */
 export class ResponseTimer {
   #owner: TimedExchange;

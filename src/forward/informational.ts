@@ -4,14 +4,14 @@
  * drops every 1xx an upstream sends before its final response (100, 102, 103 alike) and proxies the
  * final one; HAProxy and nginx pass over them the same way (docs/proxying.md).
  *
- * undici's handlers already see 102/103 as a head with a status under 200, which the proxy
+ * undici's handlers already see 102/103 as a head with a status under 200, which the forwarding
  * handlers skip. An unsolicited `100 Continue`, though, undici 7 refuses outright: its HTTP/1.1
  * parser destroys the socket with `SocketError: bad response` (nodejs/undici#201), which the
  * gateway answered as a 500. There is no option for it, so each new undici connection's parser is
  * given a `100` that it reads like any other interim response. The hook is undici's public
  * `undici:client:connected` diagnostics channel, which hands over the socket right after undici has
  * attached its parser; the parser is found by its symbol's description. If a later undici changes
- * either, nothing is wrapped and a 100 is a 500 again: test/proxy/informational.test.ts fails then.
+ * either, nothing is wrapped and a 100 is a 500 again: test/forward/informational.test.ts fails then.
  */
 import { subscribe } from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';

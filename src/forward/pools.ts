@@ -8,7 +8,7 @@ import { tolerateUnsolicitedContinue } from './informational.js';
  */
 export class PoolRegistry {
   constructor() {
-    // Both proxy paths' connections (these pools and the named upstreams') are undici's.
+    // Every forwarded request's connections (these pools and the named upstreams') are undici's.
     tolerateUnsolicitedContinue();
   }
 

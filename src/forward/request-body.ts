@@ -1,6 +1,7 @@
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { GATEWAY_ERRORS } from '../kernel/gateway-errors.js';
 import type { RequestContext } from '../pipeline/context.js';
+import { declaresBody } from '../server/request-checks.js';
 import { readBodyPrefix } from '../waf/body.js';
 import { BodyTooLargeError } from './errors.js';
 
@@ -34,9 +35,8 @@ export interface BodyOptions {
 export function prepareUpstreamBody(ctx: RequestContext, opts: BodyOptions, go: (b: UpstreamBody) => void): void {
   const req = ctx.req;
   const h = req.headers;
-  const hasBody = h['content-length'] !== undefined ? h['content-length'] !== '0' : h['transfer-encoding'] !== undefined;
   const buffered = ctx.bufferedBody;
-  if (buffered || !hasBody) {
+  if (buffered || !declaresBody(h)) {
     go({ body: buffered?.length ? buffered : null, replayable: true });
     return;
   }

@@ -1,47 +1,50 @@
 import type { Dispatcher } from 'undici';
 import { GATEWAY_ERRORS, type GatewayErrorDef } from '../kernel/gateway-errors.js';
-import type { RequestContext, Integration } from '../pipeline/context.js';
-import { ClientAbortError, dispatchFailure, IDEMPOTENT, TotalTimeoutError } from '../proxy/errors.js';
-import { buildUpstreamHeaders } from '../proxy/headers.js';
-import { prepareUpstreamBody } from '../proxy/request-body.js';
-import { hashKeyOf } from './hash-key.js';
-import { upstreamRegistry } from './registry.js';
-import type { Endpoint, UpstreamRuntime } from './runtime.js';
-import type { TimeoutsConfig } from './schema.js';
+import type { Integration, RequestContext } from '../pipeline/context.js';
+import { ClientAbortError, dispatchFailure, TotalTimeoutError } from './errors.js';
+import { buildUpstreamHeaders } from './headers.js';
+import { prepareUpstreamBody } from './request-body.js';
 import { Try, type TryOwner } from './try.js';
+import { IDEMPOTENT, type Target, type Upstream } from './upstream.js';
 
-export interface UpstreamIntegrationOptions {
-  upstream: string;
+export interface ForwardOptions {
   /** Integration timeout: the response head must arrive within it, over all tries. */
   timeoutMs: number;
   maxBodyBytes: number;
   retryNonIdempotent: boolean;
   /** Route overrides of the upstream's timeouts. */
-  timeouts: TimeoutsConfig | undefined;
+  timeouts: { connectMs?: number | undefined; firstByteMs?: number | undefined; totalMs?: number | undefined } | undefined;
 }
 
 /**
- * http_proxy to a named upstream: picks a target with the upstream's balancer among healthy,
- * non-ejected, non-drained ones, and retries idempotent requests on another target after connect
- * errors, resets before any response byte and the configured statuses, within the retry budget.
- * The response head is held until its first body byte, so nothing reaches the client before the
- * last try is chosen; after that a failure cuts the client connection (never a short "complete"
- * body). Every try feeds passive health, the breaker and the target's status.
+ * http_proxy, the one forwarding path: a URI integration (an implicit upstream of one target,
+ * integrations/uri.ts) and a named upstream (upstream/runtime.ts) both run this exchange. It picks
+ * a target, and retries idempotent requests on another target after connect errors, resets before
+ * any response byte and the configured statuses, within the retry budget (a URI integration has
+ * none of these: only the one stale-socket retry, see try.ts). The request is streamed to the
+ * upstream with undici's dispatch API and the response streamed back with backpressure; the
+ * response head is held until its first body byte, so nothing reaches the client before the last
+ * try is chosen: errors until then become gateway responses (504 timeout, 500 failure), after it the
+ * client connection is cut (never a short "complete" body). Every try feeds the upstream's passive
+ * health, breaker and status.
  */
-export class UpstreamIntegration implements Integration {
+export class ForwardIntegration implements Integration {
   readonly type = 'http_proxy';
   readonly description: string;
-  readonly opts: UpstreamIntegrationOptions;
+  readonly opts: ForwardOptions;
+  #resolve: (ctx: RequestContext) => Upstream | string;
 
-  constructor(opts: UpstreamIntegrationOptions) {
+  /** `resolve` gives the upstream for a request, or why there is none (a 500). */
+  constructor(description: string, resolve: (ctx: RequestContext) => Upstream | string, opts: ForwardOptions) {
     this.opts = opts;
-    this.description = `http_proxy upstream ${opts.upstream}`;
+    this.#resolve = resolve;
+    this.description = `http_proxy ${description}`;
   }
 
   invoke(ctx: RequestContext): void {
-    const rt = upstreamRegistry(ctx.snapshot.runtime)?.get(this.opts.upstream);
-    if (!rt) {
-      ctx.integrationError = new Error(`upstream "${this.opts.upstream}" is not running`);
+    const rt = this.#resolve(ctx);
+    if (typeof rt === 'string') {
+      ctx.integrationError = new Error(rt);
       ctx.sendError(GATEWAY_ERRORS.INTEGRATION_FAILURE, ctx.api!.responses);
       return;
     }
@@ -52,9 +55,10 @@ export class UpstreamIntegration implements Integration {
 /** One client request to an upstream, over one or more tries. */
 class Exchange implements TryOwner {
   readonly ctx: RequestContext;
-  readonly rt: UpstreamRuntime;
-  #opts: UpstreamIntegrationOptions;
-  #tried = new Set<string>();
+  readonly rt: Upstream;
+  #opts: ForwardOptions;
+  /** Ids of the targets tried, for the next pick (filled when a retry is decided: no Set per request). */
+  #tried: Set<string> | undefined;
   #tries = 0;
   #body: Dispatcher.DispatchOptions['body'] = null;
   /** The body can be sent again (none, or buffered). */
@@ -71,20 +75,19 @@ class Exchange implements TryOwner {
   #freeRetryUsed = false;
   done = false;
   totalExpired = false;
+  /** The route's timeouts over the upstream's; the head's wait defaults to the integration timeout. */
+  readonly timeouts: { connectMs: number | undefined; firstByteMs: number; totalMs: number | undefined };
 
-  constructor(ctx: RequestContext, rt: UpstreamRuntime, opts: UpstreamIntegrationOptions) {
+  constructor(ctx: RequestContext, rt: Upstream, opts: ForwardOptions) {
     this.ctx = ctx;
     this.rt = rt;
     this.#opts = opts;
     this.#retriable = IDEMPOTENT.has(ctx.method) || opts.retryNonIdempotent;
-  }
-
-  get timeouts(): { connectMs: number | undefined; firstByteMs: number; totalMs: number | undefined } {
-    const r = this.#opts.timeouts;
-    const u = this.rt.cfg.timeouts;
-    return {
+    const r = opts.timeouts;
+    const u = rt.timeouts;
+    this.timeouts = {
       connectMs: r?.connectMs ?? u.connectMs,
-      firstByteMs: r?.firstByteMs ?? u.firstByteMs ?? this.#opts.timeoutMs,
+      firstByteMs: r?.firstByteMs ?? u.firstByteMs ?? opts.timeoutMs,
       totalMs: r?.totalMs ?? u.totalMs,
     };
   }
@@ -101,22 +104,19 @@ class Exchange implements TryOwner {
       }
       this.#probe = admit === 'probe';
     }
-    rt.budget.onRequest();
-    this.#hashKey = hashKeyOf(ctx, rt);
-    ctx.res.once('close', () => {
-      if (ctx.res.writableEnded) return;
-      this.#current?.abort(new ClientAbortError('client closed the connection'));
-      this.#finish();
-    });
+    rt.budget?.onRequest();
+    this.#hashKey = rt.hashKey(ctx);
+    // Told from the server's one 'close' listener (the onClientClose phase).
+    ctx.clientCloseHook = this;
     const totalMs = this.timeouts.totalMs;
     if (totalMs) {
       this.#totalTimer = setTimeout(() => this.#onTotalTimeout(totalMs), totalMs);
     }
     // Small bodies are read whole before a connection is taken, and can then be sent again on a
-    // retry (proxy/request-body.ts); larger ones stream, within the upstream's share for uploads.
+    // retry (forward/request-body.ts); larger ones stream, within the upstream's share for uploads.
     const limits = ctx.snapshot.config.server.limits;
-    const bufferBytes = Math.max(limits.requestBufferBytes, this.#retriable ? rt.cfg.retries.bufferBytes : 0);
-    const opts = { key: `upstream:${rt.name}`, bufferBytes, maxBodyBytes: this.#opts.maxBodyBytes, waitMs: this.#opts.timeoutMs };
+    const bufferBytes = Math.max(limits.requestBufferBytes, this.#retriable ? rt.retries.bufferBytes : 0);
+    const opts = { key: rt.shareKey, bufferBytes, maxBodyBytes: this.#opts.maxBodyBytes, waitMs: this.#opts.timeoutMs };
     prepareUpstreamBody(ctx, opts, ({ body, replayable }) => {
       if (this.done) return;
       this.#body = body;
@@ -126,8 +126,15 @@ class Exchange implements TryOwner {
     });
   }
 
-  /** Starts a try: on a picked endpoint, or on `fresh` over a new connection (after a stale socket). */
-  #try(fresh?: Endpoint): void {
+  /** The client connection closed: stop the try in flight, unless the response was complete. */
+  onClientClose(): void {
+    if (this.ctx.res.writableEnded) return;
+    this.#current?.abort(new ClientAbortError('client closed the connection'));
+    this.#finish();
+  }
+
+  /** Starts a try: on a picked target, or on `fresh` over a new connection (after a stale socket). */
+  #try(fresh?: Target): void {
     if (this.done) return;
     const { ctx, rt } = this;
     const ep = fresh ?? rt.pick(this.#hashKey, this.#tried);
@@ -136,15 +143,15 @@ class Exchange implements TryOwner {
       this.#fail(GATEWAY_ERRORS.UPSTREAM_UNAVAILABLE);
       return;
     }
-    this.#tried.add(ep.id);
     this.#tries++;
     this.#headers ??= buildUpstreamHeaders(ctx);
     const headers = ep.hostHeader ? [...this.#headers, 'host', ep.hostHeader] : this.#headers;
-    const q = ctx.upstreamQuery ?? ctx.rawQuery;
-    const path = ep.basePath + (ctx.upstreamPath ?? ctx.restPath);
     const t = new Try(this, ep);
     this.#current = t;
-    const firstByte = Math.max(1, Math.min(this.timeouts.firstByteMs, this.#deadline - Date.now()));
+    // The first try has the whole budget; a retry what is left of it. The wait starts once the
+    // client's body is in (a streamed upload takes its own time).
+    const firstByteMs = this.timeouts.firstByteMs;
+    const firstByte = this.#tries === 1 ? firstByteMs : Math.max(1, Math.min(firstByteMs, this.#deadline - Date.now()));
     const req = ctx.req;
     const bodyMs = this.#opts.timeoutMs;
     if (this.#body && !this.#replayable && !req.complete) req.once('end', () => t.timer.start(firstByte, bodyMs));
@@ -157,7 +164,7 @@ class Exchange implements TryOwner {
     client.dispatch(
       {
         origin: ep.origin,
-        path: q ? `${path}?${q}` : path,
+        path: rt.path(ctx, ep),
         method: ctx.method as Dispatcher.HttpMethod,
         headers,
         body: this.#body,
@@ -187,10 +194,10 @@ class Exchange implements TryOwner {
     const { rt, ctx } = this;
     if (this.done || this.totalExpired || !this.#retriable || !this.#replayable || ctx.res.headersSent) return false;
     // The stale-socket retry is not counted.
-    if (this.#tries - (this.#freeRetryUsed ? 1 : 0) > rt.cfg.retries.attempts) return false;
+    if (this.#tries - (this.#freeRetryUsed ? 1 : 0) > rt.retries.attempts) return false;
     if (rt.breaker && !rt.breaker.allowsRetry()) return false;
     if (this.#deadline - Date.now() <= 0) return false;
-    return rt.budget.tryRetry();
+    return rt.budget?.tryRetry() ?? true;
   }
 
   /** A reset before any byte on an idempotent request: once per request, tried again at once and not counted (stale keep-alive). */
@@ -208,8 +215,9 @@ class Exchange implements TryOwner {
       this.#try(t.ep);
       return;
     }
+    (this.#tried ??= new Set()).add(t.ep.id);
     this.rt.retried(t.ep);
-    const r = this.rt.cfg.retries;
+    const r = this.rt.retries;
     const n = this.#tries - 1;
     const backoff = Math.min(r.maxBackoffMs, r.backoffMs * 2 ** n) * (0.5 + Math.random() * 0.5);
     this.#backoffTimer = setTimeout(() => {
