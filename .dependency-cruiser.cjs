@@ -5,7 +5,8 @@
  * Core includes the platform every feature runs on: the store (embedded or Redis) and the cluster's
  * process model (store/, cluster/), which have manifests for their services, admin routes and CLI.
  */
-const FEATURES = '(api-keys|throttle|cache|waf|authorizers|cors|ip-policy|validation|mapping|functions|upstream|observability|plugins)';
+const FEATURES =
+  '(api-keys|throttle|cache|waf|authorizers|cors|ip-policy|validation|mapping|functions|upstream|observability|plugins)';
 
 module.exports = {
   forbidden: [
@@ -14,9 +15,7 @@ module.exports = {
       severity: 'error',
       comment: 'No import cycles, runtime or type-level (tsPreCompilationDeps).',
       from: {},
-      to: {
-        circular: true,
-      },
+      to: { circular: true },
     },
     {
       name: 'kernel-imports-no-feature',
@@ -47,7 +46,7 @@ module.exports = {
       name: 'features-import-only-manifests-of-other-features',
       severity: 'error',
       comment:
-        "A feature reaches another only through its public surface: its manifest.ts, keys.ts (service keys), types.ts or schema.ts (its config contract), or a type-only import.",
+        'A feature reaches another only through its public surface: its manifest.ts, keys.ts (service keys), types.ts or schema.ts (its config contract), or a type-only import.',
       from: { path: `^src/${FEATURES}/` },
       to: {
         path: `^src/${FEATURES}/`,

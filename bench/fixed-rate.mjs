@@ -27,7 +27,9 @@ const seconds = Number(values.duration);
 const connections = Number(values.connections);
 const warmupSeconds = Number(values.warmup);
 if (!values.url || !(rate > 0) || !(seconds > 0) || !(connections >= 1) || !(warmupSeconds >= 0)) {
-  console.error('usage: node bench/fixed-rate.mjs --url URL --rate R --duration S [--connections C] [--method M] [--body-bytes N]');
+  console.error(
+    'usage: node bench/fixed-rate.mjs --url URL --rate R --duration S [--connections C] [--method M] [--body-bytes N]',
+  );
   process.exit(2);
 }
 const url = new URL(values.url);
@@ -97,7 +99,9 @@ async function prime() {
   for (let round = 0; round < PRIME_ROUNDS; round++) {
     await Promise.all(
       Array.from({ length: connections }, () =>
-        pool.request({ path, method: values.method, headers, body, headersTimeout: 5000, bodyTimeout: 5000 }).then((res) => res.body.dump()),
+        pool
+          .request({ path, method: values.method, headers, body, headersTimeout: 5000, bodyTimeout: 5000 })
+          .then((res) => res.body.dump()),
       ),
     );
   }

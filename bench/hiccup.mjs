@@ -28,4 +28,6 @@ for (;;) {
   }
   if (now >= end) break;
 }
-process.stdout.write(`${JSON.stringify({ seconds, maxMs: Math.round(maxMs * 100) / 100, over1ms, stalledMs: Math.round(stalledMs) })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ seconds, maxMs: Math.round(maxMs * 100) / 100, over1ms, stalledMs: Math.round(stalledMs) })}\n`,
+);

@@ -36,10 +36,19 @@ const bodies: [string, Buffer][] = [
 
 function post(port: number, body: Buffer): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/b/nested', headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/b/nested',
+        headers: { 'content-type': 'application/json', 'content-length': body.length },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -61,7 +70,13 @@ apis:
           bodySchema: { type: array, items: { $ref: '#' } }
 `,
 );
-const gw = await startGateway({ configPath, listen: '127.0.0.1:0', adminListen: '127.0.0.1:0', watch: false, logLevel: 'silent' });
+const gw = await startGateway({
+  configPath,
+  listen: '127.0.0.1:0',
+  adminListen: '127.0.0.1:0',
+  watch: false,
+  logLevel: 'silent',
+});
 const port = Number(new URL(gw.url).port);
 console.log(`node ${process.version}, ${requests} requests each, one at a time`);
 console.log('| body | status | CPU per request | CPU per MB | longest event-loop block |');
@@ -77,7 +92,9 @@ for (const [name, body] of bodies) {
   loop.disable();
   const perRequest = (used.user + used.system) / 1000 / requests;
   const mb = body.length / MB;
-  console.log(`| ${name} | ${status} | ${perRequest.toFixed(1)} ms | ${(perRequest / mb).toFixed(1)} ms | ${(loop.max / 1e6).toFixed(0)} ms |`);
+  console.log(
+    `| ${name} | ${status} | ${perRequest.toFixed(1)} ms | ${(perRequest / mb).toFixed(1)} ms | ${(loop.max / 1e6).toFixed(0)} ms |`,
+  );
 }
 await gw.close();
 await rm(dir, { recursive: true, force: true });

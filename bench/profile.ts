@@ -16,9 +16,20 @@ import { Targets } from './lib/targets.js';
 import type { PorticoVariant } from './lib/portico-config.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const PROFILED = ['plain', 'observed', 'full', 'cached', 'routes10k', 'throttle'] as const satisfies readonly PorticoVariant[];
+const PROFILED = [
+  'plain',
+  'observed',
+  'full',
+  'cached',
+  'routes10k',
+  'throttle',
+] as const satisfies readonly PorticoVariant[];
 const { values } = parseArgs({
-  options: { duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '64' }, variant: { type: 'string', default: 'plain' } },
+  options: {
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '64' },
+    variant: { type: 'string', default: 'plain' },
+  },
   strict: true,
 });
 const duration = Number(values.duration);
@@ -47,11 +58,15 @@ try {
   const targets = new Targets(place, dir);
   const backend = await targets.backend();
   const profDir = join(dir, 'prof');
-  const portico = await targets.portico(variant, backend.value, { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] });
+  const portico = await targets.portico(variant, backend.value, {
+    nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${profDir}`],
+  });
   const load = { url: `${portico.base}/api/greeting`, headers: portico.headers, connections };
   await autocannon({ ...load, duration: 2 }); // warm-up (JIT), in the profile too but dwarfed
   const run = await autocannon({ ...load, duration });
-  console.log(`${variant}: ${run.requests.total} requests in ${duration} s (${Math.round(run.requests.average)} rps), non-2xx ${run.non2xx}, errors ${run.errors}`);
+  console.log(
+    `${variant}: ${run.requests.total} requests in ${duration} s (${Math.round(run.requests.average)} rps), non-2xx ${run.non2xx}, errors ${run.errors}`,
+  );
   await portico.close(); // SIGTERM: the profile is written as node exits
   await backend.stop();
   const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
@@ -100,7 +115,10 @@ function summarize(path: string): void {
 function category(fn: string, url: string): string {
   if (fn === '(garbage collector)') return 'garbage collection';
   if (fn === '(program)') return 'V8/native, unattributed';
-  if (!url) return fn === 'writev' || fn === 'writeLatin1String' || fn === 'writeUtf8String' || fn === 'writeBuffer' ? 'socket writes (syscalls)' : 'native';
+  if (!url)
+    return fn === 'writev' || fn === 'writeLatin1String' || fn === 'writeUtf8String' || fn === 'writeBuffer'
+      ? 'socket writes (syscalls)'
+      : 'native';
   if (url.includes('node_modules/undici')) return 'undici (upstream client)';
   if (url.startsWith('wasm')) return 'undici llhttp (wasm)';
   if (url.includes('/dist/')) return 'portico';

@@ -11,7 +11,18 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { compareTwins, formatComparisons, prepareCheckout, repOrder, resolveRef, withTwins } from './lib/compare.js';
 import { type LoadGenerator, type LoadResult, type RequestSpec, runFixedRate, runHiccup, runLoad } from './lib/load.js';
-import { choosePlacement, killChildren, machineCpuUs, pinSelf, selfAndReapedCpuUs, trackTempDir, treeCpuUs, treeRssBytes, which, withTimeout } from './lib/proc.js';
+import {
+  choosePlacement,
+  killChildren,
+  machineCpuUs,
+  pinSelf,
+  selfAndReapedCpuUs,
+  trackTempDir,
+  treeCpuUs,
+  treeRssBytes,
+  which,
+  withTimeout,
+} from './lib/proc.js';
 import {
   costs,
   evaluateGoals,
@@ -28,7 +39,16 @@ import {
   summarize,
 } from './lib/report.js';
 import { POST_BODY_BYTES, type ScenarioDef, selectScenarios, targetKey, type TargetKind } from './lib/scenarios.js';
-import { DIST_CLI_PATH, type Jwks, PEER_HINT, peerBinary, porticoEntry, startJwks, type Target, Targets } from './lib/targets.js';
+import {
+  DIST_CLI_PATH,
+  type Jwks,
+  PEER_HINT,
+  peerBinary,
+  porticoEntry,
+  startJwks,
+  type Target,
+  Targets,
+} from './lib/targets.js';
 
 const USAGE = `usage: npm run bench -- [--smoke] [--duration S] [--connections N] [--repeat N] [--warmup S]
        [--only a,b,...] [--loadgen wrk|autocannon] [--no-pin] [--no-latency] [--compare GIT-REF]`;
@@ -54,7 +74,8 @@ if (args.compare !== undefined) {
     fail((err as Error).message);
   }
 }
-for (const s of skipped) console.error(`bench: ${s.name} skipped: ${s.needs} is not installed (${PEER_HINT[s.needs!]})`);
+for (const s of skipped)
+  console.error(`bench: ${s.name} skipped: ${s.needs} is not installed (${PEER_HINT[s.needs!]})`);
 
 function parseCli() {
   try {
@@ -90,10 +111,13 @@ function positive(name: string, raw: string | undefined, fallback: number, zeroO
 
 /** wrk when installed (C, µs latency), else autocannon; --loadgen forces one. */
 function chooseLoadgen(raw: string | undefined): LoadGenerator {
-  if (raw !== undefined && raw !== 'wrk' && raw !== 'autocannon') fail(`--loadgen must be wrk or autocannon, got "${raw}"`);
+  if (raw !== undefined && raw !== 'wrk' && raw !== 'autocannon')
+    fail(`--loadgen must be wrk or autocannon, got "${raw}"`);
   const hasWrk = which('wrk') !== undefined;
-  if (raw === 'wrk' && !hasWrk) fail('--loadgen wrk: wrk is not installed (bash bench/setup.sh, or apt-get install wrk)');
-  if (raw === undefined && !hasWrk) console.error('bench: wrk is not installed, so the load comes from autocannon (bash bench/setup.sh installs wrk)');
+  if (raw === 'wrk' && !hasWrk)
+    fail('--loadgen wrk: wrk is not installed (bash bench/setup.sh, or apt-get install wrk)');
+  if (raw === undefined && !hasWrk)
+    console.error('bench: wrk is not installed, so the load comes from autocannon (bash bench/setup.sh installs wrk)');
   return (raw as LoadGenerator | undefined) ?? (hasWrk ? 'wrk' : 'autocannon');
 }
 
@@ -117,7 +141,8 @@ function warnIfDistStale(): void {
   const newer = readdirSync(srcDir, { recursive: true, encoding: 'utf8' }).filter(
     (f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && statSync(join(srcDir, f)).mtimeMs > built,
   );
-  if (newer.length) console.error(`bench: dist/ is older than ${newer.length} file(s) in src/ (${newer[0]}, …); run \`npm run build\``);
+  if (newer.length)
+    console.error(`bench: dist/ is older than ${newer.length} file(s) in src/ (${newer[0]}, …); run \`npm run build\``);
 }
 
 process.on('exit', killChildren);
@@ -157,7 +182,11 @@ function requestFor(def: ScenarioDef, target: Target): RequestSpec {
 async function preflight(def: ScenarioDef, target: Target, req: RequestSpec): Promise<void> {
   const send = async (headers: Record<string, string>) => {
     const res = await withTimeout(
-      fetch(req.url, { method: req.method, headers, ...(req.bodyBytes ? { body: Buffer.alloc(req.bodyBytes, 'x') } : {}) }),
+      fetch(req.url, {
+        method: req.method,
+        headers,
+        ...(req.bodyBytes ? { body: Buffer.alloc(req.bodyBytes, 'x') } : {}),
+      }),
       10_000,
       `${def.name}: preflight request timed out`,
     );
@@ -165,24 +194,40 @@ async function preflight(def: ScenarioDef, target: Target, req: RequestSpec): Pr
   };
   const r = await send(req.headers);
   const expected = def.request === 'get' ? '"content":"Hello, World!"' : `"received":${POST_BODY_BYTES}`;
-  if (r.status !== 200 || !r.body.includes(expected)) throw new Error(`${def.name}: ${req.method} ${req.url} answered ${r.status} ${r.body.slice(0, 200)}`);
+  if (r.status !== 200 || !r.body.includes(expected))
+    throw new Error(`${def.name}: ${req.method} ${req.url} answered ${r.status} ${r.body.slice(0, 200)}`);
   if (def.target === 'portico-full' || def.target === 'portico-jwt') {
     const bare = await send({});
     const want = def.target === 'portico-full' ? 403 : 401;
-    if (bare.status !== want) throw new Error(`${def.name}: without ${def.target === 'portico-full' ? 'the API key' : 'the token'} it answered ${bare.status}, not ${want}`);
+    if (bare.status !== want)
+      throw new Error(
+        `${def.name}: without ${def.target === 'portico-full' ? 'the API key' : 'the token'} it answered ${bare.status}, not ${want}`,
+      );
   }
   if (def.target === 'portico-cached') {
     const again = await send(req.headers);
-    if (!/hit/i.test(again.xcache ?? '')) throw new Error(`${def.name}: the second request was not a cache hit (x-cache: ${again.xcache})`);
+    if (!/hit/i.test(again.xcache ?? ''))
+      throw new Error(`${def.name}: the second request was not a cache hit (x-cache: ${again.xcache})`);
   }
 }
 
 function loadOptions(def: ScenarioDef, seconds: number, scratchDir: string) {
-  return { connections: def.request === 'post' ? postConnections : connections, seconds, cpu: placement.pinned ? placement.loadCpu : undefined, scratchDir };
+  return {
+    connections: def.request === 'post' ? postConnections : connections,
+    seconds,
+    cpu: placement.pinned ? placement.loadCpu : undefined,
+    scratchDir,
+  };
 }
 
 /** One measured rep: the load, and the CPU time and memory the proxy (and the backend) spent on it. */
-async function measure(def: ScenarioDef, target: Target, backendPid: number, rep: number, scratchDir: string): Promise<Run> {
+async function measure(
+  def: ScenarioDef,
+  target: Target,
+  backendPid: number,
+  rep: number,
+  scratchDir: string,
+): Promise<Run> {
   const proxy0 = treeCpuUs(target.pid);
   const backend0 = treeCpuUs(backendPid);
   const self0 = selfAndReapedCpuUs();
@@ -201,7 +246,8 @@ async function measure(def: ScenarioDef, target: Target, backendPid: number, rep
   const self1 = selfAndReapedCpuUs();
   const machine1 = machineCpuUs();
   const delta = (a: number | null, b: number | null) => (a === null || b === null ? null : b - a);
-  const perRequest = (a: number | null, b: number | null) => (a === null || b === null || r.requests === 0 ? null : (b - a) / r.requests);
+  const perRequest = (a: number | null, b: number | null) =>
+    a === null || b === null || r.requests === 0 ? null : (b - a) / r.requests;
   const rss = [rssMid, rssEnd].filter((x): x is number => x !== null);
   return {
     scenario: def.name,
@@ -231,7 +277,10 @@ function otherCpu(
   if (!m0 || !m1 || m1.total <= m0.total) return { otherCpuPct: null, stealPct: null };
   const total = m1.total - m0.total;
   const own = ours.reduce<number>((a, x) => a + (x ?? 0), 0);
-  return { otherCpuPct: Math.max(0, (100 * (m1.busy - m0.busy - own)) / total), stealPct: (100 * (m1.steal - m0.steal)) / total };
+  return {
+    otherCpuPct: Math.max(0, (100 * (m1.busy - m0.busy - own)) / total),
+    stealPct: (100 * (m1.steal - m0.steal)) / total,
+  };
 }
 
 /**
@@ -240,7 +289,11 @@ function otherCpu(
  * p99 is p99(target) − p99(direct) of the medians. Before it, bench/hiccup.mjs measures the stalls the machine
  * itself causes on each CPU, which no proxy can stay under.
  */
-async function latencyAtHalfLoad(targets: ReadonlyMap<string, Target>, porticoRps: number, scratchDir: string): Promise<LatencyAtLoad> {
+async function latencyAtHalfLoad(
+  targets: ReadonlyMap<string, Target>,
+  porticoRps: number,
+  scratchDir: string,
+): Promise<LatencyAtLoad> {
   const rate = Math.max(1, Math.round(porticoRps / 2));
   const hiccups: Hiccups[] = [];
   const hiccupSeconds = Math.min(3, duration);
@@ -253,8 +306,13 @@ async function latencyAtHalfLoad(targets: ReadonlyMap<string, Target>, porticoRp
     for (const kind of order) {
       const def = { name: kind, target: kind, request: 'get' } as const;
       const target = targets.get(kind)!;
-      const r = await runFixedRate(requestFor(def, target), rate, { ...loadOptions(def, duration, scratchDir), connections });
-      console.error(`  latency rep ${rep} ${target.name.padEnd(8)} ${rate} rps: p50 ${(r.p50Us / 1000).toFixed(2)} ms, p99 ${(r.p99Us / 1000).toFixed(2)} ms`);
+      const r = await runFixedRate(requestFor(def, target), rate, {
+        ...loadOptions(def, duration, scratchDir),
+        connections,
+      });
+      console.error(
+        `  latency rep ${rep} ${target.name.padEnd(8)} ${rate} rps: p50 ${(r.p50Us / 1000).toFixed(2)} ms, p99 ${(r.p99Us / 1000).toFixed(2)} ms`,
+      );
       runs.get(kind)!.push(r);
     }
   }
@@ -301,12 +359,23 @@ async function main(): Promise<number> {
     }
     const start = (key: string): Promise<Target> => {
       const { target: kind, checkout: from } = byKey.get(key)!;
-      if (kind === 'direct') return Promise.resolve({ name: 'direct', base: backend.value, headers: {}, pinned: placement.pinned, close: async () => {} });
+      if (kind === 'direct')
+        return Promise.resolve({
+          name: 'direct',
+          base: backend.value,
+          headers: {},
+          pinned: placement.pinned,
+          close: async () => {},
+        });
       if (kind === 'minimal') return starter.minimal(backend.value);
       if (kind === 'nginx') return starter.nginx(backend.value);
       if (kind === 'haproxy') return starter.haproxy(backend.value);
       if (kind === 'fast-gateway') return starter.fastGateway(backend.value);
-      return starter.portico(kind.slice('portico-'.length) as Parameters<Targets['portico']>[0], backend.value, { redisUrl, jwks, checkout: from });
+      return starter.portico(kind.slice('portico-'.length) as Parameters<Targets['portico']>[0], backend.value, {
+        redisUrl,
+        jwks,
+        checkout: from,
+      });
     };
     // Started side by side (10,000 routes take a while to load); every one that started is closed, whatever fails.
     const t0 = Date.now();
@@ -325,9 +394,14 @@ async function main(): Promise<number> {
     for (const def of scenarios) await preflight(def, targetOf(def), requestFor(def, targetOf(def)));
 
     const plan = `${scenarios.length} scenarios × ${repeat} × ${duration} s, ${connections} connections (POST ${postConnections}), ${loadgen}`;
-    const where = placement.pinned ? `proxy on CPU ${placement.proxyCpu}, backend + load generator on CPU ${placement.loadCpu}` : 'unpinned';
-    console.error(`bench: ${plan}${warmup ? `, ${warmup} s warm-up each` : ''}; ${where}; about ${formatDuration(expectedLoadSeconds())} of load`);
-    for (const def of warmup ? scenarios : []) await runLoad(loadgen, requestFor(def, targetOf(def)), loadOptions(def, warmup, scratchDir));
+    const where = placement.pinned
+      ? `proxy on CPU ${placement.proxyCpu}, backend + load generator on CPU ${placement.loadCpu}`
+      : 'unpinned';
+    console.error(
+      `bench: ${plan}${warmup ? `, ${warmup} s warm-up each` : ''}; ${where}; about ${formatDuration(expectedLoadSeconds())} of load`,
+    );
+    for (const def of warmup ? scenarios : [])
+      await runLoad(loadgen, requestFor(def, targetOf(def)), loadOptions(def, warmup, scratchDir));
     const runs: Run[] = [];
     // Interleaved (A B C A B C …) so slow drift on a shared machine hits every scenario alike; --compare twins
     // swap places every other rep.
@@ -354,7 +428,12 @@ async function main(): Promise<number> {
 
     const out = ['', formatRows(rows, loadgen === 'autocannon'), ''];
     if (costList.length) out.push(formatCosts(costList), '');
-    if (comparisons.length) out.push(`against ${checkout!.short} (--compare ${checkout!.ref}), reps interleaved:`, formatComparisons(comparisons), '');
+    if (comparisons.length)
+      out.push(
+        `against ${checkout!.short} (--compare ${checkout!.ref}), reps interleaved:`,
+        formatComparisons(comparisons),
+        '',
+      );
     if (latency) out.push(formatLatency(latency, repeat, duration), '');
     out.push(formatGoals(goals), '');
     if (smoke) out.push('(smoke pass: 1 s loads on a cold gateway; the figures and targets above mean nothing)', '');
@@ -362,19 +441,31 @@ async function main(): Promise<number> {
     if (noisy) out.push(`warning: ${noisy}`, '');
     console.log(out.join('\n'));
     const compare = checkout && { ref: checkout.ref, sha: checkout.sha, deps: checkout.deps, comparisons };
-    const file = await writeResults(startedAt, runs, { rows, goals, costs: costList, latency, ...(compare ? { compare } : {}) });
+    const file = await writeResults(startedAt, runs, {
+      rows,
+      goals,
+      costs: costList,
+      latency,
+      ...(compare ? { compare } : {}),
+    });
     console.error(`bench: results written to ${fileURLToPath(file)}`);
     // Gate: every scenario answered 2xx; with --smoke, nothing failed at the socket level either.
     const bad = rows.filter((r) => r.ok === 0 || (smoke && (r.errors > 0 || r.non2xx > 0)));
-    for (const r of bad) console.error(`bench: ${r.scenario} served ${r.ok} 2xx, ${r.non2xx} other statuses, ${r.errors} errors`);
-    const latencyBad = smoke && latency && [latency.direct, latency.portico, ...Object.values(latency.peers ?? {})].some((p) => p.errors + p.non2xx > 0);
+    for (const r of bad)
+      console.error(`bench: ${r.scenario} served ${r.ok} 2xx, ${r.non2xx} other statuses, ${r.errors} errors`);
+    const latencyBad =
+      smoke &&
+      latency &&
+      [latency.direct, latency.portico, ...Object.values(latency.peers ?? {})].some((p) => p.errors + p.non2xx > 0);
     if (latencyBad) console.error('bench: the constant-rate latency pass had errors or non-2xx answers');
     return bad.length || latencyBad ? 1 : 0;
   } finally {
     const t1 = Date.now();
     for (const close of cleanups.reverse()) await close().catch((err) => console.error('bench: cleanup:', err));
     removeScratch();
-    console.error(`bench: done in ${((Date.now() - startedAt.getTime()) / 1000).toFixed(1)} s (stopping took ${((Date.now() - t1) / 1000).toFixed(1)} s)`);
+    console.error(
+      `bench: done in ${((Date.now() - startedAt.getTime()) / 1000).toFixed(1)} s (stopping took ${((Date.now() - t1) / 1000).toFixed(1)} s)`,
+    );
   }
 }
 
@@ -386,7 +477,9 @@ function peerVersions(): Record<string, string | null> {
       return null;
     }
   };
-  return { 'fast-gateway': version(fileURLToPath(new URL('./.peers/node_modules/fast-gateway/package.json', import.meta.url))) };
+  return {
+    'fast-gateway': version(fileURLToPath(new URL('./.peers/node_modules/fast-gateway/package.json', import.meta.url))),
+  };
 }
 
 async function writeResults(startedAt: Date, runs: Run[], results: Record<string, unknown>): Promise<URL> {
@@ -400,7 +493,12 @@ async function writeResults(startedAt: Date, runs: Run[], results: Record<string
     memoryBytes: totalmem(),
     loadavgAtStart,
     loadavgAtEnd: loadavg(),
-    peers: { nginx: peerBinary('nginx') ?? null, haproxy: peerBinary('haproxy') ?? null, wrk: which('wrk') ?? null, ...peerVersions() },
+    peers: {
+      nginx: peerBinary('nginx') ?? null,
+      haproxy: peerBinary('haproxy') ?? null,
+      wrk: which('wrk') ?? null,
+      ...peerVersions(),
+    },
   };
   const options = {
     smoke,
@@ -414,7 +512,14 @@ async function writeResults(startedAt: Date, runs: Run[], results: Record<string
     skipped: skipped.map((s) => s.name),
     loadGenerator: loadgen,
     porticoEntry,
-    pinning: placement.pinned ? { proxy: placement.proxyCpu, backend: placement.loadCpu, loadGenerator: placement.loadCpu, unpinned: ['portico-workers2'] } : 'off',
+    pinning: placement.pinned
+      ? {
+          proxy: placement.proxyCpu,
+          backend: placement.loadCpu,
+          loadGenerator: placement.loadCpu,
+          unpinned: ['portico-workers2'],
+        }
+      : 'off',
   };
   const report = { startedAt: startedAt.toISOString(), machine, options, ...results, runs };
   await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
@@ -430,7 +535,8 @@ const latencyTargets = 2 + scenarios.filter((s) => s.name === 'minimal' || s.nam
 
 /** Seconds of load the plan adds up to (warm-ups, reps, the latency pass), without start-up and stop. */
 function expectedLoadSeconds(): number {
-  const latency = latencyPass && scenarios.some((s) => s.name === 'direct') && scenarios.some((s) => s.name === 'portico');
+  const latency =
+    latencyPass && scenarios.some((s) => s.name === 'direct') && scenarios.some((s) => s.name === 'portico');
   const pass = latencyTargets * repeat * (duration + Math.min(1, duration / 4)) + 2 * Math.min(3, duration);
   return scenarios.length * (warmup + repeat * duration) + (latency ? pass : 0);
 }

@@ -22,8 +22,18 @@ const acl = compileAcl(
   webAclSchema.parse({
     defaultAction: { allow: {} },
     rules: [
-      { name: 'blocklist', priority: 0, action: { block: {} }, statement: { ipSetReferenceStatement: { addresses: ['203.0.113.0/24', '2001:db8::/32'] } } },
-      { name: 'flood', priority: 1, action: { block: {} }, statement: { rateBasedStatement: { limit: 2_000_000_000, aggregateKeyType: 'IP' } } },
+      {
+        name: 'blocklist',
+        priority: 0,
+        action: { block: {} },
+        statement: { ipSetReferenceStatement: { addresses: ['203.0.113.0/24', '2001:db8::/32'] } },
+      },
+      {
+        name: 'flood',
+        priority: 1,
+        action: { block: {} },
+        statement: { rateBasedStatement: { limit: 2_000_000_000, aggregateKeyType: 'IP' } },
+      },
       ...['PorticoSQLiRuleSet', 'PorticoXSSRuleSet', 'PorticoKnownBadInputsRuleSet'].map((name, i) => ({
         name,
         priority: 10 + i,
@@ -32,7 +42,15 @@ const acl = compileAcl(
       })),
     ],
   }),
-  { issue: (p, m) => { throw new Error(`${p.join('.')}: ${m}`); }, ipSets: {}, regexSets: {}, geo: undefined, counters: () => counters },
+  {
+    issue: (p, m) => {
+      throw new Error(`${p.join('.')}: ${m}`);
+    },
+    ipSets: {},
+    regexSets: {},
+    geo: undefined,
+    counters: () => counters,
+  },
   { name: 'bench' },
 );
 const counters = new MemoryRateCounterStore();
@@ -47,15 +65,37 @@ const headers = {
   cookie: 'session=5f2b8c1e9a7d4e3f; theme=dark; consent=yes',
 };
 const get = () =>
-  new WafRequest({ method: 'GET', uriPath: '/v1/products/12345/reviews', queryString: 'page=2&sort=-date&q=noise%20cancelling%20headphones&lang=en', headers, clientIp: '198.51.100.23' });
+  new WafRequest({
+    method: 'GET',
+    uriPath: '/v1/products/12345/reviews',
+    queryString: 'page=2&sort=-date&q=noise%20cancelling%20headphones&lang=en',
+    headers,
+    clientIp: '198.51.100.23',
+  });
 
 const items = [];
 for (let i = 0; items.length === 0 || JSON.stringify(items).length < 16 * 1024 - 200; i++) {
-  items.push({ id: i, sku: `SKU-${1000 + i}`, name: `Product ${i} with a fairly ordinary name`, price: 19.99 + i, tags: ['blue', 'cotton', "men's"], note: `Customer's note #${i}: leave at the door, don't ring.` });
+  items.push({
+    id: i,
+    sku: `SKU-${1000 + i}`,
+    name: `Product ${i} with a fairly ordinary name`,
+    price: 19.99 + i,
+    tags: ['blue', 'cotton', "men's"],
+    note: `Customer's note #${i}: leave at the door, don't ring.`,
+  });
 }
-const json = Buffer.from(JSON.stringify({ orderId: 'A-1001', customer: { name: "Siobhan O'Neill", email: 'siobhan@example.com' }, items }));
+const json = Buffer.from(
+  JSON.stringify({ orderId: 'A-1001', customer: { name: "Siobhan O'Neill", email: 'siobhan@example.com' }, items }),
+);
 const post = () =>
-  new WafRequest({ method: 'POST', uriPath: '/v1/orders', headers: { ...headers, 'content-type': 'application/json', 'content-length': String(json.length) }, clientIp: '198.51.100.23', body: json, bodySize: json.length });
+  new WafRequest({
+    method: 'POST',
+    uriPath: '/v1/orders',
+    headers: { ...headers, 'content-type': 'application/json', 'content-length': String(json.length) },
+    clientIp: '198.51.100.23',
+    body: json,
+    bodySize: json.length,
+  });
 
 function run(label: string, make: () => WafRequest): void {
   // warm up, and make sure the request is allowed (a block would short-circuit the work)
@@ -72,7 +112,9 @@ function run(label: string, make: () => WafRequest): void {
   console.log(`| ${label} | ${iterations} | ${cpuUs.toFixed(1)} | ${(wallNs / 1000 / iterations).toFixed(1)} |`);
 }
 
-console.log(`WAF micro-benchmark: managed SQLi + XSS + known bad inputs (${sensitivity}), IP set, rate rule; Node ${process.version}\n`);
+console.log(
+  `WAF micro-benchmark: managed SQLi + XSS + known bad inputs (${sensitivity}), IP set, rate rule; Node ${process.version}\n`,
+);
 console.log('| request | iterations | CPU µs / request | wall µs / request |');
 console.log('|---|---:|---:|---:|');
 run('GET, 4 query args, 7 headers, cookie', get);

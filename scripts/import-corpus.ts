@@ -29,7 +29,9 @@ export function importCorpus(): CorpusImport[] {
   const out: CorpusImport[] = [];
   for (const kind of ['openapi', 'cloudformation'] as const) {
     const dir = `${CORPUS}${kind}/`;
-    for (const file of readdirSync(dir).filter((f) => /\.(json|ya?ml)$/.test(f)).sort()) {
+    for (const file of readdirSync(dir)
+      .filter((f) => /\.(json|ya?ml)$/.test(f))
+      .sort()) {
       const text = readFileSync(dir + file, 'utf8');
       const r = kind === 'openapi' ? importOpenApi(parse(text), OPENAPI_OPTS) : importCloudFormation(text, CFN_OPTS);
       out.push({ kind, file, config: r.config, report: r.report });
@@ -40,7 +42,12 @@ export function importCorpus(): CorpusImport[] {
 
 /** The snapshot text of one import: the config and the report notes, as YAML. */
 export function snapshotText(i: CorpusImport): string {
-  const notes = i.report.notes.map((n) => ({ level: n.level, pointer: n.pointer, feature: n.feature, reason: n.reason }));
+  const notes = i.report.notes.map((n) => ({
+    level: n.level,
+    pointer: n.pointer,
+    feature: n.feature,
+    reason: n.reason,
+  }));
   return stringify({ config: i.config, report: notes }, { lineWidth: 0 });
 }
 
@@ -68,7 +75,9 @@ export function renderDoc(imports: readonly CorpusImport[]): string {
   for (const i of imports) {
     const apis = (i.config.apis as { routes: unknown[] }[]) ?? [];
     const count = (l: string) => i.report.notes.filter((n) => n.level === l).length;
-    lines.push(`| [${i.kind}/${i.file}](#${anchor(i.file)}) | ${apis.length} | ${apis.reduce((a, x) => a + x.routes.length, 0)} | ${count('unsupported')} | ${count('approximated')} |`);
+    lines.push(
+      `| [${i.kind}/${i.file}](#${anchor(i.file)}) | ${apis.length} | ${apis.reduce((a, x) => a + x.routes.length, 0)} | ${count('unsupported')} | ${count('approximated')} |`,
+    );
   }
   for (const i of imports) {
     lines.push('', `## ${i.file}`, '');
@@ -77,13 +86,17 @@ export function renderDoc(imports: readonly CorpusImport[]): string {
       continue;
     }
     lines.push('| level | where | feature | why |', '|---|---|---|---|');
-    for (const n of i.report.notes) lines.push(`| ${n.level} | \`${esc(n.pointer) || '(document)'}\` | ${esc(n.feature)} | ${esc(n.reason)} |`);
+    for (const n of i.report.notes)
+      lines.push(`| ${n.level} | \`${esc(n.pointer) || '(document)'}\` | ${esc(n.feature)} | ${esc(n.reason)} |`);
   }
   return `${lines.join('\n')}\n`;
 }
 
 function anchor(file: string): string {
-  return file.toLowerCase().replace(/[^a-z0-9 _-]/g, '').replace(/ /g, '-');
+  return file
+    .toLowerCase()
+    .replace(/[^a-z0-9 _-]/g, '')
+    .replace(/ /g, '-');
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

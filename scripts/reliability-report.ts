@@ -142,10 +142,13 @@ const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 function reliabilityDoc(figs: Map<string, Figure>): string {
   const rows: string[] = [];
   const seen = new Set<string>();
-  const row = (ref: string, f: Figure) => `| ${ref} | ${cell(f.figure)} | **${cell(f.value)}** | ${cell(f.target)} | \`${cell(f.test)}\` | ${f.date} | ${f.mode} |`;
+  const row = (ref: string, f: Figure) =>
+    `| ${ref} | ${cell(f.figure)} | **${cell(f.value)}** | ${cell(f.target)} | \`${cell(f.test)}\` | ${f.date} | ${f.mode} |`;
   for (const [ref, entry] of ORDER) {
     if (typeof entry !== 'string') {
-      rows.push(`| ${ref} | ${cell(entry.figure)} | not measured yet | ${cell(entry.target)} | ${cell(entry.why)} | | |`);
+      rows.push(
+        `| ${ref} | ${cell(entry.figure)} | not measured yet | ${cell(entry.target)} | ${cell(entry.why)} | | |`,
+      );
       continue;
     }
     seen.add(entry);
@@ -201,7 +204,9 @@ interface DiffRow {
 }
 
 function differentialBlock(): string | undefined {
-  const file = [join(RESULTS, 'differential-table.json'), join(RESULTS, 'fast', 'differential-table.json')].find((f) => existsSync(f));
+  const file = [join(RESULTS, 'differential-table.json'), join(RESULTS, 'fast', 'differential-table.json')].find((f) =>
+    existsSync(f),
+  );
   if (!file) return undefined;
   const { date, rows } = JSON.parse(readFileSync(file, 'utf8')) as { date: string; rows: DiffRow[] };
   const diff = rows.filter((r) => r.differs);

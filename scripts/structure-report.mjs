@@ -32,7 +32,9 @@ for (const file of files) {
       const end = sf.getLineAndCharacterOfPosition(node.end).line;
       const n = end - start + 1;
       if (n > 80) {
-        const name = node.name?.getText(sf) ?? (ts.isVariableDeclaration(node.parent) ? node.parent.name.getText(sf) : '<anonymous>');
+        const name =
+          node.name?.getText(sf) ??
+          (ts.isVariableDeclaration(node.parent) ? node.parent.name.getText(sf) : '<anonymous>');
         bigFunctions.push([`${file}:${start + 1}`, name, n]);
       }
     }

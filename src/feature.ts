@@ -5,4 +5,11 @@ import type { ApiHookFactory, IntegrationFactory, PolicyFactory } from './pipeli
 import type { ServiceDef } from './services.js';
 
 /** A feature manifest as the core consumes it (src/kernel/manifest.ts with the core's own types filled in). */
-export type Feature = FeatureManifest<PolicyFactory, ApiHookFactory, ServiceDef, AdminRoute, CliCommand, IntegrationFactory>;
+export type Feature = FeatureManifest<
+  PolicyFactory,
+  ApiHookFactory,
+  ServiceDef,
+  AdminRoute,
+  CliCommand,
+  IntegrationFactory
+>;

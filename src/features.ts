@@ -65,8 +65,15 @@ export function loadConfigText(text: string, file: string, env: NodeJS.ProcessEn
 }
 
 /** Compiles a loaded config with the built-in features, then the config's plugins (src/plugins/load.ts), each a feature too. */
-export function compileConfig(loaded: LoadedConfig, deps: Omit<CompileDeps, 'features'>, plugins: readonly Feature[] = []): Snapshot {
-  return compileSnapshot(loaded, { ...deps, features: compileFeatures(plugins.length ? [...FEATURES, ...plugins] : FEATURES) });
+export function compileConfig(
+  loaded: LoadedConfig,
+  deps: Omit<CompileDeps, 'features'>,
+  plugins: readonly Feature[] = [],
+): Snapshot {
+  return compileSnapshot(loaded, {
+    ...deps,
+    features: compileFeatures(plugins.length ? [...FEATURES, ...plugins] : FEATURES),
+  });
 }
 
 /** Services of the given features in start order: list order, each after its deps. */

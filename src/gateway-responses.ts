@@ -77,10 +77,6 @@ export class GatewayResponses {
     }
     headers['content-type'] = custom.contentType;
     for (const [name, t] of custom.headers) headers[name] = t.render(scope).replace(CONTROL, '');
-    return {
-      status: custom.status ?? error.status,
-      headers,
-      body: (custom.body ?? DEFAULT_TEMPLATE).render(scope),
-    };
+    return { status: custom.status ?? error.status, headers, body: (custom.body ?? DEFAULT_TEMPLATE).render(scope) };
   }
 }

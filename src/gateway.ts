@@ -1,7 +1,7 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { type AddressInfo, Server as NetServer, type Socket } from 'node:net';
+import { type AddressInfo, Server as NetServer } from 'node:net';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { type AdminTarget, createAdminServer, type ReloadResult } from './admin/server.js';
 import { resolveAdminToken } from './admin/token.js';
@@ -14,7 +14,17 @@ import { createLogger, type Logger } from './logger.js';
 import { createRuntimeDeps } from './pipeline/policy.js';
 import { PoolRegistry } from './forward/pools.js';
 import { handleRequest } from './server/handler.js';
-import { answerFailure, applyLimits, type ConnectionLimits, hardenListener, onClientError, timeoutOptions } from './server/listener.js';
+import {
+  answerFailure,
+  adminLimits,
+  applyLimits,
+  assertStrictParser,
+  cutSlowBody,
+  hardenListener,
+  listenOn,
+  timeoutOptions,
+  urlHost,
+} from './server/listener.js';
 import { SlowClientWatch } from './server/slow-clients.js';
 import type { Service } from './services.js';
 import { loadPlugins } from './plugins/load.js';
@@ -40,13 +50,6 @@ export interface StartOptions {
   logger?: Logger;
   /** Time source for time-based logic (tests inject a ManualClock). */
   clock?: Clock;
-}
-
-/** Refuses to run with Node's lenient parser: it reopens request smuggling (reliability §4.1). */
-function assertStrictParser(): void {
-  if (process.execArgv.some((a) => a.startsWith('--insecure-http-parser')) || process.env.NODE_OPTIONS?.includes('--insecure-http-parser')) {
-    throw new Error('portico refuses to run with --insecure-http-parser: it enables request smuggling');
-  }
 }
 
 /**
@@ -164,16 +167,27 @@ export class Gateway implements AdminTarget {
     const adminAddr = parseListen(cfg.admin.listen);
     if (cfg.admin.enabled && !isLoopback(adminAddr.host) && !cfg.admin.token) {
       throw new ConfigError(loaded.file, [
-        loaded.issue(['admin', 'token'], `admin.listen ${cfg.admin.listen} is not loopback, so admin.token must be set explicitly`),
+        loaded.issue(
+          ['admin', 'token'],
+          `admin.listen ${cfg.admin.listen} is not loopback, so admin.token must be set explicitly`,
+        ),
       ]);
     }
-    const { token, source } = cfg.admin.enabled ? await resolveAdminToken(cfg.admin.token, dataDir) : { token: '', source: '' };
+    const { token, source } = cfg.admin.enabled
+      ? await resolveAdminToken(cfg.admin.token, dataDir)
+      : { token: '', source: '' };
     const gw = new Gateway(opts, snapshot, runtime, token, dataDir);
     await gw.#listen(parseListen(cfg.server.listen), cfg.admin.enabled ? adminAddr : undefined);
     if (opts.watch ?? cfg.server.watch) gw.#watch();
     await gw.#writeRuntimeInfo();
     log.info(
-      { url: gw.url, admin: gw.#adminUrl || 'disabled', adminTokenFile: source, config: loaded.file, apis: snapshot.apis.length },
+      {
+        url: gw.url,
+        admin: gw.#adminUrl || 'disabled',
+        adminTokenFile: source,
+        config: loaded.file,
+        apis: snapshot.apis.length,
+      },
       'portico started',
     );
     return gw;
@@ -232,7 +246,12 @@ export class Gateway implements AdminTarget {
       startedAt: this.#startedAt.toISOString(),
       pid: process.pid,
       url: this.#url,
-      apis: this.#snapshot.apis.map((a) => ({ name: a.name, type: a.type, stages: a.stages.map((s) => s.name), routes: a.routes.length })),
+      apis: this.#snapshot.apis.map((a) => ({
+        name: a.name,
+        type: a.type,
+        stages: a.stages.map((s) => s.name),
+        routes: a.routes.length,
+      })),
       inflight: this.#inflight,
       draining: this.#draining,
       lastReload: this.#lastReload ?? null,
@@ -255,7 +274,10 @@ export class Gateway implements AdminTarget {
     const current = this.#snapshot;
     try {
       // Plugins load first: their files' hashes are part of loaded.hash, so editing a plugin is a change.
-      const plugins = await loadPlugins(applyOverrides(await loadConfigFile(this.#opts.configPath, this.#opts.env ?? process.env), this.#opts), this.runtime);
+      const plugins = await loadPlugins(
+        applyOverrides(await loadConfigFile(this.#opts.configPath, this.#opts.env ?? process.env), this.#opts),
+        this.runtime,
+      );
       const loaded = plugins.loaded;
       if (loaded.hash === current.loaded.hash) {
         this.#lastReload = { at: new Date().toISOString(), reason, ok: true };
@@ -265,7 +287,10 @@ export class Gateway implements AdminTarget {
       for (const w of loaded.warnings) this.log.warn(w);
       for (const key of ['listen'] as const) {
         if (loaded.config.server[key] !== current.config.server[key]) {
-          this.log.warn({ from: current.config.server[key], to: loaded.config.server[key] }, `server.${key} changes need a restart; keeping the old value`);
+          this.log.warn(
+            { from: current.config.server[key], to: loaded.config.server[key] },
+            `server.${key} changes need a restart; keeping the old value`,
+          );
         }
       }
       for (const svc of this.runtime.services.values()) await (svc as Service).beforeSwap?.(next);
@@ -282,7 +307,8 @@ export class Gateway implements AdminTarget {
       this.#lastReload = { at: new Date().toISOString(), reason, ok: false, error: e.message };
       this.log.error({ reason, error: e.message }, 'config reload rejected; the previous config keeps serving');
       for (const svc of this.runtime.services.values()) (svc as Service).onReloadFailed?.(e);
-      if (err instanceof ConfigError) return { ok: false, changed: false, revision: current.revision, error: e.message, issues: err.issues };
+      if (err instanceof ConfigError)
+        return { ok: false, changed: false, revision: current.revision, error: e.message, issues: err.issues };
       return { ok: false, changed: false, revision: current.revision, error: e.message };
     }
   }
@@ -304,7 +330,12 @@ export class Gateway implements AdminTarget {
   async #writeRuntimeInfo(): Promise<void> {
     try {
       await mkdir(this.#dataDir, { recursive: true });
-      const info = { pid: process.pid, url: this.#url, adminUrl: this.#adminUrl, config: resolve(this.#opts.configPath) };
+      const info = {
+        pid: process.pid,
+        url: this.#url,
+        adminUrl: this.#adminUrl,
+        config: resolve(this.#opts.configPath),
+      };
       await writeFile(join(this.#dataDir, 'runtime.json'), `${JSON.stringify(info, null, 2)}\n`);
     } catch (err) {
       this.log.warn({ err }, 'could not write runtime.json; `portico reload` will need --admin');
@@ -326,7 +357,9 @@ export class Gateway implements AdminTarget {
     this.#draining = true;
     this.#watcher?.close();
     // http.Server#close also drops the idle keep-alive connections; net.Server#close only stops listening.
-    const closed = new Promise<void>((r) => (opts.handover ? NetServer.prototype.close.call(this.#server, () => r()) : this.#server.close(() => r())));
+    const closed = new Promise<void>((r) =>
+      opts.handover ? NetServer.prototype.close.call(this.#server, () => r()) : this.#server.close(() => r()),
+    );
     this.#admin?.close();
     this.#admin?.closeAllConnections();
     const deadline = Date.now() + this.#snapshot.config.server.timeouts.drainMs;
@@ -363,34 +396,3 @@ function applyOverrides(loaded: LoadedConfig, opts: StartOptions): LoadedConfig 
 }
 
 /** The admin listener's cap; no per-IP cap there (it is loopback, or reached by operators). */
-function adminLimits(c: LoadedConfig['config']): ConnectionLimits {
-  return { maxConnections: c.admin.maxConnections, maxConnectionsPerIp: 0 };
-}
-
-function urlHost(address: string): string {
-  return address === '0.0.0.0' ? '127.0.0.1' : address === '::' ? '::1' : address;
-}
-
-function listenOn(server: Server, addr: ListenAddress): Promise<void> {
-  return new Promise((resolveListen, reject) => {
-    const onError = (err: NodeJS.ErrnoException) => {
-      const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EACCES' ? 'permission denied' : err.message;
-      reject(new Error(`cannot listen on ${formatListen(addr)}: ${why}`));
-    };
-    server.once('error', onError);
-    server.listen(addr.port, addr.host, () => {
-      server.off('error', onError);
-      resolveListen();
-    });
-  });
-}
-
-/**
- * A request body too slow (server.timeouts.bodyIdleMs, bodyMinBytesPerSecond): answered like Node's
- * own requestTimeout, 408 and close; the socket is destroyed a moment later if the client keeps it
- * open, and its closing aborts any upstream request the body was streaming to.
- */
-function cutSlowBody(socket: Socket): void {
-  onClientError(Object.assign(new Error('request body too slow'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }), socket);
-  if (!socket.destroyed) setTimeout(() => socket.destroy(), 1000).unref();
-}

@@ -7,6 +7,9 @@ export function createLogger(level: string): Logger {
   return pino({
     level,
     base: { service: 'portico' },
-    redact: { paths: ['token', 'adminToken', '*.token', 'headers.authorization', 'headers["x-api-key"]'], censor: '[redacted]' },
+    redact: {
+      paths: ['token', 'adminToken', '*.token', 'headers.authorization', 'headers["x-api-key"]'],
+      censor: '[redacted]',
+    },
   });
 }

@@ -26,7 +26,11 @@ export interface TemplateScope {
   readonly errorResponseType: string;
   // Known only as the request runs; access logs read them after the response (absent = empty).
   readonly status?: number;
-  readonly identity?: { readonly apiKeyId?: string; readonly principalId?: string; readonly claims?: Readonly<Record<string, unknown>> };
+  readonly identity?: {
+    readonly apiKeyId?: string;
+    readonly principalId?: string;
+    readonly claims?: Readonly<Record<string, unknown>>;
+  };
   readonly responseLength?: number;
   readonly endTimeMs?: number;
   readonly integrationStartMs?: number;
@@ -151,9 +155,11 @@ export interface CompiledTemplate {
   render(scope: TemplateScope): string;
 }
 
-const VAR = /\$(?:\{(context|stageVariables)\.([A-Za-z0-9_.]*[A-Za-z0-9_])\}|(context|stageVariables)\.([A-Za-z0-9_.]*[A-Za-z0-9_]))/g;
+const VAR =
+  /\$(?:\{(context|stageVariables)\.([A-Za-z0-9_.]*[A-Za-z0-9_])\}|(context|stageVariables)\.([A-Za-z0-9_.]*[A-Za-z0-9_]))/g;
 /** `$input.params('x')` and `$input.params().path|querystring|header.x` (or `.get('x')`), with `input: true`. */
-const INPUT = /\$input\.params\((?:(['"])([^'"]*)\1)?\)(?:\.(path|querystring|header)(?:\.get\((['"])([^'"]*)\4\)|\.([A-Za-z0-9_-]+)))?/g;
+const INPUT =
+  /\$input\.params\((?:(['"])([^'"]*)\1)?\)(?:\.(path|querystring|header)(?:\.get\((['"])([^'"]*)\4\)|\.([A-Za-z0-9_-]+)))?/g;
 
 /**
  * Compiles a template, or returns the list of problems (unknown variables). `empty` replaces
@@ -196,7 +202,11 @@ export function compileTemplate(
     }
     const getter = CONTEXT_VARIABLES[name];
     if (!getter) {
-      errors.push(`unknown variable $context.${name}; known: ${Object.keys(CONTEXT_VARIABLES).map((k) => `$context.${k}`).join(', ')}`);
+      errors.push(
+        `unknown variable $context.${name}; known: ${Object.keys(CONTEXT_VARIABLES)
+          .map((k) => `$context.${k}`)
+          .join(', ')}`,
+      );
       continue;
     }
     parts.push(esc ? (s) => esc(getter(s) || empty) : empty ? (s) => getter(s) || empty : getter);

@@ -73,7 +73,10 @@ describe('portico CLI', () => {
     await writeFile(file, BAD.replace('FETCH /pets', 'GET /pets'));
     const r = runCli(['validate', '-c', file]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /semantic\.yaml:10:52 apis\[0\]\.routes\[1\]\.integration\.upstream: unknown upstream "nope"/);
+    assert.match(
+      r.stderr,
+      /semantic\.yaml:10:52 apis\[0\]\.routes\[1\]\.integration\.upstream: unknown upstream "nope"/,
+    );
   });
 
   test('unknown flag: one line, exit 2', () => {
@@ -87,7 +90,10 @@ describe('portico CLI', () => {
     const r = runCli(['serve']);
     assert.equal(r.code, 2);
     assert.equal(r.stderr.trim().split('\n').length, 1);
-    assert.match(r.stderr.trim(), /^portico: unknown command "serve" \(commands: start, validate, [a-z, ]+; see 'portico --help'\)$/);
+    assert.match(
+      r.stderr.trim(),
+      /^portico: unknown command "serve" \(commands: start, validate, [a-z, ]+; see 'portico --help'\)$/,
+    );
   });
 
   test('missing config file: one line, exit 1', () => {
@@ -111,7 +117,10 @@ describe('portico CLI', () => {
     const lines = r.stdout.trim().split('\n');
     assert.match(lines[0] as string, /^API\s+TYPE\s+STAGE\s+METHOD\s+PATH\s+INTEGRATION$/);
     assert.equal(lines.length, 5);
-    assert.match(r.stdout, /pets\s+rest\s+prod\s+GET\s+\/prod\/pets\/\{id\}\s+http_proxy http:\/\/127\.0\.0\.1:9\/pets\/\{id\}/);
+    assert.match(
+      r.stdout,
+      /pets\s+rest\s+prod\s+GET\s+\/prod\/pets\/\{id\}\s+http_proxy http:\/\/127\.0\.0\.1:9\/pets\/\{id\}/,
+    );
     assert.match(r.stdout, /pets\s+rest\s+beta\s+ANY\s+\/beta\/\{proxy\+\}\s+mock 200/);
   });
 

@@ -55,7 +55,10 @@ describe('the demo (both tutorial scenarios through examples/demo/portico.yaml)'
         assert.equal(res.status, 200);
         servedBy.push(res.headers.get('x-served-by') ?? '');
         const body = await res.text();
-        const corpusFile = join(CORPUS, `aws-samples_http-api-aws-fargate-cdk__captured__GET${path.replaceAll('/', '_')}.response.json`);
+        const corpusFile = join(
+          CORPUS,
+          `aws-samples_http-api-aws-fargate-cdk__captured__GET${path.replaceAll('/', '_')}.response.json`,
+        );
         assert.equal(body, readFileSync(corpusFile, 'utf8').trim());
       }
       assert.deepEqual(servedBy.sort(), [names[0], names[0], names[1], names[1]]);

@@ -23,7 +23,16 @@ async function startProcess(yaml: string) {
   const dir = await mkdtemp(join(tmpdir(), 'portico-proc-'));
   const file = join(dir, 'portico.yaml');
   await writeFile(file, yaml);
-  const proc = spawnCli(['start', '-c', file, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--no-watch']);
+  const proc = spawnCli([
+    'start',
+    '-c',
+    file,
+    '--listen',
+    '127.0.0.1:0',
+    '--admin-listen',
+    '127.0.0.1:0',
+    '--no-watch',
+  ]);
   const m = await proc.waitFor(/"url":"(http:\/\/127\.0\.0\.1:\d+)".*"portico started"/);
   return { dir, file, proc, url: m[1] as string };
 }
@@ -55,7 +64,10 @@ describe('the portico process', () => {
     assert.equal(await (await fetch(`${p.url}/body`)).text(), 'three');
 
     const token = (await readFile(join(p.dir, 'data', 'admin.token'), 'utf8')).trim();
-    assert.ok(!p.proc.stdout().includes(token) && !p.proc.stderr().includes(token), 'the admin token must never be logged');
+    assert.ok(
+      !p.proc.stdout().includes(token) && !p.proc.stderr().includes(token),
+      'the admin token must never be logged',
+    );
   });
 
   test('`portico reload` with no running gateway says so', async () => {
@@ -87,7 +99,9 @@ describe('the portico process', () => {
       await up.close();
       await rm(p.dir, { recursive: true, force: true });
     });
-    const inflight = Array.from({ length: 5 }, () => fetch(`${p.url}/slow`).then(async (r) => [r.status, await r.text()]));
+    const inflight = Array.from({ length: 5 }, () =>
+      fetch(`${p.url}/slow`).then(async (r) => [r.status, await r.text()]),
+    );
     const deadline = Date.now() + 10000;
     while (arrived < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.equal(arrived, 5);
@@ -96,7 +110,10 @@ describe('the portico process', () => {
     // New connections are refused while draining.
     await assert.rejects(fetch(`${p.url}/body`, { headers: { connection: 'close' } }));
     release();
-    assert.deepEqual(await Promise.all(inflight), Array.from({ length: 5 }, () => [200, 'finished']));
+    assert.deepEqual(
+      await Promise.all(inflight),
+      Array.from({ length: 5 }, () => [200, 'finished']),
+    );
     assert.equal(await p.proc.exited, 0);
   });
 });

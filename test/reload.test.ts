@@ -75,7 +75,10 @@ describe('hot reload', () => {
     const r = await tg.gw.reload('test');
     assert.equal(r.ok, false);
     assert.equal(r.revision, 1);
-    assert.match(r.error ?? '', /portico\.yaml:8:16 apis\[0\]\.routes\[0\]\.route: greedy parameter "\{id\+\}" must be the last segment/);
+    assert.match(
+      r.error ?? '',
+      /portico\.yaml:8:16 apis\[0\]\.routes\[0\]\.route: greedy parameter "\{id\+\}" must be the last segment/,
+    );
     const res = await fetch(`${tg.url}/prod/rev`);
     assert.equal(await res.text(), '{"rev":1}');
     const status = tg.gw.status() as { lastReload: { ok: boolean; error: string } };
@@ -108,19 +111,29 @@ describe('hot reload', () => {
     t.after(() => tg.close());
     const admin = tg.gw.adminUrl;
     assert.equal((await fetch(`${admin}/reload`, { method: 'POST' })).status, 401);
-    assert.equal((await fetch(`${admin}/reload`, { method: 'POST', headers: { authorization: 'Bearer wrong-token-wrong-token' } })).status, 401);
+    assert.equal(
+      (await fetch(`${admin}/reload`, { method: 'POST', headers: { authorization: 'Bearer wrong-token-wrong-token' } }))
+        .status,
+      401,
+    );
     const auth = { authorization: `Bearer ${tg.gw.adminToken}` };
     await tg.write('version: 1\napis: []\n');
     const bad = await fetch(`${admin}/reload`, { method: 'POST', headers: auth });
     assert.equal(bad.status, 400);
     const body = (await bad.json()) as { ok: boolean; issues: { path: string[]; message: string; line: number }[] };
     assert.equal(body.ok, false);
-    assert.deepEqual(body.issues.map((i) => [i.path.join('.'), i.message, i.line]), [['apis', 'expected at least one API', 2]]);
+    assert.deepEqual(
+      body.issues.map((i) => [i.path.join('.'), i.message, i.line]),
+      [['apis', 'expected at least one API', 2]],
+    );
     await tg.write(config('http://127.0.0.1:9', 2));
     const good = await fetch(`${admin}/reload`, { method: 'POST', headers: auth });
     assert.equal(good.status, 200);
     assert.deepEqual(await good.json(), { ok: true, changed: true, revision: 2 });
     const routes = (await (await fetch(`${admin}/routes`, { headers: auth })).json()) as { path: string }[];
-    assert.deepEqual(routes.map((r) => r.path), ['/prod/rev', '/prod/{proxy+}']);
+    assert.deepEqual(
+      routes.map((r) => r.path),
+      ['/prod/rev', '/prod/{proxy+}'],
+    );
   });
 });

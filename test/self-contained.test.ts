@@ -38,16 +38,24 @@ describe('the repository is self-contained', () => {
         if (PATTERNS.some((p) => line.includes(p))) hits.push(`${f}:${i + 1}: ${line.trim().slice(0, 160)}`);
       });
     }
-    assert.deepEqual(hits, [], `these lines point outside the repository; copy the data into test/fixtures/ instead:\n${hits.join('\n')}`);
+    assert.deepEqual(
+      hits,
+      [],
+      `these lines point outside the repository; copy the data into test/fixtures/ instead:\n${hits.join('\n')}`,
+    );
   });
 
   test('every fixture is tracked and listed in test/fixtures/README.md', () => {
     const prefix = `${FIXTURES.slice(ROOT.length)}`.replace(/\\/g, '/');
-    const fixtures = trackedFiles().filter((f) => f.startsWith(prefix) && !f.startsWith(`${prefix}LICENSES/`) && f !== `${prefix}README.md`);
+    const fixtures = trackedFiles().filter(
+      (f) => f.startsWith(prefix) && !f.startsWith(`${prefix}LICENSES/`) && f !== `${prefix}README.md`,
+    );
     assert.ok(fixtures.length > 0, `no tracked files under ${prefix}`);
     const readme = readFileSync(join(FIXTURES, 'README.md'), 'utf8');
     // Each fixture's folder (corpus/openapi/, waf-corpus/, …) has a row naming it.
-    const unlisted = [...new Set(fixtures.map((f) => f.slice(prefix.length, f.lastIndexOf('/') + 1)))].filter((dir) => !readme.includes(dir));
+    const unlisted = [...new Set(fixtures.map((f) => f.slice(prefix.length, f.lastIndexOf('/') + 1)))].filter(
+      (dir) => !readme.includes(dir),
+    );
     assert.deepEqual(unlisted, [], 'fixture folders without a provenance row in test/fixtures/README.md');
   });
 });

@@ -29,7 +29,9 @@ after(async () => {
 });
 
 /** A config dir whose data dir holds what `prepare` put in data/portico.db. */
-async function project(prepare?: (dbFile: string) => Promise<void> | void): Promise<{ dir: string; config: string; db: string }> {
+async function project(
+  prepare?: (dbFile: string) => Promise<void> | void,
+): Promise<{ dir: string; config: string; db: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'portico-storefile-'));
   dirs.push(dir);
   await mkdir(join(dir, 'data'), { recursive: true });
@@ -40,7 +42,9 @@ async function project(prepare?: (dbFile: string) => Promise<void> | void): Prom
   return { dir, config, db };
 }
 
-type Outcome = { started: true; url: string; adminUrl: string; stop: () => Promise<void>; out: () => string } | { started: false; code: number | null; stderr: string };
+type Outcome =
+  | { started: true; url: string; adminUrl: string; stop: () => Promise<void>; out: () => string }
+  | { started: false; code: number | null; stderr: string };
 
 /** `portico start` on the project: it either starts (then `stop` sends SIGTERM) or exits. */
 async function start(config: string): Promise<Outcome> {
@@ -77,18 +81,27 @@ async function assertRefused(config: string, db: string, problem: RegExp): Promi
   assert.ok(r.stderr.includes(`the store file ${db} `), `names the file: ${r.stderr}`);
   assert.match(r.stderr, problem);
   assert.match(r.stderr, /Restore portico\.db from a backup/);
-  assert.match(r.stderr, /to start with an empty store \(runtime API keys, plan memberships, usage and quota counts start empty/);
+  assert.match(
+    r.stderr,
+    /to start with an empty store \(runtime API keys, plan memberships, usage and quota counts start empty/,
+  );
   return r.stderr;
 }
 
 /** A real store file with 2,000 documents, written by the embedded store. */
 async function realStore(file: string): Promise<void> {
   const s = new EmbeddedStore({ file, clock: systemClock, sweepIntervalMs: 0 });
-  for (let i = 0; i < 2000; i++) await s.put('keys', `k${i}`, { name: `key ${i}`, hash: `${i}`.padStart(64, 'f'), usagePlans: ['basic'] });
+  for (let i = 0; i < 2000; i++)
+    await s.put('keys', `k${i}`, { name: `key ${i}`, hash: `${i}`.padStart(64, 'f'), usagePlans: ['basic'] });
   await s.close();
 }
 
-async function admin(adminUrl: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+async function admin(
+  adminUrl: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(new URL(path, adminUrl), {
     method,
     headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
@@ -100,7 +113,10 @@ async function admin(adminUrl: string, method: string, path: string, body?: unkn
 function marks(file: string): { appId: number; format: number } {
   const db = new Database(file, { readonly: true });
   try {
-    return { appId: db.pragma('application_id', { simple: true }) as number, format: db.pragma('user_version', { simple: true }) as number };
+    return {
+      appId: db.pragma('application_id', { simple: true }) as number,
+      format: db.pragma('user_version', { simple: true }) as number,
+    };
   } finally {
     db.close();
   }
@@ -119,7 +135,11 @@ describe('store file integrity at start', () => {
       db.exec('CREATE TABLE orders (id INTEGER PRIMARY KEY, total REAL); INSERT INTO orders VALUES (1, 9.5);');
       db.close();
     });
-    await assertRefused(p.config, p.db, /is a SQLite database, but not Portico's \(no application_id, user_version 0, tables orders\)/);
+    await assertRefused(
+      p.config,
+      p.db,
+      /is a SQLite database, but not Portico's \(no application_id, user_version 0, tables orders\)/,
+    );
   });
 
   test('a portico.db that is not SQLite (a text file) is refused at start with a message naming the file', async () => {

@@ -22,7 +22,9 @@ export interface Checkout {
 /** The commit `ref` names in the repository at `root`, or an error saying what git said. */
 export function resolveRef(root: string, ref: string): { sha: string; short: string } {
   try {
-    const sha = execFileSync('git', ['-C', root, 'rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { encoding: 'utf8' }).trim();
+    const sha = execFileSync('git', ['-C', root, 'rev-parse', '--verify', '--quiet', `${ref}^{commit}`], {
+      encoding: 'utf8',
+    }).trim();
     return { sha, short: sha.slice(0, 7) };
   } catch {
     throw new Error(`--compare: "${ref}" is not a commit of ${root}`);
@@ -89,10 +91,15 @@ export async function prepareCheckout(root: string, ref: string, log: (line: str
 }
 
 /** Each selected Portico scenario, followed by its twin on the other checkout. */
-export function withTwins(selected: readonly ScenarioDef[], checkout: Pick<Checkout, 'short' | 'root'> | undefined): ScenarioDef[] {
+export function withTwins(
+  selected: readonly ScenarioDef[],
+  checkout: Pick<Checkout, 'short' | 'root'> | undefined,
+): ScenarioDef[] {
   if (!checkout) return [...selected];
   return selected.flatMap((s) =>
-    s.target.startsWith('portico-') ? [s, { ...s, name: `${s.name}@${checkout.short}`, num: undefined, smoke: false, checkout }] : [s],
+    s.target.startsWith('portico-')
+      ? [s, { ...s, name: `${s.name}@${checkout.short}`, num: undefined, smoke: false, checkout }]
+      : [s],
   );
 }
 
@@ -159,7 +166,9 @@ function measure(mine: Run[], theirs: Run[], field: 'rps' | 'cpuUs'): Measure | 
   });
   const ratio = now.median / old.median;
   const perRep = spread(ratios);
-  const withinNoise = perRep !== undefined && ((perRep.min <= 1 && 1 <= perRep.max) || Math.abs(ratio - 1) <= (perRep.max - perRep.min) / 2);
+  const withinNoise =
+    perRep !== undefined &&
+    ((perRep.min <= 1 && 1 <= perRep.max) || Math.abs(ratio - 1) <= (perRep.max - perRep.min) / 2);
   return { now, old, ratio, perRep, withinNoise };
 }
 
@@ -174,7 +183,13 @@ export function compareTwins(defs: readonly ScenarioDef[], runs: readonly Run[])
     const rps = measure(mine, theirs, 'rps');
     if (!rps) continue;
     const cpu = measure(mine, theirs, 'cpuUs');
-    out.push({ scenario: base.name, against: twin.name, rps, cpu, withinNoise: rps.withinNoise && (cpu?.withinNoise ?? true) });
+    out.push({
+      scenario: base.name,
+      against: twin.name,
+      rps,
+      cpu,
+      withinNoise: rps.withinNoise && (cpu?.withinNoise ?? true),
+    });
   }
   return out;
 }

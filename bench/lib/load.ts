@@ -55,7 +55,8 @@ export async function runLoad(gen: LoadGenerator, req: RequestSpec, opts: LoadOp
  */
 export function wrkScript(req: RequestSpec): string {
   const lines = [`wrk.method = ${JSON.stringify(req.method)}`];
-  for (const [k, v] of Object.entries(req.headers)) lines.push(`wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`);
+  for (const [k, v] of Object.entries(req.headers))
+    lines.push(`wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`);
   if (req.bodyBytes !== undefined) lines.push(`wrk.body = string.rep("x", ${req.bodyBytes})`);
   lines.push(
     'done = function(summary, latency, requests)',
@@ -145,9 +146,25 @@ export interface FixedRateResult extends LoadResult {
 
 /** Constant-rate, open-loop load (bench/fixed-rate.mjs): latency at a load the server can carry, without queueing. */
 export async function runFixedRate(req: RequestSpec, rate: number, opts: LoadOptions): Promise<FixedRateResult> {
-  const argv = [process.execPath, FIXED_RATE, '--url', req.url, '--rate', String(rate), '--duration', String(opts.seconds)];
+  const argv = [
+    process.execPath,
+    FIXED_RATE,
+    '--url',
+    req.url,
+    '--rate',
+    String(rate),
+    '--duration',
+    String(opts.seconds),
+  ];
   // An unrecorded lead-in at the same rate (the generator's own JIT and connections), a quarter of the run, ≤ 1 s.
-  argv.push('--connections', String(opts.connections), '--method', req.method, '--warmup', String(Math.min(1, opts.seconds / 4)));
+  argv.push(
+    '--connections',
+    String(opts.connections),
+    '--method',
+    req.method,
+    '--warmup',
+    String(Math.min(1, opts.seconds / 4)),
+  );
   if (req.bodyBytes !== undefined) argv.push('--body-bytes', String(req.bodyBytes));
   // Headers (an API key, a token) go through the environment, not argv, which any user can read in ps.
   const env = { ...process.env, FIXED_RATE_HEADERS: JSON.stringify(req.headers) };
@@ -156,7 +173,10 @@ export async function runFixedRate(req: RequestSpec, rate: number, opts: LoadOpt
 }
 
 /** The stalls the machine itself causes on one CPU (bench/hiccup.mjs spinning there alone for `seconds`). */
-export async function runHiccup(cpu: number | undefined, seconds: number): Promise<{ seconds: number; maxMs: number; over1ms: number; stalledMs: number }> {
+export async function runHiccup(
+  cpu: number | undefined,
+  seconds: number,
+): Promise<{ seconds: number; maxMs: number; over1ms: number; stalledMs: number }> {
   const out = await runToEnd([process.execPath, HICCUP, '--seconds', String(seconds)], cpu, (seconds + 30) * 1000);
   return JSON.parse(out) as { seconds: number; maxMs: number; over1ms: number; stalledMs: number };
 }

@@ -2,7 +2,17 @@
 // `portico validate` (test/bench/bench.test.ts).
 import { join } from 'node:path';
 
-export const PORTICO_VARIANTS = ['plain', 'observed', 'full', 'jwt', 'cached', 'routes10k', 'workers2', 'throttle', 'throttle-redis'] as const;
+export const PORTICO_VARIANTS = [
+  'plain',
+  'observed',
+  'full',
+  'jwt',
+  'cached',
+  'routes10k',
+  'workers2',
+  'throttle',
+  'throttle-redis',
+] as const;
 export type PorticoVariant = (typeof PORTICO_VARIANTS)[number];
 
 /** Scenario 8's table size, and the prefix of its last route, the one the requests match. */
@@ -53,7 +63,12 @@ export function porticoConfig(variant: PorticoVariant, ctx: PorticoConfigContext
   }
   if (variant === 'full') {
     // One bucket per key, checked on every request, far above the load so none is refused.
-    lines.push('usagePlans:', '  bench:', '    stages: { greeting/production: {} }', '    throttle: { rate: 10000000, burst: 10000000 }');
+    lines.push(
+      'usagePlans:',
+      '  bench:',
+      '    stages: { greeting/production: {} }',
+      '    throttle: { rate: 10000000, burst: 10000000 }',
+    );
   }
   lines.push('apis:', '  - name: greeting', '    type: rest', `    stages: { production: ${stage} }`);
   if (variant === 'jwt') {
@@ -72,13 +87,22 @@ export function porticoConfig(variant: PorticoVariant, ctx: PorticoConfigContext
   if (variant === 'routes10k') {
     // A mix of shapes, as a real table has; the last one is a greedy proxy route like scenario 4's.
     for (let i = 0; i < ROUTE_COUNT - 1; i++) {
-      const route = [`GET /svc${i}/items`, `GET /svc${i}/items/{id}`, `POST /svc${i}/items`, `ANY /svc${i}/{proxy+}`][i % 4]!;
+      const route = [`GET /svc${i}/items`, `GET /svc${i}/items/{id}`, `POST /svc${i}/items`, `ANY /svc${i}/{proxy+}`][
+        i % 4
+      ]!;
       const uri = route.endsWith('{proxy+}') ? `${ctx.backendUrl}/{proxy}` : `${ctx.backendUrl}/api/greeting`;
-      lines.push(`      - { route: ${JSON.stringify(route)}, integration: { type: http_proxy, uri: ${JSON.stringify(uri)} } }`);
+      lines.push(
+        `      - { route: ${JSON.stringify(route)}, integration: { type: http_proxy, uri: ${JSON.stringify(uri)} } }`,
+      );
     }
-    lines.push(`      - { route: "ANY ${ROUTES_10K_PREFIX}/{proxy+}", integration: { type: http_proxy, uri: ${JSON.stringify(`${ctx.backendUrl}/{proxy}`)} } }`);
+    lines.push(
+      `      - { route: "ANY ${ROUTES_10K_PREFIX}/{proxy+}", integration: { type: http_proxy, uri: ${JSON.stringify(`${ctx.backendUrl}/{proxy}`)} } }`,
+    );
   } else {
-    lines.push('      - route: ANY /{proxy+}', `        integration: { type: http_proxy, uri: ${JSON.stringify(`${ctx.backendUrl}/{proxy}`)} }`);
+    lines.push(
+      '      - route: ANY /{proxy+}',
+      `        integration: { type: http_proxy, uri: ${JSON.stringify(`${ctx.backendUrl}/{proxy}`)} }`,
+    );
     if (variant === 'full') lines.push('        apiKeyRequired: true');
     if (variant === 'jwt') lines.push('        authorizer: bench');
   }

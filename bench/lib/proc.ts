@@ -136,7 +136,11 @@ export function selfAndReapedCpuUs(): number | null {
 /** The machine's CPU time from /proc/stat (all CPUs): busy, steal and total, in µs; null without /proc. */
 export function machineCpuUs(): { busy: number; steal: number; total: number } | null {
   try {
-    const [, user, nice, system, idle, iowait, irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
+    const [, user, nice, system, idle, iowait, irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
+      .split('\n')[0]!
+      .trim()
+      .split(/\s+/)
+      .map(Number);
     const us = (ticks: number) => (ticks * 1e6) / CLK_TCK;
     const busy = user! + nice! + system! + irq! + softirq!;
     return { busy: us(busy), steal: us(steal!), total: us(busy + idle! + iowait! + steal!) };
@@ -202,7 +206,8 @@ export async function spawnServer(
       const found = typeof ready === 'function' ? ready(line) : undefined;
       if (found !== undefined) resolve(found);
     });
-    if (typeof ready !== 'function') void waitForPort(ready.port, child).then(() => resolve(String(ready.port)), reject);
+    if (typeof ready !== 'function')
+      void waitForPort(ready.port, child).then(() => resolve(String(ready.port)), reject);
     child.once('error', reject);
     // 'close', not 'exit': by then all of its stdout has been read, so the tail is complete.
     child.once('close', (code, signal) => {
@@ -237,7 +242,12 @@ async function stopChild(child: ChildProcess): Promise<void> {
  * Runs a bounded command to its end (the load generators): its stdout, or an error with its stderr.
  * Tracked like the servers, so it dies with the bench.
  */
-export async function runToEnd(argv: string[], cpu: number | undefined, timeoutMs: number, env?: NodeJS.ProcessEnv): Promise<string> {
+export async function runToEnd(
+  argv: string[],
+  cpu: number | undefined,
+  timeoutMs: number,
+  env?: NodeJS.ProcessEnv,
+): Promise<string> {
   const [command, ...rest] = cpu === undefined ? argv : ['taskset', '-c', String(cpu), ...argv];
   const child = spawn(command!, rest, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
   children.add(child);
@@ -248,7 +258,8 @@ export async function runToEnd(argv: string[], cpu: number | undefined, timeoutM
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   try {
     const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
-    if (code !== 0) throw new Error(`${argv[0]} exited (${signal ?? `code ${code}`}): ${(err || out).trim().slice(0, 500)}`);
+    if (code !== 0)
+      throw new Error(`${argv[0]} exited (${signal ?? `code ${code}`}): ${(err || out).trim().slice(0, 500)}`);
     return out;
   } finally {
     clearTimeout(timer);

@@ -171,16 +171,41 @@ export function evaluateGoals(rows: Row[], latency: LatencyAtLoad | undefined, r
     }
     return xs.length > 1 ? { min: Math.min(...xs), median: median(xs), max: Math.max(...xs) } : undefined;
   };
-  const ratioGoal = (num: number | undefined, what: string, a: string, b: string, field: 'rps' | 'cpuUs', op: Goal['op'], bound: number): Goal => {
+  const ratioGoal = (
+    num: number | undefined,
+    what: string,
+    a: string,
+    b: string,
+    field: 'rps' | 'cpuUs',
+    op: Goal['op'],
+    bound: number,
+  ): Goal => {
     const g = goal(num, what, [a, b], () => ratio(get(a)![field], get(b)![field]), op, bound, 'x');
     const spread = g.value === null ? undefined : perRep(a, b, field);
     return spread ? { ...g, perRep: spread } : g;
   };
-  const goal = (num: number | undefined, what: string, needs: string[], value: () => number | null, op: Goal['op'], bound: number, unit: Goal['unit']): Goal => {
+  const goal = (
+    num: number | undefined,
+    what: string,
+    needs: string[],
+    value: () => number | null,
+    op: Goal['op'],
+    bound: number,
+    unit: Goal['unit'],
+  ): Goal => {
     const missing = needs.filter((n) => !get(n));
     const v = missing.length ? null : value();
     const status: GoalStatus = v === null ? 'not run' : (op === '<=' ? v <= bound : v >= bound) ? 'met' : 'missed';
-    return { num, what, value: v, op, bound, unit, status, ...(v === null ? { note: missing.length ? `needs ${missing.join(', ')}` : 'no CPU figures' } : {}) };
+    return {
+      num,
+      what,
+      value: v,
+      op,
+      bound,
+      unit,
+      status,
+      ...(v === null ? { note: missing.length ? `needs ${missing.join(', ')}` : 'no CPU figures' } : {}),
+    };
   };
   const goals = [
     ratioGoal(4, 'plain proxy CPU/request vs minimal', 'portico', 'minimal', 'cpuUs', '<=', 1.15),
@@ -189,16 +214,41 @@ export function evaluateGoals(rows: Row[], latency: LatencyAtLoad | undefined, r
     ratioGoal(7, 'cache hit RPS vs nginx', 'portico-cached', 'nginx', 'rps', '>=', 1.0),
     ratioGoal(8, '10,000 routes RPS vs #4', 'portico-10k-routes', 'portico', 'rps', '>=', 0.95),
     ratioGoal(8, '10,000 routes CPU/request vs #4', 'portico-10k-routes', 'portico', 'cpuUs', '<=', 1.05),
-    goal(8, '10,000 routes RSS', ['portico-10k-routes'], () => {
-      const bytes = get('portico-10k-routes')!.rssBytes;
-      return bytes === null ? null : bytes / MB;
-    }, '<=', 150, 'MB'),
+    goal(
+      8,
+      '10,000 routes RSS',
+      ['portico-10k-routes'],
+      () => {
+        const bytes = get('portico-10k-routes')!.rssBytes;
+        return bytes === null ? null : bytes / MB;
+      },
+      '<=',
+      150,
+      'MB',
+    ),
     // Not from issue #9: the observability work's own target, kept from the earlier harness.
     ratioGoal(undefined, 'metrics + access log RPS vs #4', 'portico-observed', 'portico', 'rps', '>=', 0.9),
   ];
   const lat: Goal = latency
-    ? { num: 4, what: `p99 added latency at 50% of max (${Math.round(latency.rate)} rps)`, value: latency.addedP99Us / 1000, op: '<=', bound: 1, unit: 'ms', status: latency.addedP99Us <= 1000 ? 'met' : 'missed' }
-    : { num: 4, what: 'p99 added latency at 50% of max', value: null, op: '<=', bound: 1, unit: 'ms', status: 'not run', note: 'needs direct and portico, and neither --smoke nor --no-latency' };
+    ? {
+        num: 4,
+        what: `p99 added latency at 50% of max (${Math.round(latency.rate)} rps)`,
+        value: latency.addedP99Us / 1000,
+        op: '<=',
+        bound: 1,
+        unit: 'ms',
+        status: latency.addedP99Us <= 1000 ? 'met' : 'missed',
+      }
+    : {
+        num: 4,
+        what: 'p99 added latency at 50% of max',
+        value: null,
+        op: '<=',
+        bound: 1,
+        unit: 'ms',
+        status: 'not run',
+        note: 'needs direct and portico, and neither --smoke nor --no-latency',
+      };
   return [...goals, lat];
 }
 
@@ -216,12 +266,29 @@ export function formatMs(us: number, wholeMs = false): string {
 /** A plain-text table; the columns in `left` are left-aligned, the others (numbers) right-aligned. */
 function table(head: string[], body: string[][], left: readonly number[] = [0, 1]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (left.includes(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (left.includes(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }
 
 export function formatRows(rows: Row[], wholeMs: boolean): string {
-  const head = ['#', 'scenario', 'RPS', 'p50 ms', 'p99 ms', 'cpu µs/req', 'RSS MB', 'backend µs/req', 'non-2xx', 'errors', 'vs direct', 'vs nginx'];
+  const head = [
+    '#',
+    'scenario',
+    'RPS',
+    'p50 ms',
+    'p99 ms',
+    'cpu µs/req',
+    'RSS MB',
+    'backend µs/req',
+    'non-2xx',
+    'errors',
+    'vs direct',
+    'vs nginx',
+  ];
   const f = (x: number | null, digits = 0) => (x === null ? 'n/a' : x.toFixed(digits));
   const body = rows.map((r) => [
     r.num === undefined ? '' : String(r.num),
@@ -241,7 +308,8 @@ export function formatRows(rows: Row[], wholeMs: boolean): string {
 }
 
 export function formatGoals(goals: Goal[]): string {
-  const spread = (g: Goal) => (g.perRep ? `${g.perRep.min.toFixed(2)} / ${g.perRep.median.toFixed(2)} / ${g.perRep.max.toFixed(2)}` : '');
+  const spread = (g: Goal) =>
+    g.perRep ? `${g.perRep.min.toFixed(2)} / ${g.perRep.median.toFixed(2)} / ${g.perRep.max.toFixed(2)}` : '';
   const body = goals.map((g) => [
     g.num === undefined ? '' : String(g.num),
     g.what,
@@ -250,7 +318,11 @@ export function formatGoals(goals: Goal[]): string {
     g.status === 'not run' ? `not run (${g.note})` : g.status,
     spread(g),
   ]);
-  return table(['#', 'target (issue #9)', 'value', 'goal', 'status', 'per rep: min / median / max'], body, [0, 1, 4, 5]);
+  return table(
+    ['#', 'target (issue #9)', 'value', 'goal', 'status', 'per rep: min / median / max'],
+    body,
+    [0, 1, 4, 5],
+  );
 }
 
 export function formatLatency(l: LatencyAtLoad, reps: number, seconds: number): string {
@@ -265,7 +337,9 @@ export function formatLatency(l: LatencyAtLoad, reps: number, seconds: number): 
     line('portico', l.portico),
   ];
   for (const h of l.hiccups ?? []) {
-    out.push(`  the machine: a process spinning alone on CPU ${h.cpu} for ${h.seconds} s stalled ${h.over1ms}× over 1 ms (longest ${h.maxMs.toFixed(1)} ms)`);
+    out.push(
+      `  the machine: a process spinning alone on CPU ${h.cpu} for ${h.seconds} s stalled ${h.over1ms}× over 1 ms (longest ${h.maxMs.toFixed(1)} ms)`,
+    );
   }
   return out.join('\n');
 }
@@ -307,7 +381,10 @@ export function costs(rows: Row[]): Cost[] {
 export function formatCosts(list: Cost[]): string {
   return list
     .map((c) => {
-      const cpu = c.cpuOverhead === null ? '' : `, CPU/request ${c.cpuOverhead >= 0 ? '+' : ''}${(c.cpuOverhead * 100).toFixed(0)}%`;
+      const cpu =
+        c.cpuOverhead === null
+          ? ''
+          : `, CPU/request ${c.cpuOverhead >= 0 ? '+' : ''}${(c.cpuOverhead * 100).toFixed(0)}%`;
       return `${c.scenario} / ${c.against}: RPS ${c.rpsRatio.toFixed(2)}×${cpu}  (${c.what})`;
     })
     .join('\n');
@@ -319,7 +396,9 @@ export function noiseWarning(runs: Run[], thresholdPct = 10, stealPct = 5): stri
   const other = runs.map((r) => r.otherCpuPct).filter((x): x is number => typeof x === 'number');
   const m = other.length ? median(other) : 0;
   if (m > thresholdPct) {
-    out.push(`the machine was busy: other work used ${m.toFixed(0)}% of its CPU time during a median rep (max ${Math.max(...other).toFixed(0)}%); these figures are noisy, rerun on a quiet machine`);
+    out.push(
+      `the machine was busy: other work used ${m.toFixed(0)}% of its CPU time during a median rep (max ${Math.max(...other).toFixed(0)}%); these figures are noisy, rerun on a quiet machine`,
+    );
   }
   // Steal: time the hypervisor gave this VM's CPUs to someone else. A rep with much of it runs slow
   // whatever the proxy does; the median over the reps is what keeps one such rep out of the table.

@@ -55,7 +55,9 @@ export function scenario(name: string): ScenarioDef | undefined {
 
 /** The rows each scenario's "vs direct" and "vs nginx" ratios divide by: the same request, without a proxy / through nginx. */
 export function baselines(request: RequestKind): { direct: string; nginx: string } {
-  return request === 'get' ? { direct: 'direct', nginx: 'nginx' } : { direct: 'direct-post-1mb', nginx: 'nginx-post-1mb' };
+  return request === 'get'
+    ? { direct: 'direct', nginx: 'nginx' }
+    : { direct: 'direct-post-1mb', nginx: 'nginx-post-1mb' };
 }
 
 /**
@@ -68,14 +70,26 @@ export function selectScenarios(
   installed: (peer: Peer) => boolean,
 ): { selected: ScenarioDef[]; skipped: ScenarioDef[]; error?: string } {
   if (only !== undefined) {
-    const names = only.split(',').map((s) => s.trim()).filter(Boolean);
+    const names = only
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const unknown = names.filter((n) => !scenario(n));
     if (unknown.length || names.length === 0) {
-      return { selected: [], skipped: [], error: `--only: unknown scenario "${unknown[0] ?? ''}" (one of: ${SCENARIOS.map((s) => s.name).join(', ')})` };
+      return {
+        selected: [],
+        skipped: [],
+        error: `--only: unknown scenario "${unknown[0] ?? ''}" (one of: ${SCENARIOS.map((s) => s.name).join(', ')})`,
+      };
     }
     const selected = SCENARIOS.filter((s) => names.includes(s.name));
     const missing = selected.find((s) => s.needs && !installed(s.needs));
-    if (missing) return { selected: [], skipped: [], error: `--only: ${missing.name} needs ${missing.needs}, which is not installed` };
+    if (missing)
+      return {
+        selected: [],
+        skipped: [],
+        error: `--only: ${missing.name} needs ${missing.needs}, which is not installed`,
+      };
     return { selected, skipped: [] };
   }
   const pool = SCENARIOS.filter((s) => !smoke || s.smoke);

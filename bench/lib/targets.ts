@@ -31,7 +31,9 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BACKEND = fileURLToPath(new URL('../backend.ts', import.meta.url));
 const MINIMAL_PROXY = fileURLToPath(new URL('../minimal-proxy.mjs', import.meta.url));
 const FAST_GATEWAY = fileURLToPath(new URL('../peers/fast-gateway.mjs', import.meta.url));
-const FAST_GATEWAY_INSTALLED = fileURLToPath(new URL('../.peers/node_modules/fast-gateway/package.json', import.meta.url));
+const FAST_GATEWAY_INSTALLED = fileURLToPath(
+  new URL('../.peers/node_modules/fast-gateway/package.json', import.meta.url),
+);
 const DIST_CLI = join(ROOT, 'dist/cli/main.js');
 const SRC_CLI = join(ROOT, 'src/cli/main.ts');
 
@@ -80,15 +82,29 @@ export class Targets {
   }
 
   async backend(): Promise<Server> {
-    return spawnServer('backend', [process.execPath, '--import', 'tsx', BACKEND], this.#loadCpu, (line) =>
-      line.startsWith('http://') ? line.trim() : undefined,
-    { cwd: ROOT });
+    return spawnServer(
+      'backend',
+      [process.execPath, '--import', 'tsx', BACKEND],
+      this.#loadCpu,
+      (line) => (line.startsWith('http://') ? line.trim() : undefined),
+      { cwd: ROOT },
+    );
   }
 
   /** A redis-server of its own for portico-throttle-redis (persistence off), beside the backend. */
   async redis(): Promise<Server> {
     const port = await freePort();
-    const argv = [peerBinary('redis')!, '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+    const argv = [
+      peerBinary('redis')!,
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ];
     return spawnServer('redis-server', argv, this.#loadCpu, (line) =>
       line.includes('Ready to accept connections') ? `redis://127.0.0.1:${port}` : undefined,
     );
@@ -96,14 +112,32 @@ export class Targets {
 
   async minimal(backendUrl: string): Promise<Target> {
     const argv = [process.execPath, MINIMAL_PROXY, '--port', '0', '--target', backendUrl];
-    const s = await spawnServer('minimal proxy', argv, this.#proxyCpu, (line) => (/^\d+$/.test(line.trim()) ? line.trim() : undefined));
-    return { name: 'minimal', base: `http://127.0.0.1:${s.value}`, headers: {}, pid: s.pid, pinned: this.#placement.pinned, close: () => s.stop() };
+    const s = await spawnServer('minimal proxy', argv, this.#proxyCpu, (line) =>
+      /^\d+$/.test(line.trim()) ? line.trim() : undefined,
+    );
+    return {
+      name: 'minimal',
+      base: `http://127.0.0.1:${s.value}`,
+      headers: {},
+      pid: s.pid,
+      pinned: this.#placement.pinned,
+      close: () => s.stop(),
+    };
   }
 
   async fastGateway(backendUrl: string): Promise<Target> {
     const argv = [process.execPath, FAST_GATEWAY, '--port', '0', '--target', backendUrl];
-    const s = await spawnServer('fast-gateway', argv, this.#proxyCpu, (line) => (/^\d+$/.test(line.trim()) ? line.trim() : undefined));
-    return { name: 'fast-gateway', base: `http://127.0.0.1:${s.value}`, headers: {}, pid: s.pid, pinned: this.#placement.pinned, close: () => s.stop() };
+    const s = await spawnServer('fast-gateway', argv, this.#proxyCpu, (line) =>
+      /^\d+$/.test(line.trim()) ? line.trim() : undefined,
+    );
+    return {
+      name: 'fast-gateway',
+      base: `http://127.0.0.1:${s.value}`,
+      headers: {},
+      pid: s.pid,
+      pinned: this.#placement.pinned,
+      close: () => s.stop(),
+    };
   }
 
   /**
@@ -142,8 +176,20 @@ http {
 }
 `;
     await writeFile(join(dir, 'nginx.conf'), conf);
-    const s = await spawnServer('nginx', [peerBinary('nginx')!, '-p', dir, '-c', join(dir, 'nginx.conf')], this.#proxyCpu, { port });
-    return { name: 'nginx', base: `http://127.0.0.1:${port}`, headers: {}, pid: s.pid, pinned: this.#placement.pinned, close: () => s.stop() };
+    const s = await spawnServer(
+      'nginx',
+      [peerBinary('nginx')!, '-p', dir, '-c', join(dir, 'nginx.conf')],
+      this.#proxyCpu,
+      { port },
+    );
+    return {
+      name: 'nginx',
+      base: `http://127.0.0.1:${port}`,
+      headers: {},
+      pid: s.pid,
+      pinned: this.#placement.pinned,
+      close: () => s.stop(),
+    };
   }
 
   /** HAProxy, 1 thread, keep-alive both sides with connection reuse (the peer layout of bench/README.md). */
@@ -174,7 +220,14 @@ backend be
 `,
     );
     const s = await spawnServer('haproxy', [peerBinary('haproxy')!, '-db', '-f', cfg], this.#proxyCpu, { port });
-    return { name: 'haproxy', base: `http://127.0.0.1:${port}`, headers: {}, pid: s.pid, pinned: this.#placement.pinned, close: () => s.stop() };
+    return {
+      name: 'haproxy',
+      base: `http://127.0.0.1:${port}`,
+      headers: {},
+      pid: s.pid,
+      pinned: this.#placement.pinned,
+      close: () => s.stop(),
+    };
   }
 
   /**
@@ -189,7 +242,12 @@ backend be
   async portico(
     variant: PorticoVariant,
     backendUrl: string,
-    extra: { redisUrl?: string; jwks?: Jwks; nodeFlags?: readonly string[]; checkout?: { short: string; root: string } } = {},
+    extra: {
+      redisUrl?: string;
+      jwks?: Jwks;
+      nodeFlags?: readonly string[];
+      checkout?: { short: string; root: string };
+    } = {},
   ): Promise<Target> {
     const dir = await mkdtemp(join(tmpdir(), 'portico-bench-'));
     const removeDir = trackTempDir(dir);
@@ -197,10 +255,22 @@ backend be
     const configPath = join(dir, 'portico.yaml');
     await writeFile(
       configPath,
-      porticoConfig(variant, { backendUrl, dir, adminToken, redisUrl: extra.redisUrl, jwksUrl: extra.jwks?.url, issuer: JWT_ISSUER, audience: JWT_AUDIENCE }),
+      porticoConfig(variant, {
+        backendUrl,
+        dir,
+        adminToken,
+        redisUrl: extra.redisUrl,
+        jwksUrl: extra.jwks?.url,
+        issuer: JWT_ISSUER,
+        audience: JWT_AUDIENCE,
+      }),
       { mode: 0o600 },
     );
-    const entry = extra.checkout ? [join(extra.checkout.root, 'dist/cli/main.js')] : porticoEntry === 'dist' ? [DIST_CLI] : ['--import', 'tsx', SRC_CLI];
+    const entry = extra.checkout
+      ? [join(extra.checkout.root, 'dist/cli/main.js')]
+      : porticoEntry === 'dist'
+        ? [DIST_CLI]
+        : ['--import', 'tsx', SRC_CLI];
     const at = extra.checkout ? `@${extra.checkout.short}` : '';
     const workers = variant === 'workers2';
     const argv = [
@@ -226,7 +296,11 @@ backend be
     const name = extra.checkout ? `portico-${variant}${at} (dist)` : `portico-${variant} (${porticoEntry})`;
     // 10,000 routes take a while to validate and compile, more so from src/ through tsx on a busy machine.
     // Unpinned means both CPUs, said explicitly: a child inherits this process's affinity, which is CPU 1 alone.
-    const cpu = workers ? (this.#placement.pinned ? `${this.#placement.proxyCpu},${this.#placement.loadCpu}` : undefined) : this.#proxyCpu;
+    const cpu = workers
+      ? this.#placement.pinned
+        ? `${this.#placement.proxyCpu},${this.#placement.loadCpu}`
+        : undefined
+      : this.#proxyCpu;
     const s = await spawnServer(name, argv, cpu, ready, { cwd: extra.checkout?.root ?? ROOT, timeoutMs: 90_000 }).catch(
       (err: unknown) => {
         removeDir();
@@ -265,7 +339,8 @@ async function createApiKey(adminUrl: string, token: string): Promise<string> {
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: JSON.stringify({ name: 'bench', plans: ['bench'], value }),
   });
-  if (res.status !== 201) throw new Error(`portico-full: POST /keys answered ${res.status} ${(await res.text()).slice(0, 200)}`);
+  if (res.status !== 201)
+    throw new Error(`portico-full: POST /keys answered ${res.status} ${(await res.text()).slice(0, 200)}`);
   return value;
 }
 

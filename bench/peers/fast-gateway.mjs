@@ -5,7 +5,10 @@
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { port: { type: 'string', default: '0' }, target: { type: 'string' } }, strict: true });
+const { values } = parseArgs({
+  options: { port: { type: 'string', default: '0' }, target: { type: 'string' } },
+  strict: true,
+});
 if (!values.target) {
   console.error('usage: node bench/peers/fast-gateway.mjs --port 0 --target http://127.0.0.1:PORT');
   process.exit(2);

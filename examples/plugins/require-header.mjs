@@ -7,9 +7,7 @@
 //       config: { header: x-tenant, allow: [acme, globex], echoAs: x-tenant-seen }
 import { z } from 'zod';
 
-const headerName = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a lower-case header name such as x-tenant');
+const headerName = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a lower-case header name such as x-tenant');
 
 /** Validated at load; each error is reported at plugins[i].config.<key> with line:column. */
 const configSchema = z.strictObject({
@@ -41,7 +39,10 @@ export const manifest = {
           if (!value) {
             gateway.count('rejected');
             // A catalogue response: customisable per API under gatewayResponses.UNAUTHORIZED.
-            return { error: gateway.errors.UNAUTHORIZED, headers: { 'www-authenticate': `Header realm="${config.header}"` } };
+            return {
+              error: gateway.errors.UNAUTHORIZED,
+              headers: { 'www-authenticate': `Header realm="${config.header}"` },
+            };
           }
           if (allow && !allow.has(value)) {
             gateway.count('rejected');

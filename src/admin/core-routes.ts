@@ -3,8 +3,18 @@ import type { AdminRoute } from './types.js';
 
 /** Status, routes and reload. */
 export const CORE_ROUTES: AdminRoute[] = [
-  { method: 'GET', path: '/status', description: 'revision, config, last reload', handle: ({ target }) => ({ body: target.status() }) },
-  { method: 'GET', path: '/routes', description: 'the route table', handle: ({ target }) => ({ body: routeRows(target.snapshot) }) },
+  {
+    method: 'GET',
+    path: '/status',
+    description: 'revision, config, last reload',
+    handle: ({ target }) => ({ body: target.status() }),
+  },
+  {
+    method: 'GET',
+    path: '/routes',
+    description: 'the route table',
+    handle: ({ target }) => ({ body: routeRows(target.snapshot) }),
+  },
   {
     method: 'POST',
     path: '/reload',

@@ -3,8 +3,21 @@ import type { Logger } from '../logger.js';
 import { exceedsJsonDepth } from '../pipeline/json-limits.js';
 import { AdminError, type AdminRequest, type AdminRoute, type AdminTarget } from './types.js';
 
-export { AdminError, type AdminRequest, type AdminResponse, type AdminRoute, type AdminTarget, type ReloadResult } from './types.js';
-import { answerFailure, type ConnectionLimits, hardenListener, type ListenerTimeouts, timeoutOptions } from '../server/listener.js';
+export {
+  AdminError,
+  type AdminRequest,
+  type AdminResponse,
+  type AdminRoute,
+  type AdminTarget,
+  type ReloadResult,
+} from './types.js';
+import {
+  answerFailure,
+  type ConnectionLimits,
+  hardenListener,
+  type ListenerTimeouts,
+  timeoutOptions,
+} from '../server/listener.js';
 import { tokenMatches } from './token.js';
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -42,7 +55,10 @@ function parseTarget(raw: string): { path: string; query: URLSearchParams } | un
     if (target.charCodeAt(0) !== 47) target = `/${target}`;
   }
   const q = target.indexOf('?');
-  return { path: q === -1 ? target : target.slice(0, q), query: new URLSearchParams(q === -1 ? '' : target.slice(q + 1)) };
+  return {
+    path: q === -1 ? target : target.slice(0, q),
+    query: new URLSearchParams(q === -1 ? '' : target.slice(q + 1)),
+  };
 }
 
 function decodeParams(raw: Record<string, string>): Record<string, string> {
@@ -72,7 +88,10 @@ function readJson(req: IncomingMessage, maxJsonDepth: number): Promise<unknown> 
     });
     req.on('end', () => {
       const bytes = Buffer.concat(chunks);
-      if (exceedsJsonDepth(bytes, maxJsonDepth)) return reject(new AdminError(400, `request body nests deeper than ${maxJsonDepth} (server.limits.maxJsonDepth)`));
+      if (exceedsJsonDepth(bytes, maxJsonDepth))
+        return reject(
+          new AdminError(400, `request body nests deeper than ${maxJsonDepth} (server.limits.maxJsonDepth)`),
+        );
       const text = bytes.toString('utf8');
       if (!text) return resolve({});
       try {
@@ -116,7 +135,13 @@ export function createAdminServer(target: AdminTarget, token: string, log: Logge
   return server;
 }
 
-async function serve(target: AdminTarget, token: string, routes: readonly AdminRoute[], req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function serve(
+  target: AdminTarget,
+  token: string,
+  routes: readonly AdminRoute[],
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const url = parseTarget(req.url ?? '/');
   let route: AdminRoute | undefined;
   let rawParams: Record<string, string> | undefined;
@@ -149,7 +174,13 @@ async function serve(target: AdminTarget, token: string, routes: readonly AdminR
     });
     return;
   }
-  const request: AdminRequest = { req, target, params: decodeParams(rawParams), query: url.query, body: () => readJson(req, target.snapshot.config.server.limits.maxJsonDepth) };
+  const request: AdminRequest = {
+    req,
+    target,
+    params: decodeParams(rawParams),
+    query: url.query,
+    body: () => readJson(req, target.snapshot.config.server.limits.maxJsonDepth),
+  };
   const out = await route.handle(request);
   if (out.text !== undefined) {
     res.writeHead(out.status ?? 200, {

@@ -5,7 +5,10 @@ import { join } from 'node:path';
 export const TOKEN_FILE = 'admin.token';
 
 /** The configured token, else the one kept in <dataDir>/admin.token, else a new one written there (0600). */
-export async function resolveAdminToken(configured: string | undefined, dataDir: string): Promise<{ token: string; source: string }> {
+export async function resolveAdminToken(
+  configured: string | undefined,
+  dataDir: string,
+): Promise<{ token: string; source: string }> {
   if (configured) return { token: configured, source: 'config admin.token' };
   const file = join(dataDir, TOKEN_FILE);
   try {
@@ -22,7 +25,9 @@ export async function resolveAdminToken(configured: string | undefined, dataDir:
 
 /** Constant-time comparison of a presented bearer token (hashing makes the lengths equal). */
 export function tokenMatches(presented: string | undefined, expected: string): boolean {
-  const a = createHash('sha256').update(presented ?? '').digest();
+  const a = createHash('sha256')
+    .update(presented ?? '')
+    .digest();
   const b = createHash('sha256').update(expected).digest();
   return timingSafeEqual(a, b) && presented !== undefined;
 }

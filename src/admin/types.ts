@@ -58,4 +58,3 @@ export interface AdminRoute {
   public?: boolean | ((target: AdminTarget) => boolean);
   handle(r: AdminRequest): Promise<AdminResponse> | AdminResponse;
 }
-

@@ -25,7 +25,8 @@ async function run<T>(r: AdminRequest, fn: (svc: ApiKeysService) => Promise<T> |
 
 async function objectBody(r: AdminRequest): Promise<Record<string, unknown>> {
   const body = await r.body();
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new AdminError(400, 'expected a JSON object body');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new AdminError(400, 'expected a JSON object body');
   return body as Record<string, unknown>;
 }
 
@@ -36,8 +37,12 @@ function range(r: AdminRequest): { from: string; to: string } {
   const now = r.target.runtime.clock.now();
   const to = r.query.get('to') ?? utcDay(now);
   const from = r.query.get('from') ?? utcDay(Date.parse(`${to}T00:00:00Z`) - 29 * DAY_MS);
-  for (const [name, v] of [['from', from], ['to', to]] as const) {
-    if (!DAY_RE.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`))) throw new AdminError(400, `${name}: expected a day as YYYY-MM-DD, got "${v}"`);
+  for (const [name, v] of [
+    ['from', from],
+    ['to', to],
+  ] as const) {
+    if (!DAY_RE.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`)))
+      throw new AdminError(400, `${name}: expected a day as YYYY-MM-DD, got "${v}"`);
   }
   if (from > to) throw new AdminError(400, `from (${from}) is after to (${to})`);
   return { from, to };
@@ -45,11 +50,17 @@ function range(r: AdminRequest): { from: string; to: string } {
 
 /** API keys, their usage plans and usage. Values are returned only by create and rotate. */
 export const KEY_ROUTES: AdminRoute[] = [
-  { method: 'GET', path: '/keys', description: 'list API keys (no values)', handle: (r) => run(r, (s) => ({ body: { items: s.registry.list().map(viewOf) } })) },
+  {
+    method: 'GET',
+    path: '/keys',
+    description: 'list API keys (no values)',
+    handle: (r) => run(r, (s) => ({ body: { items: s.registry.list().map(viewOf) } })),
+  },
   {
     method: 'POST',
     path: '/keys',
-    description: 'create an API key {name, plans?, value?, description?, enabled?, expiresAt?}; the value is shown only here',
+    description:
+      'create an API key {name, plans?, value?, description?, enabled?, expiresAt?}; the value is shown only here',
     handle: async (r) => {
       const body = (await objectBody(r)) as unknown as CreateKeyInput;
       return run(r, async (s) => {
@@ -58,7 +69,12 @@ export const KEY_ROUTES: AdminRoute[] = [
       });
     },
   },
-  { method: 'GET', path: '/keys/:id', description: 'show an API key (by id or unique name)', handle: (r) => run(r, (s) => ({ body: viewOf(s.registry.get(r.params.id as string)) })) },
+  {
+    method: 'GET',
+    path: '/keys/:id',
+    description: 'show an API key (by id or unique name)',
+    handle: (r) => run(r, (s) => ({ body: viewOf(s.registry.get(r.params.id as string)) })),
+  },
   {
     method: 'DELETE',
     path: '/keys/:id',
@@ -80,7 +96,8 @@ export const KEY_ROUTES: AdminRoute[] = [
   {
     method: 'POST',
     path: '/keys/:id/rotate',
-    description: 'give an API key a new value {value?}; the old one stops working at once; the value is shown only here',
+    description:
+      'give an API key a new value {value?}; the old one stops working at once; the value is shown only here',
     handle: async (r) => {
       const body = await objectBody(r);
       return run(r, async (s) => {
@@ -96,14 +113,19 @@ export const KEY_ROUTES: AdminRoute[] = [
     handle: async (r) => {
       const body = await objectBody(r);
       if (typeof body.plan !== 'string') throw new AdminError(400, 'plan: expected a usage plan name');
-      return run(r, async (s) => ({ body: viewOf(await s.registry.addPlan(r.params.id as string, body.plan as string, plansOf(r))) }));
+      return run(r, async (s) => ({
+        body: viewOf(await s.registry.addPlan(r.params.id as string, body.plan as string, plansOf(r))),
+      }));
     },
   },
   {
     method: 'DELETE',
     path: '/keys/:id/plans/:plan',
     description: 'remove an API key from a usage plan',
-    handle: (r) => run(r, async (s) => ({ body: viewOf(await s.registry.removePlan(r.params.id as string, r.params.plan as string)) })),
+    handle: (r) =>
+      run(r, async (s) => ({
+        body: viewOf(await s.registry.removePlan(r.params.id as string, r.params.plan as string)),
+      })),
   },
   {
     method: 'GET',
@@ -114,7 +136,16 @@ export const KEY_ROUTES: AdminRoute[] = [
         const key = s.registry.get(r.params.id as string);
         const { from, to } = range(r);
         const items = await s.usage(key.id, from, to);
-        return { body: { keyId: key.id, name: key.name, from, to, total: Object.values(items).reduce((a, b) => a + b, 0), items } };
+        return {
+          body: {
+            keyId: key.id,
+            name: key.name,
+            from,
+            to,
+            total: Object.values(items).reduce((a, b) => a + b, 0),
+            items,
+          },
+        };
       }),
   },
   {
@@ -124,7 +155,11 @@ export const KEY_ROUTES: AdminRoute[] = [
     handle: (r) =>
       run(r, (s) => {
         const keys = s.registry.list();
-        const body = Object.entries(plansOf(r)).map(([name, p]) => ({ name, ...p, keys: keys.filter((k) => k.plans.includes(name)).length }));
+        const body = Object.entries(plansOf(r)).map(([name, p]) => ({
+          name,
+          ...p,
+          keys: keys.filter((k) => k.plans.includes(name)).length,
+        }));
         return { body: { items: body } };
       }),
   },

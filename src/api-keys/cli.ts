@@ -7,7 +7,14 @@ type Json = Record<string, unknown>;
 const SUBCOMMANDS = ['create', 'list', 'show', 'disable', 'enable', 'delete', 'rotate', 'add-plan', 'remove-plan'];
 
 /** Sends one admin request; prints the API's message and returns undefined when it refused. */
-async function call(command: string, values: Parameters<typeof resolveAdmin>[0], io: Io, method: string, path: string, body?: unknown): Promise<Json | undefined> {
+async function call(
+  command: string,
+  values: Parameters<typeof resolveAdmin>[0],
+  io: Io,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<Json | undefined> {
   const res = await adminFetch(await resolveAdmin(values, io), path, method, body);
   const json = (await res.json().catch(() => ({}))) as Json;
   if (!res.ok) {
@@ -53,11 +60,21 @@ export async function keysCommand(argv: string[], io: Io): Promise<number> {
     case 'delete': {
       const { values, positionals } = parseCommandArgs(cmd, rest, { ...adminOptions, ...json }, ['ID']);
       const id = enc(positionals[0] as string);
-      const [method, path] = sub === 'show' ? ['GET', `/keys/${id}`] : sub === 'delete' ? ['DELETE', `/keys/${id}`] : ['POST', `/keys/${id}/${sub}`];
+      const [method, path] =
+        sub === 'show'
+          ? ['GET', `/keys/${id}`]
+          : sub === 'delete'
+            ? ['DELETE', `/keys/${id}`]
+            : ['POST', `/keys/${id}/${sub}`];
       const k = await call(cmd, values, io, method, path);
       if (!k) return 1;
       if (sub === 'show') print(k, values.json);
-      else io.out(values.json ? JSON.stringify(k, null, 2) : `${sub === 'delete' ? 'deleted' : `${sub}d`} API key ${k.id} "${k.name}"`);
+      else
+        io.out(
+          values.json
+            ? JSON.stringify(k, null, 2)
+            : `${sub === 'delete' ? 'deleted' : `${sub}d`} API key ${k.id} "${k.name}"`,
+        );
       return 0;
     }
     case 'rotate':
@@ -71,7 +88,11 @@ export async function keysCommand(argv: string[], io: Io): Promise<number> {
           ? await call(cmd, values, io, 'POST', `/keys/${enc(id)}/plans`, { plan })
           : await call(cmd, values, io, 'DELETE', `/keys/${enc(id)}/plans/${enc(plan)}`);
       if (!k) return 1;
-      io.out(values.json ? JSON.stringify(k, null, 2) : `API key ${k.id} "${k.name}" is in plans: ${(k.plans as string[]).join(', ') || '(none)'}`);
+      io.out(
+        values.json
+          ? JSON.stringify(k, null, 2)
+          : `API key ${k.id} "${k.name}" is in plans: ${(k.plans as string[]).join(', ') || '(none)'}`,
+      );
       return 0;
     }
     default:
@@ -131,8 +152,17 @@ async function listKeys(cmd: string, rest: string[], io: Io): Promise<number> {
 }
 
 async function rotateKey(cmd: string, rest: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommandArgs(cmd, rest, { ...adminOptions, ...json, value: { type: 'string' } }, ['ID']);
-  const k = await call(cmd, values, io, 'POST', `/keys/${enc(positionals[0] as string)}/rotate`, values.value === undefined ? {} : { value: values.value });
+  const { values, positionals } = parseCommandArgs(cmd, rest, { ...adminOptions, ...json, value: { type: 'string' } }, [
+    'ID',
+  ]);
+  const k = await call(
+    cmd,
+    values,
+    io,
+    'POST',
+    `/keys/${enc(positionals[0] as string)}/rotate`,
+    values.value === undefined ? {} : { value: values.value },
+  );
   if (!k) return 1;
   if (values.json) io.out(JSON.stringify(k, null, 2));
   else {
@@ -155,7 +185,8 @@ export async function usageCommand(argv: string[], io: Io): Promise<number> {
   if (!values.key) throw new UsageError("portico usage: --key ID is required (see 'portico usage --help')");
   for (const f of ['from', 'to'] as const) {
     const v = values[f];
-    if (v !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(v)) throw new UsageError(`portico usage: --${f} expects a day as YYYY-MM-DD, got "${v}"`);
+    if (v !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(v))
+      throw new UsageError(`portico usage: --${f} expects a day as YYYY-MM-DD, got "${v}"`);
   }
   const q = new URLSearchParams();
   if (values.from) q.set('from', values.from);

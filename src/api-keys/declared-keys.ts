@@ -3,7 +3,8 @@ import type { UsagePlanConfig } from './usage-plans/schema.js';
 
 /** AWS: 20-128 characters. Printable ASCII without spaces, so it survives a header. */
 export const KEY_VALUE_RE = /^[\x21-\x7e]{20,128}$/;
-export const KEY_VALUE_RULE = 'expected 20-128 printable ASCII characters without spaces (AWS\'s rule for API key values)';
+export const KEY_VALUE_RULE =
+  "expected 20-128 printable ASCII characters without spaces (AWS's rule for API key values)";
 
 /** The value is never echoed in an error: it is a secret. */
 const keyValue = z
@@ -27,10 +28,15 @@ const declaredKeySchema = z
       .describe('Usage plans (names under usagePlans) the key belongs to; at most one plan per API stage, as on AWS.'),
     description: z.string().max(1024).default('').describe('What the key is for.'),
   })
-  .describe('An API key declared in the config file (managed by the file: the admin API and CLI cannot change or delete it).');
+  .describe(
+    'An API key declared in the config file (managed by the file: the admin API and CLI cannot change or delete it).',
+  );
 
 export const declaredKeysSchema = z
-  .record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'expected a key name of letters, digits, "_", "." or "-"'), declaredKeySchema)
+  .record(
+    z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'expected a key name of letters, digits, "_", "." or "-"'),
+    declaredKeySchema,
+  )
   .default({})
   .describe(
     'API keys declared in the config, by name. Reconciled into the key store at start and on every reload: missing ones are ' +
@@ -44,7 +50,9 @@ export function sharedStage(a: { stages: object } | undefined, b: { stages: obje
   return a && b ? Object.keys(a.stages).find((s) => s in b.stages) : undefined;
 }
 
-type RefineCtx = { addIssue(issue: { code: 'custom'; path: (string | number)[]; message: string; input?: unknown }): void };
+type RefineCtx = {
+  addIssue(issue: { code: 'custom'; path: (string | number)[]; message: string; input?: unknown }): void;
+};
 
 /** Whole-config checks of apiKeys: plan names exist, one plan per stage, values unique. Runs as a refinement of the config schema. */
 export function checkDeclaredKeys(
@@ -57,7 +65,12 @@ export function checkDeclaredKeys(
   for (const [name, key] of Object.entries(config.apiKeys)) {
     const at = (...p: (string | number)[]) => ['apiKeys', name, ...p];
     const other = byValue.get(key.value);
-    if (other !== undefined) ctx.addIssue({ code: 'custom', path: at('value'), message: `same value as apiKeys.${other}; key values must be unique` });
+    if (other !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: at('value'),
+        message: `same value as apiKeys.${other}; key values must be unique`,
+      });
     else byValue.set(key.value, name);
     key.usagePlans.forEach((plan, i) => {
       const cfg = plans[plan];

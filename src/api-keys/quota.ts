@@ -45,7 +45,13 @@ export const quotaPolicyFactory: PolicyFactory = {
         const key = `quota:${plan}:${ctx.identity.apiKeyId}:${start}`;
         const s = store;
         return s.consume(key, 1, q.limit, end + DAY_MS).then(
-          (r) => (r.ok ? undefined : { error: GATEWAY_ERRORS.QUOTA_EXCEEDED, headers: { 'retry-after': String(Math.max(1, Math.ceil((end - now) / 1000))) } }),
+          (r) =>
+            r.ok
+              ? undefined
+              : {
+                  error: GATEWAY_ERRORS.QUOTA_EXCEEDED,
+                  headers: { 'retry-after': String(Math.max(1, Math.ceil((end - now) / 1000))) },
+                },
           // Redis unavailable: store.failure.quota (open or closed), src/store/failure.ts.
           (err: unknown) => quotaFailure(s, err, deps.log),
         );

@@ -152,29 +152,45 @@ export class KeyRegistry {
     if (byId) return byId;
     const named = [...this.#byId.values()].filter((k) => k.name === idOrName);
     if (named.length === 1) return named[0] as ApiKeyRecord;
-    if (named.length > 1) throw new KeyError(409, `${named.length} keys are named "${idOrName}"; use the id (${named.map((k) => k.id).join(', ')})`);
+    if (named.length > 1)
+      throw new KeyError(
+        409,
+        `${named.length} keys are named "${idOrName}"; use the id (${named.map((k) => k.id).join(', ')})`,
+      );
     throw new KeyError(404, `no API key with id or name "${idOrName}"`);
   }
 
-  async create(input: CreateKeyInput, plans: Readonly<Record<string, UsagePlanConfig>>): Promise<{ key: ApiKeyRecord; value: string }> {
-    if (typeof input.name !== 'string' || !NAME_RE.test(input.name)) throw new KeyError(400, 'name: expected 1-128 printable characters');
+  async create(
+    input: CreateKeyInput,
+    plans: Readonly<Record<string, UsagePlanConfig>>,
+  ): Promise<{ key: ApiKeyRecord; value: string }> {
+    if (typeof input.name !== 'string' || !NAME_RE.test(input.name))
+      throw new KeyError(400, 'name: expected 1-128 printable characters');
     if (input.description !== undefined && (typeof input.description !== 'string' || input.description.length > 1024)) {
       throw new KeyError(400, 'description: expected a string of at most 1024 characters');
     }
     if (input.value !== undefined && (typeof input.value !== 'string' || !KEY_VALUE_RE.test(input.value))) {
       throw new KeyError(400, 'value: expected 20-128 printable ASCII characters without spaces');
     }
-    if (input.enabled !== undefined && typeof input.enabled !== 'boolean') throw new KeyError(400, 'enabled: expected true or false');
+    if (input.enabled !== undefined && typeof input.enabled !== 'boolean')
+      throw new KeyError(400, 'enabled: expected true or false');
     const expiresAt = parseExpiry(input.expiresAt);
     const wanted = input.plans ?? [];
-    if (!Array.isArray(wanted) || wanted.some((p) => typeof p !== 'string')) throw new KeyError(400, 'plans: expected a list of plan names');
-    for (const p of wanted) checkPlan(p, [...new Set(wanted)].filter((q) => q !== p), plans);
+    if (!Array.isArray(wanted) || wanted.some((p) => typeof p !== 'string'))
+      throw new KeyError(400, 'plans: expected a list of plan names');
+    for (const p of wanted)
+      checkPlan(
+        p,
+        [...new Set(wanted)].filter((q) => q !== p),
+        plans,
+      );
     const value = input.value ?? generateKeyValue();
     const hash = hashKey(this.#secret, value);
     const now = new Date(this.#clock.now()).toISOString();
     let id = newId();
     while (this.#byId.has(id)) id = newId();
-    if (!(await this.#store.insert(HASHES, hash, id))) throw new KeyError(409, 'value: another API key already has this value');
+    if (!(await this.#store.insert(HASHES, hash, id)))
+      throw new KeyError(409, 'value: another API key already has this value');
     const key: ApiKeyRecord = {
       id,
       name: input.name,
@@ -196,7 +212,10 @@ export class KeyRegistry {
   #mutable(id: string): ApiKeyRecord {
     const cur = this.get(id);
     if (cur.source === 'config') {
-      throw new KeyError(409, `API key "${cur.name}" is managed by the config file (apiKeys.${cur.name}); change or remove it there and reload`);
+      throw new KeyError(
+        409,
+        `API key "${cur.name}" is managed by the config file (apiKeys.${cur.name}); change or remove it there and reload`,
+      );
     }
     return cur;
   }
@@ -239,8 +258,13 @@ export class KeyRegistry {
     }
     const next = value ?? generateKeyValue();
     const hash = hashKey(this.#secret, next);
-    if (!(await this.#store.insert(HASHES, hash, cur.id))) throw new KeyError(409, 'value: another API key already has this value');
-    const key = await this.#update(cur.id, (r) => ({ ...r, hash, source: value === undefined ? 'generated' : 'imported' }));
+    if (!(await this.#store.insert(HASHES, hash, cur.id)))
+      throw new KeyError(409, 'value: another API key already has this value');
+    const key = await this.#update(cur.id, (r) => ({
+      ...r,
+      hash,
+      source: value === undefined ? 'generated' : 'imported',
+    }));
     await this.#store.delete(HASHES, cur.hash);
     return { key, value: next };
   }
@@ -256,7 +280,12 @@ export class KeyRegistry {
    * written. Idempotent, so nodes sharing a store may all run it.
    */
   async reconcile(declared: Readonly<Record<string, DeclaredKeyConfig>>): Promise<ReconcileResult> {
-    const wanted = Object.entries(declared).map(([name, k]) => ({ name, k, id: declaredKeyId(name), hash: hashKey(this.#secret, k.value) }));
+    const wanted = Object.entries(declared).map(([name, k]) => ({
+      name,
+      k,
+      id: declaredKeyId(name),
+      hash: hashKey(this.#secret, k.value),
+    }));
     const ids = new Set(wanted.map((w) => w.id));
     const stale = [...this.#byId.values()].filter((r) => r.source === 'config' && !ids.has(r.id));
     for (const w of wanted) {
@@ -272,7 +301,12 @@ export class KeyRegistry {
     for (const { name, k, id, hash } of wanted) {
       const cur = this.#byId.get(id);
       const plans = [...new Set(k.usagePlans)];
-      const same = cur && cur.hash === hash && cur.enabled === k.enabled && cur.description === k.description && cur.plans.join('\n') === plans.join('\n');
+      const same =
+        cur &&
+        cur.hash === hash &&
+        cur.enabled === k.enabled &&
+        cur.description === k.description &&
+        cur.plans.join('\n') === plans.join('\n');
       if (same) continue;
       if (cur?.hash !== hash && !(await this.#store.insert(HASHES, hash, id))) {
         // Another node may have just done the same; anyone else holding the value is a conflict.
@@ -324,7 +358,9 @@ export interface ReconcileResult {
 export class DeclaredKeyConflict extends Error {
   readonly keyName: string;
   constructor(keyName: string, holder: ApiKeyRecord | undefined) {
-    const who = holder ? `API key ${holder.id} "${holder.name}"${holder.source === 'config' ? '' : ' (created at runtime)'}` : 'another API key';
+    const who = holder
+      ? `API key ${holder.id} "${holder.name}"${holder.source === 'config' ? '' : ' (created at runtime)'}`
+      : 'another API key';
     super(`${who} already has this value; key values must be unique`);
     this.keyName = keyName;
   }
@@ -332,7 +368,8 @@ export class DeclaredKeyConflict extends Error {
 
 function parseExpiry(v: unknown): string | null {
   if (v === undefined || v === null) return null;
-  if (typeof v !== 'string' || Number.isNaN(Date.parse(v))) throw new KeyError(400, 'expiresAt: expected an ISO 8601 time such as 2027-01-01T00:00:00Z');
+  if (typeof v !== 'string' || Number.isNaN(Date.parse(v)))
+    throw new KeyError(400, 'expiresAt: expected an ISO 8601 time such as 2027-01-01T00:00:00Z');
   return new Date(Date.parse(v)).toISOString();
 }
 
@@ -341,12 +378,19 @@ function checkPlan(plan: string, others: readonly string[], plans: Readonly<Reco
   const cfg = plans[plan];
   if (!cfg) {
     const known = Object.keys(plans);
-    throw new KeyError(400, `unknown usage plan "${plan}"${known.length ? `; defined: ${known.join(', ')}` : '; none is defined under usagePlans'}`);
+    throw new KeyError(
+      400,
+      `unknown usage plan "${plan}"${known.length ? `; defined: ${known.join(', ')}` : '; none is defined under usagePlans'}`,
+    );
   }
   for (const o of others) {
     const oc = plans[o];
     if (!oc) continue;
     const shared = sharedStage(cfg, oc);
-    if (shared) throw new KeyError(409, `usage plans "${o}" and "${plan}" both cover ${shared}; a key may be in one plan per stage`);
+    if (shared)
+      throw new KeyError(
+        409,
+        `usage plans "${o}" and "${plan}" both cover ${shared}; a key may be in one plan per stage`,
+      );
   }
 }

@@ -15,7 +15,9 @@ export const apiKeyApiFields = {
       'Where the API key of a request comes from: HEADER = the apiKeyHeader request header; ' +
         'AUTHORIZER = the usageIdentifierKey an authorizer returned (AWS apiKeySource).',
     ),
-  apiKeyHeader: headerName.default('x-api-key').describe('Request header carrying the API key when apiKeySource is HEADER.'),
+  apiKeyHeader: headerName
+    .default('x-api-key')
+    .describe('Request header carrying the API key when apiKeySource is HEADER.'),
 };
 
 /** Spread into the route schema. */
@@ -36,5 +38,8 @@ export const API_KEYS_CONFIG = {
 declare module '../config/schema.js' {
   interface ApiFeatureFields extends Fields<typeof apiKeyApiFields> {}
   interface RouteFeatureFields extends Fields<typeof apiKeyRouteFields> {}
-  interface RootFeatureFields extends Fields<{ usagePlans: typeof usagePlansSchema; apiKeys: typeof declaredKeysSchema }> {}
+  interface RootFeatureFields extends Fields<{
+    usagePlans: typeof usagePlansSchema;
+    apiKeys: typeof declaredKeysSchema;
+  }> {}
 }

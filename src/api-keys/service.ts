@@ -56,7 +56,8 @@ async function reconcileDeclared(registry: KeyRegistry, loaded: LoadedConfig, lo
     const r = await registry.reconcile(loaded.config.apiKeys);
     if (r.created.length + r.updated.length + r.deleted.length) log?.info(r, 'declared API keys reconciled');
   } catch (err) {
-    if (err instanceof DeclaredKeyConflict) throw new ConfigError(loaded.file, [loaded.issue(['apiKeys', err.keyName, 'value'], err.message)]);
+    if (err instanceof DeclaredKeyConflict)
+      throw new ConfigError(loaded.file, [loaded.issue(['apiKeys', err.keyName, 'value'], err.message)]);
     throw err;
   }
 }
@@ -71,7 +72,9 @@ async function checkSharedSecret(store: Store, secret: Buffer): Promise<void> {
   if (await store.insert('meta', 'apiKeySecretCheck', check)) return;
   const theirs = await store.get<string>('meta', 'apiKeySecretCheck');
   if (typeof theirs === 'string' && !hashesMatch(theirs, check)) {
-    throw new Error(`${KEY_SECRET_FILE} differs from the one the other nodes sharing this store use; copy theirs to every node`);
+    throw new Error(
+      `${KEY_SECRET_FILE} differs from the one the other nodes sharing this store use; copy theirs to every node`,
+    );
   }
 }
 
@@ -85,10 +88,16 @@ export const API_KEYS_SERVICE: ServiceDef = {
     if (!store) throw new Error('the apiKeys service needs the store service to start first');
     const secret = await loadKeySecret(resolve(loaded.dir, loaded.config.dataDir));
     if (store.onChange) await checkSharedSecret(store, secret);
-    const svc = new ApiKeysService(await KeyRegistry.open(store, secret, runtime.clock), store, runtime.clock, runtime.log);
+    const svc = new ApiKeysService(
+      await KeyRegistry.open(store, secret, runtime.clock),
+      store,
+      runtime.clock,
+      runtime.log,
+    );
     await reconcileDeclared(svc.registry, loaded, runtime.log);
     const failure = store as Store & { config?: { failure?: { keys?: string } }; health?: { up: boolean } };
-    if (failure.config?.failure?.keys === 'closed' && failure.health) svc.registry.refuseWhile = () => !failure.health?.up;
+    if (failure.config?.failure?.keys === 'closed' && failure.health)
+      svc.registry.refuseWhile = () => !failure.health?.up;
     runtime.requestDone.push(svc.countUsage);
     return svc;
   },

@@ -72,7 +72,12 @@ export class CustomAuthorizer implements Authorizer {
     return this.#invoke(ctx, arn, values, key);
   }
 
-  #invoke(ctx: RequestContext, arn: string, values: readonly string[], key: string | undefined): Promise<Reply | undefined> {
+  #invoke(
+    ctx: RequestContext,
+    arn: string,
+    values: readonly string[],
+    key: string | undefined,
+  ): Promise<Reply | undefined> {
     const o = this.#o;
     return o.call(ctx, arn, values).then(
       (outcome) => {
@@ -103,7 +108,8 @@ export class CustomAuthorizer implements Authorizer {
     if (r.kind !== 'simple' && r.usageIdentifierKey !== undefined) id.usageIdentifierKey = r.usageIdentifierKey;
     id.authorizerContext = r.context;
     if (this.#o.forwardContext)
-      for (const [k, v] of Object.entries(r.context)) addUpstreamHeader(ctx, contextHeaderName(this.#o.contextHeaderPrefix, k), v);
+      for (const [k, v] of Object.entries(r.context))
+        addUpstreamHeader(ctx, contextHeaderName(this.#o.contextHeaderPrefix, k), v);
     return undefined;
   }
 

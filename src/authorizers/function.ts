@@ -34,7 +34,8 @@ export class InProcessInvoker implements FunctionInvoker {
     this.#fn ??= import(this.#url).then(
       (mod: Record<string, unknown>) => {
         const fn = mod[this.#exportName] ?? (mod.default as Record<string, unknown> | undefined)?.[this.#exportName];
-        if (typeof fn !== 'function') throw new FunctionLoadError(`${this.#url} has no function export "${this.#exportName}"`);
+        if (typeof fn !== 'function')
+          throw new FunctionLoadError(`${this.#url} has no function export "${this.#exportName}"`);
         return fn as Handler;
       },
       (err: unknown) => {
@@ -57,7 +58,10 @@ export class InProcessInvoker implements FunctionInvoker {
     try {
       return await new Promise<unknown>((resolve, reject) => {
         // A wall-clock guard against a hung function, not time-based logic: no injected clock.
-        timer = setTimeout(() => reject(new FunctionTimeoutError(`authorizer timed out after ${opts.timeoutMs} ms`)), opts.timeoutMs);
+        timer = setTimeout(
+          () => reject(new FunctionTimeoutError(`authorizer timed out after ${opts.timeoutMs} ms`)),
+          opts.timeoutMs,
+        );
         const callback = (err: unknown, result?: unknown) => (err ? reject(err) : resolve(result));
         const r = fn(event, context, callback) as { then?: unknown } | undefined;
         if (r && typeof r.then === 'function') (r as Promise<unknown>).then(resolve, reject);

@@ -23,7 +23,11 @@ export type HttpAuthorizerCall = (ctx: RequestContext, values: readonly string[]
  * Calls the authorizer URL with the identity sources (headers as headers, query parameters as query parameters),
  * the chosen client headers, and X-Forwarded-Method/-Uri/-For (as Traefik's forwardAuth and nginx auth_request do).
  */
-export function createHttpAuthorizerCall(cfg: HttpAuthorizerConfig, sources: readonly IdentitySource[], deps: RuntimeDeps): HttpAuthorizerCall {
+export function createHttpAuthorizerCall(
+  cfg: HttpAuthorizerConfig,
+  sources: readonly IdentitySource[],
+  deps: RuntimeDeps,
+): HttpAuthorizerCall {
   const forward = [...new Set(cfg.forwardHeaders.map((h) => h.toLowerCase()))];
   const keep = new Set(cfg.forwardResponseHeaders.map((h) => h.toLowerCase()));
   return async (ctx, values) => {
@@ -65,7 +69,12 @@ export function createHttpAuthorizerCall(cfg: HttpAuthorizerConfig, sources: rea
       }
       chunks.push(c);
     }
-    const out: { -readonly [K in keyof HttpAuthorizerResult]: HttpAuthorizerResult[K] } = { kind: 'http', status: res.statusCode, context: {}, headers: [] };
+    const out: { -readonly [K in keyof HttpAuthorizerResult]: HttpAuthorizerResult[K] } = {
+      kind: 'http',
+      status: res.statusCode,
+      context: {},
+      headers: [],
+    };
     if (res.statusCode < 200 || res.statusCode >= 300) return out;
     const hs: [string, string][] = [];
     for (const name of keep) {
@@ -87,7 +96,8 @@ export function createHttpAuthorizerCall(cfg: HttpAuthorizerConfig, sources: rea
         if (typeof b.usageIdentifierKey === 'string') out.usageIdentifierKey = b.usageIdentifierKey;
         if (b.context && typeof b.context === 'object' && !Array.isArray(b.context)) {
           const c: Record<string, string> = {};
-          for (const [k, v] of Object.entries(b.context)) if (['string', 'number', 'boolean'].includes(typeof v)) c[k] = String(v);
+          for (const [k, v] of Object.entries(b.context))
+            if (['string', 'number', 'boolean'].includes(typeof v)) c[k] = String(v);
           out.context = c;
         }
       }

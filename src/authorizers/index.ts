@@ -90,7 +90,9 @@ function functionParts(cfg: FunctionAuthorizerConfig, configDir: string) {
   const sourceTexts = cfg.identitySource ?? (cfg.eventType === 'TOKEN' ? ['$request.header.Authorization'] : []);
   return {
     sources: sourceTexts.map(parseIdentitySource),
-    ...(cfg.identityValidationExpression !== undefined ? { validation: new RegExp(cfg.identityValidationExpression) } : {}),
+    ...(cfg.identityValidationExpression !== undefined
+      ? { validation: new RegExp(cfg.identityValidationExpression) }
+      : {}),
     call: functionCall(invoker, cfg.eventType, cfg.timeoutMs),
   };
 }
@@ -99,7 +101,8 @@ function functionParts(cfg: FunctionAuthorizerConfig, configDir: string) {
 export const authorizerDefinitionsCheck: ApiHookFactory = {
   name: 'authorizer-definitions',
   create(scope) {
-    if (isFirstStage(scope)) for (const [name, cfg] of Object.entries(scope.api.authorizers)) checkAuthorizer(scope, name, cfg);
+    if (isFirstStage(scope))
+      for (const [name, cfg] of Object.entries(scope.api.authorizers)) checkAuthorizer(scope, name, cfg);
     return undefined;
   },
 };
@@ -123,16 +126,22 @@ export const authorizerPolicyFactory: PolicyFactory = {
         const known = Object.keys(scope.api.authorizers);
         scope.issue(
           at('authorizer'),
-          `unknown authorizer "${route.authorizer}"${known.length ? `; defined: ${known.join(', ')}` : '; none is defined under this API\'s authorizers'}`,
+          `unknown authorizer "${route.authorizer}"${known.length ? `; defined: ${known.join(', ')}` : "; none is defined under this API's authorizers"}`,
         );
       }
       return undefined;
     }
     if (route.authorizationScopes?.length && cfg.type !== 'jwt' && report)
-      scope.issue(at('authorizationScopes'), `authorizationScopes apply to jwt authorizers; "${route.authorizer}" is a ${cfg.type} authorizer`);
+      scope.issue(
+        at('authorizationScopes'),
+        `authorizationScopes apply to jwt authorizers; "${route.authorizer}" is a ${cfg.type} authorizer`,
+      );
     const auth = authorizerFor(scope, route.authorizer, cfg);
     if (!auth) return undefined; // its definition problems are reported by authorizerDefinitionsCheck
-    const routeAuth: RouteAuth = { scopes: route.authorizationScopes, arnPrefix: apiArnPrefix(scope.api.arn, scope.api.name) };
+    const routeAuth: RouteAuth = {
+      scopes: route.authorizationScopes,
+      arnPrefix: apiArnPrefix(scope.api.arn, scope.api.name),
+    };
     return { name: 'authorizer', phase: 'authorizer', access: (ctx) => auth.authorize(ctx, routeAuth) };
   },
 };

@@ -25,7 +25,13 @@ test('policy evaluation: explicit Deny wins, Allow admits, no match is an implic
     return evaluatePolicy(r.statements, ARN);
   };
   assert.equal(out([{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: ARN }]), 'allow');
-  assert.equal(out([{ Effect: 'Allow', Action: '*', Resource: '*' }, { Effect: 'Deny', Action: 'execute-api:Invoke', Resource: [ARN] }]), 'deny');
+  assert.equal(
+    out([
+      { Effect: 'Allow', Action: '*', Resource: '*' },
+      { Effect: 'Deny', Action: 'execute-api:Invoke', Resource: [ARN] },
+    ]),
+    'deny',
+  );
   assert.equal(out([{ Effect: 'Allow', Action: 'execute-api:Invoke', Resource: 'arn:other' }]), 'implicitDeny');
   assert.equal(out([{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }]), 'implicitDeny');
 });
@@ -34,9 +40,17 @@ test('invalid outputs are named', () => {
   assert.equal(parseAuthorizerOutput(null), 'the result is not an object');
   assert.equal(parseAuthorizerOutput({ isAuthorized: 'yes' }), '"isAuthorized" is not a boolean');
   assert.match(String(parseAuthorizerOutput({ principalId: 'p' })), /policyDocument/);
-  assert.match(String(parseAuthorizerOutput({ principalId: 'p', policyDocument: { Statement: [{ Effect: 'Maybe' }] } })), /Effect/);
+  assert.match(
+    String(parseAuthorizerOutput({ principalId: 'p', policyDocument: { Statement: [{ Effect: 'Maybe' }] } })),
+    /Effect/,
+  );
   assert.match(String(parseAuthorizerOutput({ isAuthorized: true, context: { a: [1] } })), /context value "a"/);
-  const ok = parseAuthorizerOutput({ principalId: 'p', policyDocument: { Statement: [] }, context: { n: 1, b: false }, usageIdentifierKey: 'k' });
+  const ok = parseAuthorizerOutput({
+    principalId: 'p',
+    policyDocument: { Statement: [] },
+    context: { n: 1, b: false },
+    usageIdentifierKey: 'k',
+  });
   assert.ok(typeof ok !== 'string' && ok.kind === 'policy');
   assert.deepEqual(ok.context, { n: '1', b: 'false' });
   assert.equal(ok.usageIdentifierKey, 'k');

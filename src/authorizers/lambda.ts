@@ -57,7 +57,6 @@ export function requestEvent(ctx: RequestContext, methodArn: string) {
   };
 }
 
-
 const INVOKE_ACTIONS = new Set(['execute-api:Invoke', 'execute-api:*', '*']);
 
 /** Checks and compiles a function's result; a string is what is wrong with it (→ 500). */
@@ -72,7 +71,8 @@ export function parseAuthorizerOutput(v: unknown): AuthorizerOutput | string {
   }
   if (typeof o.principalId !== 'string') return 'the result has neither "isAuthorized" nor a string "principalId"';
   const doc = o.policyDocument as Record<string, unknown> | undefined;
-  if (!doc || typeof doc !== 'object' || !Array.isArray(doc.Statement)) return '"policyDocument.Statement" is not a list';
+  if (!doc || typeof doc !== 'object' || !Array.isArray(doc.Statement))
+    return '"policyDocument.Statement" is not a list';
   const statements: PolicyStatement[] = [];
   for (const s of doc.Statement as unknown[]) {
     if (!s || typeof s !== 'object') return 'a policy statement is not an object';
@@ -80,11 +80,13 @@ export function parseAuthorizerOutput(v: unknown): AuthorizerOutput | string {
     if (st.Effect !== 'Allow' && st.Effect !== 'Deny') return 'a policy statement\'s "Effect" is not "Allow" or "Deny"';
     const actions = list(st.Action);
     const resources = list(st.Resource);
-    if (!actions || !resources) return 'a policy statement\'s "Action" or "Resource" is not a string or list of strings';
+    if (!actions || !resources)
+      return 'a policy statement\'s "Action" or "Resource" is not a string or list of strings';
     if (!actions.some((a) => INVOKE_ACTIONS.has(a))) continue;
     statements.push({ effect: st.Effect, resources: resources.map(arnPattern) });
   }
-  if (o.usageIdentifierKey !== undefined && typeof o.usageIdentifierKey !== 'string') return '"usageIdentifierKey" is not a string';
+  if (o.usageIdentifierKey !== undefined && typeof o.usageIdentifierKey !== 'string')
+    return '"usageIdentifierKey" is not a string';
   return {
     kind: 'policy',
     principalId: o.principalId,
@@ -106,14 +108,18 @@ function parseContext(v: unknown): Record<string, string> | string {
   if (typeof v !== 'object' || Array.isArray(v)) return '"context" is not an object';
   const out: Record<string, string> = {};
   for (const [k, x] of Object.entries(v)) {
-    if (typeof x !== 'string' && typeof x !== 'number' && typeof x !== 'boolean') return `context value "${k}" is not a string, number or boolean`;
+    if (typeof x !== 'string' && typeof x !== 'number' && typeof x !== 'boolean')
+      return `context value "${k}" is not a string, number or boolean`;
     out[k] = String(x);
   }
   return out;
 }
 
 /** IAM evaluation: an explicit Deny wins, then an Allow, else the implicit deny. */
-export function evaluatePolicy(statements: readonly PolicyStatement[], methodArn: string): 'allow' | 'deny' | 'implicitDeny' {
+export function evaluatePolicy(
+  statements: readonly PolicyStatement[],
+  methodArn: string,
+): 'allow' | 'deny' | 'implicitDeny' {
   let allowed = false;
   for (const s of statements) {
     if (!s.resources.some((r) => r.test(methodArn))) continue;

@@ -15,7 +15,9 @@ function encode(v: unknown): string {
 function decode<V>(s: string): V {
   return JSON.parse(s, (_k, x: unknown) => {
     const r = x as { $re?: unknown; flags?: unknown } | null;
-    return r && typeof r === 'object' && typeof r.$re === 'string' ? new RegExp(r.$re, typeof r.flags === 'string' ? r.flags : '') : x;
+    return r && typeof r === 'object' && typeof r.$re === 'string'
+      ? new RegExp(r.$re, typeof r.flags === 'string' ? r.flags : '')
+      : x;
   }) as V;
 }
 
@@ -43,7 +45,10 @@ export class RedisResultTier<V> implements SharedTier<V> {
     if (!h.up) return undefined;
     try {
       const k = this.#key(key);
-      const r = await withTimeout(this.#redis.client.multi().get(k).pttl(k).exec(), this.#redis.config.commandTimeoutMs);
+      const r = await withTimeout(
+        this.#redis.client.multi().get(k).pttl(k).exec(),
+        this.#redis.config.commandTimeoutMs,
+      );
       h.succeeded();
       const v = r?.[0]?.[1] as string | null | undefined;
       const ttl = r?.[1]?.[1] as number | undefined;
@@ -57,8 +62,9 @@ export class RedisResultTier<V> implements SharedTier<V> {
 
   set(key: string, value: V, ttlMs: number): void {
     if (ttlMs <= 0 || !this.#redis.health.up) return;
-    withTimeout(this.#redis.client.set(this.#key(key), encode(value), 'PX', Math.ceil(ttlMs)), this.#redis.config.commandTimeoutMs).catch(
-      (err: unknown) => this.#redis.health.fail(err),
-    );
+    withTimeout(
+      this.#redis.client.set(this.#key(key), encode(value), 'PX', Math.ceil(ttlMs)),
+      this.#redis.config.commandTimeoutMs,
+    ).catch((err: unknown) => this.#redis.health.fail(err));
   }
 }

@@ -10,9 +10,13 @@ function service(target: AdminTarget): CacheService {
 /** Checks the API, stage and filter against the running config; returns the filter. */
 function flushFilter(target: AdminTarget, apiName: string, stageName: string, query: URLSearchParams): FlushFilter {
   const api = target.snapshot.apis.find((a) => a.name === apiName);
-  if (!api) throw new AdminError(404, `no API "${apiName}" (APIs: ${target.snapshot.apis.map((a) => a.name).join(', ')})`);
+  if (!api)
+    throw new AdminError(404, `no API "${apiName}" (APIs: ${target.snapshot.apis.map((a) => a.name).join(', ')})`);
   if (!api.stages.some((s) => s.name === stageName)) {
-    throw new AdminError(404, `API "${apiName}" has no stage "${stageName}" (stages: ${api.stages.map((s) => s.name).join(', ')})`);
+    throw new AdminError(
+      404,
+      `API "${apiName}" has no stage "${stageName}" (stages: ${api.stages.map((s) => s.name).join(', ')})`,
+    );
   }
   const filter: FlushFilter = {};
   const route = query.get('route');
@@ -20,7 +24,10 @@ function flushFilter(target: AdminTarget, apiName: string, stageName: string, qu
     const key = parseRouteKey(route);
     if (typeof key === 'string') throw new AdminError(400, `route: ${key}`);
     if (!api.routes.some((r) => r.key.key === key.key)) {
-      throw new AdminError(400, `API "${apiName}" has no route "${key.key}" (routes: ${api.routes.map((r) => r.key.key).join(', ')})`);
+      throw new AdminError(
+        400,
+        `API "${apiName}" has no route "${key.key}" (routes: ${api.routes.map((r) => r.key.key).join(', ')})`,
+      );
     }
     // Entries are filed under the GET route for HEAD routes (HEAD is answered from GET entries).
     filter.route = key.method === 'HEAD' ? `GET ${key.path}` : key.key;

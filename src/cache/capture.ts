@@ -21,7 +21,8 @@ const NOT_STORED = new Set(['set-cookie', 'age', 'x-cache', 'warning', 'content-
  * Added when a caller may not invalidate and the strategy is SUCCEED_WITH_RESPONSE_HEADER. AWS adds
  * "a warning header"; its exact text is not recorded, so this uses RFC 9111's Warning 199.
  */
-export const INVALIDATION_WARNING = '199 portico "Cache-Control: max-age=0 ignored: the caller may not invalidate the cache"';
+export const INVALIDATION_WARNING =
+  '199 portico "Cache-Control: max-age=0 ignored: the caller may not invalidate the cache"';
 
 export function headerText(v: OutgoingHttpHeaders[string]): string {
   return v === undefined ? '' : Array.isArray(v) ? v.join(', ') : String(v);
@@ -31,9 +32,19 @@ export function headerText(v: OutgoingHttpHeaders[string]): string {
 export interface CaptureOwner {
   readonly config: EffectiveCacheConfig;
   readonly metricsRoute: string;
-  verdict(ctx: RequestContext, status: number, headers: OutgoingHttpHeaders): { store: boolean; share: boolean; vary: string[] | undefined };
+  verdict(
+    ctx: RequestContext,
+    status: number,
+    headers: OutgoingHttpHeaders,
+  ): { store: boolean; share: boolean; vary: string[] | undefined };
   makeEntry(status: number, headers: string[], body: Buffer, age: number): CacheEntry;
-  store(sc: StageCache, baseKey: string, entry: CacheEntry, vary: string[] | undefined, rawHeaders: readonly string[]): Awaitable<string>;
+  store(
+    sc: StageCache,
+    baseKey: string,
+    entry: CacheEntry,
+    vary: string[] | undefined,
+    rawHeaders: readonly string[],
+  ): Awaitable<string>;
   serve(ctx: RequestContext, entry: CacheEntry, xcache: XCache, warn: boolean): void;
 }
 
@@ -130,12 +141,18 @@ export class Capture implements ResponseObserver {
       this.#settle({ kind: 'retry' });
       return;
     }
-    const entry = this.#policy.makeEntry(this.#status, this.#headers, Buffer.concat(this.#chunks, this.#size), this.#age);
+    const entry = this.#policy.makeEntry(
+      this.#status,
+      this.#headers,
+      Buffer.concat(this.#chunks, this.#size),
+      this.#age,
+    );
     this.#chunks = [];
     this.#capturing = false;
     const vary = this.#vary;
     const variant = vary ? variantKey(this.#baseKey, vary, this.#ctx.req.rawHeaders) : this.#baseKey;
-    const share = (): void => this.#settle(this.#share ? { kind: 'response', entry, vary, variant } : { kind: 'retry' });
+    const share = (): void =>
+      this.#settle(this.#share ? { kind: 'response', entry, vary, variant } : { kind: 'retry' });
     if (!this.#store) return share();
     const stored = this.#policy.store(this.#sc, this.#baseKey, entry, vary, this.#ctx.req.rawHeaders);
     if (stored instanceof Promise) {

@@ -34,7 +34,9 @@ async function flush(argv: string[], io: Io): Promise<number> {
   }
   const what = values.route ? ` route ${values.route}` : '';
   const prefix = values['key-prefix'] ? ` keys starting "${values['key-prefix']}"` : '';
-  io.out(`flushed ${body.flushed} entr${body.flushed === 1 ? 'y' : 'ies'} from ${values.api}/${values.stage}${what}${prefix}`);
+  io.out(
+    `flushed ${body.flushed} entr${body.flushed === 1 ? 'y' : 'ies'} from ${values.api}/${values.stage}${what}${prefix}`,
+  );
   return 0;
 }
 
@@ -51,7 +53,19 @@ async function stats(argv: string[], io: Io): Promise<number> {
     const rows = body.stages.map((s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, String(v)])));
     io.out(
       rows.length
-        ? formatTable(rows, ['api', 'stage', 'entries', 'bytes', 'capacityBytes', 'hits', 'misses', 'stale', 'bypass', 'coalesced', 'evictions'])
+        ? formatTable(rows, [
+            'api',
+            'stage',
+            'entries',
+            'bytes',
+            'capacityBytes',
+            'hits',
+            'misses',
+            'stale',
+            'bypass',
+            'coalesced',
+            'evictions',
+          ])
         : 'no stage cache has been used yet',
     );
   }

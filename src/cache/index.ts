@@ -32,7 +32,8 @@ export const cachePolicyFactory: PolicyFactory = {
     }
     if (!config.enabled || config.ttlSeconds === 0) return undefined;
     const m = scope.key.method;
-    const matches = m === 'ANY' || config.methods.includes(m as never) || (m === 'HEAD' && config.methods.includes('GET'));
+    const matches =
+      m === 'ANY' || config.methods.includes(m as never) || (m === 'HEAD' && config.methods.includes('GET'));
     if (!matches) return undefined;
     return new CachePolicy({
       config,

@@ -4,7 +4,13 @@ import { describe, it } from 'node:test';
 import type { RequestContext } from '../pipeline/context.js';
 import { cacheKey, compileKeySpec, hasOverrideHeader, rawHeaderValues, variantKey } from './key.js';
 
-function ctx(opts: { path?: string; query?: string; headers?: [string, string][]; apiKeyId?: string; trusted?: boolean }): RequestContext {
+function ctx(opts: {
+  path?: string;
+  query?: string;
+  headers?: [string, string][];
+  apiKeyId?: string;
+  trusted?: boolean;
+}): RequestContext {
   const raw = (opts.headers ?? [['Host', 'gw.test']]).flat();
   const headers: Record<string, string> = {};
   for (const [k, v] of opts.headers ?? [['Host', 'gw.test']]) headers[k.toLowerCase()] = v;
@@ -28,7 +34,10 @@ const key = (o: Parameters<typeof ctx>[0]) => cacheKey(spec, ctx(o), 'GET');
 describe('cache key', () => {
   it('starts with method and stage-relative path, then the route and the Host', () => {
     assert.equal(key({}), 'GET /pets/1\nGET /pets/{id}\nh:gw.test\nr:x-tenant=\u0001');
-    assert.equal(cacheKey(compileKeySpec('GET /pets/{id}', [], false), ctx({}), 'GET'), 'GET /pets/1\nGET /pets/{id}\nh:gw.test');
+    assert.equal(
+      cacheKey(compileKeySpec('GET /pets/{id}', [], false), ctx({}), 'GET'),
+      'GET /pets/1\nGET /pets/{id}\nh:gw.test',
+    );
     assert.equal(compileKeySpec('HEAD /x', [], false).route, 'GET /x', 'HEAD routes read GET entries');
   });
 
@@ -36,8 +45,31 @@ describe('cache key', () => {
     ['unlisted query parameters are ignored', { query: 'color=red&size=1' }, { query: 'size=2&color=red' }],
     ['listed names are recognised decoded and case-folded', { query: 'color=red' }, { query: 'color=red&utm=1' }],
     ['order between different listed names does not matter', { query: 'color=red' }, { query: 'color=red' }],
-    ['unlisted headers are ignored', { headers: [['Host', 'gw.test'], ['X-Other', '1']] }, { headers: [['Host', 'gw.test']] }],
-    ['header names are case-insensitive', { headers: [['Host', 'gw.test'], ['x-tenant', 'a']] }, { headers: [['host', 'gw.test'], ['X-TENANT', 'a']] }],
+    [
+      'unlisted headers are ignored',
+      {
+        headers: [
+          ['Host', 'gw.test'],
+          ['X-Other', '1'],
+        ],
+      },
+      { headers: [['Host', 'gw.test']] },
+    ],
+    [
+      'header names are case-insensitive',
+      {
+        headers: [
+          ['Host', 'gw.test'],
+          ['x-tenant', 'a'],
+        ],
+      },
+      {
+        headers: [
+          ['host', 'gw.test'],
+          ['X-TENANT', 'a'],
+        ],
+      },
+    ],
     ['Host is compared case-insensitively', { headers: [['Host', 'GW.test']] }, { headers: [['Host', 'gw.test']] }],
   ];
   for (const [name, a, b] of same) it(`same key: ${name}`, () => assert.equal(key(a), key(b)));
@@ -53,19 +85,65 @@ describe('cache key', () => {
     ['an upper-case listed name', { query: 'color=red&COLOR=blue' }, { query: 'color=red' }],
     ['";" separated', { query: 'x=1;color=blue' }, { query: 'x=1' }],
     ['value spelling', { query: 'color=r%65d' }, { query: 'color=red' }],
-    ['listed header value', { headers: [['Host', 'gw.test'], ['X-Tenant', 'a']] }, { headers: [['Host', 'gw.test'], ['X-Tenant', 'b']] }],
-    ['a listed header absent vs empty', { headers: [['Host', 'gw.test'], ['X-Tenant', '']] }, { headers: [['Host', 'gw.test']] }],
+    [
+      'listed header value',
+      {
+        headers: [
+          ['Host', 'gw.test'],
+          ['X-Tenant', 'a'],
+        ],
+      },
+      {
+        headers: [
+          ['Host', 'gw.test'],
+          ['X-Tenant', 'b'],
+        ],
+      },
+    ],
+    [
+      'a listed header absent vs empty',
+      {
+        headers: [
+          ['Host', 'gw.test'],
+          ['X-Tenant', ''],
+        ],
+      },
+      { headers: [['Host', 'gw.test']] },
+    ],
     [
       'a repeated listed header (Node would keep only the first of some)',
-      { headers: [['Host', 'gw.test'], ['X-Tenant', 'a'], ['X-Tenant', 'b']] },
-      { headers: [['Host', 'gw.test'], ['X-Tenant', 'a']] },
+      {
+        headers: [
+          ['Host', 'gw.test'],
+          ['X-Tenant', 'a'],
+          ['X-Tenant', 'b'],
+        ],
+      },
+      {
+        headers: [
+          ['Host', 'gw.test'],
+          ['X-Tenant', 'a'],
+        ],
+      },
     ],
     ['Host', { headers: [['Host', 'evil.test']] }, { headers: [['Host', 'gw.test']] }],
     ['Host port', { headers: [['Host', 'gw.test:8080']] }, { headers: [['Host', 'gw.test']] }],
     [
       'X-Forwarded-Host from a trusted proxy',
-      { trusted: true, headers: [['Host', 'gw.test'], ['X-Forwarded-Host', 'a.test']] },
-      { trusted: true, headers: [['Host', 'gw.test'], ['X-Forwarded-Host', 'b.test']] },
+      {
+        trusted: true,
+        headers: [
+          ['Host', 'gw.test'],
+          ['X-Forwarded-Host', 'a.test'],
+        ],
+      },
+      {
+        trusted: true,
+        headers: [
+          ['Host', 'gw.test'],
+          ['X-Forwarded-Host', 'b.test'],
+        ],
+      },
     ],
   ];
   for (const [name, a, b] of different) it(`different key: ${name}`, () => assert.notEqual(key(a), key(b)));

@@ -120,7 +120,11 @@ describe('MemoryCacheStore', () => {
 describe('cache entry serialisation', () => {
   it('round-trips status, repeated headers, binary body, times and Vary, in a compact form', () => {
     const body = Buffer.from([0, 1, 2, 255, 254, 10, 13]);
-    const e = entry(0, { body, headers: ['x-a', '1', 'x-a', '2', 'content-type', 'application/octet-stream'], vary: ['accept'] });
+    const e = entry(0, {
+      body,
+      headers: ['x-a', '1', 'x-a', '2', 'content-type', 'application/octet-stream'],
+      vary: ['accept'],
+    });
     const bytes = encodeEntry(e);
     assert.deepEqual(decodeEntry(bytes), e);
     assert.ok(bytes.length < ENTRY_OVERHEAD + body.length, `${bytes.length} bytes`);

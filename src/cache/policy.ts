@@ -16,8 +16,6 @@ const MAX_AGE_0 = /(?:^|,)\s*max-age\s*=\s*"?0+"?\s*(?:,|$)/i;
 /** Backend Cache-Control directives that keep a response out of a shared cache (RFC 9111 §5.2.2). */
 const PRIVATE = /(?:^|[\s,])(?:private|no-store|no-cache)(?:[\s,=]|$)/i;
 
-
-
 function tag(value: XCache, warn: boolean): ResponseObserver {
   return {
     onHead(_status, headers) {
@@ -36,7 +34,6 @@ const MISS_WARN = tag('Miss', true);
 function chain<T, R>(v: Awaitable<T>, f: (t: T) => Awaitable<R>): Awaitable<R> {
   return v instanceof Promise ? v.then(f) : f(v);
 }
-
 
 export interface CachePolicyInit {
   config: EffectiveCacheConfig;
@@ -111,10 +108,12 @@ export class CachePolicy implements Policy, CaptureOwner {
       if (!this.config.requireAuthorization || this.mayInvalidate(ctx.identity)) {
         // Refetch and replace the entry, on the caller's behalf: not coalesced, never stale.
         sc.count(this.metricsRoute, 'miss');
-        ctx.responseObserver = ctx.method === 'HEAD' ? MISS : new Capture(this, ctx, sc, key, key, undefined, undefined, false);
+        ctx.responseObserver =
+          ctx.method === 'HEAD' ? MISS : new Capture(this, ctx, sc, key, key, undefined, undefined, false);
         return undefined;
       }
-      if (this.config.unauthorizedStrategy === 'FAIL_WITH_403') return { error: GATEWAY_ERRORS.CACHE_INVALIDATION_DENIED };
+      if (this.config.unauthorizedStrategy === 'FAIL_WITH_403')
+        return { error: GATEWAY_ERRORS.CACHE_INVALIDATION_DENIED };
       warn = this.config.unauthorizedStrategy === 'SUCCEED_WITH_RESPONSE_HEADER';
     }
     return chain(sc.store.get(key, this.#deps.clock.now()), (found) => {
@@ -173,7 +172,14 @@ export class CachePolicy implements Policy, CaptureOwner {
     return undefined;
   }
 
-  #wait(ctx: RequestContext, sc: StageCache, flight: Flight, baseKey: string, lookupKey: string, warn: boolean): Promise<Reply | true | undefined> {
+  #wait(
+    ctx: RequestContext,
+    sc: StageCache,
+    flight: Flight,
+    baseKey: string,
+    lookupKey: string,
+    warn: boolean,
+  ): Promise<Reply | true | undefined> {
     return new Promise((resolve) => {
       flight.waiters.push((o: FlightOutcome) => {
         if (ctx.res.destroyed) return resolve(true);
@@ -188,7 +194,11 @@ export class CachePolicy implements Policy, CaptureOwner {
         if (o.kind === 'error') return resolve({ error: o.reply });
         // Nothing to share: fetch for yourself (and store, if this answer is cacheable).
         ctx.responseObserver =
-          ctx.method === 'HEAD' ? (warn ? MISS_WARN : MISS) : new Capture(this, ctx, sc, baseKey, lookupKey, undefined, undefined, warn);
+          ctx.method === 'HEAD'
+            ? warn
+              ? MISS_WARN
+              : MISS
+            : new Capture(this, ctx, sc, baseKey, lookupKey, undefined, undefined, warn);
         resolve(undefined);
       });
     });
@@ -219,20 +229,41 @@ export class CachePolicy implements Policy, CaptureOwner {
   }
 
   /** What may happen to a response with this head: stored, and/or shared with coalesced waiters. */
-  verdict(ctx: RequestContext, status: number, headers: OutgoingHttpHeaders): { store: boolean; share: boolean; vary: string[] | undefined } {
+  verdict(
+    ctx: RequestContext,
+    status: number,
+    headers: OutgoingHttpHeaders,
+  ): { store: boolean; share: boolean; vary: string[] | undefined } {
     if (ctx.method === 'HEAD') return { store: false, share: false, vary: undefined };
     const cookie = headers['set-cookie'] !== undefined;
     const priv = PRIVATE.test(headerText(headers['cache-control'])) || PRIVATE.test(headerText(headers.pragma));
     const varyText = headerText(headers.vary).toLowerCase();
-    const vary = varyText ? [...new Set(varyText.split(',').map((v) => v.trim()).filter(Boolean))].sort() : undefined;
+    const vary = varyText
+      ? [
+          ...new Set(
+            varyText
+              .split(',')
+              .map((v) => v.trim())
+              .filter(Boolean),
+          ),
+        ].sort()
+      : undefined;
     if (vary?.includes('*')) return { store: false, share: false, vary };
     const store =
-      this.#statusOk(status) && (!cookie || this.config.setCookie === 'strip') && (!priv || this.config.backendCacheControl === 'ignore');
+      this.#statusOk(status) &&
+      (!cookie || this.config.setCookie === 'strip') &&
+      (!priv || this.config.backendCacheControl === 'ignore');
     return { store, share: store || (!cookie && !priv), vary: vary?.length ? vary : undefined };
   }
 
   /** Stores a captured response (and a Vary marker when the backend varies); returns the key it went under. */
-  store(sc: StageCache, baseKey: string, entry: CacheEntry, vary: string[] | undefined, rawHeaders: readonly string[]): Awaitable<string> {
+  store(
+    sc: StageCache,
+    baseKey: string,
+    entry: CacheEntry,
+    vary: string[] | undefined,
+    rawHeaders: readonly string[],
+  ): Awaitable<string> {
     const key = vary ? variantKey(baseKey, vary, rawHeaders) : baseKey;
     const done = (): string => {
       sc.noteEvictions();

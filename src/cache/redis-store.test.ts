@@ -12,7 +12,17 @@ const skip = redisSuiteSkip('Redis cache store');
 
 function entry(clock: ManualClock, body: string, route = 'GET /a', ttlMs = 60_000): CacheEntry {
   const now = clock.now();
-  return { status: 200, headers: ['content-type', 'text/plain'], body: Buffer.from(body), storedAt: now, expiresAt: now + ttlMs, swrUntil: now + ttlMs, sieUntil: now + ttlMs, age: 0, route };
+  return {
+    status: 200,
+    headers: ['content-type', 'text/plain'],
+    body: Buffer.from(body),
+    storedAt: now,
+    expiresAt: now + ttlMs,
+    swrUntil: now + ttlMs,
+    sieUntil: now + ttlMs,
+    age: 0,
+    route,
+  };
 }
 
 describe('Redis cache store', { skip }, () => {
@@ -21,7 +31,10 @@ describe('Redis cache store', { skip }, () => {
   const clock = new ManualClock();
   before(async (t) => {
     redis = await startRedis(t as unknown as TestContext);
-    const cfg = { ...(storeSchema.parse({ kind: 'redis', url: redis?.url, keyPrefix: 'cachetest:' }) as RedisStoreConfig), commandTimeoutMs: 500 };
+    const cfg = {
+      ...(storeSchema.parse({ kind: 'redis', url: redis?.url, keyPrefix: 'cachetest:' }) as RedisStoreConfig),
+      commandTimeoutMs: 500,
+    };
     store = await RedisStore.open({ config: cfg, clock, log: createLogger('silent') });
   });
   after(async () => {

@@ -1,7 +1,16 @@
 import type { Clock } from '../clock.js';
 import { withTimeout } from '../store/health.js';
 import type { RedisStore } from '../store/redis.js';
-import { type CacheEntry, type CacheStore, decodeEntry, encodeEntry, entrySize, type FlushFilter, keepUntil, type StoreStats } from './store.js';
+import {
+  type CacheEntry,
+  type CacheStore,
+  decodeEntry,
+  encodeEntry,
+  entrySize,
+  type FlushFilter,
+  keepUntil,
+  type StoreStats,
+} from './store.js';
 
 /**
  * Store with a byte budget per namespace, in one script: the entry (SET PX until its last stale
@@ -68,7 +77,12 @@ return n
 `;
 
 interface Scripts {
-  porticoCacheSet(lru: string, meta: string, bytes: string, ...argv: (string | Buffer | number)[]): Promise<[number, number, number, number]>;
+  porticoCacheSet(
+    lru: string,
+    meta: string,
+    bytes: string,
+    ...argv: (string | Buffer | number)[]
+  ): Promise<[number, number, number, number]>;
   porticoCacheGetBuffer(lru: string, key: string, now: number, prefix: string): Promise<Buffer | null>;
   porticoCacheDel(lru: string, meta: string, bytes: string, prefix: string, ...keys: string[]): Promise<number>;
 }
@@ -125,7 +139,10 @@ export class RedisCacheStore implements CacheStore {
   }
 
   async get(key: string, now: number): Promise<CacheEntry | undefined> {
-    const buf = await this.#run(() => this.#scripts.porticoCacheGetBuffer(`${this.#ns}lru`, key, now, `${this.#ns}e:`), null);
+    const buf = await this.#run(
+      () => this.#scripts.porticoCacheGetBuffer(`${this.#ns}lru`, key, now, `${this.#ns}e:`),
+      null,
+    );
     if (!buf) return undefined;
     const e = decodeEntry(buf);
     return now >= keepUntil(e) ? undefined : e;
@@ -137,7 +154,19 @@ export class RedisCacheStore implements CacheStore {
     const size = entrySize(key, entry);
     const r = await this.#run(
       () =>
-        this.#scripts.porticoCacheSet(`${this.#ns}lru`, `${this.#ns}meta`, `${this.#ns}bytes`, key, encodeEntry(entry), ttl, size, entry.route, now, this.#capacity, `${this.#ns}e:`),
+        this.#scripts.porticoCacheSet(
+          `${this.#ns}lru`,
+          `${this.#ns}meta`,
+          `${this.#ns}bytes`,
+          key,
+          encodeEntry(entry),
+          ttl,
+          size,
+          entry.route,
+          now,
+          this.#capacity,
+          `${this.#ns}e:`,
+        ),
       undefined,
     );
     if (!r) return false;
@@ -147,19 +176,38 @@ export class RedisCacheStore implements CacheStore {
   }
 
   async delete(key: string): Promise<boolean> {
-    return (await this.#run(() => this.#scripts.porticoCacheDel(`${this.#ns}lru`, `${this.#ns}meta`, `${this.#ns}bytes`, `${this.#ns}e:`, key), 0)) > 0;
+    return (
+      (await this.#run(
+        () =>
+          this.#scripts.porticoCacheDel(`${this.#ns}lru`, `${this.#ns}meta`, `${this.#ns}bytes`, `${this.#ns}e:`, key),
+        0,
+      )) > 0
+    );
   }
 
   async flush(filter: FlushFilter = {}): Promise<number> {
     const meta = await this.#run(() => this.#redis.client.hgetall(`${this.#ns}meta`), {} as Record<string, string>);
     const keys = Object.keys(meta).filter((k) => {
       const route = (meta[k] as string).slice((meta[k] as string).indexOf('\t') + 1);
-      return (filter.route === undefined || route === filter.route) && (filter.keyPrefix === undefined || k.startsWith(filter.keyPrefix));
+      return (
+        (filter.route === undefined || route === filter.route) &&
+        (filter.keyPrefix === undefined || k.startsWith(filter.keyPrefix))
+      );
     });
     let n = 0;
     for (let i = 0; i < keys.length; i += 500) {
       const batch = keys.slice(i, i + 500);
-      n += await this.#run(() => this.#scripts.porticoCacheDel(`${this.#ns}lru`, `${this.#ns}meta`, `${this.#ns}bytes`, `${this.#ns}e:`, ...batch), 0);
+      n += await this.#run(
+        () =>
+          this.#scripts.porticoCacheDel(
+            `${this.#ns}lru`,
+            `${this.#ns}meta`,
+            `${this.#ns}bytes`,
+            `${this.#ns}e:`,
+            ...batch,
+          ),
+        0,
+      );
     }
     return n;
   }

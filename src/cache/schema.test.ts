@@ -63,7 +63,13 @@ describe('cache config', () => {
   });
 
   it('a valid config compiles', async () => {
-    assert.equal(await compile('{ enabled: true }', '{ cacheKeyParameters: [method.request.path.id, method.request.querystring.q] }'), undefined);
+    assert.equal(
+      await compile(
+        '{ enabled: true }',
+        '{ cacheKeyParameters: [method.request.path.id, method.request.querystring.q] }',
+      ),
+      undefined,
+    );
   });
 
   const bad: [string, string, string, RegExp][] = [
@@ -83,7 +89,12 @@ describe('cache config', () => {
       '{ cacheKeyParameters: [method.request.path.petId] }',
       /routes\[0\]\.cache\.cacheKeyParameters\[0\]: route "GET \/pets\/\{id\}" has no path parameter "petId" \(it has id\)/,
     ],
-    ['capacityMB on a route', '{ enabled: true }', '{ capacityMB: 5 }', /routes\[0\]\.cache\.capacityMB: unknown key "capacityMB"/],
+    [
+      'capacityMB on a route',
+      '{ enabled: true }',
+      '{ capacityMB: 5 }',
+      /routes\[0\]\.cache\.capacityMB: unknown key "capacityMB"/,
+    ],
     ['an unknown status class', "{ statuses: ['6xx'] }", '', /statuses\[0\]/],
   ];
   for (const [name, stage, route, re] of bad) {

@@ -8,7 +8,11 @@ import { z } from 'zod';
  */
 
 export const CACHE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
-export const UNAUTHORIZED_STRATEGIES = ['FAIL_WITH_403', 'SUCCEED_WITH_RESPONSE_HEADER', 'SUCCEED_WITHOUT_RESPONSE_HEADER'] as const;
+export const UNAUTHORIZED_STRATEGIES = [
+  'FAIL_WITH_403',
+  'SUCCEED_WITH_RESPONSE_HEADER',
+  'SUCCEED_WITHOUT_RESPONSE_HEADER',
+] as const;
 
 /** AWS's spelling, so imported OpenAPI/CloudFormation definitions map one to one. */
 export const CACHE_KEY_PARAMETER = /^method\.request\.(querystring|header|path)\.([!#$%&'*+.^_`|~0-9A-Za-z-]+)$/;
@@ -20,10 +24,7 @@ const cacheKeyParameter = z
     'expected "method.request.querystring.NAME", "method.request.header.NAME" or "method.request.path.NAME" (every value of a repeated parameter is keyed)',
   );
 
-const statusClass = z.union([
-  z.number().int().min(100).max(599),
-  z.enum(['2xx', '3xx', '4xx', '5xx']),
-]);
+const statusClass = z.union([z.number().int().min(100).max(599), z.enum(['2xx', '3xx', '4xx', '5xx'])]);
 
 const fields = {
   enabled: z.boolean(),
@@ -39,7 +40,11 @@ const fields = {
   staleWhileRevalidateSeconds: z.number().int().min(0).max(86400),
   staleIfErrorSeconds: z.number().int().min(0).max(86400),
   statuses: z.array(statusClass).min(1, 'expected at least one status or status class'),
-  maxEntryBytes: z.number().int().min(1).max(64 * 1024 * 1024),
+  maxEntryBytes: z
+    .number()
+    .int()
+    .min(1)
+    .max(64 * 1024 * 1024),
   perKey: z.boolean(),
   setCookie: z.enum(['skip', 'strip']),
   backendCacheControl: z.enum(['respect', 'ignore']),
@@ -80,11 +85,15 @@ export const stageCacheSchema = z
       .positive()
       .max(1024 * 1024)
       .default(64)
-      .describe('Byte budget of the stage cache in MiB (fractions allowed); least recently used entries are evicted beyond it.'),
+      .describe(
+        'Byte budget of the stage cache in MiB (fractions allowed); least recently used entries are evicted beyond it.',
+      ),
     methods: fields.methods.default(['GET']).describe(D.methods),
     cacheKeyParameters: fields.cacheKeyParameters.default([]).describe(D.cacheKeyParameters),
     requireAuthorization: fields.requireAuthorization.default(true).describe(D.requireAuthorization),
-    unauthorizedStrategy: fields.unauthorizedStrategy.default('SUCCEED_WITH_RESPONSE_HEADER').describe(D.unauthorizedStrategy),
+    unauthorizedStrategy: fields.unauthorizedStrategy
+      .default('SUCCEED_WITH_RESPONSE_HEADER')
+      .describe(D.unauthorizedStrategy),
     invalidators: fields.invalidators.prefault({}).describe(D.invalidators),
     staleWhileRevalidateSeconds: fields.staleWhileRevalidateSeconds.default(0).describe(D.staleWhileRevalidateSeconds),
     staleIfErrorSeconds: fields.staleIfErrorSeconds.default(0).describe(D.staleIfErrorSeconds),
@@ -102,11 +111,15 @@ export const routeCacheSchema = z
     enabled: fields.enabled.optional().describe(`${D.enabled.replace(/ \(.*\)\.$/, '.')}${inherit}`),
     ttlSeconds: fields.ttlSeconds.optional().describe(D.ttlSeconds + inherit),
     methods: fields.methods.optional().describe(D.methods + inherit),
-    cacheKeyParameters: fields.cacheKeyParameters.optional().describe(`${D.cacheKeyParameters} Replaces the stage’s list.`),
+    cacheKeyParameters: fields.cacheKeyParameters
+      .optional()
+      .describe(`${D.cacheKeyParameters} Replaces the stage’s list.`),
     requireAuthorization: fields.requireAuthorization.optional().describe(D.requireAuthorization + inherit),
     unauthorizedStrategy: fields.unauthorizedStrategy.optional().describe(D.unauthorizedStrategy + inherit),
     invalidators: fields.invalidators.optional().describe(D.invalidators + inherit),
-    staleWhileRevalidateSeconds: fields.staleWhileRevalidateSeconds.optional().describe(D.staleWhileRevalidateSeconds + inherit),
+    staleWhileRevalidateSeconds: fields.staleWhileRevalidateSeconds
+      .optional()
+      .describe(D.staleWhileRevalidateSeconds + inherit),
     staleIfErrorSeconds: fields.staleIfErrorSeconds.optional().describe(D.staleIfErrorSeconds + inherit),
     statuses: fields.statuses.optional().describe(D.statuses + inherit),
     maxEntryBytes: fields.maxEntryBytes.optional().describe(D.maxEntryBytes + inherit),
@@ -114,7 +127,9 @@ export const routeCacheSchema = z
     setCookie: fields.setCookie.optional().describe(D.setCookie + inherit),
     backendCacheControl: fields.backendCacheControl.optional().describe(D.backendCacheControl + inherit),
   })
-  .describe('Per-route overrides of the stage cache (AWS method settings); every field defaults to the stage’s. See docs/caching.md.');
+  .describe(
+    'Per-route overrides of the stage cache (AWS method settings); every field defaults to the stage’s. See docs/caching.md.',
+  );
 
 export type StageCacheConfig = z.infer<typeof stageCacheSchema>;
 export type RouteCacheConfig = z.infer<typeof routeCacheSchema>;
@@ -133,7 +148,10 @@ export function stageCacheConfig(stage: { cache?: StageCacheConfig | undefined }
 }
 
 /** The stage's settings with the route's overrides applied. */
-export function effectiveCacheConfig(stage: StageCacheConfig, route: RouteCacheConfig | undefined): EffectiveCacheConfig {
+export function effectiveCacheConfig(
+  stage: StageCacheConfig,
+  route: RouteCacheConfig | undefined,
+): EffectiveCacheConfig {
   const { capacityMB: _capacity, ...base } = stage;
   if (!route) return base;
   const out: EffectiveCacheConfig = { ...base };

@@ -31,7 +31,12 @@ export interface Flight {
 
 /** What the metrics service (observability) offers; called when it is there. */
 interface CacheMetricsSink {
-  cacheCounter(api: string, stage: string, route: string, event: 'hit' | 'miss' | 'eviction'): { inc(n?: number): void };
+  cacheCounter(
+    api: string,
+    stage: string,
+    route: string,
+    event: 'hit' | 'miss' | 'eviction',
+  ): { inc(n?: number): void };
 }
 
 export interface StageCacheStats extends StoreStats {
@@ -80,7 +85,10 @@ export class StageCache {
     if (m === 'bypass' || !metrics) return;
     let c = this.#counters.get(route);
     if (!c) {
-      c = [metrics.cacheCounter(this.api, this.stage, route, 'hit'), metrics.cacheCounter(this.api, this.stage, route, 'miss')];
+      c = [
+        metrics.cacheCounter(this.api, this.stage, route, 'hit'),
+        metrics.cacheCounter(this.api, this.stage, route, 'miss'),
+      ];
       this.#counters.set(route, c);
     }
     c[m === 'hit' ? 0 : 1].inc();
@@ -119,7 +127,9 @@ export class CacheService implements Service {
   #makeStore: (capacityBytes: number, id: string) => CacheStore;
   #services: ServiceRegistry | undefined;
 
-  constructor(opts: { makeStore?: (capacityBytes: number, id: string) => CacheStore; services?: ServiceRegistry } = {}) {
+  constructor(
+    opts: { makeStore?: (capacityBytes: number, id: string) => CacheStore; services?: ServiceRegistry } = {},
+  ) {
     this.#makeStore = opts.makeStore ?? ((c) => new MemoryCacheStore(c));
     this.#services = opts.services;
   }
@@ -184,7 +194,10 @@ export const CACHE_SERVICE_DEF: ServiceDef = {
     // With the Redis store the cache is shared by every node (docs/cluster.md); else in memory.
     const store = runtime.services.get(STORE);
     if (store instanceof RedisStore) {
-      return new CacheService({ services: runtime.services, makeStore: (cap, id) => new RedisCacheStore(store, id, cap, runtime.clock) });
+      return new CacheService({
+        services: runtime.services,
+        makeStore: (cap, id) => new RedisCacheStore(store, id, cap, runtime.clock),
+      });
     }
     return new CacheService({ services: runtime.services });
   },

@@ -87,7 +87,17 @@ export function keepUntil(e: CacheEntry): number {
  */
 export function encodeEntry(e: CacheEntry): Buffer {
   const head = Buffer.from(
-    JSON.stringify([e.status, e.headers, e.storedAt, e.expiresAt, e.swrUntil, e.sieUntil, e.age, e.route, e.vary ?? null]),
+    JSON.stringify([
+      e.status,
+      e.headers,
+      e.storedAt,
+      e.expiresAt,
+      e.swrUntil,
+      e.sieUntil,
+      e.age,
+      e.route,
+      e.vary ?? null,
+    ]),
   );
   const out = Buffer.allocUnsafe(4 + head.length + e.body.length);
   out.writeUInt32BE(head.length, 0);
@@ -101,7 +111,17 @@ export function decodeEntry(buf: Buffer): CacheEntry {
   const [status, headers, storedAt, expiresAt, swrUntil, sieUntil, age, route, vary] = JSON.parse(
     buf.subarray(4, 4 + n).toString('utf8'),
   ) as [number, string[], number, number, number, number, number, string, string[] | null];
-  const e: CacheEntry = { status, headers, body: Buffer.from(buf.subarray(4 + n)), storedAt, expiresAt, swrUntil, sieUntil, age, route };
+  const e: CacheEntry = {
+    status,
+    headers,
+    body: Buffer.from(buf.subarray(4 + n)),
+    storedAt,
+    expiresAt,
+    swrUntil,
+    sieUntil,
+    age,
+    route,
+  };
   if (vary) e.vary = vary;
   return e;
 }

@@ -36,7 +36,12 @@ export interface AdminEndpoint {
  * <dataDir>/runtime.json and admin.token or <dataDir>/admin.token of its config file.
  */
 export async function resolveAdmin(
-  values: { config?: string | undefined; 'data-dir'?: string | undefined; admin?: string | undefined; token?: string | undefined },
+  values: {
+    config?: string | undefined;
+    'data-dir'?: string | undefined;
+    admin?: string | undefined;
+    token?: string | undefined;
+  },
   io: Io,
 ): Promise<AdminEndpoint> {
   let adminUrl = values.admin;
@@ -61,16 +66,26 @@ export async function resolveAdmin(
 }
 
 /** A request to the admin API with the bearer token (and a JSON body if given); an unreachable API or a rejected token is an Error saying so. */
-export async function adminFetch(admin: AdminEndpoint, path: string, method: string, body?: unknown): Promise<Response> {
+export async function adminFetch(
+  admin: AdminEndpoint,
+  path: string,
+  method: string,
+  body?: unknown,
+): Promise<Response> {
   let res: Response;
   const headers: Record<string, string> = { authorization: `Bearer ${admin.token}` };
   if (body !== undefined) headers['content-type'] = 'application/json';
   try {
-    res = await fetch(new URL(path, admin.adminUrl), { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    res = await fetch(new URL(path, admin.adminUrl), {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
   } catch (err) {
-    throw new Error(`cannot reach the admin API at ${admin.adminUrl}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
+    throw new Error(
+      `cannot reach the admin API at ${admin.adminUrl}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`,
+    );
   }
   if (res.status === 401) throw new Error(`the admin API at ${admin.adminUrl} rejected the token`);
   return res;
 }
-

@@ -1,7 +1,12 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 type Parsed<O extends Options> = ReturnType<
-  typeof parseArgs<{ args: string[]; options: O & { help: { type: 'boolean'; short: 'h' } }; strict: true; allowPositionals: true }>
+  typeof parseArgs<{
+    args: string[];
+    options: O & { help: { type: 'boolean'; short: 'h' } };
+    strict: true;
+    allowPositionals: true;
+  }>
 >;
 
 /** A usage problem: printed as one line, exit code 2. */
@@ -15,7 +20,12 @@ export type Options = NonNullable<ParseArgsConfig['options']>;
  * Strict parsing: unknown flags, missing values and stray arguments are UsageErrors naming the command.
  * `positionals` names the positional arguments the command takes (all required), e.g. ['FILE'].
  */
-export function parseCommandArgs<O extends Options>(command: string, argv: string[], options: O, positionals: readonly string[] = []): Parsed<O> {
+export function parseCommandArgs<O extends Options>(
+  command: string,
+  argv: string[],
+  options: O,
+  positionals: readonly string[] = [],
+): Parsed<O> {
   let parsed: Parsed<O>;
   try {
     parsed = parseArgs({
@@ -28,21 +38,30 @@ export function parseCommandArgs<O extends Options>(command: string, argv: strin
     const e = err as Error & { code?: string };
     let msg = e.message.split('\n')[0] ?? e.message;
     if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') msg = `unknown option ${/'([^']+)'/.exec(msg)?.[1] ?? msg}`;
-    else if (e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') msg = `unexpected argument ${/'([^']+)'/.exec(msg)?.[1] ?? msg}`;
+    else if (e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')
+      msg = `unexpected argument ${/'([^']+)'/.exec(msg)?.[1] ?? msg}`;
     throw new UsageError(`portico ${command}: ${msg} (see 'portico ${command} --help')`);
   }
   const got = parsed.positionals ?? [];
   if (got.length < positionals.length) {
-    throw new UsageError(`portico ${command}: missing ${positionals.slice(got.length).join(' ')} (see 'portico ${command} --help')`);
+    throw new UsageError(
+      `portico ${command}: missing ${positionals.slice(got.length).join(' ')} (see 'portico ${command} --help')`,
+    );
   }
   if (got.length > positionals.length) {
-    throw new UsageError(`portico ${command}: unexpected argument ${got[positionals.length]} (see 'portico ${command} --help')`);
+    throw new UsageError(
+      `portico ${command}: unexpected argument ${got[positionals.length]} (see 'portico ${command} --help')`,
+    );
   }
   return parsed;
 }
 
 /** `--param k=v` values → a record; a value without "=" is a UsageError. */
-export function keyValues(command: string, flag: string, values: readonly string[] | undefined): Record<string, string> {
+export function keyValues(
+  command: string,
+  flag: string,
+  values: readonly string[] | undefined,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const v of values ?? []) {
     const eq = v.indexOf('=');

@@ -19,7 +19,6 @@ import type { Snapshot } from '../pipeline/context.js';
 
 export type { Io };
 
-
 function checkListen(command: string, flag: string, value: string | undefined): void {
   if (value === undefined) return;
   try {
@@ -30,7 +29,10 @@ function checkListen(command: string, flag: string, value: string | undefined): 
 }
 
 /** Loads and compiles without listening; pools are created lazily, so nothing connects. */
-async function compileFile(file: string, env: NodeJS.ProcessEnv): Promise<{ loaded: LoadedConfig; snapshot: Snapshot }> {
+async function compileFile(
+  file: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ loaded: LoadedConfig; snapshot: Snapshot }> {
   const pools = new PoolRegistry();
   const runtime = createRuntimeDeps({ pools, log: createLogger('silent') });
   try {
@@ -46,7 +48,9 @@ export async function validateCommand(argv: string[], io: Io): Promise<number> {
   const { loaded, snapshot } = await compileFile(configPath(values, io.env), io.env);
   const routes = snapshot.apis.reduce((n, a) => n + a.routes.length, 0);
   for (const w of loaded.warnings) io.err(`warning: ${w}`);
-  io.out(`${loaded.file}: ok (${snapshot.apis.length} API${snapshot.apis.length === 1 ? '' : 's'}, ${routes} route${routes === 1 ? '' : 's'})`);
+  io.out(
+    `${loaded.file}: ok (${snapshot.apis.length} API${snapshot.apis.length === 1 ? '' : 's'}, ${routes} route${routes === 1 ? '' : 's'})`,
+  );
   return 0;
 }
 
@@ -55,7 +59,17 @@ export async function routesCommand(argv: string[], io: Io): Promise<number> {
   const { snapshot } = await compileFile(configPath(values, io.env), io.env);
   const rows = routeRows(snapshot);
   if (values.json) io.out(JSON.stringify(rows, null, 2));
-  else io.out(formatTable(rows as unknown as Record<string, string>[], ['api', 'type', 'stage', 'method', 'path', 'integration']));
+  else
+    io.out(
+      formatTable(rows as unknown as Record<string, string>[], [
+        'api',
+        'type',
+        'stage',
+        'method',
+        'path',
+        'integration',
+      ]),
+    );
   return 0;
 }
 
@@ -63,7 +77,13 @@ export async function reloadCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parseCommandArgs('reload', argv, adminOptions);
   const admin = await resolveAdmin(values, io);
   const res = await adminFetch(admin, '/reload', 'POST');
-  const body = (await res.json().catch(() => ({}))) as { ok?: boolean; changed?: boolean; revision?: number; error?: string; message?: string };
+  const body = (await res.json().catch(() => ({}))) as {
+    ok?: boolean;
+    changed?: boolean;
+    revision?: number;
+    error?: string;
+    message?: string;
+  };
   if (!body.ok) {
     io.err(body.error ?? body.message ?? `reload failed with HTTP ${res.status}`);
     return 1;
@@ -72,10 +92,7 @@ export async function reloadCommand(argv: string[], io: Io): Promise<number> {
   return 0;
 }
 
-const listenOptions = {
-  listen: { type: 'string' },
-  'admin-listen': { type: 'string' },
-} as const;
+const listenOptions = { listen: { type: 'string' }, 'admin-listen': { type: 'string' } } as const;
 
 export async function startCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parseCommandArgs('start', argv, {
@@ -91,7 +108,8 @@ export async function startCommand(argv: string[], io: Io): Promise<number> {
   const opts: StartOptions = { configPath: configPath(values, io.env), env: io.env };
   if (values.listen) opts.listen = values.listen;
   if (values['admin-listen']) opts.adminListen = values['admin-listen'];
-  if (values['data-dir']) opts.dataDir = isAbsolute(values['data-dir']) ? values['data-dir'] : resolve(values['data-dir']);
+  if (values['data-dir'])
+    opts.dataDir = isAbsolute(values['data-dir']) ? values['data-dir'] : resolve(values['data-dir']);
   if (values['log-level']) opts.logLevel = values['log-level'];
   if (values['no-watch']) opts.watch = false;
   // node:cluster workers sharing the listeners, limits exact through the primary (docs/cluster.md).

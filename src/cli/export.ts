@@ -9,7 +9,9 @@ import type { Io } from './commands.js';
 export async function exportCommand(argv: string[], io: Io): Promise<number> {
   const [format, ...rest] = argv;
   if (format !== 'openapi') {
-    throw new UsageError(`portico export: expected a format (openapi), got ${format ? `"${format}"` : 'none'} (see 'portico export --help')`);
+    throw new UsageError(
+      `portico export: expected a format (openapi), got ${format ? `"${format}"` : 'none'} (see 'portico export --help')`,
+    );
   }
   const { values } = parseCommandArgs('export openapi', rest, {
     config: { type: 'string', short: 'c' },
@@ -18,7 +20,8 @@ export async function exportCommand(argv: string[], io: Io): Promise<number> {
   });
   const loaded = await loadConfigFile(values.config ?? io.env.PORTICO_CONFIG ?? 'portico.yaml', io.env);
   const doc = exportOpenApi(loaded.config, values.api);
-  const text = values.out && /\.ya?ml$/.test(values.out) ? stringify(doc, { lineWidth: 0 }) : `${JSON.stringify(doc, null, 2)}\n`;
+  const text =
+    values.out && /\.ya?ml$/.test(values.out) ? stringify(doc, { lineWidth: 0 }) : `${JSON.stringify(doc, null, 2)}\n`;
   if (values.out) {
     await writeFile(values.out, text);
     io.err(`wrote ${values.out}`);

@@ -25,7 +25,9 @@ const FORMATS = ['openapi', 'cloudformation'];
 export async function importCommand(argv: string[], io: Io): Promise<number> {
   const [format, ...rest] = argv;
   if (!format || !FORMATS.includes(format)) {
-    throw new UsageError(`portico import: expected a format (${FORMATS.join(', ')}), got ${format ? `"${format}"` : 'none'} (see 'portico import --help')`);
+    throw new UsageError(
+      `portico import: expected a format (${FORMATS.join(', ')}), got ${format ? `"${format}"` : 'none'} (see 'portico import --help')`,
+    );
   }
   const command = `import ${format}`;
   const { values, positionals } = parseImportArgs(command, format, rest);
@@ -33,15 +35,21 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
   // Handler modules are given relative to the working directory and written relative to the output file.
   const outDir = values.out ? dirname(resolve(values.out)) : process.cwd();
   const functions = functionMappings(command, values.function, outDir);
-  const auth = { authorizerFunctions: authorizerFunctions(command, values['authorizer-function'], outDir), jwks: keyValues(command, 'jwks', values.jwks) };
+  const auth = {
+    authorizerFunctions: authorizerFunctions(command, values['authorizer-function'], outDir),
+    jwks: keyValues(command, 'jwks', values.jwks),
+  };
   for (const [id, url] of Object.entries(auth.jwks)) {
-    if (!/^https?:\/\/[^/]/.test(url)) throw new UsageError(`portico ${command}: --jwks ${id}= expects an http(s) URL, got "${url}"`);
+    if (!/^https?:\/\/[^/]/.test(url))
+      throw new UsageError(`portico ${command}: --jwks ${id}= expects an http(s) URL, got "${url}"`);
   }
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message}`);
+    throw new Error(
+      `cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message}`,
+    );
   }
   let result: ImportResult;
   if (format === 'cloudformation') {
@@ -54,7 +62,10 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
 
 type ImportResult = { config: Record<string, unknown>; report: ImportReport; env?: string[] };
 type ImportValues = ReturnType<typeof parseImportArgs>['values'];
-type Mapped = { auth: { authorizerFunctions: Record<string, string>; jwks: Record<string, string> }; functions: Record<string, string> };
+type Mapped = {
+  auth: { authorizerFunctions: Record<string, string>; jwks: Record<string, string> };
+  functions: Record<string, string>;
+};
 
 /** The flags of `portico import FORMAT`, each checked against the format it belongs to. */
 function parseImportArgs(command: string, format: string, rest: string[]) {
@@ -92,7 +103,14 @@ function parseImportArgs(command: string, format: string, rest: string[]) {
 }
 
 /** `portico import cloudformation`: the result, or the exit code when the template defines no API. */
-function runCloudFormation(command: string, file: string, text: string, values: ImportValues, m: Mapped & { outDir: string }, io: Io): ImportResult | number {
+function runCloudFormation(
+  command: string,
+  file: string,
+  text: string,
+  values: ImportValues,
+  m: Mapped & { outDir: string },
+  io: Io,
+): ImportResult | number {
   const { auth, functions, outDir } = m;
   let result: ImportResult;
   const codeRoot = resolve(values['code-root'] ?? dirname(resolve(file)));
@@ -107,14 +125,18 @@ function runCloudFormation(command: string, file: string, text: string, values: 
       ...auth,
       functions,
       resolveCode: (codeUri, module) => findModule(codeRoot, codeUri, module, outDir),
-      ...(values.out ? { writeInlineCode: (id: string, module: string, code: string) => saveInlineCode(outDir, id, module, code) } : {}),
+      ...(values.out
+        ? { writeInlineCode: (id: string, module: string, code: string) => saveInlineCode(outDir, id, module, code) }
+        : {}),
     });
   } catch (err) {
     throw new Error(`${file}: ${(err as Error).message.split('\n')[0]}`);
   }
   if ((result.config.apis as unknown[]).length === 0) {
     io.err(result.report.format());
-    io.err(`portico ${command}: ${file} defines no API (AWS::ApiGateway::RestApi or AWS::ApiGatewayV2::Api) that can be imported; nothing written`);
+    io.err(
+      `portico ${command}: ${file} defines no API (AWS::ApiGateway::RestApi or AWS::ApiGatewayV2::Api) that can be imported; nothing written`,
+    );
     return 1;
   }
   return result;
@@ -141,7 +163,14 @@ function runOpenApi(command: string, file: string, text: string, values: ImportV
 }
 
 /** Validates and compiles the imported config, prints the report, then writes it (to --out or stdout) unless --strict refuses. */
-async function writeImported(command: string, format: string, file: string, result: ImportResult, values: ImportValues, io: Io): Promise<number> {
+async function writeImported(
+  command: string,
+  format: string,
+  file: string,
+  result: ImportResult,
+  values: ImportValues,
+  io: Io,
+): Promise<number> {
   const yaml = `# Imported by \`portico import ${format}\` from ${file}\n${stringify(result.config, { lineWidth: 0 })}`;
   // The output must be a config Portico accepts: validate and compile it before writing.
   const loaded = loadConfigText(yaml, values.out ?? '(imported config)', placeholderKeyEnv(result.env ?? []));
@@ -153,7 +182,9 @@ async function writeImported(command: string, format: string, file: string, resu
   }
   io.err(result.report.format());
   if (values.strict && result.report.hasUnsupported) {
-    io.err(`portico ${command}: --strict: ${result.report.notes.filter((n) => n.level === 'unsupported').length} unsupported feature(s); nothing written`);
+    io.err(
+      `portico ${command}: --strict: ${result.report.notes.filter((n) => n.level === 'unsupported').length} unsupported feature(s); nothing written`,
+    );
     return 1;
   }
   if (values.out) {
@@ -168,7 +199,10 @@ function functionMappings(command: string, values: string[] | undefined, outDir:
   const out = keyValues(command, 'function', values);
   for (const [name, ref] of Object.entries(out)) {
     const m = HANDLER_REF.exec(ref);
-    if (!m) throw new UsageError(`portico ${command}: --function ${name}= expects MODULE#EXPORT, e.g. ./handlers/app.js#handler, got "${ref}"`);
+    if (!m)
+      throw new UsageError(
+        `portico ${command}: --function ${name}= expects MODULE#EXPORT, e.g. ./handlers/app.js#handler, got "${ref}"`,
+      );
     const file = resolve(m[1] as string);
     if (!existsSync(file)) throw new UsageError(`portico ${command}: --function ${name}: ${m[1]} not found`);
     out[name] = `${configRelative(file, outDir)}#${m[2]}`;
@@ -205,11 +239,16 @@ function saveInlineCode(outDir: string, logicalId: string, module: string, code:
  * `--authorizer-function ID=./auth.js#handler`: the module path is given from the current directory; the config
  * reads it relative to itself, so it is rewritten relative to the output's directory.
  */
-function authorizerFunctions(command: string, values: readonly string[] | undefined, outDir: string): Record<string, string> {
+function authorizerFunctions(
+  command: string,
+  values: readonly string[] | undefined,
+  outDir: string,
+): Record<string, string> {
   const map = keyValues(command, 'authorizer-function', values);
   for (const [id, spec] of Object.entries(map)) {
     const m = /^([^#]+)(#[A-Za-z_$][A-Za-z0-9_$]*)?$/.exec(spec);
-    if (!m) throw new UsageError(`portico ${command}: --authorizer-function ${id}= expects FILE.js#export, got "${spec}"`);
+    if (!m)
+      throw new UsageError(`portico ${command}: --authorizer-function ${id}= expects FILE.js#export, got "${spec}"`);
     const file = m[1] as string;
     map[id] = `${isAbsolute(file) ? file : configRelative(resolve(file), outDir)}${m[2] ?? '#handler'}`;
   }

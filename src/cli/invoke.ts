@@ -42,17 +42,28 @@ export async function invokeCommand(argv: string[], io: Io): Promise<number> {
   const loaded = await loadConfigFile(values.config ?? io.env.PORTICO_CONFIG ?? 'portico.yaml', io.env);
   const pools = new PoolRegistry();
   const functions = new FunctionPools();
-  const runtime = createRuntimeDeps({ pools, log: createLogger('silent'), services: new ServiceRegistry([[FUNCTIONS_SERVICE, functions]]) });
+  const runtime = createRuntimeDeps({
+    pools,
+    log: createLogger('silent'),
+    services: new ServiceRegistry([[FUNCTIONS_SERVICE, functions]]),
+  });
   try {
     const snapshot = compileConfig(loaded, { runtime, revision: 1 });
-    const apis = snapshot.apis.filter((a) => (values.api ? a.name === values.api : a.routes.some((r) => r.key.key === key.key)));
-    if (values.api && apis.length === 0) throw usage(`no API named "${values.api}"; APIs: ${snapshot.apis.map((a) => a.name).join(', ')}`);
+    const apis = snapshot.apis.filter((a) =>
+      values.api ? a.name === values.api : a.routes.some((r) => r.key.key === key.key),
+    );
+    if (values.api && apis.length === 0)
+      throw usage(`no API named "${values.api}"; APIs: ${snapshot.apis.map((a) => a.name).join(', ')}`);
     const api = apis[0];
     const route = api?.routes.find((r) => r.key.key === key.key);
     if (!api || !route) throw usage(`no route "${key.key}"${values.api ? ` in API "${values.api}"` : ''}`);
-    if (apis.length > 1 && !values.api) throw usage(`route "${key.key}" is in several APIs (${apis.map((a) => a.name).join(', ')}); pick one with --api`);
+    if (apis.length > 1 && !values.api)
+      throw usage(`route "${key.key}" is in several APIs (${apis.map((a) => a.name).join(', ')}); pick one with --api`);
     const stage = values.stage === undefined ? api.stages[0] : api.stages.find((s) => s.name === values.stage);
-    if (!stage) throw usage(`API "${api.name}" has no stage "${values.stage}"; stages: ${api.stages.map((s) => s.name).join(', ')}`);
+    if (!stage)
+      throw usage(
+        `API "${api.name}" has no stage "${values.stage}"; stages: ${api.stages.map((s) => s.name).join(', ')}`,
+      );
     const integration = route.pipelines[stage.index]?.integration;
     if (!(integration instanceof FunctionIntegration)) {
       throw usage(`route "${key.key}" of API "${api.name}" is not a function integration (it is ${integration?.type})`);
@@ -74,7 +85,8 @@ export async function invokeCommand(argv: string[], io: Io): Promise<number> {
       sample.ctx.route = route;
       if (!key.isDefault) {
         const m = api.trie.match(sample.ctx.method, sample.ctx.restPath);
-        if (!m || m.value !== route) throw usage(`--path ${sample.ctx.restPath} with ${sample.ctx.method} does not match route "${key.key}"`);
+        if (!m || m.value !== route)
+          throw usage(`--path ${sample.ctx.restPath} with ${sample.ctx.method} does not match route "${key.key}"`);
         sample.ctx.params = m.params;
       }
       accept = sample.ctx.req.headers.accept;
@@ -92,7 +104,12 @@ export async function invokeCommand(argv: string[], io: Io): Promise<number> {
     const binary = !Buffer.from(text, 'utf8').equals(res.body);
     io.out(
       JSON.stringify(
-        { statusCode: res.status, headers: res.headers, body: binary ? res.body.toString('base64') : text, isBase64Encoded: binary },
+        {
+          statusCode: res.status,
+          headers: res.headers,
+          body: binary ? res.body.toString('base64') : text,
+          isBase64Encoded: binary,
+        },
         null,
         2,
       ),
@@ -122,7 +139,12 @@ const templateScope = {
 
 /** A request context for a sample request, as the server would have made it. */
 function sampleContext(
-  values: { path?: string | undefined; method?: string | undefined; header?: string[] | undefined; body?: string | undefined },
+  values: {
+    path?: string | undefined;
+    method?: string | undefined;
+    header?: string[] | undefined;
+    body?: string | undefined;
+  },
   defaultMethod: string,
   routePath: string,
   stagePrefix: string,
@@ -132,7 +154,10 @@ function sampleContext(
 ): { ctx: RequestContext; body: Buffer } {
   const path = values.path ?? routePath;
   if (!path.startsWith('/')) throw usage(`--path must start with "/", got "${path}"`);
-  if (!values.path && /\{/.test(routePath)) throw usage(`--path is required for a route with parameters, e.g. --path ${routePath.replace(/\{([^}+]+)\+?\}/g, '1')}`);
+  if (!values.path && /\{/.test(routePath))
+    throw usage(
+      `--path is required for a route with parameters, e.g. --path ${routePath.replace(/\{([^}+]+)\+?\}/g, '1')}`,
+    );
   const method = (values.method ?? defaultMethod).toUpperCase();
   const body = Buffer.from(values.body ?? '', 'utf8');
   const rawHeaders: string[] = ['Host', 'localhost', 'User-Agent', 'portico-invoke'];
@@ -143,7 +168,8 @@ function sampleContext(
   }
   if (body.length) rawHeaders.push('Content-Length', String(body.length));
   const headers: Record<string, string> = {};
-  for (let i = 0; i < rawHeaders.length; i += 2) headers[(rawHeaders[i] as string).toLowerCase()] = rawHeaders[i + 1] as string;
+  for (let i = 0; i < rawHeaders.length; i += 2)
+    headers[(rawHeaders[i] as string).toLowerCase()] = rawHeaders[i + 1] as string;
   const q = path.indexOf('?');
   const rawPath = q === -1 ? path : path.slice(0, q);
   const req = { method, httpVersion: '1.1', headers, rawHeaders } as unknown as IncomingMessage;

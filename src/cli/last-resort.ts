@@ -16,7 +16,10 @@ export function installLastResort(log: Logger, role: 'gateway' | 'worker' | 'pri
   installed = true;
   const die = (kind: string) => (err: unknown) => {
     try {
-      log.fatal({ err, role, pid: process.pid }, `${kind}: exiting (${role === 'worker' ? 'the primary starts another worker' : 'the supervisor restarts it'})`);
+      log.fatal(
+        { err, role, pid: process.pid },
+        `${kind}: exiting (${role === 'worker' ? 'the primary starts another worker' : 'the supervisor restarts it'})`,
+      );
     } finally {
       process.exit(1);
     }

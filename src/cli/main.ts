@@ -42,7 +42,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
   const run = COMMANDS[command];
   try {
-    if (!run) throw new UsageError(`portico: unknown command "${command}" (commands: ${Object.keys(COMMANDS).join(', ')}; see 'portico --help')`);
+    if (!run)
+      throw new UsageError(
+        `portico: unknown command "${command}" (commands: ${Object.keys(COMMANDS).join(', ')}; see 'portico --help')`,
+      );
     if (rest.includes('--help') || rest.includes('-h')) {
       io.out(COMMAND_HELP[command] as string);
       return 0;

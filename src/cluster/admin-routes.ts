@@ -14,7 +14,8 @@ export const CLUSTER_ROUTES: AdminRoute[] = [
     path: '/cluster/restart',
     description: 'rolling restart of the workers (202: started; one at a time, no request dropped)',
     handle: () => {
-      if (!isPorticoWorker()) throw new AdminError(409, 'this gateway does not run with --workers; restart its process instead');
+      if (!isPorticoWorker())
+        throw new AdminError(409, 'this gateway does not run with --workers; restart its process instead');
       primaryChannel().send({ t: 'restart' });
       return { status: 202, body: { ok: true, message: 'rolling restart started' } };
     },

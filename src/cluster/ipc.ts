@@ -23,7 +23,20 @@ export type ToWorker =
   /** handover: a rolling restart (another worker keeps serving), see Gateway.close. */
   | { t: 'shutdown'; handover?: boolean };
 
-export const STORE_OPS = ['get', 'put', 'insert', 'delete', 'list', 'consume', 'increment', 'counter', 'addUsage', 'usage', 'deleteUsage', 'flush'] as const;
+export const STORE_OPS = [
+  'get',
+  'put',
+  'insert',
+  'delete',
+  'list',
+  'consume',
+  'increment',
+  'counter',
+  'addUsage',
+  'usage',
+  'deleteUsage',
+  'flush',
+] as const;
 export type StoreOp = (typeof STORE_OPS)[number];
 
 /** A limit verdict on the wire: the level by its index in the request's list. */
@@ -158,7 +171,9 @@ export class IpcLimiter implements Limiter {
     const wire = levels.map((l) => ({ key: l.key, rate: l.limit.rate, burst: l.limit.burst }));
     return this.#ch.request<WireVerdict>({ t: 'limit', levels: wire }).then((v) => {
       const level = levels[v.i];
-      return v.ok ? { ok: true, remaining: v.remaining, level } : { ok: false, retryAfterMs: v.retryAfterMs, level: level as Level };
+      return v.ok
+        ? { ok: true, remaining: v.remaining, level }
+        : { ok: false, retryAfterMs: v.retryAfterMs, level: level as Level };
     });
   }
 

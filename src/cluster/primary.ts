@@ -40,7 +40,9 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
   await loadKeySecret(dataDir);
   if (loaded.config.admin.enabled) await resolveAdminToken(loaded.config.admin.token, dataDir);
   const embedded = loaded.config.store.kind === 'embedded';
-  const store: Store | undefined = embedded ? new EmbeddedStore({ file: resolve(dataDir, STORE_FILE), clock: systemClock, onMigrated: storeMigrated(log) }) : undefined;
+  const store: Store | undefined = embedded
+    ? new EmbeddedStore({ file: resolve(dataDir, STORE_FILE), clock: systemClock, onMigrated: storeMigrated(log) })
+    : undefined;
   const limiter = embedded ? new RateLimiter(systemClock) : undefined;
   let lastHash = loaded.hash;
   let stopping = false;
@@ -56,10 +58,13 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
   async function onStore(w: Worker, m: Extract<ToPrimary, { t: 'store' }>): Promise<void> {
     try {
       if (!store || !STORE_OPS.includes(m.op)) throw new Error(`store operation ${m.op} is not available`);
-      const fn = (store as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[m.op] as (...a: unknown[]) => Promise<unknown>;
+      const fn = (store as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[m.op] as (
+        ...a: unknown[]
+      ) => Promise<unknown>;
       const value = await fn.apply(store, m.args);
       if (w.isConnected()) w.send({ t: 'res', id: m.id, ok: true, value: value ?? null } satisfies ToWorker);
-      if (DOC_WRITES.has(m.op) && value !== false) broadcast({ t: 'change', c: m.args[0] as string, id: m.args[1] as string }, w);
+      if (DOC_WRITES.has(m.op) && value !== false)
+        broadcast({ t: 'change', c: m.args[0] as string, id: m.args[1] as string }, w);
     } catch (err) {
       if (w.isConnected()) w.send({ t: 'res', id: m.id, ok: false, error: (err as Error).message } satisfies ToWorker);
     }

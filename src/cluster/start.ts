@@ -11,7 +11,8 @@ const STOP_GRACE_MS = 250;
 /** `portico start --workers N`: the primary forks N workers; in a worker, the gateway itself. */
 export async function startWorkers(value: string, opts: StartOptions): Promise<number> {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > 256) throw new UsageError(`portico start: --workers expected a whole number from 1 to 256, got "${value}"`);
+  if (!/^\d+$/.test(value) || n < 1 || n > 256)
+    throw new UsageError(`portico start: --workers expected a whole number from 1 to 256, got "${value}"`);
   if (isPorticoWorker()) {
     const gw = await startGateway(opts);
     installLastResort(gw.log, 'worker');

@@ -6,7 +6,15 @@ import { ConfigError } from './errors.js';
 import type { LoadThreadResult } from './load.js';
 import { loadConfigText } from '../features.js';
 
-export default function load({ text, file, env }: { text: string; file: string; env: NodeJS.ProcessEnv }): LoadThreadResult {
+export default function load({
+  text,
+  file,
+  env,
+}: {
+  text: string;
+  file: string;
+  env: NodeJS.ProcessEnv;
+}): LoadThreadResult {
   try {
     const loaded = loadConfigText(text, file, env);
     return { config: loaded.config, hash: loaded.hash, warnings: loaded.warnings };

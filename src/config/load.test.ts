@@ -449,7 +449,9 @@ function compileIssues(t: TestContext, text: string): ConfigError {
   const loaded = load(text);
   const pools = new PoolRegistry();
   t.after(() => pools.close());
-  return configError(() => compileConfig(loaded, { runtime: createRuntimeDeps({ pools, log: createLogger('silent') }), revision: 1 }));
+  return configError(() =>
+    compileConfig(loaded, { runtime: createRuntimeDeps({ pools, log: createLogger('silent') }), revision: 1 }),
+  );
 }
 
 function compiles(t: TestContext, text: string): void {
@@ -899,7 +901,11 @@ test('a large file (3,000 routes) is parsed on a worker thread: the same config,
   const dir = await mkdtemp(join(tmpdir(), 'portico-large-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const lines = ['version: 1', 'apis:', '  - name: big', '    type: rest', '    stages: { prod: {} }', '    routes:'];
-  for (let i = 0; i < 3000; i++) lines.push(`      - route: GET /svc${i}/items/{id}`, `        integration: { type: http_proxy, uri: "http://127.0.0.1:9/items/{id}" }`);
+  for (let i = 0; i < 3000; i++)
+    lines.push(
+      `      - route: GET /svc${i}/items/{id}`,
+      `        integration: { type: http_proxy, uri: "http://127.0.0.1:9/items/{id}" }`,
+    );
   const text = `${lines.join('\n')}\n`;
   assert.ok(text.length >= 256 * 1024, `the file must be large enough to go off-thread (${text.length} bytes)`);
   const good = join(dir, 'good.yaml');
@@ -910,7 +916,12 @@ test('a large file (3,000 routes) is parsed on a worker thread: the same config,
   assert.deepEqual(loaded.config, loadConfigText(text, good, {}).config);
   assert.equal(loaded.hash, loadConfigText(text, good, {}).hash);
   // An issue found later (compile) still gets its position from the text.
-  assert.deepEqual(loaded.issue(['apis', 0, 'routes', 2999, 'route'], 'x'), { path: ['apis', 0, 'routes', 2999, 'route'], message: 'x', line: 6005, column: 16 });
+  assert.deepEqual(loaded.issue(['apis', 0, 'routes', 2999, 'route'], 'x'), {
+    path: ['apis', 0, 'routes', 2999, 'route'],
+    message: 'x',
+    line: 6005,
+    column: 16,
+  });
   // A schema error at the very end: the worker's issues come back with file, path and line.
   const bad = join(dir, 'bad.yaml');
   await writeFile(bad, `${text}      - route: FETCH /x\n        integration: { type: mock }\n`);

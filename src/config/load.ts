@@ -10,16 +10,20 @@ import { expandOpenApiApis } from './openapi-apis.js';
 import type { ConfigSchema, PorticoConfig } from './schema.js';
 import type { LoadedConfig } from './loaded.js';
 
-
 /** What the load thread (./load-thread.ts) sends back. */
-export type LoadThreadResult = { config: PorticoConfig; hash: string; warnings: readonly string[] } | { issues: ConfigIssue[] } | { error: string };
+export type LoadThreadResult =
+  { config: PorticoConfig; hash: string; warnings: readonly string[] } | { issues: ConfigIssue[] } | { error: string };
 
 /**
  * Reads, parses and validates a config file against `schema`, the root schema src/features.ts assembles
  * (which exports loadConfigFile/loadConfigText bound to it). Large files are parsed on a worker thread,
  * which validates against the same root schema.
  */
-export async function loadConfigFileWith(schema: ConfigSchema, file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
+export async function loadConfigFileWith(
+  schema: ConfigSchema,
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<LoadedConfig> {
   const abs = resolve(file);
   let text: string;
   try {
@@ -54,14 +58,26 @@ async function loadOffThread(text: string, file: string, env: NodeJS.ProcessEnv)
     const msg = (await pool.run({ text, file, env: { ...env } })) as LoadThreadResult;
     if ('issues' in msg) throw new ConfigError(file, msg.issues);
     if ('error' in msg) throw new ConfigError(file, [{ path: [], message: msg.error }]);
-    return { config: msg.config, file, dir: dirname(file), hash: msg.hash, warnings: msg.warnings, issue: issueFinder(text) };
+    return {
+      config: msg.config,
+      file,
+      dir: dirname(file),
+      hash: msg.hash,
+      warnings: msg.warnings,
+      issue: issueFinder(text),
+    };
   } finally {
     await pool.destroy();
   }
 }
 
 /** Parses, interpolates and validates config text. Throws ConfigError listing every problem found. */
-export function loadConfigTextWith(schema: ConfigSchema, text: string, file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+export function loadConfigTextWith(
+  schema: ConfigSchema,
+  text: string,
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+): LoadedConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   const at = (offset: number | undefined) => {
@@ -77,7 +93,11 @@ export function loadConfigTextWith(schema: ConfigSchema, text: string, file: str
   }
   const issue = issueFinder(text, { doc, lines: lineCounter });
 
-  const issues: ConfigIssue[] = interpolateEnv(doc, env).map((p) => ({ path: p.path, message: p.message, ...at(p.offset) }));
+  const issues: ConfigIssue[] = interpolateEnv(doc, env).map((p) => ({
+    path: p.path,
+    message: p.message,
+    ...at(p.offset),
+  }));
   let raw: unknown;
   try {
     raw = doc.toJS({ maxAliasCount: 100 });
@@ -96,7 +116,8 @@ export function loadConfigTextWith(schema: ConfigSchema, text: string, file: str
     for (const zi of parsed.error.issues) {
       if (envPaths.has(formatPath(zi.path as ConfigPath))) continue;
       if (zi.code === 'unrecognized_keys') {
-        for (const key of zi.keys) issues.push({ ...issue([...zi.path, key] as ConfigPath, `unknown key "${key}"`), ...keyPos(key, zi.path) });
+        for (const key of zi.keys)
+          issues.push({ ...issue([...zi.path, key] as ConfigPath, `unknown key "${key}"`), ...keyPos(key, zi.path) });
       } else if (zi.code === 'invalid_key') {
         // zod's own message ("Invalid key in record") hides what the key schema expected.
         const key = String(zi.path.at(-1));
@@ -162,7 +183,6 @@ function locate(doc: Document, path: ConfigPath): number | undefined {
   }
   return offset;
 }
-
 
 /** Plainer messages than zod's defaults for the common cases. */
 function describeIssue(iss: z.core.$ZodRawIssue): string | undefined {

@@ -15,4 +15,3 @@ export interface LoadedConfig {
   /** Not errors, but worth logging: what `apis[].openapi` documents could not map (config/openapi-apis.ts). */
   readonly warnings: readonly string[];
 }
-

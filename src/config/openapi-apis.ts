@@ -12,7 +12,13 @@ import { importOpenApi, isObj, type Json } from '../import/openapi.js';
 import type { ConfigIssue, ConfigPath } from './errors.js';
 
 /** Entry keys that are name → string maps for the importer, with the `portico import` flag each stands for. */
-const STRING_MAPS = { params: 'param', vpcLinks: 'vpc-link', functions: 'function', authorizerFunctions: 'authorizer-function', jwks: 'jwks' } as const;
+const STRING_MAPS = {
+  params: 'param',
+  vpcLinks: 'vpc-link',
+  functions: 'function',
+  authorizerFunctions: 'authorizer-function',
+  jwks: 'jwks',
+} as const;
 /** Keys of an `openapi` entry that steer the import; every other key overrides the imported API. */
 const IMPORT_KEYS: ReadonlySet<string> = new Set(['openapi', 'strict', 'stage', ...Object.keys(STRING_MAPS)]);
 
@@ -23,7 +29,12 @@ export interface OpenApiExpansion {
   digests: string[];
 }
 
-export function expandOpenApiApis(raw: Json, dir: string, issue: (path: ConfigPath, message: string) => ConfigIssue, issues: ConfigIssue[]): OpenApiExpansion {
+export function expandOpenApiApis(
+  raw: Json,
+  dir: string,
+  issue: (path: ConfigPath, message: string) => ConfigIssue,
+  issues: ConfigIssue[],
+): OpenApiExpansion {
   const out: OpenApiExpansion = { warnings: [], digests: [] };
   if (!Array.isArray(raw.apis)) return out;
   const apis = raw.apis as unknown[];
@@ -31,7 +42,9 @@ export function expandOpenApiApis(raw: Json, dir: string, issue: (path: ConfigPa
     if (!isObj(entry) || entry.openapi === undefined) return;
     const at = (...p: (string | number)[]) => ['apis', i, ...p];
     if (typeof entry.openapi !== 'string' || entry.openapi === '') {
-      issues.push(issue(at('openapi'), 'expected the path of an OpenAPI/Swagger file (JSON or YAML), relative to this config'));
+      issues.push(
+        issue(at('openapi'), 'expected the path of an OpenAPI/Swagger file (JSON or YAML), relative to this config'),
+      );
       return;
     }
     const maps: Record<string, Record<string, string>> = {};
@@ -52,11 +65,21 @@ export function expandOpenApiApis(raw: Json, dir: string, issue: (path: ConfigPa
       doc = parse(text, { maxAliasCount: 100 });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      issues.push(issue(at('openapi'), e.code === 'ENOENT' ? `${entry.openapi}: file not found` : `${entry.openapi}: not valid JSON or YAML: ${e.message.split('\n')[0]}`));
+      issues.push(
+        issue(
+          at('openapi'),
+          e.code === 'ENOENT'
+            ? `${entry.openapi}: file not found`
+            : `${entry.openapi}: not valid JSON or YAML: ${e.message.split('\n')[0]}`,
+        ),
+      );
       return;
     }
     out.digests.push(createHash('sha256').update(text).digest('hex'));
-    let imported: { config: Json; report: { notes: { level: string; pointer: string; feature: string; reason: string }[] } };
+    let imported: {
+      config: Json;
+      report: { notes: { level: string; pointer: string; feature: string; reason: string }[] };
+    };
     try {
       imported = importOpenApi(doc, {
         ...maps,
@@ -72,10 +95,19 @@ export function expandOpenApiApis(raw: Json, dir: string, issue: (path: ConfigPa
     const notes = imported.report.notes;
     const unsupported = notes.filter((n) => n.level === 'unsupported');
     if (entry.strict === true && unsupported.length) {
-      for (const n of unsupported) issues.push(issue(at('openapi'), `${entry.openapi}${n.pointer ? ` ${n.pointer}` : ''}: ${n.feature}: ${n.reason} (strict)`));
+      for (const n of unsupported)
+        issues.push(
+          issue(
+            at('openapi'),
+            `${entry.openapi}${n.pointer ? ` ${n.pointer}` : ''}: ${n.feature}: ${n.reason} (strict)`,
+          ),
+        );
       return;
     }
-    for (const n of notes) out.warnings.push(`apis[${i}] (${entry.openapi}) ${n.level} ${n.pointer || '(document)'}: ${n.feature}: ${n.reason}`);
+    for (const n of notes)
+      out.warnings.push(
+        `apis[${i}] (${entry.openapi}) ${n.level} ${n.pointer || '(document)'}: ${n.feature}: ${n.reason}`,
+      );
     const config = imported.config;
     const api = (config.apis as Json[])[0] as Json;
     const overrides = Object.fromEntries(Object.entries(entry).filter(([k]) => !IMPORT_KEYS.has(k)));

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { GATEWAY_RESPONSE_TYPES } from '../kernel/gateway-errors.js';
 import type { ConfigFragment } from '../kernel/manifest.js';
 import { parseListen } from './listen.js';
+import { serverLimitsSchema, serverTimeoutsSchema } from './server-schema.js';
 import { parseRouteKey } from '../router/route-key.js';
 
 /**
@@ -42,204 +43,64 @@ const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected a
 const headerMap = z.record(headerName, z.string()).describe('Header name → value.');
 
 const serverShape = {
-    listen: listen.default('0.0.0.0:8080').describe('Data listener, HOST:PORT. IPv6 as [::1]:8080.'),
-    trustedProxies: z
-      .array(cidr)
-      .default([])
-      .describe(
-        'Peers whose X-Forwarded-For / Forwarded / X-Forwarded-Proto headers are believed. ' +
-          'The client IP is the right-most address in the chain that is not a trusted proxy.',
-      ),
-    limits: z
-      .strictObject({
-        maxConnections: z
-          .number()
-          .int()
-          .min(1)
-          .default(10000)
-          .describe(
-            'Open client connections per process at most (Node server.maxConnections); a connection beyond it is closed at accept. ' +
-              'nginx: worker_connections 512 per worker.',
-          ),
-        maxConnectionsPerIp: z
-          .number()
-          .int()
-          .min(0)
-          .default(0)
-          .describe(
-            'Open connections per peer address at most (0: no cap); beyond it the connection gets 503 and is closed, like nginx limit_conn. ' +
-              'Counts the TCP peer, so leave it off behind a load balancer.',
-          ),
-        maxBodyBytes: z
-          .number()
-          .int()
-          .min(0)
-          .default(10 * 1024 * 1024)
-          .describe('Largest request body accepted; larger gets 413 REQUEST_TOO_LARGE. AWS: 10 MB.'),
-        maxJsonDepth: z
-          .number()
-          .int()
-          .min(1)
-          .max(1000)
-          .default(64)
-          .describe(
-            'Deepest [ / { nesting accepted in a body Portico parses (request validation, WAF jsonBody, the admin API), ' +
-              'checked by one linear scan before the parse. Deeper: 400 BAD_REQUEST_BODY "Invalid request body" on a validated route ' +
-              '(as AWS), invalid JSON for the WAF (its invalidFallbackBehavior), 400 on the admin API. At most 1000 so the validator\'s recursion stays within the stack.',
-          ),
-        maxHeaderBytes: z
-          .number()
-          .int()
-          .min(1024)
-          .max(1024 * 1024)
-          .default(10240)
-          .describe('Largest request header section; larger gets 431. AWS: 10,240 bytes.'),
-        requestBufferBytes: z
-          .number()
-          .int()
-          .min(0)
-          .default(65536)
-          .describe(
-            'Request bodies up to this size are read whole before an upstream connection is taken, so a slow ' +
-              'upload never holds one (nginx proxy_request_buffering). Larger bodies stream. 0: always stream.',
-          ),
-        streamingUploadsPerOrigin: z
-          .number()
-          .int()
-          .min(1)
-          .default(64)
-          .describe(
-            'Upstream connections per origin (or named upstream) that streaming uploads (bodies over ' +
-              'requestBufferBytes) may hold at once; more wait, without their body being read, up to the integration timeout (then 504).',
-          ),
-        responseBufferBytes: z
-          .number()
-          .int()
-          .min(0)
-          .default(1024 * 1024)
-          .describe(
-            'Response bytes read ahead of a slow client per connection. A response that fits is read whole and ' +
-              'its upstream connection released at once; past the bound the upstream is paused (nginx proxy_buffers).',
-          ),
-        responseBufferTotalBytes: z
-          .number()
-          .int()
-          .min(0)
-          .default(64 * 1024 * 1024)
-          .describe(
-            'Response bytes read ahead of slow clients over all connections together. Past it, a response its client ' +
-              'cannot take at once is paused (holding one of slowReadersPerOrigin) or cut, so memory stays bounded however many readers there are.',
-          ),
-        slowReadersPerOrigin: z
-          .number()
-          .int()
-          .min(1)
-          .default(64)
-          .describe(
-            'Upstream connections per origin (or named upstream) that responses paused for a slow client may hold; a ' +
-              'reader that fills its responseBufferBytes beyond that is cut, so slow readers never take the whole pool.',
-          ),
-      })
-      .prefault({})
-      .describe('Request size limits.'),
-    timeouts: z
-      .strictObject({
-        headersMs: z.number().int().min(100).default(10000).describe('Time a client has to send the request headers.'),
-        requestMs: z
-          .number()
-          .int()
-          .min(100)
-          .default(300000)
-          .describe(
-            'Time a client has to send the whole request, headers and body, from its first byte; 408 past it ' +
-              '(Node requestTimeout, checked every 500 ms). It runs while Portico itself waits too.',
-          ),
-        bodyIdleMs: z
-          .number()
-          .int()
-          .min(0)
-          .default(60000)
-          .describe(
-            'Longest wait for the next bytes of a request body while Portico reads it; 408 and close past it ' +
-              '(nginx client_body_timeout). 0: off.',
-          ),
-        bodyMinBytesPerSecond: z
-          .number()
-          .min(0)
-          .default(240)
-          .describe(
-            'Slowest average data rate of a request body, measured while Portico reads it, after bodyRateGraceMs; ' +
-              'slower gets 408 and close (Kestrel MinRequestBodyDataRate). 0: off.',
-          ),
-        bodyRateGraceMs: z.number().int().min(0).default(5000).describe('Reading time before bodyMinBytesPerSecond applies.'),
-        sendMs: z
-          .number()
-          .int()
-          .min(0)
-          .default(60000)
-          .describe(
-            'Longest time a response may wait with bytes pending and no write to the client completing; the ' +
-              'connection is then closed (nginx send_timeout). 0: off.',
-          ),
-        keepAliveMs: z
-          .number()
-          .int()
-          .min(0)
-          .default(65000)
-          .describe('Idle keep-alive time for client connections. Keep it above the idle timeout of a load balancer in front.'),
-        drainMs: z
-          .number()
-          .int()
-          .min(0)
-          .default(30000)
-          .describe('On SIGTERM, how long in-flight requests may run before connections are closed.'),
-      })
-      .prefault({})
-      .describe('Client-side timeouts.'),
-    watch: z.boolean().default(true).describe('Reload when the config file changes on disk.'),
-    logLevel: z
-      .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
-      .default('info')
-      .describe('Server log level.'),
+  listen: listen.default('0.0.0.0:8080').describe('Data listener, HOST:PORT. IPv6 as [::1]:8080.'),
+  trustedProxies: z
+    .array(cidr)
+    .default([])
+    .describe(
+      'Peers whose X-Forwarded-For / Forwarded / X-Forwarded-Proto headers are believed. ' +
+        'The client IP is the right-most address in the chain that is not a trusted proxy.',
+    ),
+  limits: serverLimitsSchema,
+  timeouts: serverTimeoutsSchema,
+  watch: z.boolean().default(true).describe('Reload when the config file changes on disk.'),
+  logLevel: z
+    .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
+    .default('info')
+    .describe('Server log level.'),
 };
 
 const adminShape = {
-    enabled: z.boolean().default(true).describe('Serve the admin API.'),
-    listen: listen.default('127.0.0.1:9876').describe('Admin listener, HOST:PORT. Loopback by default.'),
-    token: z
-      .string()
-      .min(16, 'expected a token of at least 16 characters')
-      .optional()
-      .describe(
-        'Bearer token for the admin API. When unset, a random token is generated and kept in ' +
-          '<dataDir>/admin.token (mode 0600). Required when the admin listener is not loopback.',
-      ),
-    maxConnections: z
-      .number()
-      .int()
-      .min(1)
-      .default(64)
-      .describe('Open admin connections at most; beyond it a connection is closed at accept. Timeouts are server.timeouts.'),
+  enabled: z.boolean().default(true).describe('Serve the admin API.'),
+  listen: listen.default('127.0.0.1:9876').describe('Admin listener, HOST:PORT. Loopback by default.'),
+  token: z
+    .string()
+    .min(16, 'expected a token of at least 16 characters')
+    .optional()
+    .describe(
+      'Bearer token for the admin API. When unset, a random token is generated and kept in ' +
+        '<dataDir>/admin.token (mode 0600). Required when the admin listener is not loopback.',
+    ),
+  maxConnections: z
+    .number()
+    .int()
+    .min(1)
+    .default(64)
+    .describe(
+      'Open admin connections at most; beyond it a connection is closed at accept. Timeouts are server.timeouts.',
+    ),
 };
 
 const templateString = z.string();
 
 const httpProxyShape = {
-    type: z.literal('http_proxy'),
-    uri: templateString
-      .optional()
-      .describe(
-        'Endpoint URI template: http(s)://host[:port]/path with {param}, {proxy} and ${stageVariables.x}. ' +
-          'The client query string is appended.',
-      ),
-    upstream: configName.optional().describe('Name of an upstream under `upstreams`; the request path (after stage and base path) is forwarded.'),
-    timeoutMs: z
-      .number()
-      .int()
-      .min(50)
-      .max(300000)
-      .default(29000)
-      .describe('Integration timeout: no response headers by then gives 504 INTEGRATION_TIMEOUT. AWS: 29 s.'),
+  type: z.literal('http_proxy'),
+  uri: templateString
+    .optional()
+    .describe(
+      'Endpoint URI template: http(s)://host[:port]/path with {param}, {proxy} and ${stageVariables.x}. ' +
+        'The client query string is appended.',
+    ),
+  upstream: configName
+    .optional()
+    .describe('Name of an upstream under `upstreams`; the request path (after stage and base path) is forwarded.'),
+  timeoutMs: z
+    .number()
+    .int()
+    .min(50)
+    .max(300000)
+    .default(29000)
+    .describe('Integration timeout: no response headers by then gives 504 INTEGRATION_TIMEOUT. AWS: 29 s.'),
 };
 
 const mockIntegration = z
@@ -252,23 +113,23 @@ const mockIntegration = z
   .describe('Answer with a fixed response; no backend.');
 
 const routeShape = {
-    route: z
-      .string()
-      .check((ctx) => {
-        const r = parseRouteKey(ctx.value);
-        if (typeof r === 'string') ctx.issues.push({ code: 'custom', message: r, input: ctx.value });
-      })
-      .describe('Route key: "METHOD /path" with {param} and a final {proxy+}, ANY for any method, or "$default".'),
+  route: z
+    .string()
+    .check((ctx) => {
+      const r = parseRouteKey(ctx.value);
+      if (typeof r === 'string') ctx.issues.push({ code: 'custom', message: r, input: ctx.value });
+    })
+    .describe('Route key: "METHOD /path" with {param} and a final {proxy+}, ANY for any method, or "$default".'),
 };
 
 const stageShape = {
-    variables: z
-      .record(
-        z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'expected a stage variable name of [A-Za-z0-9_]{1,64}'),
-        z.string().max(512),
-      )
-      .default({})
-      .describe('Stage variables, usable as ${stageVariables.name} in URIs and $stageVariables.name in templates.'),
+  variables: z
+    .record(
+      z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'expected a stage variable name of [A-Za-z0-9_]{1,64}'),
+      z.string().max(512),
+    )
+    .default({})
+    .describe('Stage variables, usable as ${stageVariables.name} in URIs and $stageVariables.name in templates.'),
 };
 
 const gatewayResponseSchema = z
@@ -278,45 +139,61 @@ const gatewayResponseSchema = z
     body: z
       .string()
       .optional()
-      .describe('Body template, default {"message":$context.error.messageString}. Variables: $context.*, $stageVariables.*.'),
+      .describe(
+        'Body template, default {"message":$context.error.messageString}. Variables: $context.*, $stageVariables.*.',
+      ),
     contentType: z.string().default('application/json').describe('Content-Type of the body.'),
   })
   .describe('A customised gateway response.');
 
 const arnSchema = z
   .strictObject({
-    region: z.string().regex(/^[a-z0-9-]{1,32}$/).default('us-east-1').describe('Region in execute-api ARNs.'),
-    accountId: z.string().regex(/^[0-9]{12}$/, 'expected 12 digits').default('123456789012').describe('Account id in execute-api ARNs.'),
-    apiId: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/).optional().describe('API id in execute-api ARNs; defaults to the API name.'),
+    region: z
+      .string()
+      .regex(/^[a-z0-9-]{1,32}$/)
+      .default('us-east-1')
+      .describe('Region in execute-api ARNs.'),
+    accountId: z
+      .string()
+      .regex(/^[0-9]{12}$/, 'expected 12 digits')
+      .default('123456789012')
+      .describe('Account id in execute-api ARNs.'),
+    apiId: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,128}$/)
+      .optional()
+      .describe('API id in execute-api ARNs; defaults to the API name.'),
   })
   .prefault({})
-  .describe('Placeholders for arn:aws:execute-api:{region}:{accountId}:{apiId}/{stage}/{VERB}/{resource}, as authorizers and resource-policy errors see them.');
+  .describe(
+    'Placeholders for arn:aws:execute-api:{region}:{accountId}:{apiId}/{stage}/{VERB}/{resource}, as authorizers and resource-policy errors see them.',
+  );
 
 const apiShape = {
-    name: configName.describe('API name, unique. Shown in logs, metrics and `portico routes`.'),
-    type: z.enum(['rest', 'http']).describe('rest = AWS REST API semantics; http = AWS HTTP API semantics.'),
-    hosts: z
-      .array(z.string().regex(/^(\*\.)?[A-Za-z0-9.-]+$/, 'expected a host name, optionally starting with "*."'))
-      .default([])
-      .describe('Host names this API answers on ("*.example.com" allowed). Empty = any host.'),
-    basePath: z
-      .string()
-      .regex(/^\/([A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*)?$/, 'expected a base path such as / or /v1/pets')
-      .default('/')
-      .describe('Path prefix of this API (a base path mapping), before the stage.'),
-    gatewayResponses: z
-      .partialRecord(z.enum(GATEWAY_RESPONSE_TYPES), gatewayResponseSchema)
-      .default({})
-      .describe('Customised gateway responses by AWS type (e.g. THROTTLED, DEFAULT_4XX).'),
-    forwardOverrideHeaders: z
-      .boolean()
-      .default(false)
-      .describe(
-        'Pass X-HTTP-Method-Override, X-HTTP-Method, X-Method-Override, X-Original-URL and X-Rewrite-URL on to ' +
-          'integrations. Off by default: a backend that honours them would run another method or path than the ' +
-          'one routed and authorised. AWS forwards them.',
-      ),
-    arn: arnSchema,
+  name: configName.describe('API name, unique. Shown in logs, metrics and `portico routes`.'),
+  type: z.enum(['rest', 'http']).describe('rest = AWS REST API semantics; http = AWS HTTP API semantics.'),
+  hosts: z
+    .array(z.string().regex(/^(\*\.)?[A-Za-z0-9.-]+$/, 'expected a host name, optionally starting with "*."'))
+    .default([])
+    .describe('Host names this API answers on ("*.example.com" allowed). Empty = any host.'),
+  basePath: z
+    .string()
+    .regex(/^\/([A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*)?$/, 'expected a base path such as / or /v1/pets')
+    .default('/')
+    .describe('Path prefix of this API (a base path mapping), before the stage.'),
+  gatewayResponses: z
+    .partialRecord(z.enum(GATEWAY_RESPONSE_TYPES), gatewayResponseSchema)
+    .default({})
+    .describe('Customised gateway responses by AWS type (e.g. THROTTLED, DEFAULT_4XX).'),
+  forwardOverrideHeaders: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Pass X-HTTP-Method-Override, X-HTTP-Method, X-Method-Override, X-Original-URL and X-Rewrite-URL on to ' +
+        'integrations. Off by default: a backend that honours them would run another method or path than the ' +
+        'one routed and authorised. AWS forwards them.',
+    ),
+  arn: arnSchema,
 };
 
 /** The root schema from the core's fields and the features' fragments, in feature order (src/features.ts calls it). */
@@ -324,7 +201,9 @@ export function buildConfigSchema(fragments: readonly (ConfigFragment | undefine
   const slot = (k: Exclude<keyof ConfigFragment, 'integrations' | 'refine'>): z.ZodRawShape =>
     Object.assign({}, ...fragments.map((f) => f?.[k] ?? {}));
   const integrations = [
-    z.strictObject({ ...httpProxyShape, ...slot('httpProxy') }).describe('Proxy the request to an HTTP endpoint, streaming both ways.'),
+    z
+      .strictObject({ ...httpProxyShape, ...slot('httpProxy') })
+      .describe('Proxy the request to an HTTP endpoint, streaming both ways.'),
     mockIntegration,
     ...fragments.flatMap((f) => f?.integrations ?? []),
   ];
@@ -332,7 +211,9 @@ export function buildConfigSchema(fragments: readonly (ConfigFragment | undefine
   const integration = z.discriminatedUnion('type', integrations as [z.ZodObject, ...z.ZodObject[]], {
     error: (iss) => (iss.code === 'invalid_union' ? `expected type to be one of ${types}` : undefined),
   });
-  const route = z.strictObject({ ...routeShape, integration: integration.describe('Where the request goes.'), ...slot('route') }).describe('One route.');
+  const route = z
+    .strictObject({ ...routeShape, integration: integration.describe('Where the request goes.'), ...slot('route') })
+    .describe('One route.');
   const stage = z
     .strictObject({ ...stageShape, ...slot('stage') })
     .describe('A stage: a deployment of the API under /{stage}, or at the root for $default.');
@@ -351,7 +232,10 @@ export function buildConfigSchema(fragments: readonly (ConfigFragment | undefine
   return z
     .strictObject({
       version: z.literal(1, 'expected version: 1').describe('Config format version. Only 1 exists.'),
-      server: z.strictObject({ ...serverShape, ...slot('server') }).prefault({}).describe('The data-plane listener.'),
+      server: z
+        .strictObject({ ...serverShape, ...slot('server') })
+        .prefault({})
+        .describe('The data-plane listener.'),
       admin: z
         .strictObject({ ...adminShape, ...slot('admin') })
         .prefault({})
@@ -359,7 +243,9 @@ export function buildConfigSchema(fragments: readonly (ConfigFragment | undefine
       dataDir: z
         .string()
         .default('./portico-data')
-        .describe('Directory for runtime data (admin token, runtime info, later keys and usage). Relative to the config file.'),
+        .describe(
+          'Directory for runtime data (admin token, runtime info, later keys and usage). Relative to the config file.',
+        ),
       apis: z.array(api).min(1, 'expected at least one API').describe('The APIs served.'),
       ...slot('root'),
     })
@@ -389,11 +275,21 @@ export type ServerConfig = Fields<typeof serverShape> & ServerFeatureFields;
 export type AdminConfig = Fields<typeof adminShape> & AdminFeatureFields;
 export type HttpProxyIntegrationConfig = Fields<typeof httpProxyShape> & HttpProxyFeatureFields;
 export type MockIntegrationConfig = z.infer<typeof mockIntegration>;
-export type IntegrationConfig = HttpProxyIntegrationConfig | MockIntegrationConfig | FeatureIntegrations[keyof FeatureIntegrations];
+export type IntegrationConfig =
+  HttpProxyIntegrationConfig | MockIntegrationConfig | FeatureIntegrations[keyof FeatureIntegrations];
 export type RouteConfig = Fields<typeof routeShape> & { integration: IntegrationConfig } & RouteFeatureFields;
 export type StageConfig = Fields<typeof stageShape> & StageFeatureFields;
-export type ApiConfig = Fields<typeof apiShape> & { stages: Record<string, StageConfig>; routes: RouteConfig[] } & ApiFeatureFields;
-export type PorticoConfig = { version: 1; server: ServerConfig; admin: AdminConfig; dataDir: string; apis: ApiConfig[] } & RootFeatureFields;
+export type ApiConfig = Fields<typeof apiShape> & {
+  stages: Record<string, StageConfig>;
+  routes: RouteConfig[];
+} & ApiFeatureFields;
+export type PorticoConfig = {
+  version: 1;
+  server: ServerConfig;
+  admin: AdminConfig;
+  dataDir: string;
+  apis: ApiConfig[];
+} & RootFeatureFields;
 export type ArnConfig = z.infer<typeof arnSchema>;
 export type GatewayResponseConfig = z.infer<typeof gatewayResponseSchema>;
 /** The root schema's type: it parses to PorticoConfig. */

@@ -56,7 +56,8 @@ export class CorsRules {
 
 /** Removes every Access-Control-* header (the backend's), as AWS ignores them when the API has CORS. */
 function stripCors(headers: OutgoingHttpHeaders): void {
-  for (const name of Object.keys(headers)) if (name.length > 15 && name.toLowerCase().startsWith('access-control-')) delete headers[name];
+  for (const name of Object.keys(headers))
+    if (name.length > 15 && name.toLowerCase().startsWith('access-control-')) delete headers[name];
 }
 
 function addVaryOrigin(headers: OutgoingHttpHeaders): void {
@@ -84,7 +85,10 @@ export const corsHookFactory: ApiHookFactory = {
     const cfg = scope.api.cors;
     if (!cfg) return undefined;
     if (cfg.allowCredentials && cfg.allowOrigins.includes('*') && Object.keys(scope.api.stages)[0] === scope.stageName)
-      scope.issue(scope.at('cors', 'allowOrigins'), 'allowCredentials cannot be combined with "*" in allowOrigins (the Fetch standard forbids it); list the origins');
+      scope.issue(
+        scope.at('cors', 'allowOrigins'),
+        'allowCredentials cannot be combined with "*" in allowOrigins (the Fetch standard forbids it); list the origins',
+      );
     const rules = new CorsRules(cfg);
 
     const responseHeaders: ResponseHeaderHook = (ctx, headers) => {

@@ -16,19 +16,33 @@ export const corsSchema = z
           ),
       )
       .default([])
-      .describe('Origins allowed: exact origins, "*" (any), "https://*" / "http://*" (any of that scheme) or "https://*.example.com".'),
+      .describe(
+        'Origins allowed: exact origins, "*" (any), "https://*" / "http://*" (any of that scheme) or "https://*.example.com".',
+      ),
     allowMethods: z
       .array(z.string().regex(/^([A-Za-z]+|\*)$/, 'expected a method name or "*"'))
       .default([])
       .describe('Access-Control-Allow-Methods on preflight answers ("*" = any).'),
-    allowHeaders: z.array(headerName).default([]).describe('Access-Control-Allow-Headers on preflight answers ("*" = any).'),
+    allowHeaders: z
+      .array(headerName)
+      .default([])
+      .describe('Access-Control-Allow-Headers on preflight answers ("*" = any).'),
     exposeHeaders: z.array(headerName).default([]).describe('Access-Control-Expose-Headers on actual responses.'),
-    allowCredentials: z.boolean().default(false).describe('Send Access-Control-Allow-Credentials: true. Cannot be used with "*" origins.'),
-    maxAge: z.number().int().min(0).max(86400).optional().describe('Access-Control-Max-Age of preflight answers, in seconds.'),
+    allowCredentials: z
+      .boolean()
+      .default(false)
+      .describe('Send Access-Control-Allow-Credentials: true. Cannot be used with "*" origins.'),
+    maxAge: z
+      .number()
+      .int()
+      .min(0)
+      .max(86400)
+      .optional()
+      .describe('Access-Control-Max-Age of preflight answers, in seconds.'),
   })
   .describe(
     'CORS as AWS HTTP APIs do it: the gateway answers preflight requests itself (no OPTIONS route needed) and its CORS ' +
-      'headers replace the backend\'s on every response.',
+      "headers replace the backend's on every response.",
   );
 
 export const corsFields = { cors: corsSchema.optional() };

@@ -12,14 +12,22 @@ import {
  * The forwarding path's error classes (defined in the kernel's one catalogue, src/kernel/errors.ts)
  * and the one mapping from a failed dispatch to a gateway response.
  */
-export { BodyTooLargeError, ClientAbortError, DiscardError, IntegrationTimeoutError, TotalTimeoutError, UpstreamInputError };
+export {
+  BodyTooLargeError,
+  ClientAbortError,
+  DiscardError,
+  IntegrationTimeoutError,
+  TotalTimeoutError,
+  UpstreamInputError,
+};
 
 /**
  * The gateway response for a dispatch that failed before the response started: 413 for a body
  * over the limit (with connection: close), 504 for a timeout, 500 otherwise.
  */
 export function dispatchFailure(err: Error): { def: GatewayErrorDef; extra: Record<string, string> | undefined } {
-  if (err instanceof BodyTooLargeError) return { def: GATEWAY_ERRORS.REQUEST_TOO_LARGE, extra: { connection: 'close' } };
+  if (err instanceof BodyTooLargeError)
+    return { def: GATEWAY_ERRORS.REQUEST_TOO_LARGE, extra: { connection: 'close' } };
   const code = (err as NodeJS.ErrnoException).code;
   if (
     err instanceof IntegrationTimeoutError ||

@@ -13,7 +13,8 @@ export interface ForwardOptions {
   maxBodyBytes: number;
   retryNonIdempotent: boolean;
   /** Route overrides of the upstream's timeouts. */
-  timeouts: { connectMs?: number | undefined; firstByteMs?: number | undefined; totalMs?: number | undefined } | undefined;
+  timeouts:
+    { connectMs?: number | undefined; firstByteMs?: number | undefined; totalMs?: number | undefined } | undefined;
 }
 
 /**
@@ -99,7 +100,9 @@ class Exchange implements TryOwner {
       const admit = breaker.admit();
       if (admit === 'reject') {
         ctx.integrationError = new Error(`circuit breaker of upstream "${rt.name}" is open`);
-        ctx.sendError(GATEWAY_ERRORS.UPSTREAM_CIRCUIT_OPEN, ctx.api!.responses, { 'retry-after': String(Math.max(1, Math.ceil(breaker.retryAfterMs() / 1000))) });
+        ctx.sendError(GATEWAY_ERRORS.UPSTREAM_CIRCUIT_OPEN, ctx.api!.responses, {
+          'retry-after': String(Math.max(1, Math.ceil(breaker.retryAfterMs() / 1000))),
+        });
         return;
       }
       this.#probe = admit === 'probe';
@@ -202,7 +205,15 @@ class Exchange implements TryOwner {
 
   /** A reset before any byte on an idempotent request: once per request, tried again at once and not counted (stale keep-alive). */
   canRetryFree(): boolean {
-    if (this.#freeRetryUsed || this.done || this.totalExpired || !this.#retriable || !this.#replayable || this.ctx.res.headersSent) return false;
+    if (
+      this.#freeRetryUsed ||
+      this.done ||
+      this.totalExpired ||
+      !this.#retriable ||
+      !this.#replayable ||
+      this.ctx.res.headersSent
+    )
+      return false;
     this.#freeRetryUsed = true;
     return true;
   }

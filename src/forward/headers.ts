@@ -123,7 +123,8 @@ function editHeaders(list: string[], edits: readonly ['append' | 'overwrite' | '
     const lower = name.toLowerCase();
     if (op !== 'append') {
       const kept: string[] = [];
-      for (let i = 0; i < out.length; i += 2) if ((out[i] as string).toLowerCase() !== lower) kept.push(out[i] as string, out[i + 1] as string);
+      for (let i = 0; i < out.length; i += 2)
+        if ((out[i] as string).toLowerCase() !== lower) kept.push(out[i] as string, out[i + 1] as string);
       out = kept;
     }
     if (op !== 'remove') out.push(name, value.replace(UNSAFE_VALUE, ''));

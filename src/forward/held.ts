@@ -69,7 +69,13 @@ export class HeldConnections {
    * One of `limit` places for `key`: `granted` now or when one frees, in arrival order; `expired` if
    * none freed within `waitMs`. Returns a function that gives up waiting (the client left).
    */
-  acquire(key: string, limit: number, waitMs: number, granted: (release: () => void) => void, expired: () => void): () => void {
+  acquire(
+    key: string,
+    limit: number,
+    waitMs: number,
+    granted: (release: () => void) => void,
+    expired: () => void,
+  ): () => void {
     const now = this.tryTake(key, limit);
     if (now) {
       granted(now);

@@ -19,12 +19,7 @@ export class PoolRegistry {
   get(origin: string): Pool {
     let pool = this.#pools.get(origin);
     if (!pool) {
-      pool = new Pool(origin, {
-        connections: 256,
-        pipelining: 1,
-        keepAliveTimeout: 4000,
-        connectTimeout: 10000,
-      });
+      pool = new Pool(origin, { connections: 256, pipelining: 1, keepAliveTimeout: 4000, connectTimeout: 10000 });
       this.#pools.set(origin, pool);
     }
     return pool;

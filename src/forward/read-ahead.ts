@@ -62,11 +62,17 @@ export class ReadAhead {
       res.once('close', this.#account);
     }
     if (this.#paused) return;
-    if (res.writableLength <= limits.responseBufferBytes && this.#held.readAheadBytes <= limits.responseBufferTotalBytes) return;
+    if (
+      res.writableLength <= limits.responseBufferBytes &&
+      this.#held.readAheadBytes <= limits.responseBufferTotalBytes
+    )
+      return;
     if (!this.#release) {
       this.#release = this.#held.tryTake(this.#key, limits.slowReadersPerOrigin);
       if (!this.#release) {
-        const err = new ClientAbortError(`slow reader cut: ${limits.slowReadersPerOrigin} already hold connections to ${this.#key}`);
+        const err = new ClientAbortError(
+          `slow reader cut: ${limits.slowReadersPerOrigin} already hold connections to ${this.#key}`,
+        );
         controller.abort(err);
         res.destroy();
         return;

@@ -57,7 +57,12 @@ export function prepareUpstreamBody(ctx: RequestContext, opts: BodyOptions, go: 
   stream(ctx, opts, length, go);
 }
 
-function stream(ctx: RequestContext, opts: BodyOptions, length: number | undefined, go: (b: UpstreamBody) => void): void {
+function stream(
+  ctx: RequestContext,
+  opts: BodyOptions,
+  length: number | undefined,
+  go: (b: UpstreamBody) => void,
+): void {
   const { req, res } = ctx;
   const held = ctx.snapshot.runtime.pools.held;
   const limit = ctx.snapshot.config.server.limits.streamingUploadsPerOrigin;

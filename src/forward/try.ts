@@ -9,7 +9,15 @@ import { ResponseTimer, type TimedExchange } from './response-timer.js';
 import type { Target, Upstream } from './upstream.js';
 
 /** Failures before any response byte that mean "the request did not get through": retryable. */
-const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED']);
+const CONNECT_ERRORS = new Set([
+  'ECONNREFUSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ECONNABORTED',
+]);
 /** Resets before any response byte (also what a reused keep-alive socket the upstream had just closed gives). */
 const RESET_ERRORS = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'UND_ERR_CLOSED']);
 
@@ -130,7 +138,8 @@ export class Try implements Dispatcher.DispatchHandler, TimedExchange {
     this.#ahead.done();
     const x = this.#x;
     if (this.#discard) {
-      if (x.totalExpired) x.failWith(this, err instanceof DiscardError ? new Error('retry cut by the total timeout') : err);
+      if (x.totalExpired)
+        x.failWith(this, err instanceof DiscardError ? new Error('retry cut by the total timeout') : err);
       else x.retry(this, false);
       return;
     }

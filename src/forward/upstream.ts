@@ -15,7 +15,11 @@ export interface Upstream<T extends Target = Target> {
   readonly shareKey: string;
   readonly retries: RetryPolicy;
   /** The upstream's own timeouts; a route's `timeouts` and `timeoutMs` fill in what is unset. */
-  readonly timeouts: { readonly connectMs?: number | undefined; readonly firstByteMs?: number | undefined; readonly totalMs?: number | undefined };
+  readonly timeouts: {
+    readonly connectMs?: number | undefined;
+    readonly firstByteMs?: number | undefined;
+    readonly totalMs?: number | undefined;
+  };
   readonly breaker: Breaker | undefined;
   readonly budget: RetryBudgetLike | undefined;
   /** The consistent-hash key of a request, if the balancer uses one. */

@@ -10,7 +10,13 @@ export class BinaryMediaTypes {
 
   constructor(types: readonly string[]) {
     this.#patterns = types.map(
-      (t) => new RegExp(`^${t.toLowerCase().replace(/[.+^${}()|[\]\\/?]/g, '\\$&').replace(/\*/g, '[^/]*')}$`),
+      (t) =>
+        new RegExp(
+          `^${t
+            .toLowerCase()
+            .replace(/[.+^${}()|[\]\\/?]/g, '\\$&')
+            .replace(/\*/g, '[^/]*')}$`,
+        ),
     );
   }
 
@@ -33,10 +39,16 @@ export class BinaryMediaTypes {
   }
 }
 
-const TEXT = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded|graphql|ld\+json|[a-z0-9.+-]*\+(json|xml)))/i;
+const TEXT =
+  /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded|graphql|ld\+json|[a-z0-9.+-]*\+(json|xml)))/i;
 
 /** Should a request body reach the function base64-encoded? */
-export function isBinaryBody(body: Buffer, contentType: string | undefined, binary: BinaryMediaTypes, apiType: 'rest' | 'http'): boolean {
+export function isBinaryBody(
+  body: Buffer,
+  contentType: string | undefined,
+  binary: BinaryMediaTypes,
+  apiType: 'rest' | 'http',
+): boolean {
   if (body.length === 0) return false;
   if (binary.matches(contentType)) return true;
   // HTTP APIs encode every body that is not a known text type; both encode what is not valid UTF-8.

@@ -6,7 +6,11 @@ import type { FunctionIntegrationConfig } from './schema.js';
 /** The API's execute-api ARN settings (access-control `arn`), with AWS-looking defaults. */
 export function arnOf(api: ApiConfig): { region: string; accountId: string; apiId: string } {
   const arn = api.arn;
-  return { region: arn?.region ?? 'us-east-1', accountId: arn?.accountId ?? '123456789012', apiId: arn?.apiId ?? api.name };
+  return {
+    region: arn?.region ?? 'us-east-1',
+    accountId: arn?.accountId ?? '123456789012',
+    apiId: arn?.apiId ?? api.name,
+  };
 }
 
 /** The `function` integration type (its manifest's `integrations`): one FunctionIntegration per stage; problems reported once (stage 0). */

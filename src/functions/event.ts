@@ -23,7 +23,12 @@ export interface EventInput {
 
 /** A stable short id, AWS-style, for ids we have no real value for (resourceId, deploymentId). */
 export function shortId(...parts: string[]): string {
-  return createHash('sha256').update(parts.join('\0')).digest('base64url').replace(/[-_]/g, '').slice(0, 6).toLowerCase();
+  return createHash('sha256')
+    .update(parts.join('\0'))
+    .digest('base64url')
+    .replace(/[-_]/g, '')
+    .slice(0, 6)
+    .toLowerCase();
 }
 
 function domainPrefix(host: string): string {
@@ -35,7 +40,10 @@ function domainPrefix(host: string): string {
  * Request headers in received order: single-value (last wins, original case) and multi-value maps.
  * Method and URL override headers are left out unless the API keeps them (forward/headers.ts).
  */
-function headerMaps(raw: readonly string[], keepOverrides: boolean): { single: Record<string, string>; multi: Record<string, string[]> } {
+function headerMaps(
+  raw: readonly string[],
+  keepOverrides: boolean,
+): { single: Record<string, string>; multi: Record<string, string[]> } {
   const single: Record<string, string> = {};
   const multi: Record<string, string[]> = {};
   const seen = new Map<string, string>(); // lower-case → first spelling
@@ -87,7 +95,8 @@ export function buildEventV1(ctx: RequestContext, input: EventInput): Record<str
   const headers = headerMaps(ctx.req.rawHeaders, ctx.api?.forwardOverrideHeaders === true);
   const query = queryMaps(ctx.rawQuery);
   const resource = resourceOf(ctx);
-  const apiKey = ctx.identity.apiKeyId !== undefined ? (ctx.req.headers['x-api-key'] as string | undefined) ?? null : null;
+  const apiKey =
+    ctx.identity.apiKeyId !== undefined ? ((ctx.req.headers['x-api-key'] as string | undefined) ?? null) : null;
   const requestContext: Record<string, unknown> = {
     accountId: input.accountId,
     apiId: input.apiId,
@@ -157,14 +166,21 @@ export function buildEventV2(ctx: RequestContext, input: EventInput): Record<str
     headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
   }
   const query: Record<string, string> = {};
-  if (ctx.rawQuery) for (const [k, v] of new URLSearchParams(ctx.rawQuery)) query[k] = query[k] === undefined ? v : `${query[k]},${v}`;
+  if (ctx.rawQuery)
+    for (const [k, v] of new URLSearchParams(ctx.rawQuery)) query[k] = query[k] === undefined ? v : `${query[k]},${v}`;
   const routeKey = ctx.route?.key.isDefault ? '$default' : ctx.routeKey;
   const requestContext: Record<string, unknown> = {
     accountId: input.accountId,
     apiId: input.apiId,
     domainName: ctx.host,
     domainPrefix: domainPrefix(ctx.host),
-    http: { method: ctx.method, path: ctx.rawPath, protocol: ctx.protocol, sourceIp: ctx.clientIp, userAgent: ctx.userAgent },
+    http: {
+      method: ctx.method,
+      path: ctx.rawPath,
+      protocol: ctx.protocol,
+      sourceIp: ctx.clientIp,
+      userAgent: ctx.userAgent,
+    },
     requestId: ctx.requestId,
     routeKey,
     stage: ctx.stageName,
@@ -172,9 +188,12 @@ export function buildEventV2(ctx: RequestContext, input: EventInput): Record<str
     timeEpoch: input.timeEpoch,
   };
   const id = ctx.identity;
-  if (id.claims) requestContext.authorizer = { jwt: { claims: { ...id.claims }, scopes: id.scopes ? [...id.scopes] : null } };
+  if (id.claims)
+    requestContext.authorizer = { jwt: { claims: { ...id.claims }, scopes: id.scopes ? [...id.scopes] : null } };
   else if (id.authorizerContext || id.principalId) {
-    requestContext.authorizer = { lambda: { ...id.authorizerContext, ...(id.principalId ? { principalId: id.principalId } : {}) } };
+    requestContext.authorizer = {
+      lambda: { ...id.authorizerContext, ...(id.principalId ? { principalId: id.principalId } : {}) },
+    };
   }
   const event: Record<string, unknown> = {
     version: '2.0',

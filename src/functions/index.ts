@@ -65,8 +65,16 @@ export class FunctionIntegration implements Integration {
     this.#o = o;
     this.version = o.config.payloadFormatVersion ?? (o.apiType === 'rest' ? '1.0' : '2.0');
     this.#binary = new BinaryMediaTypes(o.binaryMediaTypes);
-    this.#functionName = o.config.functionName ?? basename(o.target.file, extname(o.target.file)).replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
-    this.poolSpec = { file: o.target.file, memoryMB: o.config.memoryMB, maxThreads: o.config.maxConcurrency ?? defaultThreads() };
+    this.#functionName =
+      o.config.functionName ??
+      basename(o.target.file, extname(o.target.file))
+        .replace(/[^A-Za-z0-9_-]/g, '-')
+        .slice(0, 64);
+    this.poolSpec = {
+      file: o.target.file,
+      memoryMB: o.config.memoryMB,
+      maxThreads: o.config.maxConcurrency ?? defaultThreads(),
+    };
     this.description = `function ${o.config.handler} (payload ${this.version})`;
     this.#failure = o.apiType === 'rest' ? GATEWAY_ERRORS.FUNCTION_ERROR : GATEWAY_ERRORS.HTTP_FUNCTION_ERROR;
   }
@@ -102,14 +110,24 @@ export class FunctionIntegration implements Integration {
     try {
       outcome = await functionPools(this.#o.runtime).invoke(this.poolSpec, task, timeoutMs);
     } catch (err) {
-      if (err instanceof FunctionTimeoutError) return { kind: 'error', error: GATEWAY_ERRORS.INTEGRATION_TIMEOUT, reason: err.message };
+      if (err instanceof FunctionTimeoutError)
+        return { kind: 'error', error: GATEWAY_ERRORS.INTEGRATION_TIMEOUT, reason: err.message };
       return { kind: 'error', error: this.#failure, reason: `function crashed: ${(err as Error).message}` };
     }
     if (!outcome.ok) {
-      return { kind: 'error', error: this.#failure, reason: `function ${outcome.load ? 'could not be loaded' : 'failed'}: ${outcome.errorType}: ${outcome.errorMessage}`, outcome };
+      return {
+        kind: 'error',
+        error: this.#failure,
+        reason: `function ${outcome.load ? 'could not be loaded' : 'failed'}: ${outcome.errorType}: ${outcome.errorMessage}`,
+        outcome,
+      };
     }
-    const parsed = this.version === '1.0' ? parseResponseV1(outcome.result, this.#binary, accept, this.#o.apiType) : parseResponseV2(outcome.result);
-    if (typeof parsed === 'string') return { kind: 'error', error: this.#failure, reason: `malformed function response: ${parsed}`, outcome };
+    const parsed =
+      this.version === '1.0'
+        ? parseResponseV1(outcome.result, this.#binary, accept, this.#o.apiType)
+        : parseResponseV2(outcome.result);
+    if (typeof parsed === 'string')
+      return { kind: 'error', error: this.#failure, reason: `malformed function response: ${parsed}`, outcome };
     return { kind: 'response', response: parsed, outcome };
   }
 
@@ -127,20 +145,28 @@ export class FunctionIntegration implements Integration {
     try {
       body = await bufferBody(ctx, this.#o.maxBodyBytes);
     } catch (err) {
-      if (err instanceof BodyTooLargeError) ctx.sendError(GATEWAY_ERRORS.REQUEST_TOO_LARGE, responses, { connection: 'close' });
+      if (err instanceof BodyTooLargeError)
+        ctx.sendError(GATEWAY_ERRORS.REQUEST_TOO_LARGE, responses, { connection: 'close' });
       else ctx.res.destroy();
       return;
     }
     if (ctx.res.destroyed) return;
     // Observability fields (access-log $context.integration*), typed loosely so this folder stands alone.
-    const observed = ctx as unknown as { integrationStartMs?: number; integrationEndMs?: number; integrationStatus?: number };
+    const observed = ctx as unknown as {
+      integrationStartMs?: number;
+      integrationEndMs?: number;
+      integrationStatus?: number;
+    };
     observed.integrationStartMs = Date.now();
     const result = await this.run(this.event(ctx, body), ctx.requestId, ctx.req.headers.accept);
     observed.integrationEndMs = Date.now();
     if (ctx.res.destroyed) return;
     if (result.kind === 'error') {
       ctx.integrationError = new Error(result.reason);
-      ctx.snapshot.runtime.log.warn({ requestId: ctx.requestId, route: ctx.routeKey, reason: result.reason }, 'function invocation failed');
+      ctx.snapshot.runtime.log.warn(
+        { requestId: ctx.requestId, route: ctx.routeKey, reason: result.reason },
+        'function invocation failed',
+      );
       ctx.sendError(result.error, responses);
       return;
     }

@@ -52,7 +52,10 @@ export class FunctionPools implements Service {
         maxThreads: spec.maxThreads,
         idleTimeout: 60_000,
         concurrentTasksPerWorker: 1,
-        resourceLimits: { maxOldGenerationSizeMb: spec.memoryMB, maxYoungGenerationSizeMb: Math.max(4, Math.min(32, spec.memoryMB / 8)) },
+        resourceLimits: {
+          maxOldGenerationSizeMb: spec.memoryMB,
+          maxYoungGenerationSizeMb: Math.max(4, Math.min(32, spec.memoryMB / 8)),
+        },
       });
       // A worker that dies is replaced by piscina; its error is already the task's rejection.
       p.on('error', () => {});
@@ -66,7 +69,10 @@ export class FunctionPools implements Service {
     if (this.#closed) throw new FunctionCrashError('the function pools are closed');
     const ac = new AbortController();
     // A wall-clock guard against a hung function (it bounds real CPU time), not time-based logic.
-    const timer = setTimeout(() => ac.abort(new FunctionTimeoutError(`function did not finish within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => ac.abort(new FunctionTimeoutError(`function did not finish within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     try {
       return (await (await this.#pool(spec)).run(task, { signal: ac.signal })) as InvokeOutcome;
     } catch (err) {
@@ -89,10 +95,11 @@ export class FunctionPools implements Service {
   onSnapshot(snapshot: Snapshot): void {
     const keys = new Set<string>();
     for (const api of snapshot.apis) {
-      for (const r of api.routes) for (const pl of r.pipelines) {
-        const spec = (pl.integration as { poolSpec?: PoolSpec }).poolSpec;
-        if (spec) keys.add(FunctionPools.key(spec));
-      }
+      for (const r of api.routes)
+        for (const pl of r.pipelines) {
+          const spec = (pl.integration as { poolSpec?: PoolSpec }).poolSpec;
+          if (spec) keys.add(FunctionPools.key(spec));
+        }
     }
     this.retain(keys);
   }
@@ -105,10 +112,7 @@ export class FunctionPools implements Service {
   }
 }
 
-export const functionServiceDef: ServiceDef = {
-  name: FUNCTIONS_SERVICE,
-  start: () => new FunctionPools(),
-};
+export const functionServiceDef: ServiceDef = { name: FUNCTIONS_SERVICE, start: () => new FunctionPools() };
 
 /** The running gateway's pools; tools that compile without services (tests, invoke) get one made on first use. */
 export function functionPools(deps: RuntimeDeps): FunctionPools {

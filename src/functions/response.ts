@@ -32,11 +32,7 @@ function headerValue(v: unknown): string | undefined {
   return undefined;
 }
 
-function bodyOf(
-  body: unknown,
-  isBase64: unknown,
-  decode: boolean,
-): Buffer | string {
+function bodyOf(body: unknown, isBase64: unknown, decode: boolean): Buffer | string {
   if (body === undefined || body === null) return Buffer.alloc(0);
   if (typeof body !== 'string') return `body is a ${Array.isArray(body) ? 'array' : typeof body}, not a string`;
   if (isBase64 === true && decode) return Buffer.from(body, 'base64');
@@ -53,8 +49,14 @@ function addHeader(headers: FunctionResponse['headers'], name: string, value: st
 }
 
 /** Payload 1.0: only the five known keys, string/bool header values, an integer status. */
-export function parseResponseV1(result: unknown, binary: BinaryMediaTypes, accept: string | undefined, apiType: 'rest' | 'http'): FunctionResponse | string {
-  if (!isObject(result)) return `the result is ${result === undefined ? 'empty' : Array.isArray(result) ? 'an array' : typeof result === 'object' ? 'null' : `a ${typeof result}`}, not an object`;
+export function parseResponseV1(
+  result: unknown,
+  binary: BinaryMediaTypes,
+  accept: string | undefined,
+  apiType: 'rest' | 'http',
+): FunctionResponse | string {
+  if (!isObject(result))
+    return `the result is ${result === undefined ? 'empty' : Array.isArray(result) ? 'an array' : typeof result === 'object' ? 'null' : `a ${typeof result}`}, not an object`;
   for (const k of Object.keys(result)) if (!V1_KEYS.has(k)) return `unexpected key "${k}"`;
   const status = statusOf(result.statusCode);
   if (typeof status === 'string') return status;
@@ -83,10 +85,15 @@ export function parseResponseV1(result: unknown, binary: BinaryMediaTypes, accep
       if (typeof v !== 'string' && typeof v !== 'boolean') return `headers.${name} is not a string`;
       // The same header in both: AWS keeps the multiValueHeaders values.
       if (fromMulti.has(name.toLowerCase())) continue;
-      headers[name.toLowerCase()] = name.toLowerCase() === 'set-cookie' ? [headerValue(v) as string] : (headerValue(v) as string);
+      headers[name.toLowerCase()] =
+        name.toLowerCase() === 'set-cookie' ? [headerValue(v) as string] : (headerValue(v) as string);
     }
   }
-  if (result.isBase64Encoded !== undefined && result.isBase64Encoded !== null && typeof result.isBase64Encoded !== 'boolean') {
+  if (
+    result.isBase64Encoded !== undefined &&
+    result.isBase64Encoded !== null &&
+    typeof result.isBase64Encoded !== 'boolean'
+  ) {
     return '"isBase64Encoded" is not a boolean';
   }
   // REST APIs decode only when the client accepts a binary media type; HTTP APIs always do.
@@ -117,10 +124,15 @@ export function parseResponseV2(result: unknown): FunctionResponse | string {
     }
   }
   if (result.cookies !== undefined && result.cookies !== null) {
-    if (!Array.isArray(result.cookies) || result.cookies.some((c) => typeof c !== 'string')) return '"cookies" is not a list of strings';
+    if (!Array.isArray(result.cookies) || result.cookies.some((c) => typeof c !== 'string'))
+      return '"cookies" is not a list of strings';
     for (const c of result.cookies as string[]) addHeader(headers, 'set-cookie', c);
   }
-  if (result.isBase64Encoded !== undefined && result.isBase64Encoded !== null && typeof result.isBase64Encoded !== 'boolean') {
+  if (
+    result.isBase64Encoded !== undefined &&
+    result.isBase64Encoded !== null &&
+    typeof result.isBase64Encoded !== 'boolean'
+  ) {
     return '"isBase64Encoded" is not a boolean';
   }
   const body = bodyOf(result.body, result.isBase64Encoded, true);

@@ -22,21 +22,27 @@ export const functionIntegration = z
     payloadFormatVersion: z
       .enum(['1.0', '2.0'])
       .optional()
-      .describe('Event and response format, as AWS: 1.0 (REST AWS_PROXY) or 2.0 (HTTP API). Default: 1.0 for rest APIs, 2.0 for http APIs.'),
+      .describe(
+        'Event and response format, as AWS: 1.0 (REST AWS_PROXY) or 2.0 (HTTP API). Default: 1.0 for rest APIs, 2.0 for http APIs.',
+      ),
     timeoutMs: z
       .number()
       .int()
       .min(50)
       .max(300000)
       .default(29000)
-      .describe('Integration timeout: a function still running by then is stopped and the client gets 504 INTEGRATION_TIMEOUT. AWS: 29 s.'),
+      .describe(
+        'Integration timeout: a function still running by then is stopped and the client gets 504 INTEGRATION_TIMEOUT. AWS: 29 s.',
+      ),
     memoryMB: z
       .number()
       .int()
       .min(16)
       .max(10240)
       .default(128)
-      .describe('Heap limit of the worker thread the function runs in (V8 old generation). Past it the invocation fails with 502 and the worker is replaced.'),
+      .describe(
+        'Heap limit of the worker thread the function runs in (V8 old generation). Past it the invocation fails with 502 and the worker is replaced.',
+      ),
     functionName: z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected a function name of [A-Za-z0-9_-]{1,64}')
@@ -48,13 +54,19 @@ export const functionIntegration = z
       .min(1)
       .max(256)
       .optional()
-      .describe('Worker threads for this function (its reserved concurrency). Default: the number of CPUs, at most 8. More requests queue.'),
+      .describe(
+        'Worker threads for this function (its reserved concurrency). Default: the number of CPUs, at most 8. More requests queue.',
+      ),
   })
   .describe('Run a JavaScript function in an isolated worker thread with the API Gateway proxy event (AWS_PROXY).');
 
 export const functionApiFields = {
   binaryMediaTypes: z
-    .array(z.string().regex(/^[A-Za-z0-9!#$&^_.+*-]+\/[A-Za-z0-9!#$&^_.+*-]+$/, 'expected a media type such as image/png or */*'))
+    .array(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9!#$&^_.+*-]+\/[A-Za-z0-9!#$&^_.+*-]+$/, 'expected a media type such as image/png or */*'),
+    )
     .default([])
     .describe(
       'Media types treated as binary, as x-amazon-apigateway-binary-media-types: request bodies of these Content-Types reach a function ' +

@@ -21,7 +21,8 @@ export interface InvokeTask {
 type Handler = (event: unknown, context: unknown, callback: (err: unknown, result?: unknown) => void) => unknown;
 
 /** What comes back: the result, or the error the handler raised, as Lambda reports it. */
-export type InvokeOutcome = { ok: true; result: unknown } | { ok: false; errorType: string; errorMessage: string; load?: boolean };
+export type InvokeOutcome =
+  { ok: true; result: unknown } | { ok: false; errorType: string; errorMessage: string; load?: boolean };
 
 const modules = new Map<string, Promise<Record<string, unknown>>>();
 
@@ -47,7 +48,13 @@ export default async function invoke(task: InvokeTask): Promise<InvokeOutcome> {
   try {
     const mod = await load(task.moduleUrl);
     const f = mod[task.exportName] ?? (mod.default as Record<string, unknown> | undefined)?.[task.exportName];
-    if (typeof f !== 'function') return { ok: false, errorType: 'Runtime.HandlerNotFound', errorMessage: `the module has no function export "${task.exportName}"`, load: true };
+    if (typeof f !== 'function')
+      return {
+        ok: false,
+        errorType: 'Runtime.HandlerNotFound',
+        errorMessage: `the module has no function export "${task.exportName}"`,
+        load: true,
+      };
     fn = f as Handler;
   } catch (err) {
     return errorOutcome(err, true);

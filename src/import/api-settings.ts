@@ -10,10 +10,23 @@ import { ImportReport, pointer } from './report.js';
  * would refuse are left out one by one, each reported.
  */
 
-const CORS_KEYS = ['allowOrigins', 'allowMethods', 'allowHeaders', 'exposeHeaders', 'allowCredentials', 'maxAge'] as const;
+const CORS_KEYS = [
+  'allowOrigins',
+  'allowMethods',
+  'allowHeaders',
+  'exposeHeaders',
+  'allowCredentials',
+  'maxAge',
+] as const;
 
 /** Drops the entries a schema refuses (by the index in each issue path), reporting each; undefined if nothing is left. */
-function keepValid<T extends Json | unknown[]>(value: T, schema: z.ZodType, at: string, feature: string, report: ImportReport): T {
+function keepValid<T extends Json | unknown[]>(
+  value: T,
+  schema: z.ZodType,
+  at: string,
+  feature: string,
+  report: ImportReport,
+): T {
   const r = schema.safeParse(value);
   if (r.success) return value;
   const drop = new Set<string>();
@@ -43,7 +56,13 @@ export function mapCors(src: Json, at: string, report: ImportReport): Json {
     if (name === undefined) continue;
     keyAt[key] = name;
     const v = src[name];
-    out[key] = Array.isArray(v) ? v.map(String) : key === 'maxAge' ? Number(v) : key === 'allowCredentials' ? v === true || v === 'true' : v;
+    out[key] = Array.isArray(v)
+      ? v.map(String)
+      : key === 'maxAge'
+        ? Number(v)
+        : key === 'allowCredentials'
+          ? v === true || v === 'true'
+          : v;
   }
   if (typeof out.maxAge === 'number' && out.maxAge < 0) {
     // -1 disables caching of preflight answers: send no Max-Age.
@@ -51,7 +70,11 @@ export function mapCors(src: Json, at: string, report: ImportReport): Json {
   }
   const origins = Array.isArray(out.allowOrigins) ? (out.allowOrigins as string[]) : [];
   if (out.allowCredentials === true && origins.includes('*')) {
-    report.approximated(`${at}/${keyAt.allowCredentials}`, 'CORS', 'allowCredentials cannot be used with "*" origins (AWS refuses it too); left out');
+    report.approximated(
+      `${at}/${keyAt.allowCredentials}`,
+      'CORS',
+      'allowCredentials cannot be used with "*" origins (AWS refuses it too); left out',
+    );
     delete out.allowCredentials;
   }
   // Issue paths name our keys; point the notes at the source's spelling.
@@ -73,7 +96,8 @@ export function mapBinaryMediaTypes(src: unknown, at: string, report: ImportRepo
 /** The root extensions of an OpenAPI document for `cors` and `binaryMediaTypes`. */
 export function openApiSettings(doc: Json, report: ImportReport): Json {
   const out: Json = {};
-  if (isObj(doc['x-amazon-apigateway-cors'])) out.cors = mapCors(doc['x-amazon-apigateway-cors'], pointer('x-amazon-apigateway-cors'), report);
+  if (isObj(doc['x-amazon-apigateway-cors']))
+    out.cors = mapCors(doc['x-amazon-apigateway-cors'], pointer('x-amazon-apigateway-cors'), report);
   const binary = doc['x-amazon-apigateway-binary-media-types'];
   if (binary !== undefined) {
     const types = mapBinaryMediaTypes(binary, pointer('x-amazon-apigateway-binary-media-types'), report);
@@ -88,9 +112,11 @@ export function exportSettings(api: Json, doc: Json): void {
     const cors: Json = {};
     for (const key of CORS_KEYS) {
       const v = api.cors[key];
-      if (v !== undefined && !(Array.isArray(v) && v.length === 0) && !(key === 'allowCredentials' && v === false)) cors[key] = v;
+      if (v !== undefined && !(Array.isArray(v) && v.length === 0) && !(key === 'allowCredentials' && v === false))
+        cors[key] = v;
     }
     doc['x-amazon-apigateway-cors'] = cors;
   }
-  if (Array.isArray(api.binaryMediaTypes) && api.binaryMediaTypes.length) doc['x-amazon-apigateway-binary-media-types'] = api.binaryMediaTypes;
+  if (Array.isArray(api.binaryMediaTypes) && api.binaryMediaTypes.length)
+    doc['x-amazon-apigateway-binary-media-types'] = api.binaryMediaTypes;
 }

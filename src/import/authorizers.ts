@@ -44,7 +44,12 @@ export function identitySources(src: unknown, at: string, report: ImportReport):
   for (const raw of list.map((s) => s.trim()).filter(Boolean)) {
     const m = /^(?:method\.request|\$request)\.(header|querystring)\.(.+)$/.exec(raw);
     if (m) out.push(`$request.${m[1]}.${m[2]}`);
-    else report.approximated(at, 'identitySource', `"${raw}" (stage variable or context) cannot be an identity source here; left out`);
+    else
+      report.approximated(
+        at,
+        'identitySource',
+        `"${raw}" (stage variable or context) cannot be an identity source here; left out`,
+      );
   }
   return out;
 }
@@ -65,37 +70,65 @@ export function cognitoIssuer(arn: string): string | undefined {
  * One authorizer in x-amazon-apigateway-authorizer form → our config, or why not. `ids` are the names the
  * command-line mappings may use for it; `header` is the default identity header (the security scheme's `name`).
  */
-export function mapAuthorizer(auth: Json, at: string, ids: string[], report: ImportReport, opts: AuthImportOptions, header = 'Authorization'): MappedAuthorizer {
+export function mapAuthorizer(
+  auth: Json,
+  at: string,
+  ids: string[],
+  report: ImportReport,
+  opts: AuthImportOptions,
+  header = 'Authorization',
+): MappedAuthorizer {
   const type = String(auth.type ?? '').toLowerCase();
   if (type === 'token' || type === 'request') {
     const fn = lambdaOf(auth.authorizerUri);
     const handler = lookup([...ids, fn?.name, fn?.arn], opts.authorizerFunctions);
     if (!handler) {
       const id = ids[0] ?? fn?.name ?? 'ID';
-      return { reason: `Lambda authorizer${fn ? ` ${fn.name}` : ''} has no local function; pass --authorizer-function ${id}=./file.js#handler` };
+      return {
+        reason: `Lambda authorizer${fn ? ` ${fn.name}` : ''} has no local function; pass --authorizer-function ${id}=./file.js#handler`,
+      };
     }
     const cfg: Json = { type: 'function', function: handler, eventType: type === 'token' ? 'TOKEN' : 'REQUEST' };
     const sources = identitySources(auth.identitySource, `${at}/identitySource`, report);
     if (type === 'token') {
       cfg.identitySource = [sources[0] ?? `$request.header.${header}`];
-      if (sources.length > 1) report.approximated(`${at}/identitySource`, 'identitySource', 'a TOKEN authorizer reads one source; the first is used');
+      if (sources.length > 1)
+        report.approximated(
+          `${at}/identitySource`,
+          'identitySource',
+          'a TOKEN authorizer reads one source; the first is used',
+        );
     } else if (sources.length) cfg.identitySource = sources;
     if (typeof auth.identityValidationExpression === 'string' && auth.identityValidationExpression) {
       if (type === 'token') cfg.identityValidationExpression = auth.identityValidationExpression;
-      else report.approximated(`${at}/identityValidationExpression`, 'identityValidationExpression', 'AWS applies it to TOKEN authorizers only; ignored');
+      else
+        report.approximated(
+          `${at}/identityValidationExpression`,
+          'identityValidationExpression',
+          'AWS applies it to TOKEN authorizers only; ignored',
+        );
     }
     const ttl = Number(auth.authorizerResultTtlInSeconds);
-    if (auth.authorizerResultTtlInSeconds !== undefined && Number.isInteger(ttl) && ttl >= 0 && ttl <= 3600) cfg.resultTtlSeconds = ttl;
+    if (auth.authorizerResultTtlInSeconds !== undefined && Number.isInteger(ttl) && ttl >= 0 && ttl <= 3600)
+      cfg.resultTtlSeconds = ttl;
     if (String(auth.authorizerPayloadFormatVersion ?? '') === '2.0') {
-      report.approximated(`${at}/authorizerPayloadFormatVersion`, 'authorizerPayloadFormatVersion', 'the function gets the REST (1.0) REQUEST event; both IAM policies and simple responses are accepted');
+      report.approximated(
+        `${at}/authorizerPayloadFormatVersion`,
+        'authorizerPayloadFormatVersion',
+        'the function gets the REST (1.0) REQUEST event; both IAM policies and simple responses are accepted',
+      );
     }
     return { config: cfg, scopes: false };
   }
   if (type === 'cognito_user_pools') {
     const arns = Array.isArray(auth.providerARNs) ? auth.providerARNs.map(String) : [];
     const issuer = arns.length ? cognitoIssuer(arns[0] as string) : undefined;
-    if (!issuer) return { reason: `providerARNs ${arns.length ? `"${arns[0]}" is not a user pool ARN (arn:aws:cognito-idp:REGION:ACCOUNT:userpool/POOL_ID)` : 'are missing'}` };
-    if (arns.length > 1) report.approximated(`${at}/providerARNs`, 'providerARNs', `only the first user pool is trusted (${issuer})`);
+    if (!issuer)
+      return {
+        reason: `providerARNs ${arns.length ? `"${arns[0]}" is not a user pool ARN (arn:aws:cognito-idp:REGION:ACCOUNT:userpool/POOL_ID)` : 'are missing'}`,
+      };
+    if (arns.length > 1)
+      report.approximated(`${at}/providerARNs`, 'providerARNs', `only the first user pool is trusted (${issuer})`);
     const poolId = issuer.slice(issuer.lastIndexOf('/') + 1);
     const jwksUri = lookup([...ids, arns[0], poolId, issuer], opts.jwks) ?? `${issuer}/.well-known/jwks.json`;
     const cfg: Json = { type: 'jwt', issuer, verifyAudience: false, jwksUri };
@@ -108,16 +141,24 @@ export function mapAuthorizer(auth: Json, at: string, ids: string[], report: Imp
     const jwt = isObj(auth.jwtConfiguration) ? auth.jwtConfiguration : {};
     const issuer = typeof jwt.issuer === 'string' ? jwt.issuer : undefined;
     if (!issuer) return { reason: 'jwtConfiguration.issuer is missing' };
-    const audiences = (Array.isArray(jwt.audience) ? jwt.audience : jwt.audience !== undefined ? [jwt.audience] : []).map(String);
+    const audiences = (
+      Array.isArray(jwt.audience) ? jwt.audience : jwt.audience !== undefined ? [jwt.audience] : []
+    ).map(String);
     if (!audiences.length) return { reason: 'jwtConfiguration.audience is missing' };
     const cfg: Json = { type: 'jwt', issuer, audiences };
     const override = lookup([...ids, issuer], opts.jwks);
     // AWS finds the key set by OIDC discovery; a Cognito issuer publishes it at the same well-known place.
     if (override) cfg.jwksUri = override;
-    else if (/^https:\/\/cognito-idp\.[a-z0-9-]+\.amazonaws\.com\/[A-Za-z0-9_-]+$/.test(issuer)) cfg.jwksUri = `${issuer}/.well-known/jwks.json`;
+    else if (/^https:\/\/cognito-idp\.[a-z0-9-]+\.amazonaws\.com\/[A-Za-z0-9_-]+$/.test(issuer))
+      cfg.jwksUri = `${issuer}/.well-known/jwks.json`;
     else cfg.discovery = true;
     const sources = identitySources(auth.identitySource, `${at}/identitySource`, report);
-    if (sources.length > 1) report.approximated(`${at}/identitySource`, 'identitySource', 'a JWT authorizer reads one source; the first is used');
+    if (sources.length > 1)
+      report.approximated(
+        `${at}/identitySource`,
+        'identitySource',
+        'a JWT authorizer reads one source; the first is used',
+      );
     if (sources[0] && sources[0] !== '$request.header.Authorization') cfg.identitySource = sources[0];
     return { config: cfg, scopes: true };
   }
@@ -147,7 +188,12 @@ export function routeAccessFields(
     out.authorizer = access.authorizer;
     if (access.scopes?.length) {
       if (a.scopes) out.authorizationScopes = access.scopes;
-      else report.approximated(at, 'authorization scopes', `scopes ${access.scopes.join(', ')} apply to Cognito and JWT authorizers only; ignored, as AWS does`);
+      else
+        report.approximated(
+          at,
+          'authorization scopes',
+          `scopes ${access.scopes.join(', ')} apply to Cognito and JWT authorizers only; ignored, as AWS does`,
+        );
     }
   }
   if (access.apiKeyRequired) out.apiKeyRequired = true;
@@ -176,7 +222,11 @@ export class OpenApiSecurity {
     own: boolean,
   ) {
     const v2 = isObj(doc.securityDefinitions);
-    const schemes = v2 ? doc.securityDefinitions : isObj(doc.components) && isObj(doc.components.securitySchemes) ? doc.components.securitySchemes : {};
+    const schemes = v2
+      ? doc.securityDefinitions
+      : isObj(doc.components) && isObj(doc.components.securitySchemes)
+        ? doc.components.securitySchemes
+        : {};
     const base = v2 ? ['securityDefinitions'] : ['components', 'securitySchemes'];
     this.#root = doc.security;
     for (const [name, scheme] of Object.entries(schemes as Json)) {
@@ -194,8 +244,12 @@ export class OpenApiSecurity {
             ? { config: exact, scopes: exact.type === 'jwt' }
             : isObj(ext)
               ? mapAuthorizer(ext, extAt, [name, ours], report, opts, header)
-              : { reason: 'x-portico-authorizer is read only from documents written by `portico export openapi` (with x-portico)' };
-        if ('reason' in mapped) report.unsupported(extAt, 'authorizer', `${mapped.reason}; routes using it are left out`);
+              : {
+                  reason:
+                    'x-portico-authorizer is read only from documents written by `portico export openapi` (with x-portico)',
+                };
+        if ('reason' in mapped)
+          report.unsupported(extAt, 'authorizer', `${mapped.reason}; routes using it are left out`);
         else ((this.#api.authorizers ??= {}) as Json)[ours] = mapped.config;
         this.#authorizers.set(ours, mapped);
         this.#schemeAuthorizer.set(name, ours);
@@ -204,11 +258,20 @@ export class OpenApiSecurity {
       } else if (scheme.type === 'apiKey') {
         this.#apiKeySchemes.add(name);
         const header = typeof scheme.name === 'string' ? scheme.name : 'x-api-key';
-        if (scheme.in !== 'header') report.approximated(at, 'API key', `API keys are read from a header; "${header}" in ${String(scheme.in)} is read as a header`);
+        if (scheme.in !== 'header')
+          report.approximated(
+            at,
+            'API key',
+            `API keys are read from a header; "${header}" in ${String(scheme.in)} is read as a header`,
+          );
         if (header.toLowerCase() !== 'x-api-key') this.#api.apiKeyHeader = header;
       } else {
         this.#other.set(name, 'ignored');
-        report.approximated(at, 'security scheme', `a ${String(scheme.type)} scheme without x-amazon-apigateway-authorizer is not enforced by API Gateway; ignored`);
+        report.approximated(
+          at,
+          'security scheme',
+          `a ${String(scheme.type)} scheme without x-amazon-apigateway-authorizer is not enforced by API Gateway; ignored`,
+        );
       }
     }
     const source = doc['x-amazon-apigateway-api-key-source'];
@@ -216,7 +279,12 @@ export class OpenApiSecurity {
       const s = String(source).toUpperCase();
       if (s === 'HEADER' || s === 'AUTHORIZER') {
         if (s === 'AUTHORIZER') this.#api.apiKeySource = s;
-      } else report.unsupported(pointer('x-amazon-apigateway-api-key-source'), 'x-amazon-apigateway-api-key-source', `expected HEADER or AUTHORIZER, got "${String(source)}"`);
+      } else
+        report.unsupported(
+          pointer('x-amazon-apigateway-api-key-source'),
+          'x-amazon-apigateway-api-key-source',
+          `expected HEADER or AUTHORIZER, got "${String(source)}"`,
+        );
     }
   }
 
@@ -237,7 +305,11 @@ export class OpenApiSecurity {
     };
     const auth = op['x-amazon-apigateway-auth'];
     if (isObj(auth) && String(auth.type ?? '').toUpperCase() === 'AWS_IAM') {
-      this.report.unsupported(`${at}/x-amazon-apigateway-auth`, 'x-amazon-apigateway-auth', 'IAM authorization (SigV4) is not supported; route left out');
+      this.report.unsupported(
+        `${at}/x-amazon-apigateway-auth`,
+        'x-amazon-apigateway-auth',
+        'IAM authorization (SigV4) is not supported; route left out',
+      );
       return undefined;
     }
     for (const req of Array.isArray(requirements) ? requirements : []) {
@@ -249,65 +321,20 @@ export class OpenApiSecurity {
             access.authorizer = authorizer;
             if (Array.isArray(scopes) && scopes.length) access.scopes = scopes.map(String);
           } else if (access.authorizer !== authorizer) {
-            this.report.approximated(where, 'security', `a method has one authorizer in API Gateway; "${name}" is ignored, "${access.authorizer}" is used`);
+            this.report.approximated(
+              where,
+              'security',
+              `a method has one authorizer in API Gateway; "${name}" is ignored, "${access.authorizer}" is used`,
+            );
           }
         } else if (this.#apiKeySchemes.has(name)) access.apiKeyRequired = true;
-        else if (this.#other.get(name) === 'iam') return leaveOut(`"${name}" is IAM (SigV4) authorization, which is not supported`);
-        else if (!this.#other.has(name)) this.report.unsupported(where, 'security', `"${name}" is not a defined security scheme; ignored`);
+        else if (this.#other.get(name) === 'iam')
+          return leaveOut(`"${name}" is IAM (SigV4) authorization, which is not supported`);
+        else if (!this.#other.has(name))
+          this.report.unsupported(where, 'security', `"${name}" is not a defined security scheme; ignored`);
       }
     }
     const fields = routeAccessFields(access, this.#authorizers, where, this.report);
     return typeof fields === 'string' ? leaveOut(fields) : fields;
   }
-}
-
-/** Our route and API access settings → the OpenAPI security schemes and requirements (for `portico export openapi`). */
-export function exportSecurity(api: Json, routeOps: [Json, Json][]): { schemes: Json; root: Json } {
-  const schemes: Json = {};
-  const authorizers = isObj(api.authorizers) ? api.authorizers : {};
-  for (const [name, cfg] of Object.entries(authorizers)) {
-    if (!isObj(cfg)) continue;
-    schemes[name] = { type: 'apiKey', name: headerOf(cfg), in: 'header', 'x-amazon-apigateway-authorizer': awsAuthorizer(cfg), 'x-portico-authorizer': cfg };
-  }
-  const keyHeader = typeof api.apiKeyHeader === 'string' ? api.apiKeyHeader : 'x-api-key';
-  const needsKey = routeOps.some(([r]) => r.apiKeyRequired === true);
-  if (needsKey || keyHeader !== 'x-api-key') schemes.api_key = { type: 'apiKey', name: keyHeader, in: 'header' };
-  for (const [route, op] of routeOps) {
-    const req: Json = {};
-    if (typeof route.authorizer === 'string') req[route.authorizer] = Array.isArray(route.authorizationScopes) ? route.authorizationScopes : [];
-    if (route.apiKeyRequired === true) req.api_key = [];
-    if (Object.keys(req).length) op.security = [req];
-  }
-  const root: Json = {};
-  if (api.apiKeySource === 'AUTHORIZER') root['x-amazon-apigateway-api-key-source'] = 'AUTHORIZER';
-  return { schemes, root };
-}
-
-function headerOf(cfg: Json): string {
-  const src = Array.isArray(cfg.identitySource) ? cfg.identitySource[0] : cfg.identitySource;
-  const m = typeof src === 'string' ? /^\$request\.header\.(.+)$/.exec(src) : null;
-  return m ? (m[1] as string) : 'Authorization';
-}
-
-function awsAuthorizer(cfg: Json): Json {
-  const restSources = (Array.isArray(cfg.identitySource) ? cfg.identitySource : cfg.identitySource ? [cfg.identitySource] : [])
-    .map((s) => String(s).replace(/^\$request\./, 'method.request.'))
-    .join(',');
-  if (cfg.type === 'function') {
-    const out: Json = { type: cfg.eventType === 'REQUEST' ? 'request' : 'token' };
-    if (restSources) out.identitySource = restSources;
-    if (cfg.identityValidationExpression !== undefined) out.identityValidationExpression = cfg.identityValidationExpression;
-    if (cfg.resultTtlSeconds !== undefined) out.authorizerResultTtlInSeconds = cfg.resultTtlSeconds;
-    return out;
-  }
-  if (cfg.type === 'jwt') {
-    const cognito = /^https:\/\/cognito-idp\.([a-z0-9-]+)\.amazonaws\.com\/([A-Za-z0-9_-]+)$/.exec(String(cfg.issuer));
-    if (cfg.verifyAudience === false && cognito) {
-      return { type: 'cognito_user_pools', providerARNs: [`arn:aws:cognito-idp:${cognito[1]}:000000000000:userpool/${cognito[2]}`] };
-    }
-    const out: Json = { type: 'jwt', jwtConfiguration: { issuer: cfg.issuer, audience: cfg.audiences ?? [] } };
-    out.identitySource = cfg.identitySource ?? '$request.header.Authorization';
-    return out;
-  }
-  return { type: 'request', identitySource: restSources };
 }

@@ -1,5 +1,12 @@
 import { mapBinaryMediaTypes, mapCors } from './api-settings.js';
-import { type AuthImportOptions, authorizerName, type MappedAuthorizer, mapAuthorizer, type RouteAccess, routeAccessFields } from './authorizers.js';
+import {
+  type AuthImportOptions,
+  authorizerName,
+  type MappedAuthorizer,
+  mapAuthorizer,
+  type RouteAccess,
+  routeAccessFields,
+} from './authorizers.js';
 import { hasUnresolved } from './cfn-intrinsics.js';
 import { isObj, type Json } from './json.js';
 import { ImportReport, pointer } from './report.js';
@@ -21,7 +28,16 @@ export interface CfnBuild {
 type ById = (t: string) => [string, unknown][];
 type FindBuild = (apiRef: unknown) => CfnBuild | undefined;
 
-const BODY_FIELDS = ['authorizers', 'apiKeySource', 'apiKeyHeader', 'models', 'requestValidators', 'requestValidator', 'cors', 'binaryMediaTypes'];
+const BODY_FIELDS = [
+  'authorizers',
+  'apiKeySource',
+  'apiKeyHeader',
+  'models',
+  'requestValidators',
+  'requestValidator',
+  'cors',
+  'binaryMediaTypes',
+];
 
 /** x-amazon-apigateway-authorizer keys → CloudFormation's, so notes point into the template. */
 const KEYS: Record<string, string> = {
@@ -58,7 +74,12 @@ export class CfnAccess {
     if (p.ApiKeySourceType !== undefined) {
       const s = String(p.ApiKeySourceType).toUpperCase();
       if (s === 'HEADER' || s === 'AUTHORIZER') build.api.apiKeySource = s;
-      else this.report.unsupported(`${at}/ApiKeySourceType`, 'ApiKeySourceType', `expected HEADER or AUTHORIZER, got "${String(p.ApiKeySourceType)}"`);
+      else
+        this.report.unsupported(
+          `${at}/ApiKeySourceType`,
+          'ApiKeySourceType',
+          `expected HEADER or AUTHORIZER, got "${String(p.ApiKeySourceType)}"`,
+        );
     }
     if (p.BinaryMediaTypes !== undefined) {
       const types = mapBinaryMediaTypes(p.BinaryMediaTypes, `${at}/BinaryMediaTypes`, this.report);
@@ -88,7 +109,10 @@ export class CfnAccess {
         continue;
       }
       const name = typeof p.Name === 'string' && p.Name && !hasUnresolved(p.Name) ? p.Name : id;
-      ((build.api.requestValidators ??= {}) as Json)[name] = mapValidator({ validateRequestBody: p.ValidateRequestBody, validateRequestParameters: p.ValidateRequestParameters });
+      ((build.api.requestValidators ??= {}) as Json)[name] = mapValidator({
+        validateRequestBody: p.ValidateRequestBody,
+        validateRequestParameters: p.ValidateRequestParameters,
+      });
       this.#validators.set(id, { api: build.logical, name });
     }
     for (const [id] of this.byType('AWS::ApiGateway::Model')) {
@@ -109,7 +133,11 @@ export class CfnAccess {
       }
       const name = typeof p.Name === 'string' && /^[A-Za-z0-9_.-]{1,128}$/.test(p.Name) ? p.Name : id;
       if (!isObj(schema) || hasUnresolved(schema)) {
-        this.report.unsupported(`${at}/Schema`, 'AWS::ApiGateway::Model', `the schema is not a JSON object${hasUnresolved(schema) ? ` (needs ${this.missingFor(id)})` : ''}; model left out`);
+        this.report.unsupported(
+          `${at}/Schema`,
+          'AWS::ApiGateway::Model',
+          `the schema is not a JSON object${hasUnresolved(schema) ? ` (needs ${this.missingFor(id)})` : ''}; model left out`,
+        );
         continue;
       }
       ((build.api.models ??= {}) as Json)[name] = schema;
@@ -127,22 +155,37 @@ export class CfnAccess {
     if (p.RequestValidatorId === undefined) return fields;
     const validator = this.#validators.get(String(p.RequestValidatorId));
     if (!validator || validator.api !== build.logical) {
-      this.report.unsupported(`${at}/RequestValidatorId`, 'RequestValidatorId', `${String(p.RequestValidatorId)} is not a RequestValidator of this API; not validated`);
+      this.report.unsupported(
+        `${at}/RequestValidatorId`,
+        'RequestValidatorId',
+        `${String(p.RequestValidatorId)} is not a RequestValidator of this API; not validated`,
+      );
       return fields;
     }
     let body: Json | undefined;
     if (isObj(p.RequestModels)) {
       const entries = Object.entries(p.RequestModels);
-      const json = entries.find(([ct]) => ct.toLowerCase() === 'application/json') ?? entries.find(([ct]) => /json/i.test(ct));
+      const json =
+        entries.find(([ct]) => ct.toLowerCase() === 'application/json') ?? entries.find(([ct]) => /json/i.test(ct));
       if (json) {
         // Ref of a Model is its name; our evaluator gives the logical id.
         const model = this.#models.get(String(json[1]));
         const name = model?.api === build.logical ? model.name : String(json[1]);
         if (isObj(build.api.models) && name in build.api.models) body = { bodyModel: name };
-        else this.report.unsupported(`${at}/RequestModels`, 'RequestModels', `model "${name}" is not defined in this template; the body is not validated`);
+        else
+          this.report.unsupported(
+            `${at}/RequestModels`,
+            'RequestModels',
+            `model "${name}" is not defined in this template; the body is not validated`,
+          );
       }
       const others = entries.filter((e) => e !== json).map(([ct]) => ct);
-      if (others.length) this.report.approximated(`${at}/RequestModels`, 'RequestModels', `only the JSON model is checked; ${others.join(', ')} bodies are not validated`);
+      if (others.length)
+        this.report.approximated(
+          `${at}/RequestModels`,
+          'RequestModels',
+          `only the JSON model is checked; ${others.join(', ')} bodies are not validated`,
+        );
     }
     const validation = requestValidation(validator.name, requiredFromRequestParameters(p.RequestParameters), body);
     return validation ? { ...fields, requestValidation: validation } : fields;
@@ -155,7 +198,8 @@ export class CfnAccess {
 
   /** AWS::ApiGatewayV2::Api `CorsConfiguration`. */
   httpApi(build: CfnBuild, p: Json, at: string): void {
-    if (isObj(p.CorsConfiguration)) build.api.cors = mapCors(p.CorsConfiguration, `${at}/CorsConfiguration`, this.report);
+    if (isObj(p.CorsConfiguration))
+      build.api.cors = mapCors(p.CorsConfiguration, `${at}/CorsConfiguration`, this.report);
   }
 
   /** AWS::ApiGatewayV2::Authorizer (JWT, REQUEST). */
@@ -187,13 +231,19 @@ export class CfnAccess {
       const p = this.props(id);
       const at = pointer('Resources', id, 'Properties');
       const build = httpBuild(p.ApiId);
-      for (const key of ['Integration', 'Stage']) if (p[key] !== undefined) this.report.unsupported(`${at}/${key}`, 'ApiGatewayManagedOverrides', `${key} overrides are not mapped`);
+      for (const key of ['Integration', 'Stage'])
+        if (p[key] !== undefined)
+          this.report.unsupported(`${at}/${key}`, 'ApiGatewayManagedOverrides', `${key} overrides are not mapped`);
       if (!build) this.#orphan(id, 'ApiId');
       if (!build || !isObj(p.Route)) continue;
       const key = this.props(build.logical).RouteKey ?? '$default';
       const index = build.routes.findIndex((r) => r.route === key);
       if (index === -1) {
-        this.report.unsupported(`${at}/Route`, 'ApiGatewayManagedOverrides', 'the API has no imported quick-create route to override');
+        this.report.unsupported(
+          `${at}/Route`,
+          'ApiGatewayManagedOverrides',
+          'the API has no imported quick-create route to override',
+        );
         continue;
       }
       const fields = this.route(build, p.Route, `${at}/Route`);
@@ -229,7 +279,11 @@ export class CfnAccess {
 
   /** A resource of an API this template does not define (or one not imported, e.g. a WebSocket API). */
   #orphan(id: string, key: string): void {
-    this.report.unsupported(pointer('Resources', id, 'Properties', key), 'API', `${key} does not name an API imported from this template; ignored`);
+    this.report.unsupported(
+      pointer('Resources', id, 'Properties', key),
+      'API',
+      `${key} does not name an API imported from this template; ignored`,
+    );
   }
 
   /** AuthorizationType / AuthorizerId / AuthorizationScopes → who the route needs, or undefined (reported) to leave it out. */
@@ -238,25 +292,43 @@ export class CfnAccess {
     const access: RouteAccess = {};
     if (type === 'NONE') return access;
     if (type === 'AWS_IAM') {
-      this.report.unsupported(`${at}/AuthorizationType`, 'AuthorizationType', 'IAM authorization (SigV4) is not supported; left out');
+      this.report.unsupported(
+        `${at}/AuthorizationType`,
+        'AuthorizationType',
+        'IAM authorization (SigV4) is not supported; left out',
+      );
       return undefined;
     }
     if (!types.includes(type)) {
-      this.report.unsupported(`${at}/AuthorizationType`, 'AuthorizationType', `unknown authorization type ${type}; left out`);
+      this.report.unsupported(
+        `${at}/AuthorizationType`,
+        'AuthorizationType',
+        `unknown authorization type ${type}; left out`,
+      );
       return undefined;
     }
     const known = this.#authorizers.get(String(p.AuthorizerId));
     if (!known || known.api !== build.logical) {
-      this.report.unsupported(`${at}/AuthorizerId`, 'AuthorizerId', `${String(p.AuthorizerId)} is not an authorizer of this API in the template; left out`);
+      this.report.unsupported(
+        `${at}/AuthorizerId`,
+        'AuthorizerId',
+        `${String(p.AuthorizerId)} is not an authorizer of this API in the template; left out`,
+      );
       return undefined;
     }
     access.authorizer = known.name;
-    if (Array.isArray(p.AuthorizationScopes) && p.AuthorizationScopes.length) access.scopes = p.AuthorizationScopes.map(String);
+    if (Array.isArray(p.AuthorizationScopes) && p.AuthorizationScopes.length)
+      access.scopes = p.AuthorizationScopes.map(String);
     return access;
   }
 
   #fields(build: CfnBuild, access: RouteAccess, at: string): Json | undefined {
-    const fields = routeAccessFields(access, this.#mapped.get(build.logical) ?? new Map(), `${at}/AuthorizationScopes`, this.report);
+    const fields = routeAccessFields(
+      access,
+      this.#mapped.get(build.logical) ?? new Map(),
+      `${at}/AuthorizationScopes`,
+      this.report,
+    );
     if (typeof fields === 'string') {
       this.report.unsupported(`${at}/AuthorizerId`, 'AuthorizerId', `${fields}; left out`);
       return undefined;

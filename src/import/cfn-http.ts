@@ -32,7 +32,13 @@ function importHttpApiResources(s: CfnScope): void {
     const name = cleanName(p.Name, id);
     const build: ApiBuild = { logical: id, api: { name, type: 'http' }, routes: [], stages: {} };
     if (isObj(p.Body)) {
-      const sub = importOpenApi(p.Body, { type: 'http', name, vpcLinks: opts.vpcLinks ?? {}, functionEnv: functions, ...auth });
+      const sub = importOpenApi(p.Body, {
+        type: 'http',
+        name,
+        vpcLinks: opts.vpcLinks ?? {},
+        functionEnv: functions,
+        ...auth,
+      });
       for (const n of sub.report.notes) report.notes.push({ ...n, pointer: `${at}/Body${n.pointer}` });
       const subApi = (sub.config.apis as Json[])[0] as Json;
       build.routes.push(...(subApi.routes as Json[]));
@@ -43,7 +49,13 @@ function importHttpApiResources(s: CfnScope): void {
       const target = String(p.Target);
       const integration = /^https?:\/\//.test(target)
         ? { type: 'http_proxy', uri: target }
-        : mapIntegrationObject({ type: 'aws_proxy', uri: target, payloadFormatVersion: '2.0' }, `${at}/Target`, at, report, { ...mapEnv, apiType: 'http' });
+        : mapIntegrationObject(
+            { type: 'aws_proxy', uri: target, payloadFormatVersion: '2.0' },
+            `${at}/Target`,
+            at,
+            report,
+            { ...mapEnv, apiType: 'http' },
+          );
       if (integration) build.routes.push({ route: p.RouteKey ?? '$default', integration });
       build.stages.$default = {};
     }
@@ -70,9 +82,18 @@ function importHttpIntegrations(s: CfnScope): Map<string, Json> {
       payloadFormatVersion: p.PayloadFormatVersion === undefined ? undefined : String(p.PayloadFormatVersion),
       requestParameters: p.RequestParameters,
     };
-    if (p.ResponseParameters !== undefined) report.unsupported(`${at}/ResponseParameters`, 'ResponseParameters', 'response parameter mapping is not supported; the backend response passes through');
+    if (p.ResponseParameters !== undefined)
+      report.unsupported(
+        `${at}/ResponseParameters`,
+        'ResponseParameters',
+        'response parameter mapping is not supported; the backend response passes through',
+      );
     if (hasUnresolved(ext)) {
-      report.unsupported(at, 'AWS::ApiGatewayV2::Integration', `depends on values the template can't know: ${missingFor(id)}`);
+      report.unsupported(
+        at,
+        'AWS::ApiGatewayV2::Integration',
+        `depends on values the template can't know: ${missingFor(id)}`,
+      );
       continue;
     }
     const before = report.notes.length;
@@ -94,7 +115,11 @@ function importHttpRoutes(s: CfnScope, httpBuild: FindBuild, integrations: Map<s
     const target = typeof p.Target === 'string' ? /^integrations\/(.+)$/.exec(p.Target)?.[1] : undefined;
     const integration = target ? integrations.get(target) : undefined;
     if (!integration) {
-      report.unsupported(`${at}/Target`, 'Route', `target ${String(p.Target)} is not an imported integration; route left out`);
+      report.unsupported(
+        `${at}/Target`,
+        'Route',
+        `target ${String(p.Target)} is not an imported integration; route left out`,
+      );
       continue;
     }
     const extra = access.route(build, p, at);

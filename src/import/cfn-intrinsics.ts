@@ -9,7 +9,25 @@ import { isObj, type Json } from './json.js';
  * (an EC2 DNS name, an imported export) is an Unresolved marker, named so the report can ask for it.
  */
 
-const FUNCTIONS = ['Base64', 'Cidr', 'FindInMap', 'GetAtt', 'GetAZs', 'ImportValue', 'Join', 'Select', 'Split', 'Sub', 'If', 'Equals', 'And', 'Or', 'Not', 'Length', 'ToJsonString'];
+const FUNCTIONS = [
+  'Base64',
+  'Cidr',
+  'FindInMap',
+  'GetAtt',
+  'GetAZs',
+  'ImportValue',
+  'Join',
+  'Select',
+  'Split',
+  'Sub',
+  'If',
+  'Equals',
+  'And',
+  'Or',
+  'Not',
+  'Length',
+  'ToJsonString',
+];
 
 function tagsFor(): Tags {
   const tags: Tags = [
@@ -19,16 +37,28 @@ function tagsFor(): Tags {
   for (const fn of FUNCTIONS) {
     const key = `Fn::${fn}`;
     // !GetAtt a.b is the scalar form of ["a", "b"].
-    tags.push({ tag: `!${fn}`, resolve: (s: string) => ({ [key]: fn === 'GetAtt' ? s.split(/\.(.*)/s).slice(0, 2) : s }) });
-    tags.push({ tag: `!${fn}`, collection: 'seq', resolve: (seq: { toJSON(): unknown }) => ({ [key]: seq.toJSON() }) } as never);
-    tags.push({ tag: `!${fn}`, collection: 'map', resolve: (map: { toJSON(): unknown }) => ({ [key]: map.toJSON() }) } as never);
+    tags.push({
+      tag: `!${fn}`,
+      resolve: (s: string) => ({ [key]: fn === 'GetAtt' ? s.split(/\.(.*)/s).slice(0, 2) : s }),
+    });
+    tags.push({
+      tag: `!${fn}`,
+      collection: 'seq',
+      resolve: (seq: { toJSON(): unknown }) => ({ [key]: seq.toJSON() }),
+    } as never);
+    tags.push({
+      tag: `!${fn}`,
+      collection: 'map',
+      resolve: (map: { toJSON(): unknown }) => ({ [key]: map.toJSON() }),
+    } as never);
   }
   return tags;
 }
 
 export function parseTemplate(text: string): Json {
   const doc = parse(text, { customTags: tagsFor(), maxAliasCount: 100 }) as unknown;
-  if (!isObj(doc) || !isObj(doc.Resources)) throw new Error('expected a CloudFormation template with a Resources section');
+  if (!isObj(doc) || !isObj(doc.Resources))
+    throw new Error('expected a CloudFormation template with a Resources section');
   return doc;
 }
 

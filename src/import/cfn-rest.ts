@@ -3,7 +3,8 @@ import { hasUnresolved } from './cfn-intrinsics.js';
 import { isObj, type Json } from './json.js';
 import { cleanName } from './keys-plans.js';
 import { mapStageSettings } from './stage-settings.js';
-import { importOpenApi, mapGatewayResponse, mapIntegrationObject } from './openapi.js';
+import { importOpenApi, mapIntegrationObject } from './openapi.js';
+import { mapGatewayResponse } from './openapi-extras.js';
 import { type ImportReport, pointer } from './report.js';
 
 /**
@@ -27,13 +28,23 @@ function importRestApiResources(s: CfnScope): void {
     const name = cleanName(p.Name, id);
     let build: ApiBuild = { logical: id, api: { name, type: 'rest' }, routes: [], stages: {} };
     if (isObj(p.Body)) {
-      const sub = importOpenApi(p.Body, { type: 'rest', name, vpcLinks: opts.vpcLinks ?? {}, functionEnv: functions, ...auth });
+      const sub = importOpenApi(p.Body, {
+        type: 'rest',
+        name,
+        vpcLinks: opts.vpcLinks ?? {},
+        functionEnv: functions,
+        ...auth,
+      });
       for (const n of sub.report.notes) report.notes.push({ ...n, pointer: `${at}/Body${n.pointer}` });
       const api = (sub.config.apis as Json[])[0] as Json;
       Object.assign(upstreams, sub.config.upstreams ?? {});
       build = { logical: id, api: { ...api, stages: undefined }, routes: api.routes as Json[], stages: {} };
     } else if (p.BodyS3Location !== undefined) {
-      report.unsupported(`${at}/BodyS3Location`, 'BodyS3Location', 'download the definition and pass it as Body (or import it with `portico import openapi`)');
+      report.unsupported(
+        `${at}/BodyS3Location`,
+        'BodyS3Location',
+        'download the definition and pass it as Body (or import it with `portico import openapi`)',
+      );
     }
     for (const key of ['Policy', 'MinimumCompressionSize']) {
       if (p[key] !== undefined) report.unsupported(`${at}/${key}`, key, 'not mapped yet');
@@ -62,12 +73,20 @@ function importRestMethods(s: CfnScope, restBuild: FindBuild): void {
     const at = pointer('Resources', id, 'Properties');
     const build = restBuild(p.RestApiId);
     if (!build) {
-      report.unsupported(`${at}/RestApiId`, 'AWS::ApiGateway::Method', `RestApiId does not name a RestApi in this template; method left out`);
+      report.unsupported(
+        `${at}/RestApiId`,
+        'AWS::ApiGateway::Method',
+        `RestApiId does not name a RestApi in this template; method left out`,
+      );
       continue;
     }
     const path = resourcePath(String(p.ResourceId));
     if (path === undefined) {
-      report.unsupported(`${at}/ResourceId`, 'AWS::ApiGateway::Method', `cannot resolve the resource path of ${String(p.ResourceId)}; method left out`);
+      report.unsupported(
+        `${at}/ResourceId`,
+        'AWS::ApiGateway::Method',
+        `cannot resolve the resource path of ${String(p.ResourceId)}; method left out`,
+      );
       continue;
     }
     const method = String(p.HttpMethod ?? '').toUpperCase();
@@ -77,12 +96,23 @@ function importRestMethods(s: CfnScope, restBuild: FindBuild): void {
       continue;
     }
     if (hasUnresolved(integ)) {
-      report.unsupported(`${at}/Integration`, 'Integration', `depends on values the template can't know: ${missingFor(id)}; method left out`);
+      report.unsupported(
+        `${at}/Integration`,
+        'Integration',
+        `depends on values the template can't know: ${missingFor(id)}; method left out`,
+      );
       continue;
     }
     const before = report.notes.length;
     const route: Json = { route: `${method} ${path || '/'}` };
-    route.integration = mapIntegrationObject(integ, `${at}/Integration`, at, report, { ...mapEnv, apiType: 'rest' }, route);
+    route.integration = mapIntegrationObject(
+      integ,
+      `${at}/Integration`,
+      at,
+      report,
+      { ...mapEnv, apiType: 'rest' },
+      route,
+    );
     renameNoteKeys(report, before, `${at}/Integration`, CFN_KEY);
     if (!route.integration) continue;
     const extra = access.method(build, p, at);
@@ -97,19 +127,26 @@ function importRestStages(s: CfnScope, restBuild: FindBuild): void {
     const p = props(id);
     const build = restBuild(p.RestApiId);
     if (build && typeof p.StageName === 'string') {
-      build.stages[p.StageName] ??= stageFrom(p.StageDescription, pointer('Resources', id, 'Properties', 'StageDescription'), report, build.routes);
+      build.stages[p.StageName] ??= stageFrom(
+        p.StageDescription,
+        pointer('Resources', id, 'Properties', 'StageDescription'),
+        report,
+        build.routes,
+      );
     }
   }
   for (const [id] of byType('AWS::ApiGateway::Stage')) {
     const p = props(id);
     const build = restBuild(p.RestApiId);
-    if (build && typeof p.StageName === 'string') build.stages[p.StageName] = stageFrom(p, pointer('Resources', id, 'Properties'), report, build.routes);
+    if (build && typeof p.StageName === 'string')
+      build.stages[p.StageName] = stageFrom(p, pointer('Resources', id, 'Properties'), report, build.routes);
   }
   for (const [id] of byType('AWS::ApiGateway::BasePathMapping')) {
     const p = props(id);
     const build = restBuild(p.RestApiId);
     if (!build) continue;
-    if (typeof p.BasePath === 'string' && p.BasePath && p.BasePath !== '(none)') build.api.basePath = `/${p.BasePath.replace(/^\/+/, '')}`;
+    if (typeof p.BasePath === 'string' && p.BasePath && p.BasePath !== '(none)')
+      build.api.basePath = `/${p.BasePath.replace(/^\/+/, '')}`;
     if (typeof p.DomainName === 'string' && !hasUnresolved(p.DomainName)) build.api.hosts = [p.DomainName];
   }
   for (const [id] of byType('AWS::ApiGateway::GatewayResponse')) {
@@ -162,7 +199,11 @@ function cfnIntegrationToExtension(i: Json): Json {
       ? Object.fromEntries(
           (i.IntegrationResponses as Json[]).map((r) => [
             r.SelectionPattern ?? 'default',
-            { statusCode: r.StatusCode, responseParameters: r.ResponseParameters, responseTemplates: r.ResponseTemplates },
+            {
+              statusCode: r.StatusCode,
+              responseParameters: r.ResponseParameters,
+              responseTemplates: r.ResponseTemplates,
+            },
           ]),
         )
       : undefined,

@@ -5,7 +5,13 @@ import { fromWafv2Json } from '../waf/aws-import.js';
 
 /** Names usable under wafAcls / wafIpSets / wafRegexPatternSets. */
 function wafName(name: unknown, fallback: string): string {
-  const n = typeof name === 'string' ? name.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^[^A-Za-z0-9]+|-+$/g, '').slice(0, 128) : '';
+  const n =
+    typeof name === 'string'
+      ? name
+          .replace(/[^A-Za-z0-9_-]+/g, '-')
+          .replace(/^[^A-Za-z0-9]+|-+$/g, '')
+          .slice(0, 128)
+      : '';
   return n || fallback;
 }
 
@@ -48,7 +54,8 @@ export function importWaf(
       const { acl, report: r } = fromWafv2Json(p, { setNames });
       acls[name] = acl;
       aclByArn.set(`arn:aws:resource:::${id}`, name);
-      for (const g of r.unsupportedManagedGroups) report.unsupported(`${at}/Rules`, 'managed rule group', `${g} is not mirrored; its rules were left out`);
+      for (const g of r.unsupportedManagedGroups)
+        report.unsupported(`${at}/Rules`, 'managed rule group', `${g} is not mirrored; its rules were left out`);
       for (const n of r.notes) report.approximated(`${at}/Rules`, 'WAF rule', n);
     } catch (err) {
       report.unsupported(at, 'AWS::WAFv2::WebACL', `${(err as Error).message}; web ACL left out`);
@@ -61,15 +68,24 @@ export function importWaf(
     const m = /\/restapis\/([^/]+)\/stages\/([^/]+)$/.exec(String(p.ResourceArn));
     const build = m ? builds.find((b) => b.logical === m[1] && b.api.type === 'rest') : undefined;
     if (!acl || !m || !build) {
-      report.unsupported(at, 'AWS::WAFv2::WebACLAssociation', 'only associations of a web ACL in this template with a REST API stage in this template are imported');
+      report.unsupported(
+        at,
+        'AWS::WAFv2::WebACLAssociation',
+        'only associations of a web ACL in this template with a REST API stage in this template are imported',
+      );
       continue;
     }
     // Ref of an AWS::ApiGateway::Stage is its stage name; our evaluator gives its logical id.
     const stageRes = resources[m[2] as string];
-    const stageName = stageRes?.Type === 'AWS::ApiGateway::Stage' ? String(props(m[2] as string).StageName) : (m[2] as string);
+    const stageName =
+      stageRes?.Type === 'AWS::ApiGateway::Stage' ? String(props(m[2] as string).StageName) : (m[2] as string);
     const stage = build.stages[stageName];
     if (!stage) {
-      report.unsupported(`${at}/ResourceArn`, 'AWS::WAFv2::WebACLAssociation', `API ${build.logical} has no stage "${stageName}"`);
+      report.unsupported(
+        `${at}/ResourceArn`,
+        'AWS::WAFv2::WebACLAssociation',
+        `API ${build.logical} has no stage "${stageName}"`,
+      );
       continue;
     }
     stage.waf = acl;

@@ -6,7 +6,8 @@ import type { ApiBuild, CfnImportOptions, CfnImportResult, CfnScope, Resource } 
 import { importWaf } from './cfn-waf.js';
 import { collectFunctions, functionEnv, LAMBDA_TYPES, reportUnusedMappings } from './functions.js';
 import { isObj, type Json } from './json.js';
-import { importKeysAndPlans, samUsagePlanResources } from './keys-plans.js';
+import { importKeysAndPlans } from './keys-plans.js';
+import { samUsagePlanResources } from './sam-usage-plans.js';
 import { escapeEnvRefs, type MapEnv } from './openapi.js';
 import { ImportReport, pointer } from './report.js';
 import { expandSam, remapPointers } from './sam.js';
@@ -64,10 +65,17 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
   const report = new ImportReport();
   const parsed = parseTemplate(text);
   // SAM Auth.UsagePlan: the UsagePlan/ApiKey/UsagePlanKey resources SAM would generate, read before the expansion.
-  const samPlans = samUsagePlanResources(parsed, (v) => evaluate(v, { template: parsed, params: opts.params ?? {}, attributes: opts.resources ?? {}, missing: new Set() }));
+  const samPlans = samUsagePlanResources(parsed, (v) =>
+    evaluate(v, { template: parsed, params: opts.params ?? {}, attributes: opts.resources ?? {}, missing: new Set() }),
+  );
   const sam = expandSam(parsed, report);
   const template = sam.template;
-  const ctx: EvalContext = { template, params: opts.params ?? {}, attributes: opts.resources ?? {}, missing: new Set() };
+  const ctx: EvalContext = {
+    template,
+    params: opts.params ?? {},
+    attributes: opts.resources ?? {},
+    missing: new Set(),
+  };
   const { resources, ignored } = collectResources(template, ctx, report);
   for (const [id, r] of Object.entries(samPlans.resources)) resources[id] ??= r;
   const byType = (t: string) => Object.entries(resources).filter(([, r]) => r.Type === t);
@@ -81,12 +89,30 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
   const missingFor = (id: string) => [...(missingOf.get(id) ?? [])].join('; ');
   const upstreams: Record<string, { targets: { url: string }[] }> = {};
   const functions = functionEnv(opts.functions);
-  collectFunctions(LAMBDA_TYPES.flatMap((t) => byType(t).map(([id]) => [id, t, props(id)] as [string, string, Json])), functions, opts, report);
+  collectFunctions(
+    LAMBDA_TYPES.flatMap((t) => byType(t).map(([id]) => [id, t, props(id)] as [string, string, Json])),
+    functions,
+    opts,
+    report,
+  );
   const mapEnv: MapEnv = { upstreams, vpcLinks: opts.vpcLinks ?? {}, functions };
   const builds: ApiBuild[] = [];
   const auth: AuthImportOptions = { authorizerFunctions: opts.authorizerFunctions ?? {}, jwks: opts.jwks ?? {} };
   const access = new CfnAccess(byType, props, missingFor, report, auth);
-  const s: CfnScope = { opts, report, resources, byType, props, missingFor, upstreams, functions, mapEnv, builds, auth, access };
+  const s: CfnScope = {
+    opts,
+    report,
+    resources,
+    byType,
+    props,
+    missingFor,
+    upstreams,
+    functions,
+    mapEnv,
+    builds,
+    auth,
+    access,
+  };
   importRestApis(s);
   importHttpApis(s);
   const waf = importWaf(byType, props, resources, builds, report);
@@ -105,7 +131,11 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
 }
 
 /** The template's resources that concern APIs (with their conditions holding); the others counted by type. */
-function collectResources(template: Json, ctx: EvalContext, report: ImportReport): { resources: Record<string, Resource>; ignored: Record<string, number> } {
+function collectResources(
+  template: Json,
+  ctx: EvalContext,
+  report: ImportReport,
+): { resources: Record<string, Resource>; ignored: Record<string, number> } {
   const resources: Record<string, Resource> = {};
   const ignored: Record<string, number> = {};
   for (const [id, raw] of Object.entries(template.Resources as Json)) {
@@ -123,19 +153,33 @@ function collectResources(template: Json, ctx: EvalContext, report: ImportReport
 }
 
 /** Builds → apis[], each with a stage and its own mount; reports a template without any API. */
-function assembleApis(builds: ApiBuild[], resources: Record<string, Resource>, ignored: Record<string, number>, report: ImportReport): Json[] {
+function assembleApis(
+  builds: ApiBuild[],
+  resources: Record<string, Resource>,
+  ignored: Record<string, number>,
+  report: ImportReport,
+): Json[] {
   const apis: Json[] = [];
   const mounts = new Set<string>();
   for (const b of builds) {
     const stages = Object.keys(b.stages).length ? b.stages : { [b.api.type === 'http' ? '$default' : 'prod']: {} };
-    if (!Object.keys(b.stages).length) report.approximated(pointer('Resources', b.logical), 'stages', `no stage or deployment in the template; created ${Object.keys(stages)[0]}`);
+    if (!Object.keys(b.stages).length)
+      report.approximated(
+        pointer('Resources', b.logical),
+        'stages',
+        `no stage or deployment in the template; created ${Object.keys(stages)[0]}`,
+      );
     const api: Json = { ...b.api, stages, routes: b.routes };
     if (api.stages === undefined) delete api.stages;
     // Two APIs mounted at the same place would clash; AWS tells them apart by their own hostnames.
     const mountKeys = Object.keys(stages).map((s) => `${String(api.hosts ?? '')}|${String(api.basePath ?? '/')}|${s}`);
     if (mountKeys.some((k) => mounts.has(k))) {
       api.basePath = `/${String(api.name)}`;
-      report.approximated(pointer('Resources', b.logical), 'mount', `another API serves the same stage path; this one is mounted under basePath /${String(api.name)}`);
+      report.approximated(
+        pointer('Resources', b.logical),
+        'mount',
+        `another API serves the same stage path; this one is mounted under basePath /${String(api.name)}`,
+      );
     }
     for (const s of Object.keys(stages)) mounts.add(`${String(api.hosts ?? '')}|${String(api.basePath ?? '/')}|${s}`);
     apis.push(api);

@@ -1,9 +1,8 @@
 import type { PorticoConfig } from '../config/schema.js';
 import { parseRouteKey, type RouteKey } from '../router/route-key.js';
 import { exportSettings } from './api-settings.js';
-import { exportSecurity } from './authorizers.js';
 import { exportFunctionIntegration } from './functions.js';
-import type { Json } from './json.js';
+import { isObj, type Json } from './json.js';
 import { exportCacheKeys } from './parameters.js';
 import { exportValidation } from './validators.js';
 
@@ -25,10 +24,20 @@ export function exportOpenApi(config: PorticoConfig, apiName?: string): Json {
     const path = key.isDefault ? '/$default' : key.path;
     const item = (paths[path] ??= {});
     const op: Json = {};
-    const params = key.segments.filter((s) => s.kind !== 'static').map((s) => ({ name: `${s.name}${s.kind === 'greedy' ? '+' : ''}`, in: 'path', required: true, schema: { type: 'string' } }));
+    const params = key.segments
+      .filter((s) => s.kind !== 'static')
+      .map((s) => ({
+        name: `${s.name}${s.kind === 'greedy' ? '+' : ''}`,
+        in: 'path',
+        required: true,
+        schema: { type: 'string' },
+      }));
     if (params.length) op.parameters = params;
     if (key.isDefault) op.isDefaultRoute = true;
-    op['x-amazon-apigateway-integration'] = { ...exportIntegration(route.integration as Json, api.type), ...exportCacheKeys(route.cache as Json | undefined) };
+    op['x-amazon-apigateway-integration'] = {
+      ...exportIntegration(route.integration as Json, api.type),
+      ...exportCacheKeys(route.cache as Json | undefined),
+    };
     item[key.method === 'ANY' ? 'x-amazon-apigateway-any-method' : key.method.toLowerCase()] = op;
     routeOps.push([plain(route), op]);
   }
@@ -48,7 +57,9 @@ export function exportOpenApi(config: PorticoConfig, apiName?: string): Json {
       const g: Json = {};
       if (r.statusCode !== undefined) g.statusCode = r.statusCode;
       if (Object.keys(r.headers).length) {
-        g.responseParameters = Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [`gatewayresponse.header.${k}`, `'${v}'`]));
+        g.responseParameters = Object.fromEntries(
+          Object.entries(r.headers).map(([k, v]) => [`gatewayresponse.header.${k}`, `'${v}'`]),
+        );
       }
       if (r.body !== undefined) g.responseTemplates = { [r.contentType]: r.body };
       out[type] = g;
@@ -56,7 +67,8 @@ export function exportOpenApi(config: PorticoConfig, apiName?: string): Json {
     doc['x-amazon-apigateway-gateway-responses'] = out;
   }
   const { schemes, root } = exportSecurity(plain(api), routeOps);
-  if (Object.keys(schemes).length) doc.components = { ...(doc.components as Json | undefined), securitySchemes: schemes };
+  if (Object.keys(schemes).length)
+    doc.components = { ...(doc.components as Json | undefined), securitySchemes: schemes };
   Object.assign(doc, root);
   exportValidation(plain(api), doc, routeOps);
   exportSettings(plain(api), doc);
@@ -70,9 +82,14 @@ function exportIntegration(integ: Json, apiType: 'rest' | 'http'): Json {
     const contentType = headers['content-type'] ?? 'application/json';
     const def: Json = { statusCode: String(status) };
     const entries = Object.entries(headers);
-    if (entries.length) def.responseParameters = Object.fromEntries(entries.map(([k, v]) => [`method.response.header.${k}`, `'${v}'`]));
+    if (entries.length)
+      def.responseParameters = Object.fromEntries(entries.map(([k, v]) => [`method.response.header.${k}`, `'${v}'`]));
     if (integ.body) def.responseTemplates = { [contentType]: integ.body };
-    return { type: 'mock', requestTemplates: { 'application/json': `{"statusCode": ${status}}` }, responses: { default: def } };
+    return {
+      type: 'mock',
+      requestTemplates: { 'application/json': `{"statusCode": ${status}}` },
+      responses: { default: def },
+    };
   }
   if (integ.type === 'function') return exportFunctionIntegration(integ, apiType);
   const out: Json = { type: 'http_proxy', httpMethod: 'ANY' };
@@ -85,12 +102,80 @@ function exportIntegration(integ: Json, apiType: 'rest' | 'http'): Json {
 }
 
 function upstreamsUsed(config: PorticoConfig, api: PorticoConfig['apis'][number]): Json {
-  const names = new Set(api.routes.map((r) => (r.integration as Json).upstream).filter((u): u is string => typeof u === 'string'));
+  const names = new Set(
+    api.routes.map((r) => (r.integration as Json).upstream).filter((u): u is string => typeof u === 'string'),
+  );
   if (!names.size) return {};
-  return { upstreams: Object.fromEntries([...names].filter((n) => config.upstreams[n]).map((n) => [n, config.upstreams[n]])) };
+  return {
+    upstreams: Object.fromEntries([...names].filter((n) => config.upstreams[n]).map((n) => [n, config.upstreams[n]])),
+  };
 }
 
 /** A config object as plain JSON (config types are interfaces, which carry no index signature). */
 function plain(v: object): Json {
   return v as Json;
+}
+
+/** Our route and API access settings → the OpenAPI security schemes and requirements (for `portico export openapi`). */
+export function exportSecurity(api: Json, routeOps: [Json, Json][]): { schemes: Json; root: Json } {
+  const schemes: Json = {};
+  const authorizers = isObj(api.authorizers) ? api.authorizers : {};
+  for (const [name, cfg] of Object.entries(authorizers)) {
+    if (!isObj(cfg)) continue;
+    schemes[name] = {
+      type: 'apiKey',
+      name: headerOf(cfg),
+      in: 'header',
+      'x-amazon-apigateway-authorizer': awsAuthorizer(cfg),
+      'x-portico-authorizer': cfg,
+    };
+  }
+  const keyHeader = typeof api.apiKeyHeader === 'string' ? api.apiKeyHeader : 'x-api-key';
+  const needsKey = routeOps.some(([r]) => r.apiKeyRequired === true);
+  if (needsKey || keyHeader !== 'x-api-key') schemes.api_key = { type: 'apiKey', name: keyHeader, in: 'header' };
+  for (const [route, op] of routeOps) {
+    const req: Json = {};
+    if (typeof route.authorizer === 'string')
+      req[route.authorizer] = Array.isArray(route.authorizationScopes) ? route.authorizationScopes : [];
+    if (route.apiKeyRequired === true) req.api_key = [];
+    if (Object.keys(req).length) op.security = [req];
+  }
+  const root: Json = {};
+  if (api.apiKeySource === 'AUTHORIZER') root['x-amazon-apigateway-api-key-source'] = 'AUTHORIZER';
+  return { schemes, root };
+}
+
+function headerOf(cfg: Json): string {
+  const src = Array.isArray(cfg.identitySource) ? cfg.identitySource[0] : cfg.identitySource;
+  const m = typeof src === 'string' ? /^\$request\.header\.(.+)$/.exec(src) : null;
+  return m ? (m[1] as string) : 'Authorization';
+}
+
+function awsAuthorizer(cfg: Json): Json {
+  const restSources = (
+    Array.isArray(cfg.identitySource) ? cfg.identitySource : cfg.identitySource ? [cfg.identitySource] : []
+  )
+    .map((s) => String(s).replace(/^\$request\./, 'method.request.'))
+    .join(',');
+  if (cfg.type === 'function') {
+    const out: Json = { type: cfg.eventType === 'REQUEST' ? 'request' : 'token' };
+    if (restSources) out.identitySource = restSources;
+    if (cfg.identityValidationExpression !== undefined)
+      out.identityValidationExpression = cfg.identityValidationExpression;
+    if (cfg.resultTtlSeconds !== undefined) out.authorizerResultTtlInSeconds = cfg.resultTtlSeconds;
+    return out;
+  }
+  if (cfg.type === 'jwt') {
+    const cognito = /^https:\/\/cognito-idp\.([a-z0-9-]+)\.amazonaws\.com\/([A-Za-z0-9_-]+)$/.exec(String(cfg.issuer));
+    if (cfg.verifyAudience === false && cognito) {
+      return {
+        type: 'cognito_user_pools',
+        providerARNs: [`arn:aws:cognito-idp:${cognito[1]}:000000000000:userpool/${cognito[2]}`],
+      };
+    }
+    const out: Json = { type: 'jwt', jwtConfiguration: { issuer: cfg.issuer, audience: cfg.audiences ?? [] } };
+    out.identitySource = cfg.identitySource ?? '$request.header.Authorization';
+    return out;
+  }
+  return { type: 'request', identitySource: restSources };
 }

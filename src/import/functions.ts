@@ -56,13 +56,18 @@ const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
  * The Lambda a URI invokes: the invocation path form, a Lambda ARN, or GetAtt Arn of a template
  * function. An alias chosen by a stage variable (`function:F:${stageVariables.alias}`) is dropped.
  */
-export function lambdaTarget(uri: unknown): { arn: string; name?: string; logicalId?: string; stageAlias?: string } | undefined {
+export function lambdaTarget(
+  uri: unknown,
+): { arn: string; name?: string; logicalId?: string; stageAlias?: string } | undefined {
   if (typeof uri !== 'string') return undefined;
   let arn = INVOCATION.exec(uri)?.[1] ?? uri;
   const alias = /:(\$\{stageVariables\.[A-Za-z0-9_]+\})$/.exec(arn);
   if (alias) arn = arn.slice(0, alias.index);
   if (arn.includes('${stageVariables.')) return undefined;
-  if (alias) return LAMBDA_ARN.test(arn) ? { arn, name: LAMBDA_ARN.exec(arn)?.[1] as string, stageAlias: alias[1] as string } : undefined;
+  if (alias)
+    return LAMBDA_ARN.test(arn)
+      ? { arn, name: LAMBDA_ARN.exec(arn)?.[1] as string, stageAlias: alias[1] as string }
+      : undefined;
   const logical = LOGICAL_ARN.exec(arn)?.[1];
   if (logical) return { arn, logicalId: logical };
   const name = LAMBDA_ARN.exec(arn)?.[1];
@@ -74,12 +79,25 @@ export function lambdaTarget(uri: unknown): { arn: string; name?: string; logica
  * An aws_proxy / Lambda aws integration (x-amazon-apigateway-integration form) → our function
  * integration, or undefined (reported) when it can't be. `apiType` decides the payload format.
  */
-export function mapFunctionIntegration(integ: Json, iat: string, report: ImportReport, env: FunctionEnv, apiType: 'rest' | 'http'): Json | undefined {
+export function mapFunctionIntegration(
+  integ: Json,
+  iat: string,
+  report: ImportReport,
+  env: FunctionEnv,
+  apiType: 'rest' | 'http',
+): Json | undefined {
   const kind = String(integ.type ?? '').toLowerCase();
   const target = lambdaTarget(integ.uri);
   if (!target) {
-    const why = typeof integ.uri === 'string' && integ.uri.includes('${stageVariables.') ? 'the function is chosen by a stage variable' : 'not a Lambda function URI';
-    report.unsupported(iat, `integration type ${kind}`, `${integ.uri === undefined ? 'no uri' : `"${String(integ.uri)}"`}: ${why}; route left out`);
+    const why =
+      typeof integ.uri === 'string' && integ.uri.includes('${stageVariables.')
+        ? 'the function is chosen by a stage variable'
+        : 'not a Lambda function URI';
+    report.unsupported(
+      iat,
+      `integration type ${kind}`,
+      `${integ.uri === undefined ? 'no uri' : `"${String(integ.uri)}"`}: ${why}; route left out`,
+    );
     return undefined;
   }
   const fn = target.logicalId
@@ -90,7 +108,11 @@ export function mapFunctionIntegration(integ: Json, iat: string, report: ImportR
   const label = fn?.logicalId ?? target.name ?? target.arn;
   if (!handler) {
     const why = fn?.why ? ` (${fn.why})` : '';
-    report.unsupported(iat, `Lambda function ${label}`, `a Lambda can't run here${why}: pass --function ${label}=./FILE.js#EXPORT; route left out`);
+    report.unsupported(
+      iat,
+      `Lambda function ${label}`,
+      `a Lambda can't run here${why}: pass --function ${label}=./FILE.js#EXPORT; route left out`,
+    );
     return undefined;
   }
   if (key) env.used.add(key);
@@ -101,23 +123,35 @@ export function mapFunctionIntegration(integ: Json, iat: string, report: ImportR
   const version = Number(integ.payloadFormatVersion);
   if (apiType === 'http' && (version === 1 || version === 2)) out.payloadFormatVersion = `${version}.0`;
   // The route times out at the first of the integration's and the function's limits.
-  const limits = [Number(integ.timeoutInMillis), (fn?.timeoutS ?? NaN) * 1000].filter((n) => Number.isFinite(n) && n > 0);
+  const limits = [Number(integ.timeoutInMillis), (fn?.timeoutS ?? NaN) * 1000].filter(
+    (n) => Number.isFinite(n) && n > 0,
+  );
   if (limits.length) out.timeoutMs = Math.min(300000, Math.max(50, Math.round(Math.min(...limits))));
   if (fn?.memoryMB !== undefined) out.memoryMB = Math.min(10240, Math.max(16, Math.round(fn.memoryMB)));
   if (target.stageAlias) {
-    report.approximated(`${iat}/uri`, 'Lambda alias', `the alias ${target.stageAlias} is ignored: every stage runs the same handler`);
+    report.approximated(
+      `${iat}/uri`,
+      'Lambda alias',
+      `the alias ${target.stageAlias} is ignored: every stage runs the same handler`,
+    );
   }
   if (kind === 'aws') {
     report.approximated(
       iat,
       'integration type aws (Lambda)',
-      'run as a proxy integration: the function gets the proxy event (not the request template\'s output) and its proxy response is returned (integration responses are not applied)',
+      "run as a proxy integration: the function gets the proxy event (not the request template's output) and its proxy response is returned (integration responses are not applied)",
     );
   }
-  for (const k of ['contentHandling', 'tlsConfig']) if (integ[k] !== undefined) report.unsupported(`${iat}/${k}`, k, 'not mapped yet');
-  if (integ.credentials !== undefined) report.approximated(`${iat}/credentials`, 'credentials', 'the function runs in the gateway; no role is assumed');
+  for (const k of ['contentHandling', 'tlsConfig'])
+    if (integ[k] !== undefined) report.unsupported(`${iat}/${k}`, k, 'not mapped yet');
+  if (integ.credentials !== undefined)
+    report.approximated(`${iat}/credentials`, 'credentials', 'the function runs in the gateway; no role is assumed');
   if (isObj(integ.requestParameters) && Object.keys(integ.requestParameters).length) {
-    report.unsupported(`${iat}/requestParameters`, 'requestParameters', 'parameter mapping applies to http_proxy integrations, not to functions');
+    report.unsupported(
+      `${iat}/requestParameters`,
+      'requestParameters',
+      'parameter mapping applies to http_proxy integrations, not to functions',
+    );
   }
   return out;
 }
@@ -125,13 +159,21 @@ export function mapFunctionIntegration(integ: Json, iat: string, report: ImportR
 /** The `--function` key naming one of `ids`: exactly, or a Lambda ARN whose function name is one of them. */
 function mappedKey(env: FunctionEnv, ids: (string | undefined)[]): string | undefined {
   const known = ids.filter((k): k is string => !!k);
-  return known.find((k) => k in env.mappings) ?? Object.keys(env.mappings).find((k) => known.includes(LAMBDA_ARN.exec(k)?.[1] ?? '\0'));
+  return (
+    known.find((k) => k in env.mappings) ??
+    Object.keys(env.mappings).find((k) => known.includes(LAMBDA_ARN.exec(k)?.[1] ?? '\0'))
+  );
 }
 
 /** `--function` keys that matched nothing: probably a typo, so they are reported. */
 export function reportUnusedMappings(env: FunctionEnv, report: ImportReport): void {
   for (const key of Object.keys(env.mappings)) {
-    if (!env.used.has(key)) report.unsupported('', `--function ${key}`, 'matches no Lambda integration in this document (use a function name, logical id or ARN)');
+    if (!env.used.has(key))
+      report.unsupported(
+        '',
+        `--function ${key}`,
+        'matches no Lambda integration in this document (use a function name, logical id or ARN)',
+      );
   }
 }
 
@@ -140,7 +182,12 @@ export function reportUnusedMappings(env: FunctionEnv, report: ImportReport): vo
  * AWS::Serverless::Function), with handlers derived from local code where `local` finds it, or
  * from inline code `local` saves (noted in the report).
  */
-export function collectFunctions(resources: [string, string, Json][], env: FunctionEnv, local: LocalCode, report: ImportReport): void {
+export function collectFunctions(
+  resources: [string, string, Json][],
+  env: FunctionEnv,
+  local: LocalCode,
+  report: ImportReport,
+): void {
   for (const [id, type, p] of resources) {
     if (type === 'AWS::Lambda::Permission') continue;
     const fn: TemplateFunction = { logicalId: id };
@@ -149,7 +196,11 @@ export function collectFunctions(resources: [string, string, Json][], env: Funct
     if (Number(p.MemorySize) > 0) fn.memoryMB = Number(p.MemorySize);
     if (isObj(p.Environment) && isObj(p.Environment.Variables) && Object.keys(p.Environment.Variables).length) {
       const names = Object.keys(p.Environment.Variables).join(', ');
-      report.approximated(pointer('Resources', id, 'Properties', 'Environment', 'Variables'), 'Environment', `the function sees the gateway's environment: set ${names} there`);
+      report.approximated(
+        pointer('Resources', id, 'Properties', 'Environment', 'Variables'),
+        'Environment',
+        `the function sees the gateway's environment: set ${names} there`,
+      );
     }
     // A function the user maps needs no handler of its own (and its inline code is not saved).
     if (mappedKey(env, [id, fn.name])) {
@@ -161,29 +212,54 @@ export function collectFunctions(resources: [string, string, Json][], env: Funct
     if (derived.handler) fn.handler = derived.handler;
     else fn.why = derived.why;
     if (derived.handler && derived.inline) {
-      const at = pointer('Resources', id, 'Properties', ...(type === 'AWS::Serverless::Function' ? ['InlineCode'] : ['Code', 'ZipFile']));
-      report.approximated(at, 'inline code', `saved as ${derived.handler.replace(/#.*$/, '')} (CommonJS, as Lambda runs inline code)`);
+      const at = pointer(
+        'Resources',
+        id,
+        'Properties',
+        ...(type === 'AWS::Serverless::Function' ? ['InlineCode'] : ['Code', 'ZipFile']),
+      );
+      report.approximated(
+        at,
+        'inline code',
+        `saved as ${derived.handler.replace(/#.*$/, '')} (CommonJS, as Lambda runs inline code)`,
+      );
     }
     env.functions.set(id, fn);
   }
 }
 
-function deriveHandler(id: string, p: Json, code: unknown, local: LocalCode): { handler?: string; inline?: boolean; why: string } {
+function deriveHandler(
+  id: string,
+  p: Json,
+  code: unknown,
+  local: LocalCode,
+): { handler?: string; inline?: boolean; why: string } {
   const runtime = typeof p.Runtime === 'string' ? p.Runtime : undefined;
   if (runtime && !runtime.startsWith('nodejs')) return { why: `runtime ${runtime} is not JavaScript` };
-  if (typeof p.Handler !== 'string' || !/^[^#]+\.[A-Za-z_$][A-Za-z0-9_$]*$/.test(p.Handler)) return { why: 'no Handler of the form module.export' };
+  if (typeof p.Handler !== 'string' || !/^[^#]+\.[A-Za-z_$][A-Za-z0-9_$]*$/.test(p.Handler))
+    return { why: 'no Handler of the form module.export' };
   const dot = p.Handler.lastIndexOf('.');
   const module = p.Handler.slice(0, dot);
   const exportName = p.Handler.slice(dot + 1);
-  const inline = typeof p.InlineCode === 'string' ? p.InlineCode : isObj(code) && typeof code.ZipFile === 'string' ? code.ZipFile : undefined;
+  const inline =
+    typeof p.InlineCode === 'string'
+      ? p.InlineCode
+      : isObj(code) && typeof code.ZipFile === 'string'
+        ? code.ZipFile
+        : undefined;
   if (inline !== undefined) {
-    if (inline.includes('<unresolved')) return { why: 'its inline code depends on values the template can\'t know' };
+    if (inline.includes('<unresolved')) return { why: "its inline code depends on values the template can't know" };
     const file = local.writeInlineCode?.(id, module, inline);
-    return file ? { handler: `${file}#${exportName}`, inline: true, why: '' } : { why: 'its code is inline in the template; import with --out to save it next to the config' };
+    return file
+      ? { handler: `${file}#${exportName}`, inline: true, why: '' }
+      : { why: 'its code is inline in the template; import with --out to save it next to the config' };
   }
-  if (typeof code !== 'string' || /^s3:\/\//i.test(code) || code.includes('<unresolved')) return { why: 'its code is not in a local directory' };
+  if (typeof code !== 'string' || /^s3:\/\//i.test(code) || code.includes('<unresolved'))
+    return { why: 'its code is not in a local directory' };
   const file = local.resolveCode?.(code, module);
-  return file ? { handler: `${file}#${exportName}`, why: '' } : { why: `no ${module}.js/.mjs/.cjs in ${code} under the code root` };
+  return file
+    ? { handler: `${file}#${exportName}`, why: '' }
+    : { why: `no ${module}.js/.mjs/.cjs in ${code} under the code root` };
 }
 
 /**
@@ -193,8 +269,12 @@ function deriveHandler(id: string, p: Json, code: unknown, local: LocalCode): { 
  */
 export function exportFunctionIntegration(integ: Json, apiType: 'rest' | 'http'): Json {
   const { type: _type, ...own } = integ;
-  const file = String(integ.handler).replace(/#.*$/, '').replace(/^.*\//, '').replace(/\.[^.]*$/, '');
-  const name = typeof integ.functionName === 'string' ? integ.functionName : file.replace(/[^A-Za-z0-9_-]/g, '-') || 'function';
+  const file = String(integ.handler)
+    .replace(/#.*$/, '')
+    .replace(/^.*\//, '')
+    .replace(/\.[^.]*$/, '');
+  const name =
+    typeof integ.functionName === 'string' ? integ.functionName : file.replace(/[^A-Za-z0-9_-]/g, '-') || 'function';
   const out: Json = {
     type: 'aws_proxy',
     httpMethod: 'POST',

@@ -20,7 +20,7 @@ export interface ApiBuildView {
   stages: Record<string, Json>;
 }
 
-type Resource = { Type: string; Properties: Json };
+export type Resource = { Type: string; Properties: Json };
 
 export interface KeysPlansEnv {
   /** Resources synthesised from SAM (samUsagePlanResources): their notes point at the SAM property instead. */
@@ -42,7 +42,13 @@ export interface KeysPlansResult {
 const NAME_RE = /[^A-Za-z0-9_.-]+/g;
 /** A config name from a template's Name (an API, plan or key): safe characters, at most 128; else `fallback` (unresolved or empty). */
 export function cleanName(name: unknown, fallback: string): string {
-  const n = typeof name === 'string' && !hasUnresolved(name) ? name.replace(NAME_RE, '-').replace(/^[^A-Za-z0-9]+|-+$/g, '').slice(0, 128) : '';
+  const n =
+    typeof name === 'string' && !hasUnresolved(name)
+      ? name
+          .replace(NAME_RE, '-')
+          .replace(/^[^A-Za-z0-9]+|-+$/g, '')
+          .slice(0, 128)
+      : '';
   return n || fallback;
 }
 
@@ -67,7 +73,11 @@ function unique(taken: Set<string>, wanted: string, logical: string): string {
 }
 
 /** An API stage reference (ApiId + Stage name, or Ref of an AWS::ApiGateway::Stage) → "api/stage" of an imported REST API. */
-function stageRef(env: KeysPlansEnv, apiId: unknown, stage: unknown): { ref: string; build: ApiBuildView } | { error: string } {
+function stageRef(
+  env: KeysPlansEnv,
+  apiId: unknown,
+  stage: unknown,
+): { ref: string; build: ApiBuildView } | { error: string } {
   const build = env.builds.find((b) => b.logical === apiId && b.api.type === 'rest');
   if (!build) return { error: `${String(apiId)} is not an imported REST API` };
   const res = typeof stage === 'string' ? env.resources[stage] : undefined;
@@ -99,7 +109,15 @@ interface KeysPlansState {
 }
 
 function keysAndPlans(env: KeysPlansEnv): KeysPlansResult {
-  const st: KeysPlansState = { usagePlans: {}, planByLogical: new Map(), planNames: new Set(), apiKeys: {}, keyByLogical: new Map(), keyNames: new Set(), envNames: [] };
+  const st: KeysPlansState = {
+    usagePlans: {},
+    planByLogical: new Map(),
+    planNames: new Set(),
+    apiKeys: {},
+    keyByLogical: new Map(),
+    keyNames: new Set(),
+    envNames: [],
+  };
   importUsagePlans(env, st);
   importApiKeys(env, st);
   importUsagePlanKeys(env, st);
@@ -122,7 +140,9 @@ function importUsagePlans(env: KeysPlansEnv, st: KeysPlansState): void {
     const name = unique(planNames, cleanName(p.UsagePlanName, id), id);
     const plan: Json = { stages };
     if (typeof p.Description === 'string' && p.Description) plan.description = p.Description;
-    const t = isObj(p.Throttle) ? bucket(p.Throttle.RateLimit, p.Throttle.BurstLimit, `${at}/Throttle`, report, 'Throttle') : undefined;
+    const t = isObj(p.Throttle)
+      ? bucket(p.Throttle.RateLimit, p.Throttle.BurstLimit, `${at}/Throttle`, report, 'Throttle')
+      : undefined;
     if (t) plan.throttle = t;
     if (isObj(p.Quota)) {
       const q = quota(p.Quota, `${at}/Quota`, report);
@@ -145,12 +165,21 @@ function planStages(env: KeysPlansEnv, p: Json, at: string): Json {
       report.unsupported(sAt, 'ApiStages', `${found.error}; stage left out of the plan`);
       return;
     }
-    const known = new Set(found.build.routes.map(routeParts).filter((k) => k !== undefined).map(overrideKey));
+    const known = new Set(
+      found.build.routes
+        .map(routeParts)
+        .filter((k) => k !== undefined)
+        .map(overrideKey),
+    );
     const throttle: Json = {};
     for (const [key, lim] of Object.entries(isObj(s.Throttle) ? s.Throttle : {})) {
       const kAt = `${sAt}/Throttle/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
       if (!known.has(key)) {
-        report.unsupported(kAt, 'ApiStages Throttle', `no imported method is "${key}" (expected "/path/METHOD"); left out`);
+        report.unsupported(
+          kAt,
+          'ApiStages Throttle',
+          `no imported method is "${key}" (expected "/path/METHOD"); left out`,
+        );
         continue;
       }
       const b = isObj(lim) ? bucket(lim.RateLimit, lim.BurstLimit, kAt, report, 'ApiStages Throttle') : undefined;
@@ -158,7 +187,11 @@ function planStages(env: KeysPlansEnv, p: Json, at: string): Json {
     }
     stages[found.ref] = Object.keys(throttle).length ? { throttle } : {};
     if (!found.build.routes.some((r) => r.apiKeyRequired === true)) {
-      report.approximated(sAt, 'ApiStages', `no method of ${found.ref} requires an API key (ApiKeyRequired), so, as on AWS, the plan's limits never apply there`);
+      report.approximated(
+        sAt,
+        'ApiStages',
+        `no method of ${found.ref} requires an API key (ApiKeyRequired), so, as on AWS, the plan's limits never apply there`,
+      );
     }
   });
   return stages;
@@ -176,25 +209,42 @@ function importApiKeys(env: KeysPlansEnv, st: KeysPlansState): void {
     const literal = typeof p.Value === 'string' && !hasUnresolved(p.Value) ? p.Value : undefined;
     if (literal !== undefined && KEY_VALUE_RE.test(literal)) {
       key.value = escapeEnvRefs(literal);
-      report.approximated(`${at}/Value`, 'Value', `the key's value is now in the config file; better keep it in an environment variable: value: \${${keyEnvName(name)}}`);
+      report.approximated(
+        `${at}/Value`,
+        'Value',
+        `the key's value is now in the config file; better keep it in an environment variable: value: \${${keyEnvName(name)}}`,
+      );
     } else {
       const v = keyEnvName(name);
       key.value = `\${${v}}`;
       envNames.push(v);
-      const why = literal !== undefined
-        ? 'the template\'s Value is not 20-128 printable characters without spaces (AWS refuses it too)'
-        : p.Value !== undefined ? 'the template\'s Value depends on something the template can\'t know' : 'the template has no Value (AWS generates one)';
-      report.approximated(p.Value === undefined ? pointer('Resources', id) : `${at}/Value`, 'Value', `${why}: set ${v} to the key's value before \`portico start\``);
+      const why =
+        literal !== undefined
+          ? "the template's Value is not 20-128 printable characters without spaces (AWS refuses it too)"
+          : p.Value !== undefined
+            ? "the template's Value depends on something the template can't know"
+            : 'the template has no Value (AWS generates one)';
+      report.approximated(
+        p.Value === undefined ? pointer('Resources', id) : `${at}/Value`,
+        'Value',
+        `${why}: set ${v} to the key's value before \`portico start\``,
+      );
     }
-    if (p.Enabled === undefined) report.approximated(pointer('Resources', id), 'Enabled', 'not set: AWS creates the key disabled, so it is imported with enabled: false');
+    if (p.Enabled === undefined)
+      report.approximated(
+        pointer('Resources', id),
+        'Enabled',
+        'not set: AWS creates the key disabled, so it is imported with enabled: false',
+      );
     key.enabled = truthy(p.Enabled);
-    if (typeof p.Description === 'string' && p.Description) key.description = escapeEnvRefs(p.Description.slice(0, 1024));
+    if (typeof p.Description === 'string' && p.Description)
+      key.description = escapeEnvRefs(p.Description.slice(0, 1024));
     key.usagePlans = [];
-    for (const k of ['CustomerId']) if (p[k] !== undefined) report.unsupported(`${at}/${k}`, k, 'AWS Marketplace customers are not supported');
+    for (const k of ['CustomerId'])
+      if (p[k] !== undefined) report.unsupported(`${at}/${k}`, k, 'AWS Marketplace customers are not supported');
     apiKeys[name] = key;
     keyByLogical.set(id, name);
   }
-
 }
 
 /** Puts a key in a plan, unless one of its plans already covers a stage of that plan. */
@@ -205,7 +255,11 @@ function addToPlan(report: ImportReport, st: KeysPlansState, keyName: string, pl
   if (list.includes(plan)) return;
   const clash = list.find((o) => sharedStage(usagePlans[plan] as { stages: Json }, usagePlans[o] as { stages: Json }));
   if (clash) {
-    report.unsupported(at, 'AWS::ApiGateway::UsagePlanKey', `usage plans "${clash}" and "${plan}" both cover a stage; a key may be in one plan per stage (AWS refuses this too); left out`);
+    report.unsupported(
+      at,
+      'AWS::ApiGateway::UsagePlanKey',
+      `usage plans "${clash}" and "${plan}" both cover a stage; a key may be in one plan per stage (AWS refuses this too); left out`,
+    );
     return;
   }
   list.push(plan);
@@ -220,9 +274,14 @@ function importUsagePlanKeys(env: KeysPlansEnv, st: KeysPlansState): void {
     const at = pointer('Resources', id, 'Properties');
     const keyName = keyByLogical.get(String(p.KeyId));
     const plan = planByLogical.get(String(p.UsagePlanId));
-    if (p.KeyType !== undefined && p.KeyType !== 'API_KEY') report.unsupported(`${at}/KeyType`, 'KeyType', `${String(p.KeyType)}: only API_KEY exists`);
+    if (p.KeyType !== undefined && p.KeyType !== 'API_KEY')
+      report.unsupported(`${at}/KeyType`, 'KeyType', `${String(p.KeyType)}: only API_KEY exists`);
     else if (!keyName || !plan) {
-      report.unsupported(at, 'AWS::ApiGateway::UsagePlanKey', `${!keyName ? `KeyId ${String(p.KeyId)} is not an imported API key` : `UsagePlanId ${String(p.UsagePlanId)} is not an imported usage plan`}; left out`);
+      report.unsupported(
+        at,
+        'AWS::ApiGateway::UsagePlanKey',
+        `${!keyName ? `KeyId ${String(p.KeyId)} is not an imported API key` : `UsagePlanId ${String(p.UsagePlanId)} is not an imported usage plan`}; left out`,
+      );
     } else addToPlan(report, st, keyName, plan, at);
   }
 }
@@ -242,12 +301,18 @@ function importStageKeys(env: KeysPlansEnv, st: KeysPlansState): void {
         report.unsupported(at, 'StageKeys', `${found.error}; left out`);
         return;
       }
-      const covered = ((apiKeys[keyName] as Json).usagePlans as string[]).some((pl) => found.ref in ((usagePlans[pl] as Json).stages as Json));
+      const covered = ((apiKeys[keyName] as Json).usagePlans as string[]).some(
+        (pl) => found.ref in ((usagePlans[pl] as Json).stages as Json),
+      );
       if (covered) return;
       const plan = unique(planNames, cleanName(`stagekeys-${found.ref.replace('/', '-')}`, 'stagekeys'), id);
       usagePlans[plan] ??= { description: `StageKeys of API keys for ${found.ref}`, stages: { [found.ref]: {} } };
       addToPlan(report, st, keyName, plan, at);
-      report.approximated(at, 'StageKeys', `mapped to usage plan "${plan}" (no limits) covering ${found.ref}, so the key works there as a stage key did`);
+      report.approximated(
+        at,
+        'StageKeys',
+        `mapped to usage plan "${plan}" (no limits) covering ${found.ref}, so the key works there as a stage key did`,
+      );
     });
   }
 }
@@ -258,57 +323,14 @@ function quota(q: Json, at: string, report: ImportReport): Json | undefined {
   const offset = num(q.Offset) ?? 0;
   const max = period === 'DAY' ? 0 : period === 'WEEK' ? 6 : period === 'MONTH' ? 27 : -1;
   if (limit === undefined || limit < 0 || !Number.isInteger(limit) || max < 0 || offset < 0 || offset > max) {
-    report.unsupported(at, 'Quota', `expected Limit (a whole number), Period DAY, WEEK or MONTH and Offset 0-${Math.max(max, 0)}; quota left out`);
+    report.unsupported(
+      at,
+      'Quota',
+      `expected Limit (a whole number), Period DAY, WEEK or MONTH and Offset 0-${Math.max(max, 0)}; quota left out`,
+    );
     return undefined;
   }
   return offset ? { limit, period, offset } : { limit, period };
 }
 
 // --- SAM ---------------------------------------------------------------------------------------------
-
-/**
- * SAM AWS::Serverless::Api Auth.UsagePlan (with Globals.Api.Auth.UsagePlan) → the UsagePlan, ApiKey
- * and UsagePlanKey resources the SAM translator generates, under its logical ids:
- * PER_API → <Api>UsagePlan / <Api>ApiKey / <Api>UsagePlanKey; SHARED → ServerlessUsagePlan /
- * ServerlessApiKey / ServerlessUsagePlanKey across the APIs that share it; NONE → nothing. The API
- * itself (and its stage) is imported by the SAM API support; a plan of an API not imported is reported.
- */
-export function samUsagePlanResources(
-  template: Json,
-  evaluate: (v: unknown) => unknown,
-): { resources: Record<string, Resource>; origins: Record<string, string> } {
-  const out: Record<string, Resource> = {};
-  const origins: Record<string, string> = {};
-  const globals = isObj(template.Globals) && isObj(template.Globals.Api) && isObj(template.Globals.Api.Auth) ? template.Globals.Api.Auth : {};
-  const globalPlan = isObj(globals.UsagePlan) ? (evaluate(globals.UsagePlan) as Json) : undefined;
-  const shared: Json[] = [];
-  for (const [id, raw] of Object.entries(template.Resources as Json)) {
-    if (!isObj(raw) || raw.Type !== 'AWS::Serverless::Api' || !isObj(raw.Properties)) continue;
-    const p = raw.Properties;
-    const own = isObj(p.Auth) && isObj(p.Auth.UsagePlan) ? (evaluate(p.Auth.UsagePlan) as Json) : undefined;
-    const plan = { ...(globalPlan ?? {}), ...(own ?? {}) };
-    const mode = String(plan.CreateUsagePlan ?? 'NONE').toUpperCase();
-    const stage = { ApiId: id, Stage: evaluate(p.StageName) };
-    if (mode === 'SHARED') shared.push(stage);
-    if (mode !== 'PER_API') continue;
-    out[`${id}UsagePlan`] = {
-      Type: 'AWS::ApiGateway::UsagePlan',
-      Properties: { ApiStages: [stage], UsagePlanName: plan.UsagePlanName, Description: plan.Description, Throttle: plan.Throttle, Quota: plan.Quota },
-    };
-    out[`${id}ApiKey`] = { Type: 'AWS::ApiGateway::ApiKey', Properties: { Enabled: true } };
-    out[`${id}UsagePlanKey`] = { Type: 'AWS::ApiGateway::UsagePlanKey', Properties: { KeyId: `${id}ApiKey`, KeyType: 'API_KEY', UsagePlanId: `${id}UsagePlan` } };
-    const at = own ? pointer('Resources', id, 'Properties', 'Auth', 'UsagePlan') : pointer('Globals', 'Api', 'Auth', 'UsagePlan');
-    for (const suffix of ['UsagePlan', 'ApiKey', 'UsagePlanKey']) origins[`${id}${suffix}`] = at;
-  }
-  if (shared.length) {
-    const g = globalPlan ?? {};
-    out.ServerlessUsagePlan = {
-      Type: 'AWS::ApiGateway::UsagePlan',
-      Properties: { ApiStages: shared, UsagePlanName: g.UsagePlanName, Description: g.Description, Throttle: g.Throttle, Quota: g.Quota },
-    };
-    out.ServerlessApiKey = { Type: 'AWS::ApiGateway::ApiKey', Properties: { Enabled: true } };
-    out.ServerlessUsagePlanKey = { Type: 'AWS::ApiGateway::UsagePlanKey', Properties: { KeyId: 'ServerlessApiKey', KeyType: 'API_KEY', UsagePlanId: 'ServerlessUsagePlan' } };
-    for (const id of ['ServerlessUsagePlan', 'ServerlessApiKey', 'ServerlessUsagePlanKey']) origins[id] = pointer('Globals', 'Api', 'Auth', 'UsagePlan');
-  }
-  return { resources: out, origins };
-}

@@ -1,10 +1,23 @@
 import { openApiSettings } from './api-settings.js';
 import { type AuthImportOptions, OpenApiSecurity } from './authorizers.js';
-import { functionEnv, type FunctionEnv, lambdaTarget, mapFunctionIntegration, reportUnusedMappings } from './functions.js';
+import {
+  functionEnv,
+  type FunctionEnv,
+  lambdaTarget,
+  mapFunctionIntegration,
+  reportUnusedMappings,
+} from './functions.js';
 import { mapCacheKeys, mapRequestParameters } from './parameters.js';
 import { ImportReport, pointer } from './report.js';
 import { OpenApiValidation } from './validators.js';
 import { isObj, type Json } from './json.js';
+import {
+  mapGatewayResponses,
+  mapMock,
+  noteIntegrationExtras,
+  noteOperationExtensions,
+  noteRootExtensions,
+} from './openapi-extras.js';
 
 export { isObj, type Json } from './json.js';
 
@@ -60,7 +73,8 @@ function substitute(value: unknown, params: Readonly<Record<string, string>>, mi
     });
   }
   if (Array.isArray(value)) return value.map((v) => substitute(v, params, missing));
-  if (isObj(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, params, missing)]));
+  if (isObj(value))
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, params, missing)]));
   return value;
 }
 
@@ -77,7 +91,10 @@ function resolveRef(doc: Json, ref: string): unknown {
 
 function apiName(doc: Json, opts: OpenApiImportOptions): string {
   const title = opts.name ?? (isObj(doc.info) && typeof doc.info.title === 'string' ? doc.info.title : 'imported');
-  const clean = title.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[^A-Za-z0-9]+|-+$/g, '').slice(0, 128);
+  const clean = title
+    .replace(/[^A-Za-z0-9_.-]+/g, '-')
+    .replace(/^[^A-Za-z0-9]+|-+$/g, '')
+    .slice(0, 128);
   return clean || 'imported';
 }
 
@@ -111,7 +128,8 @@ function usesHttpApiExtensions(doc: Json): boolean {
 /** Imports one document. Throws an Error naming what is wrong if it is not Swagger 2.0 / OpenAPI 3.x. */
 export function importOpenApi(input: unknown, opts: OpenApiImportOptions = {}): OpenApiImportResult {
   if (!isObj(input)) throw new Error('expected an OpenAPI or Swagger document (a JSON/YAML mapping)');
-  const version = typeof input.swagger === 'string' ? input.swagger : typeof input.openapi === 'string' ? input.openapi : undefined;
+  const version =
+    typeof input.swagger === 'string' ? input.swagger : typeof input.openapi === 'string' ? input.openapi : undefined;
   if (!version || !/^(2\.0|3\.[01](\.\d+)?)$/.test(version)) {
     throw new Error(`expected "swagger: 2.0" or "openapi: 3.0.x/3.1.x", got ${version ? `"${version}"` : 'neither'}`);
   }
@@ -120,9 +138,12 @@ export function importOpenApi(input: unknown, opts: OpenApiImportOptions = {}): 
   const doc = substitute(input, opts.params ?? {}, missing) as Json;
   // x-portico: what `portico export openapi` adds that AWS has no extension for.
   const own = isObj(doc['x-portico']) ? doc['x-portico'] : {};
-  const type = opts.type ?? (own.type === 'rest' || own.type === 'http' ? own.type : usesHttpApiExtensions(doc) ? 'http' : 'rest');
+  const type =
+    opts.type ?? (own.type === 'rest' || own.type === 'http' ? own.type : usesHttpApiExtensions(doc) ? 'http' : 'rest');
   const stage = opts.stage ?? (type === 'http' ? '$default' : 'prod');
-  const upstreams: Record<string, { targets: { url: string }[] }> = isObj(own.upstreams) ? (own.upstreams as typeof upstreams) : {};
+  const upstreams: Record<string, { targets: { url: string }[] }> = isObj(own.upstreams)
+    ? (own.upstreams as typeof upstreams)
+    : {};
   const routes: Json[] = [];
   const security = new OpenApiSecurity(doc, report, opts, isObj(doc['x-portico']));
   const validation = new OpenApiValidation(doc, report, isObj(doc['x-portico']));
@@ -137,9 +158,17 @@ export function importOpenApi(input: unknown, opts: OpenApiImportOptions = {}): 
       const op = item[key] as Json;
       const at = pointer('paths', path, key);
       const routeKey = `${method} ${path}`;
-      if (isObj(op) && op.isDefaultRoute === true) report.approximated(at, 'isDefaultRoute', 'imported as the $default route');
+      if (isObj(op) && op.isDefaultRoute === true)
+        report.approximated(at, 'isDefaultRoute', 'imported as the $default route');
       const route: Json = { route: isObj(op) && op.isDefaultRoute === true ? '$default' : routeKey };
-      route.integration = mapIntegration(doc, op, at, report, { upstreams, vpcLinks: opts.vpcLinks ?? {}, functions, apiType: type }, route);
+      route.integration = mapIntegration(
+        doc,
+        op,
+        at,
+        report,
+        { upstreams, vpcLinks: opts.vpcLinks ?? {}, functions, apiType: type },
+        route,
+      );
       if (!route.integration) continue;
       const access = security.route(op, at);
       if (!access) continue;
@@ -184,7 +213,14 @@ export interface MapEnv {
   apiType?: 'rest' | 'http';
 }
 
-function mapIntegration(doc: Json, op: Json, at: string, report: ImportReport, env: MapEnv, route: Json): Json | undefined {
+function mapIntegration(
+  doc: Json,
+  op: Json,
+  at: string,
+  report: ImportReport,
+  env: MapEnv,
+  route: Json,
+): Json | undefined {
   let integ = op['x-amazon-apigateway-integration'];
   let iat = `${at}/x-amazon-apigateway-integration`;
   if (isObj(integ) && typeof integ.$ref === 'string') {
@@ -209,12 +245,20 @@ function mapIntegration(doc: Json, op: Json, at: string, report: ImportReport, e
  * integration. The CloudFormation importer converts AWS::ApiGateway::Method integrations to this form.
  * Route-level fields (the cache key) are added to `route` when given.
  */
-export function mapIntegrationObject(integ: Json, iat: string, at: string, report: ImportReport, env: MapEnv, route?: Json): Json | undefined {
+export function mapIntegrationObject(
+  integ: Json,
+  iat: string,
+  at: string,
+  report: ImportReport,
+  env: MapEnv,
+  route?: Json,
+): Json | undefined {
   const kind = String(integ.type ?? '').toLowerCase();
   if (route) {
     Object.assign(route, mapCacheKeys(integ, iat, String(route.route).replace(/^\S+\s+/, ''), report));
     // x-portico-cache: the rest of a route's cache settings, from `portico export openapi`.
-    if (isObj(integ['x-portico-cache'])) route.cache = { ...integ['x-portico-cache'], ...(isObj(route.cache) ? route.cache : {}) };
+    if (isObj(integ['x-portico-cache']))
+      route.cache = { ...integ['x-portico-cache'], ...(isObj(route.cache) ? route.cache : {}) };
   }
   if (kind === 'mock') return mapMock(integ, iat, report);
   if (isObj(integ['x-portico-function'])) return { type: 'function', ...integ['x-portico-function'] };
@@ -227,7 +271,11 @@ export function mapIntegrationObject(integ: Json, iat: string, at: string, repor
     return mapFunctionIntegration(integ, iat, report, env.functions ?? functionEnv(), env.apiType ?? 'rest');
   }
   if (kind === 'aws') {
-    report.unsupported(iat, 'integration type aws', 'AWS service integrations (S3, DynamoDB, SQS, ...) are not supported; route left out');
+    report.unsupported(
+      iat,
+      'integration type aws',
+      'AWS service integrations (S3, DynamoDB, SQS, ...) are not supported; route left out',
+    );
     return undefined;
   }
   if (kind !== 'http' && kind !== 'http_proxy') {
@@ -249,7 +297,11 @@ export function mapIntegrationObject(integ: Json, iat: string, at: string, repor
     const id = String(integ.connectionId ?? '');
     const target = env.vpcLinks[id];
     if (!target) {
-      report.unsupported(`${iat}/connectionId`, 'VPC_LINK', `no target for VPC link "${id}"; pass --vpc-link ${id}=http://HOST:PORT; route left out`);
+      report.unsupported(
+        `${iat}/connectionId`,
+        'VPC_LINK',
+        `no target for VPC link "${id}"; pass --vpc-link ${id}=http://HOST:PORT; route left out`,
+      );
       return undefined;
     }
     const name = `vpc-${id.replace(/[^A-Za-z0-9_.-]/g, '-')}`.slice(0, 128);
@@ -285,105 +337,4 @@ export function mapIntegrationObject(integ: Json, iat: string, at: string, repor
   }
   noteIntegrationExtras(integ, iat, report);
   return out;
-}
-
-function mapMock(integ: Json, iat: string, report: ImportReport): Json {
-  const out: Json = { type: 'mock' };
-  const responses = isObj(integ.responses) ? integ.responses : {};
-  const def = isObj(responses.default) ? responses.default : undefined;
-  let status = 200;
-  const tmpl = isObj(integ.requestTemplates) ? integ.requestTemplates['application/json'] : undefined;
-  const m = typeof tmpl === 'string' ? /"statusCode"\s*:\s*(\d{3})/.exec(tmpl) : null;
-  if (m) status = Number(m[1]);
-  if (def && typeof def.statusCode === 'string') status = Number(def.statusCode) || status;
-  out.statusCode = status;
-  const headers: Record<string, string> = {};
-  if (def && isObj(def.responseParameters)) {
-    for (const [k, v] of Object.entries(def.responseParameters)) {
-      const h = /^method\.response\.header\.(.+)$/.exec(k);
-      const s = typeof v === 'string' ? /^'(.*)'$/.exec(v) : null;
-      if (h && s) headers[(h[1] as string).toLowerCase()] = s[1] as string;
-      else report.unsupported(`${iat}/responses/default/responseParameters`, 'responseParameters', `${k} ← ${String(v)}: only static values are supported`);
-    }
-  }
-  if (def && isObj(def.responseTemplates)) {
-    const entries = Object.entries(def.responseTemplates);
-    const [ct, body] = entries[0] ?? [];
-    if (typeof body === 'string' && body) {
-      // $context, $stageVariables and $input.params() are substituted (integrations/mock.ts); other VTL is not.
-      if (/#(set|if|foreach|end|else)\b|\$util\.|\$input\.(json|body|path)\b/.test(body)) {
-        report.approximated(`${iat}/responses/default/responseTemplates`, 'VTL', 'VTL directives, $util and $input.json/body/path are not run: they are sent as literal text ($context, $stageVariables and $input.params() are substituted)');
-      }
-      out.body = body;
-      if (ct && ct !== 'application/json') headers['content-type'] ??= ct;
-    }
-  }
-  if (Object.keys(responses).some((k) => k !== 'default')) {
-    report.unsupported(`${iat}/responses`, 'responses', 'only the default mock response is used; selection patterns are not supported');
-  }
-  if (Object.keys(headers).length) out.headers = headers;
-  return out;
-}
-
-function noteIntegrationExtras(integ: Json, iat: string, report: ImportReport): void {
-  for (const key of ['contentHandling', 'credentials', 'tlsConfig']) {
-    if (integ[key] !== undefined && !(Array.isArray(integ[key]) && (integ[key] as unknown[]).length === 0)) {
-      report.unsupported(`${iat}/${key}`, key, 'not mapped yet');
-    }
-  }
-  if (isObj(integ.responses) && Object.values(integ.responses).some((r) => isObj(r) && (isObj(r.responseParameters) || isObj(r.responseTemplates)))) {
-    report.unsupported(`${iat}/responses`, 'integration responses', 'response parameter and template mapping is not supported; the backend response passes through');
-  }
-}
-
-function noteOperationExtensions(op: Json, at: string, report: ImportReport): void {
-  const auth = op['x-amazon-apigateway-auth'];
-  if (auth !== undefined && !(isObj(auth) && /^(none|aws_iam)$/i.test(String(auth.type)))) report.unsupported(`${at}/x-amazon-apigateway-auth`, 'x-amazon-apigateway-auth', 'expected type NONE or AWS_IAM');
-}
-
-const ROOT_EXTENSIONS: Record<string, string> = {
-  'x-amazon-apigateway-policy': 'resource policies (IAM JSON) are not supported',
-  'x-amazon-apigateway-endpoint-configuration': 'endpoint configuration has no meaning outside AWS',
-  'x-amazon-apigateway-minimum-compression-size': 'compression is not supported',
-  'x-amazon-apigateway-documentation': 'documentation parts are ignored',
-};
-
-function noteRootExtensions(doc: Json, report: ImportReport): void {
-  for (const [key, reason] of Object.entries(ROOT_EXTENSIONS)) {
-    if (key in doc) report.unsupported(pointer(key), key, reason);
-  }
-}
-
-function mapGatewayResponses(doc: Json, report: ImportReport): Json | undefined {
-  const src = doc['x-amazon-apigateway-gateway-responses'];
-  if (!isObj(src)) return undefined;
-  const out: Json = {};
-  for (const [type, r] of Object.entries(src)) {
-    if (isObj(r)) out[type] = mapGatewayResponse(r, pointer('x-amazon-apigateway-gateway-responses', type), report);
-  }
-  return out;
-}
-
-/** One gateway response in x-amazon-apigateway-gateway-responses form → ours. */
-export function mapGatewayResponse(r: Json, at: string, report: ImportReport): Json {
-    const c: Json = {};
-    if (r.statusCode !== undefined) c.statusCode = Number(r.statusCode);
-    if (isObj(r.responseParameters)) {
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(r.responseParameters)) {
-        const h = /^gatewayresponse\.header\.(.+)$/.exec(k);
-        const s = typeof v === 'string' ? /^'(.*)'$/.exec(v) : null;
-        if (h && s) headers[h[1] as string] = s[1] as string;
-        else report.unsupported(`${at}/responseParameters`, 'gateway response parameter', `${k} ← ${String(v)}: only static values are supported`);
-      }
-      if (Object.keys(headers).length) c.headers = headers;
-    }
-    if (isObj(r.responseTemplates)) {
-      const [ct, body] = Object.entries(r.responseTemplates)[0] ?? [];
-      if (typeof body === 'string') {
-        c.body = body;
-        if (ct && ct !== 'application/json') c.contentType = ct;
-      }
-    }
-    return c;
 }

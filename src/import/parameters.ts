@@ -16,7 +16,12 @@ import { pointer, type ImportReport } from './report.js';
  * path parameter mapped from another (`integration.request.path.X ← method.request.path.Y`) renames
  * the URI's placeholder instead.
  */
-export function mapRequestParameters(params: unknown, uri: string, iat: string, report: ImportReport): { uri: string; requestParameters?: Record<string, string> } {
+export function mapRequestParameters(
+  params: unknown,
+  uri: string,
+  iat: string,
+  report: ImportReport,
+): { uri: string; requestParameters?: Record<string, string> } {
   if (!isObj(params)) return { uri };
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(params)) {
@@ -51,17 +56,29 @@ export function mapCacheKeys(integ: Json, iat: string, path: string, report: Imp
   list.forEach((k, i) => {
     const m = typeof k === 'string' ? CACHE_KEY_PARAMETER.exec(k) : null;
     if (!m) {
-      report.unsupported(`${iat}/cacheKeyParameters/${i}`, 'cacheKeyParameters', `${JSON.stringify(k)}: expected method.request.querystring|header|path.NAME`);
+      report.unsupported(
+        `${iat}/cacheKeyParameters/${i}`,
+        'cacheKeyParameters',
+        `${JSON.stringify(k)}: expected method.request.querystring|header|path.NAME`,
+      );
       return;
     }
     if (m[1] === 'path' && !path.includes(`{${m[2]}}`) && !path.includes(`{${m[2]}+}`)) {
-      report.unsupported(`${iat}/cacheKeyParameters/${i}`, 'cacheKeyParameters', `${k}: the route ${path} has no path parameter ${m[2]}`);
+      report.unsupported(
+        `${iat}/cacheKeyParameters/${i}`,
+        'cacheKeyParameters',
+        `${k}: the route ${path} has no path parameter ${m[2]}`,
+      );
       return;
     }
     keys.push(k as string);
   });
   if (typeof integ.cacheNamespace === 'string' && integ.cacheNamespace) {
-    report.approximated(`${iat}/cacheNamespace`, 'cacheNamespace', 'entries are keyed by route (method and path), so methods that share a namespace do not share entries');
+    report.approximated(
+      `${iat}/cacheNamespace`,
+      'cacheNamespace',
+      'entries are keyed by route (method and path), so methods that share a namespace do not share entries',
+    );
   }
   return keys.length ? { cache: { cacheKeyParameters: keys } } : {};
 }

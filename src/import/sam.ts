@@ -23,7 +23,22 @@ export interface SamExpansion {
 const IMPLICIT_REST = 'ServerlessRestApi';
 const IMPLICIT_HTTP = 'ServerlessHttpApi';
 /** SAM Api properties that have no meaning outside AWS (or only for deployment). */
-const API_IGNORED = new Set(['Name', 'StageName', 'DefinitionBody', 'GatewayResponses', 'Description', 'Tags', 'EndpointConfiguration', 'TracingEnabled', 'OpenApiVersion', 'MergeDefinitions', 'AlwaysDeploy', 'PropagateTags', 'FailOnWarnings', 'DisableExecuteApiEndpoint']);
+const API_IGNORED = new Set([
+  'Name',
+  'StageName',
+  'DefinitionBody',
+  'GatewayResponses',
+  'Description',
+  'Tags',
+  'EndpointConfiguration',
+  'TracingEnabled',
+  'OpenApiVersion',
+  'MergeDefinitions',
+  'AlwaysDeploy',
+  'PropagateTags',
+  'FailOnWarnings',
+  'DisableExecuteApiEndpoint',
+]);
 /** The two SAM API types: what they become, and the properties passed on under the same name (mapped or reported there). */
 const REST = {
   sam: 'AWS::Serverless::Api',
@@ -34,7 +49,14 @@ const REST = {
   stageType: 'AWS::ApiGateway::Stage',
   apiRef: 'RestApiId',
   stage: 'Prod',
-  stageKeys: ['Variables', 'MethodSettings', 'CacheClusterEnabled', 'CacheClusterSize', 'AccessLogSetting', 'CanarySetting'],
+  stageKeys: [
+    'Variables',
+    'MethodSettings',
+    'CacheClusterEnabled',
+    'CacheClusterSize',
+    'AccessLogSetting',
+    'CanarySetting',
+  ],
 };
 const HTTP: typeof REST = {
   sam: 'AWS::Serverless::HttpApi',
@@ -50,7 +72,9 @@ const HTTP: typeof REST = {
 
 export function isSam(template: Json): boolean {
   const resources = isObj(template.Resources) ? template.Resources : {};
-  return Object.values(resources).some((r) => isObj(r) && typeof r.Type === 'string' && r.Type.startsWith('AWS::Serverless::'));
+  return Object.values(resources).some(
+    (r) => isObj(r) && typeof r.Type === 'string' && r.Type.startsWith('AWS::Serverless::'),
+  );
 }
 
 /** Expands the SAM resources of a parsed template (the input is not changed). */
@@ -66,11 +90,13 @@ export function expandSam(input: Json, report: ImportReport): SamExpansion {
     if (!isObj(g)) return;
     const p = (r.Properties = isObj(r.Properties) ? r.Properties : {});
     for (const [k, v] of Object.entries(g)) {
-      if (p[k] === undefined) origins.push([pointer('Resources', id, 'Properties', k), pointer('Globals', section, k), true]);
+      if (p[k] === undefined)
+        origins.push([pointer('Resources', id, 'Properties', k), pointer('Globals', section, k), true]);
       p[k] = mergeGlobal(v, p[k]);
     }
   };
-  const ofType = (t: string) => Object.keys(resources).filter((id) => isObj(resources[id]) && (resources[id] as Json).Type === t);
+  const ofType = (t: string) =>
+    Object.keys(resources).filter((id) => isObj(resources[id]) && (resources[id] as Json).Type === t);
   for (const id of ofType('AWS::Serverless::Function')) applyGlobals(id, 'Function');
   const s: SamScope = { resources, origins, report, ofType, applyGlobals };
 
@@ -136,7 +162,10 @@ function expandSamApis(s: SamScope): Map<string, Json> {
       const stage: Json = { [kind.apiRef]: { Ref: id }, StageName: p.StageName ?? kind.stage };
       for (const k of kind.stageKeys) if (p[k] !== undefined) stage[k] = p[k];
       resources[`${id}.Stage`] = { Type: kind.stageType, Properties: stage, ...conditionOf(r) };
-      origins.push([pointer('Resources', `${id}.Stage`, 'Properties'), at, true], [pointer('Resources', `${id}.Stage`), at, false]);
+      origins.push(
+        [pointer('Resources', `${id}.Stage`, 'Properties'), at, true],
+        [pointer('Resources', `${id}.Stage`), at, false],
+      );
       for (const [type, g] of Object.entries(kind === REST && isObj(p.GatewayResponses) ? p.GatewayResponses : {})) {
         if (!isObj(g)) continue;
         const gid = `${id}.GatewayResponse.${type}`;
@@ -156,14 +185,29 @@ function addEventOperation(s: SamScope, e: SamEvent, apiAuth: Map<string, Json>)
   const at = pointer('Resources', e.fn, 'Properties', 'Events', e.name);
   const rest = e.type === 'Api';
   const ref = rest ? e.props.RestApiId : e.props.ApiId;
-  const apiId = ref === undefined ? (rest ? IMPLICIT_REST : IMPLICIT_HTTP) : isObj(ref) && typeof ref.Ref === 'string' ? ref.Ref : undefined;
+  const apiId =
+    ref === undefined
+      ? rest
+        ? IMPLICIT_REST
+        : IMPLICIT_HTTP
+      : isObj(ref) && typeof ref.Ref === 'string'
+        ? ref.Ref
+        : undefined;
   const api = apiId ? (resources[apiId] as Json | undefined) : undefined;
   if (!api || api.Type !== (rest ? 'AWS::ApiGateway::RestApi' : 'AWS::ApiGatewayV2::Api')) {
-    report.unsupported(`${at}/Properties/${rest ? 'RestApiId' : 'ApiId'}`, `${e.type} event`, `must name an AWS::Serverless::${rest ? 'Api' : 'HttpApi'} of this template with !Ref; event left out`);
+    report.unsupported(
+      `${at}/Properties/${rest ? 'RestApiId' : 'ApiId'}`,
+      `${e.type} event`,
+      `must name an AWS::Serverless::${rest ? 'Api' : 'HttpApi'} of this template with !Ref; event left out`,
+    );
     return;
   }
   const props = api.Properties as Json;
-  const body = (props.Body = isObj(props.Body) ? props.Body : rest ? { swagger: '2.0', info: { title: apiId, version: '1.0' }, paths: {} } : { openapi: '3.0.1', info: { title: apiId, version: '1.0' }, paths: {} });
+  const body = (props.Body = isObj(props.Body)
+    ? props.Body
+    : rest
+      ? { swagger: '2.0', info: { title: apiId, version: '1.0' }, paths: {} }
+      : { openapi: '3.0.1', info: { title: apiId, version: '1.0' }, paths: {} });
   const paths = (body.paths = isObj(body.paths) ? body.paths : {}) as Json;
   const isDefault = !rest && e.props.Path === undefined && e.props.Method === undefined;
   const path = isDefault ? '/$default' : String(e.props.Path ?? '/');
@@ -175,7 +219,9 @@ function addEventOperation(s: SamScope, e: SamEvent, apiAuth: Map<string, Json>)
   const integration: Json = {
     type: 'aws_proxy',
     httpMethod: 'POST',
-    uri: { 'Fn::Sub': `arn:\${AWS::Partition}:apigateway:\${AWS::Region}:lambda:path/2015-03-31/functions/\${${e.fn}.Arn}/invocations` },
+    uri: {
+      'Fn::Sub': `arn:\${AWS::Partition}:apigateway:\${AWS::Region}:lambda:path/2015-03-31/functions/\${${e.fn}.Arn}/invocations`,
+    },
   };
   if (!rest) integration.payloadFormatVersion = String(e.props.PayloadFormatVersion ?? '2.0');
   if (e.props.TimeoutInMillis !== undefined) integration.timeoutInMillis = e.props.TimeoutInMillis;
@@ -183,14 +229,25 @@ function addEventOperation(s: SamScope, e: SamEvent, apiAuth: Map<string, Json>)
   if (cacheKeys.length) integration.cacheKeyParameters = cacheKeys;
   op['x-amazon-apigateway-integration'] ??= integration;
   const eventAuth = isObj(e.props.Auth) ? e.props.Auth : {};
-  if (rest && (eventAuth.ApiKeyRequired ?? apiAuth.get(apiId as string)?.ApiKeyRequired) === true) requireApiKey(body, op);
+  if (rest && (eventAuth.ApiKeyRequired ?? apiAuth.get(apiId as string)?.ApiKeyRequired) === true)
+    requireApiKey(body, op);
   origins.push([pointer('Resources', apiId as string, 'Properties', 'Body', 'paths', path, key), at, false]);
   for (const k of Object.keys(e.props)) {
-    if (['Path', 'Method', 'RestApiId', 'ApiId', 'PayloadFormatVersion', 'TimeoutInMillis', 'RequestParameters'].includes(k)) continue;
+    if (
+      ['Path', 'Method', 'RestApiId', 'ApiId', 'PayloadFormatVersion', 'TimeoutInMillis', 'RequestParameters'].includes(
+        k,
+      )
+    )
+      continue;
     if (k === 'Auth' && isObj(e.props.Auth)) {
       // ApiKeyRequired is mapped (above); authorizers and resource policies are not.
       for (const a of Object.keys(e.props.Auth)) {
-        if (a !== 'ApiKeyRequired') report.unsupported(`${at}/Properties/Auth/${a}`, `${e.type} event Auth.${a}`, 'SAM event authorizers and resource policies are not mapped yet');
+        if (a !== 'ApiKeyRequired')
+          report.unsupported(
+            `${at}/Properties/Auth/${a}`,
+            `${e.type} event Auth.${a}`,
+            'SAM event authorizers and resource policies are not mapped yet',
+          );
       }
       continue;
     }
@@ -237,7 +294,9 @@ function requireApiKey(body: Json, op: Json): void {
   const scheme = { type: 'apiKey', name: 'x-api-key', in: 'header' };
   if (typeof body.openapi === 'string') {
     const components = (body.components = isObj(body.components) ? body.components : {}) as Json;
-    const schemes = (components.securitySchemes = isObj(components.securitySchemes) ? components.securitySchemes : {}) as Json;
+    const schemes = (components.securitySchemes = isObj(components.securitySchemes)
+      ? components.securitySchemes
+      : {}) as Json;
     schemes.api_key ??= scheme;
   } else {
     const defs = (body.securityDefinitions = isObj(body.securityDefinitions) ? body.securityDefinitions : {}) as Json;
@@ -253,16 +312,25 @@ function reportApiKeys(p: Json, at: string, passed: string[], report: ImportRepo
     if (k === 'Auth' && isObj(p.Auth)) {
       // UsagePlan (keys-plans.ts) and ApiKeyRequired (on the events' operations) are mapped.
       for (const a of Object.keys(p.Auth)) {
-        if (a !== 'UsagePlan' && a !== 'ApiKeyRequired') report.unsupported(`${at}/Auth/${a}`, `Auth.${a}`, 'SAM authorizers and resource policies are not mapped yet');
+        if (a !== 'UsagePlan' && a !== 'ApiKeyRequired')
+          report.unsupported(
+            `${at}/Auth/${a}`,
+            `Auth.${a}`,
+            'SAM authorizers and resource policies are not mapped yet',
+          );
       }
       continue;
     }
     const why =
-      k === 'Auth' ? 'expected a mapping (ApiKeyRequired, UsagePlan, Authorizers, ...)'
-      : k === 'Cors' ? 'SAM Cors (generated OPTIONS methods) is not mapped yet'
-      : k === 'DefinitionUri' ? 'download the definition and inline it as DefinitionBody'
-      : k === 'Domain' ? 'custom domains: use apis[].hosts'
-      : 'not mapped yet';
+      k === 'Auth'
+        ? 'expected a mapping (ApiKeyRequired, UsagePlan, Authorizers, ...)'
+        : k === 'Cors'
+          ? 'SAM Cors (generated OPTIONS methods) is not mapped yet'
+          : k === 'DefinitionUri'
+            ? 'download the definition and inline it as DefinitionBody'
+            : k === 'Domain'
+              ? 'custom domains: use apis[].hosts'
+              : 'not mapped yet';
     report.unsupported(`${at}/${k}`, k, why);
   }
 }
@@ -271,8 +339,13 @@ function reportApiKeys(p: Json, at: string, passed: string[], report: ImportRepo
 function gatewayResponse(apiId: string, type: string, g: Json): Json {
   const params: Json = {};
   const rp = isObj(g.ResponseParameters) ? g.ResponseParameters : {};
-  for (const [section, prefix] of [['Headers', 'header'], ['Paths', 'path'], ['QueryStrings', 'querystring']] as const) {
-    for (const [k, v] of Object.entries(isObj(rp[section]) ? rp[section] : {})) params[`gatewayresponse.${prefix}.${k}`] = v;
+  for (const [section, prefix] of [
+    ['Headers', 'header'],
+    ['Paths', 'path'],
+    ['QueryStrings', 'querystring'],
+  ] as const) {
+    for (const [k, v] of Object.entries(isObj(rp[section]) ? rp[section] : {}))
+      params[`gatewayresponse.${prefix}.${k}`] = v;
   }
   const out: Json = { RestApiId: { Ref: apiId }, ResponseType: type };
   if (g.StatusCode !== undefined) out.StatusCode = String(g.StatusCode);
@@ -289,11 +362,17 @@ function requestParameters(list: unknown, op: Json): string[] {
   const keys: string[] = [];
   const params: Json[] = Array.isArray(op.parameters) ? (op.parameters as Json[]) : [];
   for (const entry of Array.isArray(list) ? list : []) {
-    const [name, opts] = typeof entry === 'string' ? [entry, {}] : isObj(entry) ? (Object.entries(entry)[0] ?? ['', {}]) : ['', {}];
+    const [name, opts] =
+      typeof entry === 'string' ? [entry, {}] : isObj(entry) ? (Object.entries(entry)[0] ?? ['', {}]) : ['', {}];
     const m = /^method\.request\.(header|querystring|path)\.(.+)$/.exec(String(name));
     if (!m) continue;
     const o = isObj(opts) ? opts : {};
-    params.push({ name: m[2], in: m[1] === 'querystring' ? 'query' : m[1], required: o.Required === true, type: 'string' });
+    params.push({
+      name: m[2],
+      in: m[1] === 'querystring' ? 'query' : m[1],
+      required: o.Required === true,
+      type: 'string',
+    });
     if (o.Caching === true) keys.push(String(name));
   }
   if (params.length) op.parameters = params;

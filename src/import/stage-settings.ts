@@ -24,10 +24,17 @@ export function routeParts(r: Json): { method: string; path: string } | undefine
 export const overrideKey = (p: { method: string; path: string }) => `${p.path}/${p.method}`;
 
 export const truthy = (v: unknown) => v === true || v === 'true';
-export const num = (v: unknown): number | undefined => (v === undefined || v === '' || Number.isNaN(Number(v)) ? undefined : Number(v));
+export const num = (v: unknown): number | undefined =>
+  v === undefined || v === '' || Number.isNaN(Number(v)) ? undefined : Number(v);
 
 /** {RateLimit|ThrottlingRateLimit, BurstLimit|ThrottlingBurstLimit} → {rate, burst}; AWS's stage defaults fill a missing half. */
-export function bucket(rate: unknown, burst: unknown, at: string, report: ImportReport, what: string): Json | undefined {
+export function bucket(
+  rate: unknown,
+  burst: unknown,
+  at: string,
+  report: ImportReport,
+  what: string,
+): Json | undefined {
   const r = num(rate);
   const b = num(burst);
   if (r === undefined && b === undefined) return undefined;
@@ -36,7 +43,11 @@ export function bucket(rate: unknown, burst: unknown, at: string, report: Import
     return undefined;
   }
   if (r === undefined || b === undefined) {
-    report.approximated(at, what, `only ${r === undefined ? 'the burst' : 'the rate'} is set; the other is AWS's default (${AWS_DEFAULT_RATE} rps, burst ${AWS_DEFAULT_BURST})`);
+    report.approximated(
+      at,
+      what,
+      `only ${r === undefined ? 'the burst' : 'the rate'} is set; the other is AWS's default (${AWS_DEFAULT_RATE} rps, burst ${AWS_DEFAULT_BURST})`,
+    );
   }
   return { rate: r ?? AWS_DEFAULT_RATE, burst: Math.max(1, Math.round(b ?? AWS_DEFAULT_BURST)) };
 }
@@ -55,10 +66,17 @@ export function mapStageSettings(stage: Json, p: Json, routes: Json[], at: strin
 
   const settle = (ms: Json, msAt: string, targets: typeof parts, wildcard: boolean) => {
     const limit = bucket(ms.ThrottlingRateLimit, ms.ThrottlingBurstLimit, msAt, report, 'throttling');
-    if (limit) for (const t of targets) if (t.k && (wildcard ? !(overrideKey(t.k) in throttle) : true)) throttle[overrideKey(t.k)] = limit;
+    if (limit)
+      for (const t of targets)
+        if (t.k && (wildcard ? !(overrideKey(t.k) in throttle) : true)) throttle[overrideKey(t.k)] = limit;
     const enabled = ms.CachingEnabled === undefined ? undefined : truthy(ms.CachingEnabled);
     const ttl = num(ms.CacheTtlInSeconds);
-    if (ttl !== undefined && (ttl < 0 || ttl > 3600)) report.unsupported(`${msAt}/CacheTtlInSeconds`, 'CacheTtlInSeconds', `expected 0-3600 seconds, got ${ttl}; left out`);
+    if (ttl !== undefined && (ttl < 0 || ttl > 3600))
+      report.unsupported(
+        `${msAt}/CacheTtlInSeconds`,
+        'CacheTtlInSeconds',
+        `expected 0-3600 seconds, got ${ttl}; left out`,
+      );
     const okTtl = ttl !== undefined && ttl >= 0 && ttl <= 3600 ? ttl : undefined;
     if (wildcard) {
       if (enabled !== undefined) caching.enabled = enabled;
@@ -73,12 +91,18 @@ export function mapStageSettings(stage: Json, p: Json, routes: Json[], at: strin
         perRoute.set(t.r, c);
       }
     }
-    for (const [key, why] of Object.entries(UNMAPPED_METHOD_SETTINGS)) if (ms[key] !== undefined) report.unsupported(`${msAt}/${key}`, key, why);
-    if (ms.RequireAuthorizationForCacheControl !== undefined || ms.UnauthorizedCacheControlHeaderStrategy !== undefined) {
+    for (const [key, why] of Object.entries(UNMAPPED_METHOD_SETTINGS))
+      if (ms[key] !== undefined) report.unsupported(`${msAt}/${key}`, key, why);
+    if (
+      ms.RequireAuthorizationForCacheControl !== undefined ||
+      ms.UnauthorizedCacheControlHeaderStrategy !== undefined
+    ) {
       const c = wildcard ? ((stage.cache ??= {}) as Json) : undefined;
       const apply = (o: Json) => {
-        if (ms.RequireAuthorizationForCacheControl !== undefined) o.requireAuthorization = truthy(ms.RequireAuthorizationForCacheControl);
-        if (typeof ms.UnauthorizedCacheControlHeaderStrategy === 'string') o.unauthorizedStrategy = ms.UnauthorizedCacheControlHeaderStrategy;
+        if (ms.RequireAuthorizationForCacheControl !== undefined)
+          o.requireAuthorization = truthy(ms.RequireAuthorizationForCacheControl);
+        if (typeof ms.UnauthorizedCacheControlHeaderStrategy === 'string')
+          o.unauthorizedStrategy = ms.UnauthorizedCacheControlHeaderStrategy;
       };
       if (c) apply(c);
       else for (const t of targets) apply(perRoute.get(t.r) ?? (perRoute.set(t.r, {}).get(t.r) as Json));
@@ -100,36 +124,62 @@ export function mapStageSettings(stage: Json, p: Json, routes: Json[], at: strin
       settle(ms, msAt, parts, true);
       continue;
     }
-    const targets = parts.filter((t) => t.k && (path === '/*' || t.k.path === path) && (method === '*' || t.k.method === method));
+    const targets = parts.filter(
+      (t) => t.k && (path === '/*' || t.k.path === path) && (method === '*' || t.k.method === method),
+    );
     if (!targets.length) {
-      report.unsupported(msAt, 'MethodSettings', `no imported method matches ResourcePath ${path} HttpMethod ${method}; left out`);
+      report.unsupported(
+        msAt,
+        'MethodSettings',
+        `no imported method matches ResourcePath ${path} HttpMethod ${method}; left out`,
+      );
       continue;
     }
     settle(ms, msAt, targets, false);
   }
 
-  if (Object.keys(throttle).length) stage.routeThrottle = { ...((stage.routeThrottle as Json | undefined) ?? {}), ...throttle };
+  if (Object.keys(throttle).length)
+    stage.routeThrottle = { ...((stage.routeThrottle as Json | undefined) ?? {}), ...throttle };
   const wantsCache = caching.enabled || [...perRoute.values()].some((c) => c.enabled === true);
   if (wantsCache && !cluster) {
-    report.approximated(`${at}/CacheClusterEnabled`, 'CachingEnabled', 'caching is enabled but CacheClusterEnabled is not: AWS caches nothing without a cache cluster, and neither does the import');
+    report.approximated(
+      `${at}/CacheClusterEnabled`,
+      'CachingEnabled',
+      'caching is enabled but CacheClusterEnabled is not: AWS caches nothing without a cache cluster, and neither does the import',
+    );
   }
   if (cluster) applyCacheCluster(stage, p, at, report, caching, perRoute);
 }
 
 /** With a cache cluster: the stage's cache (its default settings and memory budget) and the routes' own. */
-function applyCacheCluster(stage: Json, p: Json, at: string, report: ImportReport, caching: { enabled?: boolean; ttl?: number }, perRoute: Map<Json, Json>): void {
+function applyCacheCluster(
+  stage: Json,
+  p: Json,
+  at: string,
+  report: ImportReport,
+  caching: { enabled?: boolean; ttl?: number },
+  perRoute: Map<Json, Json>,
+): void {
   const cache = (stage.cache ??= {}) as Json;
   cache.enabled = caching.enabled ?? false;
   if (caching.ttl !== undefined) cache.ttlSeconds = caching.ttl;
   const size = num(p.CacheClusterSize);
   if (size !== undefined) {
     cache.capacityMB = Math.round(size * 1024);
-    report.approximated(`${at}/CacheClusterSize`, 'CacheClusterSize', `${size} GB becomes the stage cache's memory budget (capacityMB ${cache.capacityMB}, least recently used entries evicted)`);
+    report.approximated(
+      `${at}/CacheClusterSize`,
+      'CacheClusterSize',
+      `${size} GB becomes the stage cache's memory budget (capacityMB ${cache.capacityMB}, least recently used entries evicted)`,
+    );
   }
   for (const [r, c] of perRoute) {
     const prev = r.cache as Json | undefined;
     if (prev && JSON.stringify(prev) !== JSON.stringify(c)) {
-      report.approximated(at, 'MethodSettings', `${String(r.route)}: route cache settings apply to every stage of the API; another stage's differ and were replaced`);
+      report.approximated(
+        at,
+        'MethodSettings',
+        `${String(r.route)}: route cache settings apply to every stage of the API; another stage's differ and were replaced`,
+      );
     }
     r.cache = c;
   }

@@ -11,7 +11,12 @@ import { ImportReport, pointer } from './report.js';
 type Required = { header: string[]; querystring: string[]; path: string[] };
 
 const MODEL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
-const LOCATIONS: Record<string, keyof Required> = { header: 'header', query: 'querystring', querystring: 'querystring', path: 'path' };
+const LOCATIONS: Record<string, keyof Required> = {
+  header: 'header',
+  query: 'querystring',
+  querystring: 'querystring',
+  path: 'path',
+};
 
 /** `{name: {validateRequestBody, validateRequestParameters}}` with booleans only. */
 export function mapValidator(v: unknown): Json {
@@ -24,7 +29,11 @@ export function mapValidator(v: unknown): Json {
 }
 
 /** The `requestValidation` of one route from its pieces, or undefined when there is nothing to check. */
-export function requestValidation(validator: string | undefined, required: Required, body: Json | undefined): Json | undefined {
+export function requestValidation(
+  validator: string | undefined,
+  required: Required,
+  body: Json | undefined,
+): Json | undefined {
   const req: Json = {};
   for (const [k, v] of Object.entries(required)) if (v.length) req[k] = [...new Set(v)];
   if (!Object.keys(req).length && !body) return undefined;
@@ -66,10 +75,19 @@ export class OpenApiValidation {
     const root = doc['x-amazon-apigateway-request-validator'];
     if (typeof root === 'string') {
       if (root in this.#validators) this.#root = root;
-      else report.unsupported(pointer('x-amazon-apigateway-request-validator'), 'request validator', `"${root}" is not in x-amazon-apigateway-request-validators; ignored`);
+      else
+        report.unsupported(
+          pointer('x-amazon-apigateway-request-validator'),
+          'request validator',
+          `"${root}" is not in x-amazon-apigateway-request-validators; ignored`,
+        );
     }
     const v2 = isObj(doc.definitions);
-    this.#schemas = v2 ? (doc.definitions as Json) : isObj(doc.components) && isObj(doc.components.schemas) ? doc.components.schemas : {};
+    this.#schemas = v2
+      ? (doc.definitions as Json)
+      : isObj(doc.components) && isObj(doc.components.schemas)
+        ? doc.components.schemas
+        : {};
     this.#schemaBase = v2 ? '#/definitions/' : '#/components/schemas/';
     if (own) for (const name of Object.keys(this.#schemas)) this.#addModel(name);
   }
@@ -84,12 +102,17 @@ export class OpenApiValidation {
 
   /** `{requestValidation}` for one operation, or `{}`. */
   route(item: Json, op: Json, at: string): Json {
-    if (this.#own) return isObj(op['x-portico-request-validation']) ? { requestValidation: op['x-portico-request-validation'] } : {};
+    if (this.#own)
+      return isObj(op['x-portico-request-validation']) ? { requestValidation: op['x-portico-request-validation'] } : {};
     const opValidator = op['x-amazon-apigateway-request-validator'];
     let validator: string | undefined;
     if (typeof opValidator === 'string') {
       if (!(opValidator in this.#validators)) {
-        this.report.unsupported(`${at}/x-amazon-apigateway-request-validator`, 'request validator', `"${opValidator}" is not in x-amazon-apigateway-request-validators; not validated`);
+        this.report.unsupported(
+          `${at}/x-amazon-apigateway-request-validator`,
+          'request validator',
+          `"${opValidator}" is not in x-amazon-apigateway-request-validators; not validated`,
+        );
         return {};
       }
       validator = opValidator;
@@ -98,13 +121,17 @@ export class OpenApiValidation {
     const required: Required = { header: [], querystring: [], path: [] };
     let bodySchema: unknown;
     const params = new Map<string, Json>();
-    for (const p of [...(Array.isArray(item.parameters) ? item.parameters : []), ...(Array.isArray(op.parameters) ? op.parameters : [])]) {
+    for (const p of [
+      ...(Array.isArray(item.parameters) ? item.parameters : []),
+      ...(Array.isArray(op.parameters) ? op.parameters : []),
+    ]) {
       const param = this.#deref(p);
       if (isObj(param)) params.set(`${String(param.in)}:${String(param.name)}`, param);
     }
     for (const p of params.values()) {
       if (p.in === 'body') bodySchema = p.schema;
-      else if (p.required === true && typeof p.name === 'string' && LOCATIONS[String(p.in)]) required[LOCATIONS[String(p.in)] as keyof Required].push(p.name);
+      else if (p.required === true && typeof p.name === 'string' && LOCATIONS[String(p.in)])
+        required[LOCATIONS[String(p.in)] as keyof Required].push(p.name);
     }
     const rb = this.#deref(op.requestBody);
     if (isObj(rb) && isObj(rb.content)) {
@@ -112,7 +139,12 @@ export class OpenApiValidation {
       const ct = types.find((t) => t.toLowerCase() === 'application/json') ?? types.find((t) => /json/i.test(t));
       if (ct) bodySchema = (rb.content[ct] as Json | undefined)?.schema;
       const others = types.filter((t) => t !== ct);
-      if (others.length) this.report.approximated(`${at}/requestBody/content`, 'request models', `only the JSON model is checked; ${others.join(', ')} bodies are not validated`);
+      if (others.length)
+        this.report.approximated(
+          `${at}/requestBody/content`,
+          'request models',
+          `only the JSON model is checked; ${others.join(', ')} bodies are not validated`,
+        );
     }
     return { ...this.#when(requestValidation(validator, required, this.#body(bodySchema, at))) };
   }
@@ -138,7 +170,12 @@ export class OpenApiValidation {
     if (name in this.#models) return true;
     const schema = this.#schemas[name];
     if (!isObj(schema) || !MODEL_NAME.test(name)) {
-      if (at) this.report.unsupported(at, 'request model', `"${name}" is not a usable model (missing, or not named [A-Za-z0-9_.-]); the body is not validated`);
+      if (at)
+        this.report.unsupported(
+          at,
+          'request model',
+          `"${name}" is not a usable model (missing, or not named [A-Za-z0-9_.-]); the body is not validated`,
+        );
       return false;
     }
     this.#models[name] = schema;
@@ -150,7 +187,8 @@ export class OpenApiValidation {
     if (Array.isArray(value)) for (const v of value) this.#refsOf(v, at);
     else if (isObj(value)) {
       for (const [k, v] of Object.entries(value)) {
-        if (k === '$ref' && typeof v === 'string' && v.startsWith(this.#schemaBase)) this.#addModel(v.slice(this.#schemaBase.length), at);
+        if (k === '$ref' && typeof v === 'string' && v.startsWith(this.#schemaBase))
+          this.#addModel(v.slice(this.#schemaBase.length), at);
         else this.#refsOf(v, at);
       }
     }
@@ -160,7 +198,8 @@ export class OpenApiValidation {
   #deref(v: unknown): unknown {
     if (!isObj(v) || typeof v.$ref !== 'string' || !v.$ref.startsWith('#/')) return v;
     let cur: unknown = this.doc;
-    for (const part of v.$ref.slice(2).split('/')) cur = isObj(cur) ? cur[part.replaceAll('~1', '/').replaceAll('~0', '~')] : undefined;
+    for (const part of v.$ref.slice(2).split('/'))
+      cur = isObj(cur) ? cur[part.replaceAll('~1', '/').replaceAll('~0', '~')] : undefined;
     return cur;
   }
 }
@@ -172,7 +211,8 @@ export function exportValidation(api: Json, doc: Json, routeOps: [Json, Json][])
     const components = (doc.components ??= {}) as Json;
     components.schemas = { ...models };
   }
-  if (isObj(api.requestValidators) && Object.keys(api.requestValidators).length) doc['x-amazon-apigateway-request-validators'] = api.requestValidators;
+  if (isObj(api.requestValidators) && Object.keys(api.requestValidators).length)
+    doc['x-amazon-apigateway-request-validators'] = api.requestValidators;
   if (typeof api.requestValidator === 'string') doc['x-amazon-apigateway-request-validator'] = api.requestValidator;
   for (const [route, op] of routeOps) {
     const v = route.requestValidation;
@@ -181,11 +221,23 @@ export function exportValidation(api: Json, doc: Json, routeOps: [Json, Json][])
     if (typeof v.validator === 'string') op['x-amazon-apigateway-request-validator'] = v.validator;
     const req = isObj(v.requiredParameters) ? v.requiredParameters : {};
     const params = (Array.isArray(op.parameters) ? op.parameters : []) as Json[];
-    for (const [loc, inName] of [['header', 'header'], ['querystring', 'query']] as const) {
-      for (const name of Array.isArray(req[loc]) ? (req[loc] as string[]) : []) params.push({ name, in: inName, required: true, schema: { type: 'string' } });
+    for (const [loc, inName] of [
+      ['header', 'header'],
+      ['querystring', 'query'],
+    ] as const) {
+      for (const name of Array.isArray(req[loc]) ? (req[loc] as string[]) : [])
+        params.push({ name, in: inName, required: true, schema: { type: 'string' } });
     }
     if (params.length) op.parameters = params;
-    const schema = typeof v.bodyModel === 'string' ? { $ref: `#/components/schemas/${v.bodyModel}` } : isObj(v.bodySchema) ? v.bodySchema : undefined;
-    if (schema) op.requestBody = { content: { [typeof v.bodyContentType === 'string' ? v.bodyContentType : 'application/json']: { schema } } };
+    const schema =
+      typeof v.bodyModel === 'string'
+        ? { $ref: `#/components/schemas/${v.bodyModel}` }
+        : isObj(v.bodySchema)
+          ? v.bodySchema
+          : undefined;
+    if (schema)
+      op.requestBody = {
+        content: { [typeof v.bodyContentType === 'string' ? v.bodyContentType : 'application/json']: { schema } },
+      };
   }
 }

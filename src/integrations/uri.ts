@@ -74,7 +74,12 @@ export class UriUpstream implements Upstream {
 }
 
 /** An http_proxy integration with a `uri`: the one forwarding path to a one-target upstream. */
-export function uriIntegration(template: UriTemplate, uri: string, pools: PoolRegistry, opts: ForwardOptions): ForwardIntegration {
+export function uriIntegration(
+  template: UriTemplate,
+  uri: string,
+  pools: PoolRegistry,
+  opts: ForwardOptions,
+): ForwardIntegration {
   const upstream = new UriUpstream(template, pools);
   return new ForwardIntegration(uri, () => upstream, opts);
 }

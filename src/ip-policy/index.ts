@@ -52,7 +52,8 @@ function addCidr(bl: BlockList, entry: string): string | undefined {
     return undefined;
   }
   const prefix = Number(bits);
-  if (!/^\d+$/.test(bits) || prefix > (family === 6 ? 128 : 32)) return `"${entry}" has an invalid prefix length (max ${family === 6 ? 128 : 32})`;
+  if (!/^\d+$/.test(bits) || prefix > (family === 6 ? 128 : 32))
+    return `"${entry}" has an invalid prefix length (max ${family === 6 ? 128 : 32})`;
   bl.addSubnet(addr, prefix, type);
   return undefined;
 }
@@ -61,14 +62,23 @@ function addCidr(bl: BlockList, entry: string): string | undefined {
 function denial(arnPrefix: string, ctx: RequestContext, explicit: boolean): Reply {
   const message = `User: anonymous is not authorized to perform: execute-api:Invoke on resource: ${methodArn(arnPrefix, ctx)}${explicit ? ' with an explicit deny' : ''}`;
   const body = JSON.stringify({ Message: message });
-  const error: GatewayErrorDef = { ...GATEWAY_ERRORS.RESOURCE_POLICY_DENY, message, literalBody: { rest: body, http: body } };
+  const error: GatewayErrorDef = {
+    ...GATEWAY_ERRORS.RESOURCE_POLICY_DENY,
+    message,
+    literalBody: { rest: body, http: body },
+  };
   return { error };
 }
 
 /** Compiled rules per ipPolicy config object, so every route and stage of one load shares them. */
 const compiled = new WeakMap<IpPolicyConfig, IpRules | undefined>();
 
-function rulesFor(scope: RouteScope, cfg: IpPolicyConfig, path: (string | number)[], report: boolean): IpRules | undefined {
+function rulesFor(
+  scope: RouteScope,
+  cfg: IpPolicyConfig,
+  path: (string | number)[],
+  report: boolean,
+): IpRules | undefined {
   if (compiled.has(cfg)) return compiled.get(cfg);
   const r = IpRules.compile(cfg);
   if ('errors' in r) {

@@ -14,13 +14,15 @@ export const ipPolicySchema = z
       .describe('If not empty, only client IPs in these ranges may call (others get 403).'),
     deny: z.array(cidr).default([]).describe('Client IPs in these ranges get 403, even if allowed.'),
   })
-  .describe('Resource policy by client IP (IPv4 and IPv6 CIDR). The client IP comes from X-Forwarded-For only through server.trustedProxies.');
+  .describe(
+    'Resource policy by client IP (IPv4 and IPv6 CIDR). The client IP comes from X-Forwarded-For only through server.trustedProxies.',
+  );
 
 export const ipPolicyApiFields = {
   ipPolicy: ipPolicySchema.optional().describe('IP allow/deny lists for every route of the API (resource policy).'),
 };
 export const ipPolicyRouteFields = {
-  ipPolicy: ipPolicySchema.optional().describe('IP allow/deny lists for this route, checked after the API\'s.'),
+  ipPolicy: ipPolicySchema.optional().describe("IP allow/deny lists for this route, checked after the API's."),
 };
 
 export type IpPolicyConfig = z.infer<typeof ipPolicySchema>;

@@ -96,7 +96,10 @@ export const GATEWAY_ERRORS = {
     type: 'INTEGRATION_TIMEOUT',
     message: 'Endpoint request timed out',
     errorType: 'InternalServerErrorException',
-    literalBody: { rest: '{"message": "Endpoint request timed out"}', http: '{"message": "Endpoint request timed out"}' },
+    literalBody: {
+      rest: '{"message": "Endpoint request timed out"}',
+      http: '{"message": "Endpoint request timed out"}',
+    },
     description: 'The integration sent no response headers within timeoutMs (default 29 s).',
   }),
   INTEGRATION_FAILURE: def({
@@ -106,7 +109,8 @@ export const GATEWAY_ERRORS = {
     message: 'Internal server error',
     errorType: 'InternalServerErrorException',
     literalBody: { rest: '{"message": "Internal server error"}', http: '{"message":"Internal Server Error"}' },
-    description: 'The upstream refused or reset the connection, or answered with a malformed response (AWS answers 500).',
+    description:
+      'The upstream refused or reset the connection, or answered with a malformed response (AWS answers 500).',
   }),
   // Named upstreams (src/upstream): breaker open, nothing to send to. Customised as INTEGRATION_FAILURE.
   UPSTREAM_CIRCUIT_OPEN: def({
@@ -123,7 +127,8 @@ export const GATEWAY_ERRORS = {
     status: 503,
     message: 'Service Unavailable',
     errorType: 'ServiceUnavailableException',
-    description: 'The upstream has no target to send to: all drained or weight 0, or all unhealthy with healthCheck.failOpen false.',
+    description:
+      'The upstream has no target to send to: all drained or weight 0, or all unhealthy with healthCheck.failOpen false.',
   }),
   INTERNAL_ERROR: def({
     code: 'GW_ERR_INTERNAL',
@@ -145,14 +150,16 @@ export const GATEWAY_ERRORS = {
     type: 'WAF_FILTERED',
     message: 'Forbidden',
     errorType: 'ForbiddenException',
-    description: 'A web ACL rule (or its default action) blocked the request; see docs/waf.md. Rules may set their own customResponse.',
+    description:
+      'A web ACL rule (or its default action) blocked the request; see docs/waf.md. Rules may set their own customResponse.',
   }),
   CACHE_INVALIDATION_DENIED: def({
     code: 'GW_ERR_CACHE_INVALIDATION_DENIED',
     type: 'ACCESS_DENIED',
     message: 'User is not authorized to invalidate the cache',
     errorType: 'AccessDeniedException',
-    description: 'Cache-Control: max-age=0 from a caller not in cache.invalidators, with unauthorizedStrategy FAIL_WITH_403.',
+    description:
+      'Cache-Control: max-age=0 from a caller not in cache.invalidators, with unauthorizedStrategy FAIL_WITH_403.',
   }),
   // Authorizers and resource policy (src/authorizers, src/ip-policy); bodies per reference §1.2.
   UNAUTHORIZED: def({
@@ -160,14 +167,16 @@ export const GATEWAY_ERRORS = {
     type: 'UNAUTHORIZED',
     message: 'Unauthorized',
     errorType: 'UnauthorizedException',
-    description: 'An authorizer refused the caller: identity source missing, invalid JWT, or the authorizer said "Unauthorized" (JWT failures add www-authenticate).',
+    description:
+      'An authorizer refused the caller: identity source missing, invalid JWT, or the authorizer said "Unauthorized" (JWT failures add www-authenticate).',
   }),
   AUTHORIZER_FORBIDDEN: def({
     code: 'GW_ERR_AUTHORIZER_FORBIDDEN',
     type: 'ACCESS_DENIED',
     message: 'Forbidden',
     errorType: 'AccessDeniedException',
-    description: 'A valid JWT lacks every scope the route requires, or a simple-response authorizer answered isAuthorized: false.',
+    description:
+      'A valid JWT lacks every scope the route requires, or a simple-response authorizer answered isAuthorized: false.',
   }),
   AUTHORIZER_DENY: def({
     code: 'GW_ERR_AUTHORIZER_DENY',
@@ -178,7 +187,8 @@ export const GATEWAY_ERRORS = {
       rest: '{"Message":"User is not authorized to access this resource with an explicit deny"}',
       http: '{"Message":"User is not authorized to access this resource with an explicit deny"}',
     },
-    description: 'The authorizer\'s IAM policy has a Deny statement matching the method ARN (or the HTTP authorizer answered 403).',
+    description:
+      "The authorizer's IAM policy has a Deny statement matching the method ARN (or the HTTP authorizer answered 403).",
   }),
   AUTHORIZER_NOT_ALLOWED: def({
     code: 'GW_ERR_AUTHORIZER_NOT_ALLOWED',
@@ -189,7 +199,8 @@ export const GATEWAY_ERRORS = {
       rest: '{"Message":"User is not authorized to access this resource"}',
       http: '{"Message":"User is not authorized to access this resource"}',
     },
-    description: 'The authorizer\'s IAM policy has no Allow statement matching the method ARN (often a cached policy reused for another route).',
+    description:
+      "The authorizer's IAM policy has no Allow statement matching the method ARN (often a cached policy reused for another route).",
   }),
   AUTHORIZER_FAILURE: def({
     code: 'GW_ERR_AUTHORIZER_FAILURE',
@@ -197,7 +208,8 @@ export const GATEWAY_ERRORS = {
     message: 'null',
     errorType: 'AuthorizerConfigurationException',
     literalBody: { rest: '{"message": null}', http: '{"message":"Internal Server Error"}' },
-    description: 'The authorizer threw an error other than "Unauthorized", timed out, or its HTTP endpoint failed or answered 5xx.',
+    description:
+      'The authorizer threw an error other than "Unauthorized", timed out, or its HTTP endpoint failed or answered 5xx.',
   }),
   AUTHORIZER_CONFIGURATION_ERROR: def({
     code: 'GW_ERR_AUTHORIZER_CONFIGURATION',
@@ -205,7 +217,8 @@ export const GATEWAY_ERRORS = {
     message: 'null',
     errorType: 'AuthorizerConfigurationException',
     literalBody: { rest: '{"message": null}', http: '{"message":"Internal Server Error"}' },
-    description: 'The authorizer could not be invoked (module or export missing, JWKS unreachable) or returned an invalid result.',
+    description:
+      'The authorizer could not be invoked (module or export missing, JWKS unreachable) or returned an invalid result.',
   }),
   RESOURCE_POLICY_DENY: def({
     code: 'GW_ERR_RESOURCE_POLICY_DENY',
@@ -213,7 +226,7 @@ export const GATEWAY_ERRORS = {
     message: 'User: anonymous is not authorized to perform: execute-api:Invoke on resource: <arn>',
     errorType: 'AccessDeniedException',
     description:
-      'The client IP is not in the ip policy\'s allow list, or is in its deny list. The body is ' +
+      "The client IP is not in the ip policy's allow list, or is in its deny list. The body is " +
       '{"Message":"User: anonymous is not authorized to perform: execute-api:Invoke on resource: <method ARN>"}, ' +
       'with " with an explicit deny" appended for a deny-list match.',
   }),
@@ -236,7 +249,8 @@ export const GATEWAY_ERRORS = {
     message: 'Internal Server Error',
     errorType: 'InternalServerErrorException',
     literalBody: { rest: '{"message": "Internal server error"}', http: '{"message":"Internal Server Error"}' },
-    description: 'HTTP API function integration: the function threw, crashed or returned a malformed response (AWS HTTP APIs answer 500).',
+    description:
+      'HTTP API function integration: the function threw, crashed or returned a malformed response (AWS HTTP APIs answer 500).',
   }),
   // Request validation (src/validation); reference §1.2, LS-SNAP-common.
   BAD_REQUEST_PARAMETERS: def({
@@ -253,7 +267,7 @@ export const GATEWAY_ERRORS = {
     type: 'BAD_REQUEST_BODY',
     message: 'Invalid request body',
     errorType: 'BadRequestException',
-    description: 'Request validation: the body does not match the route\'s JSON Schema model (or is not JSON).',
+    description: "Request validation: the body does not match the route's JSON Schema model (or is not JSON).",
   }),
   // API keys, throttling and quotas (src/api-keys, src/throttle); docs/access-control.md.
   INVALID_API_KEY: def({
@@ -261,21 +275,24 @@ export const GATEWAY_ERRORS = {
     type: 'INVALID_API_KEY',
     message: 'Forbidden',
     errorType: 'ForbiddenException',
-    description: 'apiKeyRequired route: the API key is missing, unknown, disabled, expired, or in no usage plan of this stage.',
+    description:
+      'apiKeyRequired route: the API key is missing, unknown, disabled, expired, or in no usage plan of this stage.',
   }),
   THROTTLED: def({
     code: 'GW_ERR_THROTTLED',
     type: 'THROTTLED',
     message: 'Too Many Requests',
     errorType: 'TooManyRequestsException',
-    description: 'A token bucket is empty (usage plan, route, stage or global throttle); sent with Retry-After, RateLimit and RateLimit-Policy.',
+    description:
+      'A token bucket is empty (usage plan, route, stage or global throttle); sent with Retry-After, RateLimit and RateLimit-Policy.',
   }),
   QUOTA_EXCEEDED: def({
     code: 'GW_ERR_QUOTA_EXCEEDED',
     type: 'QUOTA_EXCEEDED',
     message: 'Limit Exceeded',
     errorType: 'LimitExceededException',
-    description: 'The API key used up its usage plan quota for the current period (DAY, WEEK or MONTH); sent with Retry-After.',
+    description:
+      'The API key used up its usage plan quota for the current period (DAY, WEEK or MONTH); sent with Retry-After.',
   }),
   // Redis store down under a `closed` failure policy (src/store/failure.ts, docs/cluster.md).
   STORE_UNAVAILABLE: def({
@@ -284,7 +301,8 @@ export const GATEWAY_ERRORS = {
     status: 503,
     message: 'Service Unavailable',
     errorType: 'ServiceUnavailableException',
-    description: 'Redis could not check a throttle or quota in time and store.failure says closed; sent with Retry-After: 1.',
+    description:
+      'Redis could not check a throttle or quota in time and store.failure says closed; sent with Retry-After: 1.',
   }),
 } as const satisfies Record<string, GatewayErrorDef>;
 

@@ -48,7 +48,14 @@ export interface MetricDescription {
  * API (docs/plugins.md). `P` are its core-facing policy/hook factories, `S` service definitions,
  * `A` admin routes, `C` CLI commands and `I` integration compilers (typed by the core, which consumes them).
  */
-export interface FeatureManifest<P = unknown, H = unknown, S = ServiceDefinition, A = unknown, C = unknown, I = unknown> {
+export interface FeatureManifest<
+  P = unknown,
+  H = unknown,
+  S = ServiceDefinition,
+  A = unknown,
+  C = unknown,
+  I = unknown,
+> {
   /** Folder name (`cache`, `api-keys`) or plugin name. */
   readonly name: string;
   /** Its config fields; the feature derives its config types from these (z.infer), not from the root. */

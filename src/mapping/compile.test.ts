@@ -32,12 +32,20 @@ test('compileMapping: what is refused, and why', () => {
   ];
   for (const [key, value, want] of cases) {
     const op = compileMapping(key, value);
-    if (want.source === '^$') assert.notEqual(typeof op, 'string', key); // "-name" is static text after the variable
+    if (want.source === '^$')
+      assert.notEqual(typeof op, 'string', key); // "-name" is static text after the variable
     else assert.match(String(op), want, key);
   }
 });
 
 test('mappedPathParams lists REST path targets', () => {
-  assert.deepEqual(mappedPathParams({ 'integration.request.path.a': "'x'", 'integration.request.header.b': "'y'", 'overwrite:path': '/z' }), ['a']);
+  assert.deepEqual(
+    mappedPathParams({
+      'integration.request.path.a': "'x'",
+      'integration.request.header.b': "'y'",
+      'overwrite:path': '/z',
+    }),
+    ['a'],
+  );
   assert.deepEqual(mappedPathParams(undefined), []);
 });

@@ -20,7 +20,18 @@ export interface MappingOp {
   encoded: boolean;
 }
 
-const RESERVED = new Set(['host', 'content-length', 'x-request-id', 'x-amzn-requestid', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-port', 'forwarded', 'traceparent', 'tracestate']);
+const RESERVED = new Set([
+  'host',
+  'content-length',
+  'x-request-id',
+  'x-amzn-requestid',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-port',
+  'forwarded',
+  'traceparent',
+  'tracestate',
+]);
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 function checkHeaderName(name: string): string | undefined {
@@ -88,7 +99,8 @@ function httpSource(ref: string): { get: Getter; encoded: boolean } | string {
   return `unknown source "$${ref}"; expected $request.header|querystring|path.NAME, $context.NAME or $stageVariables.NAME`;
 }
 
-const HTTP_VAR = /\$(?:\{([^}]*)\}|((?:request\.(?:header|querystring|path)\.[A-Za-z0-9_.-]*[A-Za-z0-9_-])|request\.path|request\.body[A-Za-z0-9_.[\]$]*|(?:context|stageVariables)\.[A-Za-z0-9_.]*[A-Za-z0-9_]))/g;
+const HTTP_VAR =
+  /\$(?:\{([^}]*)\}|((?:request\.(?:header|querystring|path)\.[A-Za-z0-9_.-]*[A-Za-z0-9_-])|request\.path|request\.body[A-Za-z0-9_.[\]$]*|(?:context|stageVariables)\.[A-Za-z0-9_.]*[A-Za-z0-9_]))/g;
 
 /** An HTTP API mapping value: static text with $request/$context/$stageVariables references. */
 export function compileHttpValue(text: string): { get: Getter; encoded: boolean } | string {
@@ -147,7 +159,8 @@ export function compileRestSource(text: string): { get: Getter; encoded: boolean
     const g = contextGetter(m[1] as string);
     return typeof g === 'string' ? g : { get: g, encoded: false };
   }
-  if (text.startsWith('method.request.body')) return 'method.request.body is not supported (the body is streamed, not parsed)';
+  if (text.startsWith('method.request.body'))
+    return 'method.request.body is not supported (the body is streamed, not parsed)';
   return `unknown source "${text}"; expected method.request.header|querystring|path.NAME, 'static', stageVariables.NAME or context.NAME`;
 }
 
@@ -165,7 +178,10 @@ export function compileMapping(key: string, value: string): MappingOp | string {
     if (typeof src === 'string') return src;
     return { op: 'overwrite', target, name, value: src.get, encoded: src.encoded };
   }
-  if ((m = /^(append|overwrite|remove):(header|querystring)\.(.+)$/.exec(key)) || (m = /^(overwrite):(path)()$/.exec(key))) {
+  if (
+    (m = /^(append|overwrite|remove):(header|querystring)\.(.+)$/.exec(key)) ||
+    (m = /^(overwrite):(path)()$/.exec(key))
+  ) {
     const op = m[1] as MappingOp['op'];
     const target = m[2] as Target;
     const name = m[3] as string;

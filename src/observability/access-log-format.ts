@@ -79,10 +79,15 @@ export function compileAccessLogFormat(format: string): Formatter | { errors: st
   if (format === 'json') return jsonLine;
   const source = format === 'clf' ? CLF_FORMAT : format;
   if (!/\$\{?context\.(requestId|extendedRequestId)\b/.test(source)) {
-    return { errors: ['an access log format must contain $context.requestId or $context.extendedRequestId (as AWS requires)'] };
+    return {
+      errors: ['an access log format must contain $context.requestId or $context.extendedRequestId (as AWS requires)'],
+    };
   }
   // A template shaped like JSON gets its values escaped, so a quote in a path cannot break the line.
-  const t = compileTemplate(source, { empty: '-', ...(source.trimStart().startsWith('{') ? { escape: jsonEscape } : {}) });
+  const t = compileTemplate(source, {
+    empty: '-',
+    ...(source.trimStart().startsWith('{') ? { escape: jsonEscape } : {}),
+  });
   if ('errors' in t) return t;
   const tpl: CompiledTemplate = t;
   return (c) => tpl.render(c);

@@ -107,7 +107,10 @@ export class AlarmService implements Service {
     if (rule.metric === 'healthyTargets') {
       const up = rule.upstream ? this.#config.upstreams[rule.upstream] : undefined;
       if (!rule.upstream || !up) return undefined;
-      return this.#metrics.healthyTargets(rule.upstream, up.targets.map((t) => new URL(t.url).origin));
+      return this.#metrics.healthyTargets(
+        rule.upstream,
+        up.targets.map((t) => new URL(t.url).origin),
+      );
     }
     const newest = this.#samples[this.#samples.length - 1] as Sample;
     let base: Sample | undefined;
@@ -132,7 +135,11 @@ export class AlarmService implements Service {
   }
 
   #fire(rule: AlarmRuleConfig, value: number, now: number): AlarmEvent {
-    const scope = rule.upstream ? `upstream ${rule.upstream}` : rule.api ? `api ${rule.api}${rule.stage ? `/${rule.stage}` : ''}` : 'all APIs';
+    const scope = rule.upstream
+      ? `upstream ${rule.upstream}`
+      : rule.api
+        ? `api ${rule.api}${rule.stage ? `/${rule.stage}` : ''}`
+        : 'all APIs';
     const event: AlarmEvent = {
       alarm: rule.name,
       state: 'ALARM',

@@ -206,7 +206,11 @@ export class MetricsService implements Service {
     });
     this.#reloads.inc({ result: 'ok' }, 0);
     this.#reloads.inc({ result: 'failed' }, 0);
-    this.#revision = new Gauge({ name: 'portico_config_revision', help: 'Revision of the config serving now (1 at start).', registers });
+    this.#revision = new Gauge({
+      name: 'portico_config_revision',
+      help: 'Revision of the config serving now (1 at start).',
+      registers,
+    });
     this.#revision.set(1);
     if (config.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'portico_' });
   }
@@ -220,7 +224,8 @@ export class MetricsService implements Service {
     const { series: s, totals: t } = this.#seriesOf(ctx, api, stage, route);
     s.requests.inc();
     s.latency.observe((end - ctx.startTimeMs) / 1000);
-    if (ctx.integrationStartMs && ctx.integrationEndMs) s.integration.observe((ctx.integrationEndMs - ctx.integrationStartMs) / 1000);
+    if (ctx.integrationStartMs && ctx.integrationEndMs)
+      s.integration.observe((ctx.integrationEndMs - ctx.integrationStartMs) / 1000);
     t.count++;
     const status = ctx.status;
     if (status >= 400 && status < 500) t.c4xx++;
@@ -255,7 +260,10 @@ export class MetricsService implements Service {
       if (!p) this.#byPipeline.set(pipeline, (p = new Map()));
       let byClass = p.get(ctx.method);
       if (!byClass) p.set(ctx.method, (byClass = []));
-      return (byClass[cls] ??= { series: this.#keyedSeries(api, stage, route, ctx.method, cls), totals: this.#totalsOf(api, stage) });
+      return (byClass[cls] ??= {
+        series: this.#keyedSeries(api, stage, route, ctx.method, cls),
+        totals: this.#totalsOf(api, stage),
+      });
     }
     return { series: this.#keyedSeries(api, stage, route, ctx.method, cls), totals: this.#totalsOf(api, stage) };
   }

@@ -5,7 +5,16 @@ import { OtlpExporter } from './otlp.js';
 
 test('encode: OTLP/JSON with hex ids, string nanos and typed attributes', () => {
   const e = new OtlpExporter(
-    { endpoint: 'http://127.0.0.1:1/v1/traces', headers: {}, serviceName: 'svc', sampleRatio: 1, maxBatchSize: 10, maxQueueSize: 2, flushIntervalMs: 1000, timeoutMs: 100 },
+    {
+      endpoint: 'http://127.0.0.1:1/v1/traces',
+      headers: {},
+      serviceName: 'svc',
+      sampleRatio: 1,
+      maxBatchSize: 10,
+      maxQueueSize: 2,
+      flushIntervalMs: 1000,
+      timeoutMs: 100,
+    },
     pino({ level: 'silent' }),
   );
   const body = JSON.parse(
@@ -39,10 +48,27 @@ test('encode: OTLP/JSON with hex ids, string nanos and typed attributes', () => 
 
 test('a full queue drops spans and counts them', () => {
   const e = new OtlpExporter(
-    { endpoint: 'http://127.0.0.1:1/v1/traces', headers: {}, serviceName: 'svc', sampleRatio: 1, maxBatchSize: 10, maxQueueSize: 2, flushIntervalMs: 60000, timeoutMs: 100 },
+    {
+      endpoint: 'http://127.0.0.1:1/v1/traces',
+      headers: {},
+      serviceName: 'svc',
+      sampleRatio: 1,
+      maxBatchSize: 10,
+      maxQueueSize: 2,
+      flushIntervalMs: 60000,
+      timeoutMs: 100,
+    },
     pino({ level: 'silent' }),
   );
-  const s = { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), name: 'x', kind: 1 as const, startMs: 0, endMs: 0, attributes: {} };
+  const s = {
+    traceId: 'a'.repeat(32),
+    spanId: 'b'.repeat(16),
+    name: 'x',
+    kind: 1 as const,
+    startMs: 0,
+    endMs: 0,
+    attributes: {},
+  };
   for (let i = 0; i < 5; i++) e.add(s);
   assert.equal(e.dropped, 3);
 });

@@ -122,7 +122,10 @@ export class OtlpExporter {
       this.exported += batch.length;
     } catch (err) {
       this.dropped += batch.length;
-      this.#log.warn({ err: (err as Error).message, endpoint: cfg.endpoint, spans: batch.length }, 'OTLP trace export failed; spans dropped');
+      this.#log.warn(
+        { err: (err as Error).message, endpoint: cfg.endpoint, spans: batch.length },
+        'OTLP trace export failed; spans dropped',
+      );
     }
   }
 }

@@ -16,7 +16,10 @@ export function requestIdFor(snapshot: Snapshot, req: IncomingMessage): string {
   if (!cfg.header) return randomUUID();
   const v = req.headers[cfg.header.toLowerCase()];
   if (typeof v !== 'string' || !VALID_ID.test(v)) return randomUUID();
-  if (cfg.trustFrom === 'trustedProxies' && !snapshot.trustedProxies.isTrusted(normalizeIp(req.socket.remoteAddress ?? ''))) {
+  if (
+    cfg.trustFrom === 'trustedProxies' &&
+    !snapshot.trustedProxies.isTrusted(normalizeIp(req.socket.remoteAddress ?? ''))
+  ) {
     return randomUUID();
   }
   return v;

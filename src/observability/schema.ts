@@ -40,13 +40,19 @@ export const metricsPublicField = z
 
 const metricsSchema = z
   .strictObject({
-    enabled: z.boolean().default(true).describe('Collect request metrics and serve them at GET /metrics on the admin listener.'),
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe('Collect request metrics and serve them at GET /metrics on the admin listener.'),
     latencyBuckets: z
       .array(z.number().positive())
       .min(1)
       .default([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30])
       .describe('Histogram bucket bounds, in seconds, of the gateway and integration latency histograms.'),
-    processMetrics: z.boolean().default(true).describe('Also export Node process metrics (CPU, memory, event loop lag, GC).'),
+    processMetrics: z
+      .boolean()
+      .default(true)
+      .describe('Also export Node process metrics (CPU, memory, event loop lag, GC).'),
   })
   .prefault({})
   .describe('Prometheus metrics.');
@@ -59,7 +65,8 @@ const accessLogSchema = z
       .min(1)
       .check((ctx) => {
         const f = compileAccessLogFormat(ctx.value);
-        if ('errors' in f) for (const message of f.errors) ctx.issues.push({ code: 'custom', message, input: ctx.value });
+        if ('errors' in f)
+          for (const message of f.errors) ctx.issues.push({ code: 'custom', message, input: ctx.value });
       })
       .default('json')
       .describe(
@@ -70,7 +77,9 @@ const accessLogSchema = z
       .string()
       .min(1)
       .default('stdout')
-      .describe('"stdout", "stderr" or a file path (relative to the config file). A file is reopened on SIGUSR1 (logrotate).'),
+      .describe(
+        '"stdout", "stderr" or a file path (relative to the config file). A file is reopened on SIGUSR1 (logrotate).',
+      ),
   })
   .prefault({})
   .describe('Access logs. API keys appear only as key ids; request headers are never logged.');
@@ -78,24 +87,41 @@ const accessLogSchema = z
 const otlpSchema = z
   .strictObject({
     endpoint: httpUrl.describe('OTLP/HTTP traces endpoint, e.g. http://127.0.0.1:4318/v1/traces (JSON encoding).'),
-    headers: z.record(headerName, z.string()).default({}).describe('Extra headers on every export request (e.g. an auth token).'),
+    headers: z
+      .record(headerName, z.string())
+      .default({})
+      .describe('Extra headers on every export request (e.g. an auth token).'),
     serviceName: z.string().min(1).default('portico').describe('service.name resource attribute.'),
     sampleRatio: z
       .number()
       .min(0)
       .max(1)
       .default(1)
-      .describe('Share of new traces (no sampled parent) that are exported. A sampled traceparent from the client is always followed.'),
+      .describe(
+        'Share of new traces (no sampled parent) that are exported. A sampled traceparent from the client is always followed.',
+      ),
     maxBatchSize: z.number().int().min(1).max(10000).default(512).describe('Spans per export request.'),
-    maxQueueSize: z.number().int().min(1).default(8192).describe('Spans held while the collector is slow; more are dropped and counted.'),
-    flushIntervalMs: z.number().int().min(10).default(2000).describe('Longest time a span waits before it is exported.'),
+    maxQueueSize: z
+      .number()
+      .int()
+      .min(1)
+      .default(8192)
+      .describe('Spans held while the collector is slow; more are dropped and counted.'),
+    flushIntervalMs: z
+      .number()
+      .int()
+      .min(10)
+      .default(2000)
+      .describe('Longest time a span waits before it is exported.'),
     timeoutMs: z.number().int().min(10).default(5000).describe('Timeout of one export request.'),
   })
   .describe('OpenTelemetry export over OTLP/HTTP with JSON encoding.');
 
 const tracingSchema = z
   .strictObject({
-    otlp: otlpSchema.optional().describe('Export spans (request, authorizer, cache, integration). Unset: no export and no span objects.'),
+    otlp: otlpSchema
+      .optional()
+      .describe('Export spans (request, authorizer, cache, integration). Unset: no export and no span objects.'),
   })
   .prefault({})
   .describe('W3C trace context (traceparent/tracestate) is always propagated to upstreams; export is optional.');
@@ -115,8 +141,18 @@ const alarmRuleSchema = z
     comparison: z.enum(['>', '>=', '<', '<=']).default('>').describe('How the value is compared with the threshold.'),
     threshold: z.number().describe('The alarm fires when `value comparison threshold` holds.'),
     windowSeconds: z.number().int().min(1).max(86400).default(60).describe('Window of the rates and count.'),
-    minRequests: z.number().int().min(0).default(10).describe('Rates are not evaluated on fewer requests than this in the window.'),
-    cooldownSeconds: z.number().int().min(0).default(300).describe('After firing, the alarm stays quiet this long even if it still holds.'),
+    minRequests: z
+      .number()
+      .int()
+      .min(0)
+      .default(10)
+      .describe('Rates are not evaluated on fewer requests than this in the window.'),
+    cooldownSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .default(300)
+      .describe('After firing, the alarm stays quiet this long even if it still holds.'),
   })
   .describe('A threshold rule on the metrics.');
 
@@ -138,12 +174,7 @@ const alarmsSchema = z
 
 /** The top-level `observability` key. */
 export const observabilitySchema = z
-  .strictObject({
-    metrics: metricsSchema,
-    accessLog: accessLogSchema,
-    tracing: tracingSchema,
-    alarms: alarmsSchema,
-  })
+  .strictObject({ metrics: metricsSchema, accessLog: accessLogSchema, tracing: tracingSchema, alarms: alarmsSchema })
   .prefault({})
   .describe('Metrics, access logs, tracing and alarms (docs/observability.md).');
 

@@ -138,7 +138,9 @@ export class RequestContext implements TemplateScope, GatewayContext {
   }
 
   get protocol(): string {
-    return this.req.httpVersionMinor === 1 && this.req.httpVersionMajor === 1 ? 'HTTP/1.1' : `HTTP/${this.req.httpVersion}`;
+    return this.req.httpVersionMinor === 1 && this.req.httpVersionMajor === 1
+      ? 'HTTP/1.1'
+      : `HTTP/${this.req.httpVersion}`;
   }
   get userAgent(): string {
     return this.req.headers['user-agent'] ?? '';
@@ -202,7 +204,8 @@ export class RequestContext implements TemplateScope, GatewayContext {
     return this.bufferedBody;
   }
   setResponseHeader(name: string, value: string): void {
-    if (/[\r\n\0]/.test(value) || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new Error(`invalid response header ${JSON.stringify(name)}`);
+    if (/[\r\n\0]/.test(value) || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name))
+      throw new Error(`invalid response header ${JSON.stringify(name)}`);
     (this.#extraHeaders ??= []).push([name.toLowerCase(), value]);
   }
   get shared(): Map<string, unknown> {

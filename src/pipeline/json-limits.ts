@@ -28,7 +28,8 @@ export function exceedsJsonDepth(bytes: Uint8Array, maxDepth: number): boolean {
   for (let i = 0; i < n; i++) {
     const b = bytes[i] as number;
     if (inString) {
-      if (b === BACKSLASH) i++; // the escaped byte (\" or \\) never ends or starts anything
+      if (b === BACKSLASH)
+        i++; // the escaped byte (\" or \\) never ends or starts anything
       else if (b === QUOTE) inString = false;
     } else if (b === QUOTE) inString = true;
     else if (b === OPEN_BRACKET || b === OPEN_BRACE) {

@@ -9,4 +9,7 @@ import { ACCESS_PHASES, type AccessPhase } from '../kernel/lifecycle.js';
 export const PHASES = ACCESS_PHASES;
 export type Phase = AccessPhase;
 
-export const PHASE_ORDER: Readonly<Record<Phase, number>> = Object.fromEntries(PHASES.map((p, i) => [p, i])) as Record<Phase, number>;
+export const PHASE_ORDER: Readonly<Record<Phase, number>> = Object.fromEntries(PHASES.map((p, i) => [p, i])) as Record<
+  Phase,
+  number
+>;

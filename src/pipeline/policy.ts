@@ -58,5 +58,10 @@ export interface IntegrationScope {
 
 /** Runtime deps with defaults, for tools and tests that compile without a running gateway. */
 export function createRuntimeDeps(init: Partial<RuntimeDeps> & Pick<RuntimeDeps, 'pools' | 'log'>): RuntimeDeps {
-  return { clock: init.clock ?? { now: () => Date.now() }, services: init.services ?? new ServiceRegistry(), requestDone: init.requestDone ?? [], ...init };
+  return {
+    clock: init.clock ?? { now: () => Date.now() },
+    services: init.services ?? new ServiceRegistry(),
+    requestDone: init.requestDone ?? [],
+    ...init,
+  };
 }

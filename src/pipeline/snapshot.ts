@@ -15,7 +15,19 @@ import { upstreamIntegration } from '../upstream/integration.js';
 import type { UpstreamConfig } from '../upstream/schema.js';
 import type { ApiScope, RouteScope } from './policy.js';
 import type { CompileFeatures } from './registry.js';
-import type { CompiledApi, CompiledRoute, CompiledStage, Integration, Mounted, Policy, PreRouteHook, ResponseHeaderHook, RoutePipeline, RuntimeDeps, Snapshot } from './context.js';
+import type {
+  CompiledApi,
+  CompiledRoute,
+  CompiledStage,
+  Integration,
+  Mounted,
+  Policy,
+  PreRouteHook,
+  ResponseHeaderHook,
+  RoutePipeline,
+  RuntimeDeps,
+  Snapshot,
+} from './context.js';
 
 export interface CompileDeps {
   runtime: RuntimeDeps;
@@ -30,7 +42,9 @@ export function compileSnapshot(loaded: LoadedConfig, deps: CompileDeps): Snapsh
   const issues: ConfigIssue[] = [];
   const origins = new Set<string>();
   // Upstream targets use the upstream registry's own pools (src/upstream), not `origins`.
-  const upstreams = checkUpstreams(config.upstreams, loaded.dir, (path, message) => issues.push(loaded.issue(path, message)));
+  const upstreams = checkUpstreams(config.upstreams, loaded.dir, (path, message) =>
+    issues.push(loaded.issue(path, message)),
+  );
   const mounts = new MountTable<Mounted>();
   const apis: CompiledApi[] = [];
   const names = new Map<string, number>();
@@ -38,9 +52,18 @@ export function compileSnapshot(loaded: LoadedConfig, deps: CompileDeps): Snapsh
   config.apis.forEach((api, ai) => {
     const at = (...p: (string | number)[]) => ['apis', ai, ...p];
     const first = names.get(api.name);
-    if (first !== undefined) issues.push(loaded.issue(at('name'), `duplicate API name "${api.name}" (also apis[${first}])`));
+    if (first !== undefined)
+      issues.push(loaded.issue(at('name'), `duplicate API name "${api.name}" (also apis[${first}])`));
     names.set(api.name, ai);
-    const compiled = compileApi(api, ai, at, { loaded, issues, upstreams, origins, deps, maxBodyBytes: config.server.limits.maxBodyBytes, api });
+    const compiled = compileApi(api, ai, at, {
+      loaded,
+      issues,
+      upstreams,
+      origins,
+      deps,
+      maxBodyBytes: config.server.limits.maxBodyBytes,
+      api,
+    });
     if (!compiled) return;
     apis.push(compiled);
     const base = api.basePath === '/' ? [] : api.basePath.slice(1).split('/');
@@ -103,10 +126,16 @@ function compileApi(
     at,
   });
   const responses = GatewayResponses.compile(api.type, api.gatewayResponses);
-  if ('errors' in responses) for (const e of responses.errors) issues.push(loaded.issue(at('gatewayResponses', ...e.path), e.message));
+  if ('errors' in responses)
+    for (const e of responses.errors) issues.push(loaded.issue(at('gatewayResponses', ...e.path), e.message));
   const stages = compileStages(api, scopeFor, env.deps.features.hooks);
   if (api.type === 'rest' && api.stages.$default) {
-    issues.push(loaded.issue(at('stages', '$default'), 'the $default stage is for http APIs; a rest API stage needs a name such as "prod"'));
+    issues.push(
+      loaded.issue(
+        at('stages', '$default'),
+        'the $default stage is for http APIs; a rest API stage needs a name such as "prod"',
+      ),
+    );
   }
   const trie = new RouteTrie<CompiledRoute>();
   const routes: CompiledRoute[] = [];
@@ -121,17 +150,28 @@ function compileApi(
     const shape = key.isDefault ? '$default' : `${key.method} ${JSON.stringify(segs)}`;
     const dup = seen.get(shape);
     if (dup !== undefined) {
-      issues.push(loaded.issue(at('routes', ri, 'route'), `route "${r.route}" duplicates apis[${at().at(1)}].routes[${dup}] ("${api.routes[dup]?.route}")`));
+      issues.push(
+        loaded.issue(
+          at('routes', ri, 'route'),
+          `route "${r.route}" duplicates apis[${at().at(1)}].routes[${dup}] ("${api.routes[dup]?.route}")`,
+        ),
+      );
       return;
     }
     seen.set(shape, ri);
     if (key.isDefault && api.type === 'rest') {
-      issues.push(loaded.issue(at('routes', ri, 'route'), 'the $default route is for http APIs; on a rest API use "ANY /{proxy+}"'));
+      issues.push(
+        loaded.issue(
+          at('routes', ri, 'route'),
+          'the $default route is for http APIs; on a rest API use "ANY /{proxy+}"',
+        ),
+      );
       return;
     }
     const paramNames = new Set(key.segments.flatMap((s) => (s.kind === 'static' ? [] : [s.name])));
     // REST path mappings (integration.request.path.X) provide URI placeholders too.
-    if (r.integration.type === 'http_proxy') for (const n of mappedPathParams(r.integration.requestParameters)) paramNames.add(n);
+    if (r.integration.type === 'http_proxy')
+      for (const n of mappedPathParams(r.integration.requestParameters)) paramNames.add(n);
     const pipelines: RoutePipeline[] = [];
     for (const stage of stages) {
       const integration = compileIntegration(r.integration, paramNames, stage, at('routes', ri, 'integration'), env);
@@ -151,11 +191,24 @@ function compileApi(
     else trie.add(key, route);
   });
   if (issues.length > before || 'errors' in responses) return undefined;
-  return { name: api.name, type: api.type, responses, trie, defaultRoute, stages, routes, forwardOverrideHeaders: api.forwardOverrideHeaders };
+  return {
+    name: api.name,
+    type: api.type,
+    responses,
+    trie,
+    defaultRoute,
+    stages,
+    routes,
+    forwardOverrideHeaders: api.forwardOverrideHeaders,
+  };
 }
 
 /** An API's stages, each with its API-stage hooks (preRoute, responseHeaders) made by the hook factories. */
-function compileStages(api: ApiConfig, scopeFor: (stageName: string) => ApiScope, hooks: CompileFeatures['hooks']): CompiledStage[] {
+function compileStages(
+  api: ApiConfig,
+  scopeFor: (stageName: string) => ApiScope,
+  hooks: CompileFeatures['hooks'],
+): CompiledStage[] {
   const stages: CompiledStage[] = Object.entries(api.stages).map(([name, s], index) => ({
     name,
     index,
@@ -194,14 +247,23 @@ function compileIntegration(
     return undefined;
   }
   if (config.type !== 'http_proxy') {
-    const scope = { loaded, api: env.api, stageIndex: stage.index, path, runtime: env.deps.runtime, maxBodyBytes: env.maxBodyBytes };
+    const scope = {
+      loaded,
+      api: env.api,
+      stageIndex: stage.index,
+      path,
+      runtime: env.deps.runtime,
+      maxBodyBytes: env.maxBodyBytes,
+    };
     const factory = env.deps.features.integrations.get(config.type);
     if (factory) return factory.create(config, { ...scope, issue: (p, m) => issues.push(loaded.issue(p, m)) });
-    if (stage.index === 0) issues.push(loaded.issue([...path, 'type'], `no feature compiles integrations of type "${config.type}"`));
+    if (stage.index === 0)
+      issues.push(loaded.issue([...path, 'type'], `no feature compiles integrations of type "${config.type}"`));
     return undefined;
   }
   if ((config.uri === undefined) === (config.upstream === undefined)) {
-    if (stage.index === 0) issues.push(loaded.issue(path, 'an http_proxy integration needs exactly one of "uri" or "upstream"'));
+    if (stage.index === 0)
+      issues.push(loaded.issue(path, 'an http_proxy integration needs exactly one of "uri" or "upstream"'));
     return undefined;
   }
   if (config.upstream !== undefined) {
@@ -210,7 +272,10 @@ function compileIntegration(
       if (stage.index === 0) {
         const known = [...env.upstreams.keys()];
         issues.push(
-          loaded.issue([...path, 'upstream'], `unknown upstream "${config.upstream}"${known.length ? `; defined: ${known.join(', ')}` : '; none is defined under upstreams'}`),
+          loaded.issue(
+            [...path, 'upstream'],
+            `unknown upstream "${config.upstream}"${known.length ? `; defined: ${known.join(', ')}` : '; none is defined under upstreams'}`,
+          ),
         );
       }
       return undefined;
@@ -223,7 +288,12 @@ function compileIntegration(
     });
   }
   if ((config.retryNonIdempotent || config.timeouts) && stage.index === 0) {
-    issues.push(loaded.issue([...path, config.timeouts ? 'timeouts' : 'retryNonIdempotent'], 'timeouts and retryNonIdempotent apply to upstream integrations only; this one has a uri'));
+    issues.push(
+      loaded.issue(
+        [...path, config.timeouts ? 'timeouts' : 'retryNonIdempotent'],
+        'timeouts and retryNonIdempotent apply to upstream integrations only; this one has a uri',
+      ),
+    );
   }
   const t = compileUriTemplate(config.uri as string, stage.variables, paramNames);
   if (typeof t === 'string') {
@@ -234,6 +304,11 @@ function compileIntegration(
     return undefined;
   }
   env.origins.add(t.origin);
-  const opts = { timeoutMs: config.timeoutMs, maxBodyBytes: env.maxBodyBytes, retryNonIdempotent: false, timeouts: undefined };
+  const opts = {
+    timeoutMs: config.timeoutMs,
+    maxBodyBytes: env.maxBodyBytes,
+    retryNonIdempotent: false,
+    timeouts: undefined,
+  };
   return uriIntegration(t, config.uri as string, env.deps.runtime.pools, opts);
 }

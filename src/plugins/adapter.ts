@@ -84,7 +84,8 @@ class PluginPolicy implements Policy {
     if (typeof headers !== 'object' || headers === null) return 'reply headers must be a mapping of name to string';
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(headers)) {
-      if (!HEADER_NAME.test(k) || typeof v !== 'string' || BAD_VALUE.test(v)) return `invalid reply header ${JSON.stringify(k)}`;
+      if (!HEADER_NAME.test(k) || typeof v !== 'string' || BAD_VALUE.test(v))
+        return `invalid reply header ${JSON.stringify(k)}`;
       out[k.toLowerCase()] = v;
     }
     return { error: def, headers: out };
@@ -98,8 +99,10 @@ class PluginPolicy implements Policy {
     if (known !== undefined) return known;
     const { type, status, message, code } = e as Partial<Record<string, unknown>>;
     let def: GatewayErrorDef | string;
-    if (typeof type !== 'string' || !REPLY_TYPES.has(type)) def = `reply error type ${JSON.stringify(type)} is not a gateway response type`;
-    else if (typeof status !== 'number' || !Number.isInteger(status) || status < 400 || status > 599) def = `reply error status ${String(status)} is not 400-599`;
+    if (typeof type !== 'string' || !REPLY_TYPES.has(type))
+      def = `reply error type ${JSON.stringify(type)} is not a gateway response type`;
+    else if (typeof status !== 'number' || !Number.isInteger(status) || status < 400 || status > 599)
+      def = `reply error status ${String(status)} is not 400-599`;
     else if (typeof message !== 'string') def = 'reply error without a message';
     else {
       const like = Object.values(GATEWAY_ERRORS).find((d) => d.type === type);
@@ -118,8 +121,12 @@ class PluginPolicy implements Policy {
 
   /** Logged once per failed request, with the plugin's name and the error, never the request's headers or body. */
   #failed(ctx: RequestContext, err: unknown): Reply {
-    const e = err instanceof Error ? { type: err.name, message: err.message, stack: err.stack } : { message: String(err) };
-    this.#log.error({ plugin: this.#plugin, policy: this.#policy.name, phase: this.phase, requestId: ctx.requestId, err: e }, 'plugin policy failed; answered 500');
+    const e =
+      err instanceof Error ? { type: err.name, message: err.message, stack: err.stack } : { message: String(err) };
+    this.#log.error(
+      { plugin: this.#plugin, policy: this.#policy.name, phase: this.phase, requestId: ctx.requestId, err: e },
+      'plugin policy failed; answered 500',
+    );
     return { error: GATEWAY_ERRORS.INTERNAL_ERROR };
   }
 }

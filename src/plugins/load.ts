@@ -36,7 +36,10 @@ const ERRORS = GATEWAY_ERRORS as Readonly<Record<string, GatewayReply['error']>>
  * by the next reload; an unchanged one comes from the module cache. (Modules the plugin itself imports
  * are not re-imported.)
  */
-export async function loadPlugins(loaded: LoadedConfig, runtime: Pick<RuntimeDeps, 'log' | 'services'>): Promise<LoadedPlugins> {
+export async function loadPlugins(
+  loaded: LoadedConfig,
+  runtime: Pick<RuntimeDeps, 'log' | 'services'>,
+): Promise<LoadedPlugins> {
   const entries: readonly PluginEntryConfig[] = loaded.config.plugins;
   if (entries.length === 0) return { loaded, features: [], policies: [] };
   const issues: ConfigIssue[] = [];
@@ -58,12 +61,18 @@ export async function loadPlugins(loaded: LoadedConfig, runtime: Pick<RuntimeDep
     }
     const manifest = (mod.manifest ?? mod.default) as PluginManifest | undefined;
     if (typeof manifest !== 'object' || manifest === null) {
-      report(at('path'), `${file} exports no plugin manifest (export const manifest = { name, configSchema, policies } or a default export)`);
+      report(
+        at('path'),
+        `${file} exports no plugin manifest (export const manifest = { name, configSchema, policies } or a default export)`,
+      );
       continue;
     }
     const { name } = manifest;
     if (typeof name !== 'string' || !NAME.test(name)) {
-      report(at('path'), `the plugin manifest of ${file} needs a name of letters, digits, "_" or "-" (max 64)${typeof name === 'string' ? `, got ${JSON.stringify(name)}` : ''}`);
+      report(
+        at('path'),
+        `the plugin manifest of ${file} needs a name of letters, digits, "_" or "-" (max 64)${typeof name === 'string' ? `, got ${JSON.stringify(name)}` : ''}`,
+      );
       continue;
     }
     const first = names.get(name);
@@ -121,9 +130,15 @@ function validateConfig(
   // A plugin may bundle its own zod: only safeParse and the issues' path and message are relied on.
   const parsed = schema.safeParse(config ?? {});
   if (parsed.success) return parsed.data;
-  for (const zi of parsed.error.issues as { path: (string | number)[]; message: string; code?: string; keys?: string[] }[]) {
+  for (const zi of parsed.error.issues as {
+    path: (string | number)[];
+    message: string;
+    code?: string;
+    keys?: string[];
+  }[]) {
     // As the config's own unknown keys are reported: one error at each key.
-    if (zi.code === 'unrecognized_keys' && zi.keys) for (const k of zi.keys) report(at('config', ...zi.path, k), `unknown key "${k}"`);
+    if (zi.code === 'unrecognized_keys' && zi.keys)
+      for (const k of zi.keys) report(at('config', ...zi.path, k), `unknown key "${k}"`);
     else report(at('config', ...zi.path), zi.message);
   }
   return INVALID;
@@ -142,11 +157,19 @@ function checkMetrics(
     return undefined;
   }
   for (const m of list as Partial<MetricDescription>[]) {
-    const bad = (why: string) => report(at('path'), `plugin "${manifest.name}": metric ${JSON.stringify(m?.name)}: ${why}`);
-    if (typeof m?.name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(m.name)) bad('expected a name of letters, digits and "_"');
+    const bad = (why: string) =>
+      report(at('path'), `plugin "${manifest.name}": metric ${JSON.stringify(m?.name)}: ${why}`);
+    if (typeof m?.name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(m.name))
+      bad('expected a name of letters, digits and "_"');
     else if ((m.type ?? 'counter') !== 'counter') bad(`only counters are supported (gateway.count), not ${m.type}`);
     else if (out.has(m.name)) bad('declared twice');
-    else out.set(m.name, { name: m.name, help: typeof m.help === 'string' && m.help ? m.help : m.name, type: 'counter', full: metricName(manifest.name, m.name) });
+    else
+      out.set(m.name, {
+        name: m.name,
+        help: typeof m.help === 'string' && m.help ? m.help : m.name,
+        type: 'counter',
+        full: metricName(manifest.name, m.name),
+      });
   }
   return out.size === list.length ? out : undefined;
 }
@@ -162,7 +185,11 @@ export function metricName(plugin: string, metric: string): string {
  * What the plugin gets beside its config. count() of an undeclared metric throws: inside a policy
  * that is a plugin error (500 for that request, logged), so the mistake shows at once.
  */
-function pluginApi(name: string, metrics: Map<string, MetricDescription & { full: string }>, runtime: Pick<RuntimeDeps, 'services'>): PluginApi {
+function pluginApi(
+  name: string,
+  metrics: Map<string, MetricDescription & { full: string }>,
+  runtime: Pick<RuntimeDeps, 'services'>,
+): PluginApi {
   const svc = runtime.services.get(METRICS);
   // `portico validate` compiles without services: counting is then a no-op.
   const counters = new Map([...metrics].map(([k, m]) => [k, svc ? svc.namedCounter(m.full, m.help) : { inc() {} }]));
@@ -172,7 +199,8 @@ function pluginApi(name: string, metrics: Map<string, MetricDescription & { full
     count(metric: string, by = 1) {
       const c = counters.get(metric);
       if (!c) throw new Error(`plugin "${name}" counted "${metric}", which its manifest.metrics does not declare`);
-      if (typeof by !== 'number' || !Number.isFinite(by) || by < 0) throw new Error(`plugin "${name}" counted "${metric}" by ${String(by)}; expected a number >= 0`);
+      if (typeof by !== 'number' || !Number.isFinite(by) || by < 0)
+        throw new Error(`plugin "${name}" counted "${metric}" by ${String(by)}; expected a number >= 0`);
       c.inc(by);
     },
   });
@@ -207,9 +235,18 @@ function makePolicies(
     const label = `plugin "${manifest.name}" policy ${typeof p?.name === 'string' ? `"${p.name}"` : k}`;
     if (typeof p !== 'object' || p === null) report(at('path'), `${label}: expected { name, phase, access }`);
     else if (typeof p.phase !== 'string' || !PHASES.has(p.phase)) {
-      report(at('path'), `${label}: phase ${JSON.stringify(p.phase)} is not an access phase; expected one of ${ACCESS_PHASES.join(', ')}`);
-    } else if (typeof p.access !== 'function') report(at('path'), `${label}: access must be a function (ctx) => reply | undefined`);
-    else out.push({ name: typeof p.name === 'string' && p.name ? p.name : String(k), phase: p.phase, access: p.access.bind(p) });
+      report(
+        at('path'),
+        `${label}: phase ${JSON.stringify(p.phase)} is not an access phase; expected one of ${ACCESS_PHASES.join(', ')}`,
+      );
+    } else if (typeof p.access !== 'function')
+      report(at('path'), `${label}: access must be a function (ctx) => reply | undefined`);
+    else
+      out.push({
+        name: typeof p.name === 'string' && p.name ? p.name : String(k),
+        phase: p.phase,
+        access: p.access.bind(p),
+      });
   });
   return out.length === made.length ? out : undefined;
 }

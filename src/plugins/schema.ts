@@ -10,16 +10,22 @@ const pluginEntry = z
     path: z
       .string()
       .min(1)
-      .describe('The plugin file, an ES module (.js, .mjs) exporting `manifest` (or a default export). Relative to the config file.'),
+      .describe(
+        'The plugin file, an ES module (.js, .mjs) exporting `manifest` (or a default export). Relative to the config file.',
+      ),
     config: z
       .record(z.string(), z.unknown())
       .optional()
-      .describe("The plugin's config, validated by its manifest's configSchema at load (errors at plugins[i].config...)."),
+      .describe(
+        "The plugin's config, validated by its manifest's configSchema at load (errors at plugins[i].config...).",
+      ),
     apis: z
       .array(z.string().min(1))
       .min(1, 'expected at least one API name; leave apis out to apply the plugin to every API')
       .optional()
-      .describe('Only these APIs (by name); without it the plugin runs on every route of every API (a global plugin, as in Kong).'),
+      .describe(
+        'Only these APIs (by name); without it the plugin runs on every route of every API (a global plugin, as in Kong).',
+      ),
   })
   .describe('A plugin: its file, its config and where it applies.');
 
@@ -27,7 +33,9 @@ export const pluginsRootFields = {
   plugins: z
     .array(pluginEntry)
     .default([])
-    .describe('User plugins, loaded in this order; their policies run in their phase after the built-in policy of that phase.'),
+    .describe(
+      'User plugins, loaded in this order; their policies run in their phase after the built-in policy of that phase.',
+    ),
 };
 
 export type PluginEntryConfig = z.infer<typeof pluginEntry>;

@@ -9,9 +9,7 @@ export type HttpMethod = (typeof HTTP_METHODS)[number];
 export type RouteMethod = HttpMethod | 'ANY';
 
 export type Segment =
-  | { kind: 'static'; value: string }
-  | { kind: 'param'; name: string }
-  | { kind: 'greedy'; name: string };
+  { kind: 'static'; value: string } | { kind: 'param'; name: string } | { kind: 'greedy'; name: string };
 
 export interface RouteKey {
   /** Normalised key, e.g. "GET /pets/{id}" or "$default". */
@@ -64,5 +62,11 @@ export function parseRouteKey(input: string): RouteKey | string {
     }
   }
   // slice(): an array grown by push keeps spare capacity; compiled routes keep this one (10,000 routes: megabytes).
-  return { key: `${method} ${path}`, method: method as RouteMethod, path, segments: segments.slice(), isDefault: false };
+  return {
+    key: `${method} ${path}`,
+    method: method as RouteMethod,
+    path,
+    segments: segments.slice(),
+    isDefault: false,
+  };
 }

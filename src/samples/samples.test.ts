@@ -6,7 +6,8 @@ import { fixture } from '../../test/helpers/fixtures.js';
 import { type RunningSample, type SampleKind, startSample, UNKNOWN_ID_HTML } from './index.js';
 
 // The captured responses and health pages of the tutorial services (test/fixtures/README.md says where from).
-const readCorpus = (file: string): Promise<string> => readFile(fixture('corpus', 'backends', `aws-samples_http-api-aws-fargate-cdk__${file}`), 'utf8');
+const readCorpus = (file: string): Promise<string> =>
+  readFile(fixture('corpus', 'backends', `aws-samples_http-api-aws-fargate-cdk__${file}`), 'utf8');
 
 async function start(t: TestContext, kind: SampleKind, name?: string): Promise<RunningSample> {
   const sample = await startSample(kind, name === undefined ? {} : { name });

@@ -40,7 +40,12 @@ function sendBare(res: ServerResponse, status: number, message: string, requestI
  * The request path, in order: parse → match (host/base path → API → stage → route) → phases →
  * integration. Every exit that is not the integration's is a gateway response from the catalogue.
  */
-export function handleRequest(snapshot: Snapshot, req: IncomingMessage, res: ServerResponse, localPort: number): RequestContext | undefined {
+export function handleRequest(
+  snapshot: Snapshot,
+  req: IncomingMessage,
+  res: ServerResponse,
+  localPort: number,
+): RequestContext | undefined {
   // A request pipelined behind one the gateway refused (and is closing the connection for): ignored.
   if (isClosing(req.socket)) return undefined;
   const requestId = requestIdFor(snapshot, req);
@@ -139,7 +144,11 @@ function routeAndRun(ctx: RequestContext): void {
   } else if (api.defaultRoute) {
     ctx.route = api.defaultRoute;
   } else {
-    sendError(ctx, api.type === 'rest' ? GATEWAY_ERRORS.ROUTE_NOT_FOUND : GATEWAY_ERRORS.HTTP_ROUTE_NOT_FOUND, api.responses);
+    sendError(
+      ctx,
+      api.type === 'rest' ? GATEWAY_ERRORS.ROUTE_NOT_FOUND : GATEWAY_ERRORS.HTTP_ROUTE_NOT_FOUND,
+      api.responses,
+    );
     return;
   }
   const pipeline = ctx.route.pipelines[ctx.stage!.index] as RoutePipeline;

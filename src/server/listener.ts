@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { formatListen, type ListenAddress } from '../config/listen.js';
 import type { Logger } from '../logger.js';
 import { normalizeIp } from './client-ip.js';
 
@@ -25,7 +26,12 @@ export interface ConnectionLimits {
  * here (reliability §4.2).
  */
 export function timeoutOptions(t: ListenerTimeouts): ServerOptions {
-  return { headersTimeout: t.headersMs, requestTimeout: t.requestMs, keepAliveTimeout: t.keepAliveMs, connectionsCheckingInterval: 500 };
+  return {
+    headersTimeout: t.headersMs,
+    requestTimeout: t.requestMs,
+    keepAliveTimeout: t.keepAliveMs,
+    connectionsCheckingInterval: 500,
+  };
 }
 
 const PER_IP_BODY = JSON.stringify({ message: 'Too many connections from this address' });
@@ -36,7 +42,10 @@ const PER_IP_REFUSAL =
 const REFUSED_LINGER_MS = 2000;
 
 /** Logs one line per kind of event per `everyMs` at most, with how many were not logged. */
-function throttledLog(log: Logger, everyMs: number): (kind: string, fields: Record<string, unknown>, msg: string) => void {
+function throttledLog(
+  log: Logger,
+  everyMs: number,
+): (kind: string, fields: Record<string, unknown>, msg: string) => void {
   const last = new Map<string, { at: number; skipped: number }>();
   return (kind, fields, msg) => {
     const now = Date.now();
@@ -64,11 +73,17 @@ export function hardenListener(server: Server, name: string, log: Logger, limits
     if (server.listening) warn('accept', { listener: name, err }, 'listener error (the listener keeps serving)');
   });
   server.on('drop', (d?: { remoteAddress?: string }) =>
-    warn('drop', { listener: name, maxConnections: server.maxConnections, remoteAddress: d?.remoteAddress }, 'connection refused: listener at maxConnections'),
+    warn(
+      'drop',
+      { listener: name, maxConnections: server.maxConnections, remoteAddress: d?.remoteAddress },
+      'connection refused: listener at maxConnections',
+    ),
   );
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => onClientError(err, socket));
   // CONNECT (a tunnel request): nothing here serves it; Node would just drop the socket.
-  server.on('connect', (_req: IncomingMessage, socket: Socket) => onClientError(Object.assign(new Error('CONNECT'), { code: 'CONNECT' }), socket));
+  server.on('connect', (_req: IncomingMessage, socket: Socket) =>
+    onClientError(Object.assign(new Error('CONNECT'), { code: 'CONNECT' }), socket),
+  );
   server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
     const onError = (err: Error) => log.debug({ listener: name, err }, 'request stream error');
     req.on('error', onError);
@@ -95,7 +110,11 @@ export function hardenListener(server: Server, name: string, log: Logger, limits
       // nginx limit_conn answers 503; so does this, before reading anything, and closes.
       // Node's HTTP layer never sees this socket, so its errors are handled here.
       socket.on('error', () => socket.destroy());
-      warn('per-ip', { listener: name, remoteAddress: ip, maxConnectionsPerIp: cap }, 'connection refused: maxConnectionsPerIp');
+      warn(
+        'per-ip',
+        { listener: name, remoteAddress: ip, maxConnectionsPerIp: cap },
+        'connection refused: maxConnectionsPerIp',
+      );
       socket.end(PER_IP_REFUSAL);
       socket.setTimeout(REFUSED_LINGER_MS, () => socket.destroy());
       socket.resume();
@@ -121,7 +140,11 @@ export function answerFailure(res: ServerResponse, status: number, message: stri
     return;
   }
   const body = JSON.stringify({ message });
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    connection: 'close',
+  });
   res.end(body);
 }
 
@@ -163,4 +186,54 @@ export function onClientError(err: NodeJS.ErrnoException, socket: Socket): void 
   socket.end(
     `HTTP/1.1 ${status} ${message}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );
+}
+
+/** Refuses to run with Node's lenient parser: it reopens request smuggling (reliability §4.1). */
+
+export function assertStrictParser(): void {
+  if (
+    process.execArgv.some((a) => a.startsWith('--insecure-http-parser')) ||
+    process.env.NODE_OPTIONS?.includes('--insecure-http-parser')
+  ) {
+    throw new Error('portico refuses to run with --insecure-http-parser: it enables request smuggling');
+  }
+}
+
+export function urlHost(address: string): string {
+  return address === '0.0.0.0' ? '127.0.0.1' : address === '::' ? '::1' : address;
+}
+
+export function listenOn(server: Server, addr: ListenAddress): Promise<void> {
+  return new Promise((resolveListen, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      const why =
+        err.code === 'EADDRINUSE'
+          ? 'address already in use'
+          : err.code === 'EACCES'
+            ? 'permission denied'
+            : err.message;
+      reject(new Error(`cannot listen on ${formatListen(addr)}: ${why}`));
+    };
+    server.once('error', onError);
+    server.listen(addr.port, addr.host, () => {
+      server.off('error', onError);
+      resolveListen();
+    });
+  });
+}
+
+/**
+ * A request body too slow (server.timeouts.bodyIdleMs, bodyMinBytesPerSecond): answered like Node's
+ * own requestTimeout, 408 and close; the socket is destroyed a moment later if the client keeps it
+ * open, and its closing aborts any upstream request the body was streaming to.
+ */
+
+export function cutSlowBody(socket: Socket): void {
+  onClientError(Object.assign(new Error('request body too slow'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }), socket);
+  if (!socket.destroyed) setTimeout(() => socket.destroy(), 1000).unref();
+}
+
+/** The admin listener's connection limits (admin.maxConnections; no per-IP cap). */
+export function adminLimits(c: { admin: { maxConnections: number } }): ConnectionLimits {
+  return { maxConnections: c.admin.maxConnections, maxConnectionsPerIp: 0 };
 }

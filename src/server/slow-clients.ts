@@ -49,7 +49,12 @@ export class SlowClientWatch {
   #tickMs: number;
   #now: () => number;
 
-  constructor(opts: { rules: () => SlowClientRules; slowBody: (socket: Socket, res: ServerResponse) => void; tickMs?: number; now?: () => number }) {
+  constructor(opts: {
+    rules: () => SlowClientRules;
+    slowBody: (socket: Socket, res: ServerResponse) => void;
+    tickMs?: number;
+    now?: () => number;
+  }) {
     this.#rules = opts.rules;
     this.#slowBody = opts.slowBody;
     this.#tickMs = opts.tickMs ?? 250;
@@ -122,7 +127,10 @@ export class SlowClientWatch {
       w.bodyIdle = 0;
     } else w.bodyIdle += dt;
     const idle = r.bodyIdleMs > 0 && w.bodyIdle >= r.bodyIdleMs;
-    const slow = r.bodyMinBytesPerSecond > 0 && w.readMs >= Math.max(r.bodyRateGraceMs, 1) && ((bytes - w.startBytes) * 1000) / w.readMs < r.bodyMinBytesPerSecond;
+    const slow =
+      r.bodyMinBytesPerSecond > 0 &&
+      w.readMs >= Math.max(r.bodyRateGraceMs, 1) &&
+      ((bytes - w.startBytes) * 1000) / w.readMs < r.bodyMinBytesPerSecond;
     if (!idle && !slow) return false;
     w.bodyDone = true;
     this.#slowBody(w.socket, w.res);

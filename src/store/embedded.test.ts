@@ -10,7 +10,10 @@ import { runStoreContract } from './store.contract.js';
 const dir = mkdtempSync(join(tmpdir(), 'portico-store-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-runStoreContract('embedded', async ({ clock, name }) => new EmbeddedStore({ file: join(dir, name, 'portico.db'), clock, sweepIntervalMs: 0 }));
+runStoreContract(
+  'embedded',
+  async ({ clock, name }) => new EmbeddedStore({ file: join(dir, name, 'portico.db'), clock, sweepIntervalMs: 0 }),
+);
 
 test('embedded store: the SQLite file is private (0600) and holds what was flushed', async () => {
   const file = join(dir, 'mode', 'portico.db');

@@ -21,7 +21,9 @@ interface Counter {
 function prepareStatements(db: Database.Database) {
   return {
     get: db.prepare('SELECT value FROM docs WHERE collection = ? AND id = ?'),
-    put: db.prepare('INSERT INTO docs (collection, id, value) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value'),
+    put: db.prepare(
+      'INSERT INTO docs (collection, id, value) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value',
+    ),
     insert: db.prepare('INSERT INTO docs (collection, id, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
     delete: db.prepare('DELETE FROM docs WHERE collection = ? AND id = ?'),
     list: db.prepare('SELECT id, value FROM docs WHERE collection = ? ORDER BY id'),
@@ -30,7 +32,9 @@ function prepareStatements(db: Database.Database) {
       'INSERT INTO counters (key, value, expires_at) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at',
     ),
     expireCounters: db.prepare('DELETE FROM counters WHERE expires_at <= ?'),
-    addUsage: db.prepare('INSERT INTO usage (subject, day, count) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET count = count + excluded.count'),
+    addUsage: db.prepare(
+      'INSERT INTO usage (subject, day, count) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET count = count + excluded.count',
+    ),
     usage: db.prepare('SELECT day, count FROM usage WHERE subject = ? AND day >= ? AND day <= ? ORDER BY day'),
     deleteUsage: db.prepare('DELETE FROM usage WHERE subject = ?'),
   };
@@ -118,7 +122,10 @@ export class EmbeddedStore implements Store {
 
   async list<T>(collection: string): Promise<{ id: string; value: T }[]> {
     this.#check();
-    return (this.#stmt.list.all(collection) as { id: string; value: string }[]).map((r) => ({ id: r.id, value: JSON.parse(r.value) as T }));
+    return (this.#stmt.list.all(collection) as { id: string; value: string }[]).map((r) => ({
+      id: r.id,
+      value: JSON.parse(r.value) as T,
+    }));
   }
 
   /** The live counter for a key, dropping it if it expired. */
@@ -155,7 +162,12 @@ export class EmbeddedStore implements Store {
     return this.#commit;
   }
 
-  async consume(key: string, amount: number, limit: number, expiresAtMs: number): Promise<{ ok: boolean; value: number }> {
+  async consume(
+    key: string,
+    amount: number,
+    limit: number,
+    expiresAtMs: number,
+  ): Promise<{ ok: boolean; value: number }> {
     this.#check();
     const c = this.#live(key);
     const value = c?.value ?? 0;
@@ -191,7 +203,8 @@ export class EmbeddedStore implements Store {
     this.#check();
     this.#flushNow();
     const out: Record<string, number> = {};
-    for (const r of this.#stmt.usage.all(subject, fromDay, toDay) as { day: string; count: number }[]) out[r.day] = r.count;
+    for (const r of this.#stmt.usage.all(subject, fromDay, toDay) as { day: string; count: number }[])
+      out[r.day] = r.count;
     return out;
   }
 

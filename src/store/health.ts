@@ -110,7 +110,10 @@ export class StoreHealth {
     this.#state = 'down';
     this.#downSince = Date.now();
     this.#outages++;
-    this.#log.warn({ error: this.#lastError }, 'store: Redis is unreachable; failure policies apply until it answers again');
+    this.#log.warn(
+      { error: this.#lastError },
+      'store: Redis is unreachable; failure policies apply until it answers again',
+    );
     for (const fn of this.#listeners) fn('down');
     this.#timer = setInterval(() => void this.#tryProbe(), this.#interval);
     this.#timer.unref();

@@ -55,8 +55,15 @@ describe('Redis store', { skip }, () => {
   });
 
   test('startup fails clearly when Redis is not there', async () => {
-    const cfg = storeSchema.parse({ kind: 'redis', url: 'redis://127.0.0.1:1', connectTimeoutMs: 300 }) as RedisStoreConfig;
-    await assert.rejects(RedisStore.open({ config: cfg, clock: new ManualClock(), log }), /cannot connect to Redis at redis:\/\/127\.0\.0\.1:1/);
+    const cfg = storeSchema.parse({
+      kind: 'redis',
+      url: 'redis://127.0.0.1:1',
+      connectTimeoutMs: 300,
+    }) as RedisStoreConfig;
+    await assert.rejects(
+      RedisStore.open({ config: cfg, clock: new ManualClock(), log }),
+      /cannot connect to Redis at redis:\/\/127\.0\.0\.1:1/,
+    );
   });
 
   test('the schema refuses a bad URL and prefix with their paths', () => {

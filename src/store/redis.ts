@@ -63,7 +63,8 @@ function makeClient(cfg: RedisStoreConfig): RedisClient {
   if (!ioredis) throw new Error('RedisStore: ioredis is not loaded (use RedisStore.open)');
   const { Cluster, Redis } = ioredis;
   const opts = clientOptions(cfg);
-  if (cfg.cluster?.length) return new Cluster(cfg.cluster, { lazyConnect: true, enableOfflineQueue: false, redisOptions: opts });
+  if (cfg.cluster?.length)
+    return new Cluster(cfg.cluster, { lazyConnect: true, enableOfflineQueue: false, redisOptions: opts });
   if (cfg.sentinels?.length) return new Redis({ ...opts, sentinels: cfg.sentinels, name: cfg.name ?? 'mymaster' });
   return new Redis(cfg.url, opts);
 }
@@ -125,7 +126,11 @@ export class RedisStore implements Store {
     this.#channel = `${this.prefix}changes`;
     this.client = makeClient(opts.config);
     this.client.defineCommand('porticoCounter', { numberOfKeys: 1, lua: COUNTER_LUA });
-    this.health = new StoreHealth(() => withTimeout(this.client.ping(), opts.config.commandTimeoutMs), opts.config.probeIntervalMs, opts.log);
+    this.health = new StoreHealth(
+      () => withTimeout(this.client.ping(), opts.config.commandTimeoutMs),
+      opts.config.probeIntervalMs,
+      opts.log,
+    );
     // Without a listener an 'error' event would crash the process.
     this.client.on('error', (err: Error) => this.#log.debug({ error: err.message }, 'store: Redis connection error'));
     this.client.on('close', () => {
@@ -201,16 +206,22 @@ export class RedisStore implements Store {
    */
   async #run<T>(fn: () => Promise<T>, admin = false): Promise<T> {
     if (this.#closed) throw new Error(`the Redis store ${describeTarget(this.config)} is closed`);
-    if (!this.health.up) throw new StoreUnavailableError(`Redis is unreachable (${this.health.status().lastError ?? 'down'})`);
+    if (!this.health.up)
+      throw new StoreUnavailableError(`Redis is unreachable (${this.health.status().lastError ?? 'down'})`);
     try {
-      const v = await withTimeout(fn(), admin ? Math.max(this.config.commandTimeoutMs, this.config.connectTimeoutMs) : this.config.commandTimeoutMs);
+      const v = await withTimeout(
+        fn(),
+        admin ? Math.max(this.config.commandTimeoutMs, this.config.connectTimeoutMs) : this.config.commandTimeoutMs,
+      );
       this.health.succeeded();
       return v;
     } catch (err) {
       const e = err as Error;
       if (e.name === 'ReplyError' && !TRANSIENT_REPLY.test(e.message)) throw err;
       this.health.fail(err);
-      throw err instanceof StoreUnavailableError ? err : new StoreUnavailableError(`Redis did not answer: ${e.message}`, { cause: err });
+      throw err instanceof StoreUnavailableError
+        ? err
+        : new StoreUnavailableError(`Redis did not answer: ${e.message}`, { cause: err });
     }
   }
 
@@ -263,7 +274,13 @@ export class RedisStore implements Store {
 
   #counter(key: string, amount: number, limit: number | undefined, expiresAtMs: number): Promise<[number, string]> {
     const c = this.client as unknown as Scripts;
-    return c.porticoCounter(`${this.prefix}ctr:${key}`, String(amount), limit === undefined ? '' : String(limit), String(expiresAtMs), String(this.#clock.now()));
+    return c.porticoCounter(
+      `${this.prefix}ctr:${key}`,
+      String(amount),
+      limit === undefined ? '' : String(limit),
+      String(expiresAtMs),
+      String(this.#clock.now()),
+    );
   }
 
   consume(key: string, amount: number, limit: number, expiresAtMs: number): Promise<{ ok: boolean; value: number }> {
@@ -312,7 +329,13 @@ export class RedisStore implements Store {
 
   /** For the admin status: Redis health and failure counts. */
   status(): Record<string, unknown> {
-    return { kind: 'redis', target: describeTarget(this.config), keyPrefix: this.prefix, ...this.health.status(), failure: this.config.failure };
+    return {
+      kind: 'redis',
+      target: describeTarget(this.config),
+      keyPrefix: this.prefix,
+      ...this.health.status(),
+      failure: this.config.failure,
+    };
   }
 
   async close(): Promise<void> {

@@ -26,7 +26,9 @@ const failureSchema = z
     quota: z
       .enum(['open', 'closed'])
       .default('open')
-      .describe('When Redis cannot answer a quota check: open = admit, with a logged and metered warning; closed = 503.'),
+      .describe(
+        'When Redis cannot answer a quota check: open = admit, with a logged and metered warning; closed = 503.',
+      ),
     keys: z
       .enum(['cache', 'closed'])
       .default('cache')
@@ -60,13 +62,20 @@ const redisStore = z
       .max(60_000)
       .default(50)
       .describe('Each Redis command on the request path fails after this long; then the failure policy applies.'),
-    connectTimeoutMs: z.number().int().min(1).default(2000).describe('Connection timeout; also how long startup waits for Redis.'),
+    connectTimeoutMs: z
+      .number()
+      .int()
+      .min(1)
+      .default(2000)
+      .describe('Connection timeout; also how long startup waits for Redis.'),
     probeIntervalMs: z
       .number()
       .int()
       .min(10)
       .default(250)
-      .describe('While Redis is marked down, how often it is pinged to detect recovery (requests skip Redis meanwhile).'),
+      .describe(
+        'While Redis is marked down, how often it is pinged to detect recovery (requests skip Redis meanwhile).',
+      ),
     expectedNodes: z
       .number()
       .int()
@@ -78,7 +87,9 @@ const redisStore = z
       .int()
       .min(0)
       .default(30_000)
-      .describe('Full reload of API keys from Redis this often, in case a change message was lost (0 = only on reconnect).'),
+      .describe(
+        'Full reload of API keys from Redis this often, in case a change message was lost (0 = only on reconnect).',
+      ),
     sentinels: z
       .array(hostPort)
       .optional()

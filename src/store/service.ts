@@ -61,6 +61,10 @@ export const STORE_SERVICE: ServiceDef = {
     }
     // A worker of `--workers N`: the primary holds the one embedded store (exact limits across workers).
     if (isPorticoWorker()) return new IpcStore(primaryChannel());
-    return new EmbeddedStore({ file: resolve(loaded.dir, loaded.config.dataDir, STORE_FILE), clock: runtime.clock, onMigrated: storeMigrated(runtime.log) });
+    return new EmbeddedStore({
+      file: resolve(loaded.dir, loaded.config.dataDir, STORE_FILE),
+      clock: runtime.clock,
+      onMigrated: storeMigrated(runtime.log),
+    });
   },
 };

@@ -32,7 +32,8 @@ export class StoreFileError extends Error {
   }
 }
 
-const LOSS = 'runtime API keys, plan memberships, usage and quota counts start empty; keys declared in the config are recreated';
+const LOSS =
+  'runtime API keys, plan memberships, usage and quota counts start empty; keys declared in the config are recreated';
 
 function remedies(file: string): { restore: string; aside: string } {
   const name = basename(file);
@@ -102,8 +103,15 @@ function create(file: string): void {
 }
 
 function tablesOf(db: Database.Database): Map<string, string[]> {
-  const rows = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[];
-  return new Map(rows.map((r) => [r.name, (db.pragma(`table_info("${r.name.replaceAll('"', '""')}")`) as { name: string }[]).map((c) => c.name)]));
+  const rows = db
+    .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .all() as { name: string }[];
+  return new Map(
+    rows.map((r) => [
+      r.name,
+      (db.pragma(`table_info("${r.name.replaceAll('"', '""')}")`) as { name: string }[]).map((c) => c.name),
+    ]),
+  );
 }
 
 /** Format 1 without the marker: exactly Portico's tables (some may be missing), with their columns. */
@@ -148,7 +156,10 @@ function check(db: Database.Database, file: string): boolean {
   const tables = tablesOf(db);
   if (appId === 0 && format === 0 && isUnmarkedPortico(tables)) return true;
   const id = appId === 0 ? 'no application_id' : `application_id 0x${(appId >>> 0).toString(16)}`;
-  return refuse(file, `is a SQLite database, but not Portico's (${id}, user_version ${format}, ${describeTables(tables)})`);
+  return refuse(
+    file,
+    `is a SQLite database, but not Portico's (${id}, user_version ${format}, ${describeTables(tables)})`,
+  );
 }
 
 /**
@@ -171,10 +182,12 @@ export function openStoreFile(file: string): { db: Database.Database; migrated: 
   if (!statSync(file).isFile()) refuse(file, 'is not a regular file');
   // A main file still empty but with a WAL is SQLite's business (it recovers from the WAL); the checks below still run.
   const walSize = sizeOf(`${file}-wal`) ?? 0;
-  if (size === 0 && walSize === 0) refuse(file, 'is empty (0 bytes): it holds no store, so every API key would be refused');
+  if (size === 0 && walSize === 0)
+    refuse(file, 'is empty (0 bytes): it holds no store, so every API key would be refused');
   if (size > 0) {
     const head = readHead(file, 16);
-    if (head.toString('latin1') !== SQLITE_MAGIC) refuse(file, `is not a SQLite database (it does not start with "SQLite format 3")`);
+    if (head.toString('latin1') !== SQLITE_MAGIC)
+      refuse(file, `is not a SQLite database (it does not start with "SQLite format 3")`);
   }
   let db: Database.Database;
   try {

@@ -3,7 +3,11 @@ import { describe, test } from 'node:test';
 import { ManualClock } from '../clock.js';
 import { type Level, RateLimiter } from './gcra.js';
 
-const level = (key: string, rate: number, burst: number, label = 'stage'): Level => ({ key, limit: { rate, burst }, label });
+const level = (key: string, rate: number, burst: number, label = 'stage'): Level => ({
+  key,
+  limit: { rate, burst },
+  label,
+});
 
 function admitted(l: RateLimiter, levels: Level[], n: number): number {
   let ok = 0;

@@ -15,8 +15,16 @@ export interface Level {
 }
 
 export type Verdict =
-  | { readonly ok: true; /** Tokens left in the tightest bucket, and that bucket's level. */ readonly remaining: number; readonly level: Level | undefined }
-  | { readonly ok: false; /** When one token will be there again. */ readonly retryAfterMs: number; readonly level: Level };
+  | {
+      readonly ok: true;
+      /** Tokens left in the tightest bucket, and that bucket's level. */ readonly remaining: number;
+      readonly level: Level | undefined;
+    }
+  | {
+      readonly ok: false;
+      /** When one token will be there again. */ readonly retryAfterMs: number;
+      readonly level: Level;
+    };
 
 /** Float slack for sums of emission intervals (1000/3 ms is not exact). */
 const EPS = 1e-6;

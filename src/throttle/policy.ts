@@ -43,7 +43,8 @@ export const throttlePolicyFactory: PolicyFactory = {
     const routeLimit = override === undefined ? undefined : scope.stage.routeThrottle[override];
     if (routeLimit) levels.push({ key: `route:${stageRef} ${override}`, limit: routeLimit, label: 'route' });
     if (scope.stage.throttle) levels.push({ key: `stage:${stageRef}`, limit: scope.stage.throttle, label: 'stage' });
-    if (scope.config.server.throttle) levels.push({ key: 'global', limit: scope.config.server.throttle, label: 'global' });
+    if (scope.config.server.throttle)
+      levels.push({ key: 'global', limit: scope.config.server.throttle, label: 'global' });
     // Per plan: the bucket key suffix (per-route override or the plan-wide bucket) and its limit.
     const plans = new Map<string, { suffix: string; limit: Limit }>();
     if (scope.route.apiKeyRequired) {

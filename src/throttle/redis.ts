@@ -83,7 +83,10 @@ export class RedisLimiter implements Limiter {
     for (const l of levels) args.push(p + l.key);
     for (const l of levels) args.push(1000 / l.limit.rate, l.limit.burst);
     const health = this.#store.health;
-    return withTimeout((this.#store.client as unknown as Scripts).porticoGcra(...args), this.#store.config.commandTimeoutMs).then(
+    return withTimeout(
+      (this.#store.client as unknown as Scripts).porticoGcra(...args),
+      this.#store.config.commandTimeoutMs,
+    ).then(
       ([ok, i, n]) => {
         health.succeeded();
         const level = levels[i - 1];
@@ -91,7 +94,8 @@ export class RedisLimiter implements Limiter {
         return { ok: false, retryAfterMs: Number(n), level: level as Level };
       },
       (err: Error) => {
-        if (err.name === 'ReplyError' && !/^(LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY)/.test(err.message)) throw err;
+        if (err.name === 'ReplyError' && !/^(LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY)/.test(err.message))
+          throw err;
         this.#store.health.fail(err);
         return this.#fallback(levels, err);
       },
@@ -107,7 +111,8 @@ export class RedisLimiter implements Limiter {
       this.#log.warn({ policy, error: err?.message }, 'throttle: Redis unavailable; applying store.failure.throttle');
     }
     if (policy === 'open') return OPEN;
-    if (policy === 'closed') throw new StoreUnavailableError('Redis is unavailable and store.failure.throttle is closed');
+    if (policy === 'closed')
+      throw new StoreUnavailableError('Redis is unavailable and store.failure.throttle is closed');
     return this.#local.attempt(levels.map((l) => this.#scale(l)));
   }
 
@@ -117,7 +122,11 @@ export class RedisLimiter implements Limiter {
     let s = this.#scaled.get(key);
     if (!s) {
       const n = this.#nodes;
-      s = { key: level.key, label: level.label, limit: { rate: level.limit.rate / n, burst: Math.max(1, Math.floor(level.limit.burst / n)) } };
+      s = {
+        key: level.key,
+        label: level.label,
+        limit: { rate: level.limit.rate / n, burst: Math.max(1, Math.floor(level.limit.burst / n)) },
+      };
       if (this.#scaled.size > 10_000) this.#scaled.clear();
       this.#scaled.set(key, s);
     }

@@ -20,7 +20,8 @@ function parseChanges(body: unknown): TargetChange[] {
     const o = t as Record<string, unknown>;
     if (typeof o?.url !== 'string') throw new AdminError(400, `targets[${i}].url must be a target URL string`);
     const extra = Object.keys(o).filter((k) => k !== 'url' && k !== 'weight' && k !== 'drained');
-    if (extra.length) throw new AdminError(400, `targets[${i}]: unknown field ${extra.join(', ')} (expected url, weight, drained)`);
+    if (extra.length)
+      throw new AdminError(400, `targets[${i}]: unknown field ${extra.join(', ')} (expected url, weight, drained)`);
     const c: TargetChange = { url: o.url };
     if (o.weight !== undefined) c.weight = o.weight as number;
     if (o.drained !== undefined) c.drained = o.drained as boolean;
@@ -33,7 +34,8 @@ export const UPSTREAM_ROUTES: AdminRoute[] = [
   {
     method: 'GET',
     path: '/upstreams',
-    description: 'every upstream: targets with health, ejection, weights, in-flight, recent latency and errors; breaker',
+    description:
+      'every upstream: targets with health, ejection, weights, in-flight, recent latency and errors; breaker',
     handle: ({ target }) => {
       const reg = upstreamRegistry(target.runtime);
       return { body: { upstreams: reg ? reg.names().map((n) => reg.get(n)!.status()) : [] } };
@@ -48,7 +50,8 @@ export const UPSTREAM_ROUTES: AdminRoute[] = [
   {
     method: 'PATCH',
     path: '/upstreams/:name/targets',
-    description: 'set target weights and drain flags at runtime: {"targets": [{"url", "weight"?, "drained"?}]} (all or none)',
+    description:
+      'set target weights and drain flags at runtime: {"targets": [{"url", "weight"?, "drained"?}]} (all or none)',
     handle: async (r) => {
       const rt = runtimeFor(r);
       const changes = parseChanges(await r.body());

@@ -137,7 +137,13 @@ export class CircuitBreaker {
 
   status(): Record<string, unknown> {
     const [requests, failures] = this.#window.sums();
-    return { state: this.state, opened: this.opened, windowRequests: requests, windowFailures: failures, retryAfterMs: this.retryAfterMs() };
+    return {
+      state: this.state,
+      opened: this.opened,
+      windowRequests: requests,
+      windowFailures: failures,
+      retryAfterMs: this.retryAfterMs(),
+    };
   }
 }
 

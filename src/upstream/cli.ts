@@ -39,7 +39,9 @@ interface UpstreamStatus {
 }
 
 function table(ups: UpstreamStatus[]): string {
-  const rows: string[][] = [['UPSTREAM', 'TARGET', 'ADDRESS', 'WEIGHT', 'STATE', 'INFLIGHT', 'RECENT', 'ERRORS', 'P50 MS', 'P99 MS']];
+  const rows: string[][] = [
+    ['UPSTREAM', 'TARGET', 'ADDRESS', 'WEIGHT', 'STATE', 'INFLIGHT', 'RECENT', 'ERRORS', 'P50 MS', 'P99 MS'],
+  ];
   for (const u of ups) {
     for (const t of u.targets) {
       const state = t.drained ? 'drained' : t.ejected ? 'ejected' : t.health;
@@ -58,7 +60,14 @@ function table(ups: UpstreamStatus[]): string {
     }
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] as string).length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i] as number))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /**
@@ -68,9 +77,14 @@ function table(ups: UpstreamStatus[]): string {
 export async function upstreamsCommand(argv: string[], io: Io): Promise<number> {
   let parsed: { values: Values; positionals: string[] };
   try {
-    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: true }) as { values: Values; positionals: string[] };
+    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: true }) as {
+      values: Values;
+      positionals: string[];
+    };
   } catch (err) {
-    throw new UsageError(`portico upstreams: ${(err as Error).message.split('\n')[0]} (see 'portico upstreams --help')`);
+    throw new UsageError(
+      `portico upstreams: ${(err as Error).message.split('\n')[0]} (see 'portico upstreams --help')`,
+    );
   }
   const { values } = parsed;
   const [sub = 'status', ...args] = parsed.positionals;
@@ -92,7 +106,8 @@ export async function upstreamsCommand(argv: string[], io: Io): Promise<number> 
     targets = pairs.map((p) => {
       const eq = p.lastIndexOf('=');
       const w = Number(p.slice(eq + 1));
-      if (eq <= 0 || p.slice(eq + 1) === '' || !Number.isInteger(w) || w < 0 || w > 1000) throw usage(`expected URL=WEIGHT with WEIGHT 0..1000, got "${p}"`);
+      if (eq <= 0 || p.slice(eq + 1) === '' || !Number.isInteger(w) || w < 0 || w > 1000)
+        throw usage(`expected URL=WEIGHT with WEIGHT 0..1000, got "${p}"`);
       return { url: p.slice(0, eq), weight: w };
     });
   } else if (sub === 'drain' || sub === 'undrain') {
@@ -100,10 +115,14 @@ export async function upstreamsCommand(argv: string[], io: Io): Promise<number> 
     name = args[0] as string;
     targets = [{ url: args[1] as string, drained: sub === 'drain' }];
   } else {
-    throw new UsageError(`portico upstreams: unknown subcommand "${sub}" (status, weight, drain, undrain; see 'portico upstreams --help')`);
+    throw new UsageError(
+      `portico upstreams: unknown subcommand "${sub}" (status, weight, drain, undrain; see 'portico upstreams --help')`,
+    );
   }
   const admin = await resolveAdmin(values, io);
-  const st = (await call(admin, 'PATCH', `/upstreams/${encodeURIComponent(name)}/targets`, { targets })) as UpstreamStatus;
+  const st = (await call(admin, 'PATCH', `/upstreams/${encodeURIComponent(name)}/targets`, {
+    targets,
+  })) as UpstreamStatus;
   io.out(values.json ? JSON.stringify(st, null, 2) : table([st]));
   return 0;
 }

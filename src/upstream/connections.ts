@@ -46,7 +46,15 @@ export class UpstreamConnections {
       pipelining: 1,
       keepAliveTimeout: 4000,
       connectTimeout: connectMs ?? cfg.timeouts.connectMs ?? 10000,
-      ...(ep.isHttps ? { connect: { rejectUnauthorized: true, ...(servername ? { servername } : {}), ...(this.#ca ? { ca: this.#ca } : {}) } } : {}),
+      ...(ep.isHttps
+        ? {
+            connect: {
+              rejectUnauthorized: true,
+              ...(servername ? { servername } : {}),
+              ...(this.#ca ? { ca: this.#ca } : {}),
+            },
+          }
+        : {}),
     };
   }
 

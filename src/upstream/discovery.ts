@@ -55,7 +55,14 @@ export class TargetDiscovery {
     for (const t of targets) {
       const host = new URL(t.url).hostname.replace(/^\[|\]$/g, '');
       if (isIP(host) || this.states.has(t.url)) continue;
-      const state: DnsState = { host, addresses: undefined, ttlMs: undefined, nextAt: 0, error: undefined, timer: undefined };
+      const state: DnsState = {
+        host,
+        addresses: undefined,
+        ttlMs: undefined,
+        nextAt: 0,
+        error: undefined,
+        timer: undefined,
+      };
       this.states.set(t.url, state);
       this.#refresh(t.url, state);
     }
@@ -85,7 +92,10 @@ export class TargetDiscovery {
         if (this.#closed || this.states.get(url) !== state) return;
         // Keep the last good answer; try again soon.
         state.error = (err as NodeJS.ErrnoException).code ?? err.message;
-        this.#env.log.warn({ upstream: this.#name, target: url, error: state.error }, 'upstream DNS resolution failed; keeping the last answer');
+        this.#env.log.warn(
+          { upstream: this.#name, target: url, error: state.error },
+          'upstream DNS resolution failed; keeping the last answer',
+        );
         this.#schedule(url, state, this.#cfg().dns.minRefreshMs);
       },
     );

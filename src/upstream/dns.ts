@@ -26,7 +26,10 @@ export class HostResolver {
   async resolve(host: string): Promise<Resolution> {
     if (isIP(host)) return { addresses: [host], ttlMs: undefined };
     if (!this.#custom && host === 'localhost') return this.#lookup(host);
-    const [v4, v6] = await Promise.allSettled([this.#resolver.resolve4(host, { ttl: true }), this.#resolver.resolve6(host, { ttl: true })]);
+    const [v4, v6] = await Promise.allSettled([
+      this.#resolver.resolve4(host, { ttl: true }),
+      this.#resolver.resolve6(host, { ttl: true }),
+    ]);
     const records = [...(v4.status === 'fulfilled' ? v4.value : []), ...(v6.status === 'fulfilled' ? v6.value : [])];
     if (records.length === 0) {
       if (!this.#custom) return this.#lookup(host);

@@ -74,7 +74,11 @@ export class Endpoint {
     let errors = 0;
     for (let i = 0; i < n; i++) if (this.#ok[i] === 0) errors++;
     const q = (p: number) => round(lat[Math.min(n - 1, Math.floor(p * n))] as number);
-    return { requests: n, errors, latencyMs: { avg: round(lat.reduce((s, v) => s + v, 0) / n), p50: q(0.5), p99: q(0.99) } };
+    return {
+      requests: n,
+      errors,
+      latencyMs: { avg: round(lat.reduce((s, v) => s + v, 0) / n), p50: q(0.5), p99: q(0.99) },
+    };
   }
 }
 

@@ -2,7 +2,10 @@ import type { RequestContext } from '../pipeline/context.js';
 import type { UpstreamConfig } from './schema.js';
 
 /** The consistent-hash key of a request (upstream hashOn), undefined for other balancers. */
-export function hashKeyOf(ctx: RequestContext, rt: { readonly cfg: Pick<UpstreamConfig, 'hashOn' | 'balancer'> }): string | undefined {
+export function hashKeyOf(
+  ctx: RequestContext,
+  rt: { readonly cfg: Pick<UpstreamConfig, 'hashOn' | 'balancer'> },
+): string | undefined {
   const h = rt.cfg.hashOn;
   if (!h || rt.cfg.balancer !== 'consistent-hash') return undefined;
   switch (h.source) {

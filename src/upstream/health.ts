@@ -18,7 +18,13 @@ export interface ProbeResult {
 /** One health probe: method + path on the target, a full answer within timeoutMs whose status matches. */
 export async function probe(
   pool: Pool,
-  opts: { path: string; method: 'GET' | 'HEAD'; timeoutMs: number; host?: string | undefined; matches: (s: number) => boolean },
+  opts: {
+    path: string;
+    method: 'GET' | 'HEAD';
+    timeoutMs: number;
+    host?: string | undefined;
+    matches: (s: number) => boolean;
+  },
 ): Promise<ProbeResult> {
   const signal = AbortSignal.timeout(opts.timeoutMs);
   try {
@@ -29,7 +35,9 @@ export async function probe(
       signal,
     });
     await res.body.dump({ signal, limit: 1024 * 1024 });
-    return opts.matches(res.statusCode) ? { ok: true, status: res.statusCode } : { ok: false, status: res.statusCode, error: `status ${res.statusCode}` };
+    return opts.matches(res.statusCode)
+      ? { ok: true, status: res.statusCode }
+      : { ok: false, status: res.statusCode, error: `status ${res.statusCode}` };
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     return { ok: false, error: signal.aborted ? `no answer within ${opts.timeoutMs} ms` : (e.code ?? e.message) };

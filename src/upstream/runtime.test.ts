@@ -12,11 +12,21 @@ import { upstreamSchema } from './schema.js';
 
 const log = createLogger('silent');
 const cfg = (extra: Record<string, unknown> = {}, n = 4) =>
-  upstreamSchema.parse({ targets: Array.from({ length: n }, (_, i) => ({ url: `http://127.0.0.1:${i + 1}` })), ...extra });
+  upstreamSchema.parse({
+    targets: Array.from({ length: n }, (_, i) => ({ url: `http://127.0.0.1:${i + 1}` })),
+    ...extra,
+  });
 
 test('outlier detection: ejection after N consecutive failures, growing with each ejection, capped by maxEjectedPercent', async () => {
   const clock = new ManualClock();
-  const rt = new UpstreamRuntime('u', cfg({ outlierDetection: { consecutiveFailures: 3, baseEjectionMs: 1000, maxEjectionMs: 2500, maxEjectedPercent: 50 } }), '/', { clock, log });
+  const rt = new UpstreamRuntime(
+    'u',
+    cfg({
+      outlierDetection: { consecutiveFailures: 3, baseEjectionMs: 1000, maxEjectionMs: 2500, maxEjectedPercent: 50 },
+    }),
+    '/',
+    { clock, log },
+  );
   const [a, b, c] = rt.endpoints;
   const fail = (ep: typeof a, n: number) => {
     for (let i = 0; i < n; i++) rt.report(ep!, 'failure', 1);
@@ -57,7 +67,14 @@ test('runtime weights: atomic changes, drain, unknown target and bad weights rej
   const clock = new ManualClock();
   const rt = new UpstreamRuntime('u', cfg({}, 2), '/', { clock, log });
   const [a, b] = rt.endpoints;
-  assert.throws(() => rt.setTargets([{ url: a!.targetUrl, weight: 0 }, { url: 'http://nope', weight: 1 }]), /has no target http:\/\/nope/);
+  assert.throws(
+    () =>
+      rt.setTargets([
+        { url: a!.targetUrl, weight: 0 },
+        { url: 'http://nope', weight: 1 },
+      ]),
+    /has no target http:\/\/nope/,
+  );
   assert.equal(rt.effectiveWeight(a!, clock.now()), 1, 'nothing applied when one change is bad');
   assert.throws(() => rt.setTargets([{ url: a!.targetUrl, weight: 1.5 }]), /integer from 0 to 1000/);
   rt.setTargets([{ url: b!.targetUrl, drained: true }]);
@@ -76,7 +93,10 @@ test('runtime weights: atomic changes, drain, unknown target and bad weights rej
 test('all targets unhealthy: fail open by default, 503 (no pick) with failOpen false', async () => {
   const clock = new ManualClock();
   for (const failOpen of [true, false]) {
-    const rt = new UpstreamRuntime('u', cfg({ healthCheck: { intervalMs: 300000, timeoutMs: 10, failOpen } }, 2), '/', { clock, log });
+    const rt = new UpstreamRuntime('u', cfg({ healthCheck: { intervalMs: 300000, timeoutMs: 10, failOpen } }, 2), '/', {
+      clock,
+      log,
+    });
     for (const ep of rt.endpoints) ep.healthy = false;
     assert.equal(rt.pick(undefined, undefined) !== undefined, failOpen);
     rt.endpoints[1]!.healthy = true;
@@ -87,7 +107,13 @@ test('all targets unhealthy: fail open by default, 503 (no pick) with failOpen f
 
 test('breaker: needs minRequests in the window; old failures slide out of it', () => {
   const clock = new ManualClock();
-  const b = new CircuitBreaker(clock, { failureRatePercent: 50, minRequests: 4, windowMs: 1000, openMs: 500, halfOpenRequests: 1 });
+  const b = new CircuitBreaker(clock, {
+    failureRatePercent: 50,
+    minRequests: 4,
+    windowMs: 1000,
+    openMs: 500,
+    halfOpenRequests: 1,
+  });
   b.record(false);
   b.record(false);
   b.record(false);
@@ -145,17 +171,36 @@ test('config errors name the path: consistent-hash without hashOn, duplicate tar
       return (err as ConfigError).message;
     }
   };
-  assert.match(errs(base('    targets: [{ url: "http://a" }]\n    balancer: consistent-hash')), /upstreams\.u\.hashOn.*needs hashOn/);
-  assert.match(errs(base('    targets: [{ url: "http://a" }, { url: "http://a" }]')), /upstreams\.u\.targets\[1\]\.url: duplicate target/);
-  assert.match(errs(base('    targets: [{ url: "http://a" }]\n    healthCheck: { matcher: "2xx" }')), /healthCheck\.matcher.*expected status codes/);
-  assert.match(errs(base('    targets: [{ url: "http://a" }]\n    hashOn: { source: header }')), /hashOn\.name.*needs a name/);
+  assert.match(
+    errs(base('    targets: [{ url: "http://a" }]\n    balancer: consistent-hash')),
+    /upstreams\.u\.hashOn.*needs hashOn/,
+  );
+  assert.match(
+    errs(base('    targets: [{ url: "http://a" }, { url: "http://a" }]')),
+    /upstreams\.u\.targets\[1\]\.url: duplicate target/,
+  );
+  assert.match(
+    errs(base('    targets: [{ url: "http://a" }]\n    healthCheck: { matcher: "2xx" }')),
+    /healthCheck\.matcher.*expected status codes/,
+  );
+  assert.match(
+    errs(base('    targets: [{ url: "http://a" }]\n    hashOn: { source: header }')),
+    /hashOn\.name.*needs a name/,
+  );
   const { compileConfig } = await import('../features.js');
   const { createRuntimeDeps } = await import('../pipeline/policy.js');
   const { PoolRegistry } = await import('../forward/pools.js');
-  const loaded = loadConfigText(base('    targets: [{ url: "http://a" }]\n    tls: { caFile: missing-ca.pem }', 'uri: "http://b/x", timeouts: { totalMs: 100 }'), '/tmp/p.yaml');
+  const loaded = loadConfigText(
+    base(
+      '    targets: [{ url: "http://a" }]\n    tls: { caFile: missing-ca.pem }',
+      'uri: "http://b/x", timeouts: { totalMs: 100 }',
+    ),
+    '/tmp/p.yaml',
+  );
   assert.throws(
     () => compileConfig(loaded, { runtime: createRuntimeDeps({ pools: new PoolRegistry(), log }), revision: 1 }),
     (err: ConfigError) =>
-      /upstreams\.u\.tls\.caFile.*cannot read CA file/.test(err.message) && /integration\.timeouts.*apply to upstream integrations only/.test(err.message),
+      /upstreams\.u\.tls\.caFile.*cannot read CA file/.test(err.message) &&
+      /integration\.timeouts.*apply to upstream integrations only/.test(err.message),
   );
 });

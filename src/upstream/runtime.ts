@@ -59,7 +59,12 @@ export class UpstreamRuntime implements Upstream<Endpoint> {
     this.breaker = cfg.circuitBreaker ? new CircuitBreaker(env.clock, cfg.circuitBreaker) : undefined;
     this.budget = new RetryBudget(env.clock, cfg.retries.budgetPercent, cfg.retries.minRetries);
     this.#metrics = new TargetMetrics(name, env.metrics);
-    this.#dns = new TargetDiscovery(name, () => this.cfg, env, () => this.#rebuild());
+    this.#dns = new TargetDiscovery(
+      name,
+      () => this.cfg,
+      env,
+      () => this.#rebuild(),
+    );
     this.#connections = new UpstreamConnections(() => this.cfg, this.#readCa());
     if (cfg.healthCheck) this.#matches = statusMatcher(cfg.healthCheck.matcher);
     this.#dns.resolveAll();
@@ -106,7 +111,8 @@ export class UpstreamRuntime implements Upstream<Endpoint> {
     this.cfg = cfg;
     this.#dir = dir;
     const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-    if (old.balancer !== cfg.balancer || !same(old.hashOn, cfg.hashOn)) this.balancer = createBalancer(cfg.balancer, cfg.hashOn);
+    if (old.balancer !== cfg.balancer || !same(old.hashOn, cfg.hashOn))
+      this.balancer = createBalancer(cfg.balancer, cfg.hashOn);
     if (!same(old.circuitBreaker, cfg.circuitBreaker)) {
       this.breaker = cfg.circuitBreaker ? new CircuitBreaker(this.#env.clock, cfg.circuitBreaker) : undefined;
     }
@@ -114,7 +120,8 @@ export class UpstreamRuntime implements Upstream<Endpoint> {
       this.budget = new RetryBudget(this.#env.clock, cfg.retries.budgetPercent, cfg.retries.minRetries);
     }
     this.#dns.update(old, cfg);
-    if (!same(old.tls, cfg.tls) || old.timeouts.connectMs !== cfg.timeouts.connectMs) this.#connections.reset(this.#readCa());
+    if (!same(old.tls, cfg.tls) || old.timeouts.connectMs !== cfg.timeouts.connectMs)
+      this.#connections.reset(this.#readCa());
     if (cfg.healthCheck) this.#matches = statusMatcher(cfg.healthCheck.matcher);
     // A reload that changes a target's configured weight takes over from a runtime override.
     for (const t of cfg.targets) {
@@ -146,7 +153,10 @@ export class UpstreamRuntime implements Upstream<Endpoint> {
     try {
       return readFileSync(resolvePath(this.#dir, file), 'utf8');
     } catch (err) {
-      this.#env.log.error({ upstream: this.name, caFile: file, err: (err as Error).message }, 'cannot read upstream CA file; using the system CAs');
+      this.#env.log.error(
+        { upstream: this.name, caFile: file, err: (err as Error).message },
+        'cannot read upstream CA file; using the system CAs',
+      );
       return undefined;
     }
   }
@@ -204,7 +214,8 @@ export class UpstreamRuntime implements Upstream<Endpoint> {
     const gen = ep.probeGen;
     ep.timer = setTimeout(() => {
       void this.probe(ep).then(() => {
-        if (ep.probeGen === gen && this.#byId.get(ep.id) === ep) this.#scheduleProbe(ep, this.cfg.healthCheck?.intervalMs ?? 0);
+        if (ep.probeGen === gen && this.#byId.get(ep.id) === ep)
+          this.#scheduleProbe(ep, this.cfg.healthCheck?.intervalMs ?? 0);
       });
     }, delayMs);
     ep.timer.unref();
@@ -215,7 +226,13 @@ export class UpstreamRuntime implements Upstream<Endpoint> {
     const hc = this.cfg.healthCheck;
     if (!hc) return { ok: true };
     const path = `${ep.basePath}${hc.path}`;
-    const result = await probe(this.pool(ep), { path, method: hc.method, timeoutMs: hc.timeoutMs, host: ep.hostHeader, matches: this.#matches });
+    const result = await probe(this.pool(ep), {
+      path,
+      method: hc.method,
+      timeoutMs: hc.timeoutMs,
+      host: ep.hostHeader,
+      matches: this.#matches,
+    });
     const now = this.#env.clock.now();
     ep.lastCheck = { ...result, at: now };
     if (result.ok) {
@@ -293,7 +310,8 @@ export class UpstreamRuntime implements Upstream<Endpoint> {
     if (outcome === 'success') {
       ep.consecutiveFailures = 0;
       // A target that has served as long as its last ejection lasted starts over.
-      if (ep.ejections > 0 && now - ep.ejectedUntil >= Math.min(od.maxEjectionMs, od.baseEjectionMs * ep.ejections)) ep.ejections = 0;
+      if (ep.ejections > 0 && now - ep.ejectedUntil >= Math.min(od.maxEjectionMs, od.baseEjectionMs * ep.ejections))
+        ep.ejections = 0;
       this.syncMetrics();
       return;
     }
@@ -318,7 +336,10 @@ export class UpstreamRuntime implements Upstream<Endpoint> {
     ep.ejectedUntil = now + ms;
     // After an ejection the target comes back with slow start.
     ep.healthySince = ep.ejectedUntil;
-    this.#env.log.warn({ upstream: this.name, target: ep.id, ejectionMs: ms, ejections: ep.ejections }, 'upstream target ejected');
+    this.#env.log.warn(
+      { upstream: this.name, target: ep.id, ejectionMs: ms, ejections: ep.ejections },
+      'upstream target ejected',
+    );
   }
 
   /** A failed try that is being retried: the request path only sees the last try, so it is counted here. */

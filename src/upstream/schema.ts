@@ -13,8 +13,16 @@ export const targetSchema = z
   .strictObject({
     url: z
       .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
-      .describe('Target base URL. A host name is resolved to all its A/AAAA addresses (DNS discovery), each a target of its own.'),
-    weight: z.number().int().min(0).max(1000).default(1).describe('Relative share of requests (0 = none). Changeable at runtime.'),
+      .describe(
+        'Target base URL. A host name is resolved to all its A/AAAA addresses (DNS discovery), each a target of its own.',
+      ),
+    weight: z
+      .number()
+      .int()
+      .min(0)
+      .max(1000)
+      .default(1)
+      .describe('Relative share of requests (0 = none). Changeable at runtime.'),
   })
   .describe('One upstream target.');
 
@@ -23,10 +31,26 @@ export const MATCHER_RE = /^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$/;
 
 const healthCheckSchema = z
   .strictObject({
-    path: z.string().regex(/^\/[^\s]*$/, 'expected a path starting with "/"').default('/').describe('Path probed on each target.'),
+    path: z
+      .string()
+      .regex(/^\/[^\s]*$/, 'expected a path starting with "/"')
+      .default('/')
+      .describe('Path probed on each target.'),
     method: z.enum(['GET', 'HEAD']).default('GET').describe('Probe method.'),
-    intervalMs: z.number().int().min(50).max(300000).default(30000).describe('Time between probes of one target. ALB: 30 s.'),
-    timeoutMs: z.number().int().min(10).max(120000).default(5000).describe('A probe without a full answer by then fails. ALB: 5 s.'),
+    intervalMs: z
+      .number()
+      .int()
+      .min(50)
+      .max(300000)
+      .default(30000)
+      .describe('Time between probes of one target. ALB: 30 s.'),
+    timeoutMs: z
+      .number()
+      .int()
+      .min(10)
+      .max(120000)
+      .default(5000)
+      .describe('A probe without a full answer by then fails. ALB: 5 s.'),
     healthyThreshold: z
       .number()
       .int()
@@ -109,7 +133,12 @@ const retriesSchema = z
       .array(z.number().int().min(500).max(599))
       .default([502, 503, 504])
       .describe('Upstream statuses that are retried (the body is discarded).'),
-    backoffMs: z.number().int().min(0).default(25).describe('Backoff before the first retry; doubles per retry, with jitter.'),
+    backoffMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(25)
+      .describe('Backoff before the first retry; doubles per retry, with jitter.'),
     maxBackoffMs: z.number().int().min(0).default(250).describe('Largest backoff.'),
     budgetPercent: z
       .number()
@@ -132,11 +161,19 @@ const retriesSchema = z
       .describe('Request bodies up to this size are buffered so they can be replayed; larger ones are never retried.'),
   })
   .prefault({})
-  .describe('Retries of idempotent requests (GET, HEAD, OPTIONS, PUT, DELETE, TRACE) on connect errors, resets and statuses.');
+  .describe(
+    'Retries of idempotent requests (GET, HEAD, OPTIONS, PUT, DELETE, TRACE) on connect errors, resets and statuses.',
+  );
 
 export const timeoutsSchema = z
   .strictObject({
-    connectMs: z.number().int().min(10).max(300000).optional().describe('Connect (and TLS handshake) timeout. Default 10 s.'),
+    connectMs: z
+      .number()
+      .int()
+      .min(10)
+      .max(300000)
+      .optional()
+      .describe('Connect (and TLS handshake) timeout. Default 10 s.'),
     firstByteMs: z
       .number()
       .int()
@@ -150,7 +187,9 @@ export const timeoutsSchema = z
       .min(10)
       .max(3600000)
       .optional()
-      .describe('Whole exchange, all tries and the response body. Default: none. Past it: 504, or the connection is cut.'),
+      .describe(
+        'Whole exchange, all tries and the response body. Default: none. Past it: 504, or the connection is cut.',
+      ),
   })
   .describe('Upstream timeouts; a route’s override the upstream’s.');
 
@@ -187,18 +226,33 @@ export const upstreamSchema = z
       .describe('A target that joins or becomes healthy ramps from 10 % to its full weight over this time (0 = off).'),
     dns: z
       .strictObject({
-        refreshMs: z.number().int().min(50).default(30000).describe('Longest time between resolutions of a host name target.'),
-        minRefreshMs: z.number().int().min(10).default(1000).describe('Shortest time between resolutions, whatever the TTL.'),
+        refreshMs: z
+          .number()
+          .int()
+          .min(50)
+          .default(30000)
+          .describe('Longest time between resolutions of a host name target.'),
+        minRefreshMs: z
+          .number()
+          .int()
+          .min(10)
+          .default(1000)
+          .describe('Shortest time between resolutions, whatever the TTL.'),
         servers: z
           .array(z.string().regex(/^[0-9a-fA-F:.[\]]+$/, 'expected IP or IP:port'))
           .optional()
           .describe('DNS servers to ask (IP or IP:port); default: the system’s.'),
       })
       .prefault({})
-      .describe('DNS discovery for host name targets: re-resolved on the record TTL, within [minRefreshMs, refreshMs].'),
+      .describe(
+        'DNS discovery for host name targets: re-resolved on the record TTL, within [minRefreshMs, refreshMs].',
+      ),
     tls: z
       .strictObject({
-        caFile: z.string().optional().describe('PEM file of CAs to trust instead of the system CAs (relative to the config file).'),
+        caFile: z
+          .string()
+          .optional()
+          .describe('PEM file of CAs to trust instead of the system CAs (relative to the config file).'),
         serverName: z.string().optional().describe('SNI and certificate name; default the target’s host name.'),
       })
       .prefault({})
@@ -206,17 +260,26 @@ export const upstreamSchema = z
   })
   .superRefine((u, ctx) => {
     if (u.balancer === 'consistent-hash' && !u.hashOn) {
-      ctx.addIssue({ code: 'custom', path: ['hashOn'], message: 'balancer consistent-hash needs hashOn: { source: header|cookie|clientIp|path }' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['hashOn'],
+        message: 'balancer consistent-hash needs hashOn: { source: header|cookie|clientIp|path }',
+      });
     }
     if (u.hashOn && (u.hashOn.source === 'header' || u.hashOn.source === 'cookie') && !u.hashOn.name) {
-      ctx.addIssue({ code: 'custom', path: ['hashOn', 'name'], message: `hashOn.source ${u.hashOn.source} needs a name` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['hashOn', 'name'],
+        message: `hashOn.source ${u.hashOn.source} needs a name`,
+      });
     }
     if (u.hashOn?.source === 'header' && u.hashOn.name && !headerName.safeParse(u.hashOn.name).success) {
       ctx.addIssue({ code: 'custom', path: ['hashOn', 'name'], message: 'expected an HTTP header name' });
     }
     const seen = new Set<string>();
     u.targets.forEach((t, i) => {
-      if (seen.has(t.url)) ctx.addIssue({ code: 'custom', path: ['targets', i, 'url'], message: `duplicate target ${t.url}` });
+      if (seen.has(t.url))
+        ctx.addIssue({ code: 'custom', path: ['targets', i, 'url'], message: `duplicate target ${t.url}` });
       seen.add(t.url);
     });
   })
@@ -228,7 +291,9 @@ export const routeUpstreamFields = {
     .boolean()
     .default(false)
     .describe('Retry POST and PATCH too (only safe when the upstream deduplicates). Upstream integrations only.'),
-  timeouts: timeoutsSchema.optional().describe('Per-route upstream timeouts, overriding the upstream’s. Upstream integrations only.'),
+  timeouts: timeoutsSchema
+    .optional()
+    .describe('Per-route upstream timeouts, overriding the upstream’s. Upstream integrations only.'),
 };
 
 export type UpstreamConfig = z.infer<typeof upstreamSchema>;
@@ -246,6 +311,8 @@ export const UPSTREAM_CONFIG = {
   httpProxy: routeUpstreamFields,
 } satisfies ConfigFragment;
 declare module '../config/schema.js' {
-  interface RootFeatureFields extends Fields<{ upstreams: z.ZodDefault<z.ZodRecord<typeof configName, typeof upstreamSchema>> }> {}
+  interface RootFeatureFields extends Fields<{
+    upstreams: z.ZodDefault<z.ZodRecord<typeof configName, typeof upstreamSchema>>;
+  }> {}
   interface HttpProxyFeatureFields extends Fields<typeof routeUpstreamFields> {}
 }

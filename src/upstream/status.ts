@@ -47,16 +47,28 @@ export interface StatusParts {
 }
 
 /** Applies weight/drain changes atomically (all or none). */
-export function applyTargetChanges(rt: RuntimeView, parts: StatusParts, changes: readonly TargetChange[], now: number): void {
+export function applyTargetChanges(
+  rt: RuntimeView,
+  parts: StatusParts,
+  changes: readonly TargetChange[],
+  now: number,
+): void {
   for (const c of changes) {
     const t = rt.cfg.targets.find((x) => x.url === c.url);
     if (!t) {
-      throw new UpstreamInputError(404, `upstream "${rt.name}" has no target ${c.url}; targets: ${rt.cfg.targets.map((x) => x.url).join(', ')}`);
+      throw new UpstreamInputError(
+        404,
+        `upstream "${rt.name}" has no target ${c.url}; targets: ${rt.cfg.targets.map((x) => x.url).join(', ')}`,
+      );
     }
     if (c.weight !== undefined && (!Number.isInteger(c.weight) || c.weight < 0 || c.weight > 1000)) {
-      throw new UpstreamInputError(400, `weight for ${c.url} must be an integer from 0 to 1000, got ${JSON.stringify(c.weight)}`);
+      throw new UpstreamInputError(
+        400,
+        `weight for ${c.url} must be an integer from 0 to 1000, got ${JSON.stringify(c.weight)}`,
+      );
     }
-    if (c.drained !== undefined && typeof c.drained !== 'boolean') throw new UpstreamInputError(400, `drained for ${c.url} must be true or false`);
+    if (c.drained !== undefined && typeof c.drained !== 'boolean')
+      throw new UpstreamInputError(400, `drained for ${c.url} must be true or false`);
   }
   for (const c of changes) {
     const t = rt.cfg.targets.find((x) => x.url === c.url)!;
@@ -96,7 +108,14 @@ export function upstreamStatus(rt: RuntimeView, parts: StatusParts, now: number)
         requests: ep.requests,
         failures: ep.failures,
         recent: ep.recent(),
-        lastCheck: ep.lastCheck ? { ok: ep.lastCheck.ok, status: ep.lastCheck.status ?? null, error: ep.lastCheck.error ?? null, at: new Date(ep.lastCheck.at).toISOString() } : null,
+        lastCheck: ep.lastCheck
+          ? {
+              ok: ep.lastCheck.ok,
+              status: ep.lastCheck.status ?? null,
+              error: ep.lastCheck.error ?? null,
+              at: new Date(ep.lastCheck.at).toISOString(),
+            }
+          : null,
       };
     }),
     dns: [...parts.dns.entries()].map(([url, d]) => ({

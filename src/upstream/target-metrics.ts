@@ -2,7 +2,11 @@ import type { BreakerState as BreakerMetric, MetricsService } from '../observabi
 import type { BreakerState, CircuitBreaker } from './breaker.js';
 import { type Endpoint, targetOrigin } from './endpoint.js';
 
-const BREAKER_METRIC: Record<BreakerState, BreakerMetric> = { closed: 'closed', open: 'open', 'half-open': 'half_open' };
+const BREAKER_METRIC: Record<BreakerState, BreakerMetric> = {
+  closed: 'closed',
+  open: 'open',
+  'half-open': 'half_open',
+};
 
 /**
  * What one named upstream tells the metrics service (UpstreamRuntime's "metrics" section): target

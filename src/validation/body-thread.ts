@@ -31,7 +31,11 @@ export default function validateBody(task: BodyTask): boolean {
   if (!validate) return false;
   let value: unknown;
   try {
-    value = JSON.parse(task.body.length ? Buffer.from(task.body.buffer, task.body.byteOffset, task.body.byteLength).toString('utf8') : '{}');
+    value = JSON.parse(
+      task.body.length
+        ? Buffer.from(task.body.buffer, task.body.byteOffset, task.body.byteLength).toString('utf8')
+        : '{}',
+    );
   } catch {
     return false;
   }

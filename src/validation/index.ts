@@ -37,7 +37,8 @@ function modelSetFor(scope: RouteScope): ModelSet {
   if (!set) {
     set = new ModelSet(api.models ?? {});
     modelSets.set(api, set);
-    for (const [name, msg] of set.errors) scope.issue(scope.at('models', name), `invalid JSON Schema (draft-04): ${msg}`);
+    for (const [name, msg] of set.errors)
+      scope.issue(scope.at('models', name), `invalid JSON Schema (draft-04): ${msg}`);
   }
   return set;
 }
@@ -50,7 +51,10 @@ const BUSY: Reply = { error: GATEWAY_ERRORS.THROTTLED, headers: { 'retry-after':
 type BodySource = Omit<BodyTask, 'body'>;
 
 export function missingParametersReply(names: readonly string[]): Reply {
-  const error: GatewayErrorDef = { ...GATEWAY_ERRORS.BAD_REQUEST_PARAMETERS, message: `Missing required request parameters: [${names.join(', ')}]` };
+  const error: GatewayErrorDef = {
+    ...GATEWAY_ERRORS.BAD_REQUEST_PARAMETERS,
+    message: `Missing required request parameters: [${names.join(', ')}]`,
+  };
   return { error };
 }
 
@@ -148,7 +152,8 @@ export function checkJsonBody(body: Buffer, validate: ValidateFunction, maxJsonD
 /** AWS sorts the parameter map by key, so the missing list comes header → path → querystring, names ascending. */
 function requiredList(cfg: RequestValidationConfig): [Location, string][] {
   const list: [Location, string][] = [];
-  for (const loc of ['header', 'path', 'querystring'] as const) for (const n of cfg.requiredParameters[loc]) list.push([loc, n]);
+  for (const loc of ['header', 'path', 'querystring'] as const)
+    for (const n of cfg.requiredParameters[loc]) list.push([loc, n]);
   const key = ([l, n]: [Location, string]) => `method.request.${l}.${n}`;
   return list.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
@@ -161,15 +166,26 @@ export const validationPolicyFactory: PolicyFactory = {
     const api = scope.api as ValidationApi;
     const report = scope.stageName === Object.keys(api.stages)[0];
     const at = (...p: (string | number)[]) => scope.at('routes', scope.routeIndex, 'requestValidation', ...p);
-    if (report && api.requestValidator !== undefined && !api.requestValidators?.[api.requestValidator] && scope.routeIndex === 0) {
-      scope.issue(scope.at('requestValidator'), `unknown request validator "${api.requestValidator}"; defined: ${Object.keys(api.requestValidators ?? {}).join(', ') || 'none'}`);
+    if (
+      report &&
+      api.requestValidator !== undefined &&
+      !api.requestValidators?.[api.requestValidator] &&
+      scope.routeIndex === 0
+    ) {
+      scope.issue(
+        scope.at('requestValidator'),
+        `unknown request validator "${api.requestValidator}"; defined: ${Object.keys(api.requestValidators ?? {}).join(', ') || 'none'}`,
+      );
     }
     if (!cfg) return undefined;
     const validatorName = cfg.validator ?? api.requestValidator;
     const validator = validatorName === undefined ? undefined : api.requestValidators?.[validatorName];
     if (validatorName !== undefined && !validator) {
       if (report && cfg.validator !== undefined) {
-        scope.issue(at('validator'), `unknown request validator "${cfg.validator}"; defined: ${Object.keys(api.requestValidators ?? {}).join(', ') || 'none'}`);
+        scope.issue(
+          at('validator'),
+          `unknown request validator "${cfg.validator}"; defined: ${Object.keys(api.requestValidators ?? {}).join(', ') || 'none'}`,
+        );
       }
       return undefined;
     }
@@ -187,7 +203,11 @@ export const validationPolicyFactory: PolicyFactory = {
       const models = modelSetFor(scope);
       if (cfg.bodyModel !== undefined) {
         if (!models.has(cfg.bodyModel)) {
-          if (report) scope.issue(at('bodyModel'), `unknown model "${cfg.bodyModel}"; models: ${Object.keys(api.models ?? {}).join(', ') || 'none'}`);
+          if (report)
+            scope.issue(
+              at('bodyModel'),
+              `unknown model "${cfg.bodyModel}"; models: ${Object.keys(api.models ?? {}).join(', ') || 'none'}`,
+            );
           return undefined;
         }
         body = models.model(cfg.bodyModel);
@@ -200,7 +220,8 @@ export const validationPolicyFactory: PolicyFactory = {
         }
         body = v;
       }
-      const of = cfg.bodyModel !== undefined ? { model: cfg.bodyModel } : { schema: cfg.bodySchema as Record<string, unknown> };
+      const of =
+        cfg.bodyModel !== undefined ? { model: cfg.bodyModel } : { schema: cfg.bodySchema as Record<string, unknown> };
       const apiModels = api.models ?? {};
       let modelsDigest = modelDigests.get(api);
       if (modelsDigest === undefined) modelDigests.set(api, (modelsDigest = digest(apiModels)));

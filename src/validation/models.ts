@@ -11,7 +11,8 @@ const Ajv = AjvModule.default;
 type AjvDraft04 = InstanceType<typeof Ajv>;
 
 const BASE = 'https://portico.invalid/models/';
-const MODEL_REF = /^(?:#\/models\/|#\/definitions\/|#\/components\/schemas\/|https?:\/\/apigateway\.amazonaws\.com\/restapis\/[^/]+\/models\/)([A-Za-z0-9_.-]+)$/;
+const MODEL_REF =
+  /^(?:#\/models\/|#\/definitions\/|#\/components\/schemas\/|https?:\/\/apigateway\.amazonaws\.com\/restapis\/[^/]+\/models\/)([A-Za-z0-9_.-]+)$/;
 
 export class ModelSet {
   readonly #ajv: AjvDraft04;
@@ -22,7 +23,9 @@ export class ModelSet {
 
   constructor(models: Readonly<Record<string, Record<string, unknown>>>) {
     this.#ajv = new Ajv({ strict: false, validateFormats: false, allErrors: false });
-    this.#models = new Map(Object.entries(models).map(([n, s]) => [n, rewriteRefs(s, new Set(Object.keys(models)), s) as object]));
+    this.#models = new Map(
+      Object.entries(models).map(([n, s]) => [n, rewriteRefs(s, new Set(Object.keys(models)), s) as object]),
+    );
     for (const [name, schema] of this.#models) {
       try {
         this.#ajv.addSchema(withoutId(schema), BASE + name);
@@ -74,7 +77,9 @@ function rewriteRefs(node: unknown, models: ReadonlySet<string>, root: Record<st
   for (const [k, v] of Object.entries(node)) {
     if (k === '$ref' && typeof v === 'string') {
       const m = MODEL_REF.exec(v);
-      const local = v.startsWith('#/definitions/') && (root.definitions as Record<string, unknown> | undefined)?.[m?.[1] ?? ''] !== undefined;
+      const local =
+        v.startsWith('#/definitions/') &&
+        (root.definitions as Record<string, unknown> | undefined)?.[m?.[1] ?? ''] !== undefined;
       out[k] = m && !local && models.has(m[1] as string) ? BASE + (m[1] as string) : v;
     } else {
       out[k] = rewriteRefs(v, models, root);

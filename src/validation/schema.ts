@@ -14,8 +14,8 @@ const jsonSchema = z.record(z.string(), z.unknown());
 
 const validatorSchema = z
   .strictObject({
-    validateRequestBody: z.boolean().default(false).describe('Check the body against the route\'s model.'),
-    validateRequestParameters: z.boolean().default(false).describe('Check the route\'s required parameters.'),
+    validateRequestBody: z.boolean().default(false).describe("Check the body against the route's model."),
+    validateRequestParameters: z.boolean().default(false).describe("Check the route's required parameters."),
   })
   .describe('A request validator, as x-amazon-apigateway-request-validators: what to check.');
 
@@ -42,35 +42,50 @@ export const requestValidationSchema = z
     validator: z
       .string()
       .optional()
-      .describe('Name of one of the API\'s requestValidators (operation-level x-amazon-apigateway-request-validator); default the API\'s requestValidator.'),
+      .describe(
+        "Name of one of the API's requestValidators (operation-level x-amazon-apigateway-request-validator); default the API's requestValidator.",
+      ),
     requiredParameters: z
       .strictObject({
         path: z.array(paramName).default([]).describe('Required path parameters (method.request.path.X).'),
-        querystring: z.array(paramName).default([]).describe('Required query string parameters (method.request.querystring.X).'),
+        querystring: z
+          .array(paramName)
+          .default([])
+          .describe('Required query string parameters (method.request.querystring.X).'),
         header: z.array(paramName).default([]).describe('Required headers, any case (method.request.header.X).'),
       })
       .prefault({})
-      .describe('Parameters that must be present and non-empty, else 400 "Missing required request parameters: [a, b]".'),
+      .describe(
+        'Parameters that must be present and non-empty, else 400 "Missing required request parameters: [a, b]".',
+      ),
     bodyModel: modelName.optional().describe('Name of the API model the body must match (AWS requestModels).'),
-    bodySchema: jsonSchema.optional().describe('An inline JSON Schema (draft-04) the body must match, instead of bodyModel.'),
+    bodySchema: jsonSchema
+      .optional()
+      .describe('An inline JSON Schema (draft-04) the body must match, instead of bodyModel.'),
     bodyContentType: z
       .string()
       .default('application/json')
-      .describe('Content-Type the model applies to (a request without Content-Type counts as application/json); "$default" = any. Other bodies are not checked, as AWS.'),
+      .describe(
+        'Content-Type the model applies to (a request without Content-Type counts as application/json); "$default" = any. Other bodies are not checked, as AWS.',
+      ),
     validateBody: z
       .boolean()
       .optional()
-      .describe('Check the body. Default: the validator\'s validateRequestBody, or true when no validator is named anywhere.'),
+      .describe(
+        "Check the body. Default: the validator's validateRequestBody, or true when no validator is named anywhere.",
+      ),
     validateParameters: z
       .boolean()
       .optional()
-      .describe('Check the required parameters. Default: the validator\'s validateRequestParameters, or true when no validator is named anywhere.'),
+      .describe(
+        "Check the required parameters. Default: the validator's validateRequestParameters, or true when no validator is named anywhere.",
+      ),
   })
-  .describe('Request validation for this route (the "validation" phase): 400 BAD_REQUEST_PARAMETERS / BAD_REQUEST_BODY.');
+  .describe(
+    'Request validation for this route (the "validation" phase): 400 BAD_REQUEST_PARAMETERS / BAD_REQUEST_BODY.',
+  );
 
-export const validationRouteFields = {
-  requestValidation: requestValidationSchema.optional(),
-};
+export const validationRouteFields = { requestValidation: requestValidationSchema.optional() };
 
 export type RequestValidationConfig = z.infer<typeof requestValidationSchema>;
 

@@ -26,13 +26,24 @@ const SAMPLE = {
         Statement: {
           AndStatement: {
             Statements: [
-              { ByteMatchStatement: { SearchString: '/admin', FieldToMatch: { UriPath: {} }, TextTransformations: [{ Priority: 0, Type: 'LOWERCASE' }], PositionalConstraint: 'STARTS_WITH' } },
+              {
+                ByteMatchStatement: {
+                  SearchString: '/admin',
+                  FieldToMatch: { UriPath: {} },
+                  TextTransformations: [{ Priority: 0, Type: 'LOWERCASE' }],
+                  PositionalConstraint: 'STARTS_WITH',
+                },
+              },
               {
                 NotStatement: {
                   Statement: {
                     IPSetReferenceStatement: {
                       ARN: 'arn:aws:wafv2:eu-west-1:123456789012:regional/ipset/office/9f8e7d6c',
-                      IPSetForwardedIPConfig: { HeaderName: 'X-Forwarded-For', FallbackBehavior: 'NO_MATCH', Position: 'FIRST' },
+                      IPSetForwardedIPConfig: {
+                        HeaderName: 'X-Forwarded-For',
+                        FallbackBehavior: 'NO_MATCH',
+                        Position: 'FIRST',
+                      },
                     },
                   },
                 },
@@ -40,14 +51,33 @@ const SAMPLE = {
             ],
           },
         },
-        Action: { Block: { CustomResponse: { ResponseCode: 403, CustomResponseBodyKey: 'MyBlockPage', ResponseHeaders: [{ Name: 'x-blocked-by', Value: 'waf' }] } } },
+        Action: {
+          Block: {
+            CustomResponse: {
+              ResponseCode: 403,
+              CustomResponseBodyKey: 'MyBlockPage',
+              ResponseHeaders: [{ Name: 'x-blocked-by', Value: 'waf' }],
+            },
+          },
+        },
         RuleLabels: [{ Name: 'shop:admin' }],
-        VisibilityConfig: { SampledRequestsEnabled: true, CloudWatchMetricsEnabled: true, MetricName: 'office-only-admin' },
+        VisibilityConfig: {
+          SampledRequestsEnabled: true,
+          CloudWatchMetricsEnabled: true,
+          MetricName: 'office-only-admin',
+        },
       },
       {
         Name: 'rate-limit',
         Priority: 1,
-        Statement: { RateBasedStatement: { Limit: 100, EvaluationWindowSec: 60, AggregateKeyType: 'CUSTOM_KEYS', CustomKeys: [{ IP: {} }, { HTTPMethod: {} }] } },
+        Statement: {
+          RateBasedStatement: {
+            Limit: 100,
+            EvaluationWindowSec: 60,
+            AggregateKeyType: 'CUSTOM_KEYS',
+            CustomKeys: [{ IP: {} }, { HTTPMethod: {} }],
+          },
+        },
         Action: { Block: {} },
         VisibilityConfig: { SampledRequestsEnabled: true, CloudWatchMetricsEnabled: true, MetricName: 'rate-limit' },
       },
@@ -71,7 +101,13 @@ const SAMPLE = {
       {
         Name: 'AWS-AWSManagedRulesCommonRuleSet',
         Priority: 3,
-        Statement: { ManagedRuleGroupStatement: { VendorName: 'AWS', Name: 'AWSManagedRulesCommonRuleSet', ExcludedRules: [{ Name: 'SizeRestrictions_BODY' }] } },
+        Statement: {
+          ManagedRuleGroupStatement: {
+            VendorName: 'AWS',
+            Name: 'AWSManagedRulesCommonRuleSet',
+            ExcludedRules: [{ Name: 'SizeRestrictions_BODY' }],
+          },
+        },
         OverrideAction: { None: {} },
         VisibilityConfig: { SampledRequestsEnabled: true, CloudWatchMetricsEnabled: true, MetricName: 'crs' },
       },
@@ -89,7 +125,10 @@ const SAMPLE = {
           RegexMatchStatement: {
             RegexString: '(?i)sqlmap|nikto',
             FieldToMatch: { SingleHeader: { Name: 'user-agent' } },
-            TextTransformations: [{ Priority: 0, Type: 'NONE' }, { Priority: 1, Type: 'UTF8_TO_UNICODE' }],
+            TextTransformations: [
+              { Priority: 0, Type: 'NONE' },
+              { Priority: 1, Type: 'UTF8_TO_UNICODE' },
+            ],
           },
         },
         Action: { Captcha: {} },
@@ -98,14 +137,28 @@ const SAMPLE = {
       {
         Name: 'b64',
         Priority: 6,
-        Statement: { ByteMatchStatement: { SearchStringBase64: Buffer.from('evil').toString('base64'), FieldToMatch: { QueryString: {} }, TextTransformations: [{ Priority: 0, Type: 'NONE' }], PositionalConstraint: 'CONTAINS' } },
+        Statement: {
+          ByteMatchStatement: {
+            SearchStringBase64: Buffer.from('evil').toString('base64'),
+            FieldToMatch: { QueryString: {} },
+            TextTransformations: [{ Priority: 0, Type: 'NONE' }],
+            PositionalConstraint: 'CONTAINS',
+          },
+        },
         Action: { Count: {} },
         VisibilityConfig: { SampledRequestsEnabled: true, CloudWatchMetricsEnabled: true, MetricName: 'b64' },
       },
       {
         Name: 'ja3',
         Priority: 7,
-        Statement: { ByteMatchStatement: { SearchString: 'x', FieldToMatch: { JA3Fingerprint: { FallbackBehavior: 'NO_MATCH' } }, TextTransformations: [{ Priority: 0, Type: 'NONE' }], PositionalConstraint: 'EXACTLY' } },
+        Statement: {
+          ByteMatchStatement: {
+            SearchString: 'x',
+            FieldToMatch: { JA3Fingerprint: { FallbackBehavior: 'NO_MATCH' } },
+            TextTransformations: [{ Priority: 0, Type: 'NONE' }],
+            PositionalConstraint: 'EXACTLY',
+          },
+        },
         Action: { Block: {} },
         VisibilityConfig: { SampledRequestsEnabled: true, CloudWatchMetricsEnabled: true, MetricName: 'ja3' },
       },
@@ -119,10 +172,25 @@ test('fromWafv2Json maps a WebACL onto a valid config, with a report of what it 
   assert.ok(parsed.success, JSON.stringify(parsed.error?.issues, null, 1));
   const cfg = parsed.data;
   assert.equal(cfg.bodyInspectionLimitKb, 32);
-  assert.deepEqual(cfg.customResponseBodies, { MyBlockPage: { contentType: 'APPLICATION_JSON', content: '{"error":"blocked"}' } });
-  assert.deepEqual(cfg.rules.map((r) => r.name), ['office-only-admin', 'rate-limit', 'AWS-AWSManagedRulesSQLiRuleSet', 'AWS-AWSManagedRulesCommonRuleSet', 'no-bad-ua', 'b64']);
+  assert.deepEqual(cfg.customResponseBodies, {
+    MyBlockPage: { contentType: 'APPLICATION_JSON', content: '{"error":"blocked"}' },
+  });
+  assert.deepEqual(
+    cfg.rules.map((r) => r.name),
+    [
+      'office-only-admin',
+      'rate-limit',
+      'AWS-AWSManagedRulesSQLiRuleSet',
+      'AWS-AWSManagedRulesCommonRuleSet',
+      'no-bad-ua',
+      'b64',
+    ],
+  );
   const admin = cfg.rules[0]?.statement.andStatement?.statements[1]?.notStatement?.statement.ipSetReferenceStatement;
-  assert.deepEqual(admin, { name: 'office', ipSetForwardedIPConfig: { headerName: 'X-Forwarded-For', fallbackBehavior: 'NO_MATCH', position: 'FIRST' } });
+  assert.deepEqual(admin, {
+    name: 'office',
+    ipSetForwardedIPConfig: { headerName: 'X-Forwarded-For', fallbackBehavior: 'NO_MATCH', position: 'FIRST' },
+  });
   assert.deepEqual(cfg.rules[1]?.statement.rateBasedStatement?.customKeys, [{ ip: {} }, { httpMethod: {} }]);
   const sqli = cfg.rules[2]?.statement.managedRuleGroupStatement;
   assert.equal(sqli?.name, 'PorticoSQLiRuleSet');
@@ -148,11 +216,21 @@ test('the imported ACL compiles and behaves: the admin path is blocked with the 
   const problems: string[] = [];
   const compiled = compileAcl(
     webAclSchema.parse(acl),
-    { issue: (p, m) => problems.push(`${p.join('.')}: ${m}`), ipSets: { office: { addresses: ['198.51.100.0/24'] } }, regexSets: {}, geo: undefined, counters: () => new MemoryRateCounterStore() },
+    {
+      issue: (p, m) => problems.push(`${p.join('.')}: ${m}`),
+      ipSets: { office: { addresses: ['198.51.100.0/24'] } },
+      regexSets: {},
+      geo: undefined,
+      counters: () => new MemoryRateCounterStore(),
+    },
     { name: 'shop-acl' },
   );
   assert.deepEqual(problems, []);
-  const ev = (xff: string) => compiled.evaluate(new WafRequest({ method: 'GET', uriPath: '/Admin/users', headers: { 'x-forwarded-for': xff } }), 0);
+  const ev = (xff: string) =>
+    compiled.evaluate(
+      new WafRequest({ method: 'GET', uriPath: '/Admin/users', headers: { 'x-forwarded-for': xff } }),
+      0,
+    );
   const out = ev('203.0.113.9');
   assert.equal(out.result.action, 'BLOCK');
   assert.equal(out.block?.status, 403);

@@ -30,9 +30,24 @@ const KEY_RENAMES: Readonly<Record<string, string>> = {
 
 /** WebACL keys that have no meaning for Portico (identity, billing, bot control tokens). */
 const IGNORED_ACL_KEYS = new Set([
-  'Name', 'Id', 'ARN', 'Arn', 'Description', 'Capacity', 'LockToken', 'ManagedByFirewallManager', 'LabelNamespace',
-  'TokenDomains', 'CaptchaConfig', 'ChallengeConfig', 'PreProcessFirewallManagerRuleGroups',
-  'PostProcessFirewallManagerRuleGroups', 'RetrofittedByFirewallManager', 'Scope', 'Tags', 'DataProtectionConfig',
+  'Name',
+  'Id',
+  'ARN',
+  'Arn',
+  'Description',
+  'Capacity',
+  'LockToken',
+  'ManagedByFirewallManager',
+  'LabelNamespace',
+  'TokenDomains',
+  'CaptchaConfig',
+  'ChallengeConfig',
+  'PreProcessFirewallManagerRuleGroups',
+  'PostProcessFirewallManagerRuleGroups',
+  'RetrofittedByFirewallManager',
+  'Scope',
+  'Tags',
+  'DataProtectionConfig',
 ]);
 const UNSUPPORTED_STATEMENTS = new Set(['RuleGroupReferenceStatement', 'AsnMatchStatement']);
 const UNSUPPORTED_FIELDS = new Set(['JA3Fingerprint', 'JA4Fingerprint', 'HeaderOrder', 'UriFragment']);
@@ -68,7 +83,8 @@ class Wafv2Converter {
     const out: Record<string, Json> = {};
     for (const [k, x] of Object.entries(v)) {
       const p = `${path}.${k}`;
-      if (UNSUPPORTED_STATEMENTS.has(k) || UNSUPPORTED_FIELDS.has(k)) throw new Unsupported(`${p}: ${k} is not supported`);
+      if (UNSUPPORTED_STATEMENTS.has(k) || UNSUPPORTED_FIELDS.has(k))
+        throw new Unsupported(`${p}: ${k} is not supported`);
       if (k === 'ARN' || k === 'Arn') {
         out.name = this.setName(String(x));
         continue;
@@ -87,11 +103,13 @@ class Wafv2Converter {
         continue;
       }
       if (k === 'TextTransformations' && Array.isArray(x)) {
-        out.textTransformations = (x as Record<string, Json>[]).filter((t, i) => {
-          if ((TEXT_TRANSFORMATION_TYPES as readonly string[]).includes(String(t.Type))) return true;
-          this.report.notes.push(`${p}[${i}]: transformation ${String(t.Type)} is not supported; left out`);
-          return false;
-        }).map((t) => ({ priority: t.Priority ?? 0, type: t.Type ?? 'NONE' }));
+        out.textTransformations = (x as Record<string, Json>[])
+          .filter((t, i) => {
+            if ((TEXT_TRANSFORMATION_TYPES as readonly string[]).includes(String(t.Type))) return true;
+            this.report.notes.push(`${p}[${i}]: transformation ${String(t.Type)} is not supported; left out`);
+            return false;
+          })
+          .map((t) => ({ priority: t.Priority ?? 0, type: t.Type ?? 'NONE' }));
         if ((out.textTransformations as Json[]).length === 0) out.textTransformations = [{ priority: 0, type: 'NONE' }];
         continue;
       }
@@ -112,9 +130,21 @@ class Wafv2Converter {
       this.report.unsupportedManagedGroups.push(`${vendor}/${name}`);
       throw new Unsupported(`${path}: managed rule group ${vendor}/${name} is not mirrored`);
     }
-    if (name === 'AWSManagedRulesCommonRuleSet') this.report.notes.push(`${path}: only the cross-site scripting rules of ${name} are mirrored (${group.name})`);
+    if (name === 'AWSManagedRulesCommonRuleSet')
+      this.report.notes.push(`${path}: only the cross-site scripting rules of ${name} are mirrored (${group.name})`);
     for (const k of ['Version', 'ManagedRuleGroupConfigs']) if (k in m) this.report.notes.push(`${path}.${k}: ignored`);
-    const known = new Set(group.build('LOW', { issue: () => undefined, ipSets: {}, regexSets: {}, geo: undefined, counters: () => ({ hit: () => 0 }), rateScope: '' }).map((r) => r.name));
+    const known = new Set(
+      group
+        .build('LOW', {
+          issue: () => undefined,
+          ipSets: {},
+          regexSets: {},
+          geo: undefined,
+          counters: () => ({ hit: () => 0 }),
+          rateScope: '',
+        })
+        .map((r) => r.name),
+    );
     const keepRule = (list: Json | undefined, what: string) =>
       ((list as Record<string, Json>[] | undefined) ?? []).filter((o, i) => {
         if (known.has(String(o.Name))) return true;
@@ -135,7 +165,10 @@ class Wafv2Converter {
  * Maps a WebACL (the object itself, `{ WebACL: … }` from get-web-acl, or CloudFormation Properties).
  * @example fromWafv2Json(JSON.parse(await readFile('acl.json', 'utf8'))).acl
  */
-export function fromWafv2Json(input: unknown, opts: Wafv2ImportOptions = {}): { acl: Record<string, unknown>; report: Wafv2ImportReport } {
+export function fromWafv2Json(
+  input: unknown,
+  opts: Wafv2ImportOptions = {},
+): { acl: Record<string, unknown>; report: Wafv2ImportReport } {
   let src = input as Record<string, Json>;
   if (src && typeof src === 'object' && 'WebACL' in src) src = src.WebACL as Record<string, Json>;
   if (!src || typeof src !== 'object' || Array.isArray(src)) throw new TypeError('expected a WebACL JSON object');
@@ -160,7 +193,12 @@ export function fromWafv2Json(input: unknown, opts: Wafv2ImportOptions = {}): { 
     }
     if (k === 'CustomResponseBodies') {
       // The keys are the user's names: keep them as they are.
-      acl.customResponseBodies = Object.fromEntries(Object.entries(v as Record<string, Json>).map(([name, b]) => [name, convert(b, `CustomResponseBodies.${name}`)]));
+      acl.customResponseBodies = Object.fromEntries(
+        Object.entries(v as Record<string, Json>).map(([name, b]) => [
+          name,
+          convert(b, `CustomResponseBodies.${name}`),
+        ]),
+      );
       continue;
     }
     if (k === 'AssociationConfig') {

@@ -56,7 +56,11 @@ export interface CompiledAcl {
   evaluate(r: WafRequest, nowMs: number): { result: WafResult; block?: BlockResponse | undefined };
 }
 
-const CONTENT_TYPES = { TEXT_PLAIN: 'text/plain', TEXT_HTML: 'text/html', APPLICATION_JSON: 'application/json' } as const;
+const CONTENT_TYPES = {
+  TEXT_PLAIN: 'text/plain',
+  TEXT_HTML: 'text/html',
+  APPLICATION_JSON: 'application/json',
+} as const;
 
 function actionOf(a: RuleConfig['action']): Action {
   if (a?.allow) return 'ALLOW';
@@ -82,17 +86,28 @@ export interface AclCompileOptions {
 }
 
 /** Compiles an ACL; problems are reported through env.issue with paths relative to the ACL. */
-export function compileAcl(acl: WebAclConfig, env: Omit<CompileEnv, 'rateScope'>, opts: AclCompileOptions): CompiledAcl {
+export function compileAcl(
+  acl: WebAclConfig,
+  env: Omit<CompileEnv, 'rateScope'>,
+  opts: AclCompileOptions,
+): CompiledAcl {
   const seenNames = new Map<string, number>();
   const seenPriorities = new Map<number, number>();
-  const renderBlock = (cr: NonNullable<NonNullable<RuleConfig['action']>['block']>['customResponse'], path: (string | number)[]): BlockResponse | undefined => {
+  const renderBlock = (
+    cr: NonNullable<NonNullable<RuleConfig['action']>['block']>['customResponse'],
+    path: (string | number)[],
+  ): BlockResponse | undefined => {
     if (!cr) return undefined;
     const headers: Record<string, string> = {};
     for (const h of cr.responseHeaders ?? []) headers[h.name.toLowerCase()] = h.value.replace(/[\0-\x1f\x7f]/g, '');
     let body = '';
     if (cr.customResponseBodyKey !== undefined) {
       const b = acl.customResponseBodies[cr.customResponseBodyKey];
-      if (!b) env.issue([...path, 'customResponseBodyKey'], `unknown custom response body "${cr.customResponseBodyKey}"; define it under customResponseBodies`);
+      if (!b)
+        env.issue(
+          [...path, 'customResponseBodyKey'],
+          `unknown custom response body "${cr.customResponseBodyKey}"; define it under customResponseBodies`,
+        );
       else {
         body = b.content;
         headers['content-type'] = CONTENT_TYPES[b.contentType];
@@ -105,19 +120,31 @@ export function compileAcl(acl: WebAclConfig, env: Omit<CompileEnv, 'rateScope'>
   acl.rules.forEach((rc, i) => {
     const path = ['rules', i];
     const dupName = seenNames.get(rc.name);
-    if (dupName !== undefined) env.issue([...path, 'name'], `duplicate rule name "${rc.name}" (also rules[${dupName}])`);
+    if (dupName !== undefined)
+      env.issue([...path, 'name'], `duplicate rule name "${rc.name}" (also rules[${dupName}])`);
     seenNames.set(rc.name, i);
     const dupPrio = seenPriorities.get(rc.priority);
-    if (dupPrio !== undefined) env.issue([...path, 'priority'], `duplicate priority ${rc.priority} (also rules[${dupPrio}]); AWS requires unique priorities`);
+    if (dupPrio !== undefined)
+      env.issue(
+        [...path, 'priority'],
+        `duplicate priority ${rc.priority} (also rules[${dupPrio}]); AWS requires unique priorities`,
+      );
     seenPriorities.set(rc.priority, i);
     const ruleEnv: CompileEnv = { ...env, rateScope: `${opts.name}/${rc.name}` };
     const labels = rc.ruleLabels.map((l) => l.name);
     const mg = rc.statement.managedRuleGroupStatement;
     if (mg) {
-      if (rc.action) env.issue([...path, 'action'], 'a managed rule group takes overrideAction ({ none: {} } or { count: {} }), not action');
+      if (rc.action)
+        env.issue(
+          [...path, 'action'],
+          'a managed rule group takes overrideAction ({ none: {} } or { count: {} }), not action',
+        );
       const def = findManagedGroup(mg.vendorName, mg.name);
       if (!def) {
-        env.issue([...path, 'statement', 'managedRuleGroupStatement', 'name'], `unknown managed rule group "${mg.vendorName}/${mg.name}"; available: ${MANAGED_GROUPS.map((g) => g.name).join(', ')}`);
+        env.issue(
+          [...path, 'statement', 'managedRuleGroupStatement', 'name'],
+          `unknown managed rule group "${mg.vendorName}/${mg.name}"; available: ${MANAGED_GROUPS.map((g) => g.name).join(', ')}`,
+        );
         return;
       }
       const built = def.build(mg.sensitivityLevel, ruleEnv);
@@ -125,7 +152,10 @@ export function compileAcl(acl: WebAclConfig, env: Omit<CompileEnv, 'rateScope'>
       for (const e of mg.excludedRules ?? []) overrides.set(e.name, 'COUNT');
       (mg.ruleActionOverrides ?? []).forEach((o, j) => {
         if (!built.some((b) => b.name === o.name))
-          env.issue([...path, 'statement', 'managedRuleGroupStatement', 'ruleActionOverrides', j, 'name'], `group ${def.name} has no rule "${o.name}"; its rules: ${built.map((b) => b.name).join(', ')}`);
+          env.issue(
+            [...path, 'statement', 'managedRuleGroupStatement', 'ruleActionOverrides', j, 'name'],
+            `group ${def.name} has no rule "${o.name}"; its rules: ${built.map((b) => b.name).join(', ')}`,
+          );
         overrides.set(o.name, actionOf(o.actionToUse));
       });
       const groupCount = rc.overrideAction?.count !== undefined;
@@ -141,13 +171,20 @@ export function compileAcl(acl: WebAclConfig, env: Omit<CompileEnv, 'rateScope'>
             if (groupCount && a === 'BLOCK') a = 'COUNT';
             return { rule, action: a };
           }),
-          scopeDown: mg.scopeDownStatement ? compileStatement(mg.scopeDownStatement, [...path, 'statement', 'managedRuleGroupStatement', 'scopeDownStatement'], ruleEnv) : undefined,
+          scopeDown: mg.scopeDownStatement
+            ? compileStatement(
+                mg.scopeDownStatement,
+                [...path, 'statement', 'managedRuleGroupStatement', 'scopeDownStatement'],
+                ruleEnv,
+              )
+            : undefined,
         },
       });
       return;
     }
     if (!rc.action) env.issue([...path, 'action'], 'expected an action: { allow: {} }, { block: {} } or { count: {} }');
-    if (rc.overrideAction) env.issue([...path, 'overrideAction'], 'overrideAction is for managed rule groups; use action');
+    if (rc.overrideAction)
+      env.issue([...path, 'overrideAction'], 'overrideAction is for managed rule groups; use action');
     const action = actionOf(rc.action);
     rules.push({
       name: rc.name,
@@ -155,12 +192,23 @@ export function compileAcl(acl: WebAclConfig, env: Omit<CompileEnv, 'rateScope'>
       type: rc.statement.rateBasedStatement ? 'RATE_BASED' : 'REGULAR',
       labels,
       match: compileStatement(rc.statement, [...path, 'statement'], ruleEnv),
-      block: action === 'BLOCK' ? renderBlock(rc.action?.block?.customResponse, [...path, 'action', 'block', 'customResponse']) : undefined,
+      block:
+        action === 'BLOCK'
+          ? renderBlock(rc.action?.block?.customResponse, [...path, 'action', 'block', 'customResponse'])
+          : undefined,
     });
   });
-  rules.sort((a, b) => (acl.rules.find((r) => r.name === a.name)?.priority ?? 0) - (acl.rules.find((r) => r.name === b.name)?.priority ?? 0));
+  rules.sort(
+    (a, b) =>
+      (acl.rules.find((r) => r.name === a.name)?.priority ?? 0) -
+      (acl.rules.find((r) => r.name === b.name)?.priority ?? 0),
+  );
   const defaultBlock = acl.defaultAction.block !== undefined;
-  const defaultResponse = renderBlock(acl.defaultAction.block?.customResponse, ['defaultAction', 'block', 'customResponse']);
+  const defaultResponse = renderBlock(acl.defaultAction.block?.customResponse, [
+    'defaultAction',
+    'block',
+    'customResponse',
+  ]);
   const onError = opts.onRuleError ?? (() => undefined);
   const name = opts.name;
 
@@ -173,8 +221,22 @@ export function compileAcl(acl: WebAclConfig, env: Omit<CompileEnv, 'rateScope'>
       const ruleIds: string[] = [];
       const counted: string[] = [];
       let errors = 0;
-      const done = (action: 'ALLOW' | 'BLOCK', id: string, type: WafResult['terminatingRuleType'], block?: BlockResponse) => ({
-        result: { acl: name, action, terminatingRuleId: id, terminatingRuleType: type, ruleIds, countedRuleIds: counted, labels: st.labels, errors },
+      const done = (
+        action: 'ALLOW' | 'BLOCK',
+        id: string,
+        type: WafResult['terminatingRuleType'],
+        block?: BlockResponse,
+      ) => ({
+        result: {
+          acl: name,
+          action,
+          terminatingRuleId: id,
+          terminatingRuleType: type,
+          ruleIds,
+          countedRuleIds: counted,
+          labels: st.labels,
+          errors,
+        },
         block,
       });
       /** Runs a matcher; an exception counts as a match for a block rule and as no match otherwise. */

@@ -13,7 +13,13 @@ import type { ApiHookFactory, ApiScope } from '../pipeline/policy.js';
 import { declaresBody } from '../server/request-checks.js';
 import { readBodyPrefix } from './body.js';
 import { type BlockResponse, compileAcl, type CompiledAcl, type WafResult } from './engine.js';
-import { type CounterBackend, MemoryRateCounterStore, type RateCounterStore, SharedRateCounterStore, WAF_COUNTERS_SERVICE } from './rate.js';
+import {
+  type CounterBackend,
+  MemoryRateCounterStore,
+  type RateCounterStore,
+  SharedRateCounterStore,
+  WAF_COUNTERS_SERVICE,
+} from './rate.js';
 import { WafRequest } from './request.js';
 import type { WebAclConfig } from './schema.js';
 import type { GeoLookup } from './statements.js';
@@ -39,7 +45,9 @@ function countersFor(deps: RuntimeDeps): RateCounterStore {
     const store = deps.services.get('store') as CounterBackend | undefined;
     c =
       store && store.kind !== 'embedded' && typeof store.increment === 'function'
-        ? new SharedRateCounterStore(store, (err) => deps.log.warn({ err }, 'WAF rate count not shared; counting locally'))
+        ? new SharedRateCounterStore(store, (err) =>
+            deps.log.warn({ err }, 'WAF rate count not shared; counting locally'),
+          )
         : new MemoryRateCounterStore();
     fallbackCounters.set(deps, c);
   }
@@ -86,7 +94,8 @@ function compileFor(scope: ApiScope, acl: WebAclConfig, name: string, base: (str
     },
     {
       name,
-      onRuleError: (rule, err) => deps.log.error({ err, acl: name, rule }, 'WAF rule failed; counted as a match for block rules'),
+      onRuleError: (rule, err) =>
+        deps.log.error({ err, acl: name, rule }, 'WAF rule failed; counted as a match for block rules'),
     },
   );
 }
@@ -170,7 +179,10 @@ export const wafHookFactory: ApiHookFactory = {
         const def = scope.config.wafAcls[ref];
         if (!def) {
           const known = Object.keys(scope.config.wafAcls);
-          scope.issue(refPath, `unknown web ACL "${ref}"; ${known.length ? `defined: ${known.join(', ')}` : 'define it under wafAcls'}`);
+          scope.issue(
+            refPath,
+            `unknown web ACL "${ref}"; ${known.length ? `defined: ${known.join(', ')}` : 'define it under wafAcls'}`,
+          );
           return undefined;
         }
         acl = compileFor(scope, def, ref, ['wafAcls', ref]);
@@ -181,7 +193,12 @@ export const wafHookFactory: ApiHookFactory = {
     const name = `${scope.api.name}/${scope.stage.waf !== undefined ? scope.stageName : '*'}`;
     // An API-level inline ACL is compiled per stage but reported once (for the first stage).
     const first = Object.keys(scope.api.stages)[0] === scope.stageName;
-    const acl = compileFor(scope.stage.waf !== undefined || first ? scope : { ...scope, issue: () => undefined }, ref, name, refPath);
+    const acl = compileFor(
+      scope.stage.waf !== undefined || first ? scope : { ...scope, issue: () => undefined },
+      ref,
+      name,
+      refPath,
+    );
     return { preRoute: new WafHook(acl, scope.deps, scope.config.server.limits.maxJsonDepth) };
   },
 };

@@ -5,9 +5,11 @@
  */
 import { detectSqli, type Sensitivity } from './detect/sqli.js';
 import { detectXss } from './detect/xss.js';
-import { compileField, compileRegex, compileStatement, type CompileEnv, type Matcher } from './statements.js';
+import { compileField } from './fields.js';
+import { compileRegex, compileStatement, type CompileEnv, type Matcher } from './statements.js';
 import type { WafRequest } from './request.js';
-import type { StatementConfig, TextTransformationConfig } from './schema.js';
+import type { StatementConfig } from './statement-schema.js';
+import type { TextTransformationConfig } from './field-schema.js';
 import { compileTransforms, urlDecode } from './transforms.js';
 
 export interface ManagedRule {
@@ -26,11 +28,16 @@ export interface ManagedGroupDef {
 }
 
 type Field = StatementConfig extends never ? never : NonNullable<StatementConfig['sqliMatchStatement']>['fieldToMatch'];
-const tt = (...types: TextTransformationConfig['type'][]): TextTransformationConfig[] => types.map((type, priority) => ({ priority, type }));
+const tt = (...types: TextTransformationConfig['type'][]): TextTransformationConfig[] =>
+  types.map((type, priority) => ({ priority, type }));
 
 /** Decoding variants each value is tried in: as the gateway decoded it, then decoded again (double encoding). */
 const SQLI_VARIANTS = [tt('NONE'), tt('URL_DECODE', 'HTML_ENTITY_DECODE')];
-const XSS_VARIANTS = [tt('NONE'), tt('URL_DECODE', 'HTML_ENTITY_DECODE'), tt('URL_DECODE', 'URL_DECODE', 'HTML_ENTITY_DECODE', 'JS_DECODE')];
+const XSS_VARIANTS = [
+  tt('NONE'),
+  tt('URL_DECODE', 'HTML_ENTITY_DECODE'),
+  tt('URL_DECODE', 'URL_DECODE', 'HTML_ENTITY_DECODE', 'JS_DECODE'),
+];
 
 const FIELDS: [string, Field | { bodyParameters: Record<string, never> }][] = [
   ['QUERYARGUMENTS', { allQueryArguments: {} }],
@@ -44,7 +51,13 @@ const FIELDS: [string, Field | { bodyParameters: Record<string, never> }][] = [
  * is not tried twice), behind a cheap character pre-filter: a value with none of the characters or
  * words an injection needs is skipped without tokenizing (most parameter values are).
  */
-function detectorRules(prefix: string, detect: (v: string) => boolean, prefilter: RegExp, variants: TextTransformationConfig[][], ns: string): ManagedRule[] {
+function detectorRules(
+  prefix: string,
+  detect: (v: string) => boolean,
+  prefilter: RegExp,
+  variants: TextTransformationConfig[][],
+  ns: string,
+): ManagedRule[] {
   const transforms = variants.map((v) => compileTransforms(v));
   const test = (raw: string): boolean => {
     if (raw.length < 2) return false;
@@ -74,13 +87,23 @@ function detectorRules(prefix: string, detect: (v: string) => boolean, prefilter
 }
 
 /** Characters or words without which a value cannot carry SQL injection. */
-const SQLI_PREFILTER = /['"`;=()<>#*|&!^~@\\]|--|\/\*|%[0-9a-f]{2}|[\u2018\u2019\u00b4\u2032\u02bc\u2013\u2014]|\b(?:union|select|insert|update|delete|drop|exec|execute|declare|waitfor|having|order|group|and|or|xor|not|like|rlike|regexp|sounds|div|mod|is|in|case|procedure|into|from|alter|create|truncate|shutdown|sleep|benchmark|information_schema|sysibm|sysobjects|utl_http|dbms_\w+|values|as|begin|call|load|handler|collate)\b/i;
+const SQLI_PREFILTER =
+  /['"`;=()<>#*|&!^~@\\]|--|\/\*|%[0-9a-f]{2}|[\u2018\u2019\u00b4\u2032\u02bc\u2013\u2014]|\b(?:union|select|insert|update|delete|drop|exec|execute|declare|waitfor|having|order|group|and|or|xor|not|like|rlike|regexp|sounds|div|mod|is|in|case|procedure|into|from|alter|create|truncate|shutdown|sleep|benchmark|information_schema|sysibm|sysobjects|utl_http|dbms_\w+|values|as|begin|call|load|handler|collate)\b/i;
 /** ... cross-site scripting. */
 const XSS_PREFILTER = /[<>:=(`[{\\]|&#|&[a-z]{2,8};?|%[0-9a-f]{2}|\+ad[w4]-|[\uff1c\uff1e]/i;
 
 /** A regex rule, run only when the raw field has one of the pre-filter's strings (plain or percent-encoded, any depth). */
-function regexRule(name: string, ns: string, regex: string, fields: StatementConfig['regexMatchStatement'][], env: CompileEnv, prefilter: RegExp): ManagedRule {
-  const subs = fields.map((f) => compileStatement({ regexMatchStatement: { ...(f as NonNullable<typeof f>), regexString: regex } }, [], env));
+function regexRule(
+  name: string,
+  ns: string,
+  regex: string,
+  fields: StatementConfig['regexMatchStatement'][],
+  env: CompileEnv,
+  prefilter: RegExp,
+): ManagedRule {
+  const subs = fields.map((f) =>
+    compileStatement({ regexMatchStatement: { ...(f as NonNullable<typeof f>), regexString: regex } }, [], env),
+  );
   const probe = fields.map((f) => compileField((f as NonNullable<typeof f>).fieldToMatch));
   return {
     name,
@@ -97,13 +120,50 @@ const LFI_PREFILTER = /\.\.|%(?:25)*2e|\/etc\/|%(?:25)*2fetc|\\windows\\|%(?:25)
 const PATHS_PREFILTER = /\/(?:\.|web-inf|meta-inf)|%(?:25)*2e/i;
 
 const LOG4J = '\\$\\{(?:[^}]{0,40}\\$\\{)?[^}]{0,40}?(?:jndi|lower:|upper:|env:|sys:|java:|date:|::-|base64:)';
-const LFI = '(?:^|[\\\\/=])\\.\\.(?:[\\\\/]|$)|/etc/(?:passwd|shadow|group|hosts)\\b|\\\\windows\\\\(?:system32|win\\.ini)|/proc/self/(?:environ|cmdline)|\\bboot\\.ini\\b';
-const EXPLOITABLE_PATHS = '(?:^|/)(?:web-inf|meta-inf|\\.git|\\.svn|\\.hg|\\.env|\\.htaccess|\\.htpasswd|\\.aws|\\.ssh|\\.ds_store)(?:/|$)';
+const LFI =
+  '(?:^|[\\\\/=])\\.\\.(?:[\\\\/]|$)|/etc/(?:passwd|shadow|group|hosts)\\b|\\\\windows\\\\(?:system32|win\\.ini)|/proc/self/(?:environ|cmdline)|\\bboot\\.ini\\b';
+const EXPLOITABLE_PATHS =
+  '(?:^|/)(?:web-inf|meta-inf|\\.git|\\.svn|\\.hg|\\.env|\\.htaccess|\\.htpasswd|\\.aws|\\.ssh|\\.ds_store)(?:/|$)';
 /** A shell metacharacter followed by a command, in any parameter. */
 const SHELL_COMMAND =
   /(?:[;|&`\n]|\$\(|\|\|)\s*(?:\/(?:usr\/)?s?bin\/)?(?:cat|ls|id|whoami|wget|curl|nc|ncat|netcat|bash|sh|zsh|ping|uname|echo|rm|chmod|chown|python3?|perl|php|ruby|nslookup|dig|sleep|powershell|cmd(?:\.exe)?|ifconfig|ipconfig|net|telnet|ssh|scp|tftp|busybox|base64|awk|sed|find|xargs|env|printenv|passwd|kill|mkfifo|eval|exec)\b/;
 /** Parameters commonly passed to a shell: any metacharacter in them is suspect. */
-const COMMAND_PARAMS = new Set(['cmd', 'exec', 'command', 'execute', 'ping', 'query', 'jump', 'code', 'reg', 'do', 'func', 'arg', 'option', 'load', 'process', 'step', 'read', 'function', 'req', 'feature', 'exe', 'module', 'payload', 'run', 'print', 'host', 'ip', 'daemon', 'upload', 'dir', 'download', 'log', 'cli', 'shell']);
+const COMMAND_PARAMS = new Set([
+  'cmd',
+  'exec',
+  'command',
+  'execute',
+  'ping',
+  'query',
+  'jump',
+  'code',
+  'reg',
+  'do',
+  'func',
+  'arg',
+  'option',
+  'load',
+  'process',
+  'step',
+  'read',
+  'function',
+  'req',
+  'feature',
+  'exe',
+  'module',
+  'payload',
+  'run',
+  'print',
+  'host',
+  'ip',
+  'daemon',
+  'upload',
+  'dir',
+  'download',
+  'log',
+  'cli',
+  'shell',
+]);
 const SHELL_META = /[;|`]|\$\(|&&|\$\{IFS\}/;
 
 function shellMetaRule(ns: string): ManagedRule {
@@ -112,11 +172,7 @@ function shellMetaRule(ns: string): ManagedRule {
     const d = urlDecode(v);
     return SHELL_COMMAND.test(d) || (COMMAND_PARAMS.has(k.toLowerCase()) && SHELL_META.test(d));
   };
-  return {
-    name,
-    labels: [`${ns}:${name}`],
-    match: (r: WafRequest) => r.queryArgs.some(([k, v]) => test(k, v)),
-  };
+  return { name, labels: [`${ns}:${name}`], match: (r: WafRequest) => r.queryArgs.some(([k, v]) => test(k, v)) };
 }
 
 export const MANAGED_GROUPS: readonly ManagedGroupDef[] = [
@@ -124,13 +180,27 @@ export const MANAGED_GROUPS: readonly ManagedGroupDef[] = [
     name: 'PorticoSQLiRuleSet',
     awsNames: ['AWSManagedRulesSQLiRuleSet'],
     labelNamespace: 'portico:managed:sql-database',
-    build: (sens) => detectorRules('SQLi', (v) => detectSqli(v, sens).reason !== undefined, SQLI_PREFILTER, SQLI_VARIANTS, 'portico:managed:sql-database'),
+    build: (sens) =>
+      detectorRules(
+        'SQLi',
+        (v) => detectSqli(v, sens).reason !== undefined,
+        SQLI_PREFILTER,
+        SQLI_VARIANTS,
+        'portico:managed:sql-database',
+      ),
   },
   {
     name: 'PorticoXSSRuleSet',
     awsNames: ['AWSManagedRulesCommonRuleSet'],
     labelNamespace: 'portico:managed:core-rule-set',
-    build: (sens) => detectorRules('CrossSiteScripting', (v) => detectXss(v, sens) !== undefined, XSS_PREFILTER, XSS_VARIANTS, 'portico:managed:core-rule-set'),
+    build: (sens) =>
+      detectorRules(
+        'CrossSiteScripting',
+        (v) => detectXss(v, sens) !== undefined,
+        XSS_PREFILTER,
+        XSS_VARIANTS,
+        'portico:managed:core-rule-set',
+      ),
   },
   {
     name: 'PorticoKnownBadInputsRuleSet',
@@ -140,7 +210,9 @@ export const MANAGED_GROUPS: readonly ManagedGroupDef[] = [
       const ns = 'portico:managed:known-bad-inputs';
       const dec = tt('URL_DECODE', 'URL_DECODE', 'LOWERCASE');
       const f = (fieldToMatch: Field) => ({ fieldToMatch, textTransformations: dec, regexString: '' });
-      const headers: Field = { headers: { matchPattern: { all: {} }, matchScope: 'VALUE', oversizeHandling: 'CONTINUE' } };
+      const headers: Field = {
+        headers: { matchPattern: { all: {} }, matchScope: 'VALUE', oversizeHandling: 'CONTINUE' },
+      };
       const body: Field = { body: { oversizeHandling: 'CONTINUE' } };
       return [
         regexRule('Log4JRCE_QUERYSTRING', ns, LOG4J, [f({ queryString: {} })], env, LOG4J_PREFILTER),
@@ -152,11 +224,7 @@ export const MANAGED_GROUPS: readonly ManagedGroupDef[] = [
         regexRule('GenericLFI_BODY', ns, LFI, [f(body)], env, LFI_PREFILTER),
         regexRule('ExploitablePaths_URIPATH', ns, EXPLOITABLE_PATHS, [f({ uriPath: {} })], env, PATHS_PREFILTER),
         shellMetaRule(ns),
-        {
-          name: 'PROPFIND_METHOD',
-          labels: [`${ns}:PROPFIND_METHOD`],
-          match: (r) => r.method === 'PROPFIND',
-        },
+        { name: 'PROPFIND_METHOD', labels: [`${ns}:PROPFIND_METHOD`], match: (r) => r.method === 'PROPFIND' },
       ];
     },
   },
@@ -164,7 +232,9 @@ export const MANAGED_GROUPS: readonly ManagedGroupDef[] = [
 
 /** Finds a group by our name or the AWS name it mirrors. */
 export function findManagedGroup(vendorName: string, name: string): ManagedGroupDef | undefined {
-  return MANAGED_GROUPS.find((g) => (vendorName === 'AWS' ? g.awsNames.includes(name) : g.name === name || g.awsNames.includes(name)));
+  return MANAGED_GROUPS.find((g) =>
+    vendorName === 'AWS' ? g.awsNames.includes(name) : g.name === name || g.awsNames.includes(name),
+  );
 }
 
 /** Compiles-once check that our regexes are valid RE2 (they are constants; a test calls it). */

@@ -25,7 +25,7 @@ test('least recently used keys are dropped past maxKeys', () => {
   assert.equal(c.hit('b', 1000, 4), 1, 'b was dropped');
 });
 
-test('shared counts: two nodes over one real store see each other\'s hits one round trip later', async () => {
+test("shared counts: two nodes over one real store see each other's hits one round trip later", async () => {
   const { EmbeddedStore } = await import('../store/embedded.js');
   const { ManualClock } = await import('../clock.js');
   const clock = new ManualClock(Date.UTC(2026, 0, 1));

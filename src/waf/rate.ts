@@ -92,7 +92,8 @@ export class SharedRateCounterStore implements RateCounterStore {
     const seen = this.#seen.get(key);
     this.#backend.increment(`waf:${key}:${start}`, 1, start + 2 * windowMs).then((value) => {
       const cur = this.#seen.get(key);
-      if (!cur || cur.start < start || (cur.start === start && cur.value < value)) this.#seen.set(key, { start, value });
+      if (!cur || cur.start < start || (cur.start === start && cur.value < value))
+        this.#seen.set(key, { start, value });
     }, this.#onError);
     const cluster = seen && seen.start === start ? seen.value + 1 : 0;
     return Math.max(local, cluster);

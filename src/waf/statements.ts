@@ -7,9 +7,11 @@ import { RE2JS } from 're2js';
 import { detectSqli } from './detect/sqli.js';
 import { detectXss } from './detect/xss.js';
 import type { RateCounterStore } from './rate.js';
-import { collectJson, type WafRequest } from './request.js';
-import type { FieldToMatch, StatementConfig, TextTransformationConfig } from './schema.js';
+import type { WafRequest } from './request.js';
+import type { StatementConfig } from './statement-schema.js';
+import type { TextTransformationConfig } from './field-schema.js';
 import { compileTransforms, type Transform } from './transforms.js';
+import { compileField, FORCE, type FieldFn } from './fields.js';
 
 /** Per-request evaluation state: the labels added so far (rules see earlier rules' labels). */
 export interface EvalState {
@@ -34,97 +36,11 @@ export interface CompileEnv {
   rateScope: string;
 }
 
-/** A field result that forces the statement to match (oversize MATCH, invalid JSON MATCH). */
-const FORCE = Symbol('force-match');
-type FieldValues = readonly string[] | typeof FORCE;
-type FieldFn = (r: WafRequest) => FieldValues;
-
-const NONE: readonly string[] = [];
-
-function headerValues(r: WafRequest, name: string): string[] {
-  const v = r.headers[name];
-  if (v === undefined) return [];
-  return Array.isArray(v) ? v : [String(v)];
-}
-
-/** Compiles a FieldToMatch into a function returning the values to inspect. */
-export function compileField(f: FieldToMatch | { bodyParameters: Record<string, never> }): FieldFn {
-  if ('bodyParameters' in f) return (r) => r.bodyParameters;
-  if (f.uriPath) return (r) => [r.uriPath];
-  if (f.queryString) return (r) => [r.queryString];
-  if (f.method) return (r) => [r.method];
-  if (f.singleHeader) {
-    const name = f.singleHeader.name.toLowerCase();
-    return (r) => headerValues(r, name);
-  }
-  if (f.singleQueryArgument) {
-    const name = f.singleQueryArgument.name.toLowerCase();
-    return (r) => r.queryArgs.filter(([k]) => k.toLowerCase() === name).map(([, v]) => v);
-  }
-  if (f.allQueryArguments) return (r) => r.queryArgs.map(([, v]) => v);
-  if (f.headers) {
-    const { matchPattern: p, matchScope } = f.headers;
-    const inc = p.includedHeaders ? new Set(p.includedHeaders.map((h) => h.toLowerCase())) : undefined;
-    const exc = p.excludedHeaders ? new Set(p.excludedHeaders.map((h) => h.toLowerCase())) : undefined;
-    return (r) => {
-      const out: string[] = [];
-      for (const [k, v] of Object.entries(r.headers)) {
-        if ((inc && !inc.has(k)) || exc?.has(k) || v === undefined) continue;
-        if (matchScope !== 'VALUE') out.push(k);
-        if (matchScope !== 'KEY') for (const x of Array.isArray(v) ? v : [String(v)]) out.push(x);
-      }
-      return out;
-    };
-  }
-  if (f.cookies) {
-    const { matchPattern: p, matchScope } = f.cookies;
-    const inc = p.includedCookies ? new Set(p.includedCookies) : undefined;
-    const exc = p.excludedCookies ? new Set(p.excludedCookies) : undefined;
-    return (r) => {
-      const out: string[] = [];
-      for (const [k, v] of r.cookies) {
-        if ((inc && !inc.has(k)) || exc?.has(k)) continue;
-        if (matchScope !== 'VALUE') out.push(k);
-        if (matchScope !== 'KEY') out.push(v);
-      }
-      return out;
-    };
-  }
-  if (f.body) {
-    const oversize = f.body.oversizeHandling;
-    return (r) => {
-      if (!r.body) return NONE;
-      if (r.bodyOversize && oversize !== 'CONTINUE') return oversize === 'MATCH' ? FORCE : NONE;
-      return [r.bodyText];
-    };
-  }
-  if (f.jsonBody) {
-    const { matchPattern, matchScope, invalidFallbackBehavior, oversizeHandling } = f.jsonBody;
-    const paths = matchPattern.includedPaths?.map((p) => p.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')));
-    return (r) => {
-      if (!r.body) return NONE;
-      if (r.bodyOversize && oversizeHandling !== 'CONTINUE') return oversizeHandling === 'MATCH' ? FORCE : NONE;
-      const j = r.json;
-      if (!j.ok) {
-        if (invalidFallbackBehavior === 'MATCH') return FORCE;
-        if (invalidFallbackBehavior === 'NO_MATCH') return NONE;
-        return [r.bodyText];
-      }
-      const out: string[] = [];
-      if (!paths) collectJson(j.value, matchScope, out, 0);
-      else for (const p of paths) {
-        let v: unknown = j.value;
-        for (const seg of p) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[seg] : undefined;
-        if (v !== undefined) collectJson(v, matchScope, out, 0);
-      }
-      return out;
-    };
-  }
-  throw new Error('fieldToMatch has no field');
-}
-
-/** Wraps a value test with a field and its transformations: true if any value passes. */
-function inspect(field: FieldFn, transforms: readonly TextTransformationConfig[], test: (v: string) => boolean): Matcher {
+function inspect(
+  field: FieldFn,
+  transforms: readonly TextTransformationConfig[],
+  test: (v: string) => boolean,
+): Matcher {
   const t: Transform | undefined = compileTransforms(transforms);
   return (r) => {
     const values = field(r);
@@ -135,12 +51,19 @@ function inspect(field: FieldFn, transforms: readonly TextTransformationConfig[]
 }
 
 /** Compiles an RE2 regex (linear time, so no ReDoS); reports syntax errors and the constructs RE2 lacks. */
-export function compileRegex(source: string, path: (string | number)[], env: Pick<CompileEnv, 'issue'>): ((s: string) => boolean) | undefined {
+export function compileRegex(
+  source: string,
+  path: (string | number)[],
+  env: Pick<CompileEnv, 'issue'>,
+): ((s: string) => boolean) | undefined {
   try {
     const re = RE2JS.compile(source);
     return (s) => re.test(s);
   } catch (err) {
-    env.issue(path, `invalid regular expression (RE2 syntax: no backreferences or lookaround): ${(err as Error).message}`);
+    env.issue(
+      path,
+      `invalid regular expression (RE2 syntax: no backreferences or lookaround): ${(err as Error).message}`,
+    );
     return undefined;
   }
 }
@@ -224,13 +147,16 @@ export function compileStatement(s: StatementConfig, path: (string | number)[], 
     const r = s.regexPatternSetReferenceStatement;
     const p = [...path, 'regexPatternSetReferenceStatement'];
     let list: string[] = r.regexList ?? [];
-    if ((r.name === undefined) === (r.regexList === undefined)) env.issue(p, 'expected exactly one of "name" (a set under wafRegexPatternSets) or "regexList"');
+    if ((r.name === undefined) === (r.regexList === undefined))
+      env.issue(p, 'expected exactly one of "name" (a set under wafRegexPatternSets) or "regexList"');
     if (r.name !== undefined) {
       const set = env.regexSets[r.name];
       if (!set) env.issue([...p, 'name'], `unknown regex pattern set "${r.name}"; define it under wafRegexPatternSets`);
       list = set ? set.regularExpressionList.map((x) => x.regexString) : [];
     }
-    const tests = list.map((x, i) => compileRegex(x, [...p, r.name ? 'name' : 'regexList', ...(r.name ? [] : [i])], env)).filter((t) => t !== undefined);
+    const tests = list
+      .map((x, i) => compileRegex(x, [...p, r.name ? 'name' : 'regexList', ...(r.name ? [] : [i])], env))
+      .filter((t) => t !== undefined);
     return inspect(compileField(r.fieldToMatch), r.textTransformations, (v) => tests.some((t) => t(v)));
   }
   if (s.sizeConstraintStatement) {
@@ -252,16 +178,25 @@ export function compileStatement(s: StatementConfig, path: (string | number)[], 
   }
   if (s.sqliMatchStatement) {
     const q = s.sqliMatchStatement;
-    return inspect(compileField(q.fieldToMatch), q.textTransformations, (v) => detectSqli(v, q.sensitivityLevel).reason !== undefined);
+    return inspect(
+      compileField(q.fieldToMatch),
+      q.textTransformations,
+      (v) => detectSqli(v, q.sensitivityLevel).reason !== undefined,
+    );
   }
   if (s.xssMatchStatement) {
     const x = s.xssMatchStatement;
-    return inspect(compileField(x.fieldToMatch), x.textTransformations, (v) => detectXss(v, x.sensitivityLevel) !== undefined);
+    return inspect(
+      compileField(x.fieldToMatch),
+      x.textTransformations,
+      (v) => detectXss(v, x.sensitivityLevel) !== undefined,
+    );
   }
   if (s.ipSetReferenceStatement) {
     const st = s.ipSetReferenceStatement;
     const p = [...path, 'ipSetReferenceStatement'];
-    if ((st.name === undefined) === (st.addresses === undefined)) env.issue(p, 'expected exactly one of "name" (a set under wafIpSets) or "addresses"');
+    if ((st.name === undefined) === (st.addresses === undefined))
+      env.issue(p, 'expected exactly one of "name" (a set under wafIpSets) or "addresses"');
     let addrs = st.addresses ?? [];
     if (st.name !== undefined) {
       const set = env.ipSets[st.name];
@@ -304,11 +239,15 @@ export function compileStatement(s: StatementConfig, path: (string | number)[], 
   }
   if (s.rateBasedStatement) return compileRate(s.rateBasedStatement, [...path, 'rateBasedStatement'], env);
   if (s.andStatement) {
-    const subs = s.andStatement.statements.map((x, i) => compileStatement(x, [...path, 'andStatement', 'statements', i], env));
+    const subs = s.andStatement.statements.map((x, i) =>
+      compileStatement(x, [...path, 'andStatement', 'statements', i], env),
+    );
     return (r, st) => subs.every((m) => m(r, st));
   }
   if (s.orStatement) {
-    const subs = s.orStatement.statements.map((x, i) => compileStatement(x, [...path, 'orStatement', 'statements', i], env));
+    const subs = s.orStatement.statements.map((x, i) =>
+      compileStatement(x, [...path, 'orStatement', 'statements', i], env),
+    );
     return (r, st) => subs.some((m) => m(r, st));
   }
   if (s.notStatement) {
@@ -316,19 +255,30 @@ export function compileStatement(s: StatementConfig, path: (string | number)[], 
     return (r, st) => !sub(r, st);
   }
   if (s.managedRuleGroupStatement) {
-    env.issue([...path, 'managedRuleGroupStatement'], 'a managed rule group can only be the top-level statement of a rule');
+    env.issue(
+      [...path, 'managedRuleGroupStatement'],
+      'a managed rule group can only be the top-level statement of a rule',
+    );
     return never;
   }
   env.issue(path, 'empty statement');
   return never;
 }
 
-function compileRate(c: NonNullable<StatementConfig['rateBasedStatement']>, path: (string | number)[], env: CompileEnv): Matcher {
+function compileRate(
+  c: NonNullable<StatementConfig['rateBasedStatement']>,
+  path: (string | number)[],
+  env: CompileEnv,
+): Matcher {
   const windowMs = c.evaluationWindowSec * 1000;
-  const scopeDown = c.scopeDownStatement ? compileStatement(c.scopeDownStatement, [...path, 'scopeDownStatement'], env) : undefined;
+  const scopeDown = c.scopeDownStatement
+    ? compileStatement(c.scopeDownStatement, [...path, 'scopeDownStatement'], env)
+    : undefined;
   const fwd = c.forwardedIPConfig;
-  if (c.aggregateKeyType === 'FORWARDED_IP' && !fwd) env.issue([...path, 'forwardedIPConfig'], 'aggregateKeyType FORWARDED_IP needs forwardedIPConfig');
-  if (c.aggregateKeyType === 'CUSTOM_KEYS' && !c.customKeys) env.issue([...path, 'customKeys'], 'aggregateKeyType CUSTOM_KEYS needs customKeys');
+  if (c.aggregateKeyType === 'FORWARDED_IP' && !fwd)
+    env.issue([...path, 'forwardedIPConfig'], 'aggregateKeyType FORWARDED_IP needs forwardedIPConfig');
+  if (c.aggregateKeyType === 'CUSTOM_KEYS' && !c.customKeys)
+    env.issue([...path, 'customKeys'], 'aggregateKeyType CUSTOM_KEYS needs customKeys');
   type KeyPart = (r: WafRequest, st: EvalState) => string | undefined;
   let parts: KeyPart[];
   switch (c.aggregateKeyType) {
@@ -357,7 +307,11 @@ function compileRate(c: NonNullable<StatementConfig['rateBasedStatement']>, path
         if (k.uriPath) return one(compileField({ uriPath: {} }), k.uriPath.textTransformations);
         if (k.queryString) return one(compileField({ queryString: {} }), k.queryString.textTransformations);
         if (k.header) return one(compileField({ singleHeader: { name: k.header.name } }), k.header.textTransformations);
-        if (k.queryArgument) return one(compileField({ singleQueryArgument: { name: k.queryArgument.name } }), k.queryArgument.textTransformations);
+        if (k.queryArgument)
+          return one(
+            compileField({ singleQueryArgument: { name: k.queryArgument.name } }),
+            k.queryArgument.textTransformations,
+          );
         if (k.cookie) {
           const name = k.cookie.name;
           const tf = compileTransforms(k.cookie.textTransformations);

@@ -9,7 +9,11 @@ const cases: [TextTransformationType, string, string][] = [
   ['URL_DECODE_UNI', '%u003cscript', '<script'],
   ['LOWERCASE', 'SeLeCt', 'select'],
   ['UPPERCASE', 'select', 'SELECT'],
-  ['HTML_ENTITY_DECODE', '&lt;img src=x onerror=&#97;&#x6c;ert(1)&gt; &quot;&amp;&unknown;', '<img src=x onerror=alert(1)> "&&unknown;'],
+  [
+    'HTML_ENTITY_DECODE',
+    '&lt;img src=x onerror=&#97;&#x6c;ert(1)&gt; &quot;&amp;&unknown;',
+    '<img src=x onerror=alert(1)> "&&unknown;',
+  ],
   ['HTML_ENTITY_DECODE', '&#60script&#62', '<script>'],
   ['COMPRESS_WHITE_SPACE', 'a \t\n\r\f  b', 'a b'],
   ['CMD_LINE', 'C^m"d\'.eXe /c  dir ,x;y', 'cmd.exe/c dir x y'],

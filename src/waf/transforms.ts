@@ -45,22 +45,57 @@ function urlDecodeUni(s: string): string {
 }
 
 const NAMED_ENTITIES: Readonly<Record<string, string>> = {
-  lt: '<', gt: '>', amp: '&', quot: '"', apos: "'", nbsp: '\u00a0', colon: ':', lpar: '(', rpar: ')', tab: '\t',
-  newline: '\n', sol: '/', bsol: '\\', semi: ';', equals: '=', excl: '!', grave: '`', lsqb: '[', rsqb: ']',
-  lbrack: '[', rbrack: ']', lcub: '{', rcub: '}', period: '.', comma: ',', num: '#', percnt: '%', plus: '+',
-  quest: '?', ast: '*', hyphen: '-', dash: '-', lowbar: '_', vert: '|', Tab: '\t', NewLine: '\n',
+  lt: '<',
+  gt: '>',
+  amp: '&',
+  quot: '"',
+  apos: "'",
+  nbsp: '\u00a0',
+  colon: ':',
+  lpar: '(',
+  rpar: ')',
+  tab: '\t',
+  newline: '\n',
+  sol: '/',
+  bsol: '\\',
+  semi: ';',
+  equals: '=',
+  excl: '!',
+  grave: '`',
+  lsqb: '[',
+  rsqb: ']',
+  lbrack: '[',
+  rbrack: ']',
+  lcub: '{',
+  rcub: '}',
+  period: '.',
+  comma: ',',
+  num: '#',
+  percnt: '%',
+  plus: '+',
+  quest: '?',
+  ast: '*',
+  hyphen: '-',
+  dash: '-',
+  lowbar: '_',
+  vert: '|',
+  Tab: '\t',
+  NewLine: '\n',
 };
 
 /** &lt; &#60; &#x3c; (with or without the ";"), as browsers read them. */
 export function htmlEntityDecode(s: string): string {
   if (s.indexOf('&') === -1) return s;
-  return s.replace(/&(?:#[xX]([0-9a-fA-F]{1,8})|#(\d{1,10})|([A-Za-z][A-Za-z0-9]{1,31}));?/g, (m, hex?: string, dec?: string, name?: string) => {
-    if (hex !== undefined || dec !== undefined) {
-      const cp = hex !== undefined ? parseInt(hex, 16) : Number(dec);
-      return cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : m;
-    }
-    return NAMED_ENTITIES[name as string] ?? NAMED_ENTITIES[(name as string).toLowerCase()] ?? m;
-  });
+  return s.replace(
+    /&(?:#[xX]([0-9a-fA-F]{1,8})|#(\d{1,10})|([A-Za-z][A-Za-z0-9]{1,31}));?/g,
+    (m, hex?: string, dec?: string, name?: string) => {
+      if (hex !== undefined || dec !== undefined) {
+        const cp = hex !== undefined ? parseInt(hex, 16) : Number(dec);
+        return cp > 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : m;
+      }
+      return NAMED_ENTITIES[name as string] ?? NAMED_ENTITIES[(name as string).toLowerCase()] ?? m;
+    },
+  );
 }
 
 /** Tabs, newlines, form feeds and runs of spaces → one space. */
@@ -106,16 +141,22 @@ function normalizePath(s: string): string {
 /** \xHH \uHHHH \u{H..} \OOO and \c escapes of JavaScript. */
 function jsDecode(s: string): string {
   if (s.indexOf('\\') === -1) return s;
-  return s.replace(/\\(?:x([0-9a-fA-F]{2})|u\{([0-9a-fA-F]{1,6})\}|u([0-9a-fA-F]{4})|([0-7]{1,3})|(.))/g, (_m, x?: string, ub?: string, u?: string, o?: string, c?: string) => {
-    if (x) return String.fromCharCode(parseInt(x, 16));
-    if (ub) {
-      const cp = parseInt(ub, 16);
-      return cp <= 0x10ffff ? String.fromCodePoint(cp) : '';
-    }
-    if (u) return String.fromCharCode(parseInt(u, 16));
-    if (o) return String.fromCharCode(parseInt(o, 8) & 0xff);
-    return ({ n: '\n', r: '\r', t: '\t', b: '\b', f: '\f', v: '\v' } as Record<string, string>)[c as string] ?? (c as string);
-  });
+  return s.replace(
+    /\\(?:x([0-9a-fA-F]{2})|u\{([0-9a-fA-F]{1,6})\}|u([0-9a-fA-F]{4})|([0-7]{1,3})|(.))/g,
+    (_m, x?: string, ub?: string, u?: string, o?: string, c?: string) => {
+      if (x) return String.fromCharCode(parseInt(x, 16));
+      if (ub) {
+        const cp = parseInt(ub, 16);
+        return cp <= 0x10ffff ? String.fromCodePoint(cp) : '';
+      }
+      if (u) return String.fromCharCode(parseInt(u, 16));
+      if (o) return String.fromCharCode(parseInt(o, 8) & 0xff);
+      return (
+        ({ n: '\n', r: '\r', t: '\t', b: '\b', f: '\f', v: '\v' } as Record<string, string>)[c as string] ??
+        (c as string)
+      );
+    },
+  );
 }
 
 export const TRANSFORMS: Readonly<Record<TextTransformationType, Transform>> = {
@@ -134,7 +175,9 @@ export const TRANSFORMS: Readonly<Record<TextTransformationType, Transform>> = {
 };
 
 /** One function applying the transformations in ascending priority (AWS: lowest first). */
-export function compileTransforms(list: readonly { priority: number; type: TextTransformationType }[]): Transform | undefined {
+export function compileTransforms(
+  list: readonly { priority: number; type: TextTransformationType }[],
+): Transform | undefined {
   const fns = [...list]
     .sort((a, b) => a.priority - b.priority)
     .filter((t) => t.type !== 'NONE')

@@ -131,7 +131,7 @@ apis:
     assert.equal(calls(), n + 1);
   });
 
-  test('a cached policy is evaluated against the new method ARN (AWS\'s cache behaviour)', async () => {
+  test("a cached policy is evaluated against the new method ARN (AWS's cache behaviour)", async () => {
     const r = await get('/prod/other', { authorization: 'allow' }); // cached policy allows only GET/pets/7
     assert.equal(r.status, 403);
     assert.equal(r.body, NOT_ALLOWED);
@@ -189,12 +189,21 @@ apis:
     assert.equal((await get('/prod/cb', { authorization: 'no' })).status, 401);
   });
 
-  test('REQUEST: the event has exactly AWS\'s fields; every identity source is required', async () => {
+  test("REQUEST: the event has exactly AWS's fields; every identity source is required", async () => {
     const r = await get('/prod/req/a%20b?tenant=t1&x=1&x=2', { 'X-Token': 'simple-yes', 'user-agent': 'ua' });
     assert.equal(r.status, 200);
     const e = lastEvent()!;
     assert.deepEqual(Object.keys(e).sort(), [
-      'headers', 'httpMethod', 'methodArn', 'path', 'pathParameters', 'queryStringParameters', 'requestContext', 'resource', 'stageVariables', 'type',
+      'headers',
+      'httpMethod',
+      'methodArn',
+      'path',
+      'pathParameters',
+      'queryStringParameters',
+      'requestContext',
+      'resource',
+      'stageVariables',
+      'type',
     ]);
     assert.equal(e.type, 'REQUEST');
     assert.equal(e.methodArn, `${ARN}/GET/req/a%20b`);
@@ -262,9 +271,15 @@ apis:
 `),
       (err: Error) => {
         assert.match(err.message, /apis\[0\]\.authorizers\.f\.function: cannot read the function module .*missing\.js/);
-        assert.match(err.message, /apis\[0\]\.authorizers\.j: a jwt authorizer needs exactly one of "jwksUri", "discovery: true" or "secret"/);
+        assert.match(
+          err.message,
+          /apis\[0\]\.authorizers\.j: a jwt authorizer needs exactly one of "jwksUri", "discovery: true" or "secret"/,
+        );
         assert.match(err.message, /apis\[0\]\.routes\[0\]\.authorizer: unknown authorizer "nope"; defined: f, j/);
-        assert.match(err.message, /apis\[0\]\.routes\[1\]\.authorizationScopes: authorizationScopes apply to jwt authorizers/);
+        assert.match(
+          err.message,
+          /apis\[0\]\.routes\[1\]\.authorizationScopes: authorizationScopes apply to jwt authorizers/,
+        );
         return true;
       },
     );

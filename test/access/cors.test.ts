@@ -11,7 +11,12 @@ describe('CORS', () => {
   let gw: TestGateway;
   before(async () => {
     up = await startUpstream((_req, res) => {
-      res.writeHead(200, { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'DELETE', vary: 'Accept-Encoding', 'content-type': 'text/plain' });
+      res.writeHead(200, {
+        'access-control-allow-origin': '*',
+        'access-control-allow-methods': 'DELETE',
+        vary: 'Accept-Encoding',
+        'content-type': 'text/plain',
+      });
       res.end('backend');
     });
     gw = await startTestGateway(`
@@ -63,11 +68,22 @@ apis:
     });
     assert.equal(up.requests.length, n);
     // preflight on a path with no route at all is answered too
-    assert.equal((await call(gw.port, 'OPTIONS', '/nowhere', { origin: 'https://a.example.org', 'access-control-request-method': 'GET' })).status, 204);
+    assert.equal(
+      (
+        await call(gw.port, 'OPTIONS', '/nowhere', {
+          origin: 'https://a.example.org',
+          'access-control-request-method': 'GET',
+        })
+      ).status,
+      204,
+    );
   });
 
   test('preflight from an origin not allowed: 204 without any CORS header', async () => {
-    const r = await call(gw.port, 'OPTIONS', '/items', { origin: 'https://evil.example', 'access-control-request-method': 'GET' });
+    const r = await call(gw.port, 'OPTIONS', '/items', {
+      origin: 'https://evil.example',
+      'access-control-request-method': 'GET',
+    });
     assert.equal(r.status, 204);
     assert.deepEqual(CORS_HEADERS(r.headers), {});
   });
@@ -79,7 +95,7 @@ apis:
     assert.equal(r.headers['access-control-allow-origin'], 'https://app.example.com');
   });
 
-  test('actual request: the gateway\'s CORS headers replace the backend\'s', async () => {
+  test("actual request: the gateway's CORS headers replace the backend's", async () => {
     const r = await call(gw.port, 'GET', '/items', { origin: 'https://sub.example.org' });
     assert.equal(r.status, 200);
     assert.equal(r.body, 'backend');
@@ -91,7 +107,7 @@ apis:
     });
   });
 
-  test('no Origin or a foreign Origin: the backend\'s CORS headers are still removed, none added', async () => {
+  test("no Origin or a foreign Origin: the backend's CORS headers are still removed, none added", async () => {
     for (const headers of [{}, { origin: 'https://evil.example' }] as Record<string, string>[]) {
       const r = await call(gw.port, 'GET', '/items', headers);
       assert.equal(r.status, 200);
@@ -100,7 +116,11 @@ apis:
   });
 
   test('wildcards without credentials answer "*"', async () => {
-    const p = await call(gw.port, 'OPTIONS', '/pub/x', { origin: 'https://any.example', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'x-a' });
+    const p = await call(gw.port, 'OPTIONS', '/pub/x', {
+      origin: 'https://any.example',
+      'access-control-request-method': 'PUT',
+      'access-control-request-headers': 'x-a',
+    });
     assert.equal(p.status, 204);
     assert.deepEqual(CORS_HEADERS(p.headers), {
       'access-control-allow-origin': '*',

@@ -17,7 +17,10 @@ const PARTNER = 'partner-key-value-0123456789abcdef';
 const RUNTIME = 'runtime-key-value-0123456789abcdef';
 
 function config(partner: string | null, extra = ''): string {
-  const keys = partner === null ? '' : `apiKeys:\n  partner:\n    value: \${PARTNER_KEY}\n    description: partner integration\n${partner}\n`;
+  const keys =
+    partner === null
+      ? ''
+      : `apiKeys:\n  partner:\n    value: \${PARTNER_KEY}\n    description: partner integration\n${partner}\n`;
   return `version: 1
 ${extra}usagePlans:
   basic: { stages: { pets/prod: {} } }
@@ -50,7 +53,8 @@ describe('API keys declared in the config file (apiKeys)', () => {
   });
   after(() => t?.close());
 
-  const get = (stage: string, key?: string) => call(t.port, 'GET', `/${stage}/pets`, key === undefined ? {} : { 'x-api-key': key });
+  const get = (stage: string, key?: string) =>
+    call(t.port, 'GET', `/${stage}/pets`, key === undefined ? {} : { 'x-api-key': key });
   const reload = async (yaml: string) => {
     await t.write(yaml);
     return t.gw.reload('test');
@@ -78,7 +82,8 @@ describe('API keys declared in the config file (apiKeys)', () => {
   });
 
   test('the admin API and CLI refuse to change or delete a declared key (409, managed by the config file)', async () => {
-    const message = 'API key "partner" is managed by the config file (apiKeys.partner); change or remove it there and reload';
+    const message =
+      'API key "partner" is managed by the config file (apiKeys.partner); change or remove it there and reload';
     for (const [method, path, body] of [
       ['DELETE', '/keys/partner', undefined],
       ['POST', '/keys/cfg-partner/disable', undefined],
@@ -89,7 +94,12 @@ describe('API keys declared in the config file (apiKeys)', () => {
       assert.deepEqual(await admin(t.gw, method, path, body), { status: 409, body: { message } }, `${method} ${path}`);
     }
     const err: string[] = [];
-    const code = await keysCommand(['delete', 'partner', '-c', t.configPath], { out: () => {}, err: (l) => err.push(l), env, readConfig: (file) => loadConfigFile(file, env) });
+    const code = await keysCommand(['delete', 'partner', '-c', t.configPath], {
+      out: () => {},
+      err: (l) => err.push(l),
+      env,
+      readConfig: (file) => loadConfigFile(file, env),
+    });
     assert.equal(code, 1);
     assert.equal(err.join('\n'), `portico keys delete: ${message}`);
     assert.equal((await get('prod', PARTNER)).status, 200, 'still there, unchanged');
@@ -111,7 +121,10 @@ describe('API keys declared in the config file (apiKeys)', () => {
     assert.equal((await get('beta', PARTNER)).status, 403, 'removed from the file');
     assert.equal((await admin(t.gw, 'GET', '/keys/cfg-partner')).status, 404);
     assert.equal((await get('prod', RUNTIME)).status, 200, 'the runtime key survived');
-    assert.deepEqual(((await admin(t.gw, 'GET', '/keys')).body.items as { id: string }[]).map((k) => k.id), [runtimeId]);
+    assert.deepEqual(
+      ((await admin(t.gw, 'GET', '/keys')).body.items as { id: string }[]).map((k) => k.id),
+      [runtimeId],
+    );
 
     // Back again: created anew with the same stable id.
     assert.equal((await reload(config('    usagePlans: [basic]'))).ok, true);
@@ -122,7 +135,10 @@ describe('API keys declared in the config file (apiKeys)', () => {
   test('a declared value that a runtime key already has rejects the reload at apiKeys.NAME.value; the old config keeps serving', async () => {
     const res = await reload(config('    usagePlans: [basic]').replace('${PARTNER_KEY}', RUNTIME));
     assert.equal(res.ok, false);
-    assert.match(res.error ?? '', /apiKeys\.partner\.value: API key \w+ "runtime" \(created at runtime\) already has this value; key values must be unique/);
+    assert.match(
+      res.error ?? '',
+      /apiKeys\.partner\.value: API key \w+ "runtime" \(created at runtime\) already has this value; key values must be unique/,
+    );
     assert.ok(!(res.error ?? '').includes(RUNTIME), 'the value is not in the error');
     assert.equal((await get('prod', PARTNER)).status, 200, 'the previous config keeps serving');
     assert.equal((await get('prod', RUNTIME)).status, 200);
@@ -175,7 +191,10 @@ apis:
       errorsOf('  partner: { value: "a-long-enough-key-value-1", usagePlans: [basic, gold] }'),
       /apiKeys\.partner\.usagePlans\[1\]: usage plans "basic" and "gold" both cover pets\/prod; a key may be in one plan per stage/,
     );
-    assert.match(errorsOf('  partner: { value: "a-long-enough-key-value-1", usagePlans: [basic, basic] }'), /apiKeys\.partner\.usagePlans\[1\]: "basic" is listed twice/);
+    assert.match(
+      errorsOf('  partner: { value: "a-long-enough-key-value-1", usagePlans: [basic, basic] }'),
+      /apiKeys\.partner\.usagePlans\[1\]: "basic" is listed twice/,
+    );
   });
 
   test('a value shorter than 20 characters, with a space, a number, or shared by two keys; the value is never shown', () => {
@@ -186,12 +205,20 @@ apis:
     assert.match(spaced, /apiKeys\.partner\.value: expected 20-128 printable ASCII characters without spaces/);
     assert.ok(!spaced.includes('with spaces'));
     const digits = errorsOf('  partner:\n    value: ${PARTNER_KEY}', { PARTNER_KEY: '123456789012345678901234' });
-    assert.match(digits, /apiKeys\.partner\.value: expected the key value as a string; quote a \$\{VAR\} whose value is all digits/);
+    assert.match(
+      digits,
+      /apiKeys\.partner\.value: expected the key value as a string; quote a \$\{VAR\} whose value is all digits/,
+    );
     assert.ok(!digits.includes('1234567890123'));
-    const dup = errorsOf('  a: { value: "the-same-key-value-for-both" }\n  b: { value: "the-same-key-value-for-both" }');
+    const dup = errorsOf(
+      '  a: { value: "the-same-key-value-for-both" }\n  b: { value: "the-same-key-value-for-both" }',
+    );
     assert.match(dup, /apiKeys\.b\.value: same value as apiKeys\.a; key values must be unique/);
     assert.ok(!dup.includes('the-same-key-value'));
-    assert.match(errorsOf('  partner: { value: "${NOPE}" }'), /apiKeys\.partner\.value: environment variable NOPE is not set/);
+    assert.match(
+      errorsOf('  partner: { value: "${NOPE}" }'),
+      /apiKeys\.partner\.value: environment variable NOPE is not set/,
+    );
   });
 });
 
@@ -205,8 +232,12 @@ describe('declared keys on two nodes sharing one Redis', { skip: redisSuiteSkip(
     const a = await startTestGateway(config('    usagePlans: [basic]', store), { env });
     const b = await startTestGateway(config('    usagePlans: [basic]', store), { env });
     try {
-      for (const n of [a, b]) assert.equal((await call(n.port, 'GET', '/prod/pets', { 'x-api-key': PARTNER })).status, 200);
-      assert.deepEqual(((await admin(b.gw, 'GET', '/keys')).body.items as { id: string }[]).map((k) => k.id), ['cfg-partner']);
+      for (const n of [a, b])
+        assert.equal((await call(n.port, 'GET', '/prod/pets', { 'x-api-key': PARTNER })).status, 200);
+      assert.deepEqual(
+        ((await admin(b.gw, 'GET', '/keys')).body.items as { id: string }[]).map((k) => k.id),
+        ['cfg-partner'],
+      );
       await a.write(config(null, store));
       assert.equal((await a.gw.reload('test')).ok, true);
       let status = 0;

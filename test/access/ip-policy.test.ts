@@ -19,7 +19,9 @@ apis:
 `;
 const ARN = 'arn:aws:execute-api:us-east-1:123456789012:ips/prod/GET';
 const denied = (resource: string, explicit: boolean) =>
-  JSON.stringify({ Message: `User: anonymous is not authorized to perform: execute-api:Invoke on resource: ${ARN}/${resource}${explicit ? ' with an explicit deny' : ''}` });
+  JSON.stringify({
+    Message: `User: anonymous is not authorized to perform: execute-api:Invoke on resource: ${ARN}/${resource}${explicit ? ' with an explicit deny' : ''}`,
+  });
 
 describe('IP policy (resource policy)', () => {
   let direct: TestGateway;
@@ -56,7 +58,7 @@ describe('IP policy (resource policy)', () => {
     assert.equal((await get('/prod/open', '10.0.0.5, 192.168.1.1')).status, 403);
   });
 
-  test('route lists apply after the API\'s', async () => {
+  test("route lists apply after the API's", async () => {
     const get = (path: string, ip: string) => call(proxied.port, 'GET', path, { 'x-forwarded-for': ip });
     assert.equal((await get('/prod/strict/1', '10.0.0.5')).status, 200);
     const r = await get('/prod/strict/1', '10.2.3.4');
@@ -78,9 +80,15 @@ apis:
       - { route: GET /x, ipPolicy: { deny: ["2001:db8::/129"] }, integration: { type: mock } }
 `),
       (err: Error) => {
-        assert.match(err.message, /apis\[0\]\.ipPolicy\.allow\[0\]: "10\.0\.0\.0\/33" has an invalid prefix length \(max 32\)/);
+        assert.match(
+          err.message,
+          /apis\[0\]\.ipPolicy\.allow\[0\]: "10\.0\.0\.0\/33" has an invalid prefix length \(max 32\)/,
+        );
         assert.match(err.message, /apis\[0\]\.ipPolicy\.allow\[1\]: "300\.1\.1\.1" is not an IP address or CIDR range/);
-        assert.match(err.message, /apis\[0\]\.routes\[0\]\.ipPolicy\.deny\[0\]: "2001:db8::\/129" has an invalid prefix length \(max 128\)/);
+        assert.match(
+          err.message,
+          /apis\[0\]\.routes\[0\]\.ipPolicy\.deny\[0\]: "2001:db8::\/129" has an invalid prefix length \(max 128\)/,
+        );
         return true;
       },
     );

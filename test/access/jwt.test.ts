@@ -20,7 +20,14 @@ describe('JWT/OIDC authorizer', () => {
   let gw: TestGateway;
 
   async function sign(key: SigningKey, claims: JWTPayload = {}, header: Record<string, unknown> = {}): Promise<string> {
-    return new SignJWT({ sub: 'user-1', aud: 'pets-api', iss: issuer.url, iat: nowSec(), exp: nowSec() + 3600, ...claims })
+    return new SignJWT({
+      sub: 'user-1',
+      aud: 'pets-api',
+      iss: issuer.url,
+      iat: nowSec(),
+      exp: nowSec() + 3600,
+      ...claims,
+    })
       .setProtectedHeader({ alg: key.alg, kid: key.kid, ...header })
       .sign(key.privateKey);
   }
@@ -99,7 +106,9 @@ apis:
   });
 
   test('a valid RS256 token with "Bearer " passes; claims go upstream as headers', async () => {
-    const r = await get('/pets', { authorization: `Bearer ${await sign(rs, { email: 'a@example.com', groups: ['x', 'y'] })}` });
+    const r = await get('/pets', {
+      authorization: `Bearer ${await sign(rs, { email: 'a@example.com', groups: ['x', 'y'] })}`,
+    });
     assert.equal(r.status, 200);
     const seen = up.requests.at(-1)!.headers;
     assert.equal(seen['x-user-sub'], 'user-1');
@@ -112,7 +121,8 @@ apis:
   });
 
   test('ES256, PS256 and EdDSA keys from the JWKS pass', async () => {
-    for (const k of [es, ps, ed]) assert.equal((await get('/pets', { authorization: `Bearer ${await sign(k)}` })).status, 200, k.alg);
+    for (const k of [es, ps, ed])
+      assert.equal((await get('/pets', { authorization: `Bearer ${await sign(k)}` })).status, 200, k.alg);
   });
 
   test('client_id is accepted as the audience when there is no aud', async () => {
@@ -136,28 +146,61 @@ apis:
   });
 
   const negative: [string, () => Promise<string>, string][] = [
-    ['alg none', async () => {
-      const claims = { sub: 'user-1', aud: 'pets-api', iss: issuer.url, exp: nowSec() + 60 };
-      return `${base64url.encode(JSON.stringify({ alg: 'none', typ: 'JWT' }))}.${base64url.encode(JSON.stringify(claims))}.`;
-    }, 'signing method none is invalid'],
-    ['HS256 signed with the RSA public key (algorithm confusion)', async () => {
-      const pem = await exportSPKI((await importJWK(rs.publicJwk, 'RS256')) as CryptoKey);
-      return new SignJWT({ sub: 'user-1', aud: 'pets-api' })
-        .setProtectedHeader({ alg: 'HS256', kid: rs.kid })
-        .setIssuer(issuer.url)
-        .setExpirationTime(nowSec() + 60)
-        .sign(new TextEncoder().encode(pem));
-    }, 'signing method HS256 is invalid'],
-    ['wrong issuer', () => new SignJWT({ aud: 'pets-api' }).setProtectedHeader({ alg: 'RS256', kid: rs.kid }).setIssuer('https://evil.example').setExpirationTime(nowSec() + 60).sign(rs.privateKey), 'the token does not have a valid issuer'],
+    [
+      'alg none',
+      async () => {
+        const claims = { sub: 'user-1', aud: 'pets-api', iss: issuer.url, exp: nowSec() + 60 };
+        return `${base64url.encode(JSON.stringify({ alg: 'none', typ: 'JWT' }))}.${base64url.encode(JSON.stringify(claims))}.`;
+      },
+      'signing method none is invalid',
+    ],
+    [
+      'HS256 signed with the RSA public key (algorithm confusion)',
+      async () => {
+        const pem = await exportSPKI((await importJWK(rs.publicJwk, 'RS256')) as CryptoKey);
+        return new SignJWT({ sub: 'user-1', aud: 'pets-api' })
+          .setProtectedHeader({ alg: 'HS256', kid: rs.kid })
+          .setIssuer(issuer.url)
+          .setExpirationTime(nowSec() + 60)
+          .sign(new TextEncoder().encode(pem));
+      },
+      'signing method HS256 is invalid',
+    ],
+    [
+      'wrong issuer',
+      () =>
+        new SignJWT({ aud: 'pets-api' })
+          .setProtectedHeader({ alg: 'RS256', kid: rs.kid })
+          .setIssuer('https://evil.example')
+          .setExpirationTime(nowSec() + 60)
+          .sign(rs.privateKey),
+      'the token does not have a valid issuer',
+    ],
     ['wrong audience', () => sign(rs, { aud: 'other-api' }), 'the token does not have a valid audience'],
     ['expired beyond the skew', () => sign(rs, { exp: nowSec() - 61 }), 'the token has expired'],
     ['not valid yet beyond the skew', () => sign(rs, { nbf: nowSec() + 61 }), 'the token is not valid yet'],
-    ['no exp', () => new SignJWT({ aud: 'pets-api' }).setProtectedHeader({ alg: 'RS256', kid: rs.kid }).setIssuer(issuer.url).sign(rs.privateKey), 'the token has no expiry'],
-    ['tampered payload', async () => {
-      const [h, , s] = (await sign(rs)).split('.');
-      return `${h}.${base64url.encode(JSON.stringify({ sub: 'admin', aud: 'pets-api', iss: issuer.url, exp: nowSec() + 60 }))}.${s}`;
-    }, 'the token signature is invalid'],
-    ['signed by an unknown key with a known kid', async () => sign({ ...rotated, kid: rs.kid }), 'the token signature is invalid'],
+    [
+      'no exp',
+      () =>
+        new SignJWT({ aud: 'pets-api' })
+          .setProtectedHeader({ alg: 'RS256', kid: rs.kid })
+          .setIssuer(issuer.url)
+          .sign(rs.privateKey),
+      'the token has no expiry',
+    ],
+    [
+      'tampered payload',
+      async () => {
+        const [h, , s] = (await sign(rs)).split('.');
+        return `${h}.${base64url.encode(JSON.stringify({ sub: 'admin', aud: 'pets-api', iss: issuer.url, exp: nowSec() + 60 }))}.${s}`;
+      },
+      'the token signature is invalid',
+    ],
+    [
+      'signed by an unknown key with a known kid',
+      async () => sign({ ...rotated, kid: rs.kid }),
+      'the token signature is invalid',
+    ],
     ['not a JWT', async () => 'abc.def', 'the token is malformed'],
   ];
   for (const [name, make, description] of negative) {
@@ -185,7 +228,10 @@ apis:
       r.headers['www-authenticate'],
       'Bearer scope="orders:read orders:admin" error="insufficient_scope" error_description="expected scopes: [orders:read orders:admin]"',
     );
-    assert.equal((await get('/orders', { authorization: await sign(rs, { scope: 'pets:read orders:read' }) })).status, 200);
+    assert.equal(
+      (await get('/orders', { authorization: await sign(rs, { scope: 'pets:read orders:read' }) })).status,
+      200,
+    );
     assert.equal((await get('/orders', { authorization: await sign(rs, { scp: ['orders:admin'] }) })).status, 200);
     assert.equal((await get('/orders', { authorization: await sign(rs) })).status, 403);
   });
@@ -277,7 +323,11 @@ apis:
       assert.equal(r.body, UNAUTHORIZED);
       assert.equal(r.headers['x-amzn-errortype'], 'UnauthorizedException');
       const key = await makeKey('RS256', 'k');
-      const t = await new SignJWT({ aud: 'a' }).setProtectedHeader({ alg: 'RS256', kid: 'k' }).setIssuer('https://issuer.example').setExpirationTime('1h').sign(key.privateKey);
+      const t = await new SignJWT({ aud: 'a' })
+        .setProtectedHeader({ alg: 'RS256', kid: 'k' })
+        .setIssuer('https://issuer.example')
+        .setExpirationTime('1h')
+        .sign(key.privateKey);
       const r2 = await call(gw.port, 'GET', '/prod/x', { authorization: t });
       assert.equal(r2.status, 500);
       assert.equal(r2.body, '{"message": null}');

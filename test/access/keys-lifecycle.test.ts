@@ -38,7 +38,12 @@ async function spawned(args: string[]): Promise<Run> {
 async function inProcess(args: string[]): Promise<Run> {
   const out: string[] = [];
   const err: string[] = [];
-  const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l), env: {}, readConfig: (file: string) => loadConfigFile(file, {}) };
+  const io = {
+    out: (l: string) => out.push(l),
+    err: (l: string) => err.push(l),
+    env: {},
+    readConfig: (file: string) => loadConfigFile(file, {}),
+  };
   const [cmd, ...rest] = args;
   let code: number;
   try {
@@ -70,7 +75,18 @@ describe('API key lifecycle through the CLI and the admin API; no plaintext key 
   const c = (...args: string[]) => inProcess([...args, '-c', t.configPath]);
 
   test('create → use → list/show → disable/enable → rotate → plans → usage → delete', async () => {
-    const created = await spawned(['keys', 'create', '--name', 'alice', '--plan', 'basic', '--description', 'first key', '-c', t.configPath]);
+    const created = await spawned([
+      'keys',
+      'create',
+      '--name',
+      'alice',
+      '--plan',
+      'basic',
+      '--description',
+      'first key',
+      '-c',
+      t.configPath,
+    ]);
     assert.equal(created.code, 0, created.stderr);
     const value = /^value: +(\S+)$/m.exec(created.stdout)?.[1] as string;
     const id = /^id: +(\S+)$/m.exec(created.stdout)?.[1] as string;
@@ -108,7 +124,10 @@ describe('API key lifecycle through the CLI and the admin API; no plaintext key 
     // One plan per stage, as AWS: gold covers pets/prod too.
     const clash = await c('keys', 'add-plan', id, 'gold');
     assert.equal(clash.code, 1);
-    assert.match(clash.stderr, /usage plans "basic" and "gold" both cover pets\/prod; a key may be in one plan per stage/);
+    assert.match(
+      clash.stderr,
+      /usage plans "basic" and "gold" both cover pets\/prod; a key may be in one plan per stage/,
+    );
     const unknown = await c('keys', 'add-plan', id, 'platinum');
     assert.match(unknown.stderr, /unknown usage plan "platinum"; defined: basic, gold/);
     assert.equal((await c('keys', 'remove-plan', id, 'basic')).code, 0);
@@ -121,7 +140,10 @@ describe('API key lifecycle through the CLI and the admin API; no plaintext key 
     const u = JSON.parse(usage.stdout) as { total: number; items: Record<string, number> };
     assert.equal(u.total, 5, 'admitted requests only: 200s, not the 403s');
     const text = await c('usage', '--key', id);
-    assert.match(text.stdout, new RegExp(`API key ${id} "alice", \\d{4}-\\d\\d-\\d\\d to \\d{4}-\\d\\d-\\d\\d: 5 requests`));
+    assert.match(
+      text.stdout,
+      new RegExp(`API key ${id} "alice", \\d{4}-\\d\\d-\\d\\d to \\d{4}-\\d\\d-\\d\\d: 5 requests`),
+    );
 
     const del = await c('keys', 'delete', id);
     assert.equal(del.code, 0, del.stderr);
@@ -141,7 +163,10 @@ describe('API key lifecycle through the CLI and the admin API; no plaintext key 
     const dup = await admin(t.gw, 'POST', '/keys', { name: 'again', value: known });
     assert.deepEqual(dup, { status: 409, body: { message: 'value: another API key already has this value' } });
     const short = await admin(t.gw, 'POST', '/keys', { name: 'short', value: 'too-short' });
-    assert.deepEqual(short, { status: 400, body: { message: 'value: expected 20-128 printable ASCII characters without spaces' } });
+    assert.deepEqual(short, {
+      status: 400,
+      body: { message: 'value: expected 20-128 printable ASCII characters without spaces' },
+    });
     const noName = await c('keys', 'create', '--plan', 'basic');
     assert.equal(noName.code, 2);
     assert.match(noName.stderr, /--name NAME is required/);

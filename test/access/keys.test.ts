@@ -67,7 +67,11 @@ apis:
     const inPlan = await createKey(t.gw, { name: 'bob', plans: ['basic'] });
     const noPlan = await createKey(t.gw, { name: 'carol' });
     const otherStage = await createKey(t.gw, { name: 'dave', plans: ['other'] });
-    const expiring = await createKey(t.gw, { name: 'erin', plans: ['basic'], expiresAt: new Date(clock.now() + 60_000).toISOString() });
+    const expiring = await createKey(t.gw, {
+      name: 'erin',
+      plans: ['basic'],
+      expiresAt: new Date(clock.now() + 60_000).toISOString(),
+    });
     const refused = async (headers: Record<string, string>, why: string) => {
       const r = await call(t.port, 'GET', '/prod/pets', headers);
       assert.equal(r.status, 403, why);
@@ -79,7 +83,11 @@ apis:
     await refused({ 'x-api-key': inPlan.value.slice(0, -1) }, 'a prefix of a value');
     await refused({ 'x-api-key': noPlan.value }, 'in no plan');
     await refused({ 'x-api-key': otherStage.value }, 'plan of another stage');
-    assert.equal((await call(t.port, 'GET', '/beta/pets', { 'x-api-key': otherStage.value })).status, 200, 'but fine on its stage');
+    assert.equal(
+      (await call(t.port, 'GET', '/beta/pets', { 'x-api-key': otherStage.value })).status,
+      200,
+      'but fine on its stage',
+    );
     assert.equal((await call(t.port, 'GET', '/prod/pets', { 'x-api-key': expiring.value })).status, 200);
     clock.advance(60_000);
     await refused({ 'x-api-key': expiring.value }, 'expired');

@@ -47,7 +47,12 @@ describe('usage plan quotas', () => {
       assert.equal((await call(t.port, 'GET', '/prod/p', h)).status, 429, '1 ms before midnight');
       clock.advance(1);
       assert.deepEqual(
-        [await call(t.port, 'GET', '/prod/p', h), await call(t.port, 'GET', '/prod/p', h), await call(t.port, 'GET', '/prod/p', h), await call(t.port, 'GET', '/prod/p', h)].map((x) => x.status),
+        [
+          await call(t.port, 'GET', '/prod/p', h),
+          await call(t.port, 'GET', '/prod/p', h),
+          await call(t.port, 'GET', '/prod/p', h),
+          await call(t.port, 'GET', '/prod/p', h),
+        ].map((x) => x.status),
         [200, 200, 200, 429],
       );
       // Usage per day counts admitted requests only.
@@ -63,10 +68,10 @@ describe('usage plan quotas', () => {
     // Sunday 18 January 2026, 12:00 UTC.
     const clock = new ManualClock(Date.UTC(2026, 0, 18, 12));
     const t = await startTestGateway(
-      config('{ limit: 2, period: WEEK, offset: 1 }', '  monthly:\n    stages: { pets/beta: {} }\n    quota: { limit: 1, period: MONTH, offset: 9 }\n').replace(
-        'stages: { prod: {} }',
-        'stages: { prod: {}, beta: {} }',
-      ),
+      config(
+        '{ limit: 2, period: WEEK, offset: 1 }',
+        '  monthly:\n    stages: { pets/beta: {} }\n    quota: { limit: 1, period: MONTH, offset: 9 }\n',
+      ).replace('stages: { prod: {} }', 'stages: { prod: {}, beta: {} }'),
       { clock },
     );
     try {
@@ -93,7 +98,10 @@ describe('usage plan quotas', () => {
   test('throttled requests use no quota; quota counters survive a restart', async () => {
     const clock = new ManualClock(Date.UTC(2026, 2, 3, 10));
     const dataDir = await mkdtemp(join(tmpdir(), 'portico-quota-'));
-    const yaml = config('{ limit: 4, period: MONTH }').replace('stages: { prod: {} }', 'stages: { prod: { throttle: { rate: 1, burst: 2 } } }');
+    const yaml = config('{ limit: 4, period: MONTH }').replace(
+      'stages: { prod: {} }',
+      'stages: { prod: { throttle: { rate: 1, burst: 2 } } }',
+    );
     try {
       const t = await startTestGateway(yaml, { clock, dataDir });
       let key: { id: string; value: string };

@@ -14,7 +14,9 @@ function get(agent: Agent, port: number, path: string, headers: Record<string, s
     const req = request({ host: '127.0.0.1', port, path, headers, agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+      );
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -134,7 +136,10 @@ apis:
         return r.status === 200 ? 'ok' : /^"(\w+)"/.exec(r.headers['ratelimit-policy'] as string)?.[1];
       };
       // k1: the plan allows 2, the route 3.
-      assert.deepEqual([await hit('/prod/a', k1.value), await hit('/prod/a', k1.value), await hit('/prod/a', k1.value)], ['ok', 'ok', 'plan']);
+      assert.deepEqual(
+        [await hit('/prod/a', k1.value), await hit('/prod/a', k1.value), await hit('/prod/a', k1.value)],
+        ['ok', 'ok', 'plan'],
+      );
       // k2 has its own plan bucket; the route bucket (3) runs out first.
       assert.deepEqual([await hit('/prod/a', k2.value), await hit('/prod/a', k2.value)], ['ok', 'route']);
       // The plan's per-route limit replaces the plan throttle on /b: burst 1 per key.
@@ -142,7 +147,10 @@ apis:
       // /c has no key: stage bucket (6) has given 4 so far (3 on /a, 1 on /b).
       assert.deepEqual([await hit('/prod/c'), await hit('/prod/c'), await hit('/prod/c')], ['ok', 'ok', 'stage']);
       // The global bucket (9) has given 6; the other API has no stage limit.
-      assert.deepEqual([await hit('/other/x'), await hit('/other/x'), await hit('/other/x'), await hit('/other/x')], ['ok', 'ok', 'ok', 'global']);
+      assert.deepEqual(
+        [await hit('/other/x'), await hit('/other/x'), await hit('/other/x'), await hit('/other/x')],
+        ['ok', 'ok', 'ok', 'global'],
+      );
     } finally {
       await t.close();
     }

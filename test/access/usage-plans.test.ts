@@ -102,9 +102,20 @@ ${API.replace('"/pets/{id}/GET": { rate: 5', '"/dogs/GET": { rate: 5')}`,
       'apis[0].stages.prod.routeThrottle["/dogs/GET"]: no route matches "/dogs/GET"',
     ];
     for (const l of lines) assert.ok(semantic.text.includes(l), `missing: ${l}\nin: ${semantic.text}`);
-    const badKey = await validate(dir, `version: 1\n${API.replace('"/pets/{id}/GET": { rate: 5', '"pets/GET": { rate: 5')}`);
-    assert.ok(badKey.text.includes('routeThrottle["pets/GET"]: invalid key "pets/GET": expected "/path/METHOD" such as "/pets/{id}/GET"'), badKey.text);
-    const badSource = await validate(dir, `version: 1\n${API.replace('    type: rest\n', '    type: rest\n    apiKeySource: QUERY\n')}`);
+    const badKey = await validate(
+      dir,
+      `version: 1\n${API.replace('"/pets/{id}/GET": { rate: 5', '"pets/GET": { rate: 5')}`,
+    );
+    assert.ok(
+      badKey.text.includes(
+        'routeThrottle["pets/GET"]: invalid key "pets/GET": expected "/path/METHOD" such as "/pets/{id}/GET"',
+      ),
+      badKey.text,
+    );
+    const badSource = await validate(
+      dir,
+      `version: 1\n${API.replace('    type: rest\n', '    type: rest\n    apiKeySource: QUERY\n')}`,
+    );
     assert.match(badSource.text, /apis\[0\]\.apiKeySource: .*HEADER.*AUTHORIZER/);
   });
 });
@@ -144,7 +155,10 @@ apis:
       const k = await createKey(t.gw, { name: 'via-authorizer', plans: ['basic'] });
       const ok = await call(t.port, 'GET', '/prod/p', { authorization: k.value });
       assert.equal(ok.status, 200, ok.body);
-      const no = await call(t.port, 'GET', '/prod/p', { authorization: 'not-a-key-at-all-0123456789', 'x-api-key': k.value });
+      const no = await call(t.port, 'GET', '/prod/p', {
+        authorization: 'not-a-key-at-all-0123456789',
+        'x-api-key': k.value,
+      });
       assert.equal(no.status, 403);
       assert.equal(no.body, '{"message":"Forbidden"}');
       const usage = await admin(t.gw, 'GET', `/keys/${k.id}/usage`);

@@ -45,8 +45,16 @@ describe('admin listener: malformed targets (portico start in a child process)',
   test('a malformed admin path answers 400 and does not crash the gateway', async () => {
     for (const [target, expected] of cases) {
       assert.equal(await statusOf(port(node.adminUrl), request(target, ADMIN_TOKEN)), expected, target);
-      assert.equal(await statusOf(port(node.adminUrl), request('/status', ADMIN_TOKEN)), 200, `admin still answers after ${target}`);
-      assert.equal(await statusOf(port(node.url), request('/free')), 200, `data listener still answers after ${target}`);
+      assert.equal(
+        await statusOf(port(node.adminUrl), request('/status', ADMIN_TOKEN)),
+        200,
+        `admin still answers after ${target}`,
+      );
+      assert.equal(
+        await statusOf(port(node.url), request('/free')),
+        200,
+        `data listener still answers after ${target}`,
+      );
     }
     assert.equal(node.proc.child.exitCode, null, 'the process is still running');
   });
@@ -136,7 +144,10 @@ describe('connection caps', () => {
   let gw: TestGateway;
   before(async () => {
     gw = await startTestGateway(
-      mockConfig('{ limits: { maxConnections: 8, maxConnectionsPerIp: 3 }, timeouts: { headersMs: 20000 } }', ', maxConnections: 4'),
+      mockConfig(
+        '{ limits: { maxConnections: 8, maxConnectionsPerIp: 3 }, timeouts: { headersMs: 20000 } }',
+        ', maxConnections: 4',
+      ),
     );
   });
   after(() => gw.close());
@@ -184,7 +195,9 @@ describe('connection caps', () => {
       for (let i = 0; i < cap; i++) held.push(...(await idleSockets(p, 1, `127.0.1.${i + 1}`)));
       await settle();
       try {
-        const over = await rawExchange(p, request(listener === 'data' ? '/ok' : '/status', ADMIN_TOKEN), { limitMs: 3000 });
+        const over = await rawExchange(p, request(listener === 'data' ? '/ok' : '/status', ADMIN_TOKEN), {
+          limitMs: 3000,
+        });
         assert.equal(over.closedByServer, true, 'the connection over the cap is closed');
         assert.equal(over.data, '', 'and nothing is answered on it');
       } finally {

@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { get as httpGet } from 'node:http';
-import { ADMIN_TOKEN, clusterConfig, getFresh, type Node, sharedSecret, startNode, stopNode, within } from '../cluster/harness.js';
+import {
+  ADMIN_TOKEN,
+  clusterConfig,
+  getFresh,
+  type Node,
+  sharedSecret,
+  startNode,
+  stopNode,
+  within,
+} from '../cluster/harness.js';
 
 /**
  * The process-level last resort (src/cli/last-resort.ts): an error that escaped every request's
@@ -19,18 +28,22 @@ function withInjector(kind: 'exception' | 'rejection'): void {
 /** The pid that answers the admin API on a new connection (the primary hands each to either worker). */
 function adminPid(n: Node): Promise<number | undefined> {
   return new Promise((resolve) => {
-    const req = httpGet(new URL('/status', n.adminUrl), { agent: false, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (d: string) => (body += d));
-      res.on('end', () => {
-        try {
-          resolve((JSON.parse(body) as { pid?: number }).pid);
-        } catch {
-          resolve(undefined);
-        }
-      });
-      res.on('error', () => resolve(undefined));
-    });
+    const req = httpGet(
+      new URL('/status', n.adminUrl),
+      { agent: false, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (d: string) => (body += d));
+        res.on('end', () => {
+          try {
+            resolve((JSON.parse(body) as { pid?: number }).pid);
+          } catch {
+            resolve(undefined);
+          }
+        });
+        res.on('error', () => resolve(undefined));
+      },
+    );
     req.setTimeout(2000, () => req.destroy());
     req.on('error', () => resolve(undefined));
   });
@@ -73,11 +86,17 @@ describe('process-level last resort', () => {
       try {
         const pid = node.proc.child.pid as number;
         process.kill(pid, 'SIGUSR2');
-        const code = await Promise.race([node.proc.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 10_000).unref())]);
+        const code = await Promise.race([
+          node.proc.exited,
+          new Promise<'hung'>((r) => setTimeout(() => r('hung'), 10_000).unref()),
+        ]);
         assert.equal(code, 1);
         const fatal = fatalLines(node);
         assert.equal(fatal.length, 1, node.proc.stdout() + node.proc.stderr());
-        assert.match(String((fatal[0]?.err as { message?: string })?.message), new RegExp(`${kind} injected by the test`));
+        assert.match(
+          String((fatal[0]?.err as { message?: string })?.message),
+          new RegExp(`${kind} injected by the test`),
+        );
         assert.equal(fatal[0]?.role, 'gateway');
       } finally {
         await stopNode(node);
@@ -87,7 +106,12 @@ describe('process-level last resort', () => {
 
   test('--workers 2: a worker killed with SIGKILL or failing with an uncaught exception is replaced, and requests are served', async (t) => {
     withInjector('exception');
-    const node = await startNode(clusterConfig('{ kind: embedded }'), sharedSecret(), ['--workers', '2'], /portico workers ready/);
+    const node = await startNode(
+      clusterConfig('{ kind: embedded }'),
+      sharedSecret(),
+      ['--workers', '2'],
+      /portico workers ready/,
+    );
     restore();
     try {
       for (const how of ['SIGKILL', 'SIGUSR2'] as const) {

@@ -39,7 +39,11 @@ const stamp: Feature = {
       create(scope) {
         const value = (scope.route as { stamp?: string }).stamp;
         if (value === undefined) return undefined;
-        return { name: 'stamp', phase: 'transform', access: (ctx: RequestContext) => void ctx.setResponseHeader('x-stamp', value) };
+        return {
+          name: 'stamp',
+          phase: 'transform',
+          access: (ctx: RequestContext) => void ctx.setResponseHeader('x-stamp', value),
+        };
       },
     },
   ],
@@ -62,7 +66,10 @@ function issues(fn: () => unknown): string[] {
 }
 
 test('a feature added to the list brings its config field and its policy; without it the field is an unknown key', () => {
-  assert.deepEqual(issues(() => compile(FEATURES)), ['apis.0.routes.0.stamp: unknown key "stamp"']);
+  assert.deepEqual(
+    issues(() => compile(FEATURES)),
+    ['apis.0.routes.0.stamp: unknown key "stamp"'],
+  );
   const snapshot = compile([...FEATURES, stamp]);
   const route = snapshot.apis[0]!.routes[0]!;
   assert.equal((route.config as { stamp?: string }).stamp, 'hello');
@@ -81,10 +88,19 @@ test('a built-in feature taken off the list takes its config key, hooks and serv
   const full = compile(withStamp);
   assert.deepEqual(full.apis[0]!.stages[0]!.responseHeaders.length, 1, 'the CORS response-header hook');
   const noCors = withStamp.filter((f) => f.name !== 'cors');
-  assert.deepEqual(issues(() => compile(noCors)), ['apis.0.cors: unknown key "cors"']);
+  assert.deepEqual(
+    issues(() => compile(noCors)),
+    ['apis.0.cors: unknown key "cors"'],
+  );
   const without = compile(noCors, CONFIG.replace('    cors: { allowOrigins: ["https://a.example"] }\n', ''));
   assert.equal(without.apis[0]!.stages[0]!.responseHeaders.length, 0);
-  assert.equal(without.apis[0]!.stages[0]!.preRoute.some((h) => h.name.startsWith('cors')), false);
+  assert.equal(
+    without.apis[0]!.stages[0]!.preRoute.some((h) => h.name.startsWith('cors')),
+    false,
+  );
   assert.ok(featureServices().some((s) => s.name === 'limiter'));
-  assert.equal(featureServices(FEATURES.filter((f) => f.name !== 'throttle')).some((s) => s.name === 'limiter'), false);
+  assert.equal(
+    featureServices(FEATURES.filter((f) => f.name !== 'throttle')).some((s) => s.name === 'limiter'),
+    false,
+  );
 });

@@ -20,9 +20,10 @@ interface Violation {
 }
 
 async function cruise(cwd: string): Promise<Violation[]> {
-  const { stdout } = await run(DEPCRUISE, ['src', '--config', CONFIG, '--output-type', 'json'], { cwd, maxBuffer: 64 * 1024 * 1024 }).catch(
-    (err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }),
-  );
+  const { stdout } = await run(DEPCRUISE, ['src', '--config', CONFIG, '--output-type', 'json'], {
+    cwd,
+    maxBuffer: 64 * 1024 * 1024,
+  }).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? '' }));
   return (JSON.parse(stdout) as { summary: { violations: Violation[] } }).summary.violations;
 }
 
@@ -38,7 +39,9 @@ test('each import rule fires on a tree that breaks it', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'portico-deps-'));
   try {
     const files: Record<string, string> = {
-      'tsconfig.json': JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true } }),
+      'tsconfig.json': JSON.stringify({
+        compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true },
+      }),
       // A type-level cycle between two core files.
       'src/pipeline/a.ts': "import type { B } from './b.js';\nexport interface A { b?: B }\n",
       'src/pipeline/b.ts': "import type { A } from './a.js';\nexport interface B { a?: A }\n",
@@ -46,7 +49,8 @@ test('each import rule fires on a tree that breaks it', async () => {
       'src/kernel/k.ts': "import { x } from '../pipeline/c.js';\nexport const k = x;\n",
       'src/pipeline/c.ts': 'export const x = 1;\n',
       // A feature reaching into another's internals at run time (its manifest, schema or a type would do).
-      'src/cache/policy.ts': "import { detect } from '../waf/engine.js';\nimport type { T } from '../waf/types.js';\nimport { M } from '../waf/manifest.js';\nexport const p = [detect, M] as unknown as T;\n",
+      'src/cache/policy.ts':
+        "import { detect } from '../waf/engine.js';\nimport type { T } from '../waf/types.js';\nimport { M } from '../waf/manifest.js';\nexport const p = [detect, M] as unknown as T;\n",
       'src/waf/engine.ts': 'export const detect = 1;\n',
       'src/waf/types.ts': 'export type T = number;\n',
       'src/waf/manifest.ts': 'export const M = 1;\n',

@@ -52,7 +52,11 @@ apis:
   it('payload 1.0: requestContext.authorizer has principalId and the stringified context', async () => {
     const r = await call(t.port, 'GET', '/prod/me', { authorization: 'Bearer x' });
     assert.equal(r.status, 200, r.body);
-    assert.deepEqual(JSON.parse(r.body).event.requestContext.authorizer, { principalId: 'user-1', tier: 'gold', n: '1' });
+    assert.deepEqual(JSON.parse(r.body).event.requestContext.authorizer, {
+      principalId: 'user-1',
+      tier: 'gold',
+      n: '1',
+    });
   });
 
   it('payload 2.0: requestContext.authorizer.lambda has the context', async () => {

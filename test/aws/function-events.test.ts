@@ -65,7 +65,15 @@ apis:
       resource: '/pets/{id}',
       path: '/pets/a%20b',
       httpMethod: 'POST',
-      headers: { 'Content-Type': 'application/json', 'X-Multi': 'one', 'user-agent': 'ua/1', Accept: '*/*', Host: host, Connection: 'close', 'Content-Length': '14' },
+      headers: {
+        'Content-Type': 'application/json',
+        'X-Multi': 'one',
+        'user-agent': 'ua/1',
+        Accept: '*/*',
+        Host: host,
+        Connection: 'close',
+        'Content-Length': '14',
+      },
       multiValueHeaders: {
         'Content-Type': ['application/json'],
         'X-Multi': ['one'],

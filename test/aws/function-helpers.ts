@@ -39,7 +39,11 @@ export async function handler(event) {
 `,
 };
 
-export async function writeHandlers(): Promise<{ dir: string; path: (file: string) => string; close: () => Promise<void> }> {
+export async function writeHandlers(): Promise<{
+  dir: string;
+  path: (file: string) => string;
+  close: () => Promise<void>;
+}> {
   const dir = await mkdtemp(join(tmpdir(), 'portico-fn-'));
   for (const [name, src] of Object.entries(HANDLERS)) await writeFile(join(dir, name), src);
   return { dir, path: (f) => join(dir, f), close: () => rm(dir, { recursive: true, force: true }) };

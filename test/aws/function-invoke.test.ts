@@ -49,7 +49,21 @@ apis:
   after(() => rm(dir, { recursive: true, force: true }));
 
   it('builds the event from a sample request (module path relative to the config file) and prints the response', () => {
-    const r = runCli(['invoke', '-c', cfg, '--route', 'ANY /pets/{id}', '--stage', 'beta', '--path', '/pets/7?a=b', '--method', 'POST', '--body', 'hi']);
+    const r = runCli([
+      'invoke',
+      '-c',
+      cfg,
+      '--route',
+      'ANY /pets/{id}',
+      '--stage',
+      'beta',
+      '--path',
+      '/pets/7?a=b',
+      '--method',
+      'POST',
+      '--body',
+      'hi',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), {
       statusCode: 200,
@@ -67,7 +81,7 @@ apis:
     assert.equal(JSON.parse(r.stdout).body, '{"got":"/x","route":"$default"}');
   });
 
-  it('a malformed response: prints the gateway\'s 502, says why on stderr, exits 1', () => {
+  it("a malformed response: prints the gateway's 502, says why on stderr, exits 1", () => {
     const r = runCli(['invoke', '-c', cfg, '--route', 'GET /broken']);
     assert.equal(r.code, 1);
     assert.equal(JSON.parse(r.stdout).statusCode, 502);

@@ -60,7 +60,11 @@ apis:
   ] as const) {
     it(`${what} → ${status}, while other requests keep being served`, async () => {
       // The bad invocation and good ones in flight together; then the same function works again for good ones.
-      const [bad, ...good] = await Promise.all([call(t.port, 'GET', path), call(t.port, 'GET', '/test/ok'), call(t.port, 'GET', '/test/slow?ms=20')]);
+      const [bad, ...good] = await Promise.all([
+        call(t.port, 'GET', path),
+        call(t.port, 'GET', '/test/ok'),
+        call(t.port, 'GET', '/test/slow?ms=20'),
+      ]);
       assert.equal(bad.status, status);
       assert.equal(bad.body, body);
       assert.equal(good[0]?.status, 202);
@@ -84,6 +88,9 @@ apis:
       call(t.port, 'GET', '/test/slow?ms=100'),
       call(t.port, 'GET', '/test/loops'),
     ]);
-    assert.deepEqual(rs.map((r) => r.status), [200, 502, 200, 504]);
+    assert.deepEqual(
+      rs.map((r) => r.status),
+      [200, 502, 200, 504],
+    );
   });
 });

@@ -11,8 +11,15 @@ describe('function integration: responses validated as AWS does', () => {
   let t: TestGateway;
   // POST the function's result as the body; the function returns it (LocalStack's recorded test, §1.9).
   const rest = (result: unknown, headers: Record<string, string> = {}) =>
-    call(t.port, 'POST', '/test/fn', { 'content-type': 'application/json', ...headers }, result === undefined ? undefined : JSON.stringify(result));
-  const http = (result: unknown) => call(t.port, 'POST', '/h/fn', { 'content-type': 'application/json' }, JSON.stringify(result));
+    call(
+      t.port,
+      'POST',
+      '/test/fn',
+      { 'content-type': 'application/json', ...headers },
+      result === undefined ? undefined : JSON.stringify(result),
+    );
+  const http = (result: unknown) =>
+    call(t.port, 'POST', '/h/fn', { 'content-type': 'application/json' }, JSON.stringify(result));
 
   before(async () => {
     h = await writeHandlers();
@@ -58,7 +65,10 @@ apis:
       assert.equal(r.headers['content-type'], 'application/json');
     });
     it('boolean header values become "true"/"false"; headers: null is fine', async () => {
-      const r = await rest({ statusCode: 200, headers: { 'test-header': 'value', 'header-bool': true, 'header-false': false } });
+      const r = await rest({
+        statusCode: 200,
+        headers: { 'test-header': 'value', 'header-bool': true, 'header-false': false },
+      });
       assert.equal(r.status, 200);
       assert.equal(r.headers['test-header'], 'value');
       assert.equal(r.headers['header-bool'], 'true');
@@ -70,7 +80,10 @@ apis:
       ['no payload at all (the function returned nothing)', undefined],
       ['a plain string', 'justAString'],
       ['a non-numeric statusCode', { statusCode: 'test' }],
-      ['a multiValueHeaders value that is not a list', { statusCode: 200, multiValueHeaders: { 'test-multi-invalid': 'value1' } }],
+      [
+        'a multiValueHeaders value that is not a list',
+        { statusCode: 200, multiValueHeaders: { 'test-multi-invalid': 'value1' } },
+      ],
       ['a nested header value', { statusCode: 200, headers: { test: { nested: 'value' } } }],
       ['a number header value', { statusCode: 200, headers: { n: 1 } }],
       ['a non-string body', { statusCode: 200, body: { a: 1 } }],
@@ -98,9 +111,17 @@ apis:
     it('multiValueHeaders are joined, and win over headers of the same name (any case)', async () => {
       let r = await rest({ statusCode: 200, multiValueHeaders: { 'test-multi': ['value1', 'value2'] } });
       assert.equal(r.headers['test-multi'], 'value1, value2');
-      r = await rest({ statusCode: 200, multiValueHeaders: { 'test-multi': ['value-multi'] }, headers: { 'test-multi': 'value-solo' } });
+      r = await rest({
+        statusCode: 200,
+        multiValueHeaders: { 'test-multi': ['value-multi'] },
+        headers: { 'test-multi': 'value-solo' },
+      });
       assert.equal(r.headers['test-multi'], 'value-multi');
-      r = await rest({ statusCode: 200, multiValueHeaders: { 'tesT-Multi': ['value-multi'] }, headers: { 'test-multi': 'value-solo', other: 'o' } });
+      r = await rest({
+        statusCode: 200,
+        multiValueHeaders: { 'tesT-Multi': ['value-multi'] },
+        headers: { 'test-multi': 'value-solo', other: 'o' },
+      });
       assert.equal(r.headers['test-multi'], 'value-multi');
       assert.equal(r.headers.other, 'o');
     });
@@ -149,7 +170,12 @@ apis:
       assert.equal(r.body, 'Hello from Lambda!');
     });
     it('cookies become set-cookie lines; headers and status pass', async () => {
-      const r = await http({ statusCode: 201, headers: { 'x-a': 'b' }, cookies: ['c1=v1; Path=/', 'c2=v2'], body: 'made' });
+      const r = await http({
+        statusCode: 201,
+        headers: { 'x-a': 'b' },
+        cookies: ['c1=v1; Path=/', 'c2=v2'],
+        body: 'made',
+      });
       assert.equal(r.status, 201);
       assert.equal(r.headers['x-a'], 'b');
       assert.deepEqual(r.headers['set-cookie'], ['c1=v1; Path=/', 'c2=v2']);
@@ -160,7 +186,12 @@ apis:
       assert.deepEqual(Buffer.from(await r.arrayBuffer()), Buffer.from([0, 1, 2, 253, 254, 255]));
     });
     it('a malformed structured response → 500 {"message":"Internal Server Error"}', async () => {
-      for (const bad of [{ statusCode: 'x' }, { statusCode: 200, headers: 'h' }, { statusCode: 200, cookies: 'c' }, { statusCode: 200, body: 5 }]) {
+      for (const bad of [
+        { statusCode: 'x' },
+        { statusCode: 200, headers: 'h' },
+        { statusCode: 200, cookies: 'c' },
+        { statusCode: 200, body: 5 },
+      ]) {
         const r = await http(bad);
         assert.equal(r.status, 500, JSON.stringify(bad));
         assert.equal(r.body, '{"message":"Internal Server Error"}');

@@ -104,7 +104,13 @@ apis:
   it('the admin API answers 400 to an over-deep body', async () => {
     const admin = Number(new URL(t.gw.adminUrl as string).port);
     const body = '{"targets":' + '['.repeat(100) + ']'.repeat(100) + '}';
-    const r = await call(admin, 'PATCH', '/upstreams/svc/targets', { ...JSON_CT, authorization: `Bearer ${ADMIN_TOKEN}` }, body);
+    const r = await call(
+      admin,
+      'PATCH',
+      '/upstreams/svc/targets',
+      { ...JSON_CT, authorization: `Bearer ${ADMIN_TOKEN}` },
+      body,
+    );
     assert.equal(r.status, 400);
     assert.match(r.body, /nests deeper than 64 \(server\.limits\.maxJsonDepth\)/);
   });

@@ -10,7 +10,8 @@ describe('parameter mapping to http_proxy upstreams', () => {
   const headerLines = (name: string) => {
     const raw = last().rawHeaders;
     const out: string[] = [];
-    for (let i = 0; i < raw.length; i += 2) if ((raw[i] as string).toLowerCase() === name) out.push(raw[i + 1] as string);
+    for (let i = 0; i < raw.length; i += 2)
+      if ((raw[i] as string).toLowerCase() === name) out.push(raw[i + 1] as string);
     return out;
   };
 
@@ -94,7 +95,11 @@ apis:
     assert.deepEqual(headerLines('x-combined'), [`id=42;rid=${rid};r=eu`]);
     assert.deepEqual(headerLines('x-missing'), [], 'an absent source maps to nothing');
     assert.deepEqual(headerLines('x-route'), ['GET /users/{id}']);
-    assert.equal(last().url, '/u/42?keep=%20a&added=from%20header&page=2', 'query: other pairs byte for byte; append, overwrite, remove');
+    assert.equal(
+      last().url,
+      '/u/42?keep=%20a&added=from%20header&page=2',
+      'query: other pairs byte for byte; append, overwrite, remove',
+    );
   });
 
   it('HTTP API: overwrite:path, with a uri and with a named upstream', async () => {

@@ -30,7 +30,10 @@ test('a mock body renders $input.params(), $context and $stageVariables per requ
   const r = await fetch(`${gw.url}/prod/items/a%20b?q=cats`, { headers: { 'x-tenant': 't1' } });
   assert.equal(r.status, 200);
   const body = (await r.json()) as Record<string, string>;
-  assert.deepEqual({ ...body, rid: undefined }, { id: 'a b', q: 'cats', h: 't1', any: 'cats', stage: 'prod', v: 'blue', rid: undefined, none: '' });
+  assert.deepEqual(
+    { ...body, rid: undefined },
+    { id: 'a b', q: 'cats', h: 't1', any: 'cats', stage: 'prod', v: 'blue', rid: undefined, none: '' },
+  );
   assert.equal(body.rid, r.headers.get('x-amzn-requestid'));
   assert.equal(r.headers.get('content-length'), String(Buffer.byteLength(JSON.stringify(body))));
   const s = await fetch(`${gw.url}/prod/static`);
@@ -45,7 +48,11 @@ test('a mock body with an unknown $context variable or an unnamed $input.params(
   ] as const) {
     const text = `version: 1\napis:\n  - name: m\n    type: http\n    stages: { $default: {} }\n    routes:\n      - route: GET /a\n        integration: { type: mock, body: ${JSON.stringify(body)} }\n`;
     assert.throws(
-      () => compileConfig(loadConfigText(text, 'm.yaml', {}), { runtime: createRuntimeDeps({ pools: new PoolRegistry(), log: createLogger('silent') }), revision: 1 }),
+      () =>
+        compileConfig(loadConfigText(text, 'm.yaml', {}), {
+          runtime: createRuntimeDeps({ pools: new PoolRegistry(), log: createLogger('silent') }),
+          revision: 1,
+        }),
       (err: unknown) => err instanceof ConfigError && re.test(err.message),
     );
   }

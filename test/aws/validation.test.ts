@@ -9,13 +9,17 @@ function echoBody(req: IncomingMessage, res: ServerResponse): void {
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
-    const body = JSON.stringify({ data: 'ok', got: Buffer.concat(chunks).toString('utf8'), te: req.headers['transfer-encoding'] ?? null });
+    const body = JSON.stringify({
+      data: 'ok',
+      got: Buffer.concat(chunks).toString('utf8'),
+      te: req.headers['transfer-encoding'] ?? null,
+    });
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     res.end(body);
   });
 }
 
-describe('request validation: AWS\'s messages byte for byte (recorded in LS-SNAP-common)', () => {
+describe("request validation: AWS's messages byte for byte (recorded in LS-SNAP-common)", () => {
   let up: TestUpstream;
   let t: TestGateway;
 
@@ -113,7 +117,11 @@ apis:
     r = await call(t.port, 'GET', '/test/named/x', { 'X-Header-Param': 'v' });
     assert.equal(r.body, '{"message":"Missing required request parameters: [qs1]"}');
     r = await call(t.port, 'GET', '/test/named/x?qs1=', { 'x-header-param': 'v' });
-    assert.equal(r.body, '{"message":"Missing required request parameters: [qs1]"}', 'an empty value counts as missing');
+    assert.equal(
+      r.body,
+      '{"message":"Missing required request parameters: [qs1]"}',
+      'an empty value counts as missing',
+    );
   });
 
   it('parameters present, body checked against the model: "Invalid request body"', async () => {
@@ -131,8 +139,14 @@ apis:
     assert.deepEqual(JSON.parse(r.body), { data: 'ok', got: '{"a":1,"b":2}', te: null });
   });
 
-  it('a body that is not the model\'s content type is not checked', async () => {
-    const r = await call(t.port, 'POST', '/test/named/x?qs1=1', { 'content-type': 'text/plain', 'x-header-param': 'v' }, 'free text');
+  it("a body that is not the model's content type is not checked", async () => {
+    const r = await call(
+      t.port,
+      'POST',
+      '/test/named/x?qs1=1',
+      { 'content-type': 'text/plain', 'x-header-param': 'v' },
+      'free text',
+    );
     assert.equal(r.status, 200);
     assert.equal(JSON.parse(r.body).got, 'free text');
   });
@@ -160,9 +174,21 @@ apis:
   });
 
   it('a recursive model', async () => {
-    let r = await call(t.port, 'POST', '/test/tree', json, '{"name":"a","children":[{"name":"b","children":[{"name":"c"}]}]}');
+    let r = await call(
+      t.port,
+      'POST',
+      '/test/tree',
+      json,
+      '{"name":"a","children":[{"name":"b","children":[{"name":"c"}]}]}',
+    );
     assert.equal(r.status, 200);
-    r = await call(t.port, 'POST', '/test/tree', json, '{"name":"a","children":[{"name":"b","children":[{"nom":"c"}]}]}');
+    r = await call(
+      t.port,
+      'POST',
+      '/test/tree',
+      json,
+      '{"name":"a","children":[{"name":"b","children":[{"nom":"c"}]}]}',
+    );
     assert.equal(r.status, 400);
   });
 
@@ -255,7 +281,13 @@ apis:
       const r = await call(t.port, 'POST', '/test/x', { 'content-type': 'application/json' }, big);
       assert.equal(r.status, 200, r.body);
       assert.equal(JSON.parse(r.body).got, big);
-      const bad = await call(t.port, 'POST', '/test/x', { 'content-type': 'application/json' }, JSON.stringify({ other: 'a'.repeat(20000) }));
+      const bad = await call(
+        t.port,
+        'POST',
+        '/test/x',
+        { 'content-type': 'application/json' },
+        JSON.stringify({ other: 'a'.repeat(20000) }),
+      );
       assert.equal(bad.body, '{"message":"Invalid request body"}');
     } finally {
       await t.close();

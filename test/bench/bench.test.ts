@@ -12,8 +12,26 @@ import { after, before, describe, test } from 'node:test';
 import { compareTwins, depsCompatible, formatComparisons, repOrder, withTwins } from '../../bench/lib/compare.js';
 import { parseWrkOutput, type RequestSpec, runFixedRate, runHiccup, runLoad, wrkScript } from '../../bench/lib/load.js';
 import { PORTICO_VARIANTS, porticoConfig, ROUTE_COUNT } from '../../bench/lib/portico-config.js';
-import { choosePlacement, freePort, machineCpuUs, processTree, selfAndReapedCpuUs, spawnServer, treeCpuUs, treeRssBytes } from '../../bench/lib/proc.js';
-import { costs, evaluateGoals, formatGoals, formatLatency, noiseWarning, type Row, type Run, summarize } from '../../bench/lib/report.js';
+import {
+  choosePlacement,
+  freePort,
+  machineCpuUs,
+  processTree,
+  selfAndReapedCpuUs,
+  spawnServer,
+  treeCpuUs,
+  treeRssBytes,
+} from '../../bench/lib/proc.js';
+import {
+  costs,
+  evaluateGoals,
+  formatGoals,
+  formatLatency,
+  noiseWarning,
+  type Row,
+  type Run,
+  summarize,
+} from '../../bench/lib/report.js';
 import { SCENARIOS, scenario, selectScenarios, targetKey } from '../../bench/lib/scenarios.js';
 import { validateCommand } from '../../src/cli/commands.js';
 import { ROOT } from '../helpers/cli.js';
@@ -28,7 +46,13 @@ describe('bench: Portico configs', () => {
   after(() => rm(dir, { recursive: true, force: true }));
 
   test('every variant passes `portico validate`; routes10k has 10,000 routes and the others one', async () => {
-    const ctx = { backendUrl: 'http://127.0.0.1:9', dir, adminToken: 'a'.repeat(32), redisUrl: 'redis://127.0.0.1:6379', jwksUrl: 'http://127.0.0.1:9/jwks' };
+    const ctx = {
+      backendUrl: 'http://127.0.0.1:9',
+      dir,
+      adminToken: 'a'.repeat(32),
+      redisUrl: 'redis://127.0.0.1:6379',
+      jwksUrl: 'http://127.0.0.1:9/jwks',
+    };
     for (const variant of PORTICO_VARIANTS) {
       const file = join(dir, `${variant}.yaml`);
       await writeFile(file, porticoConfig(variant, ctx));
@@ -42,7 +66,13 @@ describe('bench: Portico configs', () => {
   });
 
   test('the policy variants carry their policy: API key and plan, JWT authorizer, cache, throttle, workers share plain', () => {
-    const ctx = { backendUrl: 'http://127.0.0.1:9', dir: '/tmp/x', adminToken: 'a'.repeat(32), jwksUrl: 'http://127.0.0.1:9/jwks', redisUrl: 'redis://r:1' };
+    const ctx = {
+      backendUrl: 'http://127.0.0.1:9',
+      dir: '/tmp/x',
+      adminToken: 'a'.repeat(32),
+      jwksUrl: 'http://127.0.0.1:9/jwks',
+      redisUrl: 'redis://r:1',
+    };
     const full = porticoConfig('full', ctx);
     assert.match(full, /apiKeyRequired: true/);
     assert.match(full, /usagePlans:\n {2}bench:\n {4}stages: \{ greeting\/production: \{\} \}\n {4}throttle:/);
@@ -65,7 +95,10 @@ describe('bench: scenario selection', () => {
 
   test('without --only: every scenario, minus those whose peer is missing (reported as skipped)', () => {
     const none = selectScenarios(undefined, false, () => false);
-    assert.deepEqual(none.skipped.map((s) => s.name), ['nginx', 'fast-gateway', 'nginx-post-1mb', 'haproxy', 'portico-throttle-redis']);
+    assert.deepEqual(
+      none.skipped.map((s) => s.name),
+      ['nginx', 'fast-gateway', 'nginx-post-1mb', 'haproxy', 'portico-throttle-redis'],
+    );
     assert.ok(none.selected.some((s) => s.name === 'portico-10k-routes'));
     assert.ok(!none.selected.some((s) => s.needs));
     assert.equal(selectScenarios(undefined, false, () => true).selected.length, SCENARIOS.length);
@@ -73,19 +106,46 @@ describe('bench: scenario selection', () => {
 
   test('--smoke: a small set that needs no peer but nginx, which it skips when missing', () => {
     const smoke = selectScenarios(undefined, true, () => false);
-    assert.deepEqual(smoke.selected.map((s) => s.name), ['direct', 'portico', 'portico-full', 'portico-jwt', 'portico-cached', 'portico-post-1mb']);
-    assert.deepEqual(smoke.skipped.map((s) => s.name), ['nginx']);
+    assert.deepEqual(
+      smoke.selected.map((s) => s.name),
+      ['direct', 'portico', 'portico-full', 'portico-jwt', 'portico-cached', 'portico-post-1mb'],
+    );
+    assert.deepEqual(
+      smoke.skipped.map((s) => s.name),
+      ['nginx'],
+    );
   });
 
   test('--only: unknown names and missing peers are errors, the order is the table order', () => {
     assert.match(selectScenarios('direct,nope', false, () => true).error ?? '', /unknown scenario "nope"/);
-    assert.match(selectScenarios('fast-gateway', false, () => false).error ?? '', /fast-gateway needs fast-gateway, which is not installed/);
-    assert.deepEqual(selectScenarios('minimal,direct', false, () => false).selected.map((s) => s.name), ['direct', 'minimal']);
+    assert.match(
+      selectScenarios('fast-gateway', false, () => false).error ?? '',
+      /fast-gateway needs fast-gateway, which is not installed/,
+    );
+    assert.deepEqual(
+      selectScenarios('minimal,direct', false, () => false).selected.map((s) => s.name),
+      ['direct', 'minimal'],
+    );
   });
 });
 
 function run(scenarioName: string, over: Partial<Run> = {}): Run {
-  return { scenario: scenarioName, rep: 1, rps: 1000, p50Us: 500, p99Us: 2000, requests: 1000, ok: 1000, non2xx: 0, errors: 0, timeouts: 0, cpuUs: 100, backendCpuUs: 20, rssBytes: 80 * 1024 * 1024, ...over };
+  return {
+    scenario: scenarioName,
+    rep: 1,
+    rps: 1000,
+    p50Us: 500,
+    p99Us: 2000,
+    requests: 1000,
+    ok: 1000,
+    non2xx: 0,
+    errors: 0,
+    timeouts: 0,
+    cpuUs: 100,
+    backendCpuUs: 20,
+    rssBytes: 80 * 1024 * 1024,
+    ...over,
+  };
 }
 
 describe('bench: report', () => {
@@ -116,7 +176,16 @@ describe('bench: report', () => {
   });
 
   test('targets: met, missed, and not run when a scenario they need was not measured', () => {
-    const names = ['direct', 'nginx', 'fast-gateway', 'portico', 'portico-full', 'portico-cached', 'portico-10k-routes', 'minimal'];
+    const names = [
+      'direct',
+      'nginx',
+      'fast-gateway',
+      'portico',
+      'portico-full',
+      'portico-cached',
+      'portico-10k-routes',
+      'minimal',
+    ];
     const runs = [
       run('direct', { rps: 20000 }),
       run('nginx', { rps: 10000 }),
@@ -128,8 +197,15 @@ describe('bench: report', () => {
       run('minimal', { cpuUs: 100 }),
     ];
     const rows = summarize(defs(names), runs);
-    const goals = evaluateGoals(rows, { rate: 2500, direct: { p50Us: 100, p99Us: 400, errors: 0, non2xx: 0 }, portico: { p50Us: 300, p99Us: 1600, errors: 0, non2xx: 0 }, addedP99Us: 1200 });
-    const status = Object.fromEntries(goals.map((g) => [g.what.replace(/ \(.*/, ''), [g.status, Number(g.value?.toFixed(3))]]));
+    const goals = evaluateGoals(rows, {
+      rate: 2500,
+      direct: { p50Us: 100, p99Us: 400, errors: 0, non2xx: 0 },
+      portico: { p50Us: 300, p99Us: 1600, errors: 0, non2xx: 0 },
+      addedP99Us: 1200,
+    });
+    const status = Object.fromEntries(
+      goals.map((g) => [g.what.replace(/ \(.*/, ''), [g.status, Number(g.value?.toFixed(3))]]),
+    );
     assert.deepEqual(status, {
       'plain proxy CPU/request vs minimal': ['met', 1.1],
       'full chain RPS vs fast-gateway': ['met', 1.65],
@@ -142,7 +218,10 @@ describe('bench: report', () => {
       'p99 added latency at 50% of max': ['missed', 1.2],
     });
 
-    const partial = evaluateGoals(summarize(defs(['direct', 'portico', 'portico-full']), [run('direct'), run('portico'), run('portico-full')]), undefined);
+    const partial = evaluateGoals(
+      summarize(defs(['direct', 'portico', 'portico-full']), [run('direct'), run('portico'), run('portico-full')]),
+      undefined,
+    );
     for (const g of partial) assert.equal(g.status, 'not run', g.what);
     assert.match(partial.find((g) => g.what === 'full chain RPS vs fast-gateway')!.note!, /needs fast-gateway/);
   });
@@ -164,10 +243,17 @@ describe('bench: report', () => {
     assert.match(formatGoals([g]), /cache hit RPS vs nginx +1\.00× +≥ 1\.00× +met +0\.50 \/ 0\.90 \/ 1\.20/);
   });
 
-  test('the latency pass prints every target with its added p99, and the machine\'s own stalls', () => {
+  test("the latency pass prints every target with its added p99, and the machine's own stalls", () => {
     const point = (p99Us: number) => ({ p50Us: 100, p99Us, errors: 0, non2xx: 0 });
     const text = formatLatency(
-      { rate: 2500, direct: point(400), portico: point(1600), peers: { minimal: point(1400), nginx: point(500) }, addedP99Us: 1200, hiccups: [{ cpu: 0, seconds: 3, maxMs: 4.5, over1ms: 6, stalledMs: 16 }] },
+      {
+        rate: 2500,
+        direct: point(400),
+        portico: point(1600),
+        peers: { minimal: point(1400), nginx: point(500) },
+        addedP99Us: 1200,
+        hiccups: [{ cpu: 0, seconds: 3, maxMs: 4.5, over1ms: 6, stalledMs: 16 }],
+      },
       3,
       10,
     );
@@ -179,7 +265,10 @@ describe('bench: report', () => {
   });
 
   test('a scenario that served no 2xx does not count as measured', () => {
-    const rows: Row[] = summarize(defs(['portico-cached', 'nginx']), [run('portico-cached', { ok: 0, non2xx: 1000 }), run('nginx')]);
+    const rows: Row[] = summarize(defs(['portico-cached', 'nginx']), [
+      run('portico-cached', { ok: 0, non2xx: 1000 }),
+      run('nginx'),
+    ]);
     assert.equal(evaluateGoals(rows, undefined).find((g) => g.what === 'cache hit RPS vs nginx')!.status, 'not run');
   });
 
@@ -199,30 +288,58 @@ describe('bench: report', () => {
 describe('bench: --compare', () => {
   const co = { short: 'abc1234', root: '/tmp/portico-old' };
 
-  test("the other checkout gets this node_modules when every package it lists is listed here with the same range", () => {
-    const mine = { dependencies: { undici: '^7.30.2', zod: '^4.1.12' }, devDependencies: { typescript: '~5.9.3', prettier: '^3.10.2' } };
-    assert.deepEqual(depsCompatible({ dependencies: { undici: '^7.30.2' }, devDependencies: { typescript: '~5.9.3' } }, mine), { ok: true });
-    assert.deepEqual(depsCompatible({ dependencies: { undici: '^7.20.0' } }, mine), { ok: false, why: 'undici ^7.20.0 (here: ^7.30.2)' });
-    assert.deepEqual(depsCompatible({ devDependencies: { mocha: '^10.0.0' } }, mine), { ok: false, why: 'mocha ^10.0.0 (here: absent)' });
+  test('the other checkout gets this node_modules when every package it lists is listed here with the same range', () => {
+    const mine = {
+      dependencies: { undici: '^7.30.2', zod: '^4.1.12' },
+      devDependencies: { typescript: '~5.9.3', prettier: '^3.10.2' },
+    };
+    assert.deepEqual(
+      depsCompatible({ dependencies: { undici: '^7.30.2' }, devDependencies: { typescript: '~5.9.3' } }, mine),
+      { ok: true },
+    );
+    assert.deepEqual(depsCompatible({ dependencies: { undici: '^7.20.0' } }, mine), {
+      ok: false,
+      why: 'undici ^7.20.0 (here: ^7.30.2)',
+    });
+    assert.deepEqual(depsCompatible({ devDependencies: { mocha: '^10.0.0' } }, mine), {
+      ok: false,
+      why: 'mocha ^10.0.0 (here: absent)',
+    });
   });
 
   test('each Portico scenario gets a twin right after it; twins swap places every other rep', () => {
-    const defs = withTwins(['nginx', 'portico', 'portico-full'].map((n) => scenario(n)!), co);
-    assert.deepEqual(defs.map((d) => [d.name, d.num, targetKey(d)]), [
-      ['nginx', 2, 'nginx'],
-      ['portico', 4, 'portico-plain'],
-      ['portico@abc1234', undefined, 'portico-plain@abc1234'],
-      ['portico-full', 5, 'portico-full'],
-      ['portico-full@abc1234', undefined, 'portico-full@abc1234'],
-    ]);
-    assert.deepEqual(repOrder(defs, 1).map((d) => d.name), ['nginx', 'portico', 'portico@abc1234', 'portico-full', 'portico-full@abc1234']);
-    assert.deepEqual(repOrder(defs, 2).map((d) => d.name), ['nginx', 'portico@abc1234', 'portico', 'portico-full@abc1234', 'portico-full']);
-    assert.deepEqual(withTwins([scenario('portico')!], undefined).map((d) => d.name), ['portico']);
+    const defs = withTwins(
+      ['nginx', 'portico', 'portico-full'].map((n) => scenario(n)!),
+      co,
+    );
+    assert.deepEqual(
+      defs.map((d) => [d.name, d.num, targetKey(d)]),
+      [
+        ['nginx', 2, 'nginx'],
+        ['portico', 4, 'portico-plain'],
+        ['portico@abc1234', undefined, 'portico-plain@abc1234'],
+        ['portico-full', 5, 'portico-full'],
+        ['portico-full@abc1234', undefined, 'portico-full@abc1234'],
+      ],
+    );
+    assert.deepEqual(
+      repOrder(defs, 1).map((d) => d.name),
+      ['nginx', 'portico', 'portico@abc1234', 'portico-full', 'portico-full@abc1234'],
+    );
+    assert.deepEqual(
+      repOrder(defs, 2).map((d) => d.name),
+      ['nginx', 'portico@abc1234', 'portico', 'portico-full@abc1234', 'portico-full'],
+    );
+    assert.deepEqual(
+      withTwins([scenario('portico')!], undefined).map((d) => d.name),
+      ['portico'],
+    );
   });
 
   test('new/old per scenario: ratio of the medians, per-rep ratios, and "within noise" when those ratios straddle 1 or the gap is inside their spread', () => {
     const defs = withTwins([scenario('portico')!, scenario('portico-full')!, scenario('portico-observed')!], co);
-    const reps = (name: string, rps: number[], cpuUs = 100) => rps.map((x, i) => run(name, { rps: x, rep: i + 1, cpuUs }));
+    const reps = (name: string, rps: number[], cpuUs = 100) =>
+      rps.map((x, i) => run(name, { rps: x, rep: i + 1, cpuUs }));
     const runs = [
       ...reps('portico', [1000, 1100, 900]),
       ...reps('portico@abc1234', [1050, 1000, 950], 80),
@@ -247,7 +364,10 @@ describe('bench: --compare', () => {
     assert.equal(plain!.withinNoise, false);
     assert.equal(full!.rps.withinNoise, false);
     const text = formatComparisons([plain!, full!]);
-    assert.match(text, /^portico new\/old \(portico@abc1234\): NOT within noise\n {2}RPS {9}1\.00× \(per rep 0\.95–1\.10\); median \(min–max\) new 1000 \(900–1100\), old 1000 \(950–1050\): within noise\n {2}CPU µs\/req {2}1\.25× \(per rep 1\.25–1\.25\); median \(min–max\) new 100 \(100–100\), old 80 \(80–80\): NOT within noise$/m);
+    assert.match(
+      text,
+      /^portico new\/old \(portico@abc1234\): NOT within noise\n {2}RPS {9}1\.00× \(per rep 0\.95–1\.10\); median \(min–max\) new 1000 \(900–1100\), old 1000 \(950–1050\): within noise\n {2}CPU µs\/req {2}1\.25× \(per rep 1\.25–1\.25\); median \(min–max\) new 100 \(100–100\), old 80 \(80–80\): NOT within noise$/m,
+    );
     assert.match(text, /^ {2}RPS {9}0\.71× .*: NOT within noise$/m);
   });
 });
@@ -273,7 +393,12 @@ describe('bench: load generators against a real upstream', () => {
     await rm(scratch, { recursive: true, force: true });
   });
 
-  const post: () => RequestSpec = () => ({ url: `${upstream.url}/upload`, method: 'POST', headers: { 'x-api-key': 'k-123' }, bodyBytes: 4096 });
+  const post: () => RequestSpec = () => ({
+    url: `${upstream.url}/upload`,
+    method: 'POST',
+    headers: { 'x-api-key': 'k-123' },
+    bodyBytes: 4096,
+  });
 
   test('wrk: the Lua script sends the method, headers and body; its result line is parsed (non-2xx counted apart)', async (t) => {
     const script = wrkScript(post());
@@ -281,7 +406,9 @@ describe('bench: load generators against a real upstream', () => {
     assert.match(script, /wrk.headers\["x-api-key"\] = "k-123"/);
     assert.match(script, /wrk.body = string.rep\("x", 4096\)/);
     assert.deepEqual(
-      parseWrkOutput('Running 1s test\nWRKJSON {"requests":50,"durationUs":2000000,"connect":1,"read":2,"write":0,"status":5,"timeout":3,"p50":420,"p99":1800}\n'),
+      parseWrkOutput(
+        'Running 1s test\nWRKJSON {"requests":50,"durationUs":2000000,"connect":1,"read":2,"write":0,"status":5,"timeout":3,"p50":420,"p99":1800}\n',
+      ),
       { requests: 50, seconds: 2, rps: 25, p50Us: 420, p99Us: 1800, ok: 45, non2xx: 5, errors: 6, timeouts: 3 },
     );
     assert.throws(() => parseWrkOutput('unable to connect'), /wrk printed no result line/);
@@ -295,7 +422,11 @@ describe('bench: load generators against a real upstream', () => {
     assert.ok(r.requests > 0 && r.ok === r.requests, JSON.stringify(r));
     assert.ok(seen.length >= r.requests, 'the upstream saw every request wrk counted');
     assert.ok(seen.every((s) => s.method === 'POST' && s.bytes === 4096 && s.key === 'k-123'));
-    const missing = await runLoad('wrk', { url: `${upstream.url}/missing`, method: 'GET', headers: {} }, { connections: 1, seconds: 1, cpu: undefined, scratchDir: scratch });
+    const missing = await runLoad(
+      'wrk',
+      { url: `${upstream.url}/missing`, method: 'GET', headers: {} },
+      { connections: 1, seconds: 1, cpu: undefined, scratchDir: scratch },
+    );
     assert.equal(missing.non2xx, missing.requests);
   });
 
@@ -313,7 +444,11 @@ describe('bench: load generators against a real upstream', () => {
     assert.equal(r.sent, 200);
     assert.equal(r.ok, 200);
     assert.equal(r.errors, 0);
-    assert.equal(seen.length, 2 * 4 + 25 + 200, 'two rounds over the 4 connections, a 0.25 s ramp to 200 rps (25), then 200 counted');
+    assert.equal(
+      seen.length,
+      2 * 4 + 25 + 200,
+      'two rounds over the 4 connections, a 0.25 s ramp to 200 rps (25), then 200 counted',
+    );
     assert.ok(seen.every((s) => s.method === 'POST' && s.bytes === 4096 && s.key === 'k-123'));
     assert.ok(r.p50Us > 0 && r.p99Us >= r.p50Us);
   });
@@ -331,7 +466,14 @@ describe('bench: load generators against a real upstream', () => {
 describe('bench: process accounting', () => {
   test('CPU and RSS cover a process and its children', async () => {
     // A parent that forks a child which burns CPU: the tree's CPU must exceed the parent's own.
-    const child = spawn(process.execPath, ['-e', "require('child_process').spawn(process.execPath, ['-e', 'const t=Date.now(); while (Date.now()-t<400); setInterval(()=>{}, 1000)'], {stdio:'inherit'}); setInterval(()=>{}, 1000)"], { stdio: 'ignore' });
+    const child = spawn(
+      process.execPath,
+      [
+        '-e',
+        "require('child_process').spawn(process.execPath, ['-e', 'const t=Date.now(); while (Date.now()-t<400); setInterval(()=>{}, 1000)'], {stdio:'inherit'}); setInterval(()=>{}, 1000)",
+      ],
+      { stdio: 'ignore' },
+    );
     try {
       let tree: number[] = [];
       for (let i = 0; i < 100 && tree.length < 2; i++) {
@@ -340,8 +482,14 @@ describe('bench: process accounting', () => {
       }
       assert.equal(tree.length, 2, 'the parent and its child');
       await new Promise((r) => setTimeout(r, 600));
-      const own = Number(readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ').slice(11, 13).reduce((a, b) => a + Number(b), 0));
-      assert.ok(treeCpuUs(child.pid)! > own * 10_000, 'the child\'s CPU is counted');
+      const own = Number(
+        readFileSync(`/proc/${child.pid}/stat`, 'utf8')
+          .split(') ')[1]!
+          .split(' ')
+          .slice(11, 13)
+          .reduce((a, b) => a + Number(b), 0),
+      );
+      assert.ok(treeCpuUs(child.pid)! > own * 10_000, "the child's CPU is counted");
       assert.ok(treeRssBytes(child.pid)! > 2 * 20 * 1024 * 1024, 'two node processes, each well over 20 MB');
       assert.equal(treeCpuUs(undefined), null);
     } finally {
@@ -355,7 +503,8 @@ describe('bench: machine noise', () => {
     const before = selfAndReapedCpuUs()!;
     const m0 = machineCpuUs()!;
     // A child that burns 200 ms of its own CPU time (not wall time), says how much, and exits.
-    const code = 'while (process.cpuUsage().user < 200000); const u = process.cpuUsage(); console.log(u.user + u.system)';
+    const code =
+      'while (process.cpuUsage().user < 200000); const u = process.cpuUsage(); console.log(u.user + u.system)';
     const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -369,14 +518,24 @@ describe('bench: machine noise', () => {
   });
 
   test('a warning when other work used more than 10% of the CPU in a median rep', () => {
-    assert.equal(noiseWarning([run('a', { otherCpuPct: 3 }), run('b', { otherCpuPct: 40 }), run('c', { otherCpuPct: 8 })]), undefined);
-    assert.match(noiseWarning([run('a', { otherCpuPct: 30 }), run('b', { otherCpuPct: 55 }), run('c', { otherCpuPct: 8 })])!, /other work used 30% .* \(max 55%\)/);
+    assert.equal(
+      noiseWarning([run('a', { otherCpuPct: 3 }), run('b', { otherCpuPct: 40 }), run('c', { otherCpuPct: 8 })]),
+      undefined,
+    );
+    assert.match(
+      noiseWarning([run('a', { otherCpuPct: 30 }), run('b', { otherCpuPct: 55 }), run('c', { otherCpuPct: 8 })])!,
+      /other work used 30% .* \(max 55%\)/,
+    );
     assert.equal(noiseWarning([run('a', { otherCpuPct: null })]), undefined);
   });
 
   test('a warning when the hypervisor stole more than 5% of the CPU time in any run, naming the reps', () => {
     assert.equal(noiseWarning([run('a', { stealPct: 1 }), run('b', { stealPct: 4.9 })]), undefined);
-    const w = noiseWarning([run('a', { stealPct: 0.5 }), run('b', { stealPct: 16.3, rep: 2 }), run('c', { stealPct: 9, rep: 2 })]);
+    const w = noiseWarning([
+      run('a', { stealPct: 0.5 }),
+      run('b', { stealPct: 16.3, rep: 2 }),
+      run('c', { stealPct: 9, rep: 2 }),
+    ]);
     assert.match(w!, /steal\) in 2 of 3 measured runs \(rep 2; max 16%\)/);
   });
 });
@@ -399,7 +558,12 @@ describe('bench: child processes', () => {
 
   test('a server that exits before it is ready fails with its last output', async () => {
     await assert.rejects(
-      spawnServer('quitter', [process.execPath, '-e', "console.log('config error at line 3'); process.exit(1)"], undefined, () => undefined),
+      spawnServer(
+        'quitter',
+        [process.execPath, '-e', "console.log('config error at line 3'); process.exit(1)"],
+        undefined,
+        () => undefined,
+      ),
       /quitter exited \(code 1\) before it was ready; its last output:\nconfig error at line 3/,
     );
   });
@@ -422,10 +586,26 @@ describe('bench: the CLI', () => {
   });
 
   test('a short run: the table is numbered as the issue, the key and the 1 MB body go through, the JSON is written', async () => {
-    const r = await runBenchAsync(['--only', 'direct,portico-full,portico-post-1mb,direct-post-1mb', '--duration', '1', '--repeat', '1', '--warmup', '0', '--loadgen', 'autocannon', '--no-latency', '--no-pin']);
+    const r = await runBenchAsync([
+      '--only',
+      'direct,portico-full,portico-post-1mb,direct-post-1mb',
+      '--duration',
+      '1',
+      '--repeat',
+      '1',
+      '--warmup',
+      '0',
+      '--loadgen',
+      'autocannon',
+      '--no-latency',
+      '--no-pin',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.split('\n');
-    assert.match(lines.find((l) => l.startsWith('#'))!, /^#\s+scenario\s+RPS\s+p50 ms\s+p99 ms\s+cpu µs\/req\s+RSS MB\s+backend µs\/req\s+non-2xx\s+errors\s+vs direct\s+vs nginx$/);
+    assert.match(
+      lines.find((l) => l.startsWith('#'))!,
+      /^#\s+scenario\s+RPS\s+p50 ms\s+p99 ms\s+cpu µs\/req\s+RSS MB\s+backend µs\/req\s+non-2xx\s+errors\s+vs direct\s+vs nginx$/,
+    );
     assert.ok(lines.some((l) => /^1\s+direct\s+\d+/.test(l)));
     assert.ok(lines.some((l) => /^5\s+portico-full\s+\d+/.test(l)));
     assert.ok(lines.some((l) => /^10\s+portico-post-1mb\s+\d+/.test(l)));
@@ -433,12 +613,20 @@ describe('bench: the CLI', () => {
     const file = /results written to (\S+\.json)/.exec(r.stderr)?.[1];
     assert.ok(file && existsSync(file), r.stderr);
     try {
-      const json = JSON.parse(readFileSync(file, 'utf8')) as { rows: Row[]; options: { loadGenerator: string }; goals: unknown[] };
+      const json = JSON.parse(readFileSync(file, 'utf8')) as {
+        rows: Row[];
+        options: { loadGenerator: string };
+        goals: unknown[];
+      };
       assert.equal(json.options.loadGenerator, 'autocannon');
       for (const row of json.rows) assert.ok(row.ok > 0 && row.non2xx === 0, `${row.scenario}: ${JSON.stringify(row)}`);
       assert.equal(json.goals.length, 9);
       assert.ok(json.rows.find((x) => x.scenario === 'portico-full')!.cpuUs! > 0);
-      assert.doesNotMatch(readFileSync(file, 'utf8') + r.stdout + r.stderr, /x-api-key|Bearer /i, 'no credential is printed or written');
+      assert.doesNotMatch(
+        readFileSync(file, 'utf8') + r.stdout + r.stderr,
+        /x-api-key|Bearer /i,
+        'no credential is printed or written',
+      );
     } finally {
       await rm(file, { force: true });
     }

@@ -98,7 +98,9 @@ describe('stage cache: TTL and methods', () => {
 
   it('mock integrations are cached too (the observer sees their response)', async () => {
     const rig = await startCacheRig('{ enabled: true }', {
-      routes: ['      - route: GET /m', '        integration: { type: mock, statusCode: 200, body: "pong" }'].join('\n'),
+      routes: ['      - route: GET /m', '        integration: { type: mock, statusCode: 200, body: "pong" }'].join(
+        '\n',
+      ),
     });
     try {
       assert.equal((await call(rig.gw.port, 'GET', '/prod/m')).headers['x-cache'], 'Miss');
@@ -127,9 +129,21 @@ describe('stage cache: key parameters', () => {
       assert.equal((await get('/prod/items/1?color=blue')).headers['x-cache'], 'Miss');
       assert.equal((await get('/prod/items/2?color=red')).headers['x-cache'], 'Miss');
       assert.equal((await get('/prod/items/1?color=red&size=9')).headers['x-cache'], 'Hit', 'unlisted query ignored');
-      assert.equal((await get('/prod/items/1?color=red', { 'x-other': 'z' })).headers['x-cache'], 'Hit', 'unlisted header ignored');
-      assert.equal((await get('/prod/items/1?color=red', { 'x-tenant': 'a' })).headers['x-cache'], 'Miss', 'listed header keyed');
-      assert.equal((await get('/prod/items/1?color=red', { 'X-Tenant': 'a' })).headers['x-cache'], 'Hit', 'header names are case-insensitive');
+      assert.equal(
+        (await get('/prod/items/1?color=red', { 'x-other': 'z' })).headers['x-cache'],
+        'Hit',
+        'unlisted header ignored',
+      );
+      assert.equal(
+        (await get('/prod/items/1?color=red', { 'x-tenant': 'a' })).headers['x-cache'],
+        'Miss',
+        'listed header keyed',
+      );
+      assert.equal(
+        (await get('/prod/items/1?color=red', { 'X-Tenant': 'a' })).headers['x-cache'],
+        'Hit',
+        'header names are case-insensitive',
+      );
       assert.equal((await get('/prod/items/1?color=red', { 'x-tenant': 'b' })).headers['x-cache'], 'Miss');
       assert.equal(rig.up.requests.length, 5);
     } finally {
@@ -216,15 +230,18 @@ describe('stage cache: what is stored', () => {
 
   it('statuses, setCookie: strip and backendCacheControl: ignore widen what is stored', async () => {
     let status = 404;
-    const rig = await startCacheRig("{ enabled: true, statuses: ['2xx', 404], setCookie: strip, backendCacheControl: ignore }", {
-      handler: (req, res, n) => {
-        const h: Record<string, string> = { 'content-length': String(String(n).length) };
-        if (req.url === '/cookie') h['set-cookie'] = 'sid=secret';
-        if (req.url === '/private') h['cache-control'] = 'private';
-        res.writeHead(req.url === '/status' ? status : 200, h);
-        res.end(String(n));
+    const rig = await startCacheRig(
+      "{ enabled: true, statuses: ['2xx', 404], setCookie: strip, backendCacheControl: ignore }",
+      {
+        handler: (req, res, n) => {
+          const h: Record<string, string> = { 'content-length': String(String(n).length) };
+          if (req.url === '/cookie') h['set-cookie'] = 'sid=secret';
+          if (req.url === '/private') h['cache-control'] = 'private';
+          res.writeHead(req.url === '/status' ? status : 200, h);
+          res.end(String(n));
+        },
       },
-    });
+    );
     try {
       await call(rig.gw.port, 'GET', '/prod/status');
       assert.equal((await call(rig.gw.port, 'GET', '/prod/status')).headers['x-cache'], 'Hit', '404 listed');
@@ -307,7 +324,9 @@ describe('stage cache: capacity and reload', () => {
       await call(rig.gw.port, 'GET', '/prod/r');
       const text = (await import('node:fs/promises')).readFile(rig.gw.configPath, 'utf8');
       const yaml = await text;
-      await rig.gw.write(yaml.replace('prod: { cache: { enabled: true } }', 'prod: { cache: { enabled: true, capacityMB: 0.0001 } }'));
+      await rig.gw.write(
+        yaml.replace('prod: { cache: { enabled: true } }', 'prod: { cache: { enabled: true, capacityMB: 0.0001 } }'),
+      );
       assert.equal((await rig.gw.gw.reload('test')).ok, true);
       const svc = rig.gw.gw.runtime.services.get('cache') as CacheService;
       assert.equal(svc.stats()[0]?.entries, 0, 'a 104-byte budget holds no entry');
@@ -331,7 +350,10 @@ describe('stage cache: metrics', () => {
     const body = Buffer.alloc(100 * 1024, 'm');
     const rig = await startCacheRig('{ enabled: true, capacityMB: 0.25 }', {
       extra: 'observability: { metrics: { processMetrics: false } }',
-      routes: ['      - route: GET /items/{id}', '        integration: { type: http_proxy, uri: "UPSTREAM/items/{id}" }'].join('\n'),
+      routes: [
+        '      - route: GET /items/{id}',
+        '        integration: { type: http_proxy, uri: "UPSTREAM/items/{id}" }',
+      ].join('\n'),
       handler: (_req, res) => {
         res.writeHead(200, { 'content-length': body.length });
         res.end(body);

@@ -25,7 +25,11 @@ function held() {
     parked,
     /** Once set, every new request's connection is reset at once (the integration's own retries included). */
     failing: false,
-    handler: (req: { url?: string | undefined; headers: Record<string, string | string[] | undefined> }, res: ServerResponse, n: number) => {
+    handler: (
+      req: { url?: string | undefined; headers: Record<string, string | string[] | undefined> },
+      res: ServerResponse,
+      n: number,
+    ) => {
       if (h.failing) return void res.socket?.destroy();
       parked.push({ res, n, url: req.url ?? '', lang: String(req.headers['accept-language'] ?? '') });
     },
@@ -65,7 +69,10 @@ describe('cache coalescing', () => {
       const all = await Promise.all(replies);
       // One fetch: its first try plus the integration's own retries on a reset (2 by default), never one per waiter.
       assert.ok(rig.up.requests.length <= 3, `${rig.up.requests.length} upstream requests`);
-      assert.ok(all.every((r) => r.status === 500 && JSON.parse(r.body).message === 'Internal server error'), JSON.stringify(all[0]));
+      assert.ok(
+        all.every((r) => r.status === 500 && JSON.parse(r.body).message === 'Internal server error'),
+        JSON.stringify(all[0]),
+      );
     } finally {
       await rig.close();
     }
@@ -133,7 +140,10 @@ describe('cache coalescing', () => {
       await until(() => h.parked.length === 4, 'the waiters fetching for themselves');
       for (const p of h.parked.slice(1)) p.res.writeHead(200, { 'content-length': 2 }).end('ok');
       const all = await Promise.all(replies);
-      assert.ok(all.every((r) => r.status === 200 && r.body === 'ok'), JSON.stringify(all.map((r) => r.status)));
+      assert.ok(
+        all.every((r) => r.status === 200 && r.body === 'ok'),
+        JSON.stringify(all.map((r) => r.status)),
+      );
     } finally {
       await rig.close();
     }
@@ -151,7 +161,13 @@ describe('cache coalescing', () => {
       await until(() => h.parked.length === 5, 'four more fetches');
       for (const p of h.parked.slice(1)) answer(p);
       const all = await Promise.all(replies);
-      assert.deepEqual(all.map((r) => r.headers['set-cookie']?.[0]).sort(), ['sid=1', 'sid=2', 'sid=3', 'sid=4', 'sid=5']);
+      assert.deepEqual(all.map((r) => r.headers['set-cookie']?.[0]).sort(), [
+        'sid=1',
+        'sid=2',
+        'sid=3',
+        'sid=4',
+        'sid=5',
+      ]);
       assert.ok(all.every((r) => r.headers['set-cookie']?.[0] === `sid=${r.body}`));
     } finally {
       await rig.close();
@@ -162,8 +178,11 @@ describe('cache coalescing', () => {
 describe('stale serving', () => {
   it('staleWhileRevalidateSeconds: an expired entry is served Stale while one background request refreshes it', async () => {
     const h = held();
-    const rig = await startCacheRig('{ enabled: true, ttlSeconds: 10, staleWhileRevalidateSeconds: 30 }', { handler: h.handler });
-    const reply = (i: number) => h.parked[i]?.res.writeHead(200, { 'content-length': String(i + 1).length }).end(String(i + 1));
+    const rig = await startCacheRig('{ enabled: true, ttlSeconds: 10, staleWhileRevalidateSeconds: 30 }', {
+      handler: h.handler,
+    });
+    const reply = (i: number) =>
+      h.parked[i]?.res.writeHead(200, { 'content-length': String(i + 1).length }).end(String(i + 1));
     try {
       const first = call(rig.gw.port, 'GET', '/prod/s');
       await until(() => h.parked.length === 1, 'the first fetch');
@@ -179,7 +198,8 @@ describe('stale serving', () => {
       reply(1);
       // The refresh lands asynchronously: ask until it is served (bounded).
       let hit;
-      for (let i = 0; i < 100 && hit?.headers['x-cache'] !== 'Hit'; i++) hit = await call(rig.gw.port, 'GET', '/prod/s');
+      for (let i = 0; i < 100 && hit?.headers['x-cache'] !== 'Hit'; i++)
+        hit = await call(rig.gw.port, 'GET', '/prod/s');
       assert.deepEqual([hit?.headers['x-cache'], hit?.body], ['Hit', '2']);
       rig.clock.advance(10_000 + 30_000);
       const gone = call(rig.gw.port, 'GET', '/prod/s');
@@ -215,7 +235,10 @@ describe('stale serving', () => {
       parked[0]?.socket?.destroy();
       const all = await Promise.all(replies);
       assert.ok(all.every((x) => x.status === 200 && x.headers['x-cache'] === 'Stale' && x.body === '1'));
-      assert.ok(rig.up.requests.length <= 5, `${rig.up.requests.length} upstream requests: one fetch (and its retries), not one per waiter`);
+      assert.ok(
+        rig.up.requests.length <= 5,
+        `${rig.up.requests.length} upstream requests: one fetch (and its retries), not one per waiter`,
+      );
       const before = rig.up.requests.length;
       rig.clock.advance(60_000);
       mode = '503';

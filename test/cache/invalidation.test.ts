@@ -15,7 +15,11 @@ const JWT_API = [
   '    authorizers:',
   '      jwt: { type: jwt, issuer: https://issuer.test, audiences: [shop], secret: ' + SECRET + ' }',
 ].join('\n');
-const JWT_ROUTE = ['      - route: GET /{proxy+}', '        authorizer: jwt', '        integration: { type: http_proxy, uri: "UPSTREAM/{proxy}" }'].join('\n');
+const JWT_ROUTE = [
+  '      - route: GET /{proxy+}',
+  '        authorizer: jwt',
+  '        integration: { type: http_proxy, uri: "UPSTREAM/{proxy}" }',
+].join('\n');
 
 function token(clock: ManualClock, scope: string): Promise<string> {
   const now = Math.floor(clock.now() / 1000);
@@ -133,14 +137,20 @@ describe('cache flush: admin API and CLI', () => {
   it('DELETE /cache/:api/:stage flushes the stage, a route, or a key prefix; GET /cache shows the counts', async () => {
     const rig = await startCacheRig('{ enabled: true }', { routes });
     const admin = (method: string, path: string, auth = true) =>
-      fetch(new URL(path, rig.gw.gw.adminUrl), { method, headers: auth ? { authorization: `Bearer ${rig.gw.gw.adminToken}` } : {} });
+      fetch(new URL(path, rig.gw.gw.adminUrl), {
+        method,
+        headers: auth ? { authorization: `Bearer ${rig.gw.gw.adminToken}` } : {},
+      });
     const fill = async () => {
-      for (const p of ['/prod/pets/1', '/prod/pets/2', '/prod/pets/10', '/prod/toys/1']) await call(rig.gw.port, 'GET', p);
+      for (const p of ['/prod/pets/1', '/prod/pets/2', '/prod/pets/10', '/prod/toys/1'])
+        await call(rig.gw.port, 'GET', p);
     };
     const xcache = async (p: string) => (await call(rig.gw.port, 'GET', p)).headers['x-cache'];
     try {
       await fill();
-      const stats = (await (await admin('GET', '/cache')).json()) as { stages: { api: string; entries: number; misses: number }[] };
+      const stats = (await (await admin('GET', '/cache')).json()) as {
+        stages: { api: string; entries: number; misses: number }[];
+      };
       assert.deepEqual(
         stats.stages.map((s) => [s.api, s.entries, s.misses]),
         [['shop', 4, 4]],
@@ -165,7 +175,10 @@ describe('cache flush: admin API and CLI', () => {
       assert.match(((await r.json()) as { message: string }).message, /API "shop" has no stage "dev" \(stages: prod\)/);
       r = await admin('DELETE', `/cache/shop/prod?route=${encodeURIComponent('GET /cats')}`);
       assert.equal(r.status, 400);
-      assert.match(((await r.json()) as { message: string }).message, /no route "GET \/cats" \(routes: GET \/pets\/\{id\}, GET \/toys\/\{id\}\)/);
+      assert.match(
+        ((await r.json()) as { message: string }).message,
+        /no route "GET \/cats" \(routes: GET \/pets\/\{id\}, GET \/toys\/\{id\}\)/,
+      );
     } finally {
       await rig.close();
     }
@@ -175,11 +188,27 @@ describe('cache flush: admin API and CLI', () => {
     const rig = await startCacheRig('{ enabled: true }', { routes, extra: 'dataDir: ./data' });
     const out: string[] = [];
     const err: string[] = [];
-    const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l), env: {}, readConfig: (file: string) => loadConfigFile(file, {}) };
+    const io = {
+      out: (l: string) => out.push(l),
+      err: (l: string) => err.push(l),
+      env: {},
+      readConfig: (file: string) => loadConfigFile(file, {}),
+    };
     try {
       for (const p of ['/prod/pets/1', '/prod/pets/2', '/prod/toys/1']) await call(rig.gw.port, 'GET', p);
       // Through the real binary once: command table, discovery via <dataDir>/runtime.json and the token file.
-      const r = await runCli(['cache', 'flush', '-c', rig.gw.configPath, '--api', 'shop', '--stage', 'prod', '--route', 'GET /pets/{id}']);
+      const r = await runCli([
+        'cache',
+        'flush',
+        '-c',
+        rig.gw.configPath,
+        '--api',
+        'shop',
+        '--stage',
+        'prod',
+        '--route',
+        'GET /pets/{id}',
+      ]);
       assert.equal(r.stderr, '');
       assert.equal(r.stdout.trim(), 'flushed 2 entries from shop/prod route GET /pets/{id}');
       assert.equal(r.code, 0);
@@ -194,7 +223,16 @@ describe('cache flush: admin API and CLI', () => {
       await assert.rejects(cacheCommand(['flush', '--api', 'shop'], io), /--stage NAME is required/);
       await assert.rejects(cacheCommand(['purge'], io), /unknown subcommand "purge" \(flush, stats/);
       await assert.rejects(cacheCommand(['flush', '--nope'], io), /portico cache flush: unknown option --nope/);
-      const bad = ['--admin', rig.gw.gw.adminUrl, '--token', 'wrong-token-wrong-token', '--api', 'shop', '--stage', 'prod'];
+      const bad = [
+        '--admin',
+        rig.gw.gw.adminUrl,
+        '--token',
+        'wrong-token-wrong-token',
+        '--api',
+        'shop',
+        '--stage',
+        'prod',
+      ];
       await assert.rejects(cacheCommand(['flush', ...bad], io), /rejected the token/);
     } finally {
       await rig.close();
@@ -205,7 +243,11 @@ describe('cache flush: admin API and CLI', () => {
 describe('cache and API keys', () => {
   const keyed = {
     extra: 'usagePlans: { basic: { stages: { shop/prod: {} } } }',
-    routes: ['      - route: GET /{proxy+}', '        apiKeyRequired: true', '        integration: { type: http_proxy, uri: "UPSTREAM/{proxy}" }'].join('\n'),
+    routes: [
+      '      - route: GET /{proxy+}',
+      '        apiKeyRequired: true',
+      '        integration: { type: http_proxy, uri: "UPSTREAM/{proxy}" }',
+    ].join('\n'),
   };
 
   it('authorized invalidation: an API key id listed in invalidators.apiKeyIds refetches; another key gets the strategy', async () => {

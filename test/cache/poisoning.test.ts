@@ -44,28 +44,60 @@ interface Case {
 
 // Each attacker request is sent first; then the victim's normal request must not get the attacker's answer.
 const CASES: Case[] = [
-  { name: 'Host header', attacker: { path: '/prod/p?id=1', headers: { host: 'evil.example' } }, victim: { path: '/prod/p?id=1' } },
+  {
+    name: 'Host header',
+    attacker: { path: '/prod/p?id=1', headers: { host: 'evil.example' } },
+    victim: { path: '/prod/p?id=1' },
+  },
   {
     name: 'Host with a port',
     attacker: { path: '/prod/p?id=1', headers: { host: 'gw.test:8080' } },
     victim: { path: '/prod/p?id=1', headers: { host: 'gw.test' } },
   },
-  { name: 'X-Forwarded-Host', attacker: { path: '/prod/p?id=1', headers: { 'x-forwarded-host': 'evil.example' } }, victim: { path: '/prod/p?id=1' } },
-  { name: 'X-Original-URL', attacker: { path: '/prod/p?id=1', headers: { 'x-original-url': '/evil' } }, victim: { path: '/prod/p?id=1' } },
-  { name: 'X-Rewrite-URL', attacker: { path: '/prod/p?id=1', headers: { 'x-rewrite-url': '/evil' } }, victim: { path: '/prod/p?id=1' } },
+  {
+    name: 'X-Forwarded-Host',
+    attacker: { path: '/prod/p?id=1', headers: { 'x-forwarded-host': 'evil.example' } },
+    victim: { path: '/prod/p?id=1' },
+  },
+  {
+    name: 'X-Original-URL',
+    attacker: { path: '/prod/p?id=1', headers: { 'x-original-url': '/evil' } },
+    victim: { path: '/prod/p?id=1' },
+  },
+  {
+    name: 'X-Rewrite-URL',
+    attacker: { path: '/prod/p?id=1', headers: { 'x-rewrite-url': '/evil' } },
+    victim: { path: '/prod/p?id=1' },
+  },
   {
     name: 'X-HTTP-Method-Override',
     attacker: { path: '/prod/p?id=1', headers: { 'x-http-method-override': 'evil' } },
     victim: { path: '/prod/p?id=1' },
   },
-  { name: 'X-Forwarded-Prefix', attacker: { path: '/prod/p?id=1', headers: { 'x-forwarded-prefix': '/evil' } }, victim: { path: '/prod/p?id=1' } },
-  { name: 'X-Forwarded-Scheme', attacker: { path: '/prod/p?id=1', headers: { 'x-forwarded-scheme': 'evil' } }, victim: { path: '/prod/p?id=1' } },
+  {
+    name: 'X-Forwarded-Prefix',
+    attacker: { path: '/prod/p?id=1', headers: { 'x-forwarded-prefix': '/evil' } },
+    victim: { path: '/prod/p?id=1' },
+  },
+  {
+    name: 'X-Forwarded-Scheme',
+    attacker: { path: '/prod/p?id=1', headers: { 'x-forwarded-scheme': 'evil' } },
+    victim: { path: '/prod/p?id=1' },
+  },
   { name: 'duplicate query parameter', attacker: { path: '/prod/p?id=1&id=evil' }, victim: { path: '/prod/p?id=1' } },
   { name: 'duplicate, reversed', attacker: { path: '/prod/p?id=evil&id=1' }, victim: { path: '/prod/p?id=1' } },
   { name: 'encoded parameter name', attacker: { path: '/prod/p?id=1&i%64=evil' }, victim: { path: '/prod/p?id=1' } },
   { name: 'upper-case parameter name', attacker: { path: '/prod/p?id=1&ID=evil' }, victim: { path: '/prod/p?id=1' } },
-  { name: '";" as a separator (parameter cloaking)', attacker: { path: '/prod/p?id=1;id=evil' }, victim: { path: '/prod/p?id=1' } },
-  { name: 'unlisted parameter smuggling the listed one', attacker: { path: '/prod/p?x=1&id=evil' }, victim: { path: '/prod/p?x=1' } },
+  {
+    name: '";" as a separator (parameter cloaking)',
+    attacker: { path: '/prod/p?id=1;id=evil' },
+    victim: { path: '/prod/p?id=1' },
+  },
+  {
+    name: 'unlisted parameter smuggling the listed one',
+    attacker: { path: '/prod/p?x=1&id=evil' },
+    victim: { path: '/prod/p?x=1' },
+  },
   { name: 'path: percent-encoded letter', attacker: { path: '/prod/%65vil' }, victim: { path: '/prod/evil' } },
   { name: 'path: encoded slash', attacker: { path: '/prod/a%2Fevil' }, victim: { path: '/prod/a/evil' } },
   { name: 'path: trailing slash', attacker: { path: '/prod/evil/' }, victim: { path: '/prod/evil' } },
@@ -113,11 +145,13 @@ describe('cache poisoning: unkeyed inputs never reach another client', () => {
       await svc.flush('shop', 'prod');
       const clean = await call(rig.gw.port, 'GET', fresh(c.victim.path), c.victim.headers);
       assert.equal(clean.headers['x-cache'], 'Miss');
-      for (const body of seen) if (body !== clean.body) poisoned.push(`${c.name}: got ${body}, backend says ${clean.body}`);
+      for (const body of seen)
+        if (body !== clean.body) poisoned.push(`${c.name}: got ${body}, backend says ${clean.body}`);
     }
     recordFigure({
       id: 'cache-poison',
-      figure: 'Cache-poison variants tried / poisoned hits (unkeyed headers, parameter cloaking and case, path encodings, against a careless backend)',
+      figure:
+        'Cache-poison variants tried / poisoned hits (unkeyed headers, parameter cloaking and case, path encodings, against a careless backend)',
       value: `${CASES.length} / ${poisoned.length} (${refused} refused with 400 before the cache, ${hits} victim hits checked)`,
       target: '≥ 15 / 0',
       test: `test/cache/poisoning.test.ts › ${CASES.length} attacks, 0 poisoned hits`,
@@ -134,6 +168,10 @@ describe('cache poisoning: unkeyed inputs never reach another client', () => {
     assert.equal(r.headers['x-cache'], 'Bypass');
     await call(rig.gw.port, 'GET', '/prod/b?id=1&id=2');
     assert.equal((await call(rig.gw.port, 'GET', '/prod/b?id=1&id=2')).headers['x-cache'], 'Hit');
-    assert.equal((await call(rig.gw.port, 'GET', '/prod/b?id=2&id=1')).headers['x-cache'], 'Miss', 'order among repeats is kept');
+    assert.equal(
+      (await call(rig.gw.port, 'GET', '/prod/b?id=2&id=1')).headers['x-cache'],
+      'Miss',
+      'order among repeats is kept',
+    );
   });
 });

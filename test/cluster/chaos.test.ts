@@ -1,7 +1,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { type RedisServer, redisSuiteSkip, startRedis } from '../helpers/redis.js';
-import { adminCall, agent, ADMIN_TOKEN, clusterConfig, get, type Node, percentile, sharedSecret, startNode, stopNode, within } from './harness.js';
+import {
+  adminCall,
+  agent,
+  ADMIN_TOKEN,
+  clusterConfig,
+  get,
+  type Node,
+  percentile,
+  sharedSecret,
+  startNode,
+  stopNode,
+  within,
+} from './harness.js';
 
 const skip = redisSuiteSkip('Redis outage chaos');
 /** A request answered later than this counts as hung: the 50 ms command timeout plus a generous margin for a loaded machine. */
@@ -51,7 +63,10 @@ describe('Redis outage chaos', { skip }, () => {
     const k = await adminCall(nodes.open, 'POST', '/keys', { name: 'chaos', plans: ['limited'] });
     const h = { 'x-api-key': k.body.value as string };
     // Setup, not under test: on a loaded machine the fail-closed node may answer 503 for a moment at start.
-    assert.ok(await within(10_000, async () => (await get(`${nodes.closed.url}/keyed`, h)) === 200), 'the key works on the other node');
+    assert.ok(
+      await within(10_000, async () => (await get(`${nodes.closed.url}/keyed`, h)) === 200),
+      'the key works on the other node',
+    );
 
     const samples: Sample[] = [];
     let phase = 'warmup';
@@ -74,11 +89,16 @@ describe('Redis outage chaos', { skip }, () => {
       await r.kill();
       await pause(1500);
       assert.equal(await state(nodes.open), 'down', 'the outage shows in /status');
-      const metrics = await (await fetch(new URL('/metrics', nodes.open.adminUrl), { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text();
+      const metrics = await (
+        await fetch(new URL('/metrics', nodes.open.adminUrl), { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
+      ).text();
       assert.match(metrics, /portico_store_degraded 1/);
       phase = 'restarted';
       await r.restart();
-      assert.ok(await within(5000, async () => (await state(nodes.open)) === 'up' && (await state(nodes.closed)) === 'up'), 'recovered after restart');
+      assert.ok(
+        await within(5000, async () => (await state(nodes.open)) === 'up' && (await state(nodes.closed)) === 'up'),
+        'recovered after restart',
+      );
       await pause(1000);
       phase = 'hung';
       r.pause();
@@ -86,7 +106,10 @@ describe('Redis outage chaos', { skip }, () => {
       assert.equal(await state(nodes.closed), 'down', 'a hung Redis is detected by timeouts');
       phase = 'resumed';
       r.resume();
-      assert.ok(await within(5000, async () => (await state(nodes.open)) === 'up' && (await state(nodes.closed)) === 'up'), 'recovered after SIGCONT');
+      assert.ok(
+        await within(5000, async () => (await state(nodes.open)) === 'up' && (await state(nodes.closed)) === 'up'),
+        'recovered after SIGCONT',
+      );
       await pause(1000);
     } finally {
       r.resume();
@@ -95,7 +118,10 @@ describe('Redis outage chaos', { skip }, () => {
     }
 
     const of = (p: string, n: 'open' | 'closed') => samples.filter((s) => s.phase === p && s.node === n);
-    const tally = (xs: Sample[]) => Object.fromEntries([...new Set(xs.map((s) => s.status))].map((st) => [st, xs.filter((s) => s.status === st).length]));
+    const tally = (xs: Sample[]) =>
+      Object.fromEntries(
+        [...new Set(xs.map((s) => s.status))].map((st) => [st, xs.filter((s) => s.status === st).length]),
+      );
     const hung = samples.filter((s) => s.status === -1 || s.ms >= HANG_MS);
     const broken = samples.filter((s) => s.status === 0);
     assert.equal(hung.length, 0, 'no request hung');
@@ -104,18 +130,30 @@ describe('Redis outage chaos', { skip }, () => {
     assert.equal(nodes.closed.proc.child.exitCode, null);
     // Policy: open → always 200; closed → 200 or 503 (never anything else); both 200 only when healthy.
     for (const p of ['warmup', 'baseline', 'killed', 'restarted', 'hung', 'resumed']) {
-      assert.deepEqual(Object.keys(tally(of(p, 'open'))), ['200'], `fail-open node, ${p}: ${JSON.stringify(tally(of(p, 'open')))}`);
+      assert.deepEqual(
+        Object.keys(tally(of(p, 'open'))),
+        ['200'],
+        `fail-open node, ${p}: ${JSON.stringify(tally(of(p, 'open')))}`,
+      );
       const c = Object.keys(tally(of(p, 'closed')));
-      assert.ok(c.every((s) => s === '200' || s === '503'), `fail-closed node, ${p}: ${JSON.stringify(tally(of(p, 'closed')))}`);
+      assert.ok(
+        c.every((s) => s === '200' || s === '503'),
+        `fail-closed node, ${p}: ${JSON.stringify(tally(of(p, 'closed')))}`,
+      );
     }
     assert.ok((tally(of('killed', 'closed'))['503'] ?? 0) > 0, 'the fail-closed node refused during the kill');
     assert.ok((tally(of('hung', 'closed'))['503'] ?? 0) > 0, 'the fail-closed node refused during the hang');
     const lat = (p: string) => of(p, 'open').map((s) => s.ms);
     const base99 = percentile(lat('baseline'), 99);
     const figure = ['killed', 'hung']
-      .map((p) => `${p}: p99 ${percentile(lat(p), 99).toFixed(1)} ms (added ${(percentile(lat(p), 99) - base99).toFixed(1)} ms), max ${Math.max(...lat(p)).toFixed(1)} ms`)
+      .map(
+        (p) =>
+          `${p}: p99 ${percentile(lat(p), 99).toFixed(1)} ms (added ${(percentile(lat(p), 99) - base99).toFixed(1)} ms), max ${Math.max(...lat(p)).toFixed(1)} ms`,
+      )
       .join('; ');
-    const counts = ['baseline', 'killed', 'restarted', 'hung', 'resumed'].map((p) => `${p} ${JSON.stringify(tally(of(p, 'open')))}/${JSON.stringify(tally(of(p, 'closed')))}`).join(', ');
+    const counts = ['baseline', 'killed', 'restarted', 'hung', 'resumed']
+      .map((p) => `${p} ${JSON.stringify(tally(of(p, 'open')))}/${JSON.stringify(tally(of(p, 'closed')))}`)
+      .join(', ');
     const line = `baseline p99 ${base99.toFixed(1)} ms; ${figure}; requests (open/closed) ${counts}`;
     t.diagnostic(line);
     process.stdout.write(`# FIGURE cluster.chaos: ${line}\n`);

@@ -47,13 +47,19 @@ apis:
     const h = { 'x-api-key': k.value };
     assert.equal((await call(gw.port, 'GET', '/k', h)).status, 200);
     await (redis as RedisServer).kill();
-    assert.ok(await eventually(async () => (await call(gw.port, 'GET', '/k', h)).status === 403), 'refused while Redis is down');
-    const st = (await fetch(new URL('/status', gw.gw.adminUrl), { headers: { authorization: `Bearer ${gw.gw.adminToken}` } }).then((r) => r.json())) as {
-      store: { state: string };
-    };
+    assert.ok(
+      await eventually(async () => (await call(gw.port, 'GET', '/k', h)).status === 403),
+      'refused while Redis is down',
+    );
+    const st = (await fetch(new URL('/status', gw.gw.adminUrl), {
+      headers: { authorization: `Bearer ${gw.gw.adminToken}` },
+    }).then((r) => r.json())) as { store: { state: string } };
     assert.equal(st.store.state, 'down');
     await (redis as RedisServer).restart();
-    assert.ok(await eventually(async () => (await call(gw.port, 'GET', '/k', h)).status === 200), 'accepted again after recovery');
+    assert.ok(
+      await eventually(async () => (await call(gw.port, 'GET', '/k', h)).status === 200),
+      'accepted again after recovery',
+    );
   });
 
   test('quota closed: 503 Service Unavailable with Retry-After while Redis hangs', async () => {
@@ -71,6 +77,9 @@ apis:
     } finally {
       (redis as RedisServer).resume();
     }
-    assert.ok(await eventually(async () => (await call(gw.port, 'GET', '/k', h)).status === 200), 'recovered after SIGCONT');
+    assert.ok(
+      await eventually(async () => (await call(gw.port, 'GET', '/k', h)).status === 200),
+      'recovered after SIGCONT',
+    );
   });
 });

@@ -53,7 +53,19 @@ export async function startNode(yaml: string, secret: string, args: string[] = [
   const dir = await mkdtemp(join(tmpdir(), 'portico-node-'));
   await writeFile(join(dir, 'portico.yaml'), yaml);
   await writeFile(join(dir, 'api-key.secret'), secret, { mode: 0o600 });
-  const proc = spawnCli(['start', '-c', join(dir, 'portico.yaml'), '--data-dir', dir, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--no-watch', ...args]);
+  const proc = spawnCli([
+    'start',
+    '-c',
+    join(dir, 'portico.yaml'),
+    '--data-dir',
+    dir,
+    '--listen',
+    '127.0.0.1:0',
+    '--admin-listen',
+    '127.0.0.1:0',
+    '--no-watch',
+    ...args,
+  ]);
   try {
     const m = await proc.waitFor(/"url":"(http:\/\/[^"]+)","admin":"(http:\/\/[^"]+)"/, 30_000);
     if (readyLine) await proc.waitFor(readyLine, 30_000);
@@ -67,16 +79,27 @@ export async function startNode(yaml: string, secret: string, args: string[] = [
 
 export async function stopNode(n: Node): Promise<number | null> {
   n.proc.kill('SIGTERM');
-  const code = await Promise.race([n.proc.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 15_000).unref())]);
+  const code = await Promise.race([
+    n.proc.exited,
+    new Promise<'hung'>((r) => setTimeout(() => r('hung'), 15_000).unref()),
+  ]);
   if (code === 'hung') n.proc.kill('SIGKILL');
   await rm(n.dir, { recursive: true, force: true });
   return code === 'hung' ? -1 : code;
 }
 
-export async function adminCall(n: { adminUrl: string }, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+export async function adminCall(
+  n: { adminUrl: string },
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(new URL(path, n.adminUrl), {
     method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${ADMIN_TOKEN}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
@@ -88,7 +111,13 @@ export const agent = new Agent({ connections: 64, pipelining: 1, keepAliveTimeou
 /** One GET; the status, or 0 for a transport error. `timeoutMs` bounds it (a hang counts as -1). */
 export async function get(url: string, headers: Record<string, string> = {}, timeoutMs = 5000): Promise<number> {
   try {
-    const r = await request(url, { method: 'GET', headers, dispatcher: agent, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    const r = await request(url, {
+      method: 'GET',
+      headers,
+      dispatcher: agent,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
     await r.body.dump();
     return r.statusCode;
   } catch (err) {
@@ -135,7 +164,13 @@ export interface LoadResult {
  * `concurrency` loops sending GETs round-robin over `urls` for `durationMs` (and at most
  * `maxRequests` in all): a bounded load generator.
  */
-export async function load(urls: string[], headers: Record<string, string>, durationMs: number, concurrency: number, maxRequests = 200_000): Promise<LoadResult> {
+export async function load(
+  urls: string[],
+  headers: Record<string, string>,
+  durationMs: number,
+  concurrency: number,
+  maxRequests = 200_000,
+): Promise<LoadResult> {
   const statuses = new Map<number, number>();
   const latencies: number[] = [];
   let sent = 0;

@@ -21,7 +21,8 @@ describe('shared response cache on Redis', { skip }, () => {
     if (!redis) return;
     upstream = await startUpstream();
     authHttp = await startUpstream((req, res) => {
-      if (req.headers.authorization === 'good-token') res.writeHead(200, { 'content-type': 'application/json' }).end('{"principalId":"p1"}');
+      if (req.headers.authorization === 'good-token')
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"principalId":"p1"}');
       else res.writeHead(401).end();
     });
     dataDir = await mkdtemp(join(tmpdir(), 'portico-shared-cache-'));
@@ -59,7 +60,8 @@ apis:
     assert.equal(first.headers['x-cache'], 'Miss');
     // The store write follows the response: wait (bounded) until node A's cache reports it.
     const cache = a.gw.runtime.services.get('cache') as { stats(): { entries: number }[] };
-    for (let i = 0; i < 200 && !cache.stats().some((s) => s.entries > 0); i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 200 && !cache.stats().some((s) => s.entries > 0); i++)
+      await new Promise((r) => setTimeout(r, 10));
     const fromB = await call(b.port, 'GET', '/prod/pets/7', HOST);
 
     assert.equal(fromB.status, 200);
@@ -75,7 +77,14 @@ apis:
     assert.equal((authHttp as TestUpstream).requests.length, 1);
     // The shared write follows the answer: wait (bounded) until it is in Redis, then ask node B.
     const { execFileSync } = await import('node:child_process');
-    const scan = () => execFileSync('redis-cli', ['-p', String((redis as RedisServer).port), '--scan', '--pattern', 'sc:authz:*']).toString();
+    const scan = () =>
+      execFileSync('redis-cli', [
+        '-p',
+        String((redis as RedisServer).port),
+        '--scan',
+        '--pattern',
+        'sc:authz:*',
+      ]).toString();
     let dump = '';
     for (let i = 0; i < 100 && !(dump = scan()); i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal((await call(b.port, 'GET', '/prod/private', h)).status, 200);

@@ -3,7 +3,20 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
-import { ADMIN_TOKEN, adminCall, agent, clusterConfig, get, getFresh, load, type Node, sharedSecret, startNode, stopNode, within } from './harness.js';
+import {
+  ADMIN_TOKEN,
+  adminCall,
+  agent,
+  clusterConfig,
+  get,
+  getFresh,
+  load,
+  type Node,
+  sharedSecret,
+  startNode,
+  stopNode,
+  within,
+} from './harness.js';
 
 const READY = /portico workers ready/;
 
@@ -30,7 +43,9 @@ describe('--workers 2 (embedded store)', () => {
     // The primary spreads connections round-robin: a few fresh ones reach both workers.
     for (let i = 0; i < 20 && seen.size < 2; i++) {
       try {
-        const r = await fetch(new URL('/cluster', n.adminUrl), { headers: { authorization: `Bearer ${ADMIN_TOKEN}`, connection: 'close' } });
+        const r = await fetch(new URL('/cluster', n.adminUrl), {
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}`, connection: 'close' },
+        });
         seen.add(((await r.json()) as { pid: number }).pid);
       } catch {
         // a worker draining during a rolling restart closes its admin listener: ask again
@@ -45,7 +60,10 @@ describe('--workers 2 (embedded store)', () => {
     const k = await adminCall(n, 'POST', '/keys', { name: 'rated', plans: ['rated'] });
     assert.equal(k.status, 201);
     const h = { 'x-api-key': k.body.value as string };
-    assert.ok(await within(1000, async () => (await get(`${n.url}/keyed`, h)) === 200), 'the key works on every worker');
+    assert.ok(
+      await within(1000, async () => (await get(`${n.url}/keyed`, h)) === 200),
+      'the key works on every worker',
+    );
     await new Promise((r) => setTimeout(r, 600));
     const r = await load([`${n.url}/keyed`], h, 10_000, 16);
     const admitted = r.statuses.get(200) ?? 0;
@@ -54,17 +72,28 @@ describe('--workers 2 (embedded store)', () => {
     const figure = `admitted ${admitted} of ${r.total} over ${(r.elapsedMs / 1000).toFixed(2)} s; expected ${expected.toFixed(1)} (burst 50 + 100/s); ratio ${ratio.toFixed(4)}`;
     t.diagnostic(figure);
     process.stdout.write(`# FIGURE cluster.workers2.100rps: ${figure}\n`);
-    assert.deepEqual([...r.statuses.keys()].filter((s) => s !== 200 && s !== 429), []);
+    assert.deepEqual(
+      [...r.statuses.keys()].filter((s) => s !== 200 && s !== 429),
+      [],
+    );
     assert.ok(Math.abs(ratio - 1) <= 0.02, figure);
 
     const q = await adminCall(n, 'POST', '/keys', { name: 'metered', plans: ['metered'] });
     const qh = { 'x-api-key': q.body.value as string };
-    assert.ok(await within(1000, async () => (await Promise.all([1, 2, 3, 4].map(() => getFresh(`${n.url}/free`)))).every((s) => s === 200)));
+    assert.ok(
+      await within(1000, async () =>
+        (await Promise.all([1, 2, 3, 4].map(() => getFresh(`${n.url}/free`)))).every((s) => s === 200),
+      ),
+    );
     // Keys made through one worker reach the other through the primary.
-    assert.ok(await within(1000, async () => {
-      const s = await Promise.all(Array.from({ length: 4 }, () => adminCall(n, 'GET', `/keys/${q.body.id as string}`)));
-      return s.every((x) => x.status === 200);
-    }));
+    assert.ok(
+      await within(1000, async () => {
+        const s = await Promise.all(
+          Array.from({ length: 4 }, () => adminCall(n, 'GET', `/keys/${q.body.id as string}`)),
+        );
+        return s.every((x) => x.status === 200);
+      }),
+    );
     const statuses = await Promise.all(Array.from({ length: 120 }, () => get(`${n.url}/keyed`, qh)));
     assert.equal(statuses.filter((s) => s === 200).length, 50, 'quota 50/DAY admits exactly 50 across the workers');
   });
@@ -86,18 +115,34 @@ describe('--workers 2 (embedded store)', () => {
     });
     try {
       // 1. A new route, loaded through SIGHUP to the primary, which fans it out.
-      await writeFile(join(n.dir, 'portico.yaml'), yaml.replace('    routes:\n', '    routes:\n      - { route: GET /added, integration: { type: mock, statusCode: 200, body: added } }\n'));
+      await writeFile(
+        join(n.dir, 'portico.yaml'),
+        yaml.replace(
+          '    routes:\n',
+          '    routes:\n      - { route: GET /added, integration: { type: mock, statusCode: 200, body: added } }\n',
+        ),
+      );
       n.proc.child.kill('SIGHUP');
       assert.ok(
-        await within(5000, async () => (await Promise.all(Array.from({ length: 6 }, () => getFresh(`${n.url}/added`)))).every((s) => s === 200)),
+        await within(5000, async () =>
+          (await Promise.all(Array.from({ length: 6 }, () => getFresh(`${n.url}/added`)))).every((s) => s === 200),
+        ),
         'every worker serves the reloaded config',
       );
       // 2. A reload through one worker's admin API reaches the other.
       phase = 'admin reload';
-      await writeFile(join(n.dir, 'portico.yaml'), yaml.replace('    routes:\n', '    routes:\n      - { route: GET /second, integration: { type: mock, statusCode: 200, body: second } }\n'));
+      await writeFile(
+        join(n.dir, 'portico.yaml'),
+        yaml.replace(
+          '    routes:\n',
+          '    routes:\n      - { route: GET /second, integration: { type: mock, statusCode: 200, body: second } }\n',
+        ),
+      );
       assert.equal((await adminCall(n, 'POST', '/reload')).status, 200);
       assert.ok(
-        await within(5000, async () => (await Promise.all(Array.from({ length: 6 }, () => getFresh(`${n.url}/second`)))).every((s) => s === 200)),
+        await within(5000, async () =>
+          (await Promise.all(Array.from({ length: 6 }, () => getFresh(`${n.url}/second`)))).every((s) => s === 200),
+        ),
         'the admin reload reached every worker',
       );
       // 3. Rolling restart through the CLI.
@@ -109,7 +154,11 @@ describe('--workers 2 (embedded store)', () => {
           const now = await pids(n);
           return now.size === 2 && [...now].every((p) => !before.has(p));
         }),
-        `both workers were replaced: ${n.proc.stdout().split('\n').filter((l) => /restart|worker|stopp|error/.test(l)).join('\n')}`,
+        `both workers were replaced: ${n.proc
+          .stdout()
+          .split('\n')
+          .filter((l) => /restart|worker|stopp|error/.test(l))
+          .join('\n')}`,
       );
       await n.proc.waitFor(/rolling restart done/, 60_000);
       phase = 'after';
@@ -118,8 +167,14 @@ describe('--workers 2 (embedded store)', () => {
       await Promise.all(loops);
     }
     const total = [...statuses.values()].reduce((a, b) => a + b, 0);
-    process.stdout.write(`# FIGURE cluster.workers2.reload-restart: ${total} requests, statuses ${JSON.stringify(Object.fromEntries(statuses))}\n`);
-    assert.deepEqual([...statuses.keys()], [200], `0 failed requests: ${JSON.stringify(Object.fromEntries(statuses))} ${failures.join(', ')}`);
+    process.stdout.write(
+      `# FIGURE cluster.workers2.reload-restart: ${total} requests, statuses ${JSON.stringify(Object.fromEntries(statuses))}\n`,
+    );
+    assert.deepEqual(
+      [...statuses.keys()],
+      [200],
+      `0 failed requests: ${JSON.stringify(Object.fromEntries(statuses))} ${failures.join(', ')}`,
+    );
     assert.ok(total > 50, 'load ran throughout');
   });
 });

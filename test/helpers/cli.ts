@@ -59,9 +59,14 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProces
           }
           return false;
         };
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re}; stdout: ${out}; stderr: ${err}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`timed out waiting for ${re}; stdout: ${out}; stderr: ${err}`)),
+          timeoutMs,
+        );
         if (!check()) waiters.push(() => void check());
-        void exited.then(() => setTimeout(() => check() || reject(new Error(`process exited; stdout: ${out}; stderr: ${err}`)), 50));
+        void exited.then(() =>
+          setTimeout(() => check() || reject(new Error(`process exited; stdout: ${out}; stderr: ${err}`)), 50),
+        );
       });
     },
   };

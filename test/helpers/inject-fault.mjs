@@ -3,7 +3,8 @@
 // PORTICO_TEST_FAULT=rejection, leaves a promise rejection unhandled). Nothing else changes.
 process.on('SIGUSR2', () => {
   process.nextTick(() => {
-    if (process.env.PORTICO_TEST_FAULT === 'rejection') void Promise.reject(new Error('rejection injected by the test'));
+    if (process.env.PORTICO_TEST_FAULT === 'rejection')
+      void Promise.reject(new Error('rejection injected by the test'));
     else throw new Error('exception injected by the test');
   });
 });

@@ -32,7 +32,8 @@ export interface RedisServer {
 export function redisSuiteSkip(suite: string): string | false {
   if (findBinary('redis-server')) return false;
   const why = `redis-server is not installed (${REDIS_INSTALL})`;
-  if (process.env.PORTICO_REQUIRE_ALL === '1') throw new Error(`${suite}: ${why}; PORTICO_REQUIRE_ALL=1 makes this a failure`);
+  if (process.env.PORTICO_REQUIRE_ALL === '1')
+    throw new Error(`${suite}: ${why}; PORTICO_REQUIRE_ALL=1 makes this a failure`);
   process.stderr.write(`\n  SKIPPED: ${suite}: ${why}\n`);
   return why;
 }

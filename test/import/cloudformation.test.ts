@@ -14,13 +14,13 @@ import { startTestGateway } from '../helpers/gateway.js';
 
 const { dir: CORPUS, files } = corpus('cloudformation');
 
-
-
 describe('CloudFormation import: the corpus', () => {
   for (const f of files) {
     test(f, async () => {
       const text = readFileSync(join(CORPUS, f), 'utf8');
-      const { config, report } = importCloudFormation(text, { resources: { 'EC2Instance.PublicDnsName': '127.0.0.1' } });
+      const { config, report } = importCloudFormation(text, {
+        resources: { 'EC2Instance.PublicDnsName': '127.0.0.1' },
+      });
       const template = parseTemplate(text);
       const apis = config.apis as unknown[];
       if (apis.length) await compiles(config);
@@ -30,7 +30,10 @@ describe('CloudFormation import: the corpus', () => {
       for (const [id, r] of Object.entries(resources)) {
         if (!/^AWS::(ApiGateway|ApiGatewayV2|Serverless|WAFv2)::/.test(r.Type)) continue;
         const named = report.notes.some((n) => n.pointer.startsWith(`/Resources/${id}`));
-        const handled = /::(RestApi|Resource|Method|Deployment|Stage|BasePathMapping|GatewayResponse|Api|HttpApi|Route|Integration|VpcLink|Function|Authorizer|RequestValidator|Model|ApiGatewayManagedOverrides|ApiKey|UsagePlan|UsagePlanKey)$/.test(r.Type);
+        const handled =
+          /::(RestApi|Resource|Method|Deployment|Stage|BasePathMapping|GatewayResponse|Api|HttpApi|Route|Integration|VpcLink|Function|Authorizer|RequestValidator|Model|ApiGatewayManagedOverrides|ApiKey|UsagePlan|UsagePlanKey)$/.test(
+            r.Type,
+          );
         assert.ok(named || handled, `${id} (${r.Type}) is neither imported nor reported`);
       }
       for (const n of report.notes) {
@@ -101,40 +104,90 @@ Resources:
           type: 'rest',
           gatewayResponses: { MISSING_AUTHENTICATION_TOKEN: { statusCode: 404, body: '{"error":"nope $${literal}"}' } },
           stages: { live: {} },
-          routes: [{ route: 'GET /pets/{id}', integration: { type: 'http_proxy', timeoutMs: 3000, uri: 'http://127.0.0.1:9/pets/{id}' } }],
+          routes: [
+            {
+              route: 'GET /pets/{id}',
+              integration: { type: 'http_proxy', timeoutMs: 3000, uri: 'http://127.0.0.1:9/pets/{id}' },
+            },
+          ],
         },
       ],
       apiKeys: { Key: { value: 'abcdefghijklmnopqrstuvwxyz0123', enabled: false, usagePlans: [] } },
     });
     assert.deepEqual(ignored, { 'AWS::S3::Bucket': 1 });
-    assert.match(report.format(), /approximated \/Resources\/Key\/Properties\/Value {2}Value: the key's value is now in the config file/);
+    assert.match(
+      report.format(),
+      /approximated \/Resources\/Key\/Properties\/Value {2}Value: the key's value is now in the config file/,
+    );
   });
 
   test('--param overrides defaults; unknown values are asked for by name', () => {
-    const r = importCloudFormation(tpl.replace('Default: "http://127.0.0.1:9"', 'Default: !Ref AWS::NoValue').replace('Backend: { Type: String, Default: !Ref AWS::NoValue }', 'Backend: { Type: String }'));
-    assert.match(r.report.format(), /depends on values the template can't know: parameter Backend \(pass --param Backend=VALUE\); method left out/);
+    const r = importCloudFormation(
+      tpl
+        .replace('Default: "http://127.0.0.1:9"', 'Default: !Ref AWS::NoValue')
+        .replace('Backend: { Type: String, Default: !Ref AWS::NoValue }', 'Backend: { Type: String }'),
+    );
+    assert.match(
+      r.report.format(),
+      /depends on values the template can't know: parameter Backend \(pass --param Backend=VALUE\); method left out/,
+    );
     const ok = importCloudFormation(tpl, { params: { Env: 'dev', Backend: 'http://10.0.0.1' } });
     const api = (ok.config.apis as Record<string, unknown>[])[0]!;
     assert.equal(api.name, 'pets-dev');
     assert.deepEqual(api.stages, { dev: {} });
-    assert.deepEqual((api.routes as { route: string }[]).map((x) => x.route), ['GET /pets/{id}', 'DELETE /pets']);
+    assert.deepEqual(
+      (api.routes as { route: string }[]).map((x) => x.route),
+      ['GET /pets/{id}', 'DELETE /pets'],
+    );
   });
 
   test('HTTP API quick create and Route/Integration/Stage', () => {
     const { config } = importCloudFormation(
       JSON.stringify({
         Resources: {
-          Quick: { Type: 'AWS::ApiGatewayV2::Api', Properties: { Name: 'quick', ProtocolType: 'HTTP', Target: 'http://127.0.0.1:9/x' } },
+          Quick: {
+            Type: 'AWS::ApiGatewayV2::Api',
+            Properties: { Name: 'quick', ProtocolType: 'HTTP', Target: 'http://127.0.0.1:9/x' },
+          },
           Full: { Type: 'AWS::ApiGatewayV2::Api', Properties: { Name: 'full', ProtocolType: 'HTTP' } },
-          Integ: { Type: 'AWS::ApiGatewayV2::Integration', Properties: { ApiId: { Ref: 'Full' }, IntegrationType: 'HTTP_PROXY', IntegrationUri: 'http://127.0.0.1:9/y', IntegrationMethod: 'ANY', PayloadFormatVersion: '1.0' } },
-          Route: { Type: 'AWS::ApiGatewayV2::Route', Properties: { ApiId: { Ref: 'Full' }, RouteKey: 'GET /y', Target: { 'Fn::Join': ['/', ['integrations', { Ref: 'Integ' }]] } } },
-          Stage: { Type: 'AWS::ApiGatewayV2::Stage', Properties: { ApiId: { Ref: 'Full' }, StageName: 'beta', StageVariables: { a: 1 } } },
+          Integ: {
+            Type: 'AWS::ApiGatewayV2::Integration',
+            Properties: {
+              ApiId: { Ref: 'Full' },
+              IntegrationType: 'HTTP_PROXY',
+              IntegrationUri: 'http://127.0.0.1:9/y',
+              IntegrationMethod: 'ANY',
+              PayloadFormatVersion: '1.0',
+            },
+          },
+          Route: {
+            Type: 'AWS::ApiGatewayV2::Route',
+            Properties: {
+              ApiId: { Ref: 'Full' },
+              RouteKey: 'GET /y',
+              Target: { 'Fn::Join': ['/', ['integrations', { Ref: 'Integ' }]] },
+            },
+          },
+          Stage: {
+            Type: 'AWS::ApiGatewayV2::Stage',
+            Properties: { ApiId: { Ref: 'Full' }, StageName: 'beta', StageVariables: { a: 1 } },
+          },
         },
       }),
     );
     assert.deepEqual(config.apis, [
-      { name: 'quick', type: 'http', stages: { $default: {} }, routes: [{ route: '$default', integration: { type: 'http_proxy', uri: 'http://127.0.0.1:9/x' } }] },
-      { name: 'full', type: 'http', stages: { beta: { variables: { a: '1' } } }, routes: [{ route: 'GET /y', integration: { type: 'http_proxy', uri: 'http://127.0.0.1:9/y' } }] },
+      {
+        name: 'quick',
+        type: 'http',
+        stages: { $default: {} },
+        routes: [{ route: '$default', integration: { type: 'http_proxy', uri: 'http://127.0.0.1:9/x' } }],
+      },
+      {
+        name: 'full',
+        type: 'http',
+        stages: { beta: { variables: { a: '1' } } },
+        routes: [{ route: 'GET /y', integration: { type: 'http_proxy', uri: 'http://127.0.0.1:9/y' } }],
+      },
     ]);
   });
 
@@ -156,7 +209,15 @@ describe('portico import cloudformation → portico start: the SPA tutorial temp
     const tplFile = join(dir, 'backend.yaml');
     await writeFile(tplFile, readFileSync(file, 'utf8').replace(':8080/{proxy}', `:${greeting.port}/{proxy}`));
     const out = join(dir, 'portico.yaml');
-    const r = runCli(['import', 'cloudformation', tplFile, '--resource', 'EC2Instance.PublicDnsName=127.0.0.1', '--out', out]);
+    const r = runCli([
+      'import',
+      'cloudformation',
+      tplFile,
+      '--resource',
+      'EC2Instance.PublicDnsName=127.0.0.1',
+      '--out',
+      out,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const gw = await startTestGateway(readFileSync(out, 'utf8'));
     t.after(() => gw.close());
@@ -167,9 +228,16 @@ describe('portico import cloudformation → portico start: the SPA tutorial temp
   });
 
   test('a template without an API: exit 1, says why, writes nothing', () => {
-    const r = runCli(['import', 'cloudformation', join(CORPUS, 'javatask_aws-spa-beginners-guide__p5_connecting_dots__frontend.yaml')]);
+    const r = runCli([
+      'import',
+      'cloudformation',
+      join(CORPUS, 'javatask_aws-spa-beginners-guide__p5_connecting_dots__frontend.yaml'),
+    ]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /defines no API \(AWS::ApiGateway::RestApi or AWS::ApiGatewayV2::Api\) that can be imported; nothing written/);
+    assert.match(
+      r.stderr,
+      /defines no API \(AWS::ApiGateway::RestApi or AWS::ApiGatewayV2::Api\) that can be imported; nothing written/,
+    );
     assert.equal(r.stdout, '');
     const wrongFlag = runCli(['import', 'cloudformation', 'x.yaml', '--stage', 'a']);
     assert.equal(wrongFlag.code, 2);

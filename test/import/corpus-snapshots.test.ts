@@ -12,7 +12,11 @@ describe('import corpus snapshots (npm run corpus to update)', () => {
     test(`${i.kind}/${i.file}`, () => {
       const path = snapshotPath(i);
       assert.ok(existsSync(path), `no snapshot ${path}: run npm run corpus`);
-      assert.equal(snapshotText(i), readFileSync(path, 'utf8'), `${i.file}: the import changed; review it and run npm run corpus`);
+      assert.equal(
+        snapshotText(i),
+        readFileSync(path, 'utf8'),
+        `${i.file}: the import changed; review it and run npm run corpus`,
+      );
     });
   }
   test('docs/import-corpus.md lists every note', () => {

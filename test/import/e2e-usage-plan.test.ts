@@ -6,18 +6,25 @@ import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../../src/clock.js';
 import { parseTemplate } from '../../src/import/cfn-intrinsics.js';
 import { importCloudFormation } from '../../src/import/cloudformation.js';
-import { samUsagePlanResources } from '../../src/import/keys-plans.js';
+import { samUsagePlanResources } from '../../src/import/sam-usage-plans.js';
 import { runCli } from '../helpers/cli.js';
 import { call } from '../helpers/http-call.js';
 import { startTestGateway, startUpstream, type TestGateway, type TestUpstream } from '../helpers/gateway.js';
 import { corpus } from './import-helpers.js';
 
 const { dir: CORPUS } = corpus('cloudformation');
-const USAGE_PLAN = join(CORPUS, 'awsdocs_amazon-api-gateway-developer-guide__cloudformation-templates__REST__usage-plan.yaml');
+const USAGE_PLAN = join(
+  CORPUS,
+  'awsdocs_amazon-api-gateway-developer-guide__cloudformation-templates__REST__usage-plan.yaml',
+);
 const PETSTORE = 'http://petstore.execute-api.us-west-1.amazonaws.com/petstore/pets';
 
 /** `portico import cloudformation TEMPLATE --out cfg.yaml ARGS` (the real CLI); returns the written YAML and the report. */
-async function importWithCli(dir: string, template: string, args: string[] = []): Promise<{ yaml: string; report: string }> {
+async function importWithCli(
+  dir: string,
+  template: string,
+  args: string[] = [],
+): Promise<{ yaml: string; report: string }> {
   const src = join(dir, 'template.yaml');
   const out = join(dir, 'cfg.yaml');
   await writeFile(src, template);
@@ -27,7 +34,12 @@ async function importWithCli(dir: string, template: string, args: string[] = [])
 }
 
 /** n requests; the statuses in order. */
-async function statuses(port: number, n: number, path: string, headers: Record<string, string> = {}): Promise<number[]> {
+async function statuses(
+  port: number,
+  n: number,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < n; i++) out.push((await call(port, 'GET', path, headers)).status);
   return out;
@@ -52,8 +64,14 @@ describe('import the AWS usage-plan template (ApiKey, UsagePlan, UsagePlanKey) â
   test('as written (no method has ApiKeyRequired): requests without a key pass, as on AWS, and the report says the plan never applies', async () => {
     const text = (await readFile(USAGE_PLAN, 'utf8')).replace(PETSTORE, `${up.url}/pets`);
     const { yaml, report } = await importWithCli(dir, text);
-    assert.match(report, /no method of example-with-usage-plan\/test requires an API key \(ApiKeyRequired\), so, as on AWS, the plan's limits never apply there/);
-    assert.match(report, /\/Resources\/MyAPIKey {2}Value: the template has no Value \(AWS generates one\): set PORTICO_KEY_MYAPIKEY to the key's value/);
+    assert.match(
+      report,
+      /no method of example-with-usage-plan\/test requires an API key \(ApiKeyRequired\), so, as on AWS, the plan's limits never apply there/,
+    );
+    assert.match(
+      report,
+      /\/Resources\/MyAPIKey {2}Value: the template has no Value \(AWS generates one\): set PORTICO_KEY_MYAPIKEY to the key's value/,
+    );
     assert.match(yaml, /value: \$\{PORTICO_KEY_MYAPIKEY\}/);
     const g = await startTestGateway(yaml, { env: { PORTICO_KEY_MYAPIKEY: KEY } });
     gateways.push(g);
@@ -88,12 +106,20 @@ describe('import the AWS usage-plan template (ApiKey, UsagePlan, UsagePlanKey) â
 /** /items (GET, POST), /slow (GET), /metered (GET, ApiKeyRequired) â†’ \${Backend}/<path>. */
 function resourceAndMethods(): string {
   const out: string[] = [];
-  for (const [res, path, methods] of [['Items', 'items', ['GET', 'POST']], ['Slow', 'slow', ['GET']], ['Metered', 'metered', ['GET']]] as const) {
-    out.push(`  ${res}:\n    Type: AWS::ApiGateway::Resource\n    Properties: { RestApiId: !Ref Api, ParentId: !GetAtt Api.RootResourceId, PathPart: ${path} }`);
+  for (const [res, path, methods] of [
+    ['Items', 'items', ['GET', 'POST']],
+    ['Slow', 'slow', ['GET']],
+    ['Metered', 'metered', ['GET']],
+  ] as const) {
+    out.push(
+      `  ${res}:\n    Type: AWS::ApiGateway::Resource\n    Properties: { RestApiId: !Ref Api, ParentId: !GetAtt Api.RootResourceId, PathPart: ${path} }`,
+    );
     for (const m of methods) {
       const key = path === 'metered' ? ', ApiKeyRequired: true' : '';
       const integ = `{ Type: HTTP_PROXY, IntegrationHttpMethod: ${m}, Uri: !Sub "\${Backend}/${path}" }`;
-      out.push(`  ${m}${res}:\n    Type: AWS::ApiGateway::Method\n    Properties: { RestApiId: !Ref Api, ResourceId: !Ref ${res}, HttpMethod: ${m}${key}, Integration: ${integ} }`);
+      out.push(
+        `  ${m}${res}:\n    Type: AWS::ApiGateway::Method\n    Properties: { RestApiId: !Ref Api, ResourceId: !Ref ${res}, HttpMethod: ${m}${key}, Integration: ${integ} }`,
+      );
     }
   }
   return `${out.join('\n')}\n`;
@@ -155,7 +181,10 @@ describe('import Stage MethodSettings (throttling, caching) and a quota â†’ port
     up = await startUpstream();
     dir = await mkdtemp(join(tmpdir(), 'portico-e2e-stage-'));
     const { yaml, report } = await importWithCli(dir, STAGE_TEMPLATE, ['--param', `Backend=${up.url}`]);
-    assert.match(report, /\/Resources\/Key\/Properties\/Value {2}Value: the key's value is now in the config file; better keep it in an environment variable: value: \$\{PORTICO_KEY_PARTNER\}/);
+    assert.match(
+      report,
+      /\/Resources\/Key\/Properties\/Value {2}Value: the key's value is now in the config file; better keep it in an environment variable: value: \$\{PORTICO_KEY_PARTNER\}/,
+    );
     assert.match(report, /CacheClusterSize: 0\.5 GB becomes the stage cache's memory budget \(capacityMB 512/);
     g = await startTestGateway(yaml, { clock });
   });
@@ -226,14 +255,28 @@ ${stage}
           - { ResourcePath: /pets, HttpMethod: GET, ThrottlingBurstLimit: 7, ThrottlingRateLimit: 5, LoggingLevel: INFO }
           - { ResourcePath: /nope, HttpMethod: GET, ThrottlingRateLimit: 5 }`),
     );
-    const api = (config.apis as Record<string, unknown>[])[0] as { stages: Record<string, unknown>; routes: Record<string, unknown>[] };
-    assert.deepEqual(api.stages.v1, { routeThrottle: { '//GET': { rate: 50, burst: 5000 }, '/pets/GET': { rate: 5, burst: 7 } } });
+    const api = (config.apis as Record<string, unknown>[])[0] as {
+      stages: Record<string, unknown>;
+      routes: Record<string, unknown>[];
+    };
+    assert.deepEqual(api.stages.v1, {
+      routeThrottle: { '//GET': { rate: 50, burst: 5000 }, '/pets/GET': { rate: 5, burst: 7 } },
+    });
     assert.equal(api.routes[0]?.apiKeyRequired, true);
     const text = report.format();
-    assert.match(text, /StageDescription {2}throttling: only the rate is set; the other is AWS's default \(10000 rps, burst 5000\)/);
-    assert.match(text, /CachingEnabled: caching is enabled but CacheClusterEnabled is not: AWS caches nothing without a cache cluster/);
+    assert.match(
+      text,
+      /StageDescription {2}throttling: only the rate is set; the other is AWS's default \(10000 rps, burst 5000\)/,
+    );
+    assert.match(
+      text,
+      /CachingEnabled: caching is enabled but CacheClusterEnabled is not: AWS caches nothing without a cache cluster/,
+    );
     assert.match(text, /MethodSettings\/0\/LoggingLevel {2}LoggingLevel: CloudWatch execution logging/);
-    assert.match(text, /MethodSettings\/1 {2}MethodSettings: no imported method matches ResourcePath \/nope HttpMethod GET; left out/);
+    assert.match(
+      text,
+      /MethodSettings\/1 {2}MethodSettings: no imported method matches ResourcePath \/nope HttpMethod GET; left out/,
+    );
   });
 
   test('UsagePlan: per-method throttle keys are checked, Quota with Offset, StageKeys â†’ a plan without limits; CFN Enabled defaults to false', () => {
@@ -272,17 +315,35 @@ ${stage}
     assert.deepEqual(env, ['PORTICO_KEY_STALE', 'PORTICO_KEY_IN_PLAN']);
     const text = report.format();
     assert.match(text, /Throttle\/~1cats~1GET {2}ApiStages Throttle: no imported method is "\/cats\/GET"/);
-    assert.match(text, /\/Resources\/Gold\/Properties\/ApiStages\/0 {2}ApiStages: API Api has no stage "v9"; stage left out of the plan/);
-    assert.match(text, /\/Resources\/Gold\/Properties {2}AWS::ApiGateway::UsagePlan: covers no imported API stage; plan left out/);
-    assert.match(text, /\/Resources\/Stale\/Properties\/Value {2}Value: the template's Value is not 20-128 printable characters/);
+    assert.match(
+      text,
+      /\/Resources\/Gold\/Properties\/ApiStages\/0 {2}ApiStages: API Api has no stage "v9"; stage left out of the plan/,
+    );
+    assert.match(
+      text,
+      /\/Resources\/Gold\/Properties {2}AWS::ApiGateway::UsagePlan: covers no imported API stage; plan left out/,
+    );
+    assert.match(
+      text,
+      /\/Resources\/Stale\/Properties\/Value {2}Value: the template's Value is not 20-128 printable characters/,
+    );
     assert.match(text, /\/Resources\/Stale {2}Enabled: not set: AWS creates the key disabled/);
-    assert.match(text, /StageKeys\/0 {2}StageKeys: mapped to usage plan "stagekeys-pets-v1" \(no limits\) covering pets\/v1/);
+    assert.match(
+      text,
+      /StageKeys\/0 {2}StageKeys: mapped to usage plan "stagekeys-pets-v1" \(no limits\) covering pets\/v1/,
+    );
   });
 
   test('SAM Auth.UsagePlan (the SAM translator corpus): PER_API, SHARED and NONE give the resources SAM generates', async () => {
-    const input = await readFile(join(CORPUS, 'aws_serverless-application-model__tests__translator__input__api_with_usageplans.yaml'), 'utf8');
+    const input = await readFile(
+      join(CORPUS, 'aws_serverless-application-model__tests__translator__input__api_with_usageplans.yaml'),
+      'utf8',
+    );
     const output = JSON.parse(
-      await readFile(join(CORPUS, 'aws_serverless-application-model__tests__translator__output__api_with_usageplans.json'), 'utf8'),
+      await readFile(
+        join(CORPUS, 'aws_serverless-application-model__tests__translator__output__api_with_usageplans.json'),
+        'utf8',
+      ),
     ) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
     const { resources, origins } = samUsagePlanResources(parseTemplate(input), (v) => v);
     assert.deepEqual(Object.keys(resources).sort(), [
@@ -300,7 +361,11 @@ ${stage}
     assert.deepEqual(ours.ApiStages, [{ ApiId: 'MyApiTwo', Stage: 'Prod' }]);
     // SHARED: MyApiThree (Globals); MyApiOne opted out with NONE. (SAM adds its implicit ServerlessRestApi too.)
     assert.deepEqual(resources.ServerlessUsagePlan?.Properties.ApiStages, [{ ApiId: 'MyApiThree', Stage: 'Prod' }]);
-    assert.deepEqual(resources.MyApiTwoUsagePlanKey?.Properties, { KeyId: 'MyApiTwoApiKey', KeyType: 'API_KEY', UsagePlanId: 'MyApiTwoUsagePlan' });
+    assert.deepEqual(resources.MyApiTwoUsagePlanKey?.Properties, {
+      KeyId: 'MyApiTwoApiKey',
+      KeyType: 'API_KEY',
+      UsagePlanId: 'MyApiTwoUsagePlan',
+    });
     assert.equal(origins.MyApiTwoApiKey, '/Resources/MyApiTwo/Properties/Auth/UsagePlan');
     assert.equal(origins.ServerlessApiKey, '/Globals/Api/Auth/UsagePlan');
     // With the SAM APIs imported (src/import/sam.ts), the plans and keys land in the config.

@@ -27,7 +27,10 @@ describe('import → export → import is stable', () => {
       const exported = exportOpenApi(first);
       const again = importOpenApi(JSON.parse(JSON.stringify(exported)));
       // A literal mock body with $ or # reads as VTL to AWS, so it is noted again as approximated; nothing is unsupported.
-      assert.deepEqual(again.report.notes.filter((n) => n.level === 'unsupported'), []);
+      assert.deepEqual(
+        again.report.notes.filter((n) => n.level === 'unsupported'),
+        [],
+      );
       assert.deepEqual(parsed(again.config), first);
     });
   }
@@ -35,32 +38,55 @@ describe('import → export → import is stable', () => {
   test('a hand-written config with upstreams, $default, mocks, base path and gateway responses', () => {
     const config = parsed({
       version: 1,
-      upstreams: { books: { targets: [{ url: 'http://127.0.0.1:1' }, { url: 'http://127.0.0.1:2', weight: 3 }] }, unused: { targets: [{ url: 'http://x' }] } },
+      upstreams: {
+        books: { targets: [{ url: 'http://127.0.0.1:1' }, { url: 'http://127.0.0.1:2', weight: 3 }] },
+        unused: { targets: [{ url: 'http://x' }] },
+      },
       apis: [
         {
           name: 'shop',
           type: 'http',
           basePath: '/v2',
           stages: { $default: {}, beta: { variables: { host: 'b.internal' } } },
-          gatewayResponses: { DEFAULT_4XX: { statusCode: 418, headers: { 'x-why': 'teapot' }, body: '{"m":$context.error.messageString}' } },
+          gatewayResponses: {
+            DEFAULT_4XX: {
+              statusCode: 418,
+              headers: { 'x-why': 'teapot' },
+              body: '{"m":$context.error.messageString}',
+            },
+          },
           routes: [
             { route: 'ANY /books/{proxy+}', integration: { type: 'http_proxy', upstream: 'books', timeoutMs: 1000 } },
-            { route: 'GET /ping', integration: { type: 'mock', statusCode: 204, headers: { 'content-type': 'text/plain', 'x-a': '1' }, body: 'pong' } },
+            {
+              route: 'GET /ping',
+              integration: {
+                type: 'mock',
+                statusCode: 204,
+                headers: { 'content-type': 'text/plain', 'x-a': '1' },
+                body: 'pong',
+              },
+            },
             { route: 'GET /x/{id}', integration: { type: 'http_proxy', uri: 'http://${stageVariables.host}/x/{id}' } },
             { route: '$default', integration: { type: 'http_proxy', uri: 'http://fallback' } },
           ],
         },
       ],
     });
-    const doc = exportOpenApi(config) as { paths: Record<string, Record<string, unknown>>; 'x-portico': { upstreams: unknown } };
+    const doc = exportOpenApi(config) as {
+      paths: Record<string, Record<string, unknown>>;
+      'x-portico': { upstreams: unknown };
+    };
     assert.deepEqual(Object.keys(doc.paths), ['/books/{proxy+}', '/ping', '/x/{id}', '/$default']);
     assert.deepEqual(Object.keys(doc['x-portico'].upstreams as object), ['books']);
-    assert.deepEqual((doc.paths['/x/{id}']!.get as { 'x-amazon-apigateway-integration': unknown })['x-amazon-apigateway-integration'], {
-      type: 'http_proxy',
-      httpMethod: 'ANY',
-      uri: 'http://${stageVariables.host}/x/{id}',
-      payloadFormatVersion: '1.0',
-    });
+    assert.deepEqual(
+      (doc.paths['/x/{id}']!.get as { 'x-amazon-apigateway-integration': unknown })['x-amazon-apigateway-integration'],
+      {
+        type: 'http_proxy',
+        httpMethod: 'ANY',
+        uri: 'http://${stageVariables.host}/x/{id}',
+        payloadFormatVersion: '1.0',
+      },
+    );
     const back = parsed(importOpenApi(doc).config);
     assert.deepEqual(back, { ...config, upstreams: { books: config.upstreams.books! } });
   });
@@ -70,7 +96,10 @@ test('portico export openapi (CLI), YAML or JSON, and an unknown --api', async (
   const dir = await mkdtemp(join(tmpdir(), 'portico-export-'));
   try {
     const cfg = join(dir, 'portico.yaml');
-    await writeFile(cfg, 'version: 1\napis:\n  - name: a\n    type: rest\n    stages: { prod: {} }\n    routes:\n      - route: GET /x\n        integration: { type: mock }\n');
+    await writeFile(
+      cfg,
+      'version: 1\napis:\n  - name: a\n    type: rest\n    stages: { prod: {} }\n    routes:\n      - route: GET /x\n        integration: { type: mock }\n',
+    );
     const json = runCli(['export', 'openapi', '-c', cfg]);
     assert.equal(json.code, 0, json.stderr);
     assert.equal((JSON.parse(json.stdout) as { openapi: string }).openapi, '3.0.1');

@@ -10,7 +10,9 @@ import { fixture } from '../helpers/fixtures.js';
 /** test/fixtures/corpus/<kind>/ and its JSON/YAML files, sorted. */
 export function corpus(kind: 'openapi' | 'cloudformation'): { dir: string; files: string[] } {
   const dir = fixture('corpus', kind);
-  const files = readdirSync(dir).filter((f) => /\.(json|ya?ml)$/.test(f)).sort();
+  const files = readdirSync(dir)
+    .filter((f) => /\.(json|ya?ml)$/.test(f))
+    .sort();
   if (files.length === 0) throw new Error(`no corpus files in ${dir}`);
   return { dir, files };
 }
@@ -30,7 +32,11 @@ export function resolvePointer(doc: unknown, ptr: string): unknown {
 export async function compiles(config: Record<string, unknown>): Promise<void> {
   const text = stringify(config);
   // API key values the template could not give are read from PORTICO_KEY_* variables.
-  const loaded = loadConfigText(text, 'imported.yaml', placeholderKeyEnv([...new Set([...text.matchAll(/\$\{(PORTICO_KEY_\w+)\}/g)].map((m) => m[1] as string))]));
+  const loaded = loadConfigText(
+    text,
+    'imported.yaml',
+    placeholderKeyEnv([...new Set([...text.matchAll(/\$\{(PORTICO_KEY_\w+)\}/g)].map((m) => m[1] as string))]),
+  );
   const pools = new PoolRegistry();
   try {
     compileConfig(loaded, { runtime: createRuntimeDeps({ pools, log: createLogger('silent') }), revision: 1 });

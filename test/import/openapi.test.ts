@@ -12,8 +12,6 @@ import { startTestGateway, startUpstream } from '../helpers/gateway.js';
 
 const { dir: CORPUS, files: corpusFiles } = corpus('openapi');
 
-
-
 describe('OpenAPI import: the corpus', () => {
   for (const f of corpusFiles) {
     test(f, async () => {
@@ -24,9 +22,15 @@ describe('OpenAPI import: the corpus', () => {
       const routes = (config.apis as { routes: unknown[] }[])[0]?.routes ?? [];
       let ops = 0;
       for (const item of Object.values((doc as { paths?: Record<string, Record<string, unknown>> }).paths ?? {})) {
-        ops += Object.keys(item).filter((k) => ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'x-amazon-apigateway-any-method'].includes(k)).length;
+        ops += Object.keys(item).filter((k) =>
+          ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'x-amazon-apigateway-any-method'].includes(k),
+        ).length;
       }
-      const leftOut = new Set(report.notes.filter((n) => /route left out/.test(n.reason)).map((n) => n.pointer.split('/x-amazon-apigateway-integration')[0]));
+      const leftOut = new Set(
+        report.notes
+          .filter((n) => /route left out/.test(n.reason))
+          .map((n) => n.pointer.split('/x-amazon-apigateway-integration')[0]),
+      );
       assert.equal(routes.length + leftOut.size, ops, 'each operation is imported or reported');
       for (const n of report.notes) {
         if (n.pointer === '') continue;
@@ -53,7 +57,11 @@ describe('OpenAPI import: mappings', () => {
             },
           },
         },
-        '/{proxy+}': { 'x-amazon-apigateway-any-method': { 'x-amazon-apigateway-integration': { type: 'http_proxy', uri: 'http://b/{proxy}' } } },
+        '/{proxy+}': {
+          'x-amazon-apigateway-any-method': {
+            'x-amazon-apigateway-integration': { type: 'http_proxy', uri: 'http://b/{proxy}' },
+          },
+        },
       },
     });
     assert.deepEqual(config, {
@@ -65,7 +73,10 @@ describe('OpenAPI import: mappings', () => {
           basePath: '/v1',
           stages: { prod: {} },
           routes: [
-            { route: 'GET /pets/{petId}', integration: { type: 'http_proxy', timeoutMs: 5000, uri: 'http://${stageVariables.host}/pets/{petId}' } },
+            {
+              route: 'GET /pets/{petId}',
+              integration: { type: 'http_proxy', timeoutMs: 5000, uri: 'http://${stageVariables.host}/pets/{petId}' },
+            },
             { route: 'ANY /{proxy+}', integration: { type: 'http_proxy', uri: 'http://b/{proxy}' } },
           ],
         },
@@ -78,9 +89,22 @@ describe('OpenAPI import: mappings', () => {
     const { config } = importOpenApi({
       openapi: '3.0.1',
       info: { title: 'x' },
-      servers: [{ url: 'https://abc.execute-api.us-east-1.amazonaws.com/{basePath}', variables: { basePath: { default: '/dev' } } }],
-      paths: { '/pets': { post: { 'x-amazon-apigateway-integration': { $ref: '#/components/x-amazon-apigateway-integrations/NewPet' } } } },
-      components: { 'x-amazon-apigateway-integrations': { NewPet: { type: 'HTTP_PROXY', uri: 'http://u/pets', payloadFormatVersion: 1.0 } } },
+      servers: [
+        {
+          url: 'https://abc.execute-api.us-east-1.amazonaws.com/{basePath}',
+          variables: { basePath: { default: '/dev' } },
+        },
+      ],
+      paths: {
+        '/pets': {
+          post: { 'x-amazon-apigateway-integration': { $ref: '#/components/x-amazon-apigateway-integrations/NewPet' } },
+        },
+      },
+      components: {
+        'x-amazon-apigateway-integrations': {
+          NewPet: { type: 'HTTP_PROXY', uri: 'http://u/pets', payloadFormatVersion: 1.0 },
+        },
+      },
     });
     const api = (config.apis as Record<string, unknown>[])[0]!;
     assert.equal(api.type, 'http');
@@ -92,21 +116,41 @@ describe('OpenAPI import: mappings', () => {
   test('VPC links become upstreams; without a mapping the route is reported', () => {
     const doc = {
       ...base,
-      paths: { '/': { get: { 'x-amazon-apigateway-integration': { type: 'http_proxy', connectionType: 'VPC_LINK', connectionId: 'abc', uri: 'http://nlb.example/x' } } } },
+      paths: {
+        '/': {
+          get: {
+            'x-amazon-apigateway-integration': {
+              type: 'http_proxy',
+              connectionType: 'VPC_LINK',
+              connectionId: 'abc',
+              uri: 'http://nlb.example/x',
+            },
+          },
+        },
+      },
     };
     const without = importOpenApi(doc);
     assert.deepEqual((without.config.apis as { routes: unknown[] }[])[0]!.routes, []);
-    assert.match(without.report.format(), /unsupported {2}\/paths\/~1\/get\/x-amazon-apigateway-integration\/connectionId {2}VPC_LINK: no target for VPC link "abc"; pass --vpc-link abc=http:\/\/HOST:PORT; route left out/);
+    assert.match(
+      without.report.format(),
+      /unsupported {2}\/paths\/~1\/get\/x-amazon-apigateway-integration\/connectionId {2}VPC_LINK: no target for VPC link "abc"; pass --vpc-link abc=http:\/\/HOST:PORT; route left out/,
+    );
     const withLink = importOpenApi(doc, { vpcLinks: { abc: 'http://10.0.0.5:8080' } });
     assert.deepEqual(withLink.config.upstreams, { 'vpc-abc': { targets: [{ url: 'http://10.0.0.5:8080' }] } });
-    assert.deepEqual((withLink.config.apis as { routes: unknown[] }[])[0]!.routes, [{ route: 'GET /', integration: { type: 'http_proxy', uri: 'http://10.0.0.5:8080/x' } }]);
+    assert.deepEqual((withLink.config.apis as { routes: unknown[] }[])[0]!.routes, [
+      { route: 'GET /', integration: { type: 'http_proxy', uri: 'http://10.0.0.5:8080/x' } },
+    ]);
   });
 
   test('mock integrations and gateway responses', () => {
     const { config } = importOpenApi({
       ...base,
       'x-amazon-apigateway-gateway-responses': {
-        DEFAULT_4XX: { statusCode: 400, responseParameters: { 'gatewayresponse.header.Access-Control-Allow-Origin': "'*'" }, responseTemplates: { 'application/json': '{"m":$context.error.messageString}' } },
+        DEFAULT_4XX: {
+          statusCode: 400,
+          responseParameters: { 'gatewayresponse.header.Access-Control-Allow-Origin': "'*'" },
+          responseTemplates: { 'application/json': '{"m":$context.error.messageString}' },
+        },
       },
       paths: {
         '/ping': {
@@ -114,15 +158,31 @@ describe('OpenAPI import: mappings', () => {
             'x-amazon-apigateway-integration': {
               type: 'mock',
               requestTemplates: { 'application/json': '{"statusCode": 204}' },
-              responses: { default: { statusCode: '204', responseParameters: { 'method.response.header.Access-Control-Allow-Methods': "'GET,OPTIONS'" } } },
+              responses: {
+                default: {
+                  statusCode: '204',
+                  responseParameters: { 'method.response.header.Access-Control-Allow-Methods': "'GET,OPTIONS'" },
+                },
+              },
             },
           },
         },
       },
     });
     const api = (config.apis as Record<string, unknown>[])[0]!;
-    assert.deepEqual(api.routes, [{ route: 'OPTIONS /ping', integration: { type: 'mock', statusCode: 204, headers: { 'access-control-allow-methods': 'GET,OPTIONS' } } }]);
-    assert.deepEqual(api.gatewayResponses, { DEFAULT_4XX: { statusCode: 400, headers: { 'Access-Control-Allow-Origin': '*' }, body: '{"m":$context.error.messageString}' } });
+    assert.deepEqual(api.routes, [
+      {
+        route: 'OPTIONS /ping',
+        integration: { type: 'mock', statusCode: 204, headers: { 'access-control-allow-methods': 'GET,OPTIONS' } },
+      },
+    ]);
+    assert.deepEqual(api.gatewayResponses, {
+      DEFAULT_4XX: {
+        statusCode: 400,
+        headers: { 'Access-Control-Allow-Origin': '*' },
+        body: '{"m":$context.error.messageString}',
+      },
+    });
   });
 
   test('unmappable features are reported by pointer, and text that looks like ${ENV} is escaped', () => {
@@ -131,12 +191,22 @@ describe('OpenAPI import: mappings', () => {
       'x-amazon-apigateway-policy': { Version: '2012-10-17' },
       paths: {
         '/fn': { get: { 'x-amazon-apigateway-integration': { type: 'aws_proxy', uri: 'arn:aws:apigateway:...' } } },
-        '/m': { get: { 'x-amazon-apigateway-integration': { type: 'mock', responses: { default: { statusCode: '200', responseTemplates: { 'text/plain': 'cost: ${PRICE}' } } } } } },
+        '/m': {
+          get: {
+            'x-amazon-apigateway-integration': {
+              type: 'mock',
+              responses: { default: { statusCode: '200', responseTemplates: { 'text/plain': 'cost: ${PRICE}' } } },
+            },
+          },
+        },
         '/u': { get: { 'x-amazon-apigateway-integration': { type: 'http_proxy', uri: '${backend}/u' } } },
       },
     });
     const text = report.format();
-    assert.match(text, /unsupported {2}\/paths\/~1fn\/get\/x-amazon-apigateway-integration {2}integration type aws_proxy/);
+    assert.match(
+      text,
+      /unsupported {2}\/paths\/~1fn\/get\/x-amazon-apigateway-integration {2}integration type aws_proxy/,
+    );
     assert.match(text, /unsupported {2}\/x-amazon-apigateway-policy/);
     assert.match(text, /\$\{backend\}: placeholder has no value; pass --param backend=VALUE/);
     const routes = (config.apis as { routes: { integration: { body?: string } }[] }[])[0]!.routes;
@@ -145,7 +215,10 @@ describe('OpenAPI import: mappings', () => {
   });
 
   test('not an OpenAPI document', () => {
-    assert.throws(() => importOpenApi({ openapi: '4.0' }), /expected "swagger: 2.0" or "openapi: 3.0.x\/3.1.x", got "4.0"/);
+    assert.throws(
+      () => importOpenApi({ openapi: '4.0' }),
+      /expected "swagger: 2.0" or "openapi: 3.0.x\/3.1.x", got "4.0"/,
+    );
     assert.throws(() => importOpenApi([1]), /expected an OpenAPI or Swagger document/);
   });
 });
@@ -180,7 +253,14 @@ describe('portico import openapi (CLI) → portico start', () => {
     const dir = await mkdtemp(join(tmpdir(), 'portico-import-'));
     try {
       const file = join(dir, 'api.json');
-      await writeFile(file, JSON.stringify({ swagger: '2.0', info: { title: 't' }, paths: { '/x': { get: { 'x-amazon-apigateway-integration': { type: 'aws', uri: 'arn:x' } } } } }));
+      await writeFile(
+        file,
+        JSON.stringify({
+          swagger: '2.0',
+          info: { title: 't' },
+          paths: { '/x': { get: { 'x-amazon-apigateway-integration': { type: 'aws', uri: 'arn:x' } } } },
+        }),
+      );
       const strict = runCli(['import', 'openapi', file, '--strict']);
       assert.equal(strict.code, 1);
       assert.match(strict.stderr, /--strict: 1 unsupported feature\(s\); nothing written/);

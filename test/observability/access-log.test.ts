@@ -102,14 +102,18 @@ function fields(line: string): Record<string, string> {
 async function assertNoSecrets(t: TestGateway): Promise<void> {
   const text = await readFile(join(t.dir, 'access.log'), 'utf8');
   assert.ok(text.length > 0);
-  for (const secret of [API_KEY, BEARER, 'sig-DO-NOT-LOG', 'eyJhbGciOiJub25lIn0']) assert.ok(!text.includes(secret), `log contains ${secret}`);
+  for (const secret of [API_KEY, BEARER, 'sig-DO-NOT-LOG', 'eyJhbGciOiJub25lIn0'])
+    assert.ok(!text.includes(secret), `log contains ${secret}`);
 }
 
 describe('access log', () => {
   test('template format: every $context variable, for a proxied request and a timeout', async () => {
     const s = await start(`{ enabled: true, destination: access.log, format: "${TEMPLATE}" }`);
     try {
-      const ok = await call(s.t.port, 'GET', '/prod/items/7?q=1', { ...SECRET_HEADERS, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
+      const ok = await call(s.t.port, 'GET', '/prod/items/7?q=1', {
+        ...SECRET_HEADERS,
+        traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      });
       assert.equal(ok.status, 200);
       const slow = await call(s.t.port, 'GET', '/prod/slow', SECRET_HEADERS);
       assert.equal(slow.status, 504);
@@ -193,9 +197,16 @@ describe('access log', () => {
       const id = r.headers['x-amzn-requestid'] as string;
       assert.match(
         line as string,
-        new RegExp(`^127\\.0\\.0\\.1 - - \\[[^\\]]+\\] "GET /items/\\{id\\} HTTP/1\\.1" 200 ${Buffer.byteLength(r.body)} ${id}$`),
+        new RegExp(
+          `^127\\.0\\.0\\.1 - - \\[[^\\]]+\\] "GET /items/\\{id\\} HTTP/1\\.1" 200 ${Buffer.byteLength(r.body)} ${id}$`,
+        ),
       );
-      await s.t.write(config(s.up.url, `{ enabled: true, destination: access.log, format: '{"id":"$context.requestId","path":"$context.path"}' }`));
+      await s.t.write(
+        config(
+          s.up.url,
+          `{ enabled: true, destination: access.log, format: '{"id":"$context.requestId","path":"$context.path"}' }`,
+        ),
+      );
       assert.equal((await s.t.gw.reload('test')).ok, true);
       await call(s.t.port, 'GET', '/prod/items/%22quoted%22');
       await call(s.t.port, 'GET', '/prod/items/"raw"');
@@ -245,7 +256,9 @@ describe('access log', () => {
   test('config errors: unknown variable, template without a request id, each with its path', async () => {
     const t = await startTestGateway(config('http://127.0.0.1:1', '{ enabled: false }'));
     try {
-      await t.write(config('http://127.0.0.1:1', '{ enabled: true, format: "$context.requestId $context.identity.apiKey" }'));
+      await t.write(
+        config('http://127.0.0.1:1', '{ enabled: true, format: "$context.requestId $context.identity.apiKey" }'),
+      );
       let r = runCli(['validate', '-c', t.configPath]);
       assert.notEqual(r.code, 0);
       assert.match(r.stderr + r.stdout, /observability\.accessLog\.format/);

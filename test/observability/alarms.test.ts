@@ -83,7 +83,10 @@ describe('alarms', () => {
       await until(() => total() === 126);
       clock.advance(10_000);
       const fired = alarms.evaluate();
-      assert.deepEqual(fired.map((e) => e.alarm), ['shop-5xx']);
+      assert.deepEqual(
+        fired.map((e) => e.alarm),
+        ['shop-5xx'],
+      );
       await alarms.settled();
       assert.equal(hook.posts.length, 1);
       const p = hook.posts[0]!;
@@ -108,7 +111,10 @@ describe('alarms', () => {
       await send('/boom', 20);
       await until(() => total() === 166);
       clock.advance(60_000);
-      assert.deepEqual(alarms.evaluate().map((e) => e.alarm), ['shop-5xx']);
+      assert.deepEqual(
+        alarms.evaluate().map((e) => e.alarm),
+        ['shop-5xx'],
+      );
       await alarms.settled();
       assert.equal(hook.posts.length, 2);
       // Old errors age out of the window: no alarm once the last minute is clean.
@@ -119,7 +125,9 @@ describe('alarms', () => {
       clock.advance(61_000);
       assert.deepEqual(alarms.evaluate(), []);
       // GET /alarms lists what fired.
-      const listed = await fetch(`${t.gw.adminUrl}/alarms`, { headers: { authorization: `Bearer ${t.gw.adminToken}` } });
+      const listed = await fetch(`${t.gw.adminUrl}/alarms`, {
+        headers: { authorization: `Bearer ${t.gw.adminToken}` },
+      });
       assert.equal(((await listed.json()) as { fired: unknown[] }).fired.length, 2);
     } finally {
       await t.close();
@@ -140,7 +148,10 @@ describe('alarms', () => {
       assert.deepEqual(alarms.evaluate(), []); // one left
       metrics.upstreamTargetHealth('books', 'http://127.0.0.1:2', false);
       clock.advance(10_000);
-      assert.deepEqual(alarms.evaluate().map((e) => `${e.alarm} ${e.value}`), ['books-down 0']);
+      assert.deepEqual(
+        alarms.evaluate().map((e) => `${e.alarm} ${e.value}`),
+        ['books-down 0'],
+      );
       clock.advance(10_000);
       assert.deepEqual(alarms.evaluate(), []);
       await alarms.settled();

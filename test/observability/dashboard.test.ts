@@ -20,10 +20,12 @@ apis:
 `);
   try {
     const { text } = await scrape(t.gw);
-    const exported = new Set([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].flatMap((m) => {
-      const name = m[1] as string;
-      return m[2] === 'histogram' ? [`${name}_bucket`, `${name}_count`, `${name}_sum`] : [name];
-    }));
+    const exported = new Set(
+      [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].flatMap((m) => {
+        const name = m[1] as string;
+        return m[2] === 'histogram' ? [`${name}_bucket`, `${name}_count`, `${name}_sum`] : [name];
+      }),
+    );
     const missing = [...used].filter((n) => !exported.has(n));
     assert.deepEqual(missing, []);
   } finally {

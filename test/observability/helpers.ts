@@ -1,7 +1,10 @@
 import type { Gateway } from '../../src/index.js';
 
 /** GET <admin>/metrics with the admin token (or none), as text. */
-export async function scrape(gw: Gateway, token: string | null = gw.adminToken): Promise<{ status: number; text: string }> {
+export async function scrape(
+  gw: Gateway,
+  token: string | null = gw.adminToken,
+): Promise<{ status: number; text: string }> {
   const res = await fetch(`${gw.adminUrl}/metrics`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
   return { status: res.status, text: await res.text() };
 }
@@ -37,7 +40,12 @@ export function series(samples: Sample[], name: string, where: Record<string, st
 export function value(samples: Sample[], name: string, labels: Record<string, string>): number {
   const want = JSON.stringify(Object.entries(labels).sort());
   const s = samples.find((x) => x.name === name && JSON.stringify(Object.entries(x.labels).sort()) === want);
-  if (!s) throw new Error(`no sample ${name}${JSON.stringify(labels)}; have:\n${series(samples, name).map((x) => JSON.stringify(x.labels)).join('\n')}`);
+  if (!s)
+    throw new Error(
+      `no sample ${name}${JSON.stringify(labels)}; have:\n${series(samples, name)
+        .map((x) => JSON.stringify(x.labels))
+        .join('\n')}`,
+    );
   return s.value;
 }
 

@@ -59,8 +59,16 @@ describe('GET /metrics after known traffic', () => {
       return series(samples, 'portico_requests_total').reduce((a, s) => a + s.value, 0) === total;
     });
 
-    const req = (route: string, method: string, cls: string, api = 'shop', stage = 'prod') => ({ api, stage, route, method, status_class: cls });
-    const requests = series(samples, 'portico_requests_total').map((s) => `${JSON.stringify(s.labels)} ${s.value}`).sort();
+    const req = (route: string, method: string, cls: string, api = 'shop', stage = 'prod') => ({
+      api,
+      stage,
+      route,
+      method,
+      status_class: cls,
+    });
+    const requests = series(samples, 'portico_requests_total')
+      .map((s) => `${JSON.stringify(s.labels)} ${s.value}`)
+      .sort();
     assert.deepEqual(
       requests,
       [
@@ -83,11 +91,28 @@ describe('GET /metrics after known traffic', () => {
     assert.equal(series(samples, 'portico_integration_duration_seconds_count', { route: '/fail' })[0]?.value ?? 0, 0);
     assert.equal(value(samples, 'portico_integration_duration_seconds_count', { ...route, route: '/down' }), 1);
     // A named upstream (src/upstream/exchange.ts) records its integration timing too.
-    assert.equal(value(samples, 'portico_integration_duration_seconds_count', { ...route, route: '/pooled/{proxy+}' }), 1);
+    assert.equal(
+      value(samples, 'portico_integration_duration_seconds_count', { ...route, route: '/pooled/{proxy+}' }),
+      1,
+    );
     // Gateway responses by type, and the upstream error of the refused connection.
-    assert.equal(value(samples, 'portico_gateway_responses_total', { api: 'shop', stage: 'prod', route: '/down', type: 'INTEGRATION_FAILURE' }), 1);
-    assert.equal(value(samples, 'portico_upstream_errors_total', { upstream: '', target: 'http://127.0.0.1:1', kind: 'failure' }), 1);
-    assert.equal(value(samples, 'portico_gateway_responses_total', { api: '', stage: '', route: '', type: 'RESOURCE_NOT_FOUND' }), 1);
+    assert.equal(
+      value(samples, 'portico_gateway_responses_total', {
+        api: 'shop',
+        stage: 'prod',
+        route: '/down',
+        type: 'INTEGRATION_FAILURE',
+      }),
+      1,
+    );
+    assert.equal(
+      value(samples, 'portico_upstream_errors_total', { upstream: '', target: 'http://127.0.0.1:1', kind: 'failure' }),
+      1,
+    );
+    assert.equal(
+      value(samples, 'portico_gateway_responses_total', { api: '', stage: '', route: '', type: 'RESOURCE_NOT_FOUND' }),
+      1,
+    );
     // Not an auth failure: a missed route is not a refused caller.
     assert.equal(series(samples, 'portico_auth_failures_total').length, 0);
     assert.equal(value(samples, 'portico_config_revision', {}), 1);
@@ -125,7 +150,9 @@ describe('GET /metrics after known traffic', () => {
   test('reloads: failed and ok are counted, the revision follows', async () => {
     await t.write('version: 1\napis: []\n');
     assert.equal((await t.gw.reload('test')).ok, false);
-    await t.write(config(up.url, 'observability: { metrics: { processMetrics: false }, accessLog: { enabled: false } }\n'));
+    await t.write(
+      config(up.url, 'observability: { metrics: { processMetrics: false }, accessLog: { enabled: false } }\n'),
+    );
     assert.equal((await t.gw.reload('test')).ok, true);
     const s = parseMetrics((await scrape(t.gw)).text);
     assert.equal(value(s, 'portico_config_reloads_total', { result: 'failed' }), 1);
@@ -151,7 +178,9 @@ describe('metrics options', () => {
 
 describe('cardinality', () => {
   test('10,000 distinct raw paths on one {proxy+} route make one label set', async () => {
-    const t = await startTestGateway(config('http://127.0.0.1:1', 'observability: { metrics: { processMetrics: false } }\n'));
+    const t = await startTestGateway(
+      config('http://127.0.0.1:1', 'observability: { metrics: { processMetrics: false } }\n'),
+    );
     const pool = new Pool(t.url, { connections: 16 });
     try {
       const n = 10_000;
@@ -172,7 +201,13 @@ describe('cardinality', () => {
       });
       const reqs = series(samples, 'portico_requests_total');
       assert.equal(reqs.length, 1);
-      assert.deepEqual(reqs[0]?.labels, { api: 'shop', stage: 'prod', route: '/{proxy+}', method: 'GET', status_class: '2xx' });
+      assert.deepEqual(reqs[0]?.labels, {
+        api: 'shop',
+        stage: 'prod',
+        route: '/{proxy+}',
+        method: 'GET',
+        status_class: '2xx',
+      });
       assert.equal(reqs[0]?.value, n);
       // Histograms: one series (×buckets) too.
       assert.equal(series(samples, 'portico_request_duration_seconds_count').length, 1);

@@ -65,7 +65,10 @@ observability:
       assert.equal(r.status, status, `${method} ${path}`);
       received.push(Buffer.byteLength(r.body));
     }
-    assert.ok(received.every((n, i) => (cases[i]?.[0] === 'HEAD' ? n === 0 : n > 0)), 'every GET got a body');
+    assert.ok(
+      received.every((n, i) => (cases[i]?.[0] === 'HEAD' ? n === 0 : n > 0)),
+      'every GET got a body',
+    );
     const svc = t.gw.runtime.services.get('accessLog') as AccessLogService;
     let lines: string[] = [];
     await until(async () => {

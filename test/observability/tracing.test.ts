@@ -30,7 +30,10 @@ describe('W3C trace context propagation (always on)', () => {
     const up = await startUpstream();
     const t = await startTestGateway(config(up.url));
     try {
-      await call(t.port, 'GET', '/prod/a', { traceparent: `00-${TRACE}-${PARENT}-01`, tracestate: 'vendor=opaque,other=1' });
+      await call(t.port, 'GET', '/prod/a', {
+        traceparent: `00-${TRACE}-${PARENT}-01`,
+        tracestate: 'vendor=opaque,other=1',
+      });
       const first = up.requests[0]?.headers;
       const m = TP.exec(first?.traceparent as string);
       assert.ok(m, `bad traceparent ${first?.traceparent}`);
@@ -42,7 +45,13 @@ describe('W3C trace context propagation (always on)', () => {
       await call(t.port, 'GET', '/prod/b', { traceparent: `00-${TRACE}-${PARENT}-00` });
       assert.equal(TP.exec(up.requests[1]?.headers.traceparent as string)?.[3], '00');
 
-      for (const bad of [undefined, 'garbage', `00-${'0'.repeat(32)}-${PARENT}-01`, `ff-${TRACE}-${PARENT}-01`, `00-${TRACE.toUpperCase()}-${PARENT}-01`]) {
+      for (const bad of [
+        undefined,
+        'garbage',
+        `00-${'0'.repeat(32)}-${PARENT}-01`,
+        `ff-${TRACE}-${PARENT}-01`,
+        `00-${TRACE.toUpperCase()}-${PARENT}-01`,
+      ]) {
         const n = up.requests.length;
         await call(t.port, 'GET', '/prod/c', bad ? { traceparent: bad, tracestate: 'vendor=dropped' } : {});
         const h = up.requests[n]?.headers;
@@ -73,7 +82,11 @@ describe('OTLP/HTTP export', () => {
       let data = '';
       req.setEncoding('utf8').on('data', (c: string) => (data += c));
       req.on('end', () => {
-        bodies.push({ path: req.url ?? '', type: req.headers['content-type'] ?? '', body: JSON.parse(data) as Record<string, unknown> });
+        bodies.push({
+          path: req.url ?? '',
+          type: req.headers['content-type'] ?? '',
+          body: JSON.parse(data) as Record<string, unknown>,
+        });
         res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       });
     });
@@ -81,12 +94,17 @@ describe('OTLP/HTTP export', () => {
     const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}/v1/traces`;
     const up = await startUpstream();
     const t = await startTestGateway(
-      config(up.url, `  tracing: { otlp: { endpoint: "${endpoint}", serviceName: edge, flushIntervalMs: 60000, headers: { x-collector-token: abc } } }\n`),
+      config(
+        up.url,
+        `  tracing: { otlp: { endpoint: "${endpoint}", serviceName: edge, flushIntervalMs: 60000, headers: { x-collector-token: abc } } }\n`,
+      ),
     );
     try {
       const { recordSpan } = await import('../../src/observability/trace-context.js');
       // Stands in for an authorizer policy recording its phase span.
-      t.gw.runtime.requestDone.unshift((ctx) => recordSpan(ctx, 'authorizer', ctx.startTimeMs, ctx.startTimeMs, { 'portico.authorizer': 'jwt' }));
+      t.gw.runtime.requestDone.unshift((ctx) =>
+        recordSpan(ctx, 'authorizer', ctx.startTimeMs, ctx.startTimeMs, { 'portico.authorizer': 'jwt' }),
+      );
       await call(t.port, 'GET', '/prod/items/9', { traceparent: `00-${TRACE}-${PARENT}-01` });
       await call(t.port, 'GET', '/prod/mock', { traceparent: `00-${TRACE}-${PARENT}-00` }); // not sampled: not exported
       const tracing = t.gw.runtime.services.get('tracing') as TracingService;
@@ -98,11 +116,23 @@ describe('OTLP/HTTP export', () => {
       const b = bodies[0]!;
       assert.equal(b.path, '/v1/traces');
       assert.equal(b.type, 'application/json');
-      const rs = (b.body.resourceSpans as { resource: { attributes: unknown[] }; scopeSpans: { spans: Record<string, unknown>[] }[] }[])[0]!;
+      const rs = (
+        b.body.resourceSpans as {
+          resource: { attributes: unknown[] };
+          scopeSpans: { spans: Record<string, unknown>[] }[];
+        }[]
+      )[0]!;
       assert.deepEqual(rs.resource.attributes, [{ key: 'service.name', value: { stringValue: 'edge' } }]);
       const spans = rs.scopeSpans[0]!.spans;
-      assert.deepEqual(spans.map((s) => s.name), ['GET /{proxy+}', 'integration', 'authorizer']);
-      const [server, integ, auth] = spans as [Record<string, unknown>, Record<string, unknown>, Record<string, unknown>];
+      assert.deepEqual(
+        spans.map((s) => s.name),
+        ['GET /{proxy+}', 'integration', 'authorizer'],
+      );
+      const [server, integ, auth] = spans as [
+        Record<string, unknown>,
+        Record<string, unknown>,
+        Record<string, unknown>,
+      ];
       for (const s of spans) assert.equal(s.traceId, TRACE);
       assert.equal(server.parentSpanId, PARENT);
       assert.equal(server.kind, 2);
@@ -111,7 +141,12 @@ describe('OTLP/HTTP export', () => {
       assert.equal(auth.parentSpanId, server.spanId);
       // The upstream's parent is the integration span.
       assert.equal(TP.exec(up.requests[0]?.headers.traceparent as string)?.[2], integ.spanId);
-      const attrs = Object.fromEntries((server.attributes as { key: string; value: Record<string, unknown> }[]).map((a) => [a.key, Object.values(a.value)[0]]));
+      const attrs = Object.fromEntries(
+        (server.attributes as { key: string; value: Record<string, unknown> }[]).map((a) => [
+          a.key,
+          Object.values(a.value)[0],
+        ]),
+      );
       assert.equal(attrs['http.request.method'], 'GET');
       assert.equal(attrs['http.route'], '/{proxy+}');
       assert.equal(attrs['http.response.status_code'], '200');
@@ -128,7 +163,10 @@ describe('OTLP/HTTP export', () => {
 
 describe('request ids', () => {
   const cfg = (up: string, rid: string) =>
-    config(up).replace('version: 1\n', `version: 1\nserver: { trustedProxies: [${rid.includes('any') ? '' : '127.0.0.1'}], requestId: ${rid} }\n`);
+    config(up).replace(
+      'version: 1\n',
+      `version: 1\nserver: { trustedProxies: [${rid.includes('any') ? '' : '127.0.0.1'}], requestId: ${rid} }\n`,
+    );
 
   test('generated by default; from a trusted header when configured; invalid values replaced', async () => {
     const up = await startUpstream();
@@ -151,11 +189,19 @@ describe('request ids', () => {
       await t.close();
 
       // 127.0.0.1 is not a trusted proxy here: only trustFrom any believes it.
-      t = await startTestGateway(cfg(up.url, '{ header: x-request-id, trustFrom: trustedProxies }').replace('[127.0.0.1]', '[]'));
-      assert.match((await call(t.port, 'GET', '/prod/x', { 'x-request-id': 'client-chosen-3' })).headers['x-request-id'] as string, /^[0-9a-f-]{36}$/);
+      t = await startTestGateway(
+        cfg(up.url, '{ header: x-request-id, trustFrom: trustedProxies }').replace('[127.0.0.1]', '[]'),
+      );
+      assert.match(
+        (await call(t.port, 'GET', '/prod/x', { 'x-request-id': 'client-chosen-3' })).headers['x-request-id'] as string,
+        /^[0-9a-f-]{36}$/,
+      );
       await t.close();
       t = await startTestGateway(cfg(up.url, '{ header: x-request-id, trustFrom: any }'));
-      assert.equal((await call(t.port, 'GET', '/prod/x', { 'x-request-id': 'client-chosen-4' })).headers['x-request-id'], 'client-chosen-4');
+      assert.equal(
+        (await call(t.port, 'GET', '/prod/x', { 'x-request-id': 'client-chosen-4' })).headers['x-request-id'],
+        'client-chosen-4',
+      );
     } finally {
       await t.close();
       await up.close();

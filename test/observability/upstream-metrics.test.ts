@@ -61,7 +61,10 @@ describe('upstream metrics from a named upstream', () => {
     let s: Sample[] = [];
     await until(async () => {
       s = await samples();
-      return gauge(s, 'portico_upstream_target_healthy', a.url) === 1 && gauge(s, 'portico_upstream_target_healthy', b.url) === 1;
+      return (
+        gauge(s, 'portico_upstream_target_healthy', a.url) === 1 &&
+        gauge(s, 'portico_upstream_target_healthy', b.url) === 1
+      );
     }, 300);
     assert.equal(gauge(s, 'portico_upstream_breaker_state', a.url), 0);
     assert.equal(gauge(s, 'portico_upstream_inflight_requests', a.url), 0);
@@ -76,7 +79,10 @@ describe('upstream metrics from a named upstream', () => {
       return gauge(s, 'portico_upstream_target_healthy', b.url) === 0;
     }, 300);
     assert.equal(gauge(s, 'portico_upstream_target_healthy', a.url), 1);
-    assert.deepEqual(alarms.evaluate().map((e) => `${e.alarm} ${e.value}`), ['pair-down 1']);
+    assert.deepEqual(
+      alarms.evaluate().map((e) => `${e.alarm} ${e.value}`),
+      ['pair-down 1'],
+    );
 
     // Upstream 503s open the breaker (3 failures ≥ 50% of ≥ 3 requests); then the gateway refuses.
     for (let i = 0; i < 3; i++) assert.equal((await call(t.port, 'GET', '/fail')).status, 503);

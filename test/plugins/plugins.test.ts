@@ -145,13 +145,18 @@ describe('the example plugin (require-header) end to end', () => {
 
   test('a reload with a changed plugin config takes effect; the counters keep counting', async () => {
     const before = value(parseMetrics((await scrape(t.gw)).text), 'portico_plugin_require_header_admitted_total', {});
-    await t.write(config(up.url, requireHeader(', phase: resourcePolicy').replace('allow: [acme, globex]', 'allow: [initech]')));
+    await t.write(
+      config(up.url, requireHeader(', phase: resourcePolicy').replace('allow: [acme, globex]', 'allow: [initech]')),
+    );
     const r = await t.gw.reload('test');
     assert.equal(r.ok, true, JSON.stringify(r));
     assert.equal(r.changed, true);
     assert.equal((await call(t.port, 'GET', '/prod/pets', { 'x-tenant': 'acme' })).status, 403);
     assert.equal((await call(t.port, 'GET', '/prod/pets', { 'x-tenant': 'initech' })).status, 200);
-    assert.equal(value(parseMetrics((await scrape(t.gw)).text), 'portico_plugin_require_header_admitted_total', {}), before + 1);
+    assert.equal(
+      value(parseMetrics((await scrape(t.gw)).text), 'portico_plugin_require_header_admitted_total', {}),
+      before + 1,
+    );
   });
 
   test('a reload with a bad plugin config is rejected with located errors; the old config keeps serving', async () => {
@@ -170,7 +175,8 @@ describe('a plugin that fails', () => {
   const log: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) log.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line) log.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
@@ -178,9 +184,10 @@ describe('a plugin that fails', () => {
     up = await startUpstream();
     dir = await mkdtemp(join(tmpdir(), 'portico-plugin-'));
     await writeFile(join(dir, 'faulty.mjs'), FAULTY);
-    t = await startTestGateway(config(up.url, `  - path: ${JSON.stringify(join(dir, 'faulty.mjs'))}\n    config: { tag: one }`), {
-      logger: pino({ level: 'info' }, sink),
-    });
+    t = await startTestGateway(
+      config(up.url, `  - path: ${JSON.stringify(join(dir, 'faulty.mjs'))}\n    config: { tag: one }`),
+      { logger: pino({ level: 'info' }, sink) },
+    );
   });
   after(async () => {
     await t?.close();
@@ -222,7 +229,11 @@ describe('a plugin that fails', () => {
   });
 
   test('the context a plugin gets: the request, the route it matched, values shared between its phases', async () => {
-    const r = await call(t.port, 'GET', '/prod/pets/a%20b?q=x%26y&z=1', { 'x-fault': 'ctx', 'x-multi': 'v1', host: 'shop.example' });
+    const r = await call(t.port, 'GET', '/prod/pets/a%20b?q=x%26y&z=1', {
+      'x-fault': 'ctx',
+      'x-multi': 'v1',
+      host: 'shop.example',
+    });
     assert.equal(r.status, 200);
     assert.deepEqual(JSON.parse(r.headers['x-ctx'] as string), {
       requestId: r.headers['x-amzn-requestid'],
@@ -264,7 +275,10 @@ describe('plugin load errors, located', () => {
     dir = await mkdtemp(join(tmpdir(), 'portico-plugin-'));
     await writeFile(join(dir, 'nomanifest.mjs'), 'export const x = 1;\n');
     await writeFile(join(dir, 'noname.mjs'), 'export default { policies: () => [] };\n');
-    await writeFile(join(dir, 'badphase.mjs'), "export default { name: 'bp', policies: () => [{ name: 'p', phase: 'rewrite', access() {} }] };\n");
+    await writeFile(
+      join(dir, 'badphase.mjs'),
+      "export default { name: 'bp', policies: () => [{ name: 'p', phase: 'rewrite', access() {} }] };\n",
+    );
     await writeFile(join(dir, 'syntax.mjs'), 'export const manifest = {\n');
     await writeFile(join(dir, 'faulty.mjs'), FAULTY);
     await writeFile(join(dir, 'faulty-again.mjs'), FAULTY);
@@ -284,7 +298,9 @@ describe('plugin load errors, located', () => {
   };
 
   test('start: config failing the configSchema, each issue at plugins[i].config.<path> with line:column', async () => {
-    const err = await startError(`  - path: ${JSON.stringify(EXAMPLE)}\n    config:\n      header: "X Tenant"\n      allow: []\n      extra: 1`);
+    const err = await startError(
+      `  - path: ${JSON.stringify(EXAMPLE)}\n    config:\n      header: "X Tenant"\n      allow: []\n      extra: 1`,
+    );
     assert.deepEqual(
       err.issues.map((i) => [i.path.join('.'), i.line, i.message]),
       [
@@ -299,7 +315,10 @@ describe('plugin load errors, located', () => {
   test('start: a missing file', async () => {
     const err = await startError('  - path: ./nowhere.mjs');
     assert.equal(err.issues.length, 1);
-    assert.match(err.message, /portico\.yaml:3:11 plugins\[0\]\.path: cannot load plugin \S+nowhere\.mjs: file not found/);
+    assert.match(
+      err.message,
+      /portico\.yaml:3:11 plugins\[0\]\.path: cannot load plugin \S+nowhere\.mjs: file not found/,
+    );
   });
 
   test('start: an unknown API in apis', async () => {
@@ -307,50 +326,84 @@ describe('plugin load errors, located', () => {
     assert.match(err.message, /plugins\[0\]\.apis\[1\]: unknown API "nope"; APIs: pets, open/);
   });
 
-  test('portico validate (dist/): every plugin problem at once, like other config errors', { skip: !existsSync(join(ROOT, 'dist/cli/main.js')) && 'run npm run build' }, async () => {
-    const file = join(dir, 'portico.yaml');
-    const at = (f: string) => JSON.stringify(join(dir, f));
-    await writeFile(
-      file,
-      config(
-        'http://127.0.0.1:1',
+  test(
+    'portico validate (dist/): every plugin problem at once, like other config errors',
+    { skip: !existsSync(join(ROOT, 'dist/cli/main.js')) && 'run npm run build' },
+    async () => {
+      const file = join(dir, 'portico.yaml');
+      const at = (f: string) => JSON.stringify(join(dir, f));
+      await writeFile(
+        file,
+        config(
+          'http://127.0.0.1:1',
+          [
+            `  - path: ${JSON.stringify(EXAMPLE)}\n    config: { header: "X Tenant" }`,
+            `  - path: ${at('nomanifest.mjs')}`,
+            `  - path: ${at('noname.mjs')}`,
+            `  - path: ${at('badphase.mjs')}`,
+            `  - path: ${at('syntax.mjs')}`,
+            `  - path: ${at('faulty.mjs')}`,
+            `  - path: ${at('faulty-again.mjs')}`,
+            '  - path: ./missing.mjs',
+          ].join('\n'),
+        ),
+      );
+      const r = spawnSync(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'validate', '-c', file], {
+        encoding: 'utf8',
+        timeout: 30000,
+      });
+      assert.equal(r.status, 1, r.stdout);
+      const lines = r.stderr.split('\n');
+      const has = (re: RegExp) =>
+        assert.ok(
+          lines.some((l) => re.test(l)),
+          `no line matching ${re} in:\n${r.stderr}`,
+        );
+      has(/portico\.yaml:4:\d+ plugins\[0\]\.config\.header: expected a lower-case header name such as x-tenant$/);
+      has(/plugins\[1\]\.path: \S+nomanifest\.mjs exports no plugin manifest/);
+      has(/plugins\[2\]\.path: the plugin manifest of \S+noname\.mjs needs a name/);
+      has(
+        /plugins\[3\]\.path: plugin "bp" policy "p": phase "rewrite" is not an access phase; expected one of resourcePolicy, authorizer, apiKey/,
+      );
+      has(/plugins\[4\]\.path: cannot load plugin \S+syntax\.mjs: /);
+      has(/plugins\[6\]\.path: plugin name "faulty" is already used by plugins\[5\]/);
+      has(/plugins\[7\]\.path: cannot load plugin \S+missing\.mjs: file not found/);
+      assert.match(r.stderr, /7 errors in config/);
+      // `portico start` refuses the same file with the same errors, before listening.
+      const start = spawnSync(
+        process.execPath,
         [
-          `  - path: ${JSON.stringify(EXAMPLE)}\n    config: { header: "X Tenant" }`,
-          `  - path: ${at('nomanifest.mjs')}`,
-          `  - path: ${at('noname.mjs')}`,
-          `  - path: ${at('badphase.mjs')}`,
-          `  - path: ${at('syntax.mjs')}`,
-          `  - path: ${at('faulty.mjs')}`,
-          `  - path: ${at('faulty-again.mjs')}`,
-          '  - path: ./missing.mjs',
-        ].join('\n'),
-      ),
-    );
-    const r = spawnSync(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'validate', '-c', file], { encoding: 'utf8', timeout: 30000 });
-    assert.equal(r.status, 1, r.stdout);
-    const lines = r.stderr.split('\n');
-    const has = (re: RegExp) => assert.ok(lines.some((l) => re.test(l)), `no line matching ${re} in:\n${r.stderr}`);
-    has(/portico\.yaml:4:\d+ plugins\[0\]\.config\.header: expected a lower-case header name such as x-tenant$/);
-    has(/plugins\[1\]\.path: \S+nomanifest\.mjs exports no plugin manifest/);
-    has(/plugins\[2\]\.path: the plugin manifest of \S+noname\.mjs needs a name/);
-    has(/plugins\[3\]\.path: plugin "bp" policy "p": phase "rewrite" is not an access phase; expected one of resourcePolicy, authorizer, apiKey/);
-    has(/plugins\[4\]\.path: cannot load plugin \S+syntax\.mjs: /);
-    has(/plugins\[6\]\.path: plugin name "faulty" is already used by plugins\[5\]/);
-    has(/plugins\[7\]\.path: cannot load plugin \S+missing\.mjs: file not found/);
-    assert.match(r.stderr, /7 errors in config/);
-    // `portico start` refuses the same file with the same errors, before listening.
-    const start = spawnSync(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'start', '-c', file, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0'], {
-      encoding: 'utf8',
-      timeout: 30000,
-    });
-    assert.equal(start.status, 1, start.stdout);
-    assert.match(start.stderr, /portico\.yaml:4:\d+ plugins\[0\]\.config\.header: expected a lower-case header name such as x-tenant/);
-    assert.match(start.stderr, /plugins\[7\]\.path: cannot load plugin \S+missing\.mjs: file not found/);
-  });
+          join(ROOT, 'dist/cli/main.js'),
+          'start',
+          '-c',
+          file,
+          '--listen',
+          '127.0.0.1:0',
+          '--admin-listen',
+          '127.0.0.1:0',
+        ],
+        { encoding: 'utf8', timeout: 30000 },
+      );
+      assert.equal(start.status, 1, start.stdout);
+      assert.match(
+        start.stderr,
+        /portico\.yaml:4:\d+ plugins\[0\]\.config\.header: expected a lower-case header name such as x-tenant/,
+      );
+      assert.match(start.stderr, /plugins\[7\]\.path: cannot load plugin \S+missing\.mjs: file not found/);
+    },
+  );
 
-  test('portico validate (dist/) accepts the example config', { skip: !existsSync(join(ROOT, 'dist/cli/main.js')) && 'run npm run build' }, () => {
-    const r = spawnSync(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'validate', '-c', join(ROOT, 'examples/plugins/portico.yaml')], { encoding: 'utf8', timeout: 30000 });
-    assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /ok \(2 APIs, 2 routes\)/);
-  });
+  test(
+    'portico validate (dist/) accepts the example config',
+    { skip: !existsSync(join(ROOT, 'dist/cli/main.js')) && 'run npm run build' },
+    () => {
+      const r = spawnSync(
+        process.execPath,
+        [join(ROOT, 'dist/cli/main.js'), 'validate', '-c', join(ROOT, 'examples/plugins/portico.yaml')],
+        { encoding: 'utf8', timeout: 30000 },
+      );
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /ok \(2 APIs, 2 routes\)/);
+    },
+  );
 });

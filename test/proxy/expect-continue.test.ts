@@ -4,7 +4,12 @@ import { test } from 'node:test';
 import { gatewayFor, proxyYaml, upstreamFor } from './proxy-helpers.js';
 
 /** Sends the head, records what arrives before the body is sent, then (if told to) sends the body. */
-function expectExchange(port: number, head: string, body: string, sendBody: (early: string) => boolean): Promise<{ early: string; all: string }> {
+function expectExchange(
+  port: number,
+  head: string,
+  body: string,
+  sendBody: (early: string) => boolean,
+): Promise<{ early: string; all: string }> {
   return new Promise((resolve, reject) => {
     let all = '';
     let early: string | undefined;

@@ -12,7 +12,8 @@ const INTERIM: Record<string, string> = {
   '/continue': 'HTTP/1.1 100 Continue\r\n\r\n',
   '/processing': 'HTTP/1.1 102 Processing\r\n\r\n',
   '/hints': 'HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n',
-  '/all': 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n',
+  '/all':
+    'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n',
 };
 
 /** A keep-alive HTTP/1.1 backend on raw sockets: per request, its interim responses, then 200 "ok <path>". */
@@ -34,7 +35,9 @@ function rawBackend(): Promise<{ server: Server; url: string; requests: number }
         // The named upstream gets the whole path (/named/continue), the URI integration its last segment.
         const path = `/${(head.split(' ')[1] ?? '/').split('/').pop()}`;
         const body = `ok ${path}`;
-        socket.write(`${INTERIM[path] ?? ''}HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
+        socket.write(
+          `${INTERIM[path] ?? ''}HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+        );
       }
     });
   });

@@ -19,7 +19,8 @@ for (const kind of ['uri', 'upstream'] as const) {
         );
       });
     });
-    const integration = kind === 'uri' ? `{ type: http_proxy, uri: "${up.origin}/cut" }` : '{ type: http_proxy, upstream: svc }';
+    const integration =
+      kind === 'uri' ? `{ type: http_proxy, uri: "${up.origin}/cut" }` : '{ type: http_proxy, upstream: svc }';
     const gw = await startTestGateway(
       [
         'version: 1',
@@ -38,7 +39,10 @@ for (const kind of ['uri', 'upstream'] as const) {
     const done: RequestContext[] = [];
     gw.gw.runtime.requestDone.unshift((ctx: RequestContext) => done.push(ctx));
     const route = gw.gw.snapshot.apis[0]?.routes[0];
-    assert.ok(route?.pipelines[0]?.integration instanceof ForwardIntegration, 'both kinds compile to the one ForwardIntegration');
+    assert.ok(
+      route?.pipelines[0]?.integration instanceof ForwardIntegration,
+      'both kinds compile to the one ForwardIntegration',
+    );
 
     const res = await fetch(`${gw.url}/cut`);
     clientHasHead = true;

@@ -83,10 +83,18 @@ apis:
     for (const path of ['/s/x/fn', '/s/x/fn1']) {
       const r = await call(t.port, 'GET', path, OVERRIDES);
       assert.equal(r.status, 200, r.body);
-      const { event } = JSON.parse(r.body) as { event: { headers: Record<string, string>; multiValueHeaders?: Record<string, string[]> } };
+      const { event } = JSON.parse(r.body) as {
+        event: { headers: Record<string, string>; multiValueHeaders?: Record<string, string[]> };
+      };
       const names = Object.keys(event.headers).map((n) => n.toLowerCase());
       for (const n of NAMES) assert.ok(!names.includes(n), `${n} in the ${path} event`);
-      if (event.multiValueHeaders) for (const n of NAMES) assert.ok(!Object.keys(event.multiValueHeaders).map((k) => k.toLowerCase()).includes(n));
+      if (event.multiValueHeaders)
+        for (const n of NAMES)
+          assert.ok(
+            !Object.keys(event.multiValueHeaders)
+              .map((k) => k.toLowerCase())
+              .includes(n),
+          );
     }
   });
 

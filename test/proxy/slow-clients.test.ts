@@ -21,7 +21,10 @@ interface CountingUpstream {
   server: Server;
 }
 
-async function countingUpstream(t: TestContext, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<CountingUpstream> {
+async function countingUpstream(
+  t: TestContext,
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<CountingUpstream> {
   const up = { port: 0, origin: '', active: 0, max: 0, finished: 0 } as CountingUpstream;
   up.server = createServer((req, res) => {
     up.active++;
@@ -53,7 +56,8 @@ async function countingUpstream(t: TestContext, handler: (req: IncomingMessage, 
 }
 
 function yaml(origin: string, kind: 'uri' | 'upstream', server: string): string {
-  const integration = kind === 'uri' ? `{ type: http_proxy, uri: "${origin}/{proxy}" }` : '{ type: http_proxy, upstream: svc }';
+  const integration =
+    kind === 'uri' ? `{ type: http_proxy, uri: "${origin}/{proxy}" }` : '{ type: http_proxy, upstream: svc }';
   return [
     'version: 1',
     'admin: { enabled: false }',
@@ -134,7 +138,14 @@ for (const kind of ['uri', 'upstream'] as const) {
       req.on('end', () => res.end('ok'));
     });
     // Bodies of 4 KB (under requestBufferBytes) at 10 bytes per 50 ms: the rate check is off here.
-    const gw = await gateway(t, yaml(up.origin, kind, '{ timeouts: { drainMs: 500, bodyMinBytesPerSecond: 0 }, limits: { requestBufferBytes: 65536 } }'));
+    const gw = await gateway(
+      t,
+      yaml(
+        up.origin,
+        kind,
+        '{ timeouts: { drainMs: 500, bodyMinBytesPerSecond: 0 }, limits: { requestBufferBytes: 65536 } }',
+      ),
+    );
     const slow = Array.from({ length: 20 }, () => slowUpload(gw.port, 4096, 10, 50, 10000));
     t.after(() => slow.forEach((s) => s.sock.destroy()));
     await new Promise((r) => setTimeout(r, 800));
@@ -150,7 +161,11 @@ for (const kind of ['uri', 'upstream'] as const) {
     });
     const gw = await gateway(
       t,
-      yaml(up.origin, kind, '{ timeouts: { drainMs: 500, bodyMinBytesPerSecond: 0 }, limits: { requestBufferBytes: 1024, streamingUploadsPerOrigin: 3 } }'),
+      yaml(
+        up.origin,
+        kind,
+        '{ timeouts: { drainMs: 500, bodyMinBytesPerSecond: 0 }, limits: { requestBufferBytes: 1024, streamingUploadsPerOrigin: 3 } }',
+      ),
     );
     // 10 uploads of 20 KB (over requestBufferBytes, so streamed), 2 KB every 50 ms: each takes ~0.5 s.
     const uploads = Array.from({ length: 10 }, () => slowUpload(gw.port, 20000, 2000, 50, 15000));
@@ -161,7 +176,10 @@ for (const kind of ['uri', 'upstream'] as const) {
       results.every((r) => r.data.startsWith('HTTP/1.1 200')),
       `every upload got its 200: ${results.map((r) => r.data.slice(0, 12)).join(', ')}`,
     );
-    assert.ok(up.max <= 4, `at most 3 uploads and the normal request held an upstream connection at once (saw ${up.max})`);
+    assert.ok(
+      up.max <= 4,
+      `at most 3 uploads and the normal request held an upstream connection at once (saw ${up.max})`,
+    );
   });
 
   test(`a body below the minimum rate is cut with 408 (${kind} integration)`, async (t) => {
@@ -169,7 +187,10 @@ for (const kind of ['uri', 'upstream'] as const) {
       req.resume();
       req.on('end', () => res.end('ok'));
     });
-    const gw = await gateway(t, yaml(up.origin, kind, '{ timeouts: { drainMs: 500, bodyMinBytesPerSecond: 500, bodyRateGraceMs: 500 } }'));
+    const gw = await gateway(
+      t,
+      yaml(up.origin, kind, '{ timeouts: { drainMs: 500, bodyMinBytesPerSecond: 500, bodyRateGraceMs: 500 } }'),
+    );
     // 5 bytes every 100 ms = 50 B/s, far below 500 B/s; once over requestBufferBytes too (chunked, streamed).
     const buffered = slowUpload(gw.port, 4096, 5, 100, 6000);
     const streamed = slowUpload(gw.port, 200000, 5, 100, 6000, { chunked: true });
@@ -179,7 +200,11 @@ for (const kind of ['uri', 'upstream'] as const) {
       assert.match(r.data, /^HTTP\/1\.1 408 /, `408, got ${JSON.stringify(r.data.slice(0, 40))}`);
     }
     assert.equal(up.finished, 0, 'no upstream exchange completed for them');
-    assert.equal((await call(gw.port, 'POST', '/x', { 'content-length': '5' }, 'hello')).status, 200, 'a normal upload is served');
+    assert.equal(
+      (await call(gw.port, 'POST', '/x', { 'content-length': '5' }, 'hello')).status,
+      200,
+      'a normal upload is served',
+    );
   });
 
   test(`a body that stops is cut with 408 after bodyIdleMs (${kind} integration)`, async (t) => {
@@ -187,7 +212,10 @@ for (const kind of ['uri', 'upstream'] as const) {
       req.resume();
       req.on('end', () => res.end('ok'));
     });
-    const gw = await gateway(t, yaml(up.origin, kind, '{ timeouts: { drainMs: 500, bodyIdleMs: 800, bodyMinBytesPerSecond: 0 } }'));
+    const gw = await gateway(
+      t,
+      yaml(up.origin, kind, '{ timeouts: { drainMs: 500, bodyIdleMs: 800, bodyMinBytesPerSecond: 0 } }'),
+    );
     // 100 bytes of 4096, then nothing.
     const r = await slowUpload(gw.port, 4096, 100, 10, 6000, { stopAt: 100 }).done;
     assert.equal(r.closedByServer, true);
@@ -208,7 +236,10 @@ for (const kind of ['uri', 'upstream'] as const) {
       };
       more();
     });
-    const gw = await gateway(t, yaml(up.origin, kind, '{ timeouts: { drainMs: 500, sendMs: 1000 }, limits: { responseBufferBytes: 65536 } }'));
+    const gw = await gateway(
+      t,
+      yaml(up.origin, kind, '{ timeouts: { drainMs: 500, sendMs: 1000 }, limits: { responseBufferBytes: 65536 } }'),
+    );
     const r = await stalledReader(gw.port, 3000, 15000);
     assert.equal(r.closedByServer, true, 'the server closed the connection of a client that stopped reading');
     assert.ok(r.bytes < 64 * chunk.length, `before the whole response (${r.bytes} bytes came)`);
@@ -221,13 +252,19 @@ for (const kind of ['uri', 'upstream'] as const) {
       res.writeHead(200, { 'content-length': String(size) });
       res.end(Buffer.alloc(size, 'y'));
     });
-    const gw = await gateway(t, yaml(up.origin, kind, '{ timeouts: { drainMs: 500, sendMs: 0 }, limits: { responseBufferBytes: 33554432 } }'));
+    const gw = await gateway(
+      t,
+      yaml(up.origin, kind, '{ timeouts: { drainMs: 500, sendMs: 0 }, limits: { responseBufferBytes: 33554432 } }'),
+    );
     // The client sends its request and reads nothing.
     const sock = connect(gw.port, '127.0.0.1', () => sock.write('GET /big HTTP/1.1\r\nHost: a\r\n\r\n'));
     sock.pause();
     sock.on('error', () => {});
     t.after(() => sock.destroy());
-    assert.ok(await until(() => up.finished === 1, 8000), 'the upstream response completed while the client read nothing');
+    assert.ok(
+      await until(() => up.finished === 1, 8000),
+      'the upstream response completed while the client read nothing',
+    );
     assert.ok(await until(() => up.active === 0, 1000));
     assert.equal((await call(gw.port, 'GET', '/x')).status, 200);
   });
@@ -237,7 +274,11 @@ for (const kind of ['uri', 'upstream'] as const) {
  * A client that sends a GET and reads nothing for `stallMs`, then reads on: whether the server closed
  * the connection before the whole response came (bounded), and how many bytes came.
  */
-function stalledReader(port: number, stallMs: number, boundMs: number): Promise<{ closedByServer: boolean; bytes: number }> {
+function stalledReader(
+  port: number,
+  stallMs: number,
+  boundMs: number,
+): Promise<{ closedByServer: boolean; bytes: number }> {
   return new Promise((resolve) => {
     let bytes = 0;
     const sock = connect(port, '127.0.0.1', () => sock.write('GET /big HTTP/1.1\r\nHost: a\r\n\r\n'));
@@ -281,7 +322,10 @@ test('with slowReadersPerOrigin N, the N+1-th slow reader of one origin is cut; 
 test('server.limits.responseBufferTotalBytes bounds the read-ahead of all slow readers together: past it a reader is paused, then cut', async (t) => {
   // Each reader alone may read ahead more than the whole body, but all together only 1 MB: without
   // the total, none of the 3 would ever be paused or cut.
-  const { gw, cut } = await stalledReadersCut(t, '{ responseBufferBytes: 134217728, responseBufferTotalBytes: 1048576, slowReadersPerOrigin: 1 }');
+  const { gw, cut } = await stalledReadersCut(
+    t,
+    '{ responseBufferBytes: 134217728, responseBufferTotalBytes: 1048576, slowReadersPerOrigin: 1 }',
+  );
   assert.ok(cut >= 1, `at least one of 3 slow readers is cut once 1 MB is read ahead in all (${cut} cut)`);
   assert.equal((await call(gw.port, 'GET', '/x')).status, 200);
   // Every response is over: nothing counts against the total any more.

@@ -140,7 +140,10 @@ test('interlock: the upstream receives the first request chunk before the client
     });
   });
   // requestBufferBytes 0: the body streams from its first byte (by default bodies up to 64 KB are read whole first).
-  const gw = await gatewayFor(t, proxyYaml(up.url, { server: ['limits: { maxBodyBytes: 104857600, requestBufferBytes: 0 }'] }));
+  const gw = await gatewayFor(
+    t,
+    proxyYaml(up.url, { server: ['limits: { maxBodyBytes: 104857600, requestBufferBytes: 0 }'] }),
+  );
   const req = post(gw.port, '/interlock');
   const response = responseOf(req);
   req.write(chunkAt(0));

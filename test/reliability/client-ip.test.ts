@@ -60,7 +60,10 @@ test('XFF and other forwarded-address spoofs never change the IP policy decision
     try {
       for (const [name, lines] of cases) {
         tried++;
-        const raw = await rawRequest(tg.port, `GET /x HTTP/1.1\r\nHost: a\r\n${lines.map((l) => `${l}\r\n`).join('')}Connection: close\r\n\r\n`);
+        const raw = await rawRequest(
+          tg.port,
+          `GET /x HTTP/1.1\r\nHost: a\r\n${lines.map((l) => `${l}\r\n`).join('')}Connection: close\r\n\r\n`,
+        );
         if (status(raw) !== expected) changed.push(`${label}: ${name} → ${status(raw)} (expected ${expected})`);
       }
     } finally {
@@ -73,26 +76,42 @@ test('XFF and other forwarded-address spoofs never change the IP policy decision
   await run('[]', '{ deny: [127.0.0.1/32] }', 403, spoofs('203.0.113.50'), 'deny-list, untrusted');
   // 3. Behind a trusted proxy (the peer), the client is the right-most untrusted hop: a client that
   //    prepends the allowed address to what its proxy appends is still refused.
-  await run('[127.0.0.1/32]', `{ allow: [${CLAIMED}/32] }`, 403, [
-    ['left-most claim', [`X-Forwarded-For: ${CLAIMED}, 203.0.113.9`]],
-    ['claim in an earlier line', [`X-Forwarded-For: ${CLAIMED}`, 'X-Forwarded-For: 203.0.113.9']],
-    ['claim in Forwarded, XFF real', [`Forwarded: for=${CLAIMED}`, 'X-Forwarded-For: 203.0.113.9']],
-    ['claim in X-Real-IP, XFF real', [`X-Real-IP: ${CLAIMED}`, 'X-Forwarded-For: 203.0.113.9']],
-    ['garbage right-most hop', [`X-Forwarded-For: ${CLAIMED}, garbage`]],
-    ['zone id right-most hop', [`X-Forwarded-For: ${CLAIMED}, fe80::1%eth0`]],
-  ], 'allow-list, trusted proxy');
+  await run(
+    '[127.0.0.1/32]',
+    `{ allow: [${CLAIMED}/32] }`,
+    403,
+    [
+      ['left-most claim', [`X-Forwarded-For: ${CLAIMED}, 203.0.113.9`]],
+      ['claim in an earlier line', [`X-Forwarded-For: ${CLAIMED}`, 'X-Forwarded-For: 203.0.113.9']],
+      ['claim in Forwarded, XFF real', [`Forwarded: for=${CLAIMED}`, 'X-Forwarded-For: 203.0.113.9']],
+      ['claim in X-Real-IP, XFF real', [`X-Real-IP: ${CLAIMED}`, 'X-Forwarded-For: 203.0.113.9']],
+      ['garbage right-most hop', [`X-Forwarded-For: ${CLAIMED}, garbage`]],
+      ['zone id right-most hop', [`X-Forwarded-For: ${CLAIMED}, fe80::1%eth0`]],
+    ],
+    'allow-list, trusted proxy',
+  );
   // 4. Control: behind the trusted proxy, the right-most untrusted hop really is the allowed address.
-  await run('[127.0.0.1/32]', `{ allow: [${CLAIMED}/32] }`, 200, [['right-most hop allowed', [`X-Forwarded-For: 203.0.113.9, ${CLAIMED}`]]], 'control');
+  await run(
+    '[127.0.0.1/32]',
+    `{ allow: [${CLAIMED}/32] }`,
+    200,
+    [['right-most hop allowed', [`X-Forwarded-For: 203.0.113.9, ${CLAIMED}`]]],
+    'control',
+  );
 
   // The upstream sees the spoofed chain with the real peer appended, never replaced.
   const tg = await startTestGateway(config(up.url, '[]', '{}'));
   t.after(() => tg.close());
-  const raw = await rawRequest(tg.port, `GET /x HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: ${CLAIMED}\r\nConnection: close\r\n\r\n`);
+  const raw = await rawRequest(
+    tg.port,
+    `GET /x HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: ${CLAIMED}\r\nConnection: close\r\n\r\n`,
+  );
   const seen = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as { headers: Record<string, string> };
   const xff = (seen.headers['x-forwarded-for'] ?? '').split(',').map((s) => s.trim());
   recordFigure({
     id: 'xff-spoof',
-    figure: 'XFF / Forwarded / X-Real-IP spoofs that changed the IP policy (ACL) decision (untrusted peer; behind a trusted proxy)',
+    figure:
+      'XFF / Forwarded / X-Real-IP spoofs that changed the IP policy (ACL) decision (untrusted peer; behind a trusted proxy)',
     value: `${changed.length} of ${tried - 1} spoofs (+1 control)`,
     target: '0',
     test: 'test/reliability/client-ip.test.ts › XFF and other forwarded-address spoofs',

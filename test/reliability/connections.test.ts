@@ -76,7 +76,9 @@ async function longestOpen(held: Held[], boundMs: number): Promise<{ maxMs: numb
 /** A request on a new connection: its status (0: closed without an answer) and latency. */
 async function newClient(port: number, path = '/ok'): Promise<{ status: number; ms: number }> {
   const t0 = Date.now();
-  const ex = await rawExchange(port, `GET ${path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`, { limitMs: 10_000 });
+  const ex = await rawExchange(port, `GET ${path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`, {
+    limitMs: 10_000,
+  });
   return { status: ex.data ? parseRaw(ex.data).status : 0, ms: Date.now() - t0 };
 }
 
@@ -84,7 +86,9 @@ const mb = (n: number) => Math.round(n / 1e5) / 10;
 
 test('idle sockets: on the data and admin listeners a socket that never sends a byte is closed within headersMs + the check interval (nginx beside it)', async (t) => {
   const perListener = FULL ? 50 : 10;
-  const gw = await startTestGateway(config(`{ timeouts: { headersMs: ${HEADERS_MS}, requestMs: 5000, drainMs: 1000 } }`));
+  const gw = await startTestGateway(
+    config(`{ timeouts: { headersMs: ${HEADERS_MS}, requestMs: 5000, drainMs: 1000 } }`),
+  );
   const up = await startUpstream();
   const bin = requireBinary(t, 'nginx', 'apt-get install nginx-light');
   const nginx = bin ? await startNginx(bin, up.port, { http: 'client_header_timeout 1s;' }) : undefined;
@@ -129,7 +133,11 @@ test('connection flood: idle sockets on the data listener, a new client still ge
   const up = await startUpstream();
   const bin = requireBinary(t, 'nginx', 'apt-get install nginx-light');
   const nginx = bin
-    ? await startNginx(bin, up.port, { workerConnections: flood * 2 + 100, main: `worker_rlimit_nofile ${flood * 3 + 200};`, http: 'client_header_timeout 30s;' })
+    ? await startNginx(bin, up.port, {
+        workerConnections: flood * 2 + 100,
+        main: `worker_rlimit_nofile ${flood * 3 + 200};`,
+        http: 'client_header_timeout 30s;',
+      })
     : undefined;
   try {
     await newClient(gw.port);
@@ -152,13 +160,23 @@ test('connection flood: idle sockets on the data listener, a new client still ge
     }
     recordFigure({
       id: 'connection-flood',
-      figure: 'Connection flood on the data listener (idle sockets): flood / accepted / new client status, latency / RSS before → during',
+      figure:
+        'Connection flood on the data listener (idle sockets): flood / accepted / new client status, latency / RSS before → during',
       value:
         `${flood} / ${accepted} / ${during.status}, ${during.ms} ms / ${mb(rssBefore)} → ${mb(rssDuring)} MB; ` +
         `nginx (worker_connections ${flood * 2 + 100}): ${ng ? `${ng.accepted} accepted, new client ${ng.status}, ${ng.ms} ms` : 'not run'}`,
       target: 'the new client gets 200',
       test: `${FILE} › connection flood`,
-      details: { flood, accepted, openMs, during, rssBefore, rssDuring, nginx: ng, note: 'RSS is the test process: gateway and flooding client in one process' },
+      details: {
+        flood,
+        accepted,
+        openMs,
+        during,
+        rssBefore,
+        rssDuring,
+        nginx: ng,
+        note: 'RSS is the test process: gateway and flooding client in one process',
+      },
     });
     assert.equal(accepted, flood, 'every flood socket is accepted (below server.limits.maxConnections)');
     assert.equal(during.status, 200);
@@ -172,7 +190,9 @@ test('connection flood: idle sockets on the data listener, a new client still ge
 test('connection flood over server.limits.maxConnections: the excess is closed cleanly, the gateway serves again as soon as the flood goes', async () => {
   const cap = FULL ? 1000 : 100;
   const flood = FULL ? 3000 : 300;
-  const gw = await startTestGateway(config(`{ limits: { maxConnections: ${cap} }, timeouts: { headersMs: 30000, requestMs: 30000, drainMs: 1000 } }`));
+  const gw = await startTestGateway(
+    config(`{ limits: { maxConnections: ${cap} }, timeouts: { headersMs: 30000, requestMs: 30000, drainMs: 1000 } }`),
+  );
   try {
     const held = await openIdle(gw.port, flood);
     await sleep(500);
@@ -190,11 +210,21 @@ test('connection flood over server.limits.maxConnections: the excess is closed c
     const servedAgainMs = Date.now() - t0;
     recordFigure({
       id: 'connection-flood-capped',
-      figure: 'Connection flood over server.limits.maxConnections: cap / flood / held open / refused (closed, no bytes) / new client during / served again after',
+      figure:
+        'Connection flood over server.limits.maxConnections: cap / flood / held open / refused (closed, no bytes) / new client during / served again after',
       value: `${cap} / ${flood} / ${open.length} / ${refused.length} (${refusedWithBytes} with bytes) / ${during.status === 0 ? 'closed' : during.status} / ${servedAgainMs} ms`,
       target: 'held ≤ cap, the rest closed cleanly, 0 crashes, served again at once',
       test: `${FILE} › connection flood over server.limits.maxConnections`,
-      details: { cap, flood, held: open.length, refused: refused.length, refusedWithBytes, during, after, servedAgainMs },
+      details: {
+        cap,
+        flood,
+        held: open.length,
+        refused: refused.length,
+        refusedWithBytes,
+        during,
+        after,
+        servedAgainMs,
+      },
     });
     assert.ok(open.length <= cap, `${open.length} held open over the cap ${cap}`);
     assert.equal(refused.length, flood - open.length);

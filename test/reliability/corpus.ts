@@ -23,7 +23,10 @@ const PROBES: [string, string][] = [
   ['baseline-get', `GET /ok HTTP/1.1\r\n${H}\r\n`],
   ['baseline-chunked', `POST /ok HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n`],
   ['CL.TE both', `POST /x HTTP/1.1\r\n${H}Content-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nG`],
-  ['TE.CL smuggle', `POST /x HTTP/1.1\r\n${H}Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n5c\r\n${'GET /smuggled HTTP/1.1\r\nHost: a\r\nContent-Length: 15\r\n\r\nx=1'.padEnd(0x5c,'x')}\r\n0\r\n\r\n`],
+  [
+    'TE.CL smuggle',
+    `POST /x HTTP/1.1\r\n${H}Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n5c\r\n${'GET /smuggled HTTP/1.1\r\nHost: a\r\nContent-Length: 15\r\n\r\nx=1'.padEnd(0x5c, 'x')}\r\n0\r\n\r\n`,
+  ],
   ['dup CL differing', `POST /x HTTP/1.1\r\n${H}Content-Length: 0\r\nContent-Length: 35\r\n\r\n${inner}`],
   ['dup CL same', `POST /x HTTP/1.1\r\n${H}Content-Length: 3\r\nContent-Length: 3\r\n\r\nabc`],
   ['CL list "3, 3"', `POST /x HTTP/1.1\r\n${H}Content-Length: 3, 3\r\n\r\nabc`],
@@ -38,7 +41,10 @@ const PROBES: [string, string][] = [
   ['TE "chunked, identity"', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n`],
   ['TE "identity, chunked"', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: identity, chunked\r\n\r\n0\r\n\r\n`],
   ['TE "chunked, chunked"', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n`],
-  ['TE twice (chunked + x)', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\nTransfer-Encoding: x\r\n\r\n0\r\n\r\n`],
+  [
+    'TE twice (chunked + x)',
+    `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\nTransfer-Encoding: x\r\n\r\n0\r\n\r\n`,
+  ],
   ['TE tab value', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding:\tchunked\r\n\r\n0\r\n\r\n`],
   ['TE space-before-colon', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding : chunked\r\n\r\n0\r\n\r\n`],
   ['TE obs-fold', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n`],
@@ -52,12 +58,21 @@ const PROBES: [string, string][] = [
   ['CRLF-less header name w/ space', `GET /x HTTP/1.1\r\n${H}X A: b\r\n\r\n`],
   ['empty header name', `GET /x HTTP/1.1\r\n${H}: v\r\n\r\n`],
   ['\\r\\n\\rX header end (garden node#1)', `GET /x HTTP/1.1\r\n${H}\r\n\rZGET /evil: HTTP/1.1\r\nHost: a\r\n\r\n`],
-  ['\\rX chunk terminator (garden node#2)', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n5\r\r;ABCD\r\n34\r\nE\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n0\r\n\r\n`],
+  [
+    '\\rX chunk terminator (garden node#2)',
+    `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n5\r\r;ABCD\r\n34\r\nE\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n0\r\n\r\n`,
+  ],
   ['chunk ext ok', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3;name=val\r\nabc\r\n0\r\n\r\n`],
-  ['chunk ext 20KB', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3;${'a'.repeat(20000)}\r\nabc\r\n0\r\n\r\n`],
+  [
+    'chunk ext 20KB',
+    `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3;${'a'.repeat(20000)}\r\nabc\r\n0\r\n\r\n`,
+  ],
   ['chunk size 0x3', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n0x3\r\nabc\r\n0\r\n\r\n`],
   ['chunk size -0 / +3', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n+3\r\nabc\r\n0\r\n\r\n`],
-  ['chunk size overflow', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\nffffffffffffffff1\r\nabc\r\n0\r\n\r\n`],
+  [
+    'chunk size overflow',
+    `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\nffffffffffffffff1\r\nabc\r\n0\r\n\r\n`,
+  ],
   ['chunk size trailing space', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3 \r\nabc\r\n0\r\n\r\n`],
   ['chunk missing CRLF after data', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3\r\nabcX0\r\n\r\n`],
   ['missing Host (1.1)', `GET /x HTTP/1.1\r\n\r\n`],
@@ -103,35 +118,89 @@ const RFC: [string, string][] = [
   ['§5.5 high-bit header value', `GET /ok HTTP/1.1\r\n${H}X-A: caf\xe9\r\n\r\n`],
   ['§6.1 TE gzip, chunked', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n`],
   ['§6.1 TE CHUNKED upper case', `POST /ok HTTP/1.1\r\n${H}Transfer-Encoding: CHUNKED\r\n\r\n3\r\nabc\r\n0\r\n\r\n`],
-  ['§6.1 TE chunked with trailing whitespace', `POST /ok HTTP/1.1\r\n${H}Transfer-Encoding: chunked \r\n\r\n3\r\nabc\r\n0\r\n\r\n`],
+  [
+    '§6.1 TE chunked with trailing whitespace',
+    `POST /ok HTTP/1.1\r\n${H}Transfer-Encoding: chunked \r\n\r\n3\r\nabc\r\n0\r\n\r\n`,
+  ],
   ['§6.1 TE "chunked;q=1"', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked;q=1\r\n\r\n0\r\n\r\n`],
-  ['§6.1 TE empty then chunked', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding:\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`],
-  ['§6.1 TE chunked then CL after', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\nContent-Length: 40\r\n\r\n0\r\n\r\n${inner}`],
+  [
+    '§6.1 TE empty then chunked',
+    `POST /x HTTP/1.1\r\n${H}Transfer-Encoding:\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
+  ],
+  [
+    '§6.1 TE chunked then CL after',
+    `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\nContent-Length: 40\r\n\r\n0\r\n\r\n${inner}`,
+  ],
   ['§6.1 TE identity alone', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: identity\r\nContent-Length: 3\r\n\r\nabc`],
   ['§6.1 TE on HTTP/1.0 with CL', `POST /x HTTP/1.0\r\n${H}Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\nabc`],
   ['§6.2 CL with leading zeros', `POST /ok HTTP/1.1\r\n${H}Content-Length: 003\r\n\r\nabc`],
   ['§6.2 CL negative', `POST /x HTTP/1.1\r\n${H}Content-Length: -1\r\n\r\n`],
   ['§6.2 CL with trailing space', `POST /ok HTTP/1.1\r\n${H}Content-Length: 3 \r\n\r\nabc`],
   ['§6.2 CL 2^64', `POST /x HTTP/1.1\r\n${H}Content-Length: 18446744073709551616\r\n\r\n`],
-  ['§6.2 CL shorter than body (pipelined rest)', `POST /ok HTTP/1.1\r\n${H}Content-Length: 1\r\n\r\naGET /p2 HTTP/1.1\r\n${H}\r\n`],
+  [
+    '§6.2 CL shorter than body (pipelined rest)',
+    `POST /ok HTTP/1.1\r\n${H}Content-Length: 1\r\n\r\naGET /p2 HTTP/1.1\r\n${H}\r\n`,
+  ],
   ['§6.3 GET with CL body', `GET /ok HTTP/1.1\r\n${H}Content-Length: 3\r\n\r\nabc`],
   ['§6.3 GET with chunked body', `GET /ok HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n`],
   ['§6.3 POST without length (HTTP/1.1)', `POST /ok HTTP/1.1\r\n${H}\r\n`],
-  ['§7.1 chunk size uppercase hex', `POST /ok HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\nA\r\n0123456789\r\n0\r\n\r\n`],
-  ['§7.1 chunk size with leading zeros', `POST /ok HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n0003\r\nabc\r\n0\r\n\r\n`],
-  ['§7.1 chunk larger than data, smuggled next', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n10\r\nabc\r\n0\r\n\r\n${inner}`],
-  ['§7.1 last-chunk missing final CRLF then request', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n0\r\n${inner}`],
-  ['§7.1 chunk size with ";" and no name', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3;\r\nabc\r\n0\r\n\r\n`],
-  ['§7.1 chunk extension quoted string', `POST /ok HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3;a="b;c"\r\nabc\r\n0\r\n\r\n`],
-  ['§7.1.2 trailer field', `POST /ok HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-T: 1\r\n\r\n`],
-  ['§7.1.2 trailer Content-Length', `POST /ok HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nContent-Length: 40\r\n\r\n`],
-  ['§7.1.2 trailer with bare LF', `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-T: 1\n\r\n`],
-  ['§9.3 pipelined chunked then GET', `POST /p1 HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET /p2 HTTP/1.1\r\n${H}\r\n`],
-  ['§9.6 Connection: close then pipelined', `GET /ok HTTP/1.1\r\n${H}Connection: close\r\n\r\nGET /smuggled HTTP/1.1\r\n${H}\r\n`],
-  ['§9.6 Connection nominating Content-Length', `POST /ok HTTP/1.1\r\n${H}Connection: content-length\r\nContent-Length: 3\r\n\r\nabc`],
-  ['§9.6 Connection nominating Transfer-Encoding', `POST /ok HTTP/1.1\r\n${H}Connection: transfer-encoding\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n`],
+  [
+    '§7.1 chunk size uppercase hex',
+    `POST /ok HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\nA\r\n0123456789\r\n0\r\n\r\n`,
+  ],
+  [
+    '§7.1 chunk size with leading zeros',
+    `POST /ok HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n0003\r\nabc\r\n0\r\n\r\n`,
+  ],
+  [
+    '§7.1 chunk larger than data, smuggled next',
+    `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n10\r\nabc\r\n0\r\n\r\n${inner}`,
+  ],
+  [
+    '§7.1 last-chunk missing final CRLF then request',
+    `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n0\r\n${inner}`,
+  ],
+  [
+    '§7.1 chunk size with ";" and no name',
+    `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3;\r\nabc\r\n0\r\n\r\n`,
+  ],
+  [
+    '§7.1 chunk extension quoted string',
+    `POST /ok HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3;a="b;c"\r\nabc\r\n0\r\n\r\n`,
+  ],
+  [
+    '§7.1.2 trailer field',
+    `POST /ok HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-T: 1\r\n\r\n`,
+  ],
+  [
+    '§7.1.2 trailer Content-Length',
+    `POST /ok HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nContent-Length: 40\r\n\r\n`,
+  ],
+  [
+    '§7.1.2 trailer with bare LF',
+    `POST /x HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-T: 1\n\r\n`,
+  ],
+  [
+    '§9.3 pipelined chunked then GET',
+    `POST /p1 HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET /p2 HTTP/1.1\r\n${H}\r\n`,
+  ],
+  [
+    '§9.6 Connection: close then pipelined',
+    `GET /ok HTTP/1.1\r\n${H}Connection: close\r\n\r\nGET /smuggled HTTP/1.1\r\n${H}\r\n`,
+  ],
+  [
+    '§9.6 Connection nominating Content-Length',
+    `POST /ok HTTP/1.1\r\n${H}Connection: content-length\r\nContent-Length: 3\r\n\r\nabc`,
+  ],
+  [
+    '§9.6 Connection nominating Transfer-Encoding',
+    `POST /ok HTTP/1.1\r\n${H}Connection: transfer-encoding\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n`,
+  ],
   ['Expect 100-continue with CL', `POST /ok HTTP/1.1\r\n${H}Expect: 100-continue\r\nContent-Length: 3\r\n\r\nabc`],
-  ['Upgrade h2c request', `GET /ok HTTP/1.1\r\n${H}Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n`],
+  [
+    'Upgrade h2c request',
+    `GET /ok HTTP/1.1\r\n${H}Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n`,
+  ],
   ['path dot-segment', `GET /x/../smuggled HTTP/1.1\r\n${H}\r\n`],
   ['path encoded dot-segment', `GET /x/%2e%2e/smuggled HTTP/1.1\r\n${H}\r\n`],
 ];
@@ -139,7 +208,24 @@ const RFC: [string, string][] = [
 export const RFC_PAYLOADS: Payload[] = RFC.map(([name, bytes]) => ({ name, bytes, family: 'rfc9112' }));
 
 /** Byte-level edits that tend to split parsers: whitespace, separators, line ends, NUL, case. */
-const INSERTS = [' ', '\t', '\r', '\n', '\r\n', '\0', '\x0b', '\x0c', ',', ';', '0', '\r\n ', 'chunked', 'Content-Length: 5\r\n', 'Transfer-Encoding: chunked\r\n', 'Host: evil.example\r\n'];
+const INSERTS = [
+  ' ',
+  '\t',
+  '\r',
+  '\n',
+  '\r\n',
+  '\0',
+  '\x0b',
+  '\x0c',
+  ',',
+  ';',
+  '0',
+  '\r\n ',
+  'chunked',
+  'Content-Length: 5\r\n',
+  'Transfer-Encoding: chunked\r\n',
+  'Host: evil.example\r\n',
+];
 
 type Edit =
   | { kind: 'insert'; at: number; text: string }

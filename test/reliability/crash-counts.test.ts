@@ -46,15 +46,36 @@ async function dataDir(): Promise<string> {
 }
 
 /** `portico start` on the dir (as a child process); resolves with its URLs once it serves. */
-async function start(dir: string, args: string[] = [], ready = /"portico started"/): Promise<{ proc: CliProcess; url: string; adminUrl: string }> {
-  const proc = spawnCli(['start', '-c', join(dir, 'portico.yaml'), '--data-dir', dir, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--no-watch', ...args]);
+async function start(
+  dir: string,
+  args: string[] = [],
+  ready = /"portico started"/,
+): Promise<{ proc: CliProcess; url: string; adminUrl: string }> {
+  const proc = spawnCli([
+    'start',
+    '-c',
+    join(dir, 'portico.yaml'),
+    '--data-dir',
+    dir,
+    '--listen',
+    '127.0.0.1:0',
+    '--admin-listen',
+    '127.0.0.1:0',
+    '--no-watch',
+    ...args,
+  ]);
   procs.push(proc);
   const m = await proc.waitFor(/"url":"(http:\/\/[^"]+)","admin":"(http:\/\/[^"]+)"/, 30_000);
   await proc.waitFor(ready, 30_000);
   return { proc, url: m[1] as string, adminUrl: m[2] as string };
 }
 
-async function adminCall(adminUrl: string, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+async function adminCall(
+  adminUrl: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<Record<string, unknown>> {
   const res = await fetch(new URL(path, adminUrl), {
     method,
     headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json', connection: 'close' },
@@ -75,7 +96,12 @@ async function burst(url: string, key: string, killAt: { at: number; kill: () =>
     while (next < BURST) {
       next++;
       try {
-        const r = await request(`${url}/keyed`, { headers: { 'x-api-key': key }, dispatcher: agent, headersTimeout: 5000, bodyTimeout: 5000 });
+        const r = await request(`${url}/keyed`, {
+          headers: { 'x-api-key': key },
+          dispatcher: agent,
+          headersTimeout: 5000,
+          bodyTimeout: 5000,
+        });
         const body = await r.body.text();
         if (r.statusCode === 200 && body === 'ok') ok++;
       } catch {
@@ -96,7 +122,9 @@ async function countsAfterRestart(dir: string, keyId: string): Promise<{ usage: 
     const u = await adminCall(g.adminUrl, 'GET', `/keys/${keyId}/usage?from=${today}&to=${today}`);
     // The quota counter is not on the admin API: read it from the file the restarted gateway opened.
     const db = new Database(join(dir, 'portico.db'), { readonly: true, fileMustExist: true });
-    const row = db.prepare("SELECT sum(value) AS v FROM counters WHERE key LIKE 'quota:bulk:' || ? || ':%'").get(keyId) as { v: number | null };
+    const row = db
+      .prepare("SELECT sum(value) AS v FROM counters WHERE key LIKE 'quota:bulk:' || ? || ':%'")
+      .get(keyId) as { v: number | null };
     db.close();
     return { usage: Number(u.total ?? 0), quota: row.v ?? 0 };
   } finally {
@@ -114,7 +142,15 @@ function sigkill(proc: CliProcess): () => void {
  * request answered 2xx is lost, and usage (counted after the response) misses at most the requests
  * in flight at each of the `kills`.
  */
-async function checkCounts(o: { dir: string; keyId: string; ok: number; kills: number; id: string; figure: string; name: string }): Promise<void> {
+async function checkCounts(o: {
+  dir: string;
+  keyId: string;
+  ok: number;
+  kills: number;
+  id: string;
+  figure: string;
+  name: string;
+}): Promise<void> {
   const c = await countsAfterRestart(o.dir, o.keyId);
   const lostUsage = Math.max(0, o.ok - c.usage);
   const lostQuota = Math.max(0, o.ok - c.quota);
@@ -122,7 +158,10 @@ async function checkCounts(o: { dir: string; keyId: string; ok: number; kills: n
     id: o.id,
     figure: o.figure,
     value: `usage ${lostUsage}, quota ${lostQuota} of ${o.ok} answered 2xx (counted after restart: usage ${c.usage}, quota ${c.quota}; ${CONCURRENCY} in flight)`,
-    target: o.kills === 1 ? `quota 0; usage ≤ the ${CONCURRENCY} in flight` : `quota 0; usage ≤ the ${CONCURRENCY} in flight at each of the ${o.kills} kills`,
+    target:
+      o.kills === 1
+        ? `quota 0; usage ≤ the ${CONCURRENCY} in flight`
+        : `quota 0; usage ≤ the ${CONCURRENCY} in flight at each of the ${o.kills} kills`,
     test: `${TEST_FILE} › ${o.name}`,
     details: { burst: BURST, concurrency: CONCURRENCY, answered2xx: o.ok, ...c, lostUsage, lostQuota },
   });
@@ -133,7 +172,8 @@ async function checkCounts(o: { dir: string; keyId: string; ok: number; kills: n
 }
 
 const SINGLE = 'kill -9 under load loses no quota count of a request answered 2xx and at most the in-flight usage';
-const WORKERS = '--workers 2: kill -9 of a worker, then of the primary, under load loses no quota count of a request answered 2xx and at most the in-flight usage';
+const WORKERS =
+  '--workers 2: kill -9 of a worker, then of the primary, under load loses no quota count of a request answered 2xx and at most the in-flight usage';
 
 describe('usage and quota counts across kill -9', () => {
   test(SINGLE, async () => {
@@ -143,7 +183,15 @@ describe('usage and quota counts across kill -9', () => {
     const ok = await burst(g.url, key.value as string, [{ at: Math.floor(BURST / 2), kill: sigkill(g.proc) }]);
     await g.proc.exited;
     assert.ok(ok >= BURST / 2 && ok < BURST, `the kill cut the burst: ${ok} of ${BURST} answered`);
-    await checkCounts({ dir, keyId: key.id as string, ok, kills: 1, id: 'crash-counts', figure: 'Usage and quota counts lost to kill -9 under load (single process)', name: SINGLE });
+    await checkCounts({
+      dir,
+      keyId: key.id as string,
+      ok,
+      kills: 1,
+      id: 'crash-counts',
+      figure: 'Usage and quota counts lost to kill -9 under load (single process)',
+      name: SINGLE,
+    });
   });
 
   test(WORKERS, async () => {

@@ -43,7 +43,10 @@ async function send(port: number, payload: Buffer): Promise<Answer> {
 }
 
 const get = (path: string, token?: string) =>
-  Buffer.from(`GET ${path} HTTP/1.1\r\nHost: a\r\n${token ? `Authorization: Bearer ${token}\r\n` : ''}Connection: close\r\n\r\n`, 'latin1');
+  Buffer.from(
+    `GET ${path} HTTP/1.1\r\nHost: a\r\n${token ? `Authorization: Bearer ${token}\r\n` : ''}Connection: close\r\n\r\n`,
+    'latin1',
+  );
 
 function bodyOf(raw: string): string {
   const i = raw.indexOf('\r\n\r\n');
@@ -52,12 +55,29 @@ function bodyOf(raw: string): string {
 
 // ---- arbitraries -------------------------------------------------------------------------------
 
-const BROKEN_PCT = ['%ZZ', '%E0%A4%A', '%', '%4', '%%', '%C0%AF', '%00', '%FF%FE', '%E0%A4', '%uD800', '%2F', '%2e%2e', '%20'];
+const BROKEN_PCT = [
+  '%ZZ',
+  '%E0%A4%A',
+  '%',
+  '%4',
+  '%%',
+  '%C0%AF',
+  '%00',
+  '%FF%FE',
+  '%E0%A4',
+  '%uD800',
+  '%2F',
+  '%2e%2e',
+  '%20',
+];
 const segmentArb = fc.oneof(
   { weight: 3, arbitrary: fc.stringMatching(/^[A-Za-z0-9_.~-]{1,12}$/) },
   { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 8 }).map((s) => encodeURIComponent(s)) },
   { weight: 3, arbitrary: fc.constantFrom(...BROKEN_PCT) },
-  { weight: 1, arbitrary: fc.tuple(fc.stringMatching(/^[a-z0-9]{0,4}$/), fc.constantFrom(...BROKEN_PCT)).map(([a, b]) => a + b) },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(fc.stringMatching(/^[a-z0-9]{0,4}$/), fc.constantFrom(...BROKEN_PCT)).map(([a, b]) => a + b),
+  },
   { weight: 1, arbitrary: fc.constantFrom('', '..', '.', ':id', '*', '[', ']', '@', ';x=1', 'a?b', 'a#b') },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 6 }) },
 );
@@ -69,7 +89,12 @@ const adminTargetArb = (routes: readonly AdminRoute[]) =>
       fc.constantFrom(...routes.map((r) => r.path)),
       fc.array(segmentArb, { minLength: 3, maxLength: 3 }),
       fc.constantFrom('', '', '', '/', '//', '/x', '/%ZZ'),
-      fc.oneof(fc.constant(''), fc.constant(''), fc.stringMatching(/^\?[A-Za-z0-9=&%]{0,16}$/), fc.constantFrom('?from=%ZZ', '?to=2020-13-45', '?a=%E0%A4%A', '?&&=')),
+      fc.oneof(
+        fc.constant(''),
+        fc.constant(''),
+        fc.stringMatching(/^\?[A-Za-z0-9=&%]{0,16}$/),
+        fc.constantFrom('?from=%ZZ', '?to=2020-13-45', '?a=%E0%A4%A', '?&&='),
+      ),
       fc.constantFrom('', '', '', '', 'http://a:99999', 'http://127.0.0.1', 'HTTP://[', '//[', 'ftp://x'),
       fc.nat(50),
     )
@@ -84,23 +109,57 @@ const adminTargetArb = (routes: readonly AdminRoute[]) =>
 
 const methodArb = fc.oneof(
   { weight: 16, arbitrary: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE') },
-  { weight: 2, arbitrary: fc.constantFrom('HEAD', 'OPTIONS', 'get', 'post', 'PROPFIND', 'TRACE', 'CONNECT', 'M-SEARCH', 'PURGE') },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom('HEAD', 'OPTIONS', 'get', 'post', 'PROPFIND', 'TRACE', 'CONNECT', 'M-SEARCH', 'PURGE'),
+  },
   { weight: 1, arbitrary: fc.stringMatching(/^[A-Za-z!#$%&'*+.^_`|~-]{1,40}$/) },
   { weight: 1, arbitrary: fc.string({ unit: 'binary-ascii', minLength: 1, maxLength: 10 }) },
 );
 
 const headerArb = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom('Content-Type: application/json', 'Accept: application/json', 'User-Agent: fuzz') },
-  fc.tuple(fc.stringMatching(/^X-[A-Za-z0-9-]{1,10}$/), fc.stringMatching(/^[ -~]{0,30}$/)).map(([k, v]) => `${k}: ${v}`),
-  fc.constantFrom('Content-Type: application/json', 'Content-Type: text/plain', 'Accept: */*', 'Expect: 100-continue', 'Cookie: a=b', 'X-Forwarded-For: 1.2.3.4'),
-  fc.constantFrom('Foo bar', ' leading: space', 'X-Null: a\0b', 'X-Long: ' + 'a'.repeat(9000), 'Transfer-Encoding: gzip', 'Content-Length: x'),
+  {
+    weight: 6,
+    arbitrary: fc.constantFrom('Content-Type: application/json', 'Accept: application/json', 'User-Agent: fuzz'),
+  },
+  fc
+    .tuple(fc.stringMatching(/^X-[A-Za-z0-9-]{1,10}$/), fc.stringMatching(/^[ -~]{0,30}$/))
+    .map(([k, v]) => `${k}: ${v}`),
+  fc.constantFrom(
+    'Content-Type: application/json',
+    'Content-Type: text/plain',
+    'Accept: */*',
+    'Expect: 100-continue',
+    'Cookie: a=b',
+    'X-Forwarded-For: 1.2.3.4',
+  ),
+  fc.constantFrom(
+    'Foo bar',
+    ' leading: space',
+    'X-Null: a\0b',
+    'X-Long: ' + 'a'.repeat(9000),
+    'Transfer-Encoding: gzip',
+    'Content-Length: x',
+  ),
   fc.string({ unit: 'binary-ascii', maxLength: 20 }),
 );
 
 const bodyArb = fc.oneof(
   { weight: 3, arbitrary: fc.constant('') },
   { weight: 3, arbitrary: fc.json({ maxDepth: 3 }) },
-  { weight: 2, arbitrary: fc.constantFrom('{"name":"fuzz"}', '{"enabled":false}', '{"plans":["basic"]}', '[]', 'null', '{', '[[[[[[[[', '{"a":1e999}') },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      '{"name":"fuzz"}',
+      '{"enabled":false}',
+      '{"plans":["basic"]}',
+      '[]',
+      'null',
+      '{',
+      '[[[[[[[[',
+      '{"a":1e999}',
+    ),
+  },
   { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 200 }) },
 );
 
@@ -147,7 +206,10 @@ const adminReqArb = (auth: fc.Arbitrary<AuthKind>) =>
       headers: fc.array(headerArb, { maxLength: 4 }),
       body: bodyArb,
       chunked: fc.boolean(),
-      version: fc.oneof({ weight: 8, arbitrary: fc.constant('HTTP/1.1') }, fc.constantFrom('HTTP/1.0', 'HTTP/2.0', 'HTTP/1.1 x', '')),
+      version: fc.oneof(
+        { weight: 8, arbitrary: fc.constant('HTTP/1.1') },
+        fc.constantFrom('HTTP/1.0', 'HTTP/2.0', 'HTTP/1.1 x', ''),
+      ),
       auth,
     })
     .map((r): Req & { auth: AuthKind } => ({ ...r, headers: [...authHeaders(r.auth), ...r.headers] }));
@@ -155,9 +217,18 @@ const adminReqArb = (auth: fc.Arbitrary<AuthKind>) =>
 /** Raw bytes: the body framed by a correct Content-Length or chunked encoding (never a short body). */
 function payload(r: Req): Buffer {
   const body = Buffer.from(r.body, 'utf8');
-  const framing = body.length === 0 ? [] : r.chunked ? ['Transfer-Encoding: chunked'] : [`Content-Length: ${body.length}`];
-  const head = Buffer.from(`${r.method} ${r.target} ${r.version}\r\nHost: a\r\n${[...r.headers, ...framing].join('\r\n')}${r.headers.length + framing.length ? '\r\n' : ''}Connection: close\r\n\r\n`, 'latin1');
-  const framed = body.length === 0 ? body : r.chunked ? Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')]) : body;
+  const framing =
+    body.length === 0 ? [] : r.chunked ? ['Transfer-Encoding: chunked'] : [`Content-Length: ${body.length}`];
+  const head = Buffer.from(
+    `${r.method} ${r.target} ${r.version}\r\nHost: a\r\n${[...r.headers, ...framing].join('\r\n')}${r.headers.length + framing.length ? '\r\n' : ''}Connection: close\r\n\r\n`,
+    'latin1',
+  );
+  const framed =
+    body.length === 0
+      ? body
+      : r.chunked
+        ? Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')])
+        : body;
   return Buffer.concat([head, framed]);
 }
 
@@ -197,7 +268,17 @@ describe(`admin API fuzz (${FULL ? 'full' : 'fast'})`, () => {
       };
     }
     // One key, so that the key list is something to compare.
-    const created = await send(adminPort, payload({ method: 'POST', target: '/keys', headers: [`Authorization: Bearer ${TOKEN}`, 'Content-Type: application/json'], body: '{"name":"seed","plans":["basic"]}', chunked: false, version: 'HTTP/1.1' }));
+    const created = await send(
+      adminPort,
+      payload({
+        method: 'POST',
+        target: '/keys',
+        headers: [`Authorization: Bearer ${TOKEN}`, 'Content-Type: application/json'],
+        body: '{"name":"seed","plans":["basic"]}',
+        chunked: false,
+        version: 'HTTP/1.1',
+      }),
+    );
     assert.equal(created.status, 201, created.raw);
   });
   after(async () => {
@@ -217,7 +298,10 @@ describe(`admin API fuzz (${FULL ? 'full' : 'fast'})`, () => {
     const k = await send(adminPort, get('/keys', TOKEN));
     assert.equal(k.status, 200, k.raw);
     const keys = JSON.parse(bodyOf(k.raw)) as { items: unknown[] };
-    return { revision: (JSON.parse(bodyOf(s.raw)) as { revision: unknown }).revision, keys: JSON.stringify(keys.items) };
+    return {
+      revision: (JSON.parse(bodyOf(s.raw)) as { revision: unknown }).revision,
+      keys: JSON.stringify(keys.items),
+    };
   }
 
   test('unauthenticated fuzz: every route answers 401 (or a parser 4xx), no handler runs, no 5xx, state unchanged, the gateway keeps serving', async () => {
@@ -239,8 +323,18 @@ describe(`admin API fuzz (${FULL ? 'full' : 'fast'})`, () => {
           if (a.status >= 500) fivexx++;
           if (a.hung) hung++;
           // 401: the token check; 400/431 (and 413, 408): Node's parser refused the request before routing.
-          const ok = a.status === 401 ? /\r\nwww-authenticate: Bearer /i.test(a.raw) : [0, 400, 408, 413, 431].includes(a.status);
-          if (!ok || a.hung) bad.push(`${a.status}${a.hung ? ' (hung)' : ''} for ${JSON.stringify(payload(batch[i] as Req).toString('latin1').slice(0, 200))}: ${JSON.stringify(a.raw.slice(0, 120))}`);
+          const ok =
+            a.status === 401
+              ? /\r\nwww-authenticate: Bearer /i.test(a.raw)
+              : [0, 400, 408, 413, 431].includes(a.status);
+          if (!ok || a.hung)
+            bad.push(
+              `${a.status}${a.hung ? ' (hung)' : ''} for ${JSON.stringify(
+                payload(batch[i] as Req)
+                  .toString('latin1')
+                  .slice(0, 200),
+              )}: ${JSON.stringify(a.raw.slice(0, 120))}`,
+            );
         });
         counting = false;
         await healthy();
@@ -253,14 +347,19 @@ describe(`admin API fuzz (${FULL ? 'full' : 'fast'})`, () => {
     const after = await state();
     recordFigure({
       id: 'admin-fuzz-unauthenticated',
-      figure: 'Admin API fuzz without a valid token (every route; random methods, paths, percent-encodings, headers, bodies; raw sockets): requests / crashes / reached a handler / 5xx / state changes',
+      figure:
+        'Admin API fuzz without a valid token (every route; random methods, paths, percent-encodings, headers, bodies; raw sockets): requests / crashes / reached a handler / 5xx / state changes',
       value: `${runs} / 0 / ${reached} / ${fivexx} / ${before.revision === after.revision && before.keys === after.keys ? 0 : 1}`,
       target: '0 crashes, 0 reached a handler, 0 5xx, state unchanged',
       test: 'test/reliability/fuzz-listeners.test.ts › unauthenticated fuzz',
       details: { statuses: Object.fromEntries(statuses), hung, routes: ADMIN_ROUTES.length, seed: 1601 },
     });
     assert.deepEqual(bad.slice(0, 5), []);
-    assert.equal(reached, 0, `handlers reached without a token: ${[...calls].map(([r, n]) => `${r.method} ${r.path} ×${n}`).join(', ')}`);
+    assert.equal(
+      reached,
+      0,
+      `handlers reached without a token: ${[...calls].map(([r, n]) => `${r.method} ${r.path} ×${n}`).join(', ')}`,
+    );
     assert.deepEqual(after, before, 'status revision and key list unchanged');
   });
 
@@ -292,7 +391,14 @@ describe(`admin API fuzz (${FULL ? 'full' : 'fast'})`, () => {
         answers.forEach((a, i) => {
           statuses.set(a.status, (statuses.get(a.status) ?? 0) + 1);
           if (a.status >= 500) fivexx++;
-          if (a.status < 0 || a.status >= 500 || a.hung) bad.push(`${a.status}${a.hung ? ' (hung)' : ''} for ${JSON.stringify(payload(batch[i] as Req).toString('latin1').slice(0, 200))}: ${JSON.stringify(a.raw.slice(0, 160))}`);
+          if (a.status < 0 || a.status >= 500 || a.hung)
+            bad.push(
+              `${a.status}${a.hung ? ' (hung)' : ''} for ${JSON.stringify(
+                payload(batch[i] as Req)
+                  .toString('latin1')
+                  .slice(0, 200),
+              )}: ${JSON.stringify(a.raw.slice(0, 160))}`,
+            );
         });
         counting = false;
         await healthy();
@@ -304,7 +410,8 @@ describe(`admin API fuzz (${FULL ? 'full' : 'fast'})`, () => {
     const reached = [...calls.values()].reduce((n, c) => n + c, 0);
     recordFigure({
       id: 'admin-fuzz-authenticated',
-      figure: 'Admin API fuzz with the token (every route but reload/restart; random methods, paths, encodings, headers, bodies; raw sockets): requests / crashes / handler calls / 5xx',
+      figure:
+        'Admin API fuzz with the token (every route but reload/restart; random methods, paths, encodings, headers, bodies; raw sockets): requests / crashes / handler calls / 5xx',
       value: `${runs} / 0 / ${reached} / ${fivexx}`,
       target: '0 crashes, 0 5xx',
       test: 'test/reliability/fuzz-listeners.test.ts › authenticated fuzz',
@@ -319,8 +426,36 @@ describe(`admin API fuzz (${FULL ? 'full' : 'fast'})`, () => {
 
 const dataTargetArb = fc.oneof(
   { weight: 4, arbitrary: fc.array(segmentArb, { maxLength: 5 }).map((s) => `/${s.join('/')}`) },
-  { weight: 3, arbitrary: fc.tuple(fc.constantFrom('/ok', '/p/', '/p/a/'), fc.array(segmentArb, { maxLength: 3 })).map(([p, s]) => p + s.join('/')) },
-  { weight: 2, arbitrary: fc.constantFrom('*', '//[', '//', 'http://a:99999/', 'http://a:99999/ok', 'http://[::1/', 'http://a:-1/p/x', 'HTTP://A/ok', 'a:1', '127.0.0.1:80', '[::1]:443', 'http://u@a:1@b/ok', 'http:/ok', '?', '/?#', '/ok#frag', '/p/%ZZ', '/p/%E0%A4%A', '/p/%') },
+  {
+    weight: 3,
+    arbitrary: fc
+      .tuple(fc.constantFrom('/ok', '/p/', '/p/a/'), fc.array(segmentArb, { maxLength: 3 }))
+      .map(([p, s]) => p + s.join('/')),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      '*',
+      '//[',
+      '//',
+      'http://a:99999/',
+      'http://a:99999/ok',
+      'http://[::1/',
+      'http://a:-1/p/x',
+      'HTTP://A/ok',
+      'a:1',
+      '127.0.0.1:80',
+      '[::1]:443',
+      'http://u@a:1@b/ok',
+      'http:/ok',
+      '?',
+      '/?#',
+      '/ok#frag',
+      '/p/%ZZ',
+      '/p/%E0%A4%A',
+      '/p/%',
+    ),
+  },
   { weight: 1, arbitrary: fc.stringMatching(/^https?:\/\/[a-z0-9.:[\]@-]{0,20}(\/[A-Za-z0-9%._~-]{0,10}){0,3}$/) },
   { weight: 1, arbitrary: fc.string({ unit: 'binary-ascii', maxLength: 30 }).map((s) => `/${s}`) },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 20 }).map((s) => `/p/${s}`) },
@@ -330,7 +465,10 @@ const dataTargetArb = fc.oneof(
 const dataReqArb = fc.record({
   method: methodArb,
   target: dataTargetArb,
-  version: fc.oneof({ weight: 8, arbitrary: fc.constant('HTTP/1.1') }, fc.constantFrom('HTTP/1.0', 'HTTP/0.9', 'HTTP/2.0', 'HTTP/1.10', 'http/1.1', 'HTTP/1.1\t', '')),
+  version: fc.oneof(
+    { weight: 8, arbitrary: fc.constant('HTTP/1.1') },
+    fc.constantFrom('HTTP/1.0', 'HTTP/0.9', 'HTTP/2.0', 'HTTP/1.10', 'http/1.1', 'HTTP/1.1\t', ''),
+  ),
   sep: fc.oneof({ weight: 10, arbitrary: fc.constant(' ') }, fc.constantFrom('  ', '\t')),
 });
 
@@ -362,21 +500,33 @@ apis:
     const bad: string[] = [];
     const statuses = new Map<number, number>();
     let fivexx = 0;
-    const line = (r: (typeof reqs)[number]) => Buffer.from(`${r.method}${r.sep}${r.target}${r.sep}${r.version}\r\nHost: a\r\nConnection: close\r\n\r\n`, 'latin1');
+    const line = (r: (typeof reqs)[number]) =>
+      Buffer.from(
+        `${r.method}${r.sep}${r.target}${r.sep}${r.version}\r\nHost: a\r\nConnection: close\r\n\r\n`,
+        'latin1',
+      );
     for (let b = 0; b < reqs.length; b += BATCH) {
       const batch = reqs.slice(b, b + BATCH);
       const answers = await inLanes(batch, 8, 0, (r) => send(gw.port, line(r)));
       answers.forEach((a, i) => {
         statuses.set(a.status, (statuses.get(a.status) ?? 0) + 1);
         if (a.status >= 500) fivexx++;
-        if (a.status < 0 || a.status >= 500 || a.hung) bad.push(`${a.status}${a.hung ? ' (hung)' : ''} for ${JSON.stringify(line(batch[i] as (typeof reqs)[number]).toString('latin1').slice(0, 200))}: ${JSON.stringify(a.raw.slice(0, 160))}`);
+        if (a.status < 0 || a.status >= 500 || a.hung)
+          bad.push(
+            `${a.status}${a.hung ? ' (hung)' : ''} for ${JSON.stringify(
+              line(batch[i] as (typeof reqs)[number])
+                .toString('latin1')
+                .slice(0, 200),
+            )}: ${JSON.stringify(a.raw.slice(0, 160))}`,
+          );
       });
       const ok = await send(gw.port, get('/ok'));
       assert.equal(ok.status, 200, `the data listener after a batch: ${ok.raw}`);
     }
     recordFigure({
       id: 'data-fuzz-request-line',
-      figure: 'Data listener request-line fuzz (random methods, origin/absolute/authority/asterisk targets, encodings, control and non-ASCII bytes, versions; raw sockets): requests / crashes / 5xx / not a status line',
+      figure:
+        'Data listener request-line fuzz (random methods, origin/absolute/authority/asterisk targets, encodings, control and non-ASCII bytes, versions; raw sockets): requests / crashes / 5xx / not a status line',
       value: `${runs} / 0 / ${fivexx} / ${statuses.get(-1) ?? 0}`,
       target: '0 / 0 / 0',
       test: 'test/reliability/fuzz-listeners.test.ts › data listener request-line fuzz',

@@ -18,7 +18,10 @@ const staticSeg = fc.constantFrom('a', 'b', 'pets', 'p%65ts', 'x-y', 'v1', '~u',
 const routeArb = fc
   .tuple(
     fc.constantFrom(...METHODS),
-    fc.array(fc.oneof({ weight: 3, arbitrary: staticSeg.map((s) => s) }, { weight: 1, arbitrary: fc.constant('{p}') }), { maxLength: 4 }),
+    fc.array(
+      fc.oneof({ weight: 3, arbitrary: staticSeg.map((s) => s) }, { weight: 1, arbitrary: fc.constant('{p}') }),
+      { maxLength: 4 },
+    ),
     fc.boolean(),
   )
   .map(([m, segs, greedy]) => {
@@ -56,29 +59,40 @@ function matchesByDefinition(key: RouteKey, method: string, path: string): boole
 test('router fuzz: random route sets and paths never throw; every match really matches; an exact static route always wins', () => {
   const runs = FULL ? 20_000 : 3000;
   fc.assert(
-    fc.property(fc.uniqueArray(routeArb, { maxLength: 25 }), fc.array(fc.tuple(fc.constantFrom(...METHODS.filter((m) => m !== 'ANY'), 'PROPFIND'), pathArb), { maxLength: 10 }), (routes, probes) => {
-      const trie = new RouteTrie<string>();
-      const keys = new Map<string, RouteKey>();
-      for (const r of routes) {
-        const key = parseRouteKey(r);
-        if (typeof key === 'string' || !('segments' in key)) continue;
-        if (trie.add(key, r)) keys.set(r, key);
-      }
-      for (const [method, path] of probes) {
-        const m = trie.match(method, path);
-        if (m) {
-          const key = keys.get(m.value) as RouteKey;
-          if (!matchesByDefinition(key, method, path)) return false;
-        } else {
-          // No match: then no route matches by definition either.
-          for (const key of keys.values()) if (matchesByDefinition(key, method, path)) return false;
+    fc.property(
+      fc.uniqueArray(routeArb, { maxLength: 25 }),
+      fc.array(fc.tuple(fc.constantFrom(...METHODS.filter((m) => m !== 'ANY'), 'PROPFIND'), pathArb), {
+        maxLength: 10,
+      }),
+      (routes, probes) => {
+        const trie = new RouteTrie<string>();
+        const keys = new Map<string, RouteKey>();
+        for (const r of routes) {
+          const key = parseRouteKey(r);
+          if (typeof key === 'string' || !('segments' in key)) continue;
+          if (trie.add(key, r)) keys.set(r, key);
         }
-        // A route made only of the path's own (static) segments, for this method, must win.
-        const exact = [...keys.entries()].find(([, k]) => k.method === method && k.segments.every((s) => s.kind === 'static') && matchesByDefinition(k, method, path));
-        if (exact && m?.value !== exact[0]) return false;
-      }
-      return true;
-    }),
+        for (const [method, path] of probes) {
+          const m = trie.match(method, path);
+          if (m) {
+            const key = keys.get(m.value) as RouteKey;
+            if (!matchesByDefinition(key, method, path)) return false;
+          } else {
+            // No match: then no route matches by definition either.
+            for (const key of keys.values()) if (matchesByDefinition(key, method, path)) return false;
+          }
+          // A route made only of the path's own (static) segments, for this method, must win.
+          const exact = [...keys.entries()].find(
+            ([, k]) =>
+              k.method === method &&
+              k.segments.every((s) => s.kind === 'static') &&
+              matchesByDefinition(k, method, path),
+          );
+          if (exact && m?.value !== exact[0]) return false;
+        }
+        return true;
+      },
+    ),
     { numRuns: runs, seed: 21 },
   );
   recordFigure({
@@ -107,7 +121,10 @@ apis:
 
 function loadAndCompile(text: string): void {
   const loaded = loadConfigText(text, 'fuzz.yaml', { HOME: '/tmp' });
-  compileConfig(loaded, { runtime: createRuntimeDeps({ pools: new PoolRegistry(), log: createLogger('silent') }), revision: 1 });
+  compileConfig(loaded, {
+    runtime: createRuntimeDeps({ pools: new PoolRegistry(), log: createLogger('silent') }),
+    revision: 1,
+  });
 }
 
 test('config loader fuzz: random YAML, random values and mutated configs give ConfigError with a message, never another exception', () => {
@@ -118,7 +135,10 @@ test('config loader fuzz: random YAML, random values and mutated configs give Co
     try {
       loadAndCompile(text);
     } catch (err) {
-      if (!(err instanceof ConfigError) || !err.message) crashes.push(`${(err as Error).stack?.split('\n').slice(0, 3).join(' ')} for ${JSON.stringify(text.slice(0, 200))}`);
+      if (!(err instanceof ConfigError) || !err.message)
+        crashes.push(
+          `${(err as Error).stack?.split('\n').slice(0, 3).join(' ')} for ${JSON.stringify(text.slice(0, 200))}`,
+        );
     }
   };
   // 1. Any JSON-able value as the document.
@@ -132,8 +152,29 @@ test('config loader fuzz: random YAML, random values and mutated configs give Co
     check(text);
   }
   // 2. The valid config with one value replaced by a random one, at a random path.
-  const paths = [['version'], ['server', 'listen'], ['server', 'limits', 'maxBodyBytes'], ['upstreams', 'u', 'targets', 0, 'url'], ['apis', 0, 'type'], ['apis', 0, 'stages'], ['apis', 0, 'routes', 0, 'route'], ['apis', 0, 'routes', 0, 'integration', 'uri'], ['apis', 0, 'routes', 1, 'integration'], ['apis', 0, 'name']];
-  for (const [at, value] of fc.sample(fc.tuple(fc.constantFrom(...paths), fc.oneof(fc.anything({ maxDepth: 2 }), fc.string(), fc.constantFrom('${NOPE}', '{proxy}', 'http://{id}/', 'GET /{a}/{a}', '$default', -1, 1e308))), { numRuns: runs, seed: 32 })) {
+  const paths = [
+    ['version'],
+    ['server', 'listen'],
+    ['server', 'limits', 'maxBodyBytes'],
+    ['upstreams', 'u', 'targets', 0, 'url'],
+    ['apis', 0, 'type'],
+    ['apis', 0, 'stages'],
+    ['apis', 0, 'routes', 0, 'route'],
+    ['apis', 0, 'routes', 0, 'integration', 'uri'],
+    ['apis', 0, 'routes', 1, 'integration'],
+    ['apis', 0, 'name'],
+  ];
+  for (const [at, value] of fc.sample(
+    fc.tuple(
+      fc.constantFrom(...paths),
+      fc.oneof(
+        fc.anything({ maxDepth: 2 }),
+        fc.string(),
+        fc.constantFrom('${NOPE}', '{proxy}', 'http://{id}/', 'GET /{a}/{a}', '$default', -1, 1e308),
+      ),
+    ),
+    { numRuns: runs, seed: 32 },
+  )) {
     const doc = JSON.parse(JSON.stringify(parseYamlLoose(VALID))) as Record<string, unknown>;
     let node = doc as Record<string | number, unknown>;
     for (const k of at.slice(0, -1)) node = node[k] as Record<string | number, unknown>;
@@ -145,7 +186,13 @@ test('config loader fuzz: random YAML, random values and mutated configs give Co
     }
   }
   // 3. Byte-level mutations of the text (broken indentation, quotes, colons, tabs).
-  for (const [pos, text] of fc.sample(fc.tuple(fc.nat({ max: VALID.length }), fc.constantFrom(':', '"', "'", '\t', '  ', '\n', '{', '[', '&a', '*a', '!!binary ', '- ', '#', '%', '${', '\0')), { numRuns: runs, seed: 33 })) {
+  for (const [pos, text] of fc.sample(
+    fc.tuple(
+      fc.nat({ max: VALID.length }),
+      fc.constantFrom(':', '"', "'", '\t', '  ', '\n', '{', '[', '&a', '*a', '!!binary ', '- ', '#', '%', '${', '\0'),
+    ),
+    { numRuns: runs, seed: 33 },
+  )) {
     check(VALID.slice(0, pos) + text + VALID.slice(pos));
   }
   recordFigure({
@@ -163,5 +210,8 @@ function parseYamlLoose(text: string): unknown {
 }
 
 test('defect: a YAML alias without its anchor made the config loader throw a ReferenceError instead of a ConfigError', () => {
-  assert.throws(() => loadConfigText('version: 1\napis: *nope\n', 'alias.yaml', {}), (err: unknown) => err instanceof ConfigError && /YAML/.test(err.message));
+  assert.throws(
+    () => loadConfigText('version: 1\napis: *nope\n', 'alias.yaml', {}),
+    (err: unknown) => err instanceof ConfigError && /YAML/.test(err.message),
+  );
 });

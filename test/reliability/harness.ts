@@ -61,7 +61,8 @@ export async function startRecordingUpstream(direct = false): Promise<RecordingU
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     const headers: [string, string][] = [];
-    for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push([(req.rawHeaders[i] as string).toLowerCase(), req.rawHeaders[i + 1] as string]);
+    for (let i = 0; i < req.rawHeaders.length; i += 2)
+      headers.push([(req.rawHeaders[i] as string).toLowerCase(), req.rawHeaders[i + 1] as string]);
     const rec: Seen = {
       lane: direct ? laneFromIp(req.socket.remoteAddress ?? '') : laneOf(req),
       method: req.method ?? '',
@@ -155,7 +156,12 @@ function parseResponses(data: string): ParsedResponse[] {
       bodyEnd = term === -1 ? end + 9 : term + 7;
     }
     if (bodyEnd > data.length) return out;
-    out.push({ status, close: /\r\nconnection:\s*close/i.test(head), body: data.slice(end + 4, bodyEnd), length: bodyEnd - at });
+    out.push({
+      status,
+      close: /\r\nconnection:\s*close/i.test(head),
+      body: data.slice(end + 4, bodyEnd),
+      length: bodyEnd - at,
+    });
     at = bodyEnd;
   }
 }
@@ -237,7 +243,12 @@ export function exchange(
 }
 
 /** Runs `fn` over `items`, `workers` at a time; item i gets lane `firstLane + i` (its own address). */
-export async function inLanes<T, R>(items: readonly T[], workers: number, firstLane: number, fn: (item: T, lane: number) => Promise<R>): Promise<R[]> {
+export async function inLanes<T, R>(
+  items: readonly T[],
+  workers: number,
+  firstLane: number,
+  fn: (item: T, lane: number) => Promise<R>,
+): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
   await Promise.all(

@@ -18,7 +18,28 @@ import { recordFigure } from './results.js';
 const hostile = fc
   .array(
     fc.oneof(
-      fc.constantFrom('\r\n', '\r', '\n', '\0', '\x01', '\x0b', '\x1f', '\x7f', '\t', ' ', ':', ';', ',', '"', 'é', '\u2028', '\u0085', '😀', 'X-Injected: 1', 'HTTP/1.1 200 OK'),
+      fc.constantFrom(
+        '\r\n',
+        '\r',
+        '\n',
+        '\0',
+        '\x01',
+        '\x0b',
+        '\x1f',
+        '\x7f',
+        '\t',
+        ' ',
+        ':',
+        ';',
+        ',',
+        '"',
+        'é',
+        '\u2028',
+        '\u0085',
+        '😀',
+        'X-Injected: 1',
+        'HTTP/1.1 200 OK',
+      ),
       fc.string({ maxLength: 8 }),
     ),
     { maxLength: 8 },
@@ -52,7 +73,12 @@ test('gateway response header templates: any value from claims, stage variables 
   const responses = GatewayResponses.compile('http', {
     DEFAULT_4XX: {
       contentType: 'application/json',
-      headers: { 'x-sub': '$context.authorizer.claims.sub', 'x-var': 'v=$stageVariables.v', 'x-path': '$context.path', 'x-agent': '$context.identity.userAgent' },
+      headers: {
+        'x-sub': '$context.authorizer.claims.sub',
+        'x-var': 'v=$stageVariables.v',
+        'x-path': '$context.path',
+        'x-agent': '$context.identity.userAgent',
+      },
     },
   } as never);
   assert.ok(!('errors' in responses), JSON.stringify(responses));
@@ -98,7 +124,21 @@ test('headers policies add for the upstream (ctx.upstreamHeaders): CR, LF and NU
 test('X-Forwarded-For from an untrusted peer is never believed: the client IP is the peer, whatever the header says', () => {
   const none = new TrustedProxies([]);
   const some = new TrustedProxies(['10.0.0.0/8', '::1']);
-  const hop = fc.oneof(fc.ipV4(), fc.ipV6(), fc.constantFrom('unknown', '', ' ', '[::1]:80', '10.0.0.1:443', 'fe80::1%eth0', '::ffff:10.1.1.1', 'garbage', '1.2.3.4, 5.6.7.8'));
+  const hop = fc.oneof(
+    fc.ipV4(),
+    fc.ipV6(),
+    fc.constantFrom(
+      'unknown',
+      '',
+      ' ',
+      '[::1]:80',
+      '10.0.0.1:443',
+      'fe80::1%eth0',
+      '::ffff:10.1.1.1',
+      'garbage',
+      '1.2.3.4, 5.6.7.8',
+    ),
+  );
   const xff = fc.array(hop, { maxLength: 6 }).map((h) => h.join(', '));
   fc.assert(
     fc.property(fc.ipV4(), xff, (peer, header) => {
@@ -116,17 +156,27 @@ test('X-Forwarded-For from an untrusted peer is never believed: the client IP is
       const out = buildUpstreamHeaders(fakeCtx([], header));
       const pairs = new Map<string, string>();
       for (let i = 0; i < out.length; i += 2) pairs.set((out[i] as string).toLowerCase(), out[i + 1] as string);
-      return pairs.get('x-forwarded-for') === '198.51.100.7' && (pairs.get('forwarded') ?? '').startsWith('for=198.51.100.7;');
+      return (
+        pairs.get('x-forwarded-for') === '198.51.100.7' &&
+        (pairs.get('forwarded') ?? '').startsWith('for=198.51.100.7;')
+      );
     }),
     { numRuns: 5000, seed: 14 },
   );
 });
 
 test('hop-by-hop and Connection-nominated headers never cross, either way; gateway-set headers survive nomination (property, real sockets)', async (t) => {
-  const hop = [...HOP_BY_HOP].filter((h) => !['connection', 'transfer-encoding', 'te', 'upgrade', 'trailer'].includes(h));
+  const hop = [...HOP_BY_HOP].filter(
+    (h) => !['connection', 'transfer-encoding', 'te', 'upgrade', 'trailer'].includes(h),
+  );
   let nominatedBack: string[] = [];
   const up = await startUpstream((_req, res) => {
-    const headers: Record<string, string> = { 'x-keep': 'yes', 'keep-alive': 'timeout=99', 'proxy-authenticate': 'Basic', connection: `keep-alive, ${nominatedBack.join(', ')}` };
+    const headers: Record<string, string> = {
+      'x-keep': 'yes',
+      'keep-alive': 'timeout=99',
+      'proxy-authenticate': 'Basic',
+      connection: `keep-alive, ${nominatedBack.join(', ')}`,
+    };
     for (const n of nominatedBack) headers[n] = 'secret';
     res.writeHead(200, headers);
     res.end('ok');
@@ -144,9 +194,27 @@ apis:
         integration: { type: http_proxy, uri: "${up.url}/{proxy}" }
 `);
   t.after(() => gw.close());
-  const name = fc.constantFrom('x-a', 'x-b', 'authorization', 'cookie', 'x-forwarded-for', 'x-request-id', 'forwarded', 'x-forwarded-proto', 'x-real-ip', 'x-custom-1');
+  const name = fc.constantFrom(
+    'x-a',
+    'x-b',
+    'authorization',
+    'cookie',
+    'x-forwarded-for',
+    'x-request-id',
+    'forwarded',
+    'x-forwarded-proto',
+    'x-real-ip',
+    'x-custom-1',
+  );
   const leaks: string[] = [];
-  const runs = fc.sample(fc.record({ nominated: fc.uniqueArray(name, { maxLength: 4 }), back: fc.uniqueArray(fc.constantFrom('x-up-a', 'x-up-b', 'set-cookie-2'), { maxLength: 2 }), hops: fc.subarray(hop) }), { numRuns: 60, seed: 15 });
+  const runs = fc.sample(
+    fc.record({
+      nominated: fc.uniqueArray(name, { maxLength: 4 }),
+      back: fc.uniqueArray(fc.constantFrom('x-up-a', 'x-up-b', 'set-cookie-2'), { maxLength: 2 }),
+      hops: fc.subarray(hop),
+    }),
+    { numRuns: 60, seed: 15 },
+  );
   for (const r of runs) {
     nominatedBack = r.back;
     const headers: Record<string, string> = { connection: `keep-alive, ${r.nominated.join(', ')}` };
@@ -160,16 +228,19 @@ apis:
     for (const n of r.hops) if (names.has(n)) leaks.push(`request hop-by-hop ${n} reached the upstream`);
     // undici sends its own `connection: keep-alive`; the client's Connection list must not get through.
     const conn = seen.filter(([k]) => k === 'connection').map(([, v]) => v.toLowerCase());
-    if (r.nominated.some((n) => conn.some((v) => v.includes(n)))) leaks.push(`the client's Connection list reached the upstream: ${conn.join(' | ')}`);
+    if (r.nominated.some((n) => conn.some((v) => v.includes(n))))
+      leaks.push(`the client's Connection list reached the upstream: ${conn.join(' | ')}`);
     for (const n of r.nominated) {
       const values = seen.filter(([k]) => k === n).map(([, v]) => v);
       if (values.includes('client-value')) leaks.push(`nominated ${n} reached the upstream`);
     }
-    for (const must of ['x-forwarded-for', 'x-request-id', 'forwarded', 'x-forwarded-proto']) if (!names.has(must)) leaks.push(`gateway-set ${must} was stripped`);
+    for (const must of ['x-forwarded-for', 'x-request-id', 'forwarded', 'x-forwarded-proto'])
+      if (!names.has(must)) leaks.push(`gateway-set ${must} was stripped`);
     if (!names.has('x-plain')) leaks.push('an end-to-end header was dropped');
-    for (const n of [...r.back, 'proxy-authenticate']) if (res.headers[n] !== undefined) leaks.push(`response ${n} reached the client`);
+    for (const n of [...r.back, 'proxy-authenticate'])
+      if (res.headers[n] !== undefined) leaks.push(`response ${n} reached the client`);
     // Node adds the gateway's own Keep-Alive; the upstream's must not get through.
-    if (res.headers['keep-alive']?.includes('99')) leaks.push('the upstream\'s Keep-Alive reached the client');
+    if (res.headers['keep-alive']?.includes('99')) leaks.push("the upstream's Keep-Alive reached the client");
     if (res.headers['x-keep'] !== 'yes') leaks.push('an end-to-end response header was dropped');
   }
   recordFigure({
@@ -200,7 +271,8 @@ apis:
   t.after(() => gw.close());
   const { rawExchange, parseRaw } = await import('../proxy/proxy-helpers.js');
   const status = async (target: string, host: string) =>
-    parseRaw((await rawExchange(gw.port, `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`)).data).status;
+    parseRaw((await rawExchange(gw.port, `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`)).data)
+      .status;
   assert.equal(await status('http://a.example/x', 'a.example'), 200);
   assert.equal(await status('http://A.Example./x', 'a.example'), 200);
   assert.equal(await status('http://evil.example/x', 'a.example'), 400);

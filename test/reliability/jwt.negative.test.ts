@@ -17,7 +17,10 @@ import { recordFigure } from './results.js';
 test('JWT negative cases: every forged or invalid token rejected before the upstream; no key URL fetched; unknown kids refetch at most once', async (t) => {
   const clock = new ManualClock(Date.UTC(2026, 0, 1, 12));
   const now = () => Math.floor(clock.now() / 1000);
-  const [good, attacker] = (await Promise.all([makeKey('RS256', 'rs-1'), makeKey('RS256', 'rs-1')])) as [SigningKey, SigningKey];
+  const [good, attacker] = (await Promise.all([makeKey('RS256', 'rs-1'), makeKey('RS256', 'rs-1')])) as [
+    SigningKey,
+    SigningKey,
+  ];
   const issuer = await startJwksServer([good]);
   // The attacker's own key server: anything that fetches from it is a failure.
   const evil = await startJwksServer([attacker]);
@@ -48,7 +51,14 @@ apis:
     await issuer.close();
     await evil.close();
   });
-  const claims = (extra: JWTPayload = {}): JWTPayload => ({ sub: 'u', aud: 'api', iss: issuer.url, iat: now(), exp: now() + 600, ...extra });
+  const claims = (extra: JWTPayload = {}): JWTPayload => ({
+    sub: 'u',
+    aud: 'api',
+    iss: issuer.url,
+    iat: now(),
+    exp: now() + 600,
+    ...extra,
+  });
   const sign = (key: SigningKey, extra: JWTPayload = {}, header: Record<string, unknown> = {}) =>
     new SignJWT(claims(extra)).setProtectedHeader({ alg: key.alg, kid: key.kid, ...header }).sign(key.privateKey);
   /** Signed by hand (RS256), for headers jose refuses to sign, such as an unknown `crit`. */
@@ -57,7 +67,8 @@ apis:
     const sig = await crypto.subtle.sign('RSASSA-PKCS1-v1_5', key.privateKey, new TextEncoder().encode(input));
     return `${input}.${base64url.encode(new Uint8Array(sig))}`;
   };
-  const unsigned = (header: Record<string, unknown>) => `${base64url.encode(JSON.stringify(header))}.${base64url.encode(JSON.stringify(claims()))}.`;
+  const unsigned = (header: Record<string, unknown>) =>
+    `${base64url.encode(JSON.stringify(header))}.${base64url.encode(JSON.stringify(claims()))}.`;
 
   const cases: [string, () => Promise<string>][] = [
     ['alg none', async () => unsigned({ alg: 'none', typ: 'JWT' })],
@@ -67,14 +78,20 @@ apis:
       'HS256 signed with the RSA public key',
       async () => {
         const pem = await exportSPKI((await importJWK(good.publicJwk, 'RS256')) as CryptoKey);
-        return new SignJWT(claims()).setProtectedHeader({ alg: 'HS256', kid: good.kid }).sign(new TextEncoder().encode(pem));
+        return new SignJWT(claims())
+          .setProtectedHeader({ alg: 'HS256', kid: good.kid })
+          .sign(new TextEncoder().encode(pem));
       },
     ],
     ['kid ../../dev/null', () => sign(attacker, {}, { kid: '../../dev/null' })],
     ["kid ' OR 1=1 --", () => sign(attacker, {}, { kid: "' OR 1=1 --" })],
     ['jku to the attacker key set', () => sign(attacker, {}, { jku: evil.jwksUri })],
     ['x5u to the attacker', () => sign(attacker, {}, { x5u: `${evil.url}/cert.pem` })],
-    ['embedded jwk of the attacker', async () => sign(attacker, {}, { jwk: await exportJWK((await importJWK(attacker.publicJwk, 'RS256')) as CryptoKey) })],
+    [
+      'embedded jwk of the attacker',
+      async () =>
+        sign(attacker, {}, { jwk: await exportJWK((await importJWK(attacker.publicJwk, 'RS256')) as CryptoKey) }),
+    ],
     ['expired beyond the tolerance', () => sign(good, { exp: now() - 31 })],
     ['not valid before, beyond the tolerance', () => sign(good, { nbf: now() + 31 })],
     ['wrong audience', () => sign(good, { aud: 'other' })],
@@ -104,7 +121,8 @@ apis:
 
   // Unknown kids: 20 tokens with fresh kids, within one cooldown, refetch the key set at most once.
   const fetchesBefore = issuer.jwksFetches;
-  for (let i = 0; i < 20; i++) await call(tg.port, 'GET', '/p', { authorization: `Bearer ${await sign(attacker, {}, { kid: `unknown-${i}` })}` });
+  for (let i = 0; i < 20; i++)
+    await call(tg.port, 'GET', '/p', { authorization: `Bearer ${await sign(attacker, {}, { kid: `unknown-${i}` })}` });
   const refetches = issuer.jwksFetches - fetchesBefore;
 
   // Controls: a valid token passes, and so does one signed by hand without crit (signRaw is sound).
@@ -112,7 +130,8 @@ apis:
   const rawControl = await call(tg.port, 'GET', '/p', { authorization: `Bearer ${await signRaw(good, {})}` });
   recordFigure({
     id: 'jwt-negative',
-    figure: 'JWT negative cases rejected (alg none ×3, HS256 with the RSA key, kid injection ×2, jku / x5u / jwk, exp / nbf beyond 30 s, aud, iss, crit, over the 10 KB header limit, tampered, stripped, wrong key, malformed); key URLs fetched; JWKS refetches for 20 unknown kids',
+    figure:
+      'JWT negative cases rejected (alg none ×3, HS256 with the RSA key, kid injection ×2, jku / x5u / jwk, exp / nbf beyond 30 s, aud, iss, crit, over the 10 KB header limit, tampered, stripped, wrong key, malformed); key URLs fetched; JWKS refetches for 20 unknown kids',
     value: `${cases.length - accepted.length}/${cases.length}; ${reachedUpstream} reached the upstream; ${keyUrlFetches} key URL fetches; ${refetches} refetch`,
     target: 'N/N; 0; 0; ≤ 1 per cooldown',
     test: 'test/reliability/jwt.negative.test.ts › JWT negative cases',

@@ -57,12 +57,28 @@ describe('limits and slow clients', () => {
   const big = (n: number) => 'a'.repeat(n);
   const oversize: [name: string, payload: string, status: number][] = [
     ['one header of 16 KiB + 1', `GET /x HTTP/1.1\r\nHost: a\r\nX-Big: ${big(16 * 1024 + 1)}\r\n\r\n`, 431],
-    ['headers of 64 KiB', `GET /x HTTP/1.1\r\nHost: a\r\n${Array.from({ length: 64 }, (_, i) => `X-H${i}: ${big(1000)}\r\n`).join('')}\r\n`, 431],
-    ['1,000 headers of 20 bytes', `GET /x HTTP/1.1\r\nHost: a\r\n${Array.from({ length: 1000 }, (_, i) => `X-H${i}: ${big(12)}\r\n`).join('')}\r\n`, 431],
+    [
+      'headers of 64 KiB',
+      `GET /x HTTP/1.1\r\nHost: a\r\n${Array.from({ length: 64 }, (_, i) => `X-H${i}: ${big(1000)}\r\n`).join('')}\r\n`,
+      431,
+    ],
+    [
+      '1,000 headers of 20 bytes',
+      `GET /x HTTP/1.1\r\nHost: a\r\n${Array.from({ length: 1000 }, (_, i) => `X-H${i}: ${big(12)}\r\n`).join('')}\r\n`,
+      431,
+    ],
     ['a 1 MB URL', `GET /${big(1024 * 1024)} HTTP/1.1\r\nHost: a\r\n\r\n`, 431],
-    ['Content-Length limit + 1', `POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: ${MAX_BODY + 1}\r\n\r\n${big(MAX_BODY + 1)}`, 413],
+    [
+      'Content-Length limit + 1',
+      `POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: ${MAX_BODY + 1}\r\n\r\n${big(MAX_BODY + 1)}`,
+      413,
+    ],
     ['Content-Length of 10 GB', `POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 10737418240\r\n\r\n${big(100)}`, 413],
-    ['Expect: 100-continue over the limit', `POST /x HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: ${MAX_BODY + 1}\r\n\r\n`, 413],
+    [
+      'Expect: 100-continue over the limit',
+      `POST /x HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: ${MAX_BODY + 1}\r\n\r\n`,
+      413,
+    ],
   ];
 
   for (const [name, payload, status] of oversize) {
@@ -93,13 +109,19 @@ describe('limits and slow clients', () => {
     const many: Record<string, string> = {};
     for (let i = 0; i < 101; i++) many[`x-h${i}`] = 'v';
     assert.equal((await call(gw.port, 'GET', '/x', many)).status, 200);
-    assert.equal((await call(gw.port, 'POST', '/x', { 'content-length': String(MAX_BODY) }, big(MAX_BODY))).status, 200);
+    assert.equal(
+      (await call(gw.port, 'POST', '/x', { 'content-length': String(MAX_BODY) }, big(MAX_BODY))).status,
+      200,
+    );
   });
 
   test('a chunked body growing past the limit → 413 and the upstream request is aborted', async () => {
     const before = up.requests.length;
     const chunk = (s: string) => `${s.length.toString(16)}\r\n${s}\r\n`;
-    const ex = await rawExchange(gw.port, `POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n${chunk(big(3000))}${chunk(big(3000))}0\r\n\r\n`);
+    const ex = await rawExchange(
+      gw.port,
+      `POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n${chunk(big(3000))}${chunk(big(3000))}0\r\n\r\n`,
+    );
     assert.equal(parseRaw(ex.data).status, 413);
     assert.equal(ex.closedByServer, true);
     // The upstream may have seen the start of the body; it never got a complete request.
@@ -107,7 +129,10 @@ describe('limits and slow clients', () => {
   });
 
   /** Opens a socket, runs `drive` on it, resolves with how long until the server closed it (bounded). */
-  function heldFor(drive: (write: (s: string) => void) => NodeJS.Timeout, limitMs: number): Promise<number | undefined> {
+  function heldFor(
+    drive: (write: (s: string) => void) => NodeJS.Timeout,
+    limitMs: number,
+  ): Promise<number | undefined> {
     return new Promise((resolve) => {
       const t0 = performance.now();
       const sock = connect(gw.port, '127.0.0.1');
@@ -150,8 +175,14 @@ describe('limits and slow clients', () => {
     assert.equal(served.status, 200);
     const headerTimes = await Promise.all(slowloris);
     const bodyTimes = await Promise.all(slowBody);
-    assert.ok(headerTimes.every((t) => t !== undefined), `every slowloris socket was closed by the server within ${bound} ms`);
-    assert.ok(bodyTimes.every((t) => t !== undefined), `every slow-body socket was closed by the server within ${bound} ms`);
+    assert.ok(
+      headerTimes.every((t) => t !== undefined),
+      `every slowloris socket was closed by the server within ${bound} ms`,
+    );
+    assert.ok(
+      bodyTimes.every((t) => t !== undefined),
+      `every slow-body socket was closed by the server within ${bound} ms`,
+    );
     const longest = (xs: (number | undefined)[]) => Math.max(...xs.map((x) => x ?? Infinity));
     recordFigure({
       id: 'slow-clients',
@@ -162,17 +193,24 @@ describe('limits and slow clients', () => {
     });
   });
 
-  test('slowhttptest -H and -B against the gateway: the service stays available (full suite)', { skip: !FULL && 'full suite only (npm run test:reliability)' }, async (t) => {
-    const bin = requireBinary(t, 'slowhttptest', 'apt-get install slowhttptest');
-    if (!bin) return;
-    for (const mode of ['-H', '-B']) {
-      const child = spawn(bin, ['-c', '300', mode, '-i', '1', '-r', '100', '-l', '8', '-t', 'POST', '-u', `${gw.url}/x`, '-p', '2'], { stdio: 'ignore' });
-      const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
-      await new Promise((r) => setTimeout(r, 3000));
-      const during = await call(gw.port, 'GET', '/x');
-      assert.equal(during.status, 200, `served during slowhttptest ${mode}`);
-      await exited;
-    }
-  });
+  test(
+    'slowhttptest -H and -B against the gateway: the service stays available (full suite)',
+    { skip: !FULL && 'full suite only (npm run test:reliability)' },
+    async (t) => {
+      const bin = requireBinary(t, 'slowhttptest', 'apt-get install slowhttptest');
+      if (!bin) return;
+      for (const mode of ['-H', '-B']) {
+        const child = spawn(
+          bin,
+          ['-c', '300', mode, '-i', '1', '-r', '100', '-l', '8', '-t', 'POST', '-u', `${gw.url}/x`, '-p', '2'],
+          { stdio: 'ignore' },
+        );
+        const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+        await new Promise((r) => setTimeout(r, 3000));
+        const during = await call(gw.port, 'GET', '/x');
+        assert.equal(during.status, 200, `served during slowhttptest ${mode}`);
+        await exited;
+      }
+    },
+  );
 });
-

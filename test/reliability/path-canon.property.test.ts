@@ -109,7 +109,7 @@ test(`literal path table (${TABLE.length} cases) through a real gateway: refused
     if (want === '400' && seen.length) wrong.push(`${path}: refused but reached the upstream`);
     if (want !== '400' && seen[0]) {
       // The upstream sees the path as sent (trailing slash aside) and it canonicalises to the same route.
-      const upPath = (seen[0].url.split('?')[0] as string);
+      const upPath = seen[0].url.split('?')[0] as string;
       const again = matchOnly(compileCanonSnapshot(), liberalCanon(upPath)).route;
       if (again !== want) wrong.push(`${path}: upstream path ${upPath} reads as ${again}`);
     }
@@ -144,7 +144,8 @@ test('socket-level sample of the property: generated paths through a real gatewa
     if (!seen[0]) continue; // answered by the gateway itself (no route)
     const route = /route=([\w-]+)/.exec(seen[0].url)?.[1];
     const again = matchOnly(snap, liberalCanon(seen[0].url.split('?')[0] as string)).route;
-    if (route !== expected || again !== route) bypasses.push(`${path}: route ${route}, in-process ${expected}, upstream reads ${again}`);
+    if (route !== expected || again !== route)
+      bypasses.push(`${path}: route ${route}, in-process ${expected}, upstream reads ${again}`);
   }
   recordFigure({
     id: 'path-canon-sockets',

@@ -63,13 +63,21 @@ function mixedLoad(url: string, agent: Dispatcher): MixedLoad {
       const post = i % 4 === 0;
       const path = post ? `/upload/${i}` : i % 2 ? '/rev' : `/item/${i}`;
       try {
-        const res = await request(`${url}${path}`, { dispatcher: agent, method: post ? 'POST' : 'GET', body: post ? body : undefined });
+        const res = await request(`${url}${path}`, {
+          dispatcher: agent,
+          method: post ? 'POST' : 'GET',
+          body: post ? body : undefined,
+        });
         const text = await res.body.text();
         if (res.statusCode !== 200) failures.push({ at: Date.now(), what: `${path} ${res.statusCode} ${text}` });
-        else if (post && (JSON.parse(text) as { n: number }).n !== POST_BYTES) failures.push({ at: Date.now(), what: `${path} upstream got a short body` });
+        else if (post && (JSON.parse(text) as { n: number }).n !== POST_BYTES)
+          failures.push({ at: Date.now(), what: `${path} upstream got a short body` });
         else ok++;
       } catch (err) {
-        failures.push({ at: Date.now(), what: `${path} ${(err as NodeJS.ErrnoException).code ?? ''} ${(err as Error).message}` });
+        failures.push({
+          at: Date.now(),
+          what: `${path} ${(err as NodeJS.ErrnoException).code ?? ''} ${(err as Error).message}`,
+        });
         // Never spin: a client that fails at once must still let the event loop run.
         await new Promise((r) => setTimeout(r, 10));
       }
@@ -199,11 +207,15 @@ function getFreshText(url: string): Promise<{ status: number; body: string } | u
 async function adminPost(adminUrl: string, path: string): Promise<number> {
   for (let i = 0; ; i++) {
     const status = await new Promise<number>((resolve) => {
-      const req = httpRequest(new URL(path, adminUrl), { method: 'POST', agent: false, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', () => resolve(0));
-      });
+      const req = httpRequest(
+        new URL(path, adminUrl),
+        { method: 'POST', agent: false, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+          res.on('error', () => resolve(0));
+        },
+      );
       req.on('error', () => resolve(0));
       req.end();
     });
@@ -245,7 +257,12 @@ test(`--workers 2: ${RELOADS} reloads, ${RESTARTS} rolling restarts and ${KILLS}
   /** Both workers alive and answering (fresh connections); their pids. */
   const twoWorkers = async () => {
     assert.ok(
-      await within(30_000, async () => childrenOf(primary).length === 2 && (await Promise.all([1, 2, 3, 4].map(() => getFresh(`${node.url}/rev`, 15_000)))).every((s) => s === 200)),
+      await within(
+        30_000,
+        async () =>
+          childrenOf(primary).length === 2 &&
+          (await Promise.all([1, 2, 3, 4].map(() => getFresh(`${node.url}/rev`, 15_000)))).every((s) => s === 200),
+      ),
       `two workers serve: ${out()}`,
     );
     return childrenOf(primary);
@@ -272,26 +289,41 @@ test(`--workers 2: ${RELOADS} reloads, ${RESTARTS} rolling restarts and ${KILLS}
     assert.ok(await serving(rev), `every worker serves revision ${rev}: ${out().split('\n').slice(-20).join('\n')}`);
     if (restartAt.has(rev)) {
       // One at a time: a restart asked for while one runs joins it.
-      assert.ok(await within(120_000, async () => count(out(), /rolling restart done/) === restarts), 'the previous rolling restart finished');
+      assert.ok(
+        await within(120_000, async () => count(out(), /rolling restart done/) === restarts),
+        'the previous rolling restart finished',
+      );
       // Rolling restart (POST /cluster/restart, what `portico restart` sends); the reloads go on meanwhile.
       assert.equal(await adminPost(node.adminUrl, '/cluster/restart'), 202);
       restarts++;
     }
     if (killAt.has(rev)) {
       // Not during a rolling restart: the kill's window must hold nothing else.
-      assert.ok(await within(120_000, async () => count(out(), /rolling restart done/) === restarts), `rolling restarts finished: ${out().split('\n').filter((l) => /restart|died|error/.test(l)).join('\n')}`);
+      assert.ok(
+        await within(120_000, async () => count(out(), /rolling restart done/) === restarts),
+        `rolling restarts finished: ${out()
+          .split('\n')
+          .filter((l) => /restart|died|error/.test(l))
+          .join('\n')}`,
+      );
       const [victim] = await twoWorkers();
       const died = count(out(), /worker died; starting another/);
       const from = Date.now();
       process.kill(victim as number, 'SIGKILL');
       kills++;
-      assert.ok(await within(10_000, async () => count(out(), /worker died; starting another/) > died), 'the primary saw the worker die');
+      assert.ok(
+        await within(10_000, async () => count(out(), /worker died; starting another/) > died),
+        'the primary saw the worker die',
+      );
       assert.ok(!(await twoWorkers()).includes(victim as number), 'the killed worker was replaced');
       await new Promise((r) => setTimeout(r, 1000));
       killWindows.push([from, Date.now()]);
     }
   }
-  assert.ok(await within(120_000, async () => count(out(), /rolling restart done/) === restarts), 'rolling restarts finished');
+  assert.ok(
+    await within(120_000, async () => count(out(), /rolling restart done/) === restarts),
+    'rolling restarts finished',
+  );
   await load.stop();
   stopped = true;
   assert.equal(await stopNode(node), 0, 'the primary drained its workers and exited cleanly');
@@ -300,14 +332,24 @@ test(`--workers 2: ${RELOADS} reloads, ${RESTARTS} rolling restarts and ${KILLS}
   const lost = load.failures.filter((f) => !inKill(f.at)).map((f) => f.what);
   const killed = load.failures.filter((f) => inKill(f.at)).map((f) => f.what);
   const total = load.ok() + load.failures.length;
-  t.diagnostic(`${total} requests; lost to reloads and restarts: ${lost.length}; lost with SIGKILLed workers: ${killed.length} ${JSON.stringify(killed.slice(0, 5))}`);
+  t.diagnostic(
+    `${total} requests; lost to reloads and restarts: ${lost.length}; lost with SIGKILLed workers: ${killed.length} ${JSON.stringify(killed.slice(0, 5))}`,
+  );
   recordFigure({
     id: 'reload-workers-lost',
     figure: `Requests lost over ${RELOADS} reloads + ${RESTARTS} rolling restarts (${RESTARTS * 2} worker replacements), --workers 2, ${CONNECTIONS} keep-alive connections; separately: in flight on ${KILLS} SIGKILLed workers`,
     value: `${lost.length} of ${total}; ${killed.length} lost with the killed workers`,
     target: '0 (a SIGKILLed worker loses what it had in flight: counted, not promised)',
     test: 'test/reliability/reload-shutdown.test.ts › --workers 2: reloads, rolling restarts and SIGKILLed workers',
-    details: { requests: total, lost: lost.length, killedWindowFailures: killed.length, kills, restarts, reloads: RELOADS, sample: [...lost, ...killed].slice(0, 10) },
+    details: {
+      requests: total,
+      lost: lost.length,
+      killedWindowFailures: killed.length,
+      kills,
+      restarts,
+      reloads: RELOADS,
+      sample: [...lost, ...killed].slice(0, 10),
+    },
   });
   assert.deepEqual(lost.slice(0, 10), [], `${lost.length} requests lost to reloads and restarts`);
   assert.ok(load.ok() >= RELOADS * 4, `only ${load.ok()} requests ran`);
@@ -322,7 +364,10 @@ test('a reload sent while a rolling restart starts new workers reaches them (a w
     await up.close();
   });
   // A rolling restart forks a new worker; the reload is sent while it is still starting.
-  const r = await fetch(new URL('/cluster/restart', node.adminUrl), { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  const r = await fetch(new URL('/cluster/restart', node.adminUrl), {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+  });
   assert.equal(r.status, 202);
   await writeFile(join(node.dir, 'portico.yaml.tmp'), yaml(1));
   await rename(join(node.dir, 'portico.yaml.tmp'), join(node.dir, 'portico.yaml'));
@@ -364,7 +409,16 @@ apis:
         integration: { type: http_proxy, uri: "${up.url}/{proxy}", timeoutMs: 20000 }
 `,
   );
-  const proc = spawnCli(['start', '-c', file, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--no-watch']);
+  const proc = spawnCli([
+    'start',
+    '-c',
+    file,
+    '--listen',
+    '127.0.0.1:0',
+    '--admin-listen',
+    '127.0.0.1:0',
+    '--no-watch',
+  ]);
   t.after(async () => {
     proc.kill('SIGKILL');
     await up.close();

@@ -56,10 +56,24 @@ test('the admin API is unreachable from the data listener, rejects missing and w
     }
   }
   // Admin listener: no token, wrong tokens (same length, prefix, suffix, case), other schemes.
-  const wrong = [undefined, '', 'Bearer', `Bearer ${TOKEN.slice(0, -1)}x`, `Bearer ${TOKEN.slice(0, 10)}`, `Bearer ${TOKEN}x`, `Bearer ${TOKEN.toUpperCase()}`, `Basic ${TOKEN}`, TOKEN];
+  const wrong = [
+    undefined,
+    '',
+    'Bearer',
+    `Bearer ${TOKEN.slice(0, -1)}x`,
+    `Bearer ${TOKEN.slice(0, 10)}`,
+    `Bearer ${TOKEN}x`,
+    `Bearer ${TOKEN.toUpperCase()}`,
+    `Basic ${TOKEN}`,
+    TOKEN,
+  ];
   const accepted: string[] = [];
   for (const auth of wrong) {
-    for (const [method, path] of [['GET', '/status'], ['GET', '/routes'], ['POST', '/reload']] as const) {
+    for (const [method, path] of [
+      ['GET', '/status'],
+      ['GET', '/routes'],
+      ['POST', '/reload'],
+    ] as const) {
       const r = await call(admin, method, path, auth === undefined ? {} : { authorization: auth });
       if (r.status !== 401) accepted.push(`${method} ${path} with ${JSON.stringify(auth)} → ${r.status}`);
       if (r.headers['access-control-allow-origin'] === '*') accepted.push(`${method} ${path}: CORS *`);
@@ -88,8 +102,13 @@ test('a generated admin token is kept 0600 in the data dir and never printed', a
   const up = await startUpstream();
   t.after(() => up.close());
   const lines: string[] = [];
-  const logger = pino({ level: 'trace' }, new Writable({ write: (c: Buffer, _e, cb) => (lines.push(c.toString()), cb()) }));
-  const gw = await startTestGateway(yaml(up.url).replace(`admin: { token: "${TOKEN}" }`, 'dataDir: ./data'), { logger });
+  const logger = pino(
+    { level: 'trace' },
+    new Writable({ write: (c: Buffer, _e, cb) => (lines.push(c.toString()), cb()) }),
+  );
+  const gw = await startTestGateway(yaml(up.url).replace(`admin: { token: "${TOKEN}" }`, 'dataDir: ./data'), {
+    logger,
+  });
   t.after(() => gw.close());
   const file = join(gw.dir, 'data', 'admin.token');
   assert.equal((await stat(file)).mode & 0o777, 0o600);
@@ -114,7 +133,11 @@ apis:
         integration: { type: http_proxy, uri: "${uri}" }
 `;
     assert.throws(
-      () => compileConfig(loadConfigText(text, 'ssrf.yaml', {}), { runtime: createRuntimeDeps({ pools: new PoolRegistry(), log: createLogger('silent') }), revision: 1 }),
+      () =>
+        compileConfig(loadConfigText(text, 'ssrf.yaml', {}), {
+          runtime: createRuntimeDeps({ pools: new PoolRegistry(), log: createLogger('silent') }),
+          revision: 1,
+        }),
       /path parameters are not allowed in the URI host/,
       uri,
     );
@@ -142,7 +165,30 @@ apis:
 });
 
 const value = fc
-  .array(fc.oneof(fc.constantFrom('@', '/', '//', '\\', ':', '%2f', '%40', '#', '?', '.', '..', 'evil.example', 'http://evil.example', '\r\n', '\0', 'ä'), fc.string()), { maxLength: 6 })
+  .array(
+    fc.oneof(
+      fc.constantFrom(
+        '@',
+        '/',
+        '//',
+        '\\',
+        ':',
+        '%2f',
+        '%40',
+        '#',
+        '?',
+        '.',
+        '..',
+        'evil.example',
+        'http://evil.example',
+        '\r\n',
+        '\0',
+        'ä',
+      ),
+      fc.string(),
+    ),
+    { maxLength: 6 },
+  )
   .map((parts) => parts.join(''));
 
 test('property: any path-parameter value keeps a rendered URI on its template origin', () => {
@@ -161,7 +207,10 @@ test('plaintext API keys never reach the store, the access log or the gateway lo
   const up = await startUpstream();
   t.after(() => up.close());
   const lines: string[] = [];
-  const logger = pino({ level: 'trace' }, new Writable({ write: (c: Buffer, _e, cb) => (lines.push(c.toString()), cb()) }));
+  const logger = pino(
+    { level: 'trace' },
+    new Writable({ write: (c: Buffer, _e, cb) => (lines.push(c.toString()), cb()) }),
+  );
   const extra = `observability:
   accessLog: { enabled: true, format: json, destination: ./logs/access.log }
 usagePlans:
@@ -169,7 +218,10 @@ usagePlans:
     stages: { svc/$default: {} }
     throttle: { rate: 1000, burst: 1000 }
 `;
-  const text = yaml(up.url).replace('server:', 'dataDir: ./data\nserver:').replace('apis:', `${extra}apis:`).replace('      - route: ANY /{proxy+}\n', '      - route: ANY /{proxy+}\n        apiKeyRequired: true\n');
+  const text = yaml(up.url)
+    .replace('server:', 'dataDir: ./data\nserver:')
+    .replace('apis:', `${extra}apis:`)
+    .replace('      - route: ANY /{proxy+}\n', '      - route: ANY /{proxy+}\n        apiKeyRequired: true\n');
   const gw = await startTestGateway(text, { logger, logLevel: 'trace' });
   let closed = false;
   t.after(() => (closed ? undefined : gw.close()));
@@ -190,11 +242,17 @@ usagePlans:
   values.push((JSON.parse(rotated.body) as { value: string }).value);
   let used = 0;
   for (const v of values) {
-    for (const [header, value] of [['x-api-key', v], ['x-api-key', `${v.slice(0, -1)}Q`], ['authorization', `Bearer ${v}`]] as const) {
+    for (const [header, value] of [
+      ['x-api-key', v],
+      ['x-api-key', `${v.slice(0, -1)}Q`],
+      ['authorization', `Bearer ${v}`],
+    ] as const) {
       await call(gw.port, 'GET', `/use/${used++}`, { [header]: value });
     }
   }
-  const statuses = await Promise.all(values.slice(1).map((v) => call(gw.port, 'GET', '/ok', { 'x-api-key': v }).then((r) => r.status)));
+  const statuses = await Promise.all(
+    values.slice(1).map((v) => call(gw.port, 'GET', '/ok', { 'x-api-key': v }).then((r) => r.status)),
+  );
   assert.deepEqual(statuses, [200, 200], 'the imported and the rotated key work');
   await gw.gw.close(); // flushes usage and the access log
   closed = true;
@@ -225,6 +283,12 @@ usagePlans:
     test: 'test/reliability/secrets-admin.test.ts › plaintext API keys never reach the store',
   });
   assert.deepEqual(found, []);
-  assert.ok(files.some((f) => f.endsWith('portico.db')), `the store was scanned: ${scanned.join(', ')}`);
-  assert.ok(accessLines >= used && lines.length > 0, `the logs were scanned: ${accessLines} access log lines for ${used + 2} requests`);
+  assert.ok(
+    files.some((f) => f.endsWith('portico.db')),
+    `the store was scanned: ${scanned.join(', ')}`,
+  );
+  assert.ok(
+    accessLines >= used && lines.length > 0,
+    `the logs were scanned: ${accessLines} access log lines for ${used + 2} requests`,
+  );
 });

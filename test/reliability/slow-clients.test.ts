@@ -39,7 +39,8 @@ async function backend(t: TestContext): Promise<{ port: number; server: Server }
   const server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
-      if (req.url?.startsWith('/big')) res.writeHead(200, { 'content-type': 'text/plain', 'content-length': BIG.length }).end(BIG);
+      if (req.url?.startsWith('/big'))
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': BIG.length }).end(BIG);
       else res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
     });
   });
@@ -91,11 +92,14 @@ async function probe(port: number): Promise<ProbeResult> {
           if (status === 200 && ms <= PROBE_LIMIT_MS) ok++;
           resolve();
         };
-        const req = request({ host: '127.0.0.1', port, path: '/probe', agent: false, timeout: PROBE_LIMIT_MS }, (res) => {
-          res.resume();
-          res.on('end', () => done(res.statusCode ?? 0));
-          res.on('error', () => done(0));
-        });
+        const req = request(
+          { host: '127.0.0.1', port, path: '/probe', agent: false, timeout: PROBE_LIMIT_MS },
+          (res) => {
+            res.resume();
+            res.on('end', () => done(res.statusCode ?? 0));
+            res.on('error', () => done(0));
+          },
+        );
         req.on('timeout', () => req.destroy());
         req.on('error', () => done(0));
         req.end();
@@ -104,7 +108,13 @@ async function probe(port: number): Promise<ProbeResult> {
     await sleep(PROBE_EVERY_MS);
   }
   await Promise.all(pending);
-  return { sent: latencies.length, ok, successPct: Math.round((1000 * ok) / latencies.length) / 10, p99Ms: p99(latencies), maxMs: Math.max(0, ...latencies) };
+  return {
+    sent: latencies.length,
+    ok,
+    successPct: Math.round((1000 * ok) / latencies.length) / 10,
+    p99Ms: p99(latencies),
+    maxMs: Math.max(0, ...latencies),
+  };
 }
 
 /** `portico start` in its own process, so its RSS and event loop are its own. */
@@ -146,9 +156,49 @@ async function attack(bin: string, port: number, pid: number, mode: '-B' | '-X')
   const args =
     mode === '-B'
       ? // 8 KB declared, up to 10 bytes every 3 s: ~3 bytes/s.
-        ['-B', '-c', String(CONNECTIONS), '-r', '100', '-s', '8192', '-i', '3', '-x', '10', '-p', '3', '-l', String(ATTACK_S), '-u', url]
+        [
+          '-B',
+          '-c',
+          String(CONNECTIONS),
+          '-r',
+          '100',
+          '-s',
+          '8192',
+          '-i',
+          '3',
+          '-x',
+          '10',
+          '-p',
+          '3',
+          '-l',
+          String(ATTACK_S),
+          '-u',
+          url,
+        ]
       : // read 32 bytes every second through a 512-1024 byte window: ~32 bytes/s.
-        ['-X', '-c', String(CONNECTIONS), '-r', '100', '-w', '512', '-y', '1024', '-n', '1', '-z', '32', '-k', '1', '-p', '3', '-l', String(ATTACK_S), '-u', url];
+        [
+          '-X',
+          '-c',
+          String(CONNECTIONS),
+          '-r',
+          '100',
+          '-w',
+          '512',
+          '-y',
+          '1024',
+          '-n',
+          '1',
+          '-z',
+          '32',
+          '-k',
+          '1',
+          '-p',
+          '3',
+          '-l',
+          String(ATTACK_S),
+          '-u',
+          url,
+        ];
   const before = rssOf(pid);
   // The attack is kept up for the whole window: when the server has closed every slow connection,
   // slowhttptest exits ("No open connections left") and a new round starts at once.
@@ -180,7 +230,11 @@ async function attack(bin: string, port: number, pid: number, mode: '-B' | '-X')
     await loop;
     await sleep(1000);
     const closed = rounds.reduce((n, r) => n + r.closed, 0);
-    return { probe: p, rss: { before, peak, after: rssOf(pid) }, slow: { rounds: rounds.length, closed, exits: [...new Set(rounds.map((r) => r.exit))] } };
+    return {
+      probe: p,
+      rss: { before, peak, after: rssOf(pid) },
+      slow: { rounds: rounds.length, closed, exits: [...new Set(rounds.map((r) => r.exit))] },
+    };
   } finally {
     stop = true;
     clearInterval(sampler);
@@ -202,7 +256,10 @@ for (const mode of ['-B', '-X'] as const) {
     const portico = await attack(bin, gw.port, gw.pid, mode);
     let nginx: Attack | undefined;
     if (nginxBin) {
-      const ng = await startNginx(nginxBin, up.port, { workerConnections: CONNECTIONS * 2 + 200, main: `worker_rlimit_nofile ${CONNECTIONS * 4 + 400};` });
+      const ng = await startNginx(nginxBin, up.port, {
+        workerConnections: CONNECTIONS * 2 + 200,
+        main: `worker_rlimit_nofile ${CONNECTIONS * 4 + 400};`,
+      });
       try {
         nginx = await attack(bin, ng.port, ng.pid, mode);
       } finally {
@@ -218,7 +275,14 @@ for (const mode of ['-B', '-X'] as const) {
         `nginx: ${nginx ? `${summary(nginx)}; ${rssLine(nginx)}; ${nginx.slow.closed} closed in ${nginx.slow.rounds} rounds` : 'not run'}`,
       target: '≥ 99 % success, p99 ≤ 2 s, RSS bounded',
       test: `${FILE} › ${name}`,
-      details: { connections: CONNECTIONS, attackSeconds: ATTACK_S, windowMs: WINDOW_MS, probeEveryMs: PROBE_EVERY_MS, portico, nginx },
+      details: {
+        connections: CONNECTIONS,
+        attackSeconds: ATTACK_S,
+        windowMs: WINDOW_MS,
+        probeEveryMs: PROBE_EVERY_MS,
+        portico,
+        nginx,
+      },
     });
     // Slow bodies are cut by bodyMinBytesPerSecond after bodyRateGraceMs (408, then close): every round ends that way.
     if (mode === '-B') assert.ok(portico.slow.closed >= CONNECTIONS, `slow bodies closed: ${portico.slow.closed}`);
@@ -227,6 +291,9 @@ for (const mode of ['-B', '-X'] as const) {
     // Bounded: read-ahead over all readers is capped at responseBufferTotalBytes (64 MB); beyond it, each
     // connection costs its socket and parser state (well under 256 KB), plus slack for the heap's growth.
     const bound = 64 * 1024 * 1024 + CONNECTIONS * 256 * 1024 + 32 * 1024 * 1024;
-    assert.ok(portico.rss.peak - portico.rss.before < bound, `RSS grew ${mb(portico.rss.peak - portico.rss.before)} MB, bound ${mb(bound)} MB`);
+    assert.ok(
+      portico.rss.peak - portico.rss.before < bound,
+      `RSS grew ${mb(portico.rss.peak - portico.rss.before)} MB, bound ${mb(bound)} MB`,
+    );
   });
 }

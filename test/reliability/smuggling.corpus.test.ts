@@ -33,11 +33,13 @@ describe('request smuggling and framing corpus (raw sockets, strict recording up
       const broken = brokenPromises(o, ref);
       // A forwarded body is exactly what the strict parser read for that request.
       // Pipelined requests are proxied concurrently, so compare as sets; absolute-form becomes origin-form.
-      const key = (s: Seen) => `${s.method} ${s.url.replace(/^https?:\/\/[^/]*/i, '') || '/'} ${s.body.toString('latin1')}`;
+      const key = (s: Seen) =>
+        `${s.method} ${s.url.replace(/^https?:\/\/[^/]*/i, '') || '/'} ${s.body.toString('latin1')}`;
       const want = ref.forwarded.map(key);
       for (const s of o.forwarded) {
         const at = want.indexOf(key(s));
-        if (at === -1) broken.push(`forwarded ${s.method} ${s.url} (body ${s.body.length}) that a bare strict parser did not read`);
+        if (at === -1)
+          broken.push(`forwarded ${s.method} ${s.url} (body ${s.body.length}) that a bare strict parser did not read`);
         else want.splice(at, 1);
       }
       if (broken.length) failures.push(`${o.payload.name}: ${broken.join('; ')} [${describeOutcome(o)}]`);
@@ -59,7 +61,13 @@ describe('request smuggling and framing corpus (raw sockets, strict recording up
       value: `${all.length} / 0`,
       target: '≥ 150 / 0',
       test: 'test/reliability/smuggling.corpus.test.ts › named payloads and fast-check mutants',
-      details: { named: named.length, mutants: muts.length, forwarded, rejected, other: all.length - forwarded - rejected },
+      details: {
+        named: named.length,
+        mutants: muts.length,
+        forwarded,
+        rejected,
+        other: all.length - forwarded - rejected,
+      },
     });
     assert.ok(all.length >= 150);
   });

@@ -34,7 +34,8 @@ async function through(front: 'portico' | 'nginx' | 'haproxy', bin?: string): Pr
       gwClose = () => gw.close();
       port = gw.port;
     } else {
-      oracle = front === 'nginx' ? await startNginx(bin as string, up.port) : await startHaproxy(bin as string, up.port);
+      oracle =
+        front === 'nginx' ? await startNginx(bin as string, up.port) : await startHaproxy(bin as string, up.port);
       port = oracle.port;
     }
     return await runCorpus(NAMED_PAYLOADS, port, up, 1500);
@@ -57,13 +58,26 @@ test('differential: the named corpus through Portico, nginx and HAProxy; every v
     const n = ng[i] as Outcome;
     const h = ha[i] as Outcome;
     const differs = fwd(o) !== fwd(n) || fwd(o) !== fwd(h);
-    return { name: p.name, family: p.family, portico: describe(o), nginx: describe(n), haproxy: describe(h), differs, why: JUSTIFICATIONS[p.name] ?? '' };
+    return {
+      name: p.name,
+      family: p.family,
+      portico: describe(o),
+      nginx: describe(n),
+      haproxy: describe(h),
+      differs,
+      why: JUSTIFICATIONS[p.name] ?? '',
+    };
   });
-  const unjustified = rows.filter((r) => r.differs && !r.why).map((r) => `${r.name}: portico ${r.portico} | nginx ${r.nginx} | haproxy ${r.haproxy}`);
+  const unjustified = rows
+    .filter((r) => r.differs && !r.why)
+    .map((r) => `${r.name}: portico ${r.portico} | nginx ${r.nginx} | haproxy ${r.haproxy}`);
   const stale = Object.keys(JUSTIFICATIONS).filter((name) => !rows.some((r) => r.name === name && r.differs));
   const dir = FULL ? RESULTS_DIR : FAST_RESULTS_DIR;
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'differential-table.json'), `${JSON.stringify({ date: new Date().toISOString().slice(0, 10), rows }, null, 2)}\n`);
+  writeFileSync(
+    join(dir, 'differential-table.json'),
+    `${JSON.stringify({ date: new Date().toISOString().slice(0, 10), rows }, null, 2)}\n`,
+  );
   const agreeNginx = rows.filter((_, i) => fwd(portico[i] as Outcome) === fwd(ng[i] as Outcome)).length;
   const agreeHa = rows.filter((_, i) => fwd(portico[i] as Outcome) === fwd(ha[i] as Outcome)).length;
   const pct = (n: number) => `${((100 * n) / rows.length).toFixed(1)} %`;

@@ -6,13 +6,21 @@
 import { readdirSync } from 'node:fs';
 import { startGateway } from '../../src/index.js';
 
-const gw = await startGateway({ configPath: process.argv[2] as string, listen: '127.0.0.1:0', adminListen: '127.0.0.1:0', watch: false, logLevel: 'silent' });
+const gw = await startGateway({
+  configPath: process.argv[2] as string,
+  listen: '127.0.0.1:0',
+  adminListen: '127.0.0.1:0',
+  watch: false,
+  logLevel: 'silent',
+});
 process.stdout.write(`${JSON.stringify({ url: gw.url, adminUrl: gw.adminUrl, adminToken: gw.adminToken })}\n`);
 const gc = (globalThis as { gc?: () => void }).gc;
 const timer = setInterval(() => {
   gc?.();
   const m = process.memoryUsage();
-  process.stdout.write(`${JSON.stringify({ t: Date.now(), heap: m.heapUsed, rss: m.rss, fds: readdirSync('/proc/self/fd').length })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ t: Date.now(), heap: m.heapUsed, rss: m.rss, fds: readdirSync('/proc/self/fd').length })}\n`,
+  );
 }, 1000);
 process.on('SIGTERM', () => {
   clearInterval(timer);

@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
-import { type FaultServer, faultServers, gatewayWith, load, type Mode, type Result, send, upstreamYaml } from '../upstream/upstream-helpers.js';
+import {
+  type FaultServer,
+  faultServers,
+  gatewayWith,
+  load,
+  type Mode,
+  type Result,
+  send,
+  upstreamYaml,
+} from '../upstream/upstream-helpers.js';
 import { FULL, p99, recordFigure } from './results.js';
 
 /**
@@ -44,7 +53,10 @@ async function phase(t: TestContext, fault: 'none' | Fault, warm: number): Promi
   const servers = await faultServers(t, 3);
   // firstByteMs: a hanging target answers 504 after it (a first-byte timeout is not retried: the
   // request may be executing); 5 such failures in a row eject it (outlier detection's default).
-  const gw = await gatewayWith(t, upstreamYaml([...targets(servers), 'timeouts: { firstByteMs: 300 }'], { admin: false }));
+  const gw = await gatewayWith(
+    t,
+    upstreamYaml([...targets(servers), 'timeouts: { firstByteMs: 300 }'], { admin: false }),
+  );
   if (warm) assert.ok((await timedGets(gw.port, warm)).results.every((r) => r.status === 200));
   const faulty = servers[1] as FaultServer;
   if (fault === 'refused') await faulty.stop();
@@ -59,7 +71,8 @@ async function phase(t: TestContext, fault: 'none' | Fault, warm: number): Promi
 
 test(`one of three targets faulted (refused, reset, 503, hanging): ${N} GETs each, share recovered and p99 against the healthy baseline`, async (t) => {
   const rows: Record<string, Phase> = {};
-  for (const fault of ['none', 'refused', 'reset', '503', 'hang'] as ('none' | Fault)[]) rows[fault] = await phase(t, fault, 100);
+  for (const fault of ['none', 'refused', 'reset', '503', 'hang'] as ('none' | Fault)[])
+    rows[fault] = await phase(t, fault, 100);
   // The target already down when the gateway starts: its first failures come before the retry
   // budget has any traffic to be a share of (minRetries 3 per 10 s), so a few are not retried.
   const cold = await phase(t, 'refused', 0);
@@ -77,7 +90,8 @@ test(`one of three targets faulted (refused, reset, 503, hanging): ${N} GETs eac
   });
   recordFigure({
     id: 'retries-recovered',
-    figure: 'Idempotent requests recovered after a single-host failure (one of 3 targets starts refusing, resetting or answering 503 under traffic)',
+    figure:
+      'Idempotent requests recovered after a single-host failure (one of 3 targets starts refusing, resetting or answering 503 under traffic)',
     value: `${recovered} / ${recoverable.length * N} (${((100 * recovered) / (recoverable.length * N)).toFixed(1)} %); target already down at start: ${cold.ok} / ${N}`,
     target: '100 %',
     test: 'test/reliability/upstream-failover.test.ts › one of three targets faulted',
@@ -97,9 +111,21 @@ test(`POSTs under failure (one target resets, one answers 503): ${N / 3} POSTs, 
   const [reset, storm] = (await faultServers(t, 2)) as [FaultServer, FaultServer];
   reset.mode = 'reset';
   storm.mode = '503';
-  const gw = await gatewayWith(t, upstreamYaml([...targets([reset, storm]), 'outlierDetection: { enabled: false }', 'retries: { minRetries: 1000, budgetPercent: 100 }'], { admin: false }));
+  const gw = await gatewayWith(
+    t,
+    upstreamYaml(
+      [
+        ...targets([reset, storm]),
+        'outlierDetection: { enabled: false }',
+        'retries: { minRetries: 1000, budgetPercent: 100 }',
+      ],
+      { admin: false },
+    ),
+  );
   const n = N / 3;
-  const posts = await load(n, CONCURRENCY, (i) => send(gw.port, 'POST', `/orders/${i}`, JSON.stringify({ n: i }), { 'content-type': 'application/json' }));
+  const posts = await load(n, CONCURRENCY, (i) =>
+    send(gw.port, 'POST', `/orders/${i}`, JSON.stringify({ n: i }), { 'content-type': 'application/json' }),
+  );
   const hits = (reset.methods.POST ?? 0) + (storm.methods.POST ?? 0);
   // The same failures on GETs are retried (with the budget opened wide, as for the POSTs): the
   // retry machinery was on.
@@ -114,7 +140,10 @@ test(`POSTs under failure (one target resets, one answers 503): ${N / 3} POSTs, 
     test: 'test/reliability/upstream-failover.test.ts › POSTs under failure',
   });
   assert.equal(hits, n, `${hits} POSTs reached the targets for ${n} sent`);
-  assert.ok(posts.every((r) => r.status >= 500), 'every POST failed without a retry');
+  assert.ok(
+    posts.every((r) => r.status >= 500),
+    'every POST failed without a retry',
+  );
   assert.ok(getTries > 30, `GETs were retried (${getTries} tries for 30)`);
 });
 
@@ -122,7 +151,10 @@ test('5xx storm and circuit breaker: retry amplification; failures before openin
   // 1. Amplification: every target answers 503, no breaker, no ejection: retries are held to the budget.
   const storm = await faultServers(t, 3);
   for (const s of storm) s.mode = '503';
-  const gw = await gatewayWith(t, upstreamYaml([...targets(storm), 'outlierDetection: { enabled: false }'], { admin: false }));
+  const gw = await gatewayWith(
+    t,
+    upstreamYaml([...targets(storm), 'outlierDetection: { enabled: false }'], { admin: false }),
+  );
   const results = await load(N, CONCURRENCY, () => send(gw.port, 'GET', '/x'));
   const hits = storm.reduce((s, x) => s + x.hits, 0);
   const amplification = hits / N;
@@ -135,7 +167,15 @@ test('5xx storm and circuit breaker: retry amplification; failures before openin
   const openMs = 1000;
   const gw2 = await gatewayWith(
     t,
-    upstreamYaml([...targets([a, b]), 'outlierDetection: { enabled: false }', 'retries: { attempts: 0 }', `circuitBreaker: { failureRatePercent: 50, minRequests: 20, windowMs: 10000, openMs: ${openMs}, halfOpenRequests: 3 }`], { admin: false }),
+    upstreamYaml(
+      [
+        ...targets([a, b]),
+        'outlierDetection: { enabled: false }',
+        'retries: { attempts: 0 }',
+        `circuitBreaker: { failureRatePercent: 50, minRequests: 20, windowMs: 10000, openMs: ${openMs}, halfOpenRequests: 3 }`,
+      ],
+      { admin: false },
+    ),
   );
   const tries = () => a.hits + b.hits;
   let beforeOpen = 0;
@@ -167,7 +207,9 @@ test('5xx storm and circuit breaker: retry amplification; failures before openin
     if (streak === 1) closedAfterMs = performance.now() - recoveredAt;
     if (performance.now() - recoveredAt > 20 * openMs) break;
   }
-  t.diagnostic(`amplification ${amplification.toFixed(3)}× (${N} → ${hits}); breaker: ${beforeOpen} failures before opening, ${probes} probes in ${stormSeconds.toFixed(1)} s (${stormRequests} requests), closed ${closedAfterMs.toFixed(0)} ms after recovery`);
+  t.diagnostic(
+    `amplification ${amplification.toFixed(3)}× (${N} → ${hits}); breaker: ${beforeOpen} failures before opening, ${probes} probes in ${stormSeconds.toFixed(1)} s (${stormRequests} requests), closed ${closedAfterMs.toFixed(0)} ms after recovery`,
+  );
   recordFigure({
     id: 'retry-amplification',
     figure: 'Retry amplification in a 5xx storm (every target 503; attempts 2, budget 20 %)',
@@ -177,12 +219,16 @@ test('5xx storm and circuit breaker: retry amplification; failures before openin
   });
   recordFigure({
     id: 'breaker',
-    figure: 'Breaker (50 % over ≥ 20 requests, openMs 1 s, 3 half-open probes): failures before opening / probe rate while open / time to close after recovery',
+    figure:
+      'Breaker (50 % over ≥ 20 requests, openMs 1 s, 3 half-open probes): failures before opening / probe rate while open / time to close after recovery',
     value: `${beforeOpen} / ${(probes / stormSeconds).toFixed(2)} per s (${probes} tries for ${stormRequests} requests in ${stormSeconds.toFixed(1)} s) / ${closedAfterMs.toFixed(0)} ms`,
     target: 'minRequests / ≤ halfOpenRequests per openMs / ≤ openMs + a probe',
     test: 'test/reliability/upstream-failover.test.ts › 5xx storm and circuit breaker',
   });
-  assert.ok(results.every((r) => r.status === 503), 'the upstream 503 is passed on once retries are spent');
+  assert.ok(
+    results.every((r) => r.status === 503),
+    'the upstream 503 is passed on once retries are spent',
+  );
   assert.ok(hits > N && amplification <= 1.2 + 3 / N, `amplification ${amplification}`);
   assert.equal(beforeOpen, 20, 'the breaker opens once the window holds minRequests failures');
   // Each open period ends in one half-open phase of at most 3 probes (the first failure reopens it).

@@ -92,7 +92,11 @@ describe('upstream faults through the TCP fault proxy', () => {
   test('truncated upstream bodies (reset or clean close at any byte, Content-Length and chunked) are never passed off as complete', async () => {
     const runs = FULL ? 400 : 60;
     const cases = fc.sample(
-      fc.record({ kind: fc.constantFrom<'reset' | 'halfClose'>('reset', 'halfClose'), body: fc.constantFrom('cl', 'chunked'), at: fc.nat({ max: SIZE + 300 }) }),
+      fc.record({
+        kind: fc.constantFrom<'reset' | 'halfClose'>('reset', 'halfClose'),
+        body: fc.constantFrom('cl', 'chunked'),
+        at: fc.nat({ max: SIZE + 300 }),
+      }),
       { numRuns: runs, seed: 1121 },
     );
     const wrong: string[] = [];
@@ -104,7 +108,8 @@ describe('upstream faults through the TCP fault proxy', () => {
       latencies.push(v.ms);
       if (v.kind === 'complete' && v.status === 200) {
         tally.complete++;
-        if (v.bytes !== SIZE) wrong.push(`${c.kind} at ${c.at} (${c.body}): a ${v.bytes}-byte body ended as if complete`);
+        if (v.bytes !== SIZE)
+          wrong.push(`${c.kind} at ${c.at} (${c.body}): a ${v.bytes}-byte body ended as if complete`);
       } else if (v.kind === 'complete') tally.error++;
       else tally.truncated++;
     }
@@ -167,37 +172,34 @@ describe('upstream faults through the TCP fault proxy', () => {
 
 const RACE_REQUESTS = FULL ? 10_000 : 300;
 
-test(
-  `stale keep-alive race: 0 client errors in ${RACE_REQUESTS} idempotent GETs`,
-  async () => {
-    const up = await startRacyUpstream();
-    const gw = await startTestGateway(yaml(`http://127.0.0.1:${up.port}`));
-    try {
-      const { Agent, request: undiciRequest } = await import('undici');
-      const client = new Agent({ connections: 8 });
-      let errors = 0;
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: 8 }, async () => {
-          while (next++ < RACE_REQUESTS) {
-            const r = await undiciRequest(`${gw.url}/ka`, { dispatcher: client });
-            await r.body.text();
-            if (r.statusCode !== 200) errors++;
-          }
-        }),
-      );
-      await client.close();
-      recordFigure({
-        id: 'keepalive-race',
-        figure: 'Stale keep-alive errors seen by clients per idempotent requests',
-        value: `${errors} / ${RACE_REQUESTS}`,
-        target: '0 / 10k',
-        test: 'test/reliability/upstream-faults.test.ts › stale keep-alive race',
-      });
-      assert.equal(errors, 0);
-    } finally {
-      await gw.close();
-      await up.close();
-    }
-  },
-);
+test(`stale keep-alive race: 0 client errors in ${RACE_REQUESTS} idempotent GETs`, async () => {
+  const up = await startRacyUpstream();
+  const gw = await startTestGateway(yaml(`http://127.0.0.1:${up.port}`));
+  try {
+    const { Agent, request: undiciRequest } = await import('undici');
+    const client = new Agent({ connections: 8 });
+    let errors = 0;
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next++ < RACE_REQUESTS) {
+          const r = await undiciRequest(`${gw.url}/ka`, { dispatcher: client });
+          await r.body.text();
+          if (r.statusCode !== 200) errors++;
+        }
+      }),
+    );
+    await client.close();
+    recordFigure({
+      id: 'keepalive-race',
+      figure: 'Stale keep-alive errors seen by clients per idempotent requests',
+      value: `${errors} / ${RACE_REQUESTS}`,
+      target: '0 / 10k',
+      test: 'test/reliability/upstream-faults.test.ts › stale keep-alive race',
+    });
+    assert.equal(errors, 0);
+  } finally {
+    await gw.close();
+    await up.close();
+  }
+});

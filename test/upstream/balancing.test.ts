@@ -4,7 +4,12 @@ import { countBy, faultServers, gatewayWith, load, send, upstreamYaml } from './
 
 test('round-robin follows the weights exactly over real requests', async (t) => {
   const [a, b, c] = await faultServers(t, 3);
-  const gw = await gatewayWith(t, upstreamYaml([`targets: [{ url: ${a!.url}, weight: 1 }, { url: ${b!.url}, weight: 2 }, { url: ${c!.url}, weight: 3 }]`]));
+  const gw = await gatewayWith(
+    t,
+    upstreamYaml([
+      `targets: [{ url: ${a!.url}, weight: 1 }, { url: ${b!.url}, weight: 2 }, { url: ${c!.url}, weight: 3 }]`,
+    ]),
+  );
   assert.deepEqual(countBy(await load(60, 4, () => send(gw.port, 'GET', '/x'))), { s1: 10, s2: 20, s3: 30 });
 });
 
@@ -35,7 +40,14 @@ test('least-requests and power-of-two send new requests away from a target with 
   for (const balancer of ['least-requests', 'power-of-two']) {
     const [slow, fast] = await faultServers(t, 2);
     slow!.mode = 'hang';
-    const gw = await gatewayWith(t, upstreamYaml([`targets: [{ url: ${slow!.url} }, { url: ${fast!.url} }]`, `balancer: ${balancer}`, 'timeouts: { firstByteMs: 2000 }']));
+    const gw = await gatewayWith(
+      t,
+      upstreamYaml([
+        `targets: [{ url: ${slow!.url} }, { url: ${fast!.url} }]`,
+        `balancer: ${balancer}`,
+        'timeouts: { firstByteMs: 2000 }',
+      ]),
+    );
     // Park requests on the slow target.
     const parked = Array.from({ length: 4 }, () => send(gw.port, 'GET', '/park'));
     for (let i = 0; i < 50 && slow!.hits < 2; i++) await new Promise((r) => setTimeout(r, 10));
@@ -53,9 +65,10 @@ test('per-route timeouts override the upstream’s', async (t) => {
   hang!.mode = 'hang';
   const gw = await gatewayWith(
     t,
-    upstreamYaml([`targets: [{ url: ${hang!.url} }]`, 'timeouts: { firstByteMs: 60000 }', 'outlierDetection: { enabled: false }'], {
-      integration: 'timeouts: { firstByteMs: 100 }',
-    }),
+    upstreamYaml(
+      [`targets: [{ url: ${hang!.url} }]`, 'timeouts: { firstByteMs: 60000 }', 'outlierDetection: { enabled: false }'],
+      { integration: 'timeouts: { firstByteMs: 100 }' },
+    ),
   );
   const r = await send(gw.port, 'GET', '/x');
   assert.equal(r.status, 504);

@@ -12,7 +12,9 @@ import { countBy, FaultServer, gatewayWith, load, runtimeOf, send, upstreamYaml,
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
 /** A tiny authoritative DNS server on loopback UDP: A records from a map the test edits, TTL 0. */
-async function dnsServer(t: TestContext): Promise<{ port: number; records: Map<string, string[]>; queries: () => number; stop(): void }> {
+async function dnsServer(
+  t: TestContext,
+): Promise<{ port: number; records: Map<string, string[]>; queries: () => number; stop(): void }> {
   const records = new Map<string, string[]>();
   let queries = 0;
   const sock: Socket = createSocket('udp4');
@@ -22,7 +24,13 @@ async function dnsServer(t: TestContext): Promise<{ port: number; records: Map<s
     const question = q.questions?.[0];
     if (!question) return;
     const ips = question.type === 'A' ? (records.get(question.name.toLowerCase()) ?? []) : [];
-    const answers = ips.map((ip) => ({ type: 'A' as const, name: question.name, ttl: 0, class: 'IN' as const, data: ip }));
+    const answers = ips.map((ip) => ({
+      type: 'A' as const,
+      name: question.name,
+      ttl: 0,
+      class: 'IN' as const,
+      data: ip,
+    }));
     const reply = dnsPacket.encode({
       id: q.id,
       type: 'response',
@@ -50,11 +58,17 @@ test('DNS discovery: a host name target expands to all its A records; addresses 
   dns.records.set('svc.test', ['127.0.0.2']);
   const gw = await gatewayWith(
     t,
-    upstreamYaml([`targets: [{ url: "http://svc.test:${a.port}" }]`, `dns: { servers: ["127.0.0.1:${dns.port}"], refreshMs: 200, minRefreshMs: 50 }`]),
+    upstreamYaml([
+      `targets: [{ url: "http://svc.test:${a.port}" }]`,
+      `dns: { servers: ["127.0.0.1:${dns.port}"], refreshMs: 200, minRefreshMs: 50 }`,
+    ]),
   );
   const rt = runtimeOf(gw);
   const revision = gw.gw.snapshot.revision;
-  assert.deepEqual(rt.endpoints.map((e) => e.address), ['127.0.0.2']);
+  assert.deepEqual(
+    rt.endpoints.map((e) => e.address),
+    ['127.0.0.2'],
+  );
   assert.deepEqual(countBy(await load(10, 2, () => send(gw.port, 'GET', '/x'))), { a: 10 });
   assert.equal(a.lastHost, `svc.test:${a.port}`, 'the upstream sees the target host name, not the address');
 
@@ -71,7 +85,11 @@ test('DNS discovery: a host name target expands to all its A records; addresses 
   dns.stop();
   const st = rt.status() as { dns: { addresses: string[] }[] };
   assert.deepEqual(st.dns[0]!.addresses, ['127.0.0.3']);
-  await waitFor('resolution error shown', () => (rt.status() as { dns: { error: string | null }[] }).dns[0]!.error !== null, 10000);
+  await waitFor(
+    'resolution error shown',
+    () => (rt.status() as { dns: { error: string | null }[] }).dns[0]!.error !== null,
+    10000,
+  );
   assert.deepEqual(countBy(await load(5, 1, () => send(gw.port, 'GET', '/x'))), { b: 5 });
 });
 
@@ -96,7 +114,11 @@ test('HTTPS targets: verified against a configured CA with SNI; unknown CA or wr
   // A host name target: resolved by DNS, SNI and Host from the name.
   const named = await gatewayWith(
     t,
-    upstreamYaml([`targets: [{ url: "https://svc.test:${port}" }]`, `dns: { servers: ["127.0.0.1:${dns.port}"] }`, `tls: { caFile: "${caFile}" }`]),
+    upstreamYaml([
+      `targets: [{ url: "https://svc.test:${port}" }]`,
+      `dns: { servers: ["127.0.0.1:${dns.port}"] }`,
+      `tls: { caFile: "${caFile}" }`,
+    ]),
   );
   const r1 = await send(named.port, 'GET', '/x');
   assert.equal(r1.status, 200, r1.body);
@@ -104,14 +126,34 @@ test('HTTPS targets: verified against a configured CA with SNI; unknown CA or wr
   assert.equal(seen.at(-1), 'svc.test');
 
   // An address target with an explicit serverName.
-  const byIp = await gatewayWith(t, upstreamYaml([`targets: [{ url: "https://127.0.0.1:${port}" }]`, `tls: { caFile: "${caFile}", serverName: svc.test }`]));
+  const byIp = await gatewayWith(
+    t,
+    upstreamYaml([
+      `targets: [{ url: "https://127.0.0.1:${port}" }]`,
+      `tls: { caFile: "${caFile}", serverName: svc.test }`,
+    ]),
+  );
   assert.equal((await send(byIp.port, 'GET', '/x')).status, 200);
   assert.equal(seen.at(-1), 'svc.test');
 
   // System CAs only: our test CA is not trusted.
-  const untrusted = await gatewayWith(t, upstreamYaml([`targets: [{ url: "https://127.0.0.1:${port}" }]`, 'tls: { serverName: svc.test }', 'retries: { attempts: 0 }']));
+  const untrusted = await gatewayWith(
+    t,
+    upstreamYaml([
+      `targets: [{ url: "https://127.0.0.1:${port}" }]`,
+      'tls: { serverName: svc.test }',
+      'retries: { attempts: 0 }',
+    ]),
+  );
   assert.equal((await send(untrusted.port, 'GET', '/x')).status, 500);
   // A name the certificate does not cover.
-  const wrong = await gatewayWith(t, upstreamYaml([`targets: [{ url: "https://127.0.0.1:${port}" }]`, `tls: { caFile: "${caFile}", serverName: other.test }`, 'retries: { attempts: 0 }']));
+  const wrong = await gatewayWith(
+    t,
+    upstreamYaml([
+      `targets: [{ url: "https://127.0.0.1:${port}" }]`,
+      `tls: { caFile: "${caFile}", serverName: other.test }`,
+      'retries: { attempts: 0 }',
+    ]),
+  );
   assert.equal((await send(wrong.port, 'GET', '/x')).status, 500);
 });

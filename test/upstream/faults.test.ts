@@ -2,14 +2,30 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ManualClock } from '../../src/clock.js';
 import { startUpstream } from '../helpers/gateway.js';
-import { countBy, faultServers, gatewayWith, load, runtimeOf, send, upstreamYaml, waitFor } from './upstream-helpers.js';
+import {
+  countBy,
+  faultServers,
+  gatewayWith,
+  load,
+  runtimeOf,
+  send,
+  upstreamYaml,
+  waitFor,
+} from './upstream-helpers.js';
 
 const targets = (urls: string[]) => ['targets:', ...urls.map((u) => `  - url: ${u}`)];
 
 test('one target of three dies: 100% of GETs recovered, the dead target ejected, then restored after its ejection time', async (t) => {
   const clock = new ManualClock();
   const [a, b, c] = await faultServers(t, 3);
-  const gw = await gatewayWith(t, upstreamYaml([...targets([a!.url, b!.url, c!.url]), 'outlierDetection: { consecutiveFailures: 3, baseEjectionMs: 30000 }']), clock);
+  const gw = await gatewayWith(
+    t,
+    upstreamYaml([
+      ...targets([a!.url, b!.url, c!.url]),
+      'outlierDetection: { consecutiveFailures: 3, baseEjectionMs: 30000 }',
+    ]),
+    clock,
+  );
   const warm = await load(60, 6, () => send(gw.port, 'GET', '/items'));
   assert.ok(warm.every((r) => r.status === 200));
   assert.deepEqual(countBy(warm), { s1: 20, s2: 20, s3: 20 });
@@ -36,12 +52,20 @@ test('0 POSTs replayed: a POST that fails is never sent again, while a GET is re
   reset!.mode = 'reset';
   storm!.mode = '503';
   await ok!.stop(); // refuses
-  const gw = await gatewayWith(t, upstreamYaml([...targets([reset!.url, storm!.url, ok!.url]), 'outlierDetection: { enabled: false }']));
-  const posts = await load(60, 6, (i) => send(gw.port, 'POST', `/orders/${i}`, JSON.stringify({ n: i }), { 'content-type': 'application/json' }));
+  const gw = await gatewayWith(
+    t,
+    upstreamYaml([...targets([reset!.url, storm!.url, ok!.url]), 'outlierDetection: { enabled: false }']),
+  );
+  const posts = await load(60, 6, (i) =>
+    send(gw.port, 'POST', `/orders/${i}`, JSON.stringify({ n: i }), { 'content-type': 'application/json' }),
+  );
   const postHits = (reset!.methods.POST ?? 0) + (storm!.methods.POST ?? 0);
   t.diagnostic(`60 POSTs: ${postHits} reached an upstream, statuses ${JSON.stringify(countBy(posts))}`);
   assert.ok(postHits <= 60, `${postHits} POSTs reached upstreams for 60 sent`);
-  assert.ok(posts.every((r) => r.status === 500 || r.status === 503), 'every POST failed without a retry');
+  assert.ok(
+    posts.every((r) => r.status === 500 || r.status === 503),
+    'every POST failed without a retry',
+  );
   // PATCH is not idempotent either.
   await load(10, 2, () => send(gw.port, 'PATCH', '/orders/1', '{}'));
   assert.ok((reset!.methods.PATCH ?? 0) + (storm!.methods.PATCH ?? 0) <= 10);
@@ -57,24 +81,33 @@ test('a route that opts in (retryNonIdempotent) retries POST on another target',
   reset!.mode = 'reset';
   const gw = await gatewayWith(
     t,
-    upstreamYaml([...targets([reset!.url, ok!.url]), 'outlierDetection: { enabled: false }', 'retries: { minRetries: 100 }'], {
-      integration: 'retryNonIdempotent: true',
-    }),
+    upstreamYaml(
+      [...targets([reset!.url, ok!.url]), 'outlierDetection: { enabled: false }', 'retries: { minRetries: 100 }'],
+      { integration: 'retryNonIdempotent: true' },
+    ),
   );
-  const posts = await load(20, 2, () => send(gw.port, 'POST', '/orders', '{"a":1}', { 'content-type': 'application/json' }));
+  const posts = await load(20, 2, () =>
+    send(gw.port, 'POST', '/orders', '{"a":1}', { 'content-type': 'application/json' }),
+  );
   assert.deepEqual(countBy(posts), { s2: 20 });
 });
 
 test('5xx storm: retry amplification stays within the 20% budget', async (t) => {
   const servers = await faultServers(t, 3);
   for (const s of servers) s.mode = '503';
-  const gw = await gatewayWith(t, upstreamYaml([...targets(servers.map((s) => s.url)), 'outlierDetection: { enabled: false }']));
+  const gw = await gatewayWith(
+    t,
+    upstreamYaml([...targets(servers.map((s) => s.url)), 'outlierDetection: { enabled: false }']),
+  );
   const n = 300;
   const results = await load(n, 10, () => send(gw.port, 'GET', '/x'));
   const hits = servers.reduce((s, x) => s + x.hits, 0);
   const amplification = hits / n;
   t.diagnostic(`5xx storm: ${n} requests → ${hits} upstream requests, amplification ${amplification.toFixed(3)}×`);
-  assert.ok(results.every((r) => r.status === 503), 'the upstream 503 is passed on once retries are spent');
+  assert.ok(
+    results.every((r) => r.status === 503),
+    'the upstream 503 is passed on once retries are spent',
+  );
   assert.ok(hits > n, 'some requests were retried');
   assert.ok(amplification <= 1.2, `amplification ${amplification}`);
 });
@@ -121,7 +154,14 @@ test('once the head is in, the body has timeoutMs, not firstByteMs: a head at on
 test('a hanging target: first-byte timeout gives 504, then passive ejection keeps requests away from it', async (t) => {
   const [hang, ok] = await faultServers(t, 2);
   hang!.mode = 'hang';
-  const gw = await gatewayWith(t, upstreamYaml([...targets([hang!.url, ok!.url]), 'timeouts: { firstByteMs: 150 }', 'outlierDetection: { consecutiveFailures: 2 }']));
+  const gw = await gatewayWith(
+    t,
+    upstreamYaml([
+      ...targets([hang!.url, ok!.url]),
+      'timeouts: { firstByteMs: 150 }',
+      'outlierDetection: { consecutiveFailures: 2 }',
+    ]),
+  );
   const results: number[] = [];
   for (let i = 0; i < 20; i++) results.push((await send(gw.port, 'GET', '/slow')).status);
   t.diagnostic(`statuses: ${results.join(' ')}`);
@@ -133,7 +173,8 @@ test('a hanging target: first-byte timeout gives 504, then passive ejection keep
 
 test('active health checks remove a failing target and restore it; all unhealthy fails open unless configured', async (t) => {
   const [a, b] = await faultServers(t, 2);
-  const hc = 'healthCheck: { path: /health, intervalMs: 50, timeoutMs: 200, healthyThreshold: 2, unhealthyThreshold: 2 }';
+  const hc =
+    'healthCheck: { path: /health, intervalMs: 50, timeoutMs: 200, healthyThreshold: 2, unhealthyThreshold: 2 }';
   const gw = await gatewayWith(t, upstreamYaml([...targets([a!.url, b!.url]), hc]));
   const rt = runtimeOf(gw);
   const health = (s: { url: string }) => rt.endpoints.find((e) => e.targetUrl === s.url)!.healthy;
@@ -160,7 +201,10 @@ test('active health checks remove a failing target and restore it; all unhealthy
   b!.healthMode = '503';
   await waitFor('both unhealthy', () => !health(a!) && !health(b!));
   const r3 = await load(10, 2, () => send(gw.port, 'GET', '/x'));
-  assert.ok(r3.every((r) => r.status === 200), JSON.stringify(countBy(r3)));
+  assert.ok(
+    r3.every((r) => r.status === 200),
+    JSON.stringify(countBy(r3)),
+  );
 
   // failOpen: false answers 503 instead.
   await gw.write(upstreamYaml([...targets([a!.url, b!.url]), hc.replace('}', ', failOpen: false }')]));

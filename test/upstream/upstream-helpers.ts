@@ -76,7 +76,11 @@ export class FaultServer {
     const body = JSON.stringify({ server: this.name, method: req.method, url: req.url });
     switch (mode) {
       case 'ok':
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-served-by': this.name });
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          'x-served-by': this.name,
+        });
         res.end(body);
         return;
       case '503':
@@ -184,7 +188,13 @@ export interface Result {
 }
 
 /** One request over a keep-alive agent-less connection; never rejects (errors are results). */
-export function send(port: number, method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<Result> {
+export function send(
+  port: number,
+  method: string,
+  path: string,
+  body?: string,
+  headers: Record<string, string> = {},
+): Promise<Result> {
   return new Promise((resolve) => {
     const req = request({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
@@ -222,7 +232,12 @@ export async function load(total: number, concurrency: number, one: (i: number) 
 }
 
 /** Admin API call with the test token. */
-export async function admin(gw: TestGateway, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+export async function admin(
+  gw: TestGateway,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(new URL(path, gw.gw.adminUrl), {
     method,
     headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },

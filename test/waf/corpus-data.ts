@@ -68,7 +68,13 @@ export function managedAcl(groups: string[], sensitivity: 'LOW' | 'HIGH'): Compi
   const problems: string[] = [];
   const compiled = compileAcl(
     acl,
-    { issue: (p, m) => problems.push(`${p.join('.')}: ${m}`), ipSets: {}, regexSets: {}, geo: undefined, counters: () => new MemoryRateCounterStore() },
+    {
+      issue: (p, m) => problems.push(`${p.join('.')}: ${m}`),
+      ipSets: {},
+      regexSets: {},
+      geo: undefined,
+      counters: () => new MemoryRateCounterStore(),
+    },
     { name: 'corpus' },
   );
   if (problems.length) throw new Error(problems.join('\n'));
@@ -77,14 +83,23 @@ export function managedAcl(groups: string[], sensitivity: 'LOW' | 'HIGH'): Compi
 
 /** A request carrying the line as one query argument, percent-encoded as a browser would. */
 export function requestFor(text: string): WafRequest {
-  return new WafRequest({ method: 'GET', uriPath: '/search', queryString: `q=${encodeURIComponent(text)}`, headers: { host: 'shop.example' }, clientIp: '192.0.2.1' });
+  return new WafRequest({
+    method: 'GET',
+    uriPath: '/search',
+    queryString: `q=${encodeURIComponent(text)}`,
+    headers: { host: 'shop.example' },
+    clientIp: '192.0.2.1',
+  });
 }
 
 /**
  * Detection and false-positive figures: SQLi lines judged by the SQLi group, XSS lines by the XSS
  * group, benign lines by both (a false positive is a block by either), overall and per source.
  */
-export function measure(sensitivity: 'LOW' | 'HIGH' = 'LOW'): { figures: Figure[]; misses: Record<CorpusSet, CorpusLine[]> } {
+export function measure(sensitivity: 'LOW' | 'HIGH' = 'LOW'): {
+  figures: Figure[];
+  misses: Record<CorpusSet, CorpusLine[]>;
+} {
   const plan: [CorpusSet, string[]][] = [
     ['sqli', ['PorticoSQLiRuleSet']],
     ['xss', ['PorticoXSSRuleSet']],
@@ -110,7 +125,8 @@ export function measure(sensitivity: 'LOW' | 'HIGH' = 'LOW'): { figures: Figure[
     }
     const group = groups.join('+');
     figures.push({ set, source: 'all', group, total: lines.length, flagged, rate: (100 * flagged) / lines.length });
-    for (const [source, s] of bySource) figures.push({ set, source, group, total: s.total, flagged: s.flagged, rate: (100 * s.flagged) / s.total });
+    for (const [source, s] of bySource)
+      figures.push({ set, source, group, total: s.total, flagged: s.flagged, rate: (100 * s.flagged) / s.total });
   }
   return { figures, misses };
 }

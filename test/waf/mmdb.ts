@@ -8,10 +8,13 @@ function uint(type: number, v: number | bigint): Buffer {
   if (v === 0 || v === 0n) hex = '';
   if (hex.length % 2) hex = `0${hex}`;
   const bytes = Buffer.from(hex, 'hex');
-  return type <= 7 ? Buffer.concat([Buffer.from([(type << 5) | bytes.length]), bytes]) : Buffer.concat([Buffer.from([bytes.length, type - 7]), bytes]);
+  return type <= 7
+    ? Buffer.concat([Buffer.from([(type << 5) | bytes.length]), bytes])
+    : Buffer.concat([Buffer.from([bytes.length, type - 7]), bytes]);
 }
 const str = (s: string) => Buffer.concat([Buffer.from([(2 << 5) | Buffer.byteLength(s)]), Buffer.from(s)]);
-const map = (entries: [string, Buffer][]) => Buffer.concat([Buffer.from([(7 << 5) | entries.length]), ...entries.flatMap(([k, v]) => [str(k), v])]);
+const map = (entries: [string, Buffer][]) =>
+  Buffer.concat([Buffer.from([(7 << 5) | entries.length]), ...entries.flatMap(([k, v]) => [str(k), v])]);
 const array = (items: Buffer[]) => Buffer.concat([Buffer.from([items.length, 11 - 7]), ...items]);
 
 export function buildCountryMmdb(prefixes: Record<string, string>): Buffer {

@@ -160,9 +160,19 @@ describe('WAF observability', () => {
     const t = await startTestGateway(config('json'));
     try {
       const ids = await traffic(t);
-      const byId = new Map((await lines(t, 4)).map((l) => JSON.parse(l) as Record<string, unknown>).map((o) => [o.requestId, o]));
+      const byId = new Map(
+        (await lines(t, 4)).map((l) => JSON.parse(l) as Record<string, unknown>).map((o) => [o.requestId, o]),
+      );
       const [counted, blocked, clean, noWaf] = ids.map((id) => byId.get(id) as Record<string, unknown>);
-      const waf = (action: string, status: number, code: string, term: string, matched: string[], counted: string[], labels: string[]) => ({
+      const waf = (
+        action: string,
+        status: number,
+        code: string,
+        term: string,
+        matched: string[],
+        counted: string[],
+        labels: string[],
+      ) => ({
         status,
         action,
         responseCode: code,
@@ -174,10 +184,21 @@ describe('WAF observability', () => {
         labels,
         error: null,
       });
-      assert.deepEqual(counted?.waf, waf('COUNT', 200, 'WAF_ALLOW', 'Default_Action', ['curl-ua'], ['curl-ua'], ['suspect:curl']));
+      assert.deepEqual(
+        counted?.waf,
+        waf('COUNT', 200, 'WAF_ALLOW', 'Default_Action', ['curl-ua'], ['curl-ua'], ['suspect:curl']),
+      );
       assert.deepEqual(
         blocked?.waf,
-        waf('BLOCK', 403, 'WAF_BLOCK', 'no-admin', ['curl-ua', 'no-admin'], ['curl-ua'], ['suspect:curl', 'blocked:admin']),
+        waf(
+          'BLOCK',
+          403,
+          'WAF_BLOCK',
+          'no-admin',
+          ['curl-ua', 'no-admin'],
+          ['curl-ua'],
+          ['suspect:curl', 'blocked:admin'],
+        ),
       );
       assert.equal(blocked?.status, 403);
       assert.equal(blocked?.errorResponseType, 'WAF_FILTERED');

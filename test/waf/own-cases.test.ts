@@ -11,7 +11,7 @@ const ATTACKS: [string, string][] = [
   ['sqli', "' OR 1=1 -- "],
   ['sqli', "admin'--"],
   ['sqli', '1 UNION ALL SELECT NULL,NULL,version()--'],
-  ['sqli', "1; DROP TABLE users"],
+  ['sqli', '1; DROP TABLE users'],
   ['sqli', "x'; WAITFOR DELAY '0:0:5'--"],
   ['sqli', '1 AND SLEEP(5)'],
   ['sqli', "1' AND extractvalue(1,concat(0x7e,(SELECT user())))-- -"],
@@ -19,9 +19,9 @@ const ATTACKS: [string, string][] = [
   ['sqli', '1 /*!50000UNION*/ /*!50000SELECT*/ 1,2'],
   ['sqli', "') or ('a'='a"],
   ['sqli', '-1 OR 2>1'],
-  ['sqli', "1’ OR ’1’=’1"],
-  ['sqli', "name=x%27%20UNION%20SELECT%201--"],
-  ['sqli', "SELECT * FROM information_schema.tables"],
+  ['sqli', '1’ OR ’1’=’1'],
+  ['sqli', 'name=x%27%20UNION%20SELECT%201--'],
+  ['sqli', 'SELECT * FROM information_schema.tables'],
   ['xss', '<script>alert(document.cookie)</script>'],
   ['xss', '<img src=x onerror=alert(1)>'],
   ['xss', '"><svg/onload=confirm(1)>'],
@@ -105,13 +105,20 @@ describe('known bad inputs group', () => {
     });
   }
   test('command parameters: any shell metacharacter', () => {
-    const r = (q: string) => acl.evaluate(new WafRequest({ method: 'GET', uriPath: '/', queryString: q }), 0).result.action;
+    const r = (q: string) =>
+      acl.evaluate(new WafRequest({ method: 'GET', uriPath: '/', queryString: q }), 0).result.action;
     assert.equal(r('cmd=ls%7Cnc'), 'BLOCK');
     assert.equal(r('name=a%7Cb'), 'ALLOW');
   });
   test('exploitable paths and PROPFIND', () => {
-    assert.equal(acl.evaluate(new WafRequest({ method: 'GET', uriPath: '/app/.git/config' }), 0).result.action, 'BLOCK');
-    assert.equal(acl.evaluate(new WafRequest({ method: 'GET', uriPath: '/WEB-INF/web.xml' }), 0).result.action, 'BLOCK');
+    assert.equal(
+      acl.evaluate(new WafRequest({ method: 'GET', uriPath: '/app/.git/config' }), 0).result.action,
+      'BLOCK',
+    );
+    assert.equal(
+      acl.evaluate(new WafRequest({ method: 'GET', uriPath: '/WEB-INF/web.xml' }), 0).result.action,
+      'BLOCK',
+    );
     assert.equal(acl.evaluate(new WafRequest({ method: 'PROPFIND', uriPath: '/' }), 0).result.action, 'BLOCK');
     assert.equal(acl.evaluate(new WafRequest({ method: 'GET', uriPath: '/gitlab/env' }), 0).result.action, 'ALLOW');
   });

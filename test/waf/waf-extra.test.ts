@@ -13,7 +13,9 @@ function expectContinue(port: number, path: string, body: Buffer): Promise<strin
     const chunks: Buffer[] = [];
     let sent = false;
     const sock = connect(port, '127.0.0.1', () => {
-      sock.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`);
+      sock.write(
+        `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`,
+      );
     });
     const timer = setTimeout(() => sock.destroy(), 5000);
     sock.on('data', (c: Buffer) => {
@@ -101,7 +103,11 @@ apis:
     await gw.write(`wafGeoDatabase: ${JSON.stringify(db)}\n# new database\n${original}`);
     await gw.gw.reload();
     assert.equal((await call(gw.port, 'GET', '/geo')).status, 200, '127.0.0.1 has no country now');
-    assert.equal((await call(gw.port, 'GET', '/geo', { 'x-real-ip': '198.51.100.9' })).status, 403, 'forwarded IP in US');
+    assert.equal(
+      (await call(gw.port, 'GET', '/geo', { 'x-real-ip': '198.51.100.9' })).status,
+      403,
+      'forwarded IP in US',
+    );
     assert.equal((await call(gw.port, 'GET', '/geo', { 'x-real-ip': '192.0.2.1' })).status, 200);
   });
 
@@ -114,9 +120,15 @@ apis:
   });
 
   test('the WAF sees CORS preflights before CORS answers them', async () => {
-    const ok = await call(gw.port, 'OPTIONS', '/cors', { origin: 'https://app.example.com', 'access-control-request-method': 'GET' });
+    const ok = await call(gw.port, 'OPTIONS', '/cors', {
+      origin: 'https://app.example.com',
+      'access-control-request-method': 'GET',
+    });
     assert.equal(ok.status, 204);
-    const bad = await call(gw.port, 'OPTIONS', '/cors', { origin: 'https://bad.example', 'access-control-request-method': 'GET' });
+    const bad = await call(gw.port, 'OPTIONS', '/cors', {
+      origin: 'https://bad.example',
+      'access-control-request-method': 'GET',
+    });
     assert.equal(bad.status, 403);
     assert.deepEqual(JSON.parse(bad.body), { message: 'Forbidden' });
   });

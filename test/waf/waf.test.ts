@@ -24,7 +24,12 @@ function bodyEcho(): Promise<TestUpstream> {
 }
 
 /** POST with a chunked body (no Content-Length), written in pieces. */
-function postChunked(port: number, path: string, pieces: Buffer[], headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+function postChunked(
+  port: number,
+  path: string,
+  pieces: Buffer[],
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, method: 'POST', path, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
@@ -198,7 +203,9 @@ apis:
     const attack = JSON.stringify({ name: "x' UNION SELECT password FROM users--" });
     const r = await call(gw.port, 'POST', '/items/new', { 'content-type': 'application/json' }, attack);
     assert.equal(r.status, 403);
-    const clean = JSON.stringify({ items: Array.from({ length: 400 }, (_, i) => ({ id: i, name: `item ${i}`, note: "it's fine" })) });
+    const clean = JSON.stringify({
+      items: Array.from({ length: 400 }, (_, i) => ({ id: i, name: `item ${i}`, note: "it's fine" })),
+    });
     assert.ok(clean.length > 16 * 1024, 'larger than the 8 KB inspection limit');
     const ok = await call(gw.port, 'POST', '/items/new', { 'content-type': 'application/json' }, clean);
     assert.equal(ok.status, 200, ok.body);
@@ -214,9 +221,19 @@ apis:
     assert.equal(r.status, 200, 'past the limit, as AWS');
     assert.equal((JSON.parse(r.body) as { sha: string }).sha, sha(late));
     const early = `x=${encodeURIComponent("' or 1=1--")}&q=${pad}`;
-    assert.equal((await call(gw.port, 'POST', '/items/form', { 'content-type': 'application/x-www-form-urlencoded' }, early)).status, 403);
+    assert.equal(
+      (await call(gw.port, 'POST', '/items/form', { 'content-type': 'application/x-www-form-urlencoded' }, early))
+        .status,
+      403,
+    );
     const small = 'hello=world';
-    const s = await call(gw.port, 'POST', '/items/small', { 'content-type': 'application/x-www-form-urlencoded' }, small);
+    const s = await call(
+      gw.port,
+      'POST',
+      '/items/small',
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      small,
+    );
     assert.equal(s.status, 200);
     assert.equal((JSON.parse(s.body) as { sha: string }).sha, sha(small));
   });
@@ -231,8 +248,14 @@ apis:
   });
 
   test('oversizeHandling MATCH: a body over the limit matches', async () => {
-    assert.equal((await call(gw.port, 'POST', '/items/strict', { 'content-type': 'text/plain' }, 'y'.repeat(100))).status, 200);
-    assert.equal((await call(gw.port, 'POST', '/items/strict', { 'content-type': 'text/plain' }, 'y'.repeat(9 * 1024))).status, 403);
+    assert.equal(
+      (await call(gw.port, 'POST', '/items/strict', { 'content-type': 'text/plain' }, 'y'.repeat(100))).status,
+      200,
+    );
+    assert.equal(
+      (await call(gw.port, 'POST', '/items/strict', { 'content-type': 'text/plain' }, 'y'.repeat(9 * 1024))).status,
+      403,
+    );
   });
 
   test('IP set on a forwarded header (v4 and v6), and the fallback when the header is missing', async () => {
@@ -243,9 +266,14 @@ apis:
   });
 
   test('rate-based rule on a custom key, with the injected clock', async () => {
-    for (let i = 0; i < 10; i++) assert.equal((await call(gw.port, 'GET', '/ping', { 'x-tenant': 'acme' })).status, 200, `request ${i + 1}`);
+    for (let i = 0; i < 10; i++)
+      assert.equal((await call(gw.port, 'GET', '/ping', { 'x-tenant': 'acme' })).status, 200, `request ${i + 1}`);
     assert.equal((await call(gw.port, 'GET', '/ping', { 'x-tenant': 'acme' })).status, 403, '11th in the window');
-    assert.equal((await call(gw.port, 'GET', '/ping', { 'x-tenant': 'other' })).status, 200, 'another key has its own count');
+    assert.equal(
+      (await call(gw.port, 'GET', '/ping', { 'x-tenant': 'other' })).status,
+      200,
+      'another key has its own count',
+    );
     assert.equal((await call(gw.port, 'GET', '/ping')).status, 200, 'no key: not counted');
     clock.advance(120_000);
     assert.equal((await call(gw.port, 'GET', '/ping', { 'x-tenant': 'acme' })).status, 200, 'two windows later');
@@ -278,7 +306,10 @@ apis:
     routes: [{ route: GET /, integration: { type: mock } }]
 `),
       (err: Error) => {
-        assert.match(err.message, /wafAcls\.a\.rules\[0\]\.statement\.regexMatchStatement\.regexString.*invalid regular expression/s);
+        assert.match(
+          err.message,
+          /wafAcls\.a\.rules\[0\]\.statement\.regexMatchStatement\.regexString.*invalid regular expression/s,
+        );
         assert.match(err.message, /wafAcls\.a\.rules\[1\]\.priority.*duplicate priority 1/s);
         assert.match(err.message, /unknown IP set "nope"/);
         assert.match(err.message, /stages\.s2\.waf.*unknown web ACL "b"/s);

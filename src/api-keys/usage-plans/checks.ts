@@ -15,7 +15,10 @@ function overrideKeys(api: ApiConfig): Set<string> {
 }
 
 function unknownRoute(key: string, known: Set<string>): string {
-  const list = [...known].slice(0, 8).map((k) => `"${k}"`).join(', ');
+  const list = [...known]
+    .slice(0, 8)
+    .map((k) => `"${k}"`)
+    .join(', ');
   return `no route matches "${key}"; expected a route's path and method${list ? `, one of ${list}` : ''}`;
 }
 
@@ -38,7 +41,8 @@ function checkPlans(scope: ApiScope): void {
         continue;
       }
       const known = overrideKeys(api);
-      for (const key of Object.keys(ps.throttle)) if (!known.has(key)) scope.issue([...at, 'throttle', key], unknownRoute(key, known));
+      for (const key of Object.keys(ps.throttle))
+        if (!known.has(key)) scope.issue([...at, 'throttle', key], unknownRoute(key, known));
     }
   }
 }
@@ -53,7 +57,8 @@ export const usagePlansCheck: ApiHookFactory = {
     if (keys.length) {
       const known = overrideKeys(scope.api);
       for (const key of keys) {
-        if (!known.has(key)) scope.issue(scope.at('stages', scope.stageName, 'routeThrottle', key), unknownRoute(key, known));
+        if (!known.has(key))
+          scope.issue(scope.at('stages', scope.stageName, 'routeThrottle', key), unknownRoute(key, known));
       }
     }
     return undefined;

@@ -18,7 +18,10 @@ export function utcDay(ms: number): string {
  * The quota period containing `now`: [start, end) in epoch ms. Periods start at UTC midnight;
  * WEEK on weekday `offset` (0 = Sunday), MONTH on day `offset + 1` of the month.
  */
-export function quotaPeriod(now: number, quota: Pick<QuotaConfig, 'period' | 'offset'>): { start: number; end: number } {
+export function quotaPeriod(
+  now: number,
+  quota: Pick<QuotaConfig, 'period' | 'offset'>,
+): { start: number; end: number } {
   const midnight = Math.floor(now / DAY_MS) * DAY_MS;
   if (quota.period === 'DAY') return { start: midnight, end: midnight + DAY_MS };
   if (quota.period === 'WEEK') {

@@ -11,14 +11,25 @@ import { JWT_ASYMMETRIC_ALGS, JWT_HMAC_ALGS, type JwtAuthorizerConfig } from './
 /** The exactly-one-of and algorithm rules jose cannot check for us; messages for scope.issue. */
 export function checkJwtConfig(cfg: JwtAuthorizerConfig): { path: string[]; message: string }[] {
   const out: { path: string[]; message: string }[] = [];
-  const keySources = [cfg.jwksUri !== undefined, cfg.discovery === true, cfg.secret !== undefined].filter(Boolean).length;
-  if (cfg.verifyAudience && cfg.audiences.length === 0) out.push({ path: ['audiences'], message: 'expected at least one audience (or verifyAudience: false)' });
-  if (!cfg.verifyAudience && cfg.audiences.length) out.push({ path: ['verifyAudience'], message: 'audiences are not checked with verifyAudience: false; remove one of the two' });
-  if (keySources !== 1) out.push({ path: [], message: 'a jwt authorizer needs exactly one of "jwksUri", "discovery: true" or "secret"' });
+  const keySources = [cfg.jwksUri !== undefined, cfg.discovery === true, cfg.secret !== undefined].filter(
+    Boolean,
+  ).length;
+  if (cfg.verifyAudience && cfg.audiences.length === 0)
+    out.push({ path: ['audiences'], message: 'expected at least one audience (or verifyAudience: false)' });
+  if (!cfg.verifyAudience && cfg.audiences.length)
+    out.push({
+      path: ['verifyAudience'],
+      message: 'audiences are not checked with verifyAudience: false; remove one of the two',
+    });
+  if (keySources !== 1)
+    out.push({ path: [], message: 'a jwt authorizer needs exactly one of "jwksUri", "discovery: true" or "secret"' });
   if (cfg.algorithms) {
     const hmac = cfg.algorithms.filter((a) => (JWT_HMAC_ALGS as readonly string[]).includes(a));
     if (cfg.secret === undefined && hmac.length)
-      out.push({ path: ['algorithms'], message: `${hmac.join(', ')} need a "secret"; with a key set only RS/PS/ES/EdDSA algorithms are accepted` });
+      out.push({
+        path: ['algorithms'],
+        message: `${hmac.join(', ')} need a "secret"; with a key set only RS/PS/ES/EdDSA algorithms are accepted`,
+      });
     if (cfg.secret !== undefined && hmac.length !== cfg.algorithms.length)
       out.push({ path: ['algorithms'], message: 'with a "secret" only HS256/HS384/HS512 are accepted' });
   }
@@ -79,13 +90,18 @@ export class JwtAuthorizer implements Authorizer {
     const aud = payload.aud ?? payload.client_id;
     const auds = Array.isArray(aud) ? aud : [aud];
     if (this.#cfg.verifyAudience && !auds.some((a) => typeof a === 'string' && this.#audiences.has(a)))
-      return { error: GATEWAY_ERRORS.UNAUTHORIZED, headers: { 'www-authenticate': bearer('the token does not have a valid audience') } };
+      return {
+        error: GATEWAY_ERRORS.UNAUTHORIZED,
+        headers: { 'www-authenticate': bearer('the token does not have a valid audience') },
+      };
     const scopes = scopesOf(payload);
     if (route.scopes && route.scopes.length && !route.scopes.some((s) => scopes.includes(s))) {
       const want = route.scopes.join(' ');
       return {
         error: GATEWAY_ERRORS.AUTHORIZER_FORBIDDEN,
-        headers: { 'www-authenticate': `Bearer scope="${want}" error="insufficient_scope" error_description="expected scopes: [${want}]"` },
+        headers: {
+          'www-authenticate': `Bearer scope="${want}" error="insufficient_scope" error_description="expected scopes: [${want}]"`,
+        },
       };
     }
     ctx.identity.principalId = typeof payload.sub === 'string' ? payload.sub : undefined;
@@ -103,7 +119,11 @@ export class JwtAuthorizer implements Authorizer {
     if (this.#keys) return this.#keys;
     const svc = authorizerService(this.#deps);
     const cfg = this.#cfg;
-    const id = JSON.stringify([cfg.jwksUri ?? `discovery:${cfg.issuer}`, cfg.jwksCacheSeconds, cfg.jwksRefetchCooldownSeconds]);
+    const id = JSON.stringify([
+      cfg.jwksUri ?? `discovery:${cfg.issuer}`,
+      cfg.jwksCacheSeconds,
+      cfg.jwksRefetchCooldownSeconds,
+    ]);
     let cache = svc.jwks.get(id);
     if (!cache) {
       cache = new JwksCache(cfg.jwksUri ? { jwksUri: cfg.jwksUri } : { discoveryIssuer: cfg.issuer }, {

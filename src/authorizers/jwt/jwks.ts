@@ -46,7 +46,8 @@ export class JwksCache {
     try {
       return await (this.#set as JWTVerifyGetKey)(header, token);
     } catch (err) {
-      if (!(err instanceof jose().errors.JWKSNoMatchingKey) || this.#clock.now() - this.#fetchedAt < this.#cooldownMs) throw err;
+      if (!(err instanceof jose().errors.JWKSNoMatchingKey) || this.#clock.now() - this.#fetchedAt < this.#cooldownMs)
+        throw err;
       await this.#refresh(false);
       return (this.#set as JWTVerifyGetKey)(header, token);
     }
@@ -68,8 +69,12 @@ export class JwksCache {
     if (!uri) {
       const issuer = this.#source.discoveryIssuer as string;
       const doc = await this.#getJson(`${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`);
-      if (doc.issuer !== issuer) throw new JwksUnavailableError(`discovery document issuer ${JSON.stringify(doc.issuer)} is not ${JSON.stringify(issuer)}`);
-      if (typeof doc.jwks_uri !== 'string' || !/^https?:\/\//.test(doc.jwks_uri)) throw new JwksUnavailableError('discovery document has no http(s) jwks_uri');
+      if (doc.issuer !== issuer)
+        throw new JwksUnavailableError(
+          `discovery document issuer ${JSON.stringify(doc.issuer)} is not ${JSON.stringify(issuer)}`,
+        );
+      if (typeof doc.jwks_uri !== 'string' || !/^https?:\/\//.test(doc.jwks_uri))
+        throw new JwksUnavailableError('discovery document has no http(s) jwks_uri');
       uri = doc.jwks_uri;
     }
     this.fetches++;

@@ -7,17 +7,33 @@ export const identitySourceSchema = z
   .string()
   .regex(IDENTITY_SOURCE_PATTERN, 'expected "$request.header.<Name>" or "$request.querystring.<name>"');
 
-export const JWT_ASYMMETRIC_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+export const JWT_ASYMMETRIC_ALGS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+] as const;
 export const JWT_HMAC_ALGS = ['HS256', 'HS384', 'HS512'] as const;
 
 export const jwtAuthorizerSchema = z
   .strictObject({
     type: z.literal('jwt'),
-    issuer: z.string().min(1).describe('Expected "iss" claim, exactly. With discovery, also the base of /.well-known/openid-configuration.'),
+    issuer: z
+      .string()
+      .min(1)
+      .describe('Expected "iss" claim, exactly. With discovery, also the base of /.well-known/openid-configuration.'),
     audiences: z
       .array(z.string().min(1))
       .default([])
-      .describe('Accepted "aud" values; when the token has no "aud", its "client_id" must be one of them (as AWS does). Required unless verifyAudience is false.'),
+      .describe(
+        'Accepted "aud" values; when the token has no "aud", its "client_id" must be one of them (as AWS does). Required unless verifyAudience is false.',
+      ),
     verifyAudience: z
       .boolean()
       .default(true)
@@ -28,11 +44,13 @@ export const jwtAuthorizerSchema = z
     jwksUri: z
       .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
       .optional()
-      .describe('URL of the issuer\'s JSON Web Key Set. Exactly one of jwksUri, discovery or secret.'),
+      .describe("URL of the issuer's JSON Web Key Set. Exactly one of jwksUri, discovery or secret."),
     discovery: z
       .boolean()
       .optional()
-      .describe('Find jwks_uri from {issuer}/.well-known/openid-configuration (OIDC discovery). Exactly one of jwksUri, discovery or secret.'),
+      .describe(
+        'Find jwks_uri from {issuer}/.well-known/openid-configuration (OIDC discovery). Exactly one of jwksUri, discovery or secret.',
+      ),
     secret: z
       .string()
       .min(32, 'expected an HMAC secret of at least 32 characters')
@@ -42,11 +60,19 @@ export const jwtAuthorizerSchema = z
       .array(z.enum([...JWT_ASYMMETRIC_ALGS, ...JWT_HMAC_ALGS]))
       .min(1)
       .optional()
-      .describe('Accepted "alg" values. Default: every RS/PS/ES/EdDSA algorithm with a JWKS, HS256/384/512 with a secret. Mixing HS with a JWKS is refused ("alg: none" never passes).'),
+      .describe(
+        'Accepted "alg" values. Default: every RS/PS/ES/EdDSA algorithm with a JWKS, HS256/384/512 with a secret. Mixing HS with a JWKS is refused ("alg: none" never passes).',
+      ),
     identitySource: identitySourceSchema
       .default('$request.header.Authorization')
       .describe('Where the token is: a header (the value may start with "Bearer ") or a query parameter.'),
-    clockSkewSeconds: z.number().int().min(0).max(600).default(0).describe('Leeway for "exp" and "nbf" checks, in seconds.'),
+    clockSkewSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(600)
+      .default(0)
+      .describe('Leeway for "exp" and "nbf" checks, in seconds.'),
     jwksCacheSeconds: z
       .number()
       .int()

@@ -12,7 +12,8 @@ balancerContract('least-requests', () => new LeastRequestsBalancer());
 balancerContract('power-of-two', () => new PowerOfTwoBalancer(seeded(7)));
 balancerContract('consistent-hash', () => new ConsistentHashBalancer(160));
 
-const ids = (n: number): Candidate[] => Array.from({ length: n }, (_, i) => ({ id: `http://10.0.0.${i + 1}:80`, weight: 1, inflight: 0 }));
+const ids = (n: number): Candidate[] =>
+  Array.from({ length: n }, (_, i) => ({ id: `http://10.0.0.${i + 1}:80`, weight: 1, inflight: 0 }));
 
 test('round-robin is smooth: weights 5,1,1 give a a b a c a a (nginx)', () => {
   const b = new RoundRobinBalancer();
@@ -66,8 +67,13 @@ test('consistent-hash: the same key goes to the same target; adding or removing 
     assert.ok(Math.abs(moved - ideal) <= ideal * 0.35, `moved ${moved}, ideal ${ideal}`);
     const shrunk = map(new ConsistentHashBalancer(), ids(n).slice(1));
     const movedOut = shrunk.filter((id, i) => id !== before[i]).length / keys.length;
-    assert.ok(shrunk.every((id, i) => before[i] === ids(n)[0]?.id || id === before[i]), 'only the removed target’s keys move');
-    t.diagnostic(`N=${n}→${n - 1}: ${(movedOut * 100).toFixed(2)}% of keys remapped (ideal ${((1 / n) * 100).toFixed(2)}%)`);
+    assert.ok(
+      shrunk.every((id, i) => before[i] === ids(n)[0]?.id || id === before[i]),
+      'only the removed target’s keys move',
+    );
+    t.diagnostic(
+      `N=${n}→${n - 1}: ${(movedOut * 100).toFixed(2)}% of keys remapped (ideal ${((1 / n) * 100).toFixed(2)}%)`,
+    );
     assert.ok(Math.abs(movedOut - 1 / n) <= (1 / n) * 0.35, `moved ${movedOut}, ideal ${1 / n}`);
   }
 });

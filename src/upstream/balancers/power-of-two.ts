@@ -25,7 +25,12 @@ export class PowerOfTwoBalancer implements Balancer {
     return b.inflight / b.weight < a.inflight / a.weight ? b : a;
   }
 
-  #draw(candidates: readonly Candidate[], exclude: ReadonlySet<string> | undefined, total: number, skip: Candidate | undefined): Candidate | undefined {
+  #draw(
+    candidates: readonly Candidate[],
+    exclude: ReadonlySet<string> | undefined,
+    total: number,
+    skip: Candidate | undefined,
+  ): Candidate | undefined {
     let r = this.#random() * total;
     let last: Candidate | undefined;
     for (const c of candidates) {

@@ -17,7 +17,11 @@ export class RoundRobinBalancer implements Balancer {
   }
 
   /** Smooth WRR with weights from `weightOf` (least-requests uses it with load-adjusted weights). */
-  pickWeighted(candidates: readonly Candidate[], weightOf: (c: Candidate) => number, exclude?: ReadonlySet<string>): Candidate | undefined {
+  pickWeighted(
+    candidates: readonly Candidate[],
+    weightOf: (c: Candidate) => number,
+    exclude?: ReadonlySet<string>,
+  ): Candidate | undefined {
     let best: Candidate | undefined;
     let bestState: { score: number; seen: number } | undefined;
     let total = 0;

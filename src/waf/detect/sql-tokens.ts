@@ -11,7 +11,8 @@
  * E statement keyword (select, insert, drop, exec, ...), k other SQL keyword, f function call
  * (a name followed by "("), w other word, c comment, ( ) , ; . punctuation, x anything else.
  */
-export type TokenKind = 's' | 'n' | 'v' | 'b' | 'o' | 'u' | 'E' | 'k' | 'f' | 'w' | 'c' | '(' | ')' | ',' | ';' | '.' | 'x';
+export type TokenKind =
+  's' | 'n' | 'v' | 'b' | 'o' | 'u' | 'E' | 'k' | 'f' | 'w' | 'c' | '(' | ')' | ',' | ';' | '.' | 'x';
 
 export interface Token {
   kind: TokenKind;
@@ -24,20 +25,131 @@ export interface Token {
 const LOGIC = new Set(['and', 'or', 'xor', 'not', '&&', '||']);
 const SET_OPS = new Set(['union', 'intersect', 'except', 'minus']);
 export const STATEMENTS = new Set([
-  'select', 'insert', 'update', 'delete', 'drop', 'exec', 'execute', 'declare', 'create', 'alter', 'truncate',
-  'shutdown', 'waitfor', 'grant', 'revoke', 'merge', 'call', 'handler', 'load', 'rename',
+  'select',
+  'insert',
+  'update',
+  'delete',
+  'drop',
+  'exec',
+  'execute',
+  'declare',
+  'create',
+  'alter',
+  'truncate',
+  'shutdown',
+  'waitfor',
+  'grant',
+  'revoke',
+  'merge',
+  'call',
+  'handler',
+  'load',
+  'rename',
 ]);
 const KEYWORDS = new Set([
-  'from', 'where', 'order', 'group', 'by', 'having', 'limit', 'offset', 'into', 'outfile', 'dumpfile', 'values',
-  'table', 'tables', 'database', 'schema', 'case', 'when', 'then', 'else', 'end', 'null', 'all', 'distinct', 'top',
-  'procedure', 'analyse', 'asc', 'desc', 'collate', 'as', 'join', 'set', 'delay', 'time', 'true', 'false', 'begin',
-  'user', 'view', 'index', 'function', 'trigger', 'login', 'nowait', 'with', 'unhex', 'using',
-  'varchar', 'nvarchar', 'char', 'int', 'integer', 'sysname', 'information_schema', 'sysobjects', 'syscolumns',
-  'master', 'dual', 'rownum', 'goto', 'try', 'catch', 'if', 'elseif', 'exists', 'cast', 'convert', 'binary',
+  'from',
+  'where',
+  'order',
+  'group',
+  'by',
+  'having',
+  'limit',
+  'offset',
+  'into',
+  'outfile',
+  'dumpfile',
+  'values',
+  'table',
+  'tables',
+  'database',
+  'schema',
+  'case',
+  'when',
+  'then',
+  'else',
+  'end',
+  'null',
+  'all',
+  'distinct',
+  'top',
+  'procedure',
+  'analyse',
+  'asc',
+  'desc',
+  'collate',
+  'as',
+  'join',
+  'set',
+  'delay',
+  'time',
+  'true',
+  'false',
+  'begin',
+  'user',
+  'view',
+  'index',
+  'function',
+  'trigger',
+  'login',
+  'nowait',
+  'with',
+  'unhex',
+  'using',
+  'varchar',
+  'nvarchar',
+  'char',
+  'int',
+  'integer',
+  'sysname',
+  'information_schema',
+  'sysobjects',
+  'syscolumns',
+  'master',
+  'dual',
+  'rownum',
+  'goto',
+  'try',
+  'catch',
+  'if',
+  'elseif',
+  'exists',
+  'cast',
+  'convert',
+  'binary',
 ]);
 /** Keywords that are also functions when called: if(, char(, cast(, user(, database( ... */
-const CALLABLE_KEYWORDS = new Set(['if', 'char', 'cast', 'convert', 'user', 'database', 'schema', 'exists', 'binary', 'unhex', 'left', 'right', 'replace', 'time', 'values', 'trigger', 'function']);
-const OPERATOR_WORDS = new Set(['like', 'rlike', 'regexp', 'is', 'in', 'between', 'div', 'mod', 'sounds', 'glob', 'escape']);
+const CALLABLE_KEYWORDS = new Set([
+  'if',
+  'char',
+  'cast',
+  'convert',
+  'user',
+  'database',
+  'schema',
+  'exists',
+  'binary',
+  'unhex',
+  'left',
+  'right',
+  'replace',
+  'time',
+  'values',
+  'trigger',
+  'function',
+]);
+const OPERATOR_WORDS = new Set([
+  'like',
+  'rlike',
+  'regexp',
+  'is',
+  'in',
+  'between',
+  'div',
+  'mod',
+  'sounds',
+  'glob',
+  'escape',
+]);
 
 const LETTER = /[\p{L}\p{N}]/u;
 function isWordChar(c: number): boolean {
@@ -152,7 +264,11 @@ export function tokenizeSql(input: string, quote: '' | "'" | '"' | '`' = '', max
         while (j < n && /[0-9a-f]/.test(input[j] as string)) j++;
       } else {
         while (j < n && (isDigit(input.charCodeAt(j)) || input[j] === '.')) j++;
-        if (input[j] === 'e' && (isDigit(input.charCodeAt(j + 1)) || ((input[j + 1] === '-' || input[j + 1] === '+') && isDigit(input.charCodeAt(j + 2))))) {
+        if (
+          input[j] === 'e' &&
+          (isDigit(input.charCodeAt(j + 1)) ||
+            ((input[j + 1] === '-' || input[j + 1] === '+') && isDigit(input.charCodeAt(j + 2))))
+        ) {
           j += 2;
           while (j < n && isDigit(input.charCodeAt(j))) j++;
         }
@@ -168,7 +284,8 @@ export function tokenizeSql(input: string, quote: '' | "'" | '"' | '`' = '', max
       const word = input.slice(i, j).replace(/\\/g, '');
       i = j;
       // N'unicode', x'hex', b'bits', q'[...]' literal prefixes
-      if ((word === 'n' || word === 'x' || word === 'b' || word === '_utf8' || word === '_latin1') && input[i] === "'") continue;
+      if ((word === 'n' || word === 'x' || word === 'b' || word === '_utf8' || word === '_latin1') && input[i] === "'")
+        continue;
       let k = i;
       while (k < n && isSpace(input.charCodeAt(k))) k++;
       // comments between a name and its "(" still make a call: sleep/**/(5)
