@@ -3,14 +3,9 @@ import type { IntegrationFactory } from '../pipeline/policy.js';
 import { FunctionIntegration, resolveHandler } from './index.js';
 import type { FunctionIntegrationConfig } from './schema.js';
 
-/** The API's execute-api ARN settings (access-control `arn`), with AWS-looking defaults. */
+/** The API's execute-api ARN settings (`arn`; region and account default in the schema, the API id to its name). */
 export function arnOf(api: ApiConfig): { region: string; accountId: string; apiId: string } {
-  const arn = api.arn;
-  return {
-    region: arn?.region ?? 'us-east-1',
-    accountId: arn?.accountId ?? '123456789012',
-    apiId: arn?.apiId ?? api.name,
-  };
+  return { region: api.arn.region, accountId: api.arn.accountId, apiId: api.arn.apiId ?? api.name };
 }
 
 /** The `function` integration type (its manifest's `integrations`): one FunctionIntegration per stage; problems reported once (stage 0). */

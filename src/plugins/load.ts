@@ -10,17 +10,15 @@ import type { GatewayReply, PhasePolicy } from '../kernel/context.js';
 import { ACCESS_PHASES } from '../kernel/lifecycle.js';
 import type { MetricDescription, PluginApi, PluginManifest } from '../kernel/manifest.js';
 import { METRICS } from '../observability/keys.js';
-import type { PolicyFactory } from '../pipeline/policy.js';
 import { pluginFeature } from './adapter.js';
 import type { PluginEntryConfig } from './schema.js';
 import type { RuntimeDeps } from '../pipeline/context.js';
 
-/** The config's plugins, loaded: one Feature each, and their policy factories for compile. */
+/** The config's plugins, loaded: one Feature each, compiled after the built-ins (compileConfig). */
 export interface LoadedPlugins {
   /** The loaded config, its hash covering the plugin files too (a reload after a plugin edit is not a no-op). */
   readonly loaded: LoadedConfig;
   readonly features: readonly Feature[];
-  readonly policies: readonly PolicyFactory[];
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -41,7 +39,7 @@ export async function loadPlugins(
   runtime: Pick<RuntimeDeps, 'log' | 'services'>,
 ): Promise<LoadedPlugins> {
   const entries: readonly PluginEntryConfig[] = loaded.config.plugins;
-  if (entries.length === 0) return { loaded, features: [], policies: [] };
+  if (entries.length === 0) return { loaded, features: [] };
   const issues: ConfigIssue[] = [];
   const apiNames = new Set(loaded.config.apis.map((a) => a.name));
   const names = new Map<string, number>();
@@ -91,7 +89,7 @@ export async function loadPlugins(
   }
   if (issues.length) throw new ConfigError(loaded.file, issues);
   const hash = createHash('sha256').update(loaded.hash).update(digests.join()).digest('hex');
-  return { loaded: { ...loaded, hash }, features, policies: features.flatMap((f) => f.policies ?? []) };
+  return { loaded: { ...loaded, hash }, features };
 }
 
 /** The module, or why it could not be imported. */
