@@ -82,6 +82,12 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
     if (w.isConnected()) w.send({ t: 'res', id: m.id, ok: true, value: v } satisfies ToWorker);
   }
 
+  // The workers share the listening socket and the kernel queues each connection until a live one
+  // accepts it. Round-robin (node's default on Linux) has the primary accept and hand connections
+  // over IPC: one handed to a worker that dies before it acknowledges stays open in the primary with
+  // nobody reading it (test/cluster/worker-death.test.ts). docs/cluster.md says why.
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
+
   function fork(): Worker {
     const w = cluster.fork({ ...opts.env, PORTICO_WORKER: '1' });
     w.on('message', (m: ToPrimary) => {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { get as httpGet, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
@@ -10,7 +9,7 @@ import { type TestContext, test } from 'node:test';
 import { Agent, type Dispatcher, Pool, request } from 'undici';
 import { spawnCli } from '../helpers/cli.js';
 import { startTestGateway, startUpstream, type TestUpstream } from '../helpers/gateway.js';
-import { ADMIN_TOKEN, getFresh, sharedSecret, startNode, stopNode, within } from '../cluster/harness.js';
+import { ADMIN_TOKEN, childrenOf, getFresh, sharedSecret, startNode, stopNode, within } from '../cluster/harness.js';
 import { FULL, recordFigure } from './results.js';
 
 const RELOADS = FULL ? 100 : 10;
@@ -222,11 +221,6 @@ async function adminPost(adminUrl: string, path: string): Promise<number> {
     if (status !== 0 || i >= 5) return status;
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-/** The worker processes of a primary (its direct children). */
-function childrenOf(pid: number): number[] {
-  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
 }
 
 const count = (text: string, re: RegExp) => text.match(new RegExp(re.source, 'g'))?.length ?? 0;
