@@ -1,25 +1,5 @@
 import { GATEWAY_ERRORS, type GatewayErrorDef } from '../kernel/gateway-errors.js';
-import {
-  BodyTooLargeError,
-  ClientAbortError,
-  DiscardError,
-  IntegrationTimeoutError,
-  TotalTimeoutError,
-  UpstreamInputError,
-} from '../kernel/errors.js';
-
-/**
- * The forwarding path's error classes (defined in the kernel's one catalogue, src/kernel/errors.ts)
- * and the one mapping from a failed dispatch to a gateway response.
- */
-export {
-  BodyTooLargeError,
-  ClientAbortError,
-  DiscardError,
-  IntegrationTimeoutError,
-  TotalTimeoutError,
-  UpstreamInputError,
-};
+import { BodyTooLargeError, IntegrationTimeoutError, TotalTimeoutError } from '../kernel/errors.js';
 
 /**
  * The gateway response for a dispatch that failed before the response started: 413 for a body

@@ -1,7 +1,8 @@
 import type { Dispatcher } from 'undici';
 import { GATEWAY_ERRORS, type GatewayErrorDef } from '../kernel/gateway-errors.js';
 import type { Integration, RequestContext } from '../pipeline/context.js';
-import { ClientAbortError, dispatchFailure, TotalTimeoutError } from './errors.js';
+import { ClientAbortError, TotalTimeoutError } from '../kernel/errors.js';
+import { dispatchFailure } from './errors.js';
 import { buildUpstreamHeaders } from './headers.js';
 import { prepareUpstreamBody } from './request-body.js';
 import { Try, type TryOwner } from './try.js';

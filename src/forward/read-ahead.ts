@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { ClientAbortError } from './errors.js';
+import { ClientAbortError } from '../kernel/errors.js';
 import type { HeldConnections } from './held.js';
 import type { ResponseTimer } from './response-timer.js';
 

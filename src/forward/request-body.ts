@@ -3,7 +3,7 @@ import { GATEWAY_ERRORS } from '../kernel/gateway-errors.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { declaresBody } from '../server/request-checks.js';
 import { readBodyPrefix } from '../waf/body.js';
-import { BodyTooLargeError } from './errors.js';
+import { BodyTooLargeError } from '../kernel/errors.js';
 
 /** The body to dispatch upstream. */
 export interface UpstreamBody {

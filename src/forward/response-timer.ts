@@ -1,5 +1,5 @@
 import { errors } from 'undici';
-import { IntegrationTimeoutError } from './errors.js';
+import { IntegrationTimeoutError } from '../kernel/errors.js';
 
 /** What a ResponseTimer tells its owner (the dispatch handler) when a wait ran out. */
 export interface TimedExchange {

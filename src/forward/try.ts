@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { RequestContext } from '../pipeline/context.js';
-import { BodyTooLargeError, ClientAbortError, DiscardError, TotalTimeoutError } from './errors.js';
+import { BodyTooLargeError, ClientAbortError, DiscardError, TotalTimeoutError } from '../kernel/errors.js';
 import { copyResponseHeaders } from './headers.js';
 import { isInterim } from './informational.js';
 import { ReadAhead } from './read-ahead.js';

@@ -1,6 +1,6 @@
 import { AdminError, type AdminRequest, type AdminRoute } from '../admin/types.js';
 import { upstreamRegistry } from './registry.js';
-import { UpstreamInputError } from '../forward/errors.js';
+import { UpstreamInputError } from '../kernel/errors.js';
 import type { TargetChange, UpstreamRuntime } from './runtime.js';
 
 function runtimeFor(r: AdminRequest): UpstreamRuntime {

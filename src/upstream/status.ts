@@ -1,4 +1,4 @@
-import { UpstreamInputError } from '../forward/errors.js';
+import { UpstreamInputError } from '../kernel/errors.js';
 import { type Endpoint, round } from './endpoint.js';
 import type { CircuitBreaker } from './breaker.js';
 import type { UpstreamConfig } from './schema.js';
