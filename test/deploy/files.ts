@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { ROOT } from '../helpers/cli.js';
 
 /** One Dockerfile instruction: its keyword, flags (`--from=build`) and arguments (exec form parsed). */
@@ -100,4 +101,73 @@ export function dockerIgnored(ignore: string, path: string): boolean {
     if (hit) ignored = !r.keep;
   }
   return ignored;
+}
+
+/**
+ * Renders a Helm template written in the small subset the chart keeps to (there is no helm binary
+ * here): `{{ .Values.a.b }}`, `.Release.Name`, `.Release.Namespace`, `.Chart.*`, string literals, the
+ * pipes `quote`, `toYaml`, `indent N`, `nindent N`, `toYaml X | nindent N`, `if X` / `else` / `end`,
+ * and `{{-` / `-}}` whitespace trimming, with Go template semantics. Anything else throws, so the
+ * chart cannot drift out of what this checks; an unknown value throws too (helm would print nothing).
+ */
+export function renderHelm(template: string, scope: Record<string, unknown>, where = 'template'): string {
+  let out = '';
+  const active: boolean[] = [];
+  let trimNext = false;
+  const on = () => active.every(Boolean);
+  const lookup = (path: string): unknown => {
+    if (/^"(?:[^"\\]|\\.)*"$/.test(path)) return JSON.parse(path);
+    if (!path.startsWith('.')) throw new Error(`${where}: unsupported expression "${path}"`);
+    let v: unknown = scope;
+    for (const k of path.slice(1).split('.')) {
+      if (v === null || typeof v !== 'object' || !(k in v)) throw new Error(`${where}: no value ${path}`);
+      v = (v as Record<string, unknown>)[k];
+    }
+    return v;
+  };
+  const toYaml = (v: unknown) => stringify(v).trimEnd();
+  const indent = (s: string, n: number) =>
+    s
+      .split('\n')
+      .map((l) => ' '.repeat(n) + l)
+      .join('\n');
+  const pipeline = (expr: string): unknown => {
+    const [head = '', ...pipes] = expr.split('|').map((p) => p.trim());
+    const fn = /^toYaml\s+(\S+)$/.exec(head);
+    let v: unknown = fn ? toYaml(lookup(fn[1] as string)) : lookup(head);
+    for (const p of pipes) {
+      const [name, arg] = p.split(/\s+/);
+      if (name === 'quote') v = JSON.stringify(String(v));
+      else if (name === 'toYaml') v = toYaml(v);
+      else if (name === 'indent') v = indent(String(v), Number(arg));
+      else if (name === 'nindent') v = `\n${indent(String(v), Number(arg))}`;
+      else throw new Error(`${where}: unsupported function "${name}"`);
+    }
+    return v;
+  };
+  const re = /\{\{(-?)\s*(.*?)\s*(-?)\}\}/gs;
+  let at = 0;
+  for (let m = re.exec(template); m; m = re.exec(template)) {
+    let text = template.slice(at, m.index);
+    if (trimNext) text = text.replace(/^\s+/, '');
+    if (m[1] === '-') text = text.replace(/\s+$/, '');
+    if (on()) out += text;
+    at = m.index + m[0].length;
+    trimNext = m[3] === '-';
+    const action = m[2] as string;
+    const cond = /^if\s+(.+)$/.exec(action);
+    if (cond) {
+      const v = lookup(cond[1] as string);
+      active.push(Boolean(v) && !(Array.isArray(v) && v.length === 0));
+    } else if (action === 'else') {
+      if (active.length === 0) throw new Error(`${where}: else without if`);
+      active.push(!active.pop());
+    } else if (action === 'end') {
+      if (active.pop() === undefined) throw new Error(`${where}: end without if`);
+    } else if (on()) out += String(pipeline(action));
+  }
+  if (active.length) throw new Error(`${where}: if without end`);
+  let text = template.slice(at);
+  if (trimNext) text = text.replace(/^\s+/, '');
+  return out + text;
 }
