@@ -1,4 +1,4 @@
-import { type FSWatcher, watch } from 'node:fs';
+import { type FSWatcher, readlinkSync, watch } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo, Server as NetServer } from 'node:net';
@@ -319,7 +319,7 @@ export class Gateway implements AdminTarget {
     let timer: NodeJS.Timeout | undefined;
     // Watch the directory: editors and `mv` replace the file, which ends a watch on the file itself.
     this.#watcher = watch(dirname(file), (_event, changed) => {
-      if (changed && changed !== name) return;
+      if (changed && changed !== name && !linksThrough(file, changed)) return;
       clearTimeout(timer);
       timer = setTimeout(() => void this.reload('file change'), 100);
     });
@@ -393,6 +393,19 @@ function applyOverrides(loaded: LoadedConfig, opts: StartOptions): LoadedConfig 
   if (opts.logLevel) c.server.logLevel = opts.logLevel as typeof c.server.logLevel;
   if (opts.watch !== undefined) c.server.watch = opts.watch;
   return loaded;
+}
+
+/**
+ * Whether the config file is a symlink through the sibling `entry`. A Kubernetes ConfigMap volume
+ * mounts each key as `portico.yaml -> ..data/portico.yaml` and updates by renaming a new symlink over
+ * `..data`, so the directory sees `..data` change and never `portico.yaml` (docs/operations.md).
+ */
+function linksThrough(file: string, entry: string): boolean {
+  try {
+    return readlinkSync(file).split(/[\\/]/)[0] === entry;
+  } catch {
+    return false;
+  }
 }
 
 /** The admin listener's cap; no per-IP cap there (it is loopback, or reached by operators). */

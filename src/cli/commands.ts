@@ -12,6 +12,7 @@ import { loadPlugins } from '../plugins/load.js';
 import { parseCommandArgs, UsageError } from './args.js';
 import { startWorkers } from '../cluster/start.js';
 import { installLastResort } from './last-resort.js';
+import { writePidFile } from './pid-file.js';
 import { adminFetch, adminOptions, configOption, configPath, resolveAdmin } from './admin-client.js';
 
 import type { Io } from '../kernel/cli.js';
@@ -102,6 +103,7 @@ export async function startCommand(argv: string[], io: Io): Promise<number> {
     'log-level': { type: 'string' },
     'no-watch': { type: 'boolean' },
     workers: { type: 'string' },
+    'pid-file': { type: 'string' },
   });
   checkListen('start', 'listen', values.listen);
   checkListen('start', 'admin-listen', values['admin-listen']);
@@ -113,10 +115,15 @@ export async function startCommand(argv: string[], io: Io): Promise<number> {
   if (values['log-level']) opts.logLevel = values['log-level'];
   if (values['no-watch']) opts.watch = false;
   // node:cluster workers sharing the listeners, limits exact through the primary (docs/cluster.md).
-  if (values.workers !== undefined) return startWorkers(values.workers, opts);
-  const gw = await startGateway(opts);
-  installLastResort(gw.log, 'gateway');
-  await runUntilSignal(gw);
+  if (values.workers !== undefined) return startWorkers(values.workers, opts, values['pid-file']);
+  const removePidFile = values['pid-file'] ? await writePidFile(values['pid-file']) : undefined;
+  try {
+    const gw = await startGateway(opts);
+    installLastResort(gw.log, 'gateway');
+    await runUntilSignal(gw);
+  } finally {
+    await removePidFile?.();
+  }
   return 0;
 }
 

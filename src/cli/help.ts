@@ -30,7 +30,7 @@ export const COMMAND_HELP: Record<string, string> = {
   start: `Usage: portico start [-c FILE] [--listen HOST:PORT] [--admin-listen HOST:PORT] [--data-dir DIR]
 
 Runs the gateway. Flags override the file. Reloads on file change, SIGHUP and \`portico reload\`;
-drains in-flight requests on SIGTERM/SIGINT, then exits.
+drains in-flight requests on SIGTERM/SIGINT, then exits. SIGUSR1 reopens access log files (logrotate).
 
 Options:
   -c, --config FILE          Config file (default: $PORTICO_CONFIG or ./portico.yaml)
@@ -40,7 +40,9 @@ Options:
       --log-level LEVEL      trace|debug|info|warn|error|fatal|silent
       --no-watch             Do not reload when the file changes
       --workers N            Run N worker processes sharing the listeners (node:cluster); limits and
-                             quotas stay exact across them (docs/cluster.md)`,
+                             quotas stay exact across them (docs/cluster.md)
+      --pid-file FILE        Write the pid of the process to signal (the primary with --workers) to FILE;
+                             removed at exit`,
   restart: `Usage: portico restart [-c FILE] [--data-dir DIR] [--admin URL] [--token TOKEN]
 
 Asks a gateway started with --workers N for a rolling restart: each worker is replaced by a new one,

@@ -20,6 +20,8 @@ export type ToWorker =
   | { t: 'res'; id: number; ok: false; error: string }
   | { t: 'change'; c: string; id: string | undefined }
   | { t: 'reload'; reason: string }
+  /** SIGUSR1 reached the primary: reopen access log files (logrotate). */
+  | { t: 'reopen' }
   /** handover: a rolling restart (another worker keeps serving), see Gateway.close. */
   | { t: 'shutdown'; handover?: boolean };
 

@@ -170,6 +170,7 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
       log.info('SIGHUP: reloading every worker');
       broadcast({ t: 'reload', reason: 'SIGHUP' });
     };
+    const reopen = () => broadcast({ t: 'reopen' });
     const stop = async (signal: string) => {
       if (stopping) return;
       stopping = true;
@@ -179,10 +180,13 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
       await store?.close();
       limiter?.close();
       process.off('SIGHUP', hup);
+      process.off('SIGUSR1', reopen);
       log.info('stopped');
       resolveRun(0);
     };
     process.on('SIGHUP', hup);
+    // logrotate signals the pid file's process; without a listener Node would open its inspector.
+    process.on('SIGUSR1', reopen);
     process.on('SIGTERM', () => void stop('SIGTERM'));
     process.on('SIGINT', () => void stop('SIGINT'));
   });

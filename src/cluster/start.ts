@@ -1,5 +1,6 @@
 import { UsageError } from '../cli/args.js';
 import { installLastResort } from '../cli/last-resort.js';
+import { writePidFile } from '../cli/pid-file.js';
 import { type Gateway, type StartOptions, startGateway } from '../gateway.js';
 import { isPorticoWorker, primaryChannel } from './ipc.js';
 import { runPrimary } from './primary.js';
@@ -9,7 +10,7 @@ import { runPrimary } from './primary.js';
 const STOP_GRACE_MS = 250;
 
 /** `portico start --workers N`: the primary forks N workers; in a worker, the gateway itself. */
-export async function startWorkers(value: string, opts: StartOptions): Promise<number> {
+export async function startWorkers(value: string, opts: StartOptions, pidFile?: string): Promise<number> {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < 1 || n > 256)
     throw new UsageError(`portico start: --workers expected a whole number from 1 to 256, got "${value}"`);
@@ -22,7 +23,12 @@ export async function startWorkers(value: string, opts: StartOptions): Promise<n
   const p: Parameters<typeof runPrimary>[0] = { workers: n, configPath: opts.configPath, env: opts.env ?? process.env };
   if (opts.dataDir) p.dataDir = opts.dataDir;
   if (opts.logLevel) p.logLevel = opts.logLevel;
-  return runPrimary(p);
+  const removePidFile = pidFile ? await writePidFile(pidFile) : undefined;
+  try {
+    return await runPrimary(p);
+  } finally {
+    await removePidFile?.();
+  }
 }
 
 /**
@@ -48,6 +54,8 @@ function runWorker(gw: Gateway): Promise<void> {
     ch.on((m) => {
       if (m.t === 'reload') void gw.reload(m.reason);
       else if (m.t === 'shutdown') stop(m.handover);
+      // The primary took a SIGUSR1 (logrotate): the access log reopens on this process's SIGUSR1 listeners.
+      else if (m.t === 'reopen') process.emit('SIGUSR1', 'SIGUSR1');
     });
     // The primary decides about signals; a terminal's Ctrl-C reaches the whole group, so drain too.
     process.on('SIGTERM', () => stop());
