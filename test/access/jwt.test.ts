@@ -201,7 +201,7 @@ apis:
       async () => sign({ ...rotated, kid: rs.kid }),
       'the token signature is invalid',
     ],
-    // Observed on AWS for `Bearer not-a-token`; docs/aws-compatibility.md#fidelity-table.
+    // Observed on AWS for `Bearer not-a-token`; docs/aws-compatibility.md#aws-fidelity-at-the-edges.
     ['not a JWT', async () => 'abc.def', 'token contains an invalid number of segments'],
   ];
   for (const [name, make, description] of negative) {
