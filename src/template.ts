@@ -9,6 +9,8 @@ export interface TemplateScope {
   /** `$input.params('name')` (mock response templates): a path, query string or header value, in that order, as AWS looks them up. */
   inputParam?(name: string, where?: 'path' | 'querystring' | 'header'): string;
   readonly requestId: string;
+  /** `$context.extendedRequestId`: the id AWS also sends as x-amz-apigw-id (REST) / apigw-requestid (HTTP). */
+  readonly extendedRequestId?: string;
   readonly clientIp: string;
   readonly method: string;
   /** Request path as received, without query string. */
@@ -93,7 +95,7 @@ function formatClf(ms: number): string {
 
 export const CONTEXT_VARIABLES: Readonly<Record<string, Getter>> = {
   requestId: (s) => s.requestId,
-  extendedRequestId: (s) => s.requestId,
+  extendedRequestId: (s) => s.extendedRequestId ?? s.requestId,
   httpMethod: (s) => s.method,
   path: (s) => s.rawPath,
   resourcePath: (s) => s.resourcePath,

@@ -101,6 +101,13 @@ const httpProxyShape = {
     .max(300000)
     .default(29000)
     .describe('Integration timeout: no response headers by then gives 504 INTEGRATION_TIMEOUT. AWS: 29 s.'),
+  method: z
+    .enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
+    .optional()
+    .describe(
+      "The method sent to the backend (AWS's integration httpMethod: a GET route integrated with POST sends POST). " +
+        "Unset: the client's method.",
+    ),
 };
 
 const mockIntegration = z

@@ -16,6 +16,8 @@ export interface ForwardOptions {
   /** Route overrides of the upstream's timeouts. */
   timeouts:
     { connectMs?: number | undefined; firstByteMs?: number | undefined; totalMs?: number | undefined } | undefined;
+  /** The integration's own method (AWS httpMethod); undefined: the client's. */
+  method?: string | undefined;
 }
 
 /**
@@ -58,6 +60,8 @@ export class ForwardIntegration implements Integration {
 class Exchange implements TryOwner {
   readonly ctx: RequestContext;
   readonly rt: Upstream;
+  /** The method sent upstream: the integration's, else the client's. */
+  readonly method: string;
   #opts: ForwardOptions;
   /** Ids of the targets tried, for the next pick (filled when a retry is decided: no Set per request). */
   #tried: Set<string> | undefined;
@@ -84,7 +88,8 @@ class Exchange implements TryOwner {
     this.ctx = ctx;
     this.rt = rt;
     this.#opts = opts;
-    this.#retriable = IDEMPOTENT.has(ctx.method) || opts.retryNonIdempotent;
+    this.method = opts.method ?? ctx.method;
+    this.#retriable = IDEMPOTENT.has(this.method) || opts.retryNonIdempotent;
     const r = opts.timeouts;
     const u = rt.timeouts;
     this.timeouts = {
@@ -169,7 +174,7 @@ class Exchange implements TryOwner {
       {
         origin: ep.origin,
         path: rt.path(ctx, ep),
-        method: ctx.method as Dispatcher.HttpMethod,
+        method: this.method as Dispatcher.HttpMethod,
         headers,
         body: this.#body,
         // Timed by the Try's ResponseTimer (the head within firstByte, body chunks within timeoutMs).

@@ -43,10 +43,33 @@ export const OVERRIDE_HEADERS: ReadonlySet<string> = new Set([
   'x-rewrite-url',
 ]);
 
+/**
+ * What a REST API's HTTP_PROXY integration drops besides the above, as recorded against AWS
+ * (test/fixtures/aws-recorded/, LocalStack `TestApiGatewayHeaderRemapping`): the client's Content-MD5,
+ * Server, WWW-Authenticate and Via never reach the backend, and X-Amzn-Apigateway-Api-Id is AWS's own.
+ * Content-Encoding was dropped from a request without a body (the only case recorded): see REST_NO_BODY.
+ */
+const REST_DROPPED = ['content-md5', 'server', 'www-authenticate', 'via', 'x-amzn-apigateway-api-id'];
 /** Client request headers that never cross: hop-by-hop ones and those the gateway sets itself. One lookup per header. */
 const NOT_FORWARDED = new Set([...HOP_BY_HOP, ...GATEWAY_SET, ...OVERRIDE_HEADERS]);
 /** The same, for an API that keeps the override headers. */
 const NOT_FORWARDED_KEEP_OVERRIDES = new Set([...HOP_BY_HOP, ...GATEWAY_SET]);
+const REST_NOT_FORWARDED = new Set([...NOT_FORWARDED, ...REST_DROPPED]);
+const REST_NOT_FORWARDED_KEEP_OVERRIDES = new Set([...NOT_FORWARDED_KEEP_OVERRIDES, ...REST_DROPPED]);
+/** REST, request without a body: Content-Encoding is dropped too (recorded for a GET with `Content-Encoding: deflate`). */
+const REST_NO_BODY = new Set([...REST_NOT_FORWARDED, 'content-encoding']);
+const REST_NO_BODY_KEEP_OVERRIDES = new Set([...REST_NOT_FORWARDED_KEEP_OVERRIDES, 'content-encoding']);
+
+/** The set of client headers not forwarded for this request. */
+function droppedFor(ctx: RequestContext): ReadonlySet<string> {
+  const api = ctx.api;
+  const keep = api?.forwardOverrideHeaders === true;
+  if (api?.type !== 'rest') return keep ? NOT_FORWARDED_KEEP_OVERRIDES : NOT_FORWARDED;
+  const h = ctx.req.headers;
+  const bodyless = h['content-length'] === undefined && h['transfer-encoding'] === undefined;
+  if (bodyless || h['content-length'] === '0') return keep ? REST_NO_BODY_KEEP_OVERRIDES : REST_NO_BODY;
+  return keep ? REST_NOT_FORWARDED_KEEP_OVERRIDES : REST_NOT_FORWARDED;
+}
 /** Lower-case forms of header names as clients spell them, so the common spellings are not lower-cased per request. */
 const LOWER = new Map<string, string>();
 function lowerName(name: string): string {
@@ -69,7 +92,7 @@ export function buildUpstreamHeaders(ctx: RequestContext): string[] {
   const req = ctx.req;
   const raw = req.rawHeaders;
   const nominated = nominatedHeaders(req.headers.connection);
-  const dropped = ctx.api?.forwardOverrideHeaders ? NOT_FORWARDED_KEEP_OVERRIDES : NOT_FORWARDED;
+  const dropped = droppedFor(ctx);
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
@@ -100,6 +123,8 @@ export function buildUpstreamHeaders(ctx: RequestContext): string[] {
     'x-amzn-requestid',
     ctx.requestId,
   );
+  // AWS REST APIs name themselves to the backend (recorded; test/fixtures/aws-recorded/).
+  if (ctx.api?.type === 'rest') out.push('X-Amzn-Apigateway-Api-Id', ctx.api.apiId);
   const xfh = (trusted && first(h['x-forwarded-host'])) || hostIn;
   if (xfh) out.push('x-forwarded-host', xfh);
   out.push('traceparent', childTraceparent(ctx));
@@ -149,11 +174,34 @@ function first(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** The upstream's response headers minus hop-by-hop ones (the caller adds the request id and hooks). */
-export function copyResponseHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+/**
+ * Backend response headers an AWS REST API renames to `x-amzn-Remapped-<Name>`, as recorded
+ * (test/fixtures/aws-recorded/: `TestApiGatewayHeaderRemapping`, `test_http_integration_with_lambda`):
+ * AWS sends its own Connection, Content-Length, Date and x-amzn-RequestId in their place, and no Server.
+ */
+const REST_REMAPPED: ReadonlyMap<string, string> = new Map([
+  ['connection', 'x-amzn-Remapped-Connection'],
+  ['content-length', 'x-amzn-Remapped-Content-Length'],
+  ['date', 'x-amzn-Remapped-Date'],
+  ['server', 'x-amzn-Remapped-Server'],
+  ['x-amzn-requestid', 'x-amzn-Remapped-x-amzn-RequestId'],
+]);
+
+/**
+ * The upstream's response headers minus hop-by-hop ones (the caller adds the request id and hooks).
+ * `rest`: REST API remapping (REST_REMAPPED); Content-Length stays too, the body being unchanged.
+ */
+export function copyResponseHeaders(headers: IncomingHttpHeaders, rest = false): OutgoingHttpHeaders {
   const nominated = nominatedHeaders(headers.connection);
   const out: OutgoingHttpHeaders = {};
   for (const name in headers) {
+    if (rest) {
+      const remapped = REST_REMAPPED.get(name);
+      if (remapped !== undefined) {
+        out[remapped] = headers[name];
+        if (name !== 'content-length') continue;
+      }
+    }
     if (HOP_BY_HOP.has(name) || nominated?.has(name)) continue;
     out[name] = headers[name];
   }

@@ -88,7 +88,7 @@ export class Try implements Dispatcher.DispatchHandler, TimedExchange {
     }
     x.settle(this, failed ? 'failure' : 'success');
     x.ctx.integrationStatus = statusCode;
-    const copied = copyResponseHeaders(headers);
+    const copied = copyResponseHeaders(headers, x.ctx.api?.type === 'rest');
     // A response observer (the cache) that answered the client itself takes the response's place.
     if (x.ctx.responseObserver?.onHead(statusCode, copied) === false) {
       controller.abort(new ClientAbortError('answered by the response observer'));

@@ -40,10 +40,12 @@ function domainPrefix(host: string): string {
  * Request headers in received order: single-value (last wins, original case) and multi-value maps.
  * Method and URL override headers are left out unless the API keeps them (forward/headers.ts).
  */
-function headerMaps(
-  raw: readonly string[],
-  keepOverrides: boolean,
-): { single: Record<string, string>; multi: Record<string, string[]> } {
+interface HeaderMaps {
+  single: Record<string, string>;
+  multi: Record<string, string[]>;
+}
+
+function headerMaps(raw: readonly string[], keepOverrides: boolean): HeaderMaps {
   const single: Record<string, string> = {};
   const multi: Record<string, string[]> = {};
   const seen = new Map<string, string>(); // lower-case → first spelling
@@ -90,38 +92,75 @@ function authorizerV1(ctx: RequestContext): Record<string, unknown> | undefined 
   return out;
 }
 
+/**
+ * What a REST API adds to and changes in the v1 event's headers, as recorded on AWS
+ * (test/fixtures/aws-recorded/, `test_lambda_aws_proxy_integration`): a client's `authorization`, in any
+ * case, arrives as `Authorization` (other names keep the client's case), and X-Forwarded-For, -Port and
+ * -Proto are present under those names. Their values are not recorded: X-Forwarded-For is the client's
+ * list with the peer appended, as proxies add themselves; -Port and -Proto are this listener's.
+ */
+function restHeaders(ctx: RequestContext, { single, multi }: HeaderMaps): void {
+  let xffIn: string | undefined;
+  for (const name of Object.keys(single)) {
+    const lower = name.toLowerCase();
+    if (lower === 'x-forwarded-for' || lower === 'x-forwarded-port' || lower === 'x-forwarded-proto') {
+      if (lower === 'x-forwarded-for') xffIn = single[name];
+      delete single[name];
+      delete multi[name];
+    } else if (lower === 'authorization' && name !== 'Authorization') {
+      single.Authorization = single[name] as string;
+      multi.Authorization = multi[name] as string[];
+      delete single[name];
+      delete multi[name];
+    }
+  }
+  const added: [string, string][] = [
+    ['X-Forwarded-For', xffIn ? `${xffIn}, ${ctx.peerIp}` : ctx.peerIp],
+    ['X-Forwarded-Port', String(ctx.localPort)],
+    ['X-Forwarded-Proto', 'http'],
+  ];
+  for (const [name, value] of added) {
+    single[name] = value;
+    multi[name] = [value];
+  }
+}
+
 /** Payload format 1.0. Absent maps are null, as AWS sends them. */
 export function buildEventV1(ctx: RequestContext, input: EventInput): Record<string, unknown> {
   const headers = headerMaps(ctx.req.rawHeaders, ctx.api?.forwardOverrideHeaders === true);
+  if (ctx.api?.type === 'rest') restHeaders(ctx, headers);
   const query = queryMaps(ctx.rawQuery);
   const resource = resourceOf(ctx);
-  const apiKey =
-    ctx.identity.apiKeyId !== undefined ? ((ctx.req.headers['x-api-key'] as string | undefined) ?? null) : null;
+  // Exactly AWS's fields (recorded: `test_lambda_aws_proxy_integration`); apiKey and apiKeyId only when a
+  // key was checked, as DG:api-gateway-mapping-template-reference defines them ("for API methods that require
+  // an API key"). clientCert only with mutual TLS, which Portico's listeners do not ask for.
+  const identity: Record<string, unknown> = {
+    accessKey: null,
+    accountId: null,
+    caller: null,
+    cognitoAuthenticationProvider: null,
+    cognitoAuthenticationType: null,
+    cognitoIdentityId: null,
+    cognitoIdentityPoolId: null,
+    principalOrgId: null,
+    sourceIp: ctx.clientIp,
+    user: null,
+    userAgent: ctx.userAgent,
+    userArn: null,
+  };
+  if (ctx.identity.apiKeyId !== undefined) {
+    identity.apiKey = (ctx.req.headers['x-api-key'] as string | undefined) ?? null;
+    identity.apiKeyId = ctx.identity.apiKeyId;
+  }
   const requestContext: Record<string, unknown> = {
     accountId: input.accountId,
     apiId: input.apiId,
     deploymentId: shortId(ctx.apiName, ctx.stageName, String(ctx.snapshot.revision)),
     domainName: ctx.host,
     domainPrefix: domainPrefix(ctx.host),
-    extendedRequestId: ctx.requestId,
+    extendedRequestId: ctx.extendedRequestId,
     httpMethod: ctx.method,
-    identity: {
-      accessKey: null,
-      accountId: null,
-      apiKey,
-      apiKeyId: ctx.identity.apiKeyId ?? null,
-      caller: null,
-      clientCert: null,
-      cognitoAuthenticationProvider: null,
-      cognitoAuthenticationType: null,
-      cognitoIdentityId: null,
-      cognitoIdentityPoolId: null,
-      principalOrgId: null,
-      sourceIp: ctx.clientIp,
-      user: null,
-      userAgent: ctx.userAgent,
-      userArn: null,
-    },
+    identity,
     path: ctx.rawPath,
     protocol: ctx.protocol,
     requestId: ctx.requestId,

@@ -83,8 +83,12 @@ export function parseResponseV1(
   if (single) {
     for (const [name, v] of Object.entries(single)) {
       if (typeof v !== 'string' && typeof v !== 'boolean') return `headers.${name} is not a string`;
-      // The same header in both: AWS keeps the multiValueHeaders values.
-      if (fromMulti.has(name.toLowerCase())) continue;
+      // The same header in both (in any case): AWS sends the multiValueHeaders values, then this one, joined
+      // with ", " (recorded: test_aws_proxy_response_payload_format_validation, invoke-api-multi-headers-overwrite).
+      if (fromMulti.has(name.toLowerCase())) {
+        addHeader(headers, name, headerValue(v) as string);
+        continue;
+      }
       headers[name.toLowerCase()] =
         name.toLowerCase() === 'set-cookie' ? [headerValue(v) as string] : (headerValue(v) as string);
     }

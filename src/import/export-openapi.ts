@@ -92,7 +92,7 @@ function exportIntegration(integ: Json, apiType: 'rest' | 'http'): Json {
     };
   }
   if (integ.type === 'function') return exportFunctionIntegration(integ, apiType);
-  const out: Json = { type: 'http_proxy', httpMethod: 'ANY' };
+  const out: Json = { type: 'http_proxy', httpMethod: typeof integ.method === 'string' ? integ.method : 'ANY' };
   if (typeof integ.uri === 'string') out.uri = integ.uri;
   if (typeof integ.upstream === 'string') out['x-portico-upstream'] = integ.upstream;
   if (integ.timeoutMs !== undefined && integ.timeoutMs !== 29000) out.timeoutInMillis = integ.timeoutMs;

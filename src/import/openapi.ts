@@ -239,6 +239,9 @@ function mapIntegration(
   return mapIntegrationObject(integ, iat, at, report, env, route);
 }
 
+/** Integration methods the http_proxy `method` field takes. */
+const INTEGRATION_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
 /**
  * One integration in x-amazon-apigateway-integration form (camelCase keys) → our integration, or
  * undefined (reported) if the route must be left out. `at` points at the operation, `iat` at the
@@ -329,10 +332,13 @@ export function mapIntegrationObject(
       `proxied as http_proxy: the request passes through${templates.length ? `; requestTemplates (${templates.join(', ')}) are not applied` : ''}, and responses are not mapped`,
     );
   }
+  // The integration's own method is what AWS sends the backend (a GET method integrated with POST sends POST).
   if (typeof integ.httpMethod === 'string' && integ.httpMethod.toUpperCase() !== 'ANY') {
     const m = integ.httpMethod.toUpperCase();
-    if (m !== 'GET' && !at.endsWith(`/${m.toLowerCase()}`)) {
-      report.approximated(`${iat}/httpMethod`, 'httpMethod', `the client's method is forwarded, not ${m}`);
+    const same = at.endsWith(`/${m.toLowerCase()}`) || (route && String(route.route).split(' ')[0] === m);
+    if (!same) {
+      if (INTEGRATION_METHODS.has(m)) out.method = m;
+      else report.unsupported(`${iat}/httpMethod`, 'httpMethod', `"${m}" is not an HTTP method; the client's is sent`);
     }
   }
   noteIntegrationExtras(integ, iat, report);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Clock } from '../clock.js';
 import type { LoadedConfig } from '../config/loaded.js';
@@ -46,6 +47,7 @@ export class RequestContext implements TemplateScope, GatewayContext {
   readonly snapshot: Snapshot;
   readonly requestId: string;
   readonly startTimeMs: number;
+  #extendedRequestId: string | undefined;
   readonly peerIp: string;
   readonly clientIp: string;
   readonly host: string;
@@ -221,10 +223,25 @@ export class RequestContext implements TemplateScope, GatewayContext {
     this.sendError(r.error, this.api!.responses, r.headers);
   }
 
-  /** Adds the request id headers and runs the stage's response header hooks (CORS). */
+  /**
+   * `$context.extendedRequestId`, made on first use: 11 random bytes in base64, the 16-character form of
+   * AWS's (`Mc7UVioPPHcEKPA=`, DG:http-api-troubleshooting-jwt).
+   */
+  get extendedRequestId(): string {
+    return (this.#extendedRequestId ??= randomBytes(11).toString('base64'));
+  }
+
+  /**
+   * Adds the request id headers and runs the stage's response header hooks (CORS). Beside
+   * x-amzn-RequestId, REST APIs send x-amz-apigw-id and HTTP APIs apigw-requestid, as AWS does
+   * (test/fixtures/aws-recorded/; DG:http-api-troubleshooting-jwt), both the extended request id.
+   */
   finalizeHeaders<H extends Record<string, unknown>>(headers: H): H {
     (headers as Record<string, unknown>)['x-amzn-requestid'] = this.requestId;
     (headers as Record<string, unknown>)['x-request-id'] = this.requestId;
+    const type = this.api?.type;
+    if (type === 'rest') (headers as Record<string, unknown>)['x-amz-apigw-id'] = this.extendedRequestId;
+    else if (type === 'http') (headers as Record<string, unknown>)['apigw-requestid'] = this.extendedRequestId;
     const hooks = this.stage?.responseHeaders;
     if (hooks) for (const h of hooks) h(this, headers as never);
     if (this.#extraHeaders) for (const [k, v] of this.#extraHeaders) (headers as Record<string, unknown>)[k] = v;
@@ -290,6 +307,8 @@ export interface Snapshot {
 export interface CompiledApi {
   readonly name: string;
   readonly type: 'rest' | 'http';
+  /** The execute-api id (`arn.apiId`, default the name): X-Amzn-Apigateway-Api-Id towards REST backends. */
+  readonly apiId: string;
   readonly responses: GatewayResponses;
   readonly trie: RouteTrie<CompiledRoute>;
   readonly defaultRoute: CompiledRoute | undefined;

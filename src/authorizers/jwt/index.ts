@@ -36,7 +36,14 @@ export function checkJwtConfig(cfg: JwtAuthorizerConfig): { path: string[]; mess
   return out;
 }
 
-const bearer = (description: string) => `Bearer scope="" error="invalid_token" error_description="${description}"`;
+/**
+ * The challenge of a refused token, as AWS HTTP APIs send it: `scope` is the route's authorization scopes
+ * (empty without; observed: `scope="dev-cognito-admin-api.keitakn.de/admin"` on a route with that scope),
+ * then `error="invalid_token"` and a description (DG:http-api-troubleshooting-jwt). Several scopes are
+ * space-separated, as RFC 6750 §3 writes them (not recorded on AWS).
+ */
+const bearer = (description: string, scopes: readonly string[] | undefined) =>
+  `Bearer scope="${(scopes ?? []).join(' ')}" error="invalid_token" error_description="${description}"`;
 
 /** A JWT/OIDC authorizer: AWS HTTP API's JWT authorizer (DG:http-api-jwt-authorizer), with HS for shared secrets. */
 export class JwtAuthorizer implements Authorizer {
@@ -84,7 +91,10 @@ export class JwtAuthorizer implements Authorizer {
         this.#deps.log.error({ err, requestId: ctx.requestId }, 'jwt authorizer: cannot fetch the key set');
         return { error: GATEWAY_ERRORS.AUTHORIZER_CONFIGURATION_ERROR };
       }
-      return { error: GATEWAY_ERRORS.UNAUTHORIZED, headers: { 'www-authenticate': bearer(describe(err, token)) } };
+      return {
+        error: GATEWAY_ERRORS.UNAUTHORIZED,
+        headers: { 'www-authenticate': bearer(describe(err, token), route.scopes) },
+      };
     }
     // AWS: "aud" must match an audience; "client_id" is checked only when there is no "aud".
     const aud = payload.aud ?? payload.client_id;
@@ -92,7 +102,7 @@ export class JwtAuthorizer implements Authorizer {
     if (this.#cfg.verifyAudience && !auds.some((a) => typeof a === 'string' && this.#audiences.has(a)))
       return {
         error: GATEWAY_ERRORS.UNAUTHORIZED,
-        headers: { 'www-authenticate': bearer('the token does not have a valid audience') },
+        headers: { 'www-authenticate': bearer('the token does not have a valid audience', route.scopes) },
       };
     const scopes = scopesOf(payload);
     if (route.scopes && route.scopes.length && !route.scopes.some((s) => scopes.includes(s))) {
@@ -161,6 +171,8 @@ function describe(err: unknown, token: string): string {
   if (err instanceof errors.JOSEAlgNotAllowed) return `signing method ${safeAlg(token)} is invalid`;
   if (err instanceof errors.JWSSignatureVerificationFailed) return 'the token signature is invalid';
   if (err instanceof errors.JWKSNoMatchingKey) return 'no key of the issuer matches the token';
+  // Observed on AWS for `Authorization: Bearer not-a-token` (the Go JWT library's message).
+  if (token.split('.').length !== 3) return 'token contains an invalid number of segments';
   if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid || err instanceof errors.JOSENotSupported)
     return 'the token is malformed';
   return 'the token is invalid';
