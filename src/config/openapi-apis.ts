@@ -20,7 +20,13 @@ const STRING_MAPS = {
   jwks: 'jwks',
 } as const;
 /** Keys of an `openapi` entry that steer the import; every other key overrides the imported API. */
-const IMPORT_KEYS: ReadonlySet<string> = new Set(['openapi', 'strict', 'stage', ...Object.keys(STRING_MAPS)]);
+const IMPORT_KEYS: ReadonlySet<string> = new Set([
+  'openapi',
+  'strict',
+  'stage',
+  'backend',
+  ...Object.keys(STRING_MAPS),
+]);
 
 export interface OpenApiExpansion {
   /** What the importer could not map, as warnings to log ("apis[1] (pets.json): ..."). */
@@ -57,6 +63,15 @@ export function expandOpenApiApis(
       }
       maps[k] = v as Record<string, string>;
     }
+    if (entry.backend !== undefined && (typeof entry.backend !== 'string' || entry.backend === '')) {
+      issues.push(
+        issue(
+          at('backend'),
+          'expected an http(s) URL or the name of an upstream (as --backend), for operations without an integration',
+        ),
+      );
+      return;
+    }
     const file = resolve(dir, entry.openapi);
     let doc: unknown;
     let text: string;
@@ -87,6 +102,7 @@ export function expandOpenApiApis(
         ...(typeof entry.name === 'string' ? { name: entry.name } : {}),
         ...(entry.type === 'rest' || entry.type === 'http' ? { type: entry.type } : {}),
         ...(typeof entry.stage === 'string' ? { stage: entry.stage } : {}),
+        ...(typeof entry.backend === 'string' ? { backend: entry.backend } : {}),
       });
     } catch (err) {
       issues.push(issue(at('openapi'), `${entry.openapi}: ${(err as Error).message}`));
