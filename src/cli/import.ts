@@ -6,6 +6,7 @@ import { loadConfigText, compileConfig } from '../features.js';
 import { importCloudFormation } from '../import/cloudformation.js';
 import { placeholderKeyEnv } from '../import/keys-plans.js';
 import { importOpenApi } from '../import/openapi.js';
+import { checkOpenApi, formatOpenApiErrors } from '../import/openapi-validate.js';
 import { HANDLER_REF } from '../functions/schema.js';
 import type { ImportReport } from '../import/report.js';
 import { createLogger } from '../logger.js';
@@ -57,7 +58,7 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
     const imported = runCloudFormation(command, file, text, values, { auth, functions, outDir }, io);
     if (typeof imported === 'number') return imported;
     result = imported;
-  } else result = runOpenApi(command, file, text, values, { auth, functions });
+  } else result = await runOpenApi(command, file, text, values, { auth, functions }, io);
   return writeImported(command, format, file, result, values, io);
 }
 
@@ -145,8 +146,15 @@ function runCloudFormation(
   return result;
 }
 
-/** `portico import openapi`: parses the document (JSON or YAML) and imports it. */
-function runOpenApi(command: string, file: string, text: string, values: ImportValues, m: Mapped): ImportResult {
+/** `portico import openapi`: parses the document (JSON or YAML), checks its structure and imports it. */
+async function runOpenApi(
+  command: string,
+  file: string,
+  text: string,
+  values: ImportValues,
+  m: Mapped,
+  io: Io,
+): Promise<ImportResult> {
   const { auth, functions } = m;
   let doc: unknown;
   try {
@@ -154,6 +162,9 @@ function runOpenApi(command: string, file: string, text: string, values: ImportV
   } catch (err) {
     throw new Error(`${file}: not valid JSON or YAML: ${(err as Error).message.split('\n')[0]}`);
   }
+  const check = await checkOpenApi(doc, resolve(file));
+  if (check.errors.length) throw new Error(`${file}: ${formatOpenApiErrors(check.errors)}`);
+  for (const w of check.warnings) io.err(`${file} ${w} (not valid OpenAPI; imported anyway, as AWS does)`);
   const backend = backendOption(command, values.backend);
   const result = importOpenApi(doc, {
     params: keyValues(command, 'param', values.param),

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, test, type TestContext } from 'node:test';
+import { describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { runCli } from '../helpers/cli.js';
 import { fixture } from '../helpers/fixtures.js';
 import { startTestGateway, startUpstream } from '../helpers/gateway.js';
+import { tempDir } from './import-helpers.js';
 
 // Issue #20: a plain application document (no x-amazon-apigateway-integration) imports with --backend, and an
 // import that leaves routes out, or maps none, is refused unless --allow-partial.
@@ -41,12 +41,6 @@ const ORDERS = {
     },
   },
 };
-
-async function tempDir(t: TestContext): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'portico-plain-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 describe('portico import openapi --backend: a plain application document', () => {
   test("Picturesocial's pictures API: every operation is proxied with its path, parameters and query", async (t) => {
