@@ -48,13 +48,21 @@ function range(r: AdminRequest): { from: string; to: string } {
   return { from, to };
 }
 
-/** API keys, their usage plans and usage. Values are returned only by create and rotate. */
+/** API keys, their usage plans and usage. Values are returned only by create and rotate, and a generated config key's by its first show. */
 export const KEY_ROUTES: AdminRoute[] = [
   {
     method: 'GET',
     path: '/keys',
     description: 'list API keys (no values)',
-    handle: (r) => run(r, (s) => ({ body: { items: s.registry.list().map(viewOf) } })),
+    handle: (r) =>
+      run(r, async (s) => {
+        const unseen = await s.registry.generatedNotShown();
+        return {
+          body: {
+            items: s.registry.list().map((k) => (unseen.has(k.id) ? { ...viewOf(k), valueNotShown: true } : viewOf(k))),
+          },
+        };
+      }),
   },
   {
     method: 'POST',
@@ -72,8 +80,14 @@ export const KEY_ROUTES: AdminRoute[] = [
   {
     method: 'GET',
     path: '/keys/:id',
-    description: 'show an API key (by id or unique name)',
-    handle: (r) => run(r, (s) => ({ body: viewOf(s.registry.get(r.params.id as string)) })),
+    description:
+      'show an API key (by id or unique name); a config key whose value the gateway generated gets it here, the first time only',
+    handle: (r) =>
+      run(r, async (s) => {
+        const key = s.registry.get(r.params.id as string);
+        const value = key.valueGenerated ? await s.registry.takeGeneratedValue(key.id) : undefined;
+        return { body: value === undefined ? viewOf(key) : { ...viewOf(key), value } };
+      }),
   },
   {
     method: 'DELETE',

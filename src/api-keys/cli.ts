@@ -39,6 +39,12 @@ function describeKey(k: Json): string {
   ].join('\n');
 }
 
+/** A key's value, which the admin API returns only once. */
+function showValueOnce(io: Io, value: unknown, why = 'keep it somewhere safe'): void {
+  io.out(`value:       ${String(value)}`);
+  io.out(`The value is shown only now; ${why}.`);
+}
+
 const enc = encodeURIComponent;
 
 /** The --json flag every keys subcommand takes. */
@@ -68,8 +74,11 @@ export async function keysCommand(argv: string[], io: Io): Promise<number> {
             : ['POST', `/keys/${id}/${sub}`];
       const k = await call(cmd, values, io, method, path);
       if (!k) return 1;
-      if (sub === 'show') print(k, values.json);
-      else
+      if (sub === 'show') {
+        print(k, values.json);
+        if (k.value !== undefined && !values.json)
+          showValueOnce(io, k.value, 'keep it somewhere safe: the gateway generated it, and no later show prints it');
+      } else
         io.out(
           values.json
             ? JSON.stringify(k, null, 2)
@@ -124,8 +133,7 @@ async function createKey(cmd: string, rest: string[], io: Io): Promise<number> {
   if (values.json) io.out(JSON.stringify(k, null, 2));
   else {
     io.out(describeKey(k));
-    io.out(`value:       ${k.value}`);
-    io.out('The value is shown only now; keep it somewhere safe.');
+    showValueOnce(io, k.value);
   }
   return 0;
 }
@@ -147,6 +155,8 @@ async function listKeys(cmd: string, rest: string[], io: Io): Promise<number> {
       createdAt: String(k.createdAt),
     }));
     io.out(formatTable(rows, ['id', 'name', 'enabled', 'plans', 'expiresAt', 'createdAt']));
+    for (const k of items.filter((i) => i.valueNotShown === true))
+      io.out(`${k.id}: its value was generated and not shown yet: portico keys show ${k.id} (once)`);
   }
   return 0;
 }
@@ -167,8 +177,7 @@ async function rotateKey(cmd: string, rest: string[], io: Io): Promise<number> {
   if (values.json) io.out(JSON.stringify(k, null, 2));
   else {
     io.out(`rotated API key ${k.id} "${k.name}"; the old value no longer works`);
-    io.out(`value:       ${k.value}`);
-    io.out('The value is shown only now; keep it somewhere safe.');
+    showValueOnce(io, k.value);
   }
   return 0;
 }

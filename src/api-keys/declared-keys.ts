@@ -17,10 +17,13 @@ const keyValue = z
 
 const declaredKeySchema = z
   .strictObject({
-    value: keyValue.describe(
-      'The key\'s value, normally from the environment ("${PARTNER_KEY}"): 20-128 printable ASCII characters without spaces. ' +
-        'Stored only as a keyed hash, like keys created at runtime; never logged.',
-    ),
+    value: keyValue
+      .optional()
+      .describe(
+        'The key\'s value, normally from the environment ("${PARTNER_KEY}"): 20-128 printable ASCII characters without spaces. ' +
+          'Stored only as a keyed hash, like keys created at runtime; never logged. Left out: the gateway generates one when ' +
+          'it first reconciles the key, as AWS does for a key without a value, and `portico keys show cfg-NAME` prints it once.',
+      ),
     enabled: z.boolean().default(true).describe('false = the key is refused (403) until enabled here again.'),
     usagePlans: z
       .array(z.string())
@@ -64,14 +67,14 @@ export function checkDeclaredKeys(
   const byValue = new Map<string, string>();
   for (const [name, key] of Object.entries(config.apiKeys)) {
     const at = (...p: (string | number)[]) => ['apiKeys', name, ...p];
-    const other = byValue.get(key.value);
+    const other = key.value === undefined ? undefined : byValue.get(key.value);
     if (other !== undefined)
       ctx.addIssue({
         code: 'custom',
         path: at('value'),
         message: `same value as apiKeys.${other}; key values must be unique`,
       });
-    else byValue.set(key.value, name);
+    else if (key.value !== undefined) byValue.set(key.value, name);
     key.usagePlans.forEach((plan, i) => {
       const cfg = plans[plan];
       if (!cfg) {

@@ -2,8 +2,11 @@ import { randomInt } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/store.js';
 import type { UsagePlanConfig } from './usage-plans/schema.js';
-import { type DeclaredKeyConfig, KEY_VALUE_RE, sharedStage } from './declared-keys.js';
-import { generateKeyValue, hashesMatch, hashKey } from './secret.js';
+import { type DeclaredKeyConfig, KEY_VALUE_RE } from './declared-keys.js';
+import { checkPlan, KeyError, parseExpiry } from './key-rules.js';
+import { generateKeyValue, hashesMatch, hashKey, sealValue, unsealValue } from './secret.js';
+
+export { KeyError } from './key-rules.js';
 
 /** What is stored for an API key. Never the value: only its keyed hash. */
 export interface ApiKeyRecord {
@@ -22,6 +25,8 @@ export interface ApiKeyRecord {
    * declared under apiKeys in the config file, which alone changes it (the admin API refuses to).
    */
   source: 'generated' | 'imported' | 'config';
+  /** A config key declared without a value: the gateway generated it (sealed in GENERATED until shown once). */
+  valueGenerated?: true;
   createdAt: string;
   updatedAt: string;
 }
@@ -39,17 +44,10 @@ export interface CreateKeyInput {
   expiresAt?: string | null;
 }
 
-/** A caller mistake in a key operation; the admin API answers it with `status`. */
-export class KeyError extends Error {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
-}
-
 const KEYS = 'apiKeys';
 const HASHES = 'apiKeyHashes';
+/** Generated values of config keys not shown yet, by key id, sealed (secret.ts sealValue). */
+const GENERATED = 'apiKeyGeneratedValues';
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 const NAME_RE = /^[\x20-\x7e]{1,128}$/;
 
@@ -277,29 +275,39 @@ export class KeyRegistry {
    * Makes the config-declared keys in the store (source 'config', id "cfg-NAME") match `declared`:
    * creates missing ones, updates changed ones, deletes those no longer declared. Keys created at
    * runtime are never touched. A value another key already has is refused before anything is
-   * written. Idempotent, so nodes sharing a store may all run it.
+   * written. A key declared without a value gets a generated one the first time (kept while it stays
+   * without one), sealed in the store until takeGeneratedValue shows it. Idempotent, so nodes sharing
+   * a store may all run it.
    */
   async reconcile(declared: Readonly<Record<string, DeclaredKeyConfig>>): Promise<ReconcileResult> {
     const wanted = Object.entries(declared).map(([name, k]) => ({
       name,
       k,
       id: declaredKeyId(name),
-      hash: hashKey(this.#secret, k.value),
+      hash: k.value === undefined ? undefined : hashKey(this.#secret, k.value),
     }));
     const ids = new Set(wanted.map((w) => w.id));
     const stale = [...this.#byId.values()].filter((r) => r.source === 'config' && !ids.has(r.id));
     for (const w of wanted) {
-      const holder = this.#byHash.get(w.hash);
+      const holder = w.hash === undefined ? undefined : this.#byHash.get(w.hash);
       if (holder && holder.id !== w.id && !stale.includes(holder)) throw new DeclaredKeyConflict(w.name, holder);
     }
-    const result: ReconcileResult = { created: [], updated: [], deleted: [] };
+    const result: ReconcileResult = { created: [], updated: [], deleted: [], generated: [] };
     for (const r of stale) {
       await this.#remove(r);
       result.deleted.push(r.name);
     }
     const now = new Date(this.#clock.now()).toISOString();
-    for (const { name, k, id, hash } of wanted) {
-      const cur = this.#byId.get(id);
+    for (const { name, k, id, hash: declaredHash } of wanted) {
+      let cur = this.#byId.get(id);
+      let hash = declaredHash;
+      let generated: string | undefined;
+      if (hash === undefined) {
+        // Another node sharing the store may have generated it already.
+        cur ??= await this.#store.get<ApiKeyRecord>(KEYS, id);
+        if (cur?.valueGenerated) hash = cur.hash;
+        else hash = hashKey(this.#secret, (generated = generateKeyValue()));
+      }
       const plans = [...new Set(k.usagePlans)];
       const same =
         cur &&
@@ -307,7 +315,10 @@ export class KeyRegistry {
         cur.enabled === k.enabled &&
         cur.description === k.description &&
         cur.plans.join('\n') === plans.join('\n');
-      if (same) continue;
+      if (same) {
+        this.#index(cur as ApiKeyRecord);
+        continue;
+      }
       if (cur?.hash !== hash && !(await this.#store.insert(HASHES, hash, id))) {
         // Another node may have just done the same; anyone else holding the value is a conflict.
         const owner = await this.#store.get<string>(HASHES, hash);
@@ -322,20 +333,37 @@ export class KeyRegistry {
         plans,
         hash,
         source: 'config',
+        ...(declaredHash === undefined ? { valueGenerated: true as const } : {}),
         createdAt: cur?.createdAt ?? now,
         updatedAt: now,
       };
+      if (generated !== undefined) await this.#store.put(GENERATED, id, sealValue(this.#secret, generated));
+      else if (cur?.valueGenerated && declaredHash !== undefined) await this.#store.delete(GENERATED, id);
       await this.#store.put(KEYS, id, rec);
       if (cur && cur.hash !== hash) await this.#store.delete(HASHES, cur.hash);
       this.#index(rec);
       (cur ? result.updated : result.created).push(name);
+      if (generated !== undefined) result.generated.push(name);
     }
     return result;
+  }
+
+  /** The generated value of a config key, once: the sealed copy is deleted as it is read. */
+  async takeGeneratedValue(id: string): Promise<string | undefined> {
+    const sealed = await this.#store.get<string>(GENERATED, id);
+    if (sealed === undefined || !(await this.#store.delete(GENERATED, id))) return undefined;
+    return unsealValue(this.#secret, sealed);
+  }
+
+  /** Ids of the keys whose generated value has not been shown yet. */
+  async generatedNotShown(): Promise<Set<string>> {
+    return new Set((await this.#store.list(GENERATED)).map((e) => e.id));
   }
 
   async #remove(cur: ApiKeyRecord): Promise<ApiKeyRecord> {
     await this.#store.delete(KEYS, cur.id);
     await this.#store.delete(HASHES, cur.hash);
+    if (cur.valueGenerated) await this.#store.delete(GENERATED, cur.id);
     await this.#store.deleteUsage(cur.id);
     this.#byId.delete(cur.id);
     this.#byHash.delete(cur.hash);
@@ -352,6 +380,8 @@ export interface ReconcileResult {
   created: string[];
   updated: string[];
   deleted: string[];
+  /** Keys declared without a value that got a generated one (names only). */
+  generated: string[];
 }
 
 /** A declared key's value is already another key's. Names the key, never the value. */
@@ -363,34 +393,5 @@ export class DeclaredKeyConflict extends Error {
       : 'another API key';
     super(`${who} already has this value; key values must be unique`);
     this.keyName = keyName;
-  }
-}
-
-function parseExpiry(v: unknown): string | null {
-  if (v === undefined || v === null) return null;
-  if (typeof v !== 'string' || Number.isNaN(Date.parse(v)))
-    throw new KeyError(400, 'expiresAt: expected an ISO 8601 time such as 2027-01-01T00:00:00Z');
-  return new Date(Date.parse(v)).toISOString();
-}
-
-/** The plan must exist, and (as AWS) a key may be in only one plan per stage. */
-function checkPlan(plan: string, others: readonly string[], plans: Readonly<Record<string, UsagePlanConfig>>): void {
-  const cfg = plans[plan];
-  if (!cfg) {
-    const known = Object.keys(plans);
-    throw new KeyError(
-      400,
-      `unknown usage plan "${plan}"${known.length ? `; defined: ${known.join(', ')}` : '; none is defined under usagePlans'}`,
-    );
-  }
-  for (const o of others) {
-    const oc = plans[o];
-    if (!oc) continue;
-    const shared = sharedStage(cfg, oc);
-    if (shared)
-      throw new KeyError(
-        409,
-        `usage plans "${o}" and "${plan}" both cover ${shared}; a key may be in one plan per stage`,
-      );
   }
 }

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -43,4 +43,32 @@ export function hashesMatch(a: string, b: string): boolean {
 /** A new key value: 30 random bytes as base64url, 40 characters. */
 export function generateKeyValue(): string {
   return randomBytes(30).toString('base64url');
+}
+
+/** The AES-256-GCM key that seals generated values until they are shown: derived from the hash secret. */
+function sealKey(secret: Buffer): Buffer {
+  return createHmac('sha256', secret).update('portico generated api-key value seal').digest();
+}
+
+/**
+ * A generated key value sealed for the store until `portico keys show` prints it once: AES-256-GCM under a key
+ * derived from <dataDir>/api-key.secret, so the store alone reveals it no more than it reveals the hashes.
+ */
+export function sealValue(secret: Buffer, value: string): string {
+  const iv = randomBytes(12);
+  const c = createCipheriv('aes-256-gcm', sealKey(secret), iv);
+  const body = Buffer.concat([c.update(value, 'utf8'), c.final()]);
+  return Buffer.concat([iv, c.getAuthTag(), body]).toString('base64url');
+}
+
+/** The value sealValue sealed, or undefined if it was sealed under another secret or damaged. */
+export function unsealValue(secret: Buffer, sealed: string): string | undefined {
+  const raw = Buffer.from(sealed, 'base64url');
+  try {
+    const d = createDecipheriv('aes-256-gcm', sealKey(secret), raw.subarray(0, 12));
+    d.setAuthTag(raw.subarray(12, 28));
+    return Buffer.concat([d.update(raw.subarray(28)), d.final()]).toString('utf8');
+  } catch {
+    return undefined;
+  }
 }

@@ -9,7 +9,7 @@ import { utcDay } from './usage-plans/period.js';
 import { ConfigError } from '../config/errors.js';
 import type { LoadedConfig } from '../config/loaded.js';
 import type { Logger } from '../logger.js';
-import { DeclaredKeyConflict, KeyRegistry } from './registry.js';
+import { DeclaredKeyConflict, declaredKeyId, KeyRegistry } from './registry.js';
 import { hashesMatch, hashKey, KEY_SECRET_FILE, loadKeySecret } from './secret.js';
 
 /** Not counted as usage: the request was refused before it used anything. */
@@ -55,6 +55,11 @@ async function reconcileDeclared(registry: KeyRegistry, loaded: LoadedConfig, lo
   try {
     const r = await registry.reconcile(loaded.config.apiKeys);
     if (r.created.length + r.updated.length + r.deleted.length) log?.info(r, 'declared API keys reconciled');
+    for (const name of r.generated)
+      log?.info(
+        { key: name },
+        `API key ${name} is declared without a value: one was generated; \`portico keys show ${declaredKeyId(name)}\` prints it once`,
+      );
   } catch (err) {
     if (err instanceof DeclaredKeyConflict)
       throw new ConfigError(loaded.file, [loaded.issue(['apiKeys', err.keyName, 'value'], err.message)]);

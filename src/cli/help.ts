@@ -75,16 +75,20 @@ Options:
   import: `Usage: portico import openapi FILE [--out FILE] [--param NAME=VALUE ...] [--stage NAME]
                               [--type rest|http] [--name NAME] [--vpc-link ID=URL ...]
                               [--authorizer-function ID=FILE#EXPORT ...] [--jwks ID=URL ...]
-                              [--function NAME=MODULE#EXPORT ...] [--strict]
+                              [--function NAME=MODULE#EXPORT ...] [--backend URL|NAME=URL]
+                              [--allow-partial] [--strict]
        portico import cloudformation FILE [--out FILE] [--param NAME=VALUE ...]
                               [--resource LOGICAL.ATTR=VALUE ...] [--vpc-link ID=URL ...]
                               [--authorizer-function ID=FILE#EXPORT ...] [--jwks ID=URL ...]
-                              [--function NAME=MODULE#EXPORT ...] [--code-root DIR] [--strict]
+                              [--function NAME=MODULE#EXPORT ...] [--code-root DIR] [--allow-partial]
+                              [--strict]
 
-Converts a Swagger 2.0 / OpenAPI 3.x document that uses the x-amazon-apigateway-* extensions, or a
-CloudFormation or SAM template (JSON or YAML with !Ref/!Sub/... tags), into a Portico config, validated
-before it is written (stdout unless --out). What could not be mapped is listed on stderr by JSON
-pointer with a reason; --strict then fails instead.
+Converts a Swagger 2.0 / OpenAPI 3.x document (with the x-amazon-apigateway-* extensions, or a plain
+application document with --backend), or a CloudFormation or SAM template (JSON or YAML with
+!Ref/!Sub/... tags), into a Portico config, validated before it is written (stdout unless --out).
+What could not be mapped is listed on stderr by JSON pointer with a reason. An import that leaves a
+route out, or maps none, exits 1 and writes nothing unless --allow-partial; --strict also fails on
+any unsupported feature.
 
 Options:
   -o, --out FILE            Write the config here instead of stdout
@@ -111,6 +115,11 @@ Options:
       --code-root DIR       cloudformation: where SAM CodeUri directories are, to find a function's
                             Handler module without --function (default: the template's directory).
                             Inline code is saved as functions/<LogicalId>/<module>.cjs next to --out
+      --backend URL|NAME=URL
+                            openapi: where operations without x-amazon-apigateway-integration go. URL: each
+                            is proxied to URL + its path (path parameters filled in); NAME=URL: to upstream
+                            NAME (target URL), the request path after the base path forwarded as is
+      --allow-partial       Write the config even if routes were left out (each is listed with why)
       --strict              Exit 1 and write nothing if any feature is unsupported`,
   keys: `Usage: portico keys create --name NAME [--plan PLAN]... [--value VALUE] [--description TEXT] [--expires-at ISO] [--disabled]
        portico keys list

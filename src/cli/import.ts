@@ -6,6 +6,7 @@ import { loadConfigText, compileConfig } from '../features.js';
 import { importCloudFormation } from '../import/cloudformation.js';
 import { placeholderKeyEnv } from '../import/keys-plans.js';
 import { importOpenApi } from '../import/openapi.js';
+import { checkOpenApi, formatOpenApiErrors } from '../import/openapi-validate.js';
 import { HANDLER_REF } from '../functions/schema.js';
 import type { ImportReport } from '../import/report.js';
 import { createLogger } from '../logger.js';
@@ -18,9 +19,10 @@ const FORMATS = ['openapi', 'cloudformation'];
 
 /**
  * `portico import openapi|cloudformation FILE [--out F] [--param k=v ...] [--vpc-link ID=URL ...]
- * [--authorizer-function ID=FILE#EXPORT ...] [--jwks ID=URL ...] [--function NAME=./f.js#export ...] [--strict]` (+ `--stage/--type/--name`
- * for openapi, `--resource Logical.Attr=value` and `--code-root DIR` for cloudformation): writes our config (stdout by default) and the report of what could not be mapped
- * (stderr). The result is validated and compiled before it is written.
+ * [--authorizer-function ID=FILE#EXPORT ...] [--jwks ID=URL ...] [--function NAME=./f.js#export ...] [--allow-partial] [--strict]`
+ * (+ `--stage/--type/--name/--backend` for openapi, `--resource Logical.Attr=value` and `--code-root DIR` for cloudformation):
+ * writes our config (stdout by default) and the report of what could not be mapped (stderr). The result is validated and
+ * compiled before it is written; an import that left a route out, or mapped none, is refused unless --allow-partial.
  */
 export async function importCommand(argv: string[], io: Io): Promise<number> {
   const [format, ...rest] = argv;
@@ -56,7 +58,7 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
     const imported = runCloudFormation(command, file, text, values, { auth, functions, outDir }, io);
     if (typeof imported === 'number') return imported;
     result = imported;
-  } else result = runOpenApi(command, file, text, values, { auth, functions });
+  } else result = await runOpenApi(command, file, text, values, { auth, functions }, io);
   return writeImported(command, format, file, result, values, io);
 }
 
@@ -84,7 +86,9 @@ function parseImportArgs(command: string, format: string, rest: string[]) {
       resource: { type: 'string', multiple: true },
       function: { type: 'string', multiple: true },
       'code-root': { type: 'string' },
+      backend: { type: 'string' },
       strict: { type: 'boolean' },
+      'allow-partial': { type: 'boolean' },
     },
     ['FILE'],
   );
@@ -93,7 +97,7 @@ function parseImportArgs(command: string, format: string, rest: string[]) {
       throw new UsageError(`portico ${command}: --${flag} is for \`portico import ${fmt}\``);
     }
   };
-  for (const f of ['stage', 'type', 'name']) only(f, 'openapi');
+  for (const f of ['stage', 'type', 'name', 'backend']) only(f, 'openapi');
   only('resource', 'cloudformation');
   only('code-root', 'cloudformation');
   if (values.type !== undefined && values.type !== 'rest' && values.type !== 'http') {
@@ -142,8 +146,15 @@ function runCloudFormation(
   return result;
 }
 
-/** `portico import openapi`: parses the document (JSON or YAML) and imports it. */
-function runOpenApi(command: string, file: string, text: string, values: ImportValues, m: Mapped): ImportResult {
+/** `portico import openapi`: parses the document (JSON or YAML), checks its structure and imports it. */
+async function runOpenApi(
+  command: string,
+  file: string,
+  text: string,
+  values: ImportValues,
+  m: Mapped,
+  io: Io,
+): Promise<ImportResult> {
   const { auth, functions } = m;
   let doc: unknown;
   try {
@@ -151,7 +162,11 @@ function runOpenApi(command: string, file: string, text: string, values: ImportV
   } catch (err) {
     throw new Error(`${file}: not valid JSON or YAML: ${(err as Error).message.split('\n')[0]}`);
   }
-  return importOpenApi(doc, {
+  const check = await checkOpenApi(doc, resolve(file));
+  if (check.errors.length) throw new Error(`${file}: ${formatOpenApiErrors(check.errors)}`);
+  for (const w of check.warnings) io.err(`${file} ${w} (not valid OpenAPI; imported anyway, as AWS does)`);
+  const backend = backendOption(command, values.backend);
+  const result = importOpenApi(doc, {
     params: keyValues(command, 'param', values.param),
     vpcLinks: keyValues(command, 'vpc-link', values['vpc-link']),
     ...auth,
@@ -159,7 +174,49 @@ function runOpenApi(command: string, file: string, text: string, values: ImportV
     ...(values.stage ? { stage: values.stage } : {}),
     ...(values.type ? { type: values.type as 'rest' | 'http' } : {}),
     ...(values.name ? { name: values.name } : {}),
+    ...(backend ? { backend: backend.name ?? backend.url } : {}),
   });
+  if (backend?.name !== undefined) {
+    const ups = (result.config.upstreams ??= {}) as Record<string, unknown>;
+    ups[backend.name] = { targets: [{ url: backend.url }] };
+  }
+  return result;
+}
+
+/**
+ * `--backend URL` (each operation proxied to URL + its path) or `--backend NAME=URL` (an upstream NAME
+ * with that target, the request path forwarded as is): where a plain application document's operations go.
+ */
+function backendOption(command: string, value: string | undefined): { url: string; name?: string } | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(?:([A-Za-z0-9][A-Za-z0-9_.-]{0,127})=)?(https?:\/\/[^/\s]+\S*)$/i.exec(value);
+  if (!m)
+    throw new UsageError(
+      `portico ${command}: --backend expects an http(s) URL (http://HOST:PORT) or NAME=URL for a named upstream, got "${value}"`,
+    );
+  return m[1] === undefined ? { url: m[2] as string } : { name: m[1], url: m[2] as string };
+}
+
+/**
+ * Routes the import left out, or an import that maps no route at all: the message saying so, or
+ * undefined when the import is complete.
+ */
+function partialImport(command: string, result: ImportResult): string | undefined {
+  const apis = result.config.apis as { routes: unknown[] }[];
+  const routes = apis.reduce((n, a) => n + a.routes.length, 0);
+  const left = result.report.leftOut;
+  if (routes > 0 && !left.length) return undefined;
+  const lines = [
+    routes === 0
+      ? `portico ${command}: no route could be imported${left.length ? '' : ' (the document defines no operation)'}; nothing written`
+      : `portico ${command}: ${left.length} route${left.length === 1 ? '' : 's'} left out (${routes} imported); nothing written`,
+  ];
+  for (const l of left) {
+    lines.push(`  ${l.route}  (${l.pointer || '(document)'})`);
+    for (const r of l.reasons) lines.push(`      ${r}`);
+  }
+  lines.push('Pass --allow-partial to write the config without them.');
+  return lines.join('\n');
 }
 
 /** Validates and compiles the imported config, prints the report, then writes it (to --out or stdout) unless --strict refuses. */
@@ -181,6 +238,11 @@ async function writeImported(
     await pools.close();
   }
   io.err(result.report.format());
+  const partial = values['allow-partial'] ? undefined : partialImport(command, result);
+  if (partial) {
+    io.err(partial);
+    return 1;
+  }
   if (values.strict && result.report.hasUnsupported) {
     io.err(
       `portico ${command}: --strict: ${result.report.notes.filter((n) => n.level === 'unsupported').length} unsupported feature(s); nothing written`,

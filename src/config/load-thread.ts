@@ -17,7 +17,12 @@ export default function load({
 }): LoadThreadResult {
   try {
     const loaded = loadConfigText(text, file, env);
-    return { config: loaded.config, hash: loaded.hash, warnings: loaded.warnings };
+    return {
+      config: loaded.config,
+      hash: loaded.hash,
+      warnings: loaded.warnings,
+      ...(loaded.openapiSources ? { openapiSources: loaded.openapiSources } : {}),
+    };
   } catch (err) {
     if (err instanceof ConfigError) return { issues: [...err.issues] };
     return { error: (err as Error).message };

@@ -6,13 +6,15 @@ import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Docume
 import type { z } from 'zod';
 import { type ConfigIssue, ConfigError, type ConfigPath, formatPath } from './errors.js';
 import { interpolateEnv } from './env.js';
-import { expandOpenApiApis } from './openapi-apis.js';
+import { checkOpenApiSources, expandOpenApiApis } from './openapi-apis.js';
 import type { ConfigSchema, PorticoConfig } from './schema.js';
-import type { LoadedConfig } from './loaded.js';
+import type { LoadedConfig, OpenApiSource } from './loaded.js';
 
 /** What the load thread (./load-thread.ts) sends back. */
 export type LoadThreadResult =
-  { config: PorticoConfig; hash: string; warnings: readonly string[] } | { issues: ConfigIssue[] } | { error: string };
+  | { config: PorticoConfig; hash: string; warnings: readonly string[]; openapiSources?: readonly OpenApiSource[] }
+  | { issues: ConfigIssue[] }
+  | { error: string };
 
 /**
  * Reads, parses and validates a config file against `schema`, the root schema src/features.ts assembles
@@ -33,7 +35,10 @@ export async function loadConfigFileWith(
     const why = e.code === 'ENOENT' ? 'file not found' : e.code === 'EISDIR' ? 'is a directory' : e.message;
     throw new ConfigError(abs, [{ path: [], message: `cannot read config: ${why}` }]);
   }
-  return text.length >= OFF_THREAD_BYTES ? loadOffThread(text, abs, env) : loadConfigTextWith(schema, text, abs, env);
+  const loaded =
+    text.length >= OFF_THREAD_BYTES ? await loadOffThread(text, abs, env) : loadConfigTextWith(schema, text, abs, env);
+  // apis[].openapi documents are checked structurally here, as that check is asynchronous (loadConfigText skips it).
+  return checkOpenApiSources(loaded);
 }
 
 /**
@@ -64,6 +69,7 @@ async function loadOffThread(text: string, file: string, env: NodeJS.ProcessEnv)
       dir: dirname(file),
       hash: msg.hash,
       warnings: msg.warnings,
+      ...(msg.openapiSources ? { openapiSources: msg.openapiSources } : {}),
       issue: issueFinder(text),
     };
   } finally {
@@ -138,6 +144,7 @@ export function loadConfigTextWith(
     dir: dirname(file),
     hash: createHash('sha256').update(text).update(imported.digests.join()).digest('hex'),
     warnings: imported.warnings,
+    openapiSources: imported.sources,
     // The YAML document (tens of MB for a 10,000-route file) is not kept for the config's lifetime:
     // later issues (compile errors) parse the text again to find their line and column.
     issue: issueFinder(text),

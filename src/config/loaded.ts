@@ -1,6 +1,13 @@
 import type { ConfigIssue, ConfigPath } from './errors.js';
 import type { PorticoConfig } from './schema.js';
 
+/** An API entry defined by an OpenAPI document (`apis[index].openapi: entry`, `file` its absolute path). */
+export interface OpenApiSource {
+  readonly index: number;
+  readonly entry: string;
+  readonly file: string;
+}
+
 /** A validated config file (src/config/load.ts makes it), as compile and the services see it. A leaf: types only. */
 export interface LoadedConfig {
   readonly config: PorticoConfig;
@@ -14,4 +21,6 @@ export interface LoadedConfig {
   readonly issue: (path: ConfigPath, message: string) => ConfigIssue;
   /** Not errors, but worth logging: what `apis[].openapi` documents could not map (config/openapi-apis.ts). */
   readonly warnings: readonly string[];
+  /** The `apis[].openapi` documents imported, checked structurally after the load (config/openapi-apis.ts). */
+  readonly openapiSources?: readonly OpenApiSource[];
 }

@@ -9,7 +9,9 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
 import { importOpenApi, isObj, type Json } from '../import/openapi.js';
-import type { ConfigIssue, ConfigPath } from './errors.js';
+import { checkOpenApi, formatOpenApiErrors } from '../import/openapi-validate.js';
+import { ConfigError, type ConfigIssue, type ConfigPath } from './errors.js';
+import type { LoadedConfig, OpenApiSource } from './loaded.js';
 
 /** Entry keys that are name → string maps for the importer, with the `portico import` flag each stands for. */
 const STRING_MAPS = {
@@ -20,13 +22,21 @@ const STRING_MAPS = {
   jwks: 'jwks',
 } as const;
 /** Keys of an `openapi` entry that steer the import; every other key overrides the imported API. */
-const IMPORT_KEYS: ReadonlySet<string> = new Set(['openapi', 'strict', 'stage', ...Object.keys(STRING_MAPS)]);
+const IMPORT_KEYS: ReadonlySet<string> = new Set([
+  'openapi',
+  'strict',
+  'stage',
+  'backend',
+  ...Object.keys(STRING_MAPS),
+]);
 
 export interface OpenApiExpansion {
   /** What the importer could not map, as warnings to log ("apis[1] (pets.json): ..."). */
   warnings: string[];
   /** sha256 of each imported document, so a reload sees a changed document even if the config is unchanged. */
   digests: string[];
+  /** The documents imported, for checkOpenApiSources. */
+  sources: OpenApiSource[];
 }
 
 export function expandOpenApiApis(
@@ -35,7 +45,7 @@ export function expandOpenApiApis(
   issue: (path: ConfigPath, message: string) => ConfigIssue,
   issues: ConfigIssue[],
 ): OpenApiExpansion {
-  const out: OpenApiExpansion = { warnings: [], digests: [] };
+  const out: OpenApiExpansion = { warnings: [], digests: [], sources: [] };
   if (!Array.isArray(raw.apis)) return out;
   const apis = raw.apis as unknown[];
   apis.forEach((entry: unknown, i: number) => {
@@ -57,6 +67,15 @@ export function expandOpenApiApis(
       }
       maps[k] = v as Record<string, string>;
     }
+    if (entry.backend !== undefined && (typeof entry.backend !== 'string' || entry.backend === '')) {
+      issues.push(
+        issue(
+          at('backend'),
+          'expected an http(s) URL or the name of an upstream (as --backend), for operations without an integration',
+        ),
+      );
+      return;
+    }
     const file = resolve(dir, entry.openapi);
     let doc: unknown;
     let text: string;
@@ -76,6 +95,7 @@ export function expandOpenApiApis(
       return;
     }
     out.digests.push(createHash('sha256').update(text).digest('hex'));
+    out.sources.push({ index: i, entry: entry.openapi, file });
     let imported: {
       config: Json;
       report: { notes: { level: string; pointer: string; feature: string; reason: string }[] };
@@ -87,6 +107,7 @@ export function expandOpenApiApis(
         ...(typeof entry.name === 'string' ? { name: entry.name } : {}),
         ...(entry.type === 'rest' || entry.type === 'http' ? { type: entry.type } : {}),
         ...(typeof entry.stage === 'string' ? { stage: entry.stage } : {}),
+        ...(typeof entry.backend === 'string' ? { backend: entry.backend } : {}),
       });
     } catch (err) {
       issues.push(issue(at('openapi'), `${entry.openapi}: ${(err as Error).message}`));
@@ -119,4 +140,32 @@ export function expandOpenApiApis(
     }
   });
   return out;
+}
+
+/**
+ * The structural check of each `apis[].openapi` document (import/openapi-validate.ts, as `portico import openapi`
+ * runs it), after the config loaded: it is asynchronous, the load is not. An error is a ConfigError at
+ * `apis[N].openapi`; schema violations AWS lets through are added to the warnings.
+ */
+export async function checkOpenApiSources(loaded: LoadedConfig): Promise<LoadedConfig> {
+  const sources = loaded.openapiSources ?? [];
+  if (!sources.length) return loaded;
+  const issues: ConfigIssue[] = [];
+  const warnings = [...loaded.warnings];
+  for (const s of sources) {
+    let doc: unknown;
+    try {
+      doc = parse(readFileSync(s.file, 'utf8'), { maxAliasCount: 100 });
+    } catch (err) {
+      issues.push(loaded.issue(['apis', s.index, 'openapi'], `${s.entry}: ${(err as Error).message.split('\n')[0]}`));
+      continue;
+    }
+    const check = await checkOpenApi(doc, s.file);
+    if (check.errors.length)
+      issues.push(loaded.issue(['apis', s.index, 'openapi'], `${s.entry}: ${formatOpenApiErrors(check.errors)}`));
+    for (const w of check.warnings)
+      warnings.push(`apis[${s.index}] (${s.entry}) ${w} (not valid OpenAPI; imported anyway, as AWS does)`);
+  }
+  if (issues.length) throw new ConfigError(loaded.file, issues);
+  return { ...loaded, warnings };
 }

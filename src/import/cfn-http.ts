@@ -112,6 +112,7 @@ function importHttpRoutes(s: CfnScope, httpBuild: FindBuild, integrations: Map<s
     const at = pointer('Resources', id, 'Properties');
     const build = httpBuild(p.ApiId);
     if (!build) continue;
+    const from = report.notes.length;
     const target = typeof p.Target === 'string' ? /^integrations\/(.+)$/.exec(p.Target)?.[1] : undefined;
     const integration = target ? integrations.get(target) : undefined;
     if (!integration) {
@@ -120,10 +121,12 @@ function importHttpRoutes(s: CfnScope, httpBuild: FindBuild, integrations: Map<s
         'Route',
         `target ${String(p.Target)} is not an imported integration; route left out`,
       );
+      report.leaveOut(String(p.RouteKey), at, from);
       continue;
     }
     const extra = access.route(build, p, at);
     if (extra) build.routes.push({ route: String(p.RouteKey), integration, ...extra });
+    else report.leaveOut(String(p.RouteKey), at, from);
   }
 }
 

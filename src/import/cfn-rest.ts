@@ -71,6 +71,8 @@ function importRestMethods(s: CfnScope, restBuild: FindBuild): void {
   for (const [id] of byType('AWS::ApiGateway::Method')) {
     const p = props(id);
     const at = pointer('Resources', id, 'Properties');
+    const from = report.notes.length;
+    const leaveOut = (route = id) => report.leaveOut(route, at, from);
     const build = restBuild(p.RestApiId);
     if (!build) {
       report.unsupported(
@@ -78,6 +80,7 @@ function importRestMethods(s: CfnScope, restBuild: FindBuild): void {
         'AWS::ApiGateway::Method',
         `RestApiId does not name a RestApi in this template; method left out`,
       );
+      leaveOut();
       continue;
     }
     const path = resourcePath(String(p.ResourceId));
@@ -87,12 +90,15 @@ function importRestMethods(s: CfnScope, restBuild: FindBuild): void {
         'AWS::ApiGateway::Method',
         `cannot resolve the resource path of ${String(p.ResourceId)}; method left out`,
       );
+      leaveOut();
       continue;
     }
     const method = String(p.HttpMethod ?? '').toUpperCase();
+    const key = `${method} ${path || '/'}`;
     const integ = isObj(p.Integration) ? cfnIntegrationToExtension(p.Integration) : undefined;
     if (!integ) {
       report.unsupported(at, 'AWS::ApiGateway::Method', 'no Integration; method left out');
+      leaveOut(key);
       continue;
     }
     if (hasUnresolved(integ)) {
@@ -101,10 +107,11 @@ function importRestMethods(s: CfnScope, restBuild: FindBuild): void {
         'Integration',
         `depends on values the template can't know: ${missingFor(id)}; method left out`,
       );
+      leaveOut(key);
       continue;
     }
     const before = report.notes.length;
-    const route: Json = { route: `${method} ${path || '/'}` };
+    const route: Json = { route: key };
     route.integration = mapIntegrationObject(
       integ,
       `${at}/Integration`,
@@ -114,9 +121,9 @@ function importRestMethods(s: CfnScope, restBuild: FindBuild): void {
       route,
     );
     renameNoteKeys(report, before, `${at}/Integration`, CFN_KEY);
-    if (!route.integration) continue;
-    const extra = access.method(build, p, at);
+    const extra = route.integration ? access.method(build, p, at) : undefined;
     if (extra) build.routes.push(Object.assign(route, extra));
+    else leaveOut(key);
   }
 }
 

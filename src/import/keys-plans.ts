@@ -197,7 +197,7 @@ function planStages(env: KeysPlansEnv, p: Json, at: string): Json {
   return stages;
 }
 
-/** AWS::ApiGateway::ApiKey → apiKeys, each value literal or read from PORTICO_KEY_<NAME>. */
+/** AWS::ApiGateway::ApiKey → apiKeys: no Value → none (the gateway generates it), else literal or read from PORTICO_KEY_<NAME>. */
 function importApiKeys(env: KeysPlansEnv, st: KeysPlansState): void {
   const { report } = env;
   const { apiKeys, keyByLogical, keyNames, envNames } = st;
@@ -207,7 +207,13 @@ function importApiKeys(env: KeysPlansEnv, st: KeysPlansState): void {
     const name = unique(keyNames, cleanName(p.Name, id), id);
     const key: Json = {};
     const literal = typeof p.Value === 'string' && !hasUnresolved(p.Value) ? p.Value : undefined;
-    if (literal !== undefined && KEY_VALUE_RE.test(literal)) {
+    if (p.Value === undefined) {
+      report.approximated(
+        pointer('Resources', id),
+        'Value',
+        `the template has no Value: as AWS does, the gateway generates one when it first starts with this config, stores it hashed, and \`portico keys show cfg-${name}\` prints it once`,
+      );
+    } else if (literal !== undefined && KEY_VALUE_RE.test(literal)) {
       key.value = escapeEnvRefs(literal);
       report.approximated(
         `${at}/Value`,
@@ -221,14 +227,8 @@ function importApiKeys(env: KeysPlansEnv, st: KeysPlansState): void {
       const why =
         literal !== undefined
           ? "the template's Value is not 20-128 printable characters without spaces (AWS refuses it too)"
-          : p.Value !== undefined
-            ? "the template's Value depends on something the template can't know"
-            : 'the template has no Value (AWS generates one)';
-      report.approximated(
-        p.Value === undefined ? pointer('Resources', id) : `${at}/Value`,
-        'Value',
-        `${why}: set ${v} to the key's value before \`portico start\``,
-      );
+          : "the template's Value depends on something the template can't know";
+      report.approximated(`${at}/Value`, 'Value', `${why}: set ${v} to the key's value before \`portico start\``);
     }
     if (p.Enabled === undefined)
       report.approximated(

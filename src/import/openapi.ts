@@ -41,6 +41,13 @@ export interface OpenApiImportOptions extends AuthImportOptions {
   name?: string;
   /** VPC link id (connectionId) → URL of the load balancer behind it, e.g. `vpc123=http://10.0.0.5`. */
   vpcLinks?: Readonly<Record<string, string>>;
+  /**
+   * Where operations without an x-amazon-apigateway-integration go (a plain application document, as
+   * an ASP.NET or Spring API exports it), as `--backend`: an http(s) URL the document's paths are
+   * relative to (each operation is proxied to URL + its path, path parameters filled in), or the name
+   * of an upstream (the request's path after the base path is forwarded as is).
+   */
+  backend?: string;
   /** Lambda function (name, ARN) → `MODULE#EXPORT` of a local handler, as `--function NAME=./f.js#handler`. */
   functions?: Readonly<Record<string, string>>;
   /** The CloudFormation importer's functions (its template's Lambdas); replaces `functions`. */
@@ -161,17 +168,21 @@ export function importOpenApi(input: unknown, opts: OpenApiImportOptions = {}): 
       if (isObj(op) && op.isDefaultRoute === true)
         report.approximated(at, 'isDefaultRoute', 'imported as the $default route');
       const route: Json = { route: isObj(op) && op.isDefaultRoute === true ? '$default' : routeKey };
+      const from = report.notes.length;
       route.integration = mapIntegration(
         doc,
+        path,
         op,
         at,
         report,
-        { upstreams, vpcLinks: opts.vpcLinks ?? {}, functions, apiType: type },
+        { upstreams, vpcLinks: opts.vpcLinks ?? {}, functions, apiType: type, backend: opts.backend },
         route,
       );
-      if (!route.integration) continue;
-      const access = security.route(op, at);
-      if (!access) continue;
+      const access = route.integration ? security.route(op, at) : undefined;
+      if (!access) {
+        report.leaveOut(String(route.route), at, from);
+        continue;
+      }
       routes.push(Object.assign(route, access, validation.route(item, op, at)));
       noteOperationExtensions(op, at, report);
     }
@@ -211,10 +222,13 @@ export interface MapEnv {
   /** Lambda targets (aws_proxy); without it Lambda routes are left out. */
   functions?: FunctionEnv;
   apiType?: 'rest' | 'http';
+  /** Where operations without an integration go: OpenApiImportOptions.backend. */
+  backend?: string | undefined;
 }
 
 function mapIntegration(
   doc: Json,
+  path: string,
   op: Json,
   at: string,
   report: ImportReport,
@@ -233,7 +247,12 @@ function mapIntegration(
     iat = `/${ref.slice(2)}`;
   }
   if (!isObj(integ)) {
-    report.unsupported(at, 'operation', 'no x-amazon-apigateway-integration; route left out');
+    if (env.backend !== undefined) return backendIntegration(env.backend, path);
+    report.unsupported(
+      at,
+      'operation',
+      'no x-amazon-apigateway-integration; pass --backend URL to proxy such operations to your service; route left out',
+    );
     return undefined;
   }
   return mapIntegrationObject(integ, iat, at, report, env, route);
@@ -241,6 +260,15 @@ function mapIntegration(
 
 /** Integration methods the http_proxy `method` field takes. */
 const INTEGRATION_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/**
+ * An operation of a plain application document (no integration) → a proxy to the backend: an http(s)
+ * URL + the operation's path (its `{param}`s filled in from the route's), or a named upstream.
+ */
+function backendIntegration(backend: string, path: string): Json {
+  if (!/^https?:\/\//i.test(backend)) return { type: 'http_proxy', upstream: backend };
+  return { type: 'http_proxy', uri: `${backend.replace(/\/+$/, '')}${path}` };
+}
 
 /**
  * One integration in x-amazon-apigateway-integration form (camelCase keys) → our integration, or

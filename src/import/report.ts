@@ -12,8 +12,18 @@ export interface ImportNote {
   reason: string;
 }
 
+/** A route (or method, or event) the import left out, and the unsupported notes that say why. */
+export interface LeftOutRoute {
+  /** The route key (`GET /pets/{id}`), or the source's name for it when no key could be made. */
+  route: string;
+  pointer: string;
+  reasons: string[];
+}
+
 export class ImportReport {
   readonly notes: ImportNote[] = [];
+  /** Routes the import left out: `portico import` refuses to write such a config without --allow-partial. */
+  readonly leftOut: LeftOutRoute[] = [];
 
   unsupported(pointer: string, feature: string, reason: string): void {
     this.notes.push({ pointer, feature, level: 'unsupported', reason });
@@ -21,6 +31,18 @@ export class ImportReport {
 
   approximated(pointer: string, feature: string, reason: string): void {
     this.notes.push({ pointer, feature, level: 'approximated', reason });
+  }
+
+  /**
+   * Records that `route` was left out. Its reasons are the unsupported notes added since `from`
+   * (`notes.length` before the route was mapped).
+   */
+  leaveOut(route: string, at: string, from: number): void {
+    const reasons = this.notes
+      .slice(from)
+      .filter((n) => n.level === 'unsupported')
+      .map((n) => `${n.pointer ? `${n.pointer} ` : ''}${n.feature}: ${n.reason}`);
+    this.leftOut.push({ route, pointer: at, reasons });
   }
 
   get hasUnsupported(): boolean {

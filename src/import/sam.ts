@@ -200,6 +200,8 @@ function addEventOperation(s: SamScope, e: SamEvent, apiAuth: Map<string, Json>)
       `${e.type} event`,
       `must name an AWS::Serverless::${rest ? 'Api' : 'HttpApi'} of this template with !Ref; event left out`,
     );
+    const key = `${String(e.props.Method ?? 'ANY').toUpperCase()} ${String(e.props.Path ?? '/')}`;
+    report.leaveOut(key, at, report.notes.length - 1);
     return;
   }
   const props = api.Properties as Json;

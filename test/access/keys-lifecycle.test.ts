@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
 import { keysCommand, usageCommand } from '../../src/api-keys/cli.js';
-import { spawnCli } from '../helpers/cli.js';
+import { runCliAsync } from '../helpers/cli.js';
 import { call } from '../helpers/http-call.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { admin } from './key-helpers.js';
@@ -28,11 +28,7 @@ apis:
 type Run = { code: number | null; stdout: string; stderr: string };
 
 /** The real `portico` binary in a child process, without blocking this one (the gateway under test lives here). */
-async function spawned(args: string[]): Promise<Run> {
-  const p = spawnCli(args);
-  const code = await p.exited;
-  return { code, stdout: p.stdout(), stderr: p.stderr() };
-}
+const spawned = (args: string[]): Promise<Run> => runCliAsync(args);
 
 /** The same commands in-process (each spawn costs seconds of tsx start-up): keys/usage with a captured Io. */
 async function inProcess(args: string[]): Promise<Run> {

@@ -71,3 +71,13 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): CliProces
     },
   };
 }
+
+/** `portico ARGS` in a child process, without blocking this one (for a gateway under test that lives here). */
+export async function runCliAsync(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const p = spawnCli(args, env);
+  const code = await p.exited;
+  return { code, stdout: p.stdout(), stderr: p.stderr() };
+}

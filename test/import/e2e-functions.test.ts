@@ -73,7 +73,7 @@ async function importAndStart(
   dir: string,
   args: string[],
   env?: NodeJS.ProcessEnv,
-): Promise<{ url: string; stderr: string; yaml: string }> {
+): Promise<{ url: string; stderr: string; yaml: string; generatedKey: (id: string) => Promise<string> }> {
   const out = join(dir, 'portico.yaml');
   const r = runCli(['import', ...args, '--out', out]);
   assert.equal(r.code, 0, r.stderr);
@@ -87,7 +87,14 @@ async function importAndStart(
     ...(env ? { env: { ...process.env, ...env } } : {}),
   });
   t.after(() => gw.close());
-  return { url: gw.url, stderr: r.stderr, yaml: readFileSync(out, 'utf8') };
+  // A key the template gave no Value: the gateway generated it; the admin API shows it once.
+  const generatedKey = async (id: string) => {
+    const res = await fetch(new URL(`/keys/${id}`, gw.adminUrl), {
+      headers: { authorization: `Bearer ${gw.adminToken}` },
+    });
+    return ((await res.json()) as { value: string }).value;
+  };
+  return { url: gw.url, stderr: r.stderr, yaml: readFileSync(out, 'utf8'), generatedKey };
 }
 
 async function getJson(
@@ -219,13 +226,10 @@ Resources:
 
   test("SAM InlineCode (api_with_usageplans) is saved next to the config and runs as the route's function; Auth.ApiKeyRequired and UsagePlan hold", async (t) => {
     const dir = await tempDir(t);
-    // The template's keys have no Value (AWS generates one): the import asks for them by variable.
-    const two = 'k2-0123456789abcdefghij';
-    const shared = 'k3-0123456789abcdefghij';
-    const { url, stderr } = await importAndStart(t, dir, ['cloudformation', USAGE_PLANS], {
-      PORTICO_KEY_MYAPITWOAPIKEY: two,
-      PORTICO_KEY_SERVERLESSAPIKEY: shared,
-    });
+    // The template's keys have no Value: as AWS does, the gateway generates them (issue #20).
+    const { url, stderr, generatedKey } = await importAndStart(t, dir, ['cloudformation', USAGE_PLANS]);
+    const two = await generatedKey('cfg-MyApiTwoApiKey');
+    const shared = await generatedKey('cfg-ServerlessApiKey');
     assert.match(
       stderr,
       /approximated \/Resources\/MyFunctionOne\/Properties\/InlineCode {2}inline code: saved as \.\/functions\/MyFunctionOne\/index\.cjs/,

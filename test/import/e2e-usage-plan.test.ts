@@ -7,7 +7,7 @@ import { ManualClock } from '../../src/clock.js';
 import { parseTemplate } from '../../src/import/cfn-intrinsics.js';
 import { importCloudFormation } from '../../src/import/cloudformation.js';
 import { samUsagePlanResources } from '../../src/import/sam-usage-plans.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, runCliAsync } from '../helpers/cli.js';
 import { call } from '../helpers/http-call.js';
 import { startTestGateway, startUpstream, type TestGateway, type TestUpstream } from '../helpers/gateway.js';
 import { corpus } from './import-helpers.js';
@@ -49,7 +49,6 @@ describe('import the AWS usage-plan template (ApiKey, UsagePlan, UsagePlanKey) â
   let up: TestUpstream;
   let dir: string;
   const gateways: TestGateway[] = [];
-  const KEY = 'value-set-by-the-operator-0123456789';
 
   before(async () => {
     up = await startUpstream();
@@ -70,10 +69,11 @@ describe('import the AWS usage-plan template (ApiKey, UsagePlan, UsagePlanKey) â
     );
     assert.match(
       report,
-      /\/Resources\/MyAPIKey {2}Value: the template has no Value \(AWS generates one\): set PORTICO_KEY_MYAPIKEY to the key's value/,
+      /\/Resources\/MyAPIKey {2}Value: the template has no Value: as AWS does, the gateway generates one when it first starts with this config, stores it hashed, and `portico keys show cfg-MyAPIKey` prints it once/,
     );
-    assert.match(yaml, /value: \$\{PORTICO_KEY_MYAPIKEY\}/);
-    const g = await startTestGateway(yaml, { env: { PORTICO_KEY_MYAPIKEY: KEY } });
+    // No environment variable to set: the config validates and starts as imported.
+    assert.doesNotMatch(yaml, /PORTICO_KEY|value:/);
+    const g = await startTestGateway(yaml);
     gateways.push(g);
     assert.deepEqual(await statuses(g.port, 3, '/test/pets'), [200, 200, 200]);
   });
@@ -85,8 +85,24 @@ describe('import the AWS usage-plan template (ApiKey, UsagePlan, UsagePlanKey) â
     const { yaml, report } = await importWithCli(dir, text);
     assert.doesNotMatch(report, /never apply/);
     const clock = new ManualClock();
-    const g = await startTestGateway(yaml, { env: { PORTICO_KEY_MYAPIKEY: KEY }, clock });
+    const g = await startTestGateway(yaml, { clock });
     gateways.push(g);
+    // The key the gateway generated on start: `portico keys show` (the real CLI) prints it once, then never again.
+    const keys = ['-c', g.configPath, '--admin', g.gw.adminUrl, '--token', g.gw.adminToken];
+    const listed = await runCliAsync(['keys', 'list', ...keys]);
+    assert.match(
+      listed.stdout,
+      /cfg-MyAPIKey: its value was generated and not shown yet: portico keys show cfg-MyAPIKey \(once\)/,
+    );
+    const shown = await runCliAsync(['keys', 'show', 'cfg-MyAPIKey', ...keys]);
+    assert.equal(shown.code, 0, shown.stderr);
+    const KEY = /^value: {7}(\S+)$/m.exec(shown.stdout)?.[1] ?? '';
+    assert.match(KEY, /^[A-Za-z0-9_-]{40}$/);
+    assert.match(shown.stdout, /source: {6}config/);
+    const again = await runCliAsync(['keys', 'show', 'cfg-MyAPIKey', ...keys]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.doesNotMatch(again.stdout, /value:/);
+    assert.doesNotMatch((await runCliAsync(['keys', 'list', ...keys])).stdout, /not shown yet/);
     const none = await call(g.port, 'GET', '/test/pets');
     assert.deepEqual([none.status, none.body], [403, '{"message":"Forbidden"}']);
     assert.equal((await call(g.port, 'GET', '/test/pets', { 'x-api-key': 'not-the-key-0123456789abc' })).status, 403);
@@ -310,9 +326,10 @@ ${stage}
     });
     assert.deepEqual(config.apiKeys, {
       Stale: { value: '${PORTICO_KEY_STALE}', enabled: false, usagePlans: ['stagekeys-pets-v1'] },
-      'in-plan': { value: '${PORTICO_KEY_IN_PLAN}', enabled: true, usagePlans: ['Plan'] },
+      // No Value: none is written, the gateway generates it (issue #20).
+      'in-plan': { enabled: true, usagePlans: ['Plan'] },
     });
-    assert.deepEqual(env, ['PORTICO_KEY_STALE', 'PORTICO_KEY_IN_PLAN']);
+    assert.deepEqual(env, ['PORTICO_KEY_STALE']);
     const text = report.format();
     assert.match(text, /Throttle\/~1cats~1GET {2}ApiStages Throttle: no imported method is "\/cats\/GET"/);
     assert.match(

@@ -1,4 +1,8 @@
 import { readdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import { stringify } from 'yaml';
 import { loadConfigText, compileConfig } from '../../src/features.js';
 import { placeholderKeyEnv } from '../../src/import/keys-plans.js';
@@ -43,4 +47,11 @@ export async function compiles(config: Record<string, unknown>): Promise<void> {
   } finally {
     await pools.close();
   }
+}
+
+/** A fresh temporary directory, removed when the test ends. */
+export async function tempDir(t: TestContext, prefix = 'portico-import-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
 }

@@ -261,7 +261,11 @@ describe('portico import openapi (CLI) → portico start', () => {
           paths: { '/x': { get: { 'x-amazon-apigateway-integration': { type: 'aws', uri: 'arn:x' } } } },
         }),
       );
-      const strict = runCli(['import', 'openapi', file, '--strict']);
+      // The route is left out, so without --allow-partial the import is refused before --strict looks.
+      const partial = runCli(['import', 'openapi', file, '--strict']);
+      assert.equal(partial.code, 1);
+      assert.match(partial.stderr, /no route could be imported; nothing written\n {2}GET \/x/);
+      const strict = runCli(['import', 'openapi', file, '--strict', '--allow-partial']);
       assert.equal(strict.code, 1);
       assert.match(strict.stderr, /--strict: 1 unsupported feature\(s\); nothing written/);
       assert.equal(strict.stdout, '');
