@@ -36,6 +36,7 @@ export const STORE_OPS = [
   'usage',
   'deleteUsage',
   'flush',
+  'ping',
 ] as const;
 export type StoreOp = (typeof STORE_OPS)[number];
 
@@ -147,6 +148,10 @@ export class IpcStore implements Store {
   }
   flush(): Promise<void> {
     return this.#call('flush', []);
+  }
+  /** A round trip to the primary, which pings its EmbeddedStore. */
+  ping(): Promise<void> {
+    return this.#call('ping', []);
   }
   onChange(listener: StoreChangeListener): void {
     this.#ch.on((m) => {

@@ -22,7 +22,8 @@ export const configName = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'expected a name of letters, digits, "_", "." or "-" (max 128)');
 
-const listen = z.string().check((ctx) => {
+/** HOST:PORT (parseListen). */
+export const listen = z.string().check((ctx) => {
   try {
     parseListen(ctx.value);
   } catch (err) {

@@ -11,6 +11,7 @@ export const OBSERVABILITY_ROUTES: AdminRoute[] = [
     path: '/metrics',
     description: 'Prometheus metrics (token unless admin.metricsPublic)',
     public: (target) => target.snapshot.config.admin.metricsPublic,
+    metricsListener: true,
     handle: async ({ target }) => {
       const metrics = target.runtime.services.get(METRICS);
       if (!metrics) throw new AdminError(404, 'metrics are not running');
