@@ -13,7 +13,11 @@ export type ToPrimary =
   | { t: 'limit'; id: number; levels: { key: string; rate: number; burst: number }[] }
   | { t: 'ready'; url: string; adminUrl: string }
   | { t: 'reloaded'; hash: string }
-  | { t: 'restart' };
+  | { t: 'restart' }
+  /** GET /metrics on a worker: the primary collects every worker's registry and answers the aggregate text. */
+  | { t: 'metrics'; id: number }
+  /** A worker's registry (prom-client getMetricsAsJSON), answering 'metrics-collect' number `req`. */
+  | { t: 'metrics-part'; req: number; metrics: unknown[] };
 
 export type ToWorker =
   | { t: 'res'; id: number; ok: true; value: unknown }
@@ -21,7 +25,9 @@ export type ToWorker =
   | { t: 'change'; c: string; id: string | undefined }
   | { t: 'reload'; reason: string }
   /** handover: a rolling restart (another worker keeps serving), see Gateway.close. */
-  | { t: 'shutdown'; handover?: boolean };
+  | { t: 'shutdown'; handover?: boolean }
+  /** Send your registry as 'metrics-part' with this `req`. */
+  | { t: 'metrics-collect'; req: number };
 
 export const STORE_OPS = [
   'get',
