@@ -7,7 +7,8 @@ import { type AdminTarget, createAdminServer, type Readiness, type ReloadResult 
 import { resolveAdminToken } from './admin/token.js';
 import type { Clock } from './clock.js';
 import { ConfigError } from './config/errors.js';
-import { formatListen, isLoopback, type ListenAddress, parseListen } from './config/listen.js';
+import { startChecks } from './config/checks.js';
+import { formatListen, type ListenAddress, parseListen } from './config/listen.js';
 import type { LoadedConfig } from './config/loaded.js';
 import { loadConfigFile, compileConfig, adminRoutes, featureServices } from './features.js';
 import { createLogger, type Logger } from './logger.js';
@@ -143,6 +144,9 @@ export class Gateway implements AdminTarget {
     const env = opts.env ?? process.env;
     let loaded = applyOverrides(await loadConfigFile(opts.configPath, env), opts);
     const cfg = loaded.config;
+    // The same checks as `portico validate`, after the overrides and before anything starts.
+    const refused = startChecks(loaded);
+    if (refused.length) throw new ConfigError(loaded.file, refused);
     const log = opts.logger ?? createLogger(opts.logLevel ?? cfg.server.logLevel);
     for (const w of loaded.warnings) log.warn(w);
     const runtime = createRuntimeDeps({ pools: new PoolRegistry(), log, ...(opts.clock ? { clock: opts.clock } : {}) });
@@ -169,14 +173,6 @@ export class Gateway implements AdminTarget {
     }
     const dataDir = resolve(loaded.dir, cfg.dataDir);
     const adminAddr = parseListen(cfg.admin.listen);
-    if (cfg.admin.enabled && !isLoopback(adminAddr.host) && !cfg.admin.token) {
-      throw new ConfigError(loaded.file, [
-        loaded.issue(
-          ['admin', 'token'],
-          `admin.listen ${cfg.admin.listen} is not loopback, so admin.token must be set explicitly`,
-        ),
-      ]);
-    }
     const { token, source } = cfg.admin.enabled
       ? await resolveAdminToken(cfg.admin.token, dataDir)
       : { token: '', source: '' };
