@@ -3,11 +3,12 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo, Server as NetServer } from 'node:net';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { type AdminTarget, createAdminServer, type ReloadResult } from './admin/server.js';
+import { type AdminTarget, createAdminServer, type Readiness, type ReloadResult } from './admin/server.js';
 import { resolveAdminToken } from './admin/token.js';
 import type { Clock } from './clock.js';
 import { ConfigError } from './config/errors.js';
-import { formatListen, isLoopback, type ListenAddress, parseListen } from './config/listen.js';
+import { startChecks } from './config/checks.js';
+import { formatListen, type ListenAddress, parseListen } from './config/listen.js';
 import type { LoadedConfig } from './config/loaded.js';
 import { loadConfigFile, compileConfig, adminRoutes, featureServices } from './features.js';
 import { createLogger, type Logger } from './logger.js';
@@ -28,6 +29,7 @@ import {
 import { SlowClientWatch } from './server/slow-clients.js';
 import type { Service } from './services.js';
 import { loadPlugins } from './plugins/load.js';
+import { withTimeout } from './store/health.js';
 import { STORE } from './store/keys.js';
 import type { RuntimeDeps, Snapshot } from './pipeline/context.js';
 
@@ -65,6 +67,8 @@ export class Gateway implements AdminTarget {
   #snapshot: Snapshot;
   #server: Server;
   #admin: Server | undefined;
+  /** observability.metrics.listen: /metrics, /healthz and /readyz without the token, and nothing else. */
+  #metrics: Server | undefined;
   #watcher: FSWatcher | undefined;
   #reloadChain: Promise<unknown> = Promise.resolve();
   #lastReload: { at: string; reason: string; ok: boolean; error?: string } | undefined;
@@ -73,6 +77,7 @@ export class Gateway implements AdminTarget {
   #dataDir: string;
   #url = '';
   #adminUrl = '';
+  #metricsUrl = '';
   #startedAt = new Date();
   /** Request bodies too slow, responses not read: server.timeouts.body*, sendMs. */
   #slow = new SlowClientWatch({ rules: () => this.#snapshot.config.server.timeouts, slowBody: cutSlowBody });
@@ -139,6 +144,9 @@ export class Gateway implements AdminTarget {
     const env = opts.env ?? process.env;
     let loaded = applyOverrides(await loadConfigFile(opts.configPath, env), opts);
     const cfg = loaded.config;
+    // The same checks as `portico validate`, after the overrides and before anything starts.
+    const refused = startChecks(loaded);
+    if (refused.length) throw new ConfigError(loaded.file, refused);
     const log = opts.logger ?? createLogger(opts.logLevel ?? cfg.server.logLevel);
     for (const w of loaded.warnings) log.warn(w);
     const runtime = createRuntimeDeps({ pools: new PoolRegistry(), log, ...(opts.clock ? { clock: opts.clock } : {}) });
@@ -165,25 +173,23 @@ export class Gateway implements AdminTarget {
     }
     const dataDir = resolve(loaded.dir, cfg.dataDir);
     const adminAddr = parseListen(cfg.admin.listen);
-    if (cfg.admin.enabled && !isLoopback(adminAddr.host) && !cfg.admin.token) {
-      throw new ConfigError(loaded.file, [
-        loaded.issue(
-          ['admin', 'token'],
-          `admin.listen ${cfg.admin.listen} is not loopback, so admin.token must be set explicitly`,
-        ),
-      ]);
-    }
     const { token, source } = cfg.admin.enabled
       ? await resolveAdminToken(cfg.admin.token, dataDir)
       : { token: '', source: '' };
     const gw = new Gateway(opts, snapshot, runtime, token, dataDir);
-    await gw.#listen(parseListen(cfg.server.listen), cfg.admin.enabled ? adminAddr : undefined);
+    const metricsListen = cfg.observability.metrics.listen;
+    await gw.#listen(
+      parseListen(cfg.server.listen),
+      cfg.admin.enabled ? adminAddr : undefined,
+      metricsListen ? parseListen(metricsListen) : undefined,
+    );
     if (opts.watch ?? cfg.server.watch) gw.#watch();
     await gw.#writeRuntimeInfo();
     log.info(
       {
         url: gw.url,
         admin: gw.#adminUrl || 'disabled',
+        ...(gw.#metricsUrl ? { metrics: gw.#metricsUrl } : {}),
         adminTokenFile: source,
         config: loaded.file,
         apis: snapshot.apis.length,
@@ -193,7 +199,11 @@ export class Gateway implements AdminTarget {
     return gw;
   }
 
-  async #listen(data: ListenAddress, admin: ListenAddress | undefined): Promise<void> {
+  async #listen(
+    data: ListenAddress,
+    admin: ListenAddress | undefined,
+    metrics: ListenAddress | undefined,
+  ): Promise<void> {
     await listenOn(this.#server, data);
     const addr = this.#server.address() as AddressInfo;
     this.#port = addr.port;
@@ -213,6 +223,24 @@ export class Gateway implements AdminTarget {
       const a = this.#admin.address() as AddressInfo;
       this.#adminUrl = `http://${formatListen({ host: urlHost(a.address), port: a.port })}`;
     }
+    if (metrics) {
+      this.#metrics = createAdminServer(this, '', this.log, {
+        timeouts: this.#snapshot.config.server.timeouts,
+        limits: () => adminLimits(this.#snapshot.config),
+        routes: adminRoutes().filter((r) => r.metricsListener),
+        open: true,
+        name: 'metrics',
+      });
+      try {
+        await listenOn(this.#metrics, metrics);
+      } catch (err) {
+        this.#server.close();
+        this.#admin?.close();
+        throw err;
+      }
+      const a = this.#metrics.address() as AddressInfo;
+      this.#metricsUrl = `http://${formatListen({ host: urlHost(a.address), port: a.port })}`;
+    }
   }
 
   /** Data listener URL, e.g. http://127.0.0.1:8080 (0.0.0.0 is shown as 127.0.0.1). */
@@ -221,6 +249,10 @@ export class Gateway implements AdminTarget {
   }
   get adminUrl(): string {
     return this.#adminUrl;
+  }
+  /** The metrics listener's URL (observability.metrics.listen), or '' without one. */
+  get metricsUrl(): string {
+    return this.#metricsUrl;
   }
   get snapshot(): Snapshot {
     return this.#snapshot;
@@ -261,6 +293,30 @@ export class Gateway implements AdminTarget {
   }
 
   /**
+   * GET /readyz: the config is loaded (always, once started: a rejected reload keeps the last good
+   * one), the gateway is not draining, and the store answers now (SQLite read, Redis PING, or the
+   * primary's store with --workers), within READY_STORE_MS at most.
+   */
+  async readiness(): Promise<Readiness> {
+    const s = this.#snapshot;
+    const checks: Readiness['checks'] = {
+      config: { ok: true, revision: s.revision, loadedAt: s.createdAt.toISOString() },
+      serving: this.#draining ? { ok: false, reason: 'draining: the gateway is shutting down' } : { ok: true },
+    };
+    const store = this.runtime.services.get(STORE);
+    if (store) {
+      try {
+        await withTimeout(store.ping(), READY_STORE_MS);
+        checks.store = { ok: true, kind: store.kind };
+      } catch (err) {
+        checks.store = { ok: false, kind: store.kind, reason: (err as Error).message };
+      }
+    }
+    const failed = Object.entries(checks).find(([, c]) => !c.ok);
+    return failed ? { ready: false, reason: `${failed[0]}: ${failed[1].reason}`, checks } : { ready: true, checks };
+  }
+
+  /**
    * Loads the config file again and swaps it in. An invalid config is rejected with every error and
    * the current snapshot keeps serving. Reloads run one at a time.
    */
@@ -297,6 +353,7 @@ export class Gateway implements AdminTarget {
       this.#snapshot = next;
       applyLimits(this.#server, next.config.server.limits);
       if (this.#admin) applyLimits(this.#admin, adminLimits(next.config));
+      if (this.#metrics) applyLimits(this.#metrics, adminLimits(next.config));
       this.runtime.pools.retain(next.origins);
       for (const svc of this.runtime.services.values()) (svc as Service).onSnapshot?.(next);
       this.#lastReload = { at: new Date().toISOString(), reason, ok: true };
@@ -334,6 +391,7 @@ export class Gateway implements AdminTarget {
         pid: process.pid,
         url: this.#url,
         adminUrl: this.#adminUrl,
+        ...(this.#metricsUrl ? { metricsUrl: this.#metricsUrl } : {}),
         config: resolve(this.#opts.configPath),
       };
       await writeFile(join(this.#dataDir, 'runtime.json'), `${JSON.stringify(info, null, 2)}\n`);
@@ -360,8 +418,10 @@ export class Gateway implements AdminTarget {
     const closed = new Promise<void>((r) =>
       opts.handover ? NetServer.prototype.close.call(this.#server, () => r()) : this.#server.close(() => r()),
     );
-    this.#admin?.close();
-    this.#admin?.closeAllConnections();
+    for (const l of [this.#admin, this.#metrics]) {
+      l?.close();
+      l?.closeAllConnections();
+    }
     const deadline = Date.now() + this.#snapshot.config.server.timeouts.drainMs;
     const open = () => new Promise<number>((r) => this.#server.getConnections((_err, n) => r(n ?? 0)));
     while ((this.#inflight > 0 || (opts.handover && (await open()) > 0)) && Date.now() < deadline) {
@@ -376,6 +436,9 @@ export class Gateway implements AdminTarget {
     await rm(join(this.#dataDir, 'runtime.json'), { force: true });
   }
 }
+
+/** The store's answer to a readiness check at most (Redis has its own commandTimeoutMs inside). */
+const READY_STORE_MS = 2000;
 
 export function startGateway(opts: StartOptions): Promise<Gateway> {
   return Gateway.start(opts);

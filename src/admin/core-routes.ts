@@ -1,8 +1,30 @@
 import { routeRows } from '../pipeline/route-table.js';
 import type { AdminRoute } from './types.js';
 
-/** Status, routes and reload. */
+/**
+ * Health, status, routes and reload. /healthz and /readyz need no token (probes send none) and say
+ * nothing about the config beyond whether it is loaded; they are on the metrics listener too.
+ */
 export const CORE_ROUTES: AdminRoute[] = [
+  {
+    method: 'GET',
+    path: '/healthz',
+    description: 'liveness: 200 while the process answers (no token)',
+    public: true,
+    metricsListener: true,
+    handle: () => ({ body: { status: 'ok' } }),
+  },
+  {
+    method: 'GET',
+    path: '/readyz',
+    description: 'readiness: 200 when the config is loaded and the store answers, else 503 with the reason (no token)',
+    public: true,
+    metricsListener: true,
+    handle: async ({ target }) => {
+      const r = await target.readiness();
+      return { status: r.ready ? 200 : 503, body: { status: r.ready ? 'ready' : 'not ready', ...r } };
+    },
+  },
   {
     method: 'GET',
     path: '/status',

@@ -9,6 +9,7 @@ export {
   type AdminResponse,
   type AdminRoute,
   type AdminTarget,
+  type Readiness,
   type ReloadResult,
 } from './types.js';
 import {
@@ -111,6 +112,10 @@ export interface AdminServerOptions {
   limits: () => ConnectionLimits;
   /** Every endpoint: the core's and each feature's, from the composition root (src/features.ts). */
   routes: readonly AdminRoute[];
+  /** Serve every route without the token: the metrics listener, whose routes are only the `metricsListener` ones. */
+  open?: boolean;
+  /** Listener name in logs ('admin', 'metrics'). */
+  name?: 'admin' | 'metrics';
 }
 
 /**
@@ -125,19 +130,20 @@ export interface AdminServerOptions {
  */
 export function createAdminServer(target: AdminTarget, token: string, log: Logger, opts: AdminServerOptions): Server {
   const server = createServer(timeoutOptions(opts.timeouts), (req: IncomingMessage, res: ServerResponse) => {
-    serve(target, token, opts.routes, req, res).catch((err: unknown) => {
+    serve(target, opts.open ? undefined : token, opts.routes, req, res).catch((err: unknown) => {
       if (err instanceof AdminError) return answerFailure(res, err.status, err.message);
       log.error({ err, method: req.method, url: req.url }, 'admin request failed');
       answerFailure(res, 500, (err as Error)?.message ?? 'Internal server error');
     });
   });
-  hardenListener(server, 'admin', log, opts.limits);
+  hardenListener(server, opts.name ?? 'admin', log, opts.limits);
   return server;
 }
 
 async function serve(
   target: AdminTarget,
-  token: string,
+  /** undefined: no token asked (the metrics listener). */
+  token: string | undefined,
   routes: readonly AdminRoute[],
   req: IncomingMessage,
   res: ServerResponse,
@@ -157,7 +163,7 @@ async function serve(
     }
   }
   const isPublic = typeof route?.public === 'function' ? route.public(target) : route?.public;
-  if (!isPublic) {
+  if (!isPublic && token !== undefined) {
     const auth = req.headers.authorization;
     const presented = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined;
     if (!tokenMatches(presented, token)) {

@@ -11,6 +11,16 @@ export interface AdminTarget {
   readonly runtime: RuntimeDeps;
   status(): Record<string, unknown>;
   reload(reason: string): Promise<ReloadResult>;
+  /** GET /readyz: whether this process should get traffic now, and why not. */
+  readiness(): Promise<Readiness>;
+}
+
+/** The answer of GET /readyz: each check by name, and the first failing one's reason. */
+export interface Readiness {
+  ready: boolean;
+  /** "config: ...", "store: ...": the first check that failed. */
+  reason?: string;
+  checks: Record<string, { ok: boolean; reason?: string } & Record<string, unknown>>;
 }
 
 export interface ReloadResult {
@@ -56,5 +66,7 @@ export interface AdminRoute {
   description: string;
   /** Served without the bearer token (only for things like /metrics scrapes; off by default). A function reads the current config. */
   public?: boolean | ((target: AdminTarget) => boolean);
+  /** Also served, without the token, on observability.metrics.listen (metrics and health only). */
+  metricsListener?: boolean;
   handle(r: AdminRequest): Promise<AdminResponse> | AdminResponse;
 }

@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
-import { ConfigError } from '../config/errors.js';
+import { startChecks } from '../config/checks.js';
+import { type ConfigIssue, ConfigError, formatPath } from '../config/errors.js';
 import { parseListen } from '../config/listen.js';
 import type { LoadedConfig } from '../config/loaded.js';
 import { loadConfigFile, compileConfig } from '../features.js';
@@ -29,25 +30,68 @@ function checkListen(command: string, flag: string, value: string | undefined): 
   }
 }
 
-/** Loads and compiles without listening; pools are created lazily, so nothing connects. */
+/**
+ * Loads and compiles without listening; pools are created lazily, so nothing connects. `checks`
+ * (validate: the start checks) are reported together with the compile's errors.
+ */
 async function compileFile(
   file: string,
   env: NodeJS.ProcessEnv,
+  checks?: (loaded: LoadedConfig) => ConfigIssue[],
 ): Promise<{ loaded: LoadedConfig; snapshot: Snapshot }> {
   const pools = new PoolRegistry();
   const runtime = createRuntimeDeps({ pools, log: createLogger('silent') });
   try {
-    const { loaded, features } = await loadPlugins(await loadConfigFile(file, env), runtime);
-    return { loaded, snapshot: compileConfig(loaded, { runtime, revision: 1 }, features) };
+    const first = await loadConfigFile(file, env);
+    const issues = checks?.(first) ?? [];
+    let compiled: { loaded: LoadedConfig; snapshot: Snapshot };
+    try {
+      const { loaded, features } = await loadPlugins(first, runtime);
+      compiled = { loaded, snapshot: compileConfig(loaded, { runtime, revision: 1 }, features) };
+    } catch (err) {
+      if (issues.length && err instanceof ConfigError) throw new ConfigError(err.file, [...err.issues, ...issues]);
+      throw err;
+    }
+    if (issues.length) throw new ConfigError(first.file, issues);
+    return compiled;
   } finally {
     await pools.close();
   }
 }
 
+/**
+ * `portico validate [--json]`: the schema, the compile and the checks `start` makes (startChecks), all
+ * reported at once. --json prints one object on stdout, for CI: {ok, file, apis, routes, warnings} or
+ * {ok: false, file, errors: [{path, segments, message, line, column}]}; the exit code is the same.
+ */
 export async function validateCommand(argv: string[], io: Io): Promise<number> {
-  const { values } = parseCommandArgs('validate', argv, configOption);
-  const { loaded, snapshot } = await compileFile(configPath(values, io.env), io.env);
+  const { values } = parseCommandArgs('validate', argv, { ...configOption, json: { type: 'boolean' } });
+  const file = configPath(values, io.env);
+  let result: { loaded: LoadedConfig; snapshot: Snapshot };
+  try {
+    result = await compileFile(file, io.env, startChecks);
+  } catch (err) {
+    if (!values.json) throw err;
+    const errors =
+      err instanceof ConfigError
+        ? err.issues.map((i) => ({
+            path: formatPath(i.path),
+            segments: i.path,
+            message: i.message,
+            line: i.line,
+            column: i.column,
+          }))
+        : [{ path: formatPath([]), segments: [], message: (err as Error).message }];
+    io.out(JSON.stringify({ ok: false, file: err instanceof ConfigError ? err.file : resolve(file), errors }, null, 2));
+    return 1;
+  }
+  const { loaded, snapshot } = result;
   const routes = snapshot.apis.reduce((n, a) => n + a.routes.length, 0);
+  if (values.json) {
+    const out = { ok: true, file: loaded.file, apis: snapshot.apis.length, routes, warnings: loaded.warnings };
+    io.out(JSON.stringify(out, null, 2));
+    return 0;
+  }
   for (const w of loaded.warnings) io.err(`warning: ${w}`);
   io.out(
     `${loaded.file}: ok (${snapshot.apis.length} API${snapshot.apis.length === 1 ? '' : 's'}, ${routes} route${routes === 1 ? '' : 's'})`,

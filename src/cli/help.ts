@@ -47,13 +47,17 @@ Options:
 
 Asks a gateway started with --workers N for a rolling restart: each worker is replaced by a new one,
 which serves before the old one drains, so no request is dropped.`,
-  validate: `Usage: portico validate [-c FILE]
+  validate: `Usage: portico validate [-c FILE] [--json]
 
-Loads and compiles the config without starting anything. Prints every error with file:line:column
-and the path inside the file, and exits 1 if there is any.
+Loads and compiles the config without starting anything, and makes the checks \`portico start\` makes
+(an admin listener off loopback needs admin.token; listeners may not share an address): what validate
+passes, start accepts. Prints every error with file:line:column and the path inside the file, and
+exits 1 if there is any.
 
 Options:
-  -c, --config FILE   Config file (default: $PORTICO_CONFIG or ./portico.yaml)`,
+  -c, --config FILE   Config file (default: $PORTICO_CONFIG or ./portico.yaml)
+      --json          One JSON object on stdout, for CI: {"ok": true, "file", "apis", "routes", "warnings"}
+                      or {"ok": false, "file", "errors": [{"path", "segments", "message", "line", "column"}]}`,
   routes: `Usage: portico routes [-c FILE] [--json]
 
 Prints one row per api × stage × route: the public method and path and the integration it reaches.

@@ -13,7 +13,11 @@ export type ToPrimary =
   | { t: 'limit'; id: number; levels: { key: string; rate: number; burst: number }[] }
   | { t: 'ready'; url: string; adminUrl: string }
   | { t: 'reloaded'; hash: string }
-  | { t: 'restart' };
+  | { t: 'restart' }
+  /** GET /metrics on a worker: the primary collects every worker's registry and answers the aggregate text. */
+  | { t: 'metrics'; id: number }
+  /** A worker's registry (prom-client getMetricsAsJSON), answering 'metrics-collect' number `req`. */
+  | { t: 'metrics-part'; req: number; metrics: unknown[] };
 
 export type ToWorker =
   | { t: 'res'; id: number; ok: true; value: unknown }
@@ -23,7 +27,9 @@ export type ToWorker =
   /** SIGUSR1 reached the primary: reopen access log files (logrotate). */
   | { t: 'reopen' }
   /** handover: a rolling restart (another worker keeps serving), see Gateway.close. */
-  | { t: 'shutdown'; handover?: boolean };
+  | { t: 'shutdown'; handover?: boolean }
+  /** Send your registry as 'metrics-part' with this `req`. */
+  | { t: 'metrics-collect'; req: number };
 
 export const STORE_OPS = [
   'get',
@@ -38,6 +44,7 @@ export const STORE_OPS = [
   'usage',
   'deleteUsage',
   'flush',
+  'ping',
 ] as const;
 export type StoreOp = (typeof STORE_OPS)[number];
 
@@ -149,6 +156,10 @@ export class IpcStore implements Store {
   }
   flush(): Promise<void> {
     return this.#call('flush', []);
+  }
+  /** A round trip to the primary, which pings its EmbeddedStore. */
+  ping(): Promise<void> {
+    return this.#call('ping', []);
   }
   onChange(listener: StoreChangeListener): void {
     this.#ch.on((m) => {

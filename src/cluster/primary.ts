@@ -12,6 +12,7 @@ import { EmbeddedStore } from '../store/embedded.js';
 import { STORE_FILE, storeMigrated } from '../store/service.js';
 import type { Store } from '../store/store.js';
 import { STORE_OPS, type ToPrimary, type ToWorker, type WireVerdict } from './ipc.js';
+import { ClusterMetrics } from './metrics.js';
 
 export interface PrimaryOptions {
   workers: number;
@@ -27,7 +28,8 @@ const DOC_WRITES = new Set(['put', 'insert', 'delete']);
 /**
  * The primary of `portico start --workers N` (node:cluster). It serves no requests: it forks the
  * workers (which share the listeners), holds the one EmbeddedStore and RateLimiter they all use over
- * IPC (embedded store only; with Redis the workers are ordinary nodes), fans reloads out (SIGHUP, or
+ * IPC (embedded store only; with Redis the workers are ordinary nodes), aggregates their metrics for
+ * GET /metrics (cluster/metrics.ts), fans reloads out (SIGHUP, or
  * a reload on any worker's admin API reaches the others), replaces crashed workers, and restarts
  * them one by one on `portico restart` without dropping a request.
  */
@@ -48,6 +50,7 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
   let stopping = false;
   let restarting: Promise<void> | undefined;
   const ready = new WeakSet<Worker>();
+  const metrics = new ClusterMetrics();
   /** Workers we told to stop: their exit is not a crash. */
   const retiring = new WeakSet<Worker>();
 
@@ -82,6 +85,17 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
     if (w.isConnected()) w.send({ t: 'res', id: m.id, ok: true, value: v } satisfies ToWorker);
   }
 
+  /** GET /metrics on any worker: the aggregate of every ready worker's registry. */
+  async function onMetrics(w: Worker, id: number): Promise<void> {
+    const live = Object.values(cluster.workers ?? {}).filter((x): x is Worker => !!x && ready.has(x));
+    try {
+      const text = await metrics.collect(live);
+      if (w.isConnected()) w.send({ t: 'res', id, ok: true, value: text } satisfies ToWorker);
+    } catch (err) {
+      if (w.isConnected()) w.send({ t: 'res', id, ok: false, error: (err as Error).message } satisfies ToWorker);
+    }
+  }
+
   // The workers share the listening socket and the kernel queues each connection until a live one
   // accepts it. Round-robin (node's default on Linux) has the primary accept and hand connections
   // over IPC: one handed to a worker that dies before it acknowledges stays open in the primary with
@@ -93,6 +107,8 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
     w.on('message', (m: ToPrimary) => {
       if (m.t === 'store') void onStore(w, m);
       else if (m.t === 'limit') onLimit(w, m);
+      else if (m.t === 'metrics') void onMetrics(w, m.id);
+      else if (m.t === 'metrics-part') metrics.part(w, m.req, m.metrics);
       else if (m.t === 'ready') {
         ready.add(w);
         // A reload sent while it was starting reached it before it listened for one: catch up (a

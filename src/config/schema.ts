@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { GATEWAY_RESPONSE_TYPES } from '../kernel/gateway-errors.js';
 import type { ConfigFragment } from '../kernel/manifest.js';
+import { parseCidr } from './cidr.js';
 import { parseListen } from './listen.js';
 import { serverLimitsSchema, serverTimeoutsSchema } from './server-schema.js';
 import { parseRouteKey } from '../router/route-key.js';
@@ -22,7 +23,8 @@ export const configName = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'expected a name of letters, digits, "_", "." or "-" (max 128)');
 
-const listen = z.string().check((ctx) => {
+/** HOST:PORT (parseListen). */
+export const listen = z.string().check((ctx) => {
   try {
     parseListen(ctx.value);
   } catch (err) {
@@ -30,9 +32,14 @@ const listen = z.string().check((ctx) => {
   }
 });
 
-const cidr = z
+/** An IP address or CIDR range (config/cidr.ts, ipaddr.js), for server.trustedProxies and ipPolicy lists. */
+export const cidr = z
   .string()
-  .regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'expected an IP address or CIDR range such as 10.0.0.0/8 or ::1/128');
+  .check((ctx) => {
+    const r = parseCidr(ctx.value);
+    if (typeof r === 'string') ctx.issues.push({ code: 'custom', message: r, input: ctx.value });
+  })
+  .describe('An IP address or CIDR range such as 10.0.0.0/8 or 2001:db8::/32.');
 
 const stageName = z
   .string()

@@ -1,4 +1,5 @@
-import { BlockList, isIP } from 'node:net';
+import { type BlockList, isIP } from 'node:net';
+import { blockListOf, parseCidr, type Cidr } from '../config/cidr.js';
 import { GATEWAY_ERRORS, type GatewayErrorDef } from '../kernel/gateway-errors.js';
 import type { RequestContext, Reply } from '../pipeline/context.js';
 import type { PolicyFactory, RouteScope } from '../pipeline/policy.js';
@@ -20,12 +21,13 @@ export class IpRules {
     const errors: { path: (string | number)[]; message: string }[] = [];
     const build = (list: readonly string[], key: string) => {
       if (!list.length) return undefined;
-      const bl = new BlockList();
+      const ranges: Cidr[] = [];
       list.forEach((entry, i) => {
-        const problem = addCidr(bl, entry);
-        if (problem) errors.push({ path: [key, i], message: problem });
+        const r = parseCidr(entry);
+        if (typeof r === 'string') errors.push({ path: [key, i], message: r });
+        else ranges.push(r);
       });
-      return bl;
+      return blockListOf(ranges);
     };
     const allow = build(cfg.allow, 'allow');
     const deny = build(cfg.deny, 'deny');
@@ -40,22 +42,6 @@ export class IpRules {
     if (this.#allow && (family === 0 || !this.#allow.check(ip, type))) return 'notAllowed';
     return 'ok';
   }
-}
-
-function addCidr(bl: BlockList, entry: string): string | undefined {
-  const [addr = '', bits, extra] = entry.split('/');
-  const family = isIP(addr);
-  if (family === 0 || extra !== undefined) return `"${entry}" is not an IP address or CIDR range`;
-  const type = family === 6 ? 'ipv6' : 'ipv4';
-  if (bits === undefined) {
-    bl.addAddress(addr, type);
-    return undefined;
-  }
-  const prefix = Number(bits);
-  if (!/^\d+$/.test(bits) || prefix > (family === 6 ? 128 : 32))
-    return `"${entry}" has an invalid prefix length (max ${family === 6 ? 128 : 32})`;
-  bl.addSubnet(addr, prefix, type);
-  return undefined;
 }
 
 /** AWS's resource-policy denial body, naming the method ARN (reference §1.2, KC-403). */

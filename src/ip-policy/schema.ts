@@ -1,10 +1,6 @@
 import type { ConfigFragment } from '../kernel/manifest.js';
-import type { Fields } from '../config/schema.js';
+import { cidr, type Fields } from '../config/schema.js';
 import { z } from 'zod';
-
-const cidr = z
-  .string()
-  .regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'expected an IP address or CIDR range such as 10.0.0.0/8 or 2001:db8::/32');
 
 export const ipPolicySchema = z
   .strictObject({

@@ -9,12 +9,17 @@ export const OBSERVABILITY_ROUTES: AdminRoute[] = [
   {
     method: 'GET',
     path: '/metrics',
-    description: 'Prometheus metrics (token unless admin.metricsPublic)',
+    description:
+      'Prometheus metrics, of every worker with --workers (?scope=process: this process only); token unless admin.metricsPublic',
     public: (target) => target.snapshot.config.admin.metricsPublic,
-    handle: async ({ target }) => {
+    metricsListener: true,
+    handle: async ({ target, query }) => {
       const metrics = target.runtime.services.get(METRICS);
       if (!metrics) throw new AdminError(404, 'metrics are not running');
-      return { text: await metrics.scrape(), contentType: metrics.registry.contentType };
+      const scope = query.get('scope');
+      if (scope !== null && scope !== 'process') throw new AdminError(400, `scope expected "process", got "${scope}"`);
+      const text = scope ? await metrics.scrapeProcess() : await metrics.scrape();
+      return { text, contentType: metrics.registry.contentType };
     },
   },
   {

@@ -160,15 +160,17 @@ export class MetricsService implements Service {
     });
     this.#targetHealth = new Gauge({
       name: 'portico_upstream_target_healthy',
-      help: 'Upstream target health: 1 healthy, 0 unhealthy.',
+      help: 'Upstream target health: 1 healthy, 0 unhealthy (with --workers: 0 if any worker sees it unhealthy).',
       labelNames: ['upstream', 'target'],
       registers,
+      aggregator: 'min',
     });
     this.#breaker = new Gauge({
       name: 'portico_upstream_breaker_state',
-      help: 'Circuit breaker state per target: 0 closed, 1 open, 2 half-open.',
+      help: 'Circuit breaker state per target: 0 closed, 1 open, 2 half-open (with --workers: the highest).',
       labelNames: ['upstream', 'target'],
       registers,
+      aggregator: 'max',
     });
     const pool = this.#pools;
     const originToUpstream = this.#originToUpstream;
@@ -200,16 +202,18 @@ export class MetricsService implements Service {
     });
     this.#reloads = new Counter({
       name: 'portico_config_reloads_total',
-      help: 'Config reloads that swapped in a new config (ok) or were rejected (failed).',
+      help: 'Config reloads that swapped in a new config (ok) or were rejected (failed); with --workers, per worker (the highest).',
       labelNames: ['result'],
       registers,
+      aggregator: 'max',
     });
     this.#reloads.inc({ result: 'ok' }, 0);
     this.#reloads.inc({ result: 'failed' }, 0);
     this.#revision = new Gauge({
       name: 'portico_config_revision',
-      help: 'Revision of the config serving now (1 at start).',
+      help: 'Revision of the config serving now (1 at start); with --workers, the lowest any worker serves.',
       registers,
+      aggregator: 'min',
     });
     this.#revision.set(1);
     if (config.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'portico_' });
@@ -389,8 +393,23 @@ export class MetricsService implements Service {
     }
   }
 
-  /** The Prometheus text exposition. */
+  #scrapeAll: (() => Promise<string>) | undefined;
+
+  /**
+   * Where scrape() gets the whole picture from instead of this registry: in a worker of
+   * `--workers N`, the primary's aggregate of every worker's registry (src/cluster/worker.ts sets it).
+   */
+  aggregateWith(source: () => Promise<string>): void {
+    this.#scrapeAll = source;
+  }
+
+  /** The Prometheus text exposition: of every worker with --workers, else of this process. */
   scrape(): Promise<string> {
+    return this.#scrapeAll ? this.#scrapeAll() : this.registry.metrics();
+  }
+
+  /** This process's metrics alone (GET /metrics?scope=process). */
+  scrapeProcess(): Promise<string> {
     return this.registry.metrics();
   }
 

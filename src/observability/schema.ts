@@ -1,5 +1,5 @@
 import type { ConfigFragment } from '../kernel/manifest.js';
-import type { Fields } from '../config/schema.js';
+import { type Fields, listen } from '../config/schema.js';
 import { z } from 'zod';
 import { compileAccessLogFormat } from './access-log-format.js';
 
@@ -53,6 +53,12 @@ const metricsSchema = z
       .boolean()
       .default(true)
       .describe('Also export Node process metrics (CPU, memory, event loop lag, GC).'),
+    listen: listen
+      .optional()
+      .describe(
+        'A listener of its own, HOST:PORT, serving only GET /metrics, /healthz and /readyz, without the token ' +
+          '(for a scraper or probes on another host; the admin API stays where it is). Unset: none.',
+      ),
   })
   .prefault({})
   .describe('Prometheus metrics.');

@@ -1,4 +1,5 @@
-import { BlockList, isIP } from 'node:net';
+import { type BlockList, isIP } from 'node:net';
+import { blockListOf, parseCidr, type Cidr } from '../config/cidr.js';
 
 /** Strips the IPv4-mapped prefix node reports for v4 peers on dual-stack sockets. */
 export function normalizeIp(ip: string): string {
@@ -10,16 +11,17 @@ export function normalizeIp(ip: string): string {
  * found by walking X-Forwarded-For from the right while each hop is trusted (nginx real_ip_recursive).
  */
 export class TrustedProxies {
-  #list = new BlockList();
+  #list: BlockList;
   readonly isEmpty: boolean;
 
+  /** `cidrs` as the schema checked them (parseCidr); an entry that does not parse is a bug, thrown. */
   constructor(cidrs: readonly string[]) {
-    for (const c of cidrs) {
-      const [addr = '', bits] = c.split('/');
-      const family = isIP(addr) === 6 ? 'ipv6' : 'ipv4';
-      if (bits === undefined) this.#list.addAddress(addr, family);
-      else this.#list.addSubnet(addr, Number(bits), family);
-    }
+    const parsed = cidrs.map((c): Cidr => {
+      const r = parseCidr(c);
+      if (typeof r === 'string') throw new Error(`server.trustedProxies: ${r}`);
+      return r;
+    });
+    this.#list = blockListOf(parsed);
     this.isEmpty = cidrs.length === 0;
   }
 

@@ -250,6 +250,12 @@ export class EmbeddedStore implements Store {
     this.#flushNow();
   }
 
+  /** The file is open and readable: one read of its schema table. */
+  async ping(): Promise<void> {
+    this.#check();
+    this.#db.prepare('SELECT count(*) FROM sqlite_master').get();
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     clearInterval(this.#timer);

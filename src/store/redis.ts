@@ -327,6 +327,12 @@ export class RedisStore implements Store {
     if (this.#closed) throw new Error(`the Redis store ${describeTarget(this.config)} is closed`);
   }
 
+  /** A PING now, within store.commandTimeoutMs (not the health state, which a probe updates later). */
+  async ping(): Promise<void> {
+    if (this.#closed) throw new Error(`the Redis store ${describeTarget(this.config)} is closed`);
+    await withTimeout(this.client.ping(), this.config.commandTimeoutMs);
+  }
+
   /** For the admin status: Redis health and failure counts. */
   status(): Record<string, unknown> {
     return {

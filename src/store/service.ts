@@ -23,14 +23,16 @@ function registerMetrics(store: RedisStore, registry: Registry): void {
     name: 'portico_store_degraded',
     help: '1 while Redis is unreachable and failure policies apply, else 0.',
     registers: [registry],
+    aggregator: 'max',
     collect() {
       this.set(store.health.up ? 0 : 1);
     },
   });
   new Counter({
     name: 'portico_store_outages_total',
-    help: 'Times Redis became unreachable since start.',
+    help: 'Times Redis became unreachable since start (with --workers: the most any worker saw).',
     registers: [registry],
+    aggregator: 'max',
     collect() {
       this.reset();
       this.inc(store.health.status().outages);

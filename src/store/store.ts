@@ -45,6 +45,12 @@ export interface Store {
   close(): Promise<void>;
 
   /**
+   * Resolves when the store can serve now, rejects with the reason otherwise (GET /readyz): the
+   * embedded store reads its SQLite file, Redis answers a PING within store.commandTimeoutMs.
+   */
+  ping(): Promise<void>;
+
+  /**
    * Change notification for stores shared by several processes (Redis pub/sub, the worker
    * primary): the listener hears about documents another node changed; `id` undefined with
    * collection '*' means "anything may have changed" (after a reconnect): reload everything.

@@ -82,12 +82,12 @@ apis:
       (err: Error) => {
         assert.match(
           err.message,
-          /apis\[0\]\.ipPolicy\.allow\[0\]: "10\.0\.0\.0\/33" has an invalid prefix length \(max 32\)/,
+          /apis\[0\]\.ipPolicy\.allow\[0\]: "10\.0\.0\.0\/33": prefix out of range \(0-32 for IPv4\)/,
         );
-        assert.match(err.message, /apis\[0\]\.ipPolicy\.allow\[1\]: "300\.1\.1\.1" is not an IP address or CIDR range/);
+        assert.match(err.message, /apis\[0\]\.ipPolicy\.allow\[1\]: "300\.1\.1\.1": not an IPv4 or IPv6 address/);
         assert.match(
           err.message,
-          /apis\[0\]\.routes\[0\]\.ipPolicy\.deny\[0\]: "2001:db8::\/129" has an invalid prefix length \(max 128\)/,
+          /apis\[0\]\.routes\[0\]\.ipPolicy\.deny\[0\]: "2001:db8::\/129": prefix out of range \(0-128 for IPv6\)/,
         );
         return true;
       },

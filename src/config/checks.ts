@@ -1,0 +1,42 @@
+import type { ConfigIssue } from './errors.js';
+import { isLoopback, parseListen } from './listen.js';
+import type { LoadedConfig } from './loaded.js';
+
+/**
+ * What `portico start` refuses about a valid config, beyond the schema and compile: run by start
+ * (after --listen/--admin-listen overrides, before any service starts) and by `portico validate`, so
+ * validate passes only what start accepts. One place: add a check here, both see it.
+ *
+ * - the admin listener off loopback needs an explicit admin.token (a generated one is in a file only
+ *   this host can read, so remote operators could not use it and anyone could try);
+ * - the data, admin and metrics listeners may not share an address.
+ */
+export function startChecks(loaded: LoadedConfig): ConfigIssue[] {
+  const cfg = loaded.config;
+  const issues: ConfigIssue[] = [];
+  if (cfg.admin.enabled && !isLoopback(parseListen(cfg.admin.listen).host) && !cfg.admin.token) {
+    issues.push(
+      loaded.issue(
+        ['admin', 'token'],
+        `admin.listen ${cfg.admin.listen} is not loopback, so admin.token must be set explicitly`,
+      ),
+    );
+  }
+  const listeners: [path: string[], value: string][] = [[['server', 'listen'], cfg.server.listen]];
+  if (cfg.admin.enabled) listeners.push([['admin', 'listen'], cfg.admin.listen]);
+  const metrics = cfg.observability.metrics.listen;
+  if (metrics) listeners.push([['observability', 'metrics', 'listen'], metrics]);
+  listeners.forEach(([path, value], i) => {
+    const a = parseListen(value);
+    if (a.port === 0) return;
+    const clash = listeners.slice(0, i).find(([, other]) => overlaps(a, parseListen(other)));
+    if (clash) issues.push(loaded.issue(path, `${value} is the address of ${clash[0].join('.')} (${clash[1]})`));
+  });
+  return issues;
+}
+
+const WILDCARD = new Set(['0.0.0.0', '::', '']);
+
+function overlaps(a: { host: string; port: number }, b: { host: string; port: number }): boolean {
+  return a.port === b.port && (a.host === b.host || WILDCARD.has(a.host) || WILDCARD.has(b.host));
+}
