@@ -62,6 +62,7 @@ async function loadOffThread(text: string, file: string, env: NodeJS.ProcessEnv)
       config: msg.config,
       file,
       dir: dirname(file),
+      text,
       hash: msg.hash,
       warnings: msg.warnings,
       issue: issueFinder(text),
@@ -136,6 +137,7 @@ export function loadConfigTextWith(
     config: parsed.data,
     file,
     dir: dirname(file),
+    text,
     hash: createHash('sha256').update(text).update(imported.digests.join()).digest('hex'),
     warnings: imported.warnings,
     // The YAML document (tens of MB for a 10,000-route file) is not kept for the config's lifetime:
