@@ -1,5 +1,5 @@
 import { type FSWatcher, readlinkSync, watch } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo, Server as NetServer } from 'node:net';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
@@ -10,7 +10,7 @@ import { ConfigError } from './config/errors.js';
 import { startChecks } from './config/checks.js';
 import { formatListen, type ListenAddress, parseListen } from './config/listen.js';
 import type { LoadedConfig } from './config/loaded.js';
-import { loadConfigFile, compileConfig, adminRoutes, featureServices } from './features.js';
+import { loadConfigFile, loadConfigText, compileConfig, adminRoutes, featureServices } from './features.js';
 import { createLogger, type Logger } from './logger.js';
 import { createRuntimeDeps } from './pipeline/policy.js';
 import { PoolRegistry } from './forward/pools.js';
@@ -27,7 +27,7 @@ import {
   urlHost,
 } from './server/listener.js';
 import { SlowClientWatch } from './server/slow-clients.js';
-import type { Service } from './services.js';
+import type { GatewayHost, Service, SnapshotPick } from './services.js';
 import { loadPlugins } from './plugins/load.js';
 import { withTimeout } from './store/health.js';
 import { STORE } from './store/keys.js';
@@ -52,6 +52,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Time source for time-based logic (tests inject a ManualClock). */
   clock?: Clock;
+  /** Random numbers in [0, 1) for per-request choices (canary traffic); default Math.random (tests seed one). */
+  random?: () => number;
 }
 
 /**
@@ -59,7 +61,7 @@ export interface StartOptions {
  * compiles a new snapshot to the side and swaps it in one assignment; requests in flight keep
  * the one they started with.
  */
-export class Gateway implements AdminTarget {
+export class Gateway implements AdminTarget, GatewayHost {
   readonly log: Logger;
   readonly runtime: RuntimeDeps;
   readonly adminToken: string;
@@ -79,6 +81,10 @@ export class Gateway implements AdminTarget {
   #adminUrl = '';
   #metricsUrl = '';
   #startedAt = new Date();
+  /** Snapshots served beside the current one (stage canaries, src/deployments/) and the per-request choice. */
+  #alternates: readonly Snapshot[] = [];
+  #pick: SnapshotPick | undefined;
+  readonly random: () => number;
   /** Request bodies too slow, responses not read: server.timeouts.body*, sendMs. */
   #slow = new SlowClientWatch({ rules: () => this.#snapshot.config.server.timeouts, slowBody: cutSlowBody });
 
@@ -90,6 +96,7 @@ export class Gateway implements AdminTarget {
     this.log = log;
     this.adminToken = token;
     this.#dataDir = dataDir;
+    this.random = opts.random ?? Math.random;
     const cfg = snapshot.config.server;
     this.#server = createServer(
       {
@@ -103,7 +110,8 @@ export class Gateway implements AdminTarget {
         if (this.#draining) res.shouldKeepAlive = false;
         this.#slow.add(req, res);
         try {
-          const ctx = handleRequest(this.#snapshot, req, res, this.#port);
+          const snapshot = this.#pick ? this.#pick(this.#snapshot, req) : this.#snapshot;
+          const ctx = handleRequest(snapshot, req, res, this.#port);
           const done = this.runtime.requestDone;
           res.on('close', () => {
             this.#inflight--;
@@ -177,6 +185,13 @@ export class Gateway implements AdminTarget {
       ? await resolveAdminToken(cfg.admin.token, dataDir)
       : { token: '', source: '' };
     const gw = new Gateway(opts, snapshot, runtime, token, dataDir);
+    try {
+      // Services that drive the snapshot (deployments: the store's current one may replace the file's).
+      for (const [, svc] of services) await svc.attach?.(gw);
+    } catch (err) {
+      await closeServices(services);
+      throw err;
+    }
     const metricsListen = cfg.observability.metrics.listen;
     await gw.#listen(
       parseListen(cfg.server.listen),
@@ -273,6 +288,7 @@ export class Gateway implements AdminTarget {
   status(): Record<string, unknown> {
     return {
       revision: this.#snapshot.revision,
+      deployment: this.#snapshot.deployment?.id ?? null,
       config: this.#snapshot.loaded.file,
       loadedAt: this.#snapshot.createdAt.toISOString(),
       startedAt: this.#startedAt.toISOString(),
@@ -340,24 +356,7 @@ export class Gateway implements AdminTarget {
         return { ok: true, changed: false, revision: current.revision };
       }
       const next = compileConfig(loaded, { runtime: this.runtime, revision: current.revision + 1 }, plugins.features);
-      for (const w of loaded.warnings) this.log.warn(w);
-      for (const key of ['listen'] as const) {
-        if (loaded.config.server[key] !== current.config.server[key]) {
-          this.log.warn(
-            { from: current.config.server[key], to: loaded.config.server[key] },
-            `server.${key} changes need a restart; keeping the old value`,
-          );
-        }
-      }
-      for (const svc of this.runtime.services.values()) await (svc as Service).beforeSwap?.(next);
-      this.#snapshot = next;
-      applyLimits(this.#server, next.config.server.limits);
-      if (this.#admin) applyLimits(this.#admin, adminLimits(next.config));
-      if (this.#metrics) applyLimits(this.#metrics, adminLimits(next.config));
-      this.runtime.pools.retain(next.origins);
-      for (const svc of this.runtime.services.values()) (svc as Service).onSnapshot?.(next);
-      this.#lastReload = { at: new Date().toISOString(), reason, ok: true };
-      this.log.info({ revision: next.revision, reason }, 'config reloaded');
+      await this.install(next, reason);
       return { ok: true, changed: true, revision: next.revision };
     } catch (err) {
       const e = err as Error;
@@ -368,6 +367,63 @@ export class Gateway implements AdminTarget {
         return { ok: false, changed: false, revision: current.revision, error: e.message, issues: err.issues };
       return { ok: false, changed: false, revision: current.revision, error: e.message };
     }
+  }
+
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#reloadChain.then(fn);
+    this.#reloadChain = run.catch(() => {});
+    return run;
+  }
+
+  async compileText(text: string, name?: string): Promise<Snapshot> {
+    const own = resolve(this.#opts.configPath);
+    const file = name ? join(dirname(own), basename(name)) : own;
+    const env = this.#opts.env ?? process.env;
+    const plugins = await loadPlugins(applyOverrides(loadConfigText(text, file, env), this.#opts), this.runtime);
+    return compileConfig(
+      plugins.loaded,
+      { runtime: this.runtime, revision: this.#snapshot.revision + 1 },
+      plugins.features,
+    );
+  }
+
+  readConfigFile(): Promise<string> {
+    return readFile(resolve(this.#opts.configPath), 'utf8');
+  }
+
+  async install(next: Snapshot, reason: string): Promise<void> {
+    const current = this.#snapshot;
+    for (const w of next.loaded.warnings) this.log.warn(w);
+    for (const key of ['listen'] as const) {
+      if (next.config.server[key] !== current.config.server[key]) {
+        this.log.warn(
+          { from: current.config.server[key], to: next.config.server[key] },
+          `server.${key} changes need a restart; keeping the old value`,
+        );
+      }
+    }
+    for (const svc of this.runtime.services.values()) await (svc as Service).beforeSwap?.(next);
+    this.#snapshot = next;
+    applyLimits(this.#server, next.config.server.limits);
+    if (this.#admin) applyLimits(this.#admin, adminLimits(next.config));
+    if (this.#metrics) applyLimits(this.#metrics, adminLimits(next.config));
+    this.#retainPools();
+    for (const svc of this.runtime.services.values()) (svc as Service).onSnapshot?.(next);
+    this.#lastReload = { at: new Date().toISOString(), reason, ok: true };
+    this.log.info({ revision: next.revision, reason, deployment: next.deployment?.id }, 'config reloaded');
+  }
+
+  setAlternates(alternates: readonly Snapshot[], pick: SnapshotPick | undefined): void {
+    this.#alternates = alternates;
+    this.#pick = alternates.length ? pick : undefined;
+    this.#retainPools();
+  }
+
+  /** Keeps the pools of every snapshot served: the current one and the alternates. */
+  #retainPools(): void {
+    const origins = new Set(this.#snapshot.origins);
+    for (const a of this.#alternates) for (const o of a.origins) origins.add(o);
+    this.runtime.pools.retain(origins);
   }
 
   #watch(): void {

@@ -40,6 +40,8 @@ export interface TemplateScope {
   readonly integrationStatus?: number;
   readonly integrationErrorMessage?: string;
   readonly traceId?: string;
+  /** The deployment that served (src/deployments/): its id, and whether as a stage canary. */
+  readonly deployment?: { readonly id: number; readonly canary: boolean } | undefined;
   /** What the WAF decided (ctx.waf, src/waf); absent when the stage has no web ACL. */
   readonly waf?: TemplateWaf;
 }
@@ -102,6 +104,8 @@ export const CONTEXT_VARIABLES: Readonly<Record<string, Getter>> = {
   routeKey: (s) => s.routeKey,
   stage: (s) => s.stageName,
   apiId: (s) => s.apiName,
+  deploymentId: (s) => (s.deployment ? String(s.deployment.id) : ''),
+  isCanaryRequest: (s) => (s.deployment?.canary ? 'true' : 'false'),
   domainName: (s) => s.host,
   protocol: (s) => s.protocol,
   requestTime: (s) => clfTime(s.startTimeMs),

@@ -1,3 +1,4 @@
+import { DEPLOYMENTS_HELP } from '../deployments/cli.js';
 import { UPSTREAMS_HELP } from '../upstream/cli.js';
 
 export const MAIN_HELP = `Usage: portico <command> [options]
@@ -9,6 +10,11 @@ Commands:
   validate   Check a config file and report every error
   routes     Print the route table (api, stage, method, path → integration)
   reload     Tell a running gateway to reload its config
+  diff       Show what applying a config file would change in the running gateway
+  apply      Deploy a config file through the admin API (--dry-run; --canary for one stage)
+  rollback   Serve an earlier deployment again
+  deployments  The deployment history and stage canaries
+  canary     Set, promote or roll back a stage canary
   restart    Rolling restart of the workers of a gateway started with --workers N
   upstreams  Upstream status; change target weights or drain a target at runtime
   cache      Flush a running gateway's response cache, or show its statistics
@@ -27,6 +33,7 @@ Exit codes: 0 ok, 1 failure (e.g. invalid config), 2 usage error.`;
 
 export const COMMAND_HELP: Record<string, string> = {
   upstreams: UPSTREAMS_HELP,
+  ...DEPLOYMENTS_HELP,
   start: `Usage: portico start [-c FILE] [--listen HOST:PORT] [--admin-listen HOST:PORT] [--data-dir DIR]
 
 Runs the gateway. Flags override the file. Reloads on file change, SIGHUP and \`portico reload\`;

@@ -15,6 +15,8 @@ export interface LoadedConfig {
   readonly file: string;
   /** Directory relative paths in the file are resolved against. */
   readonly dir: string;
+  /** The config text as read (a deployment records it: src/deployments/); absent for configs built in code. */
+  readonly text?: string;
   /** sha256 of the file text; a reload of identical text is a no-op. */
   readonly hash: string;
   /** Turns a config path into an issue with line:column. */

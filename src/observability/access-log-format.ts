@@ -49,6 +49,7 @@ export function jsonLine(c: RequestContext): string {
     errorResponseType: str(c.errorResponseType),
     integrationError: str(c.integrationErrorMessage),
     traceId: str(c.traceId),
+    ...(c.deployment ? { deploymentId: c.deployment.id, isCanaryRequest: c.deployment.canary } : {}),
   };
   // Only when the stage has a web ACL, so lines without a WAF stay as they were.
   return JSON.stringify(c.waf ? { ...line, waf: wafJson(c) } : line);

@@ -153,6 +153,9 @@ export class RequestContext implements TemplateScope, GatewayContext {
   get stageName(): string {
     return this.stage?.name ?? '';
   }
+  get deployment(): Snapshot['deployment'] {
+    return this.snapshot.deployment;
+  }
   get resourcePath(): string {
     return this.route?.key.path ?? '';
   }
@@ -302,6 +305,8 @@ export interface Snapshot {
   readonly origins: ReadonlySet<string>;
   readonly createdAt: Date;
   readonly runtime: RuntimeDeps;
+  /** The deployment this snapshot was compiled from (src/deployments/), and whether it serves as a stage canary. Set once, after compile. */
+  deployment?: { readonly id: number; readonly canary: boolean };
 }
 
 export interface CompiledApi {
