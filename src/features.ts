@@ -31,6 +31,7 @@ import { manifest as ipPolicy } from './ip-policy/manifest.js';
 import { manifest as validation } from './validation/manifest.js';
 import { manifest as mapping } from './mapping/manifest.js';
 import { manifest as plugins } from './plugins/manifest.js';
+import { manifest as dashboard } from './dashboard/manifest.js';
 import type { Snapshot } from './pipeline/context.js';
 
 export const FEATURES: readonly Feature[] = [
@@ -49,6 +50,7 @@ export const FEATURES: readonly Feature[] = [
   validation,
   mapping,
   plugins,
+  dashboard,
 ];
 
 /** The root config schema: the core's fields and every feature's fragment, in list order. */

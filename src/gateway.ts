@@ -68,6 +68,8 @@ export class Gateway implements AdminTarget {
   #watcher: FSWatcher | undefined;
   #reloadChain: Promise<unknown> = Promise.resolve();
   #lastReload: { at: string; reason: string; ok: boolean; error?: string } | undefined;
+  /** The last rejected reload, kept after later good ones (the dashboard shows it). */
+  #lastReloadError: { at: string; reason: string; error: string; issues?: ConfigError['issues'] } | undefined;
   #inflight = 0;
   #draining = false;
   #dataDir: string;
@@ -255,6 +257,7 @@ export class Gateway implements AdminTarget {
       inflight: this.#inflight,
       draining: this.#draining,
       lastReload: this.#lastReload ?? null,
+      lastReloadError: this.#lastReloadError ?? null,
       // Redis health and failure-policy counts (docs/cluster.md); the embedded store has none.
       store: this.runtime.services.get(STORE)?.status?.() ?? null,
     };
@@ -305,6 +308,12 @@ export class Gateway implements AdminTarget {
     } catch (err) {
       const e = err as Error;
       this.#lastReload = { at: new Date().toISOString(), reason, ok: false, error: e.message };
+      this.#lastReloadError = {
+        at: this.#lastReload.at,
+        reason,
+        error: e.message,
+        ...(err instanceof ConfigError ? { issues: err.issues } : {}),
+      };
       this.log.error({ reason, error: e.message }, 'config reload rejected; the previous config keeps serving');
       for (const svc of this.runtime.services.values()) (svc as Service).onReloadFailed?.(e);
       if (err instanceof ConfigError)
