@@ -186,6 +186,7 @@ export class Gateway implements AdminTarget {
       {
         url: gw.url,
         admin: gw.#adminUrl || 'disabled',
+        ...(gw.#adminUrl ? { dashboard: `${gw.#adminUrl}/dashboard/` } : {}),
         adminTokenFile: source,
         config: loaded.file,
         apis: snapshot.apis.length,
