@@ -6,7 +6,7 @@
  * process model (store/, cluster/), which have manifests for their services, admin routes and CLI.
  */
 const FEATURES =
-  '(api-keys|throttle|cache|waf|authorizers|cors|ip-policy|validation|mapping|functions|upstream|observability|plugins)';
+  '(api-keys|throttle|cache|waf|authorizers|cors|ip-policy|validation|mapping|functions|upstream|observability|plugins|dashboard)';
 
 module.exports = {
   forbidden: [

@@ -32,6 +32,7 @@ import { manifest as validation } from './validation/manifest.js';
 import { manifest as mapping } from './mapping/manifest.js';
 import { manifest as plugins } from './plugins/manifest.js';
 import { manifest as deployments } from './deployments/manifest.js';
+import { manifest as dashboard } from './dashboard/manifest.js';
 import type { Snapshot } from './pipeline/context.js';
 
 export const FEATURES: readonly Feature[] = [
@@ -51,6 +52,7 @@ export const FEATURES: readonly Feature[] = [
   mapping,
   plugins,
   deployments,
+  dashboard,
 ];
 
 /** The root config schema: the core's fields and every feature's fragment, in list order. */

@@ -74,6 +74,8 @@ export class Gateway implements AdminTarget, GatewayHost {
   #watcher: FSWatcher | undefined;
   #reloadChain: Promise<unknown> = Promise.resolve();
   #lastReload: { at: string; reason: string; ok: boolean; error?: string } | undefined;
+  /** The last rejected reload, kept after later good ones (the dashboard shows it). */
+  #lastReloadError: { at: string; reason: string; error: string; issues?: ConfigError['issues'] } | undefined;
   #inflight = 0;
   #draining = false;
   #dataDir: string;
@@ -205,6 +207,7 @@ export class Gateway implements AdminTarget, GatewayHost {
         url: gw.url,
         admin: gw.#adminUrl || 'disabled',
         ...(gw.#metricsUrl ? { metrics: gw.#metricsUrl } : {}),
+        ...(gw.#adminUrl ? { dashboard: `${gw.#adminUrl}/dashboard/` } : {}),
         adminTokenFile: source,
         config: loaded.file,
         apis: snapshot.apis.length,
@@ -303,6 +306,7 @@ export class Gateway implements AdminTarget, GatewayHost {
       inflight: this.#inflight,
       draining: this.#draining,
       lastReload: this.#lastReload ?? null,
+      lastReloadError: this.#lastReloadError ?? null,
       // Redis health and failure-policy counts (docs/cluster.md); the embedded store has none.
       store: this.runtime.services.get(STORE)?.status?.() ?? null,
     };
@@ -361,6 +365,12 @@ export class Gateway implements AdminTarget, GatewayHost {
     } catch (err) {
       const e = err as Error;
       this.#lastReload = { at: new Date().toISOString(), reason, ok: false, error: e.message };
+      this.#lastReloadError = {
+        at: this.#lastReload.at,
+        reason,
+        error: e.message,
+        ...(err instanceof ConfigError ? { issues: err.issues } : {}),
+      };
       this.log.error({ reason, error: e.message }, 'config reload rejected; the previous config keeps serving');
       for (const svc of this.runtime.services.values()) (svc as Service).onReloadFailed?.(e);
       if (err instanceof ConfigError)

@@ -78,6 +78,12 @@ describe('the demo (both tutorial scenarios through examples/demo/portico.yaml)'
     const m = await proc.waitFor(/Gateway: {2}(http:\/\/127\.0\.0\.1:\d+)/);
     await proc.waitFor(/Press Ctrl\+C to stop\./);
     assert.match(proc.stdout(), /curl http:\/\/127\.0\.0\.1:\d+\/production\/api\/greeting/);
+    // The dashboard's bundle comes from dist/ (npm run build), not built at run time.
+    const dash = /Dashboard: (http:\/\/127\.0\.0\.1:\d+\/dashboard\/)/.exec(proc.stdout());
+    assert.ok(dash, proc.stdout());
+    const bundle = await fetch(`${dash[1]}app.js`);
+    assert.equal(bundle.status, 200);
+    assert.match(await bundle.text(), /portico\.adminToken/);
     const res = await fetch(`${m[1]}/production/api/greeting`);
     assert.equal(await res.text(), '{"id":1,"content":"Hello, World!"}');
     proc.kill('SIGTERM');

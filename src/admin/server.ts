@@ -192,7 +192,8 @@ async function serve(
     res.writeHead(out.status ?? 200, {
       'content-type': out.contentType ?? 'text/plain; charset=utf-8',
       'content-length': Buffer.byteLength(out.text),
+      ...out.headers,
     });
     res.end(out.text);
-  } else send(res, out.status ?? 200, out.body ?? {});
+  } else send(res, out.status ?? 200, out.body ?? {}, out.headers);
 }

@@ -56,6 +56,8 @@ export interface AdminResponse {
   /** Text instead of JSON (e.g. Prometheus exposition). */
   text?: string;
   contentType?: string;
+  /** Extra response headers (the dashboard's Content-Security-Policy, a redirect's Location). */
+  headers?: Record<string, string>;
 }
 
 /** One admin endpoint: `GET /keys/:id`. Handlers return what to answer, or throw AdminError. */

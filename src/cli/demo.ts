@@ -56,6 +56,7 @@ export async function demoCommand(argv: string[], io: Io): Promise<number> {
 
   Gateway:  ${u}
   Admin:    ${gw.adminUrl || 'disabled'}  (Authorization: Bearer <token in ${gw.snapshot.loaded.dir}/portico-data/admin.token>)
+  Dashboard: ${gw.adminUrl ? `${gw.adminUrl}/dashboard/  (sign in with that token)` : 'disabled'}
   Config:   ${DEMO_CONFIG}
   Backends: ${samples.map((s) => `${s.name} ${s.url}`).join(', ')}
 

@@ -10,6 +10,8 @@ export interface RouteRow {
   routeKey: string;
   integration: string;
   hosts: string;
+  /** The route's policies in this stage, in the order they run (`apiKey`, `throttle`, ...). */
+  policies: string[];
 }
 
 /** One row per api × stage × route, in config order: what `portico routes` prints. */
@@ -30,6 +32,7 @@ export function routeRows(snapshot: Snapshot): RouteRow[] {
           routeKey: route.key.key,
           integration: route.pipelines[stage.index]?.integration.description ?? '',
           hosts: cfg?.hosts.length ? cfg.hosts.join(',') : '*',
+          policies: route.pipelines[stage.index]?.policies.map((p) => p.name) ?? [],
         });
       }
     }

@@ -1,0 +1,192 @@
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { requireBinary } from '../helpers/require-binary.js';
+import { type DashboardFixture, dashboardConfig, startDashboardFixture, TOKEN } from './fixture.js';
+
+// What the functions passed to page.evaluate use of the page's globals (this file compiles without the DOM lib).
+declare const document: {
+  querySelector(sel: string): { textContent: string | null; getAttribute(name: string): string | null } | null;
+};
+declare const sessionStorage: { getItem(key: string): string | null };
+
+const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
+const WAIT_MS = 15_000;
+
+/** Sends requests through the gateway until stopped (the live charts' traffic). */
+function traffic(f: DashboardFixture, apiKey: string): () => Promise<void> {
+  let running = true;
+  const loop = (async () => {
+    for (let i = 0; running; i++) {
+      const path = i % 4 === 3 ? '/production/pets' : `/books/item/${i}`;
+      await fetch(`${f.gw.url}${path}`, { headers: { 'x-api-key': i % 8 === 3 ? 'wrong' : apiKey } })
+        .then((r) => r.arrayBuffer())
+        .catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  return async () => {
+    running = false;
+    await loop;
+  };
+}
+
+test(
+  'dashboard in headless Chromium: login, every page, drain a target, blue/green, reload error, deployments 404',
+  { timeout: 180_000 },
+  async (t) => {
+    const chromium = requireBinary(t, 'chromium', 'apt-get install chromium');
+    if (!chromium) return;
+    const { chromium: pw } = await import('playwright-core');
+    await mkdir(RESULTS, { recursive: true });
+    const f = await startDashboardFixture();
+    t.after(() => f.close());
+    const key = await f.admin('POST', '/keys', { name: 'dash-key', plans: ['basic'] });
+    assert.equal(key.status, 201);
+    for (let i = 0; i < 3; i++)
+      assert.equal(
+        (await fetch(`${f.gw.url}/prod/pets`, { headers: { 'x-api-key': String(key.body.value) } })).status,
+        200,
+      );
+
+    const browser = await pw.launch({ executablePath: chromium, args: ['--no-sandbox'], timeout: WAIT_MS });
+    t.after(() => browser.close());
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    context.setDefaultTimeout(WAIT_MS);
+    context.setDefaultNavigationTimeout(WAIT_MS);
+    const page = await context.newPage();
+    const requests: string[] = [];
+    const consoleErrors: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
+    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+    const shots: string[] = [];
+    const shot = async (name: string) => {
+      const file = join(RESULTS, `${name}.png`);
+      await page.screenshot({ path: file, fullPage: true });
+      shots.push(file);
+    };
+    const origin = new URL(f.gw.gw.adminUrl).origin;
+    const text = (sel: string) => page.locator(sel).first().innerText();
+
+    try {
+      // Login: a wrong token shows an error, the right one gets in.
+      await page.goto(`${origin}/dashboard/`);
+      await page.fill('#token', 'not-the-token');
+      await page.click('button[type=submit]');
+      assert.match(await text('#login-error'), /did not accept that token/);
+      await shot('login-error');
+      await page.fill('#token', TOKEN);
+      await page.click('button[type=submit]');
+      await page.waitForSelector('#page-status #revision');
+      assert.equal(await page.evaluate(() => sessionStorage.getItem('portico.adminToken')), TOKEN);
+      await shot('status');
+
+      // The last reload error: a broken file, reload from the page, then a good one; the error stays shown.
+      await f.gw.write(dashboardConfig(f.blue.url, f.green.url, true));
+      await page.click('#reload');
+      await page.waitForSelector('#reload-error pre');
+      assert.match(await text('#reload-error pre'), /greedy parameter "\{id\+\}" must be the last segment/);
+      assert.match(await text('#last-reload'), /rejected/);
+      await f.gw.write(dashboardConfig(f.blue.url, f.green.url));
+      await page.click('#reload');
+      await page.waitForFunction(() => document.querySelector('#last-reload')?.textContent === 'ok');
+      assert.match(await text('#reload-error pre'), /greedy parameter/);
+      await shot('status-reload-error');
+
+      // APIs, stages and routes with their policies.
+      await page.click('#nav-apis');
+      await page.waitForSelector('#page-apis [data-api="pets"]');
+      assert.match(await text('[data-api="pets"]'), /stage prod[\s\S]*\/prod\/pets[\s\S]*api-key[\s\S]*throttle/);
+      assert.match(await text('[data-api="books"]'), /upstream books/);
+      await shot('apis');
+
+      // Upstreams: drain blue, and the upstream admin API reports it drained.
+      await page.click('#nav-upstreams');
+      const blueRow = `[data-upstream="books"] tr[data-target="${f.blue.url}"]`;
+      const greenRow = `[data-upstream="books"] tr[data-target="${f.green.url}"]`;
+      await page.click(`${blueRow} button.drain`);
+      await page.waitForSelector(`${blueRow} button.undrain`);
+      assert.match(await text(`${blueRow} .state`), /drained/);
+      type Targets = { upstreams: { name: string; targets: { url: string; drained: boolean; weight: number }[] }[] };
+      const targets = async () =>
+        ((await f.admin('GET', '/upstreams')).body as unknown as Targets).upstreams.find((u) => u.name === 'books')!
+          .targets;
+      assert.equal((await targets()).find((x) => x.url === f.blue.url)?.drained, true);
+      await shot('upstreams-drained');
+      // Blue/green: all traffic to green, in one change; then undrain blue and restore the configured weights.
+      await page.click(`${greenRow} button.switch`);
+      await page.waitForFunction(
+        (sel) => document.querySelector(sel)?.textContent?.includes('all traffic to'),
+        '[data-upstream="books"] .message',
+      );
+      const after = await targets();
+      assert.deepEqual(
+        after.map((x) => [x.url, x.weight]),
+        [
+          [f.blue.url, 0],
+          [f.green.url, 50],
+        ],
+      );
+      await page.click('[data-upstream="books"] button.reset');
+      await page.waitForSelector(`${blueRow} button.drain`);
+      assert.deepEqual(
+        (await targets()).map((x) => [x.drained, x.weight]),
+        [
+          [false, 50],
+          [false, 50],
+        ],
+      );
+
+      // Keys, usage plans and usage.
+      await page.click('#nav-keys');
+      await page.waitForSelector('#keys [data-key="dash-key"]');
+      assert.match(await text('#plans'), /basic[\s\S]*100 req\/s, burst 200[\s\S]*1/);
+      assert.equal(await text('[data-key="dash-key"] .usage .total'), '3');
+      await shot('keys');
+
+      // Live charts from /metrics, with traffic running.
+      const stop = traffic(f, String(key.body.value));
+      try {
+        await page.click('#nav-metrics');
+        // No named functions inside: tsx's helper for them (__name) does not exist in the page.
+        await page.waitForFunction(
+          (ids) => ids.every((id) => Number(document.querySelector(`${id} .now`)?.getAttribute('data-now') || 0) > 0),
+          ['#chart-rate', '#chart-latency'],
+        );
+        // A line: two points at least (three scrapes).
+        await page.waitForFunction(() =>
+          document.querySelector('#chart-rate svg path.line')?.getAttribute('d')?.includes('L'),
+        );
+        assert.match(await text('#chart-errors'), /%/);
+      } finally {
+        await stop();
+      }
+      await shot('metrics');
+
+      // Deployments: not on this gateway (GET /deployments is a 404 on main).
+      await page.click('#nav-deployments');
+      assert.equal(await text('#deployments-unavailable'), 'Deployments are not available on this gateway.');
+      await shot('deployments');
+
+      // Sign out drops the token.
+      await page.click('#sign-out');
+      await page.waitForSelector('#token');
+      assert.equal(await page.evaluate(() => sessionStorage.getItem('portico.adminToken')), null);
+    } finally {
+      t.diagnostic(`screenshots: ${shots.join(', ') || 'none'} (in ${RESULTS})`);
+    }
+
+    // Every request went to the admin origin (nothing from a CDN), and the token was in none of their URLs.
+    const elsewhere = requests.filter((u) => !u.startsWith('data:') && new URL(u).origin !== origin);
+    assert.deepEqual(elsewhere, []);
+    assert.ok(requests.some((u) => u.endsWith('/dashboard/app.js')));
+    assert.ok(!requests.some((u) => u.includes(TOKEN)), 'the token is never in a URL');
+    assert.deepEqual(
+      consoleErrors.filter((e) => !/status of 40[014]/.test(e)),
+      [],
+    );
+  },
+);
