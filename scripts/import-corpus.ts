@@ -48,7 +48,9 @@ export function snapshotText(i: CorpusImport): string {
     feature: n.feature,
     reason: n.reason,
   }));
-  return stringify({ config: i.config, report: notes }, { lineWidth: 0 });
+  // What the report says it mapped (load balancers, linked stacks), when it says anything.
+  const mapped = i.report.mappedNotes.map((n) => ({ pointer: n.pointer, feature: n.feature, what: n.what }));
+  return stringify({ config: i.config, report: notes, ...(mapped.length ? { mapped } : {}) }, { lineWidth: 0 });
 }
 
 export function snapshotPath(i: CorpusImport): string {

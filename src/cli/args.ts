@@ -18,7 +18,8 @@ export type Options = NonNullable<ParseArgsConfig['options']>;
 
 /**
  * Strict parsing: unknown flags, missing values and stray arguments are UsageErrors naming the command.
- * `positionals` names the positional arguments the command takes (all required), e.g. ['FILE'].
+ * `positionals` names the positional arguments the command takes (all required), e.g. ['FILE']; a last
+ * name ending in "..." takes one or more (['FILE...']).
  */
 export function parseCommandArgs<O extends Options>(
   command: string,
@@ -48,7 +49,7 @@ export function parseCommandArgs<O extends Options>(
       `portico ${command}: missing ${positionals.slice(got.length).join(' ')} (see 'portico ${command} --help')`,
     );
   }
-  if (got.length > positionals.length) {
+  if (got.length > positionals.length && !positionals[positionals.length - 1]?.endsWith('...')) {
     throw new UsageError(
       `portico ${command}: unexpected argument ${got[positionals.length]} (see 'portico ${command} --help')`,
     );

@@ -86,20 +86,22 @@ Options:
   import: `Usage: portico import openapi FILE [--out FILE] [--param NAME=VALUE ...] [--stage NAME]
                               [--type rest|http] [--name NAME] [--vpc-link ID=URL ...]
                               [--authorizer-function ID=FILE#EXPORT ...] [--jwks ID=URL ...]
-                              [--function NAME=MODULE#EXPORT ...] [--backend URL|NAME=URL]
-                              [--allow-partial] [--strict]
-       portico import cloudformation FILE [--out FILE] [--param NAME=VALUE ...]
+                               [--function NAME=MODULE#EXPORT ...] [--backend URL|NAME=URL]
+                               [--allow-partial] [--strict]
+       portico import cloudformation FILE... [--out FILE] [--param NAME=VALUE ...]
                               [--resource LOGICAL.ATTR=VALUE ...] [--vpc-link ID=URL ...]
+                              [--target NAME=HOST:PORT ...]
                               [--authorizer-function ID=FILE#EXPORT ...] [--jwks ID=URL ...]
                               [--function NAME=MODULE#EXPORT ...] [--code-root DIR] [--allow-partial]
                               [--strict]
 
 Converts a Swagger 2.0 / OpenAPI 3.x document (with the x-amazon-apigateway-* extensions, or a plain
-application document with --backend), or a CloudFormation or SAM template (JSON or YAML with
-!Ref/!Sub/... tags), into a Portico config, validated before it is written (stdout unless --out).
-What could not be mapped is listed on stderr by JSON pointer with a reason. An import that leaves a
-route out, or maps none, exits 1 and writes nothing unless --allow-partial; --strict also fails on
-any unsupported feature.
+application document with --backend), or CloudFormation or SAM templates (JSON or YAML with
+!Ref/!Sub/... tags; several: the stacks of one app, resolving Fn::ImportValue and cross-stack
+parameters), into a Portico config, validated before it is written (stdout unless --out). What could
+not be mapped is listed on stderr by JSON pointer with a reason. An import that leaves a route out,
+or maps none, exits 1 and writes nothing unless --allow-partial; --strict also fails on any
+unsupported feature.
 
 Options:
   -o, --out FILE            Write the config here instead of stdout
@@ -107,6 +109,11 @@ Options:
                             parameter or Fn::ImportValue export (repeatable)
       --resource L.A=VALUE  cloudformation: a resource attribute the template can't know,
                             e.g. EC2Instance.PublicDnsName=127.0.0.1 (repeatable)
+      --target NAME=HOST:PORT
+                            cloudformation: an address of a load balancer target group's targets that exist
+                            only at run time (ECS tasks). NAME: the target group, its ECS service or Cloud Map
+                            service (logical id or name). Repeatable, also for one NAME; HOST alone takes the
+                            target group's port
       --stage NAME          Stage to create (default prod for rest, $default for http)
       --type rest|http      API type (default: http if HTTP API extensions are used, else rest)
       --name NAME           API name (default from info.title)

@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { loadConfigText, compileConfig } from '../features.js';
-import { importCloudFormation } from '../import/cloudformation.js';
+import { type CfnStack, importCloudFormationStacks } from '../import/cfn-stacks.js';
 import { placeholderKeyEnv } from '../import/keys-plans.js';
 import { importOpenApi } from '../import/openapi.js';
 import { checkOpenApi, formatOpenApiErrors } from '../import/openapi-validate.js';
@@ -33,7 +33,11 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
   }
   const command = `import ${format}`;
   const { values, positionals } = parseImportArgs(command, format, rest);
-  const file = positionals[0] as string;
+  if (format !== 'cloudformation' && positionals.length > 1)
+    throw new UsageError(
+      `portico ${command}: unexpected argument ${positionals[1]} (one file; several for cloudformation)`,
+    );
+  const file = positionals.join(' ');
   // Handler modules are given relative to the working directory and written relative to the output file.
   const outDir = values.out ? dirname(resolve(values.out)) : process.cwd();
   const functions = functionMappings(command, values.function, outDir);
@@ -45,17 +49,20 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
     if (!/^https?:\/\/[^/]/.test(url))
       throw new UsageError(`portico ${command}: --jwks ${id}= expects an http(s) URL, got "${url}"`);
   }
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new Error(
-      `cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message}`,
-    );
+  const texts: CfnStack[] = [];
+  for (const f of positionals) {
+    try {
+      texts.push({ file: f, text: await readFile(f, 'utf8') });
+    } catch (err) {
+      throw new Error(
+        `cannot read ${f}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message}`,
+      );
+    }
   }
+  const text = (texts[0] as CfnStack).text;
   let result: ImportResult;
   if (format === 'cloudformation') {
-    const imported = runCloudFormation(command, file, text, values, { auth, functions, outDir }, io);
+    const imported = runCloudFormation(command, file, texts, values, { auth, functions, outDir }, io);
     if (typeof imported === 'number') return imported;
     result = imported;
   } else result = await runOpenApi(command, file, text, values, { auth, functions }, io);
@@ -81,6 +88,7 @@ function parseImportArgs(command: string, format: string, rest: string[]) {
       type: { type: 'string' },
       name: { type: 'string' },
       'vpc-link': { type: 'string', multiple: true },
+      target: { type: 'string', multiple: true },
       'authorizer-function': { type: 'string', multiple: true },
       jwks: { type: 'string', multiple: true },
       resource: { type: 'string', multiple: true },
@@ -90,7 +98,7 @@ function parseImportArgs(command: string, format: string, rest: string[]) {
       strict: { type: 'boolean' },
       'allow-partial': { type: 'boolean' },
     },
-    ['FILE'],
+    ['FILE...'],
   );
   const only = (flag: string, fmt: string) => {
     if ((values as Record<string, unknown>)[flag] !== undefined && format !== fmt) {
@@ -99,6 +107,7 @@ function parseImportArgs(command: string, format: string, rest: string[]) {
   };
   for (const f of ['stage', 'type', 'name', 'backend']) only(f, 'openapi');
   only('resource', 'cloudformation');
+  only('target', 'cloudformation');
   only('code-root', 'cloudformation');
   if (values.type !== undefined && values.type !== 'rest' && values.type !== 'http') {
     throw new UsageError(`portico ${command}: --type expects rest or http, got "${values.type}"`);
@@ -110,19 +119,20 @@ function parseImportArgs(command: string, format: string, rest: string[]) {
 function runCloudFormation(
   command: string,
   file: string,
-  text: string,
+  texts: CfnStack[],
   values: ImportValues,
   m: Mapped & { outDir: string },
   io: Io,
 ): ImportResult | number {
   const { auth, functions, outDir } = m;
   let result: ImportResult;
-  const codeRoot = resolve(values['code-root'] ?? dirname(resolve(file)));
+  const codeRoot = resolve(values['code-root'] ?? dirname(resolve((texts[0] as CfnStack).file)));
   if (values['code-root'] !== undefined && !(existsSync(codeRoot) && statSync(codeRoot).isDirectory())) {
     throw new UsageError(`portico ${command}: --code-root ${values['code-root']} is not a directory`);
   }
   try {
-    result = importCloudFormation(text, {
+    result = importCloudFormationStacks(texts, {
+      targets: targetValues(command, values.target),
       params: keyValues(command, 'param', values.param),
       resources: keyValues(command, 'resource', values.resource),
       vpcLinks: keyValues(command, 'vpc-link', values['vpc-link']),
@@ -254,6 +264,19 @@ async function writeImported(
     io.err(`wrote ${values.out}`);
   } else io.out(yaml.trimEnd());
   return 0;
+}
+
+/** `--target NAME=HOST:PORT` (repeatable, also for one NAME) → NAME → its values. */
+function targetValues(command: string, values: readonly string[] | undefined): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const v of values ?? []) {
+    const eq = v.indexOf('=');
+    const value = v.slice(eq + 1);
+    if (eq <= 0 || !/^(https?:\/\/)?(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+)(:\d{1,5})?\/?$/.test(value))
+      throw new UsageError(`portico ${command}: --target expects NAME=HOST:PORT (or NAME=HOST, NAME=URL), got "${v}"`);
+    (out[v.slice(0, eq)] ??= []).push(value);
+  }
+  return out;
 }
 
 /** `--function NAME=MODULE#EXPORT` values, with relative modules rewritten relative to the output's directory. */

@@ -611,7 +611,11 @@ ${UPSTREAMS}apis:
         integration: { type: http_proxy, upstream: books, uri: "http://127.0.0.1:1/" }
 `,
     want: [
-      ['apis[0].routes[0].integration', '11:22', 'an http_proxy integration needs exactly one of "uri" or "upstream"'],
+      [
+        'apis[0].routes[0].integration',
+        '11:22',
+        'an http_proxy integration needs exactly one of "uri", "upstream" or "listener"',
+      ],
     ],
   },
   {
@@ -626,7 +630,11 @@ apis:
         integration: { type: http_proxy }
 `,
     want: [
-      ['apis[0].routes[0].integration', '8:22', 'an http_proxy integration needs exactly one of "uri" or "upstream"'],
+      [
+        'apis[0].routes[0].integration',
+        '8:22',
+        'an http_proxy integration needs exactly one of "uri", "upstream" or "listener"',
+      ],
     ],
   },
   {

@@ -1,19 +1,21 @@
 import { type ApiBuild, type CfnScope, type FindBuild, renameNoteKeys, stringValues } from './cfn-scope.js';
+import type { PrivateTargets } from './cfn-elb.js';
 import { hasUnresolved } from './cfn-intrinsics.js';
 import { isObj, type Json } from './json.js';
 import { cleanName } from './keys-plans.js';
 import { importOpenApi, mapIntegrationObject } from './openapi.js';
+import { mapRequestParameters } from './parameters.js';
 import { pointer } from './report.js';
 
 /**
  * HTTP APIs of a CloudFormation template: AWS::ApiGatewayV2::Api (incl. quick create Target and Body),
  * Integration, Route and Stage; then ApiGatewayManagedOverrides (cfn-access.ts).
  */
-export function importHttpApis(s: CfnScope): void {
+export function importHttpApis(s: CfnScope, privateTargets: PrivateTargets): void {
   importHttpApiResources(s);
   const httpBuild: FindBuild = (apiRef) => s.builds.find((b) => b.logical === apiRef && b.api.type === 'http');
   s.access.httpDefinitions(httpBuild);
-  const integrations = importHttpIntegrations(s);
+  const integrations = importHttpIntegrations(s, privateTargets);
   importHttpRoutes(s, httpBuild, integrations);
   importHttpStages(s, httpBuild);
   s.access.overrides(httpBuild);
@@ -65,7 +67,7 @@ function importHttpApiResources(s: CfnScope): void {
 }
 
 /** AWS::ApiGatewayV2::Integration → mapped integrations by logical id. */
-function importHttpIntegrations(s: CfnScope): Map<string, Json> {
+function importHttpIntegrations(s: CfnScope, privateTargets: PrivateTargets): Map<string, Json> {
   const { report, byType, props, missingFor, mapEnv } = s;
   const integrations = new Map<string, Json>();
   for (const [id] of byType('AWS::ApiGatewayV2::Integration')) {
@@ -88,12 +90,19 @@ function importHttpIntegrations(s: CfnScope): Map<string, Json> {
         'ResponseParameters',
         'response parameter mapping is not supported; the backend response passes through',
       );
+    if (String(p.ConnectionType ?? '').toUpperCase() === 'VPC_LINK') {
+      const imported = privateIntegration(s, id, p, privateTargets);
+      if (imported) {
+        integrations.set(id, imported);
+        continue;
+      }
+      // A listener or Cloud Map service ARN is not needed: the VPC link's target (--vpc-link) gets the path as is.
+      if (hasUnresolved(ext.uri) && !hasUnresolved(ext.connectionId)) ext.uri = 'arn:aws:elasticloadbalancing:listener';
+    }
     if (hasUnresolved(ext)) {
-      report.unsupported(
-        at,
-        'AWS::ApiGatewayV2::Integration',
-        `depends on values the template can't know: ${missingFor(id)}`,
-      );
+      const missing =
+        hasUnresolved(ext.connectionId) && hasUnresolved(ext.uri) ? missingOutside(s, id) : missingFor(id);
+      report.unsupported(at, 'AWS::ApiGatewayV2::Integration', `depends on values the template can't know: ${missing}`);
       continue;
     }
     const before = report.notes.length;
@@ -102,6 +111,37 @@ function importHttpIntegrations(s: CfnScope): Map<string, Json> {
     if (mapped) integrations.set(id, mapped);
   }
   return integrations;
+}
+
+/**
+ * A private integration (VPC link) whose IntegrationUri names an imported ALB listener or Cloud Map service:
+ * the route goes to that listener (`listener:`) or upstream; the VPC link itself needs no target then.
+ */
+function privateIntegration(s: CfnScope, id: string, p: Json, t: PrivateTargets): Json | undefined {
+  const uri = typeof p.IntegrationUri === 'string' ? p.IntegrationUri : '';
+  const ref = /^arn:aws:resource:::(.+)$/.exec(uri)?.[1] ?? uri;
+  const listener = t.listeners.get(ref);
+  const upstream = listener ? undefined : t.services.get(ref);
+  if (!listener && !upstream) return undefined;
+  const at = pointer('Resources', id, 'Properties');
+  const out: Json = { type: 'http_proxy', ...(listener ? { listener } : { upstream }) };
+  if (typeof p.TimeoutInMillis === 'number') out.timeoutMs = Math.max(50, p.TimeoutInMillis);
+  if (p.RequestParameters !== undefined) {
+    const mapped = mapRequestParameters(p.RequestParameters, '', at, s.report);
+    if (mapped.requestParameters) out.requestParameters = mapped.requestParameters;
+  }
+  s.report.mapped(
+    at,
+    'AWS::ApiGatewayV2::Integration',
+    `VPC link to ${listener ? `load balancer listener ${ref}: listener ${listener}` : `Cloud Map service ${ref}: upstream ${String(upstream)}`}`,
+  );
+  return out;
+}
+
+/** What a VPC link integration lacks, without its IntegrationUri (a listener ARN is not needed). */
+function missingOutside(s: CfnScope, id: string): string {
+  const raw = s.resources[id]?.Properties ?? {};
+  return s.missingOf(raw.ConnectionId) || s.missingFor(id);
 }
 
 /** AWS::ApiGatewayV2::Route → a route to an imported integration. */

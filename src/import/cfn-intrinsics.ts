@@ -77,6 +77,10 @@ export interface EvalContext {
   attributes: Readonly<Record<string, string>>;
   /** Everything unresolved that was asked for, for the report. */
   missing: Set<string>;
+  /** Exports of the stacks imported together (Export.Name → the output's Value), for Fn::ImportValue. */
+  exports?: Readonly<Record<string, unknown>>;
+  /** Parameters another stack imported together gives (its output of that name → Value). */
+  linked?: Readonly<Record<string, unknown>>;
 }
 
 const PSEUDO: Record<string, string> = {
@@ -96,6 +100,7 @@ function paramValue(ctx: EvalContext, name: string): unknown {
   const p = isObj(ctx.template.Parameters) ? ctx.template.Parameters[name] : undefined;
   if (isObj(p)) {
     if (p.Default !== undefined) return p.Default;
+    if (ctx.linked && name in ctx.linked) return evaluate(ctx.linked[name], ctx);
     ctx.missing.add(`parameter ${name} (pass --param ${name}=VALUE)`);
     return new Unresolved(`parameter ${name}`);
   }
@@ -185,7 +190,10 @@ export function evaluate(value: unknown, ctx: EvalContext): unknown {
       case 'Fn::ImportValue': {
         const name = str(evaluate(arg, ctx));
         if (name in ctx.params) return ctx.params[name];
-        ctx.missing.add(`import ${name} (pass --param ${name}=VALUE)`);
+        if (ctx.exports && name in ctx.exports) return evaluate(ctx.exports[name], ctx);
+        ctx.missing.add(
+          `import ${name} (pass --param ${name}=VALUE, or import the stack that exports it in the same command)`,
+        );
         return new Unresolved(`import ${name}`);
       }
       case 'Fn::FindInMap': {

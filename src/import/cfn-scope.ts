@@ -15,6 +15,11 @@ export interface CfnImportOptions extends AuthImportOptions {
   params?: Readonly<Record<string, string>>;
   /** Resource attributes the template can't know, e.g. `EC2Instance.PublicDnsName=127.0.0.1`. */
   resources?: Readonly<Record<string, string>>;
+  /**
+   * Addresses of targets that exist only at run time (ECS tasks): target group, ECS service or Cloud Map
+   * service (logical id, name or DNS name) → `HOST:PORT` values (`--target NAME=HOST:PORT`, repeatable).
+   */
+  targets?: Readonly<Record<string, readonly string[]>>;
   /** VPC link id (logical id of an AWS::ApiGatewayV2::VpcLink / AWS::ApiGateway::VpcLink, or its physical id) → URL. */
   vpcLinks?: Readonly<Record<string, string>>;
   /** Lambda function (logical id, name or ARN) → `MODULE#EXPORT` of a local handler. */
@@ -53,7 +58,11 @@ export interface CfnScope {
   /** A resource's evaluated properties; records what it could not resolve for missingFor. */
   props(id: string): Json;
   missingFor(id: string): string;
+  /** What evaluating one (unevaluated) value of the template could not resolve, joined. */
+  missingOf(value: unknown): string;
   upstreams: Record<string, { targets: { url: string }[] }>;
+  /** listeners.<name> (cfn-elb.ts). */
+  listeners: Record<string, Json>;
   functions: FunctionEnv;
   mapEnv: MapEnv;
   builds: ApiBuild[];

@@ -1,4 +1,5 @@
 import { CfnAccess } from './cfn-access.js';
+import { ELB_TYPES, importLoadBalancers } from './cfn-elb.js';
 import { importHttpApis } from './cfn-http.js';
 import { conditionHolds, type EvalContext, evaluate, parseTemplate } from './cfn-intrinsics.js';
 import { importRestApis } from './cfn-rest.js';
@@ -52,6 +53,7 @@ const HANDLED = new Set([
   'AWS::ApiGateway::UsagePlan',
   'AWS::ApiGateway::UsagePlanKey',
   ...LAMBDA_TYPES,
+  ...ELB_TYPES,
 ]);
 
 /** API resources we know of but do not map yet, with the reason given in the report. */
@@ -62,11 +64,27 @@ const PENDING: Record<string, string> = {
 };
 
 export function importCloudFormation(text: string, opts: CfnImportOptions = {}): CfnImportResult {
+  return importTemplate(parseTemplate(text), opts);
+}
+
+/** Cross-stack values of templates imported together (cfn-stacks.ts). */
+export interface StackLinks {
+  exports: Record<string, unknown>;
+  linked: Record<string, unknown>;
+}
+
+/** A parsed template (or several merged by cfn-stacks.ts) → Portico config. */
+export function importTemplate(parsed: Json, opts: CfnImportOptions = {}, links?: StackLinks): CfnImportResult {
   const report = new ImportReport();
-  const parsed = parseTemplate(text);
   // SAM Auth.UsagePlan: the UsagePlan/ApiKey/UsagePlanKey resources SAM would generate, read before the expansion.
   const samPlans = samUsagePlanResources(parsed, (v) =>
-    evaluate(v, { template: parsed, params: opts.params ?? {}, attributes: opts.resources ?? {}, missing: new Set() }),
+    evaluate(v, {
+      template: parsed,
+      params: opts.params ?? {},
+      attributes: opts.resources ?? {},
+      missing: new Set(),
+      ...(links ? { exports: links.exports, linked: links.linked } : {}),
+    }),
   );
   const sam = expandSam(parsed, report);
   const template = sam.template;
@@ -75,6 +93,7 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
     params: opts.params ?? {},
     attributes: opts.resources ?? {},
     missing: new Set(),
+    ...(links ? { exports: links.exports, linked: links.linked } : {}),
   };
   const { resources, ignored } = collectResources(template, ctx, report);
   for (const [id, r] of Object.entries(samPlans.resources)) resources[id] ??= r;
@@ -84,10 +103,20 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
   const props = (id: string) => {
     const missing = new Set<string>();
     missingOf.set(id, missing);
-    return evaluate(resources[id]?.Properties ?? {}, { ...ctx, missing }) as Json;
+    return hostWithPort(
+      evaluate(resources[id]?.Properties ?? {}, { ...ctx, missing }),
+      pointer('Resources', id, 'Properties'),
+      report,
+    ) as Json;
   };
   const missingFor = (id: string) => [...(missingOf.get(id) ?? [])].join('; ');
+  const missingOfValue = (value: unknown) => {
+    const missing = new Set<string>();
+    evaluate(value, { ...ctx, missing });
+    return [...missing].join('; ');
+  };
   const upstreams: Record<string, { targets: { url: string }[] }> = {};
+  const listeners: Record<string, Json> = {};
   const functions = functionEnv(opts.functions);
   collectFunctions(
     LAMBDA_TYPES.flatMap((t) => byType(t).map(([id]) => [id, t, props(id)] as [string, string, Json])),
@@ -106,19 +135,23 @@ export function importCloudFormation(text: string, opts: CfnImportOptions = {}):
     byType,
     props,
     missingFor,
+    missingOf: missingOfValue,
     upstreams,
+    listeners,
     functions,
     mapEnv,
     builds,
     auth,
     access,
   };
+  const privateTargets = importLoadBalancers(s);
   importRestApis(s);
-  importHttpApis(s);
+  importHttpApis(s, privateTargets);
   const waf = importWaf(byType, props, resources, builds, report);
   const keysPlans = importKeysAndPlans({ byType, props, resources, builds, report, origins: samPlans.origins });
   const config: Json = { version: 1 };
   if (Object.keys(upstreams).length) config.upstreams = upstreams;
+  if (Object.keys(listeners).length) config.listeners = listeners;
   config.apis = assembleApis(builds, resources, ignored, report);
   Object.assign(config, waf);
   reportUnusedMappings(functions, report);
@@ -190,9 +223,34 @@ function assembleApis(
       '',
       'template',
       links.length
-        ? `no API here, only VPC link(s) ${links.join(', ')} used by another stack's API: import that stack with --vpc-link`
+        ? `no API here, only VPC link(s) ${links.join(', ')} used by another stack's API: import that stack's template together with this one (portico import cloudformation API.json THIS.json)`
         : `no AWS::ApiGateway::RestApi or AWS::ApiGatewayV2::Api here (resource types: ${Object.keys(ignored).join(', ') || 'none'})`,
     );
   }
   return apis;
+}
+
+/**
+ * "Host and port together": a value given as HOST:PORT (a --resource or --param) where the template adds
+ * its own port (`http://${Host}:8080/`) keeps the given port; the template's is dropped, and said so.
+ */
+function hostWithPort(value: unknown, at: string, report: ImportReport): unknown {
+  if (typeof value === 'string') {
+    const m = /^(https?:\/\/(?:[^/:@\s]+|\[[0-9a-fA-F:.]+\]):(\d+)):(\d+)(?=[/?#]|$)/.exec(value);
+    if (!m) return value;
+    if (!report.notes.some((n) => n.pointer === at && n.feature === 'port'))
+      report.approximated(
+        at,
+        'port',
+        `the host was given with its port (${m[2]}); the template's port ${m[3]} is not used`,
+      );
+    return (m[1] as string) + value.slice(m[0].length);
+  }
+  if (Array.isArray(value)) return value.map((v, i) => hostWithPort(v, `${at}/${i}`, report));
+  // Plain objects only: an Unresolved marker stays what it is.
+  if (isObj(value) && Object.getPrototypeOf(value) === Object.prototype)
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, hostWithPort(v, `${at}${pointer(k)}`, report)]),
+    );
+  return value;
 }

@@ -20,10 +20,23 @@ export interface LeftOutRoute {
   reasons: string[];
 }
 
+/** What an importer mapped, where the mapping is not obvious from the output (load balancers, stacks linked). */
+export interface MappedNote {
+  pointer: string;
+  feature: string;
+  /** What it became, e.g. "upstream books: 2 targets from --target books". */
+  what: string;
+}
+
 export class ImportReport {
   readonly notes: ImportNote[] = [];
   /** Routes the import left out: `portico import` refuses to write such a config without --allow-partial. */
   readonly leftOut: LeftOutRoute[] = [];
+  readonly mappedNotes: MappedNote[] = [];
+
+  mapped(pointer: string, feature: string, what: string): void {
+    this.mappedNotes.push({ pointer, feature, what });
+  }
 
   unsupported(pointer: string, feature: string, reason: string): void {
     this.notes.push({ pointer, feature, level: 'unsupported', reason });
@@ -50,9 +63,11 @@ export class ImportReport {
   }
 
   format(): string {
-    if (!this.notes.length) return 'import report: everything was mapped';
+    const mapped = this.mappedNotes.map((n) => `  ${'mapped'.padEnd(12)} ${n.pointer}  ${n.feature}: ${n.what}`);
+    if (!this.notes.length) return ['import report: everything was mapped', ...mapped].join('\n');
     return [
       `import report: ${this.notes.length} note${this.notes.length === 1 ? '' : 's'}`,
+      ...mapped,
       ...this.notes.map((n) => `  ${n.level.padEnd(12)} ${n.pointer}  ${n.feature}: ${n.reason}`),
     ].join('\n');
   }

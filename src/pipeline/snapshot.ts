@@ -12,6 +12,7 @@ import { RouteTrie, staticKey } from '../router/trie.js';
 import { TrustedProxies } from '../server/client-ip.js';
 import { checkUpstreams } from '../upstream/compile.js';
 import { upstreamIntegration } from '../upstream/integration.js';
+import { checkListeners, ListenerIntegration } from '../upstream/listener.js';
 import type { UpstreamConfig } from '../upstream/schema.js';
 import type { ApiScope, RouteScope } from './policy.js';
 import type { CompileFeatures } from './registry.js';
@@ -43,6 +44,9 @@ export function compileSnapshot(loaded: LoadedConfig, deps: CompileDeps): Snapsh
   const origins = new Set<string>();
   // Upstream targets use the upstream registry's own pools (src/upstream), not `origins`.
   const upstreams = checkUpstreams(config.upstreams, loaded.dir, (path, message) =>
+    issues.push(loaded.issue(path, message)),
+  );
+  checkListeners(config.listeners, new Set(upstreams.keys()), (path, message) =>
     issues.push(loaded.issue(path, message)),
   );
   const mounts = new MountTable<Mounted>();
@@ -262,10 +266,32 @@ function compileIntegration(
       issues.push(loaded.issue([...path, 'type'], `no feature compiles integrations of type "${config.type}"`));
     return undefined;
   }
-  if ((config.uri === undefined) === (config.upstream === undefined)) {
+  const targets = [config.uri, config.upstream, config.listener].filter((t) => t !== undefined);
+  if (targets.length !== 1) {
     if (stage.index === 0)
-      issues.push(loaded.issue(path, 'an http_proxy integration needs exactly one of "uri" or "upstream"'));
+      issues.push(loaded.issue(path, 'an http_proxy integration needs exactly one of "uri", "upstream" or "listener"'));
     return undefined;
+  }
+  if (config.listener !== undefined) {
+    const listener = loaded.config.listeners[config.listener];
+    if (!listener) {
+      if (stage.index === 0) {
+        const known = Object.keys(loaded.config.listeners);
+        issues.push(
+          loaded.issue(
+            [...path, 'listener'],
+            `unknown listener "${config.listener}"${known.length ? `; defined: ${known.join(', ')}` : '; none is defined under listeners'}`,
+          ),
+        );
+      }
+      return undefined;
+    }
+    return new ListenerIntegration(config.listener, listener, {
+      timeoutMs: config.timeoutMs,
+      maxBodyBytes: env.maxBodyBytes,
+      retryNonIdempotent: config.retryNonIdempotent,
+      timeouts: config.timeouts,
+    });
   }
   if (config.upstream !== undefined) {
     const up = env.upstreams.get(config.upstream);

@@ -1,6 +1,7 @@
 import type { ConfigFragment } from '../kernel/manifest.js';
 import { configName, type Fields } from '../config/schema.js';
 import { z } from 'zod';
+import { listenerSchema } from './listener-schema.js';
 
 /**
  * Config schema of named upstreams (`upstreams.<name>`) and of the per-route upstream options of an
@@ -294,6 +295,9 @@ export const routeUpstreamFields = {
   timeouts: timeoutsSchema
     .optional()
     .describe('Per-route upstream timeouts, overriding the upstream’s. Upstream integrations only.'),
+  listener: configName
+    .optional()
+    .describe('Name of a listener under `listeners`: its rules pick the upstream (or a fixed response) per request.'),
 };
 
 export type UpstreamConfig = z.infer<typeof upstreamSchema>;
@@ -307,12 +311,19 @@ export type HashOnConfig = z.infer<typeof hashOnSchema>;
 
 /** The upstreams' config fields (its manifest's ConfigFragment), spread into the root schema by src/features.ts; their types join the core's. */
 export const UPSTREAM_CONFIG = {
-  root: { upstreams: z.record(configName, upstreamSchema).default({}).describe('Named upstream pools.') },
+  root: {
+    upstreams: z.record(configName, upstreamSchema).default({}).describe('Named upstream pools.'),
+    listeners: z
+      .record(configName, listenerSchema)
+      .default({})
+      .describe('Named listeners: ALB-style rules (path and host patterns) in front of upstreams.'),
+  },
   httpProxy: routeUpstreamFields,
 } satisfies ConfigFragment;
 declare module '../config/schema.js' {
   interface RootFeatureFields extends Fields<{
     upstreams: z.ZodDefault<z.ZodRecord<typeof configName, typeof upstreamSchema>>;
+    listeners: z.ZodDefault<z.ZodRecord<typeof configName, typeof listenerSchema>>;
   }> {}
   interface HttpProxyFeatureFields extends Fields<typeof routeUpstreamFields> {}
 }
