@@ -1,3 +1,6 @@
+// Over 400 lines: the Gateway owns the one lifecycle (start, listen, reload and install, drain, close), and this
+// session's deployments (install, canary snapshots) and health (readiness, the metrics listener) joined it. The
+// data listener's request handler and the listener set-up are the next to move to src/server/ (docs/architecture.md).
 import { type FSWatcher, readlinkSync, watch } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';

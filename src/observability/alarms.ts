@@ -3,7 +3,8 @@ import type { Clock } from '../clock.js';
 import type { PorticoConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
 import type { Service } from '../services.js';
-import type { MetricsService, Totals } from './metrics.js';
+import type { Totals } from './labels.js';
+import type { MetricsService } from './metrics.js';
 import type { AlarmRuleConfig, AlarmsConfig } from './schema.js';
 import type { Snapshot } from '../pipeline/context.js';
 

@@ -6,6 +6,19 @@ import type { Service } from '../services.js';
 import { type TemplateWaf, wafAction } from '../template.js';
 import { finishTime } from './finish.js';
 import type { ObservabilityConfig } from './schema.js';
+import {
+  AUTH_FAILURES,
+  BREAKER_VALUE,
+  ROUTE_LABELS,
+  CLASS_LABELS,
+  classIndex,
+  routeLabel,
+  type CacheEvent,
+  type BreakerState,
+  type Series,
+  type SeriesAndTotals,
+  type Totals,
+} from './labels.js';
 
 /**
  * Prometheus metrics (prom-client, on its own registry). Per-request series are derived from the
@@ -15,61 +28,6 @@ import type { ObservabilityConfig } from './schema.js';
  * Labels are bounded: the route label is the route *template* ("/pets/{id}", "$default"), never the
  * raw path, and status is a class ("2xx"), so the series count is routes × stages × methods × 5.
  */
-
-/** Gateway response types that mean the caller was not let in. */
-const AUTH_FAILURES = new Set([
-  'UNAUTHORIZED',
-  'ACCESS_DENIED',
-  'INVALID_API_KEY',
-  'EXPIRED_TOKEN',
-  'INVALID_SIGNATURE',
-  'AUTHORIZER_FAILURE',
-  'AUTHORIZER_CONFIGURATION_ERROR',
-  'MISSING_AUTHENTICATION_TOKEN',
-]);
-
-export type CacheEvent = 'hit' | 'miss' | 'eviction';
-export type BreakerState = 'closed' | 'open' | 'half_open';
-const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, open: 1, half_open: 2 };
-
-const ROUTE_LABELS = ['api', 'stage', 'route', 'method'] as const;
-
-/** One request series' children, cached by label values so a request does no label hashing. */
-interface Series {
-  requests: { inc(): void };
-  latency: { observe(v: number): void };
-  integration: { observe(v: number): void };
-}
-
-interface SeriesAndTotals {
-  series: Series;
-  totals: Totals;
-}
-
-/** Per api/stage totals kept as plain numbers, for alarms. */
-export interface Totals {
-  count: number;
-  c4xx: number;
-  c5xx: number;
-}
-
-export function statusClass(status: number): string {
-  return CLASS_LABELS[classIndex(status)] as string;
-}
-
-/** The status_class label by classIndex: 0 is "none" (no status), 1-5 are "1xx"-"5xx". */
-const CLASS_LABELS = ['none', '1xx', '2xx', '3xx', '4xx', '5xx'] as const;
-
-function classIndex(status: number): number {
-  return status >= 100 && status < 600 ? Math.floor(status / 100) : 0;
-}
-
-/** The route label: the template, "$default", or "" when no route matched. */
-export function routeLabel(ctx: RequestContext): string {
-  const r = ctx.route;
-  if (!r) return '';
-  return r.key.isDefault ? '$default' : r.key.path;
-}
 
 export class MetricsService implements Service {
   readonly registry = new Registry();

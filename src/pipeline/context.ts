@@ -226,10 +226,7 @@ export class RequestContext implements TemplateScope, GatewayContext {
     this.sendError(r.error, this.api!.responses, r.headers);
   }
 
-  /**
-   * `$context.extendedRequestId`, made on first use: 11 random bytes in base64, the 16-character form of
-   * AWS's (`Mc7UVioPPHcEKPA=`, DG:http-api-troubleshooting-jwt).
-   */
+  /** `$context.extendedRequestId` on first use: AWS's 16-character form, 11 random bytes in base64. */
   get extendedRequestId(): string {
     return (this.#extendedRequestId ??= randomBytes(11).toString('base64'));
   }

@@ -1,4 +1,5 @@
-import type { BreakerState as BreakerMetric, MetricsService } from '../observability/metrics.js';
+import type { BreakerState as BreakerMetric } from '../observability/labels.js';
+import type { MetricsService } from '../observability/metrics.js';
 import type { BreakerState, CircuitBreaker } from './breaker.js';
 import { type Endpoint, targetOrigin } from './endpoint.js';
 
