@@ -34,7 +34,7 @@ function traffic(f: DashboardFixture, apiKey: string): () => Promise<void> {
 }
 
 test(
-  'dashboard in headless Chromium: login, every page, drain a target, blue/green, reload error, deployments 404',
+  'dashboard in headless Chromium: login, every page, drain a target, blue/green, reload error, deployments and rollback',
   { timeout: 180_000 },
   async (t) => {
     const chromium = requireBinary(t, 'chromium', 'apt-get install chromium');
@@ -166,9 +166,27 @@ test(
       }
       await shot('metrics');
 
-      // Deployments: not on this gateway (GET /deployments is a 404 on main).
+      // Deployments: a second one through the admin API, both listed, roll back to the first from the page.
+      const before = await f.admin('GET', '/deployments');
+      assert.equal(before.status, 200);
+      const first = String(before.body.deploymentId);
+      const second = await f.admin('POST', '/deployments', {
+        config: `${dashboardConfig(f.blue.url, f.green.url)}\n# second\n`,
+        description: 'second deployment',
+      });
+      assert.equal(second.status, 201, JSON.stringify(second.body));
+      const secondId = String((second.body.deployment as { id: number }).id);
       await page.click('#nav-deployments');
-      assert.equal(await text('#deployments-unavailable'), 'Deployments are not available on this gateway.');
+      await page.waitForSelector(`#deployments [data-deployment="${secondId}"] .badge`);
+      assert.match(await text(`[data-deployment="${secondId}"]`), /second deployment/);
+      assert.equal(await page.locator(`[data-deployment="${first}"] .badge`).count(), 0);
+      page.once('dialog', (d) => void d.accept());
+      await page.click(`[data-deployment="${first}"] .rollback`);
+      await page.waitForSelector(`[data-deployment="${first}"] .badge`);
+      assert.equal(await text('#deployment-message'), `rolled back to ${first}`);
+      assert.equal(String((await f.admin('GET', '/deployments')).body.deploymentId), first);
+      await page.click(`[data-deployment="${first}"] .config`);
+      await page.waitForSelector('#deployment-config');
       await shot('deployments');
 
       // Sign out drops the token.

@@ -2,72 +2,59 @@ import { useState } from 'preact/hooks';
 import { ApiError, getJson, sendJson } from '../api.js';
 import { fmtTime, html, useLoad } from '../html.js';
 
-// Deployments (issue #21) come from another branch: GET /deployments, POST /deployments/{id}/rollback
-// and per-stage canaries. On a gateway without them GET /deployments is a 404 and this page says so.
+// Deployments (src/deployments/admin-routes.ts): GET /deployments lists the stages and the history,
+// GET /deployments/{id} one deployment's redacted config, POST /deployments/{id}/rollback, and the
+// per-stage canary routes. On a gateway without the feature GET /deployments is a 404 and this page says so.
+
+const stagePath = (api: string, stage: string) => `/stages/${encodeURIComponent(api)}/${encodeURIComponent(stage)}`;
 
 export const DEPLOYMENT_ENDPOINTS = {
   list: '/deployments',
+  one: (id: string) => `/deployments/${encodeURIComponent(id)}`,
   rollback: (id: string) => `/deployments/${encodeURIComponent(id)}/rollback`,
-  diff: (id: string) => `/deployments/${encodeURIComponent(id)}/diff`,
-  promote: (api: string, stage: string) =>
-    `/stages/${encodeURIComponent(api)}/${encodeURIComponent(stage)}/canary/promote`,
-  dropCanary: (api: string, stage: string) => `/stages/${encodeURIComponent(api)}/${encodeURIComponent(stage)}/canary`,
+  promote: (api: string, stage: string) => `${stagePath(api, stage)}/canary/promote`,
+  dropCanary: (api: string, stage: string) => `${stagePath(api, stage)}/canary`,
 };
 
 interface Deployment {
-  id: string | number;
-  createdAt?: string;
-  at?: string;
-  time?: string;
-  description?: string;
-  hash?: string;
-  current?: boolean;
-  active?: boolean;
+  id: number;
+  createdAt: string;
+  description: string;
+  hash: string;
 }
-interface Canary {
+interface Stage {
   api: string;
   stage: string;
-  deploymentId?: string | number;
-  percent?: number;
-  percentTraffic?: number;
+  deploymentId: number | null;
+  canarySettings?: { deploymentId: number; percentTraffic: number };
 }
 interface Listing {
-  items?: Deployment[];
-  deployments?: Deployment[];
-  current?: string | number;
-  canaries?: Canary[];
+  deploymentId: number | null;
+  stages: Stage[];
+  deployments: Deployment[];
 }
 
-type State = { available: false } | { available: true; items: Deployment[]; current?: string; canaries: Canary[] };
+type State = { available: false } | ({ available: true } & Listing);
 
 async function load(): Promise<State> {
   try {
-    const body = await getJson<Listing | Deployment[]>(DEPLOYMENT_ENDPOINTS.list);
-    const list = Array.isArray(body) ? body : (body.items ?? body.deployments ?? []);
-    const current = Array.isArray(body) ? undefined : body.current;
-    return {
-      available: true,
-      items: list,
-      canaries: Array.isArray(body) ? [] : (body.canaries ?? []),
-      ...(current !== undefined ? { current: String(current) } : {}),
-    };
+    return { available: true, ...(await getJson<Listing>(DEPLOYMENT_ENDPOINTS.list)) };
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) return { available: false };
     throw err;
   }
 }
 
-function Diff({ id }: { id: string }) {
-  const diff = useLoad(() => getJson<unknown>(DEPLOYMENT_ENDPOINTS.diff(id)));
-  if (diff.error) return html`<p class="error">${diff.error}</p>`;
-  if (diff.data === undefined) return html`<p class="muted">Loading the diff…</p>`;
-  const text = typeof diff.data === 'string' ? diff.data : JSON.stringify(diff.data, null, 2);
-  return html`<pre class="mono diff">${text}</pre>`;
+function Config({ id }: { id: string }) {
+  const d = useLoad(() => getJson<{ config: unknown }>(DEPLOYMENT_ENDPOINTS.one(id)));
+  if (d.error) return html`<p class="error">${d.error}</p>`;
+  if (d.data === undefined) return html`<p class="muted">Loading the config…</p>`;
+  return html`<pre class="mono diff" id="deployment-config">${JSON.stringify(d.data.config, null, 2)}</pre>`;
 }
 
 export function DeploymentsPage() {
   const d = useLoad(load, 5000);
-  const [diffOf, setDiffOf] = useState<string | undefined>(undefined);
+  const [configOf, setConfigOf] = useState<string | undefined>(undefined);
   const [message, setMessage] = useState<{ ok: boolean; text: string } | undefined>(undefined);
   const act = async (method: string, path: string, what: string) => {
     try {
@@ -88,8 +75,9 @@ export function DeploymentsPage() {
           Its admin API has no <code>GET /deployments</code>: the config changes by editing the file and reloading.
         </p>
       </section>`;
-  const { items, current, canaries } = d.data;
-  const isCurrent = (x: Deployment) => x.current || x.active || (current !== undefined && String(x.id) === current);
+  const { deployments, stages } = d.data;
+  const canaries = stages.filter((s) => s.canarySettings);
+  const servedBy = (x: Deployment) => stages.filter((s) => s.deploymentId === x.id).map((s) => `${s.api}/${s.stage}`);
   return html`<h2>Deployments</h2>
     ${message && html`<p class=${message.ok ? 'ok' : 'error'} id="deployment-message">${message.text}</p>`}
     ${
@@ -110,8 +98,8 @@ export function DeploymentsPage() {
               (c) =>
                 html`<tr>
                   <td>${c.api}/${c.stage}</td>
-                  <td class="mono">${c.deploymentId ?? '—'}</td>
-                  <td>${c.percent ?? c.percentTraffic ?? '—'} %</td>
+                  <td class="mono">${c.canarySettings?.deploymentId}</td>
+                  <td>${c.canarySettings?.percentTraffic} %</td>
                   <td class="actions">
                     <button
                       class="promote"
@@ -140,21 +128,24 @@ export function DeploymentsPage() {
             <th>Time</th>
             <th>Description</th>
             <th>Hash</th>
+            <th>Serving</th>
             <th>Actions</th>
           </tr>
         </thead>
         <tbody>
-          ${items.map((x) => {
+          ${deployments.map((x) => {
             const id = String(x.id);
+            const serving = servedBy(x);
             return html`<tr data-deployment=${id}>
-              <td class="mono">${id} ${isCurrent(x) && html`<span class="badge ok">current</span>`}</td>
-              <td>${fmtTime(x.createdAt ?? x.at ?? x.time)}</td>
-              <td>${x.description ?? ''}</td>
-              <td class="mono">${(x.hash ?? '').slice(0, 12)}</td>
+              <td class="mono">${id} ${serving.length > 0 && html`<span class="badge ok">current</span>`}</td>
+              <td>${fmtTime(x.createdAt)}</td>
+              <td>${x.description}</td>
+              <td class="mono">${x.hash.slice(0, 12)}</td>
+              <td class="stages">${serving.join(', ')}</td>
               <td class="actions">
-                <button class="diff" onClick=${() => setDiffOf(diffOf === id ? undefined : id)}>Diff</button>
+                <button class="config" onClick=${() => setConfigOf(configOf === id ? undefined : id)}>Config</button>
                 ${
-                  !isCurrent(x) &&
+                  serving.length === 0 &&
                   html`<button
                     class="rollback"
                     onClick=${() => confirm(`Roll back to deployment ${id}?`) && act('POST', DEPLOYMENT_ENDPOINTS.rollback(id), `rolled back to ${id}`)}
@@ -168,9 +159,9 @@ export function DeploymentsPage() {
         </tbody>
       </table>
       ${
-        diffOf &&
-        html`<h3>Diff of deployment ${diffOf} against the running config</h3>
-          <${Diff} id=${diffOf} />`
+        configOf &&
+        html`<h3>Config of deployment ${configOf} (secrets redacted)</h3>
+          <${Config} id=${configOf} />`
       }
     </section>`;
 }
