@@ -5,10 +5,10 @@
  * and the few renames (ARNs → names). docs/waf.md has the table.
  */
 import type { ConfigFragment } from '../kernel/manifest.js';
-import type { Fields } from '../config/schema.js';
+import { cidr, type Fields } from '../config/schema.js';
 import { z } from 'zod';
 
-import { aclName, cidr, customResponse, labelName, ruleActionSchema, statementSchema } from './statement-schema.js';
+import { aclName, customResponse, labelName, ruleActionSchema, statementSchema } from './statement-schema.js';
 import { empty } from './field-schema.js';
 
 const ruleSchema = z

@@ -1,6 +1,7 @@
 // The building blocks of a web ACL's config: what a rule inspects (fieldToMatch, text transformations)
 // and its statements (AWS WAFv2's statement types). The ACL, its rules and the config fields are in ./schema.ts.
 import { z } from 'zod';
+import { cidr } from '../config/schema.js';
 import { empty, fieldToMatchSchema, headerName, textTransformations } from './field-schema.js';
 
 import type { FieldToMatch, TextTransformationConfig } from './field-schema.js';
@@ -26,10 +27,6 @@ const ipSetForwardedIpConfig = forwardedIpConfig
       .describe('Which address of a list to use (ANY: any of them).'),
   })
   .describe('Take the IP from this header instead of the connection.');
-
-export const cidr = z
-  .string()
-  .regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'expected an IP address or CIDR range such as 10.0.0.0/8 or 2001:db8::/32');
 
 const sensitivity = z
   .enum(['LOW', 'HIGH'])

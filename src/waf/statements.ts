@@ -4,6 +4,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 import { RE2JS } from 're2js';
+import { blockListOf, parseCidr, type Cidr } from '../config/cidr.js';
 import { detectSqli } from './detect/sqli.js';
 import { detectXss } from './detect/xss.js';
 import type { RateCounterStore } from './rate.js';
@@ -69,23 +70,13 @@ export function compileRegex(
 }
 
 function ipList(addresses: readonly string[], path: (string | number)[], env: CompileEnv): BlockList {
-  const list = new BlockList();
+  const parsed: Cidr[] = [];
   addresses.forEach((a, i) => {
-    const [addr = '', bits] = a.split('/');
-    const fam = isIP(addr);
-    if (fam === 0) {
-      env.issue([...path, i], `"${a}" is not an IP address or CIDR range`);
-      return;
-    }
-    const type = fam === 6 ? 'ipv6' : 'ipv4';
-    if (bits === undefined) list.addAddress(addr, type);
-    else {
-      const n = Number(bits);
-      if (n > (fam === 6 ? 128 : 32)) env.issue([...path, i], `prefix length /${bits} is too long for ${type}`);
-      else list.addSubnet(addr, n, type);
-    }
+    const c = parseCidr(a);
+    if (typeof c === 'string') env.issue([...path, i], c);
+    else parsed.push(c);
   });
-  return list;
+  return blockListOf(parsed);
 }
 
 function inList(list: BlockList, ip: string): boolean {

@@ -318,3 +318,25 @@ apis:
     );
   });
 });
+
+describe('WAF IP sets share the config CIDR parser (config/cidr.ts)', () => {
+  test('an out-of-range prefix and a non-address are located, with the same words as trustedProxies', async () => {
+    await assert.rejects(
+      startTestGateway(`
+version: 1
+wafIpSets:
+  office: { addresses: ["10.0.0.0/8", "10.0.0.0/33", "10.1"] }
+apis:
+  - name: x
+    type: http
+    stages: { $default: {} }
+    routes: [{ route: GET /, integration: { type: mock } }]
+`),
+      (err: Error) => {
+        assert.match(err.message, /wafIpSets\.office\.addresses\[1\].*prefix out of range \(0-32 for IPv4\)/s);
+        assert.match(err.message, /wafIpSets\.office\.addresses\[2\].*not an IPv4 or IPv6 address/s);
+        return true;
+      },
+    );
+  });
+});
