@@ -4,7 +4,7 @@
 import { type FSWatcher, readlinkSync, watch } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { type AddressInfo, Server as NetServer } from 'node:net';
+import { type AddressInfo, Server as NetServer, type Socket } from 'node:net';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { type AdminTarget, createAdminServer, type Readiness, type ReloadResult } from './admin/server.js';
 import { resolveAdminToken } from './admin/token.js';
@@ -91,7 +91,10 @@ export class Gateway implements AdminTarget, GatewayHost {
   #pick: SnapshotPick | undefined;
   readonly random: () => number;
   /** Request bodies too slow, responses not read: server.timeouts.body*, sendMs. */
-  #slow = new SlowClientWatch({ rules: () => this.#snapshot.config.server.timeouts, slowBody: cutSlowBody });
+  #slow = new SlowClientWatch({
+    rules: () => this.#snapshot.config.server.timeouts,
+    slowBody: (s) => cutSlowBody(s as Socket),
+  });
 
   private constructor(opts: StartOptions, snapshot: Snapshot, runtime: RuntimeDeps, token: string, dataDir: string) {
     this.#opts = opts;

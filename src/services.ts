@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { EngineRequest } from './server/engine/types.js';
 import type { LoadedConfig } from './config/loaded.js';
 import type { RuntimeDeps, Snapshot } from './pipeline/context.js';
 
@@ -16,7 +16,7 @@ export interface Service {
 }
 
 /** Chooses the snapshot one request runs in: the current one or an alternate (a stage canary). */
-export type SnapshotPick = (current: Snapshot, req: IncomingMessage) => Snapshot;
+export type SnapshotPick = (current: Snapshot, req: EngineRequest) => Snapshot;
 
 /**
  * The running gateway as a service may drive it (src/gateway.ts implements it): compile config text,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { EngineResponse } from '../server/engine/types.js';
 import { CacheService, type Flight, type FlightOutcome, type StageCache } from './service.js';
 import type { CacheEntry } from './store.js';
 import { GATEWAY_ERRORS } from '../kernel/gateway-errors.js';
@@ -299,7 +300,7 @@ export class CachePolicy implements Policy, CaptureOwner {
     if (ctx.method !== 'GET' || hasBodyFraming(ctx.req.headers) || !ctx.pipeline) return;
     const flight: Flight = { waiters: [] };
     sc.flights.set(lookupKey, flight);
-    const bg = new RequestContext(ctx.req, new DetachedResponse() as unknown as ServerResponse, ctx.snapshot, {
+    const bg = new RequestContext(ctx.req, new DetachedResponse() as unknown as EngineResponse, ctx.snapshot, {
       requestId: randomUUID(),
       peerIp: ctx.peerIp,
       clientIp: ctx.clientIp,

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { EngineRequest } from '../server/engine/types.js';
 import { AdminError } from '../admin/types.js';
 import type { Logger } from '../logger.js';
 import type { Snapshot } from '../pipeline/context.js';
@@ -170,7 +170,7 @@ export class DeploymentsService implements Service {
     const random = this.host.random;
     this.host.setAlternates(
       [...canaries.values()].map((c) => c.snapshot),
-      (current: Snapshot, req: IncomingMessage) => {
+      (current: Snapshot, req: EngineRequest) => {
         const url = req.url ?? '/';
         if (url.charCodeAt(0) !== 47 /* / */) return current;
         const q = url.indexOf('?');

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { EngineResponse } from '../server/engine/types.js';
 import type { Dispatcher } from 'undici';
 import { ClientAbortError } from '../kernel/errors.js';
 import type { HeldConnections } from './held.js';
@@ -17,7 +17,7 @@ import type { ResponseTimer } from './response-timer.js';
  * memory slow readers take is bounded whatever their number.
  */
 export class ReadAhead {
-  #res: ServerResponse;
+  #res: EngineResponse;
   #held: HeldConnections;
   #key: string;
   #timer: ResponseTimer;
@@ -39,7 +39,7 @@ export class ReadAhead {
     this.#controller?.resume();
   };
 
-  constructor(res: ServerResponse, held: HeldConnections, key: string, timer: ResponseTimer) {
+  constructor(res: EngineResponse, held: HeldConnections, key: string, timer: ResponseTimer) {
     this.#res = res;
     this.#held = held;
     this.#key = key;

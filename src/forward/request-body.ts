@@ -4,6 +4,7 @@ import type { RequestContext } from '../pipeline/context.js';
 import { declaresBody } from '../server/request-checks.js';
 import { readBodyPrefix } from '../waf/body.js';
 import { BodyTooLargeError } from '../kernel/errors.js';
+import { bodyStream } from '../server/engine/body-stream.js';
 
 /** The body to dispatch upstream. */
 export interface UpstreamBody {
@@ -84,11 +85,11 @@ function stream(
       req.once('close', release);
       res.once('close', release);
       if (h100(ctx)) res.writeContinue();
-      let body: Readable = req;
+      let body: Readable = bodyStream(req);
       if (length === undefined) {
         const bl = new BodyLimit(opts.maxBodyBytes);
-        req.on('error', (err) => bl.destroy(err));
-        body = req.pipe(bl);
+        body.on('error', (err) => bl.destroy(err));
+        body = body.pipe(bl);
       }
       go({ body, replayable: false });
     },

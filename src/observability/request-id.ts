@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { EngineRequest } from '../server/engine/types.js';
 import { normalizeIp } from '../server/client-ip.js';
 import type { Snapshot } from '../pipeline/context.js';
 
@@ -11,7 +11,7 @@ const VALID_ID = /^[A-Za-z0-9._:@+=/-]{1,128}$/;
  * (server.requestId) and the value is well-formed. A bad value is replaced, as AWS replaces an
  * invalid x-amzn-RequestId. Returned to the client and forwarded upstream by the caller.
  */
-export function requestIdFor(snapshot: Snapshot, req: IncomingMessage): string {
+export function requestIdFor(snapshot: Snapshot, req: EngineRequest): string {
   const cfg = snapshot.config.server.requestId;
   if (!cfg.header) return randomUUID();
   const v = req.headers[cfg.header.toLowerCase()];

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { EngineRequest, EngineResponse } from '../server/engine/types.js';
 import type { Clock } from '../clock.js';
 import type { LoadedConfig } from '../config/loaded.js';
 import type { PorticoConfig, RouteConfig } from '../config/schema.js';
@@ -42,8 +43,8 @@ export interface Identity {
  * reload mid-request changes nothing for it. It implements TemplateScope for $context.* templates.
  */
 export class RequestContext implements TemplateScope, GatewayContext {
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
+  readonly req: EngineRequest;
+  readonly res: EngineResponse;
   readonly snapshot: Snapshot;
   readonly requestId: string;
   readonly startTimeMs: number;
@@ -112,8 +113,8 @@ export class RequestContext implements TemplateScope, GatewayContext {
   spans: { name: string; startMs: number; endMs: number; attributes?: Record<string, string | number> }[] | undefined;
 
   constructor(
-    req: IncomingMessage,
-    res: ServerResponse,
+    req: EngineRequest,
+    res: EngineResponse,
     snapshot: Snapshot,
     init: {
       requestId: string;

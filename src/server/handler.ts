@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { EngineRequest, EngineResponse } from './engine/types.js';
 import { GatewayResponses } from '../gateway-responses.js';
 import { GATEWAY_ERRORS, type GatewayErrorDef } from '../kernel/gateway-errors.js';
 import { requestIdFor } from '../observability/request-id.js';
@@ -23,8 +23,8 @@ export function hostOf(authority: string): string {
   return h.toLowerCase();
 }
 
-function sendBare(res: ServerResponse, status: number, message: string, requestId: string): void {
-  markClosing(res.req.socket);
+function sendBare(req: EngineRequest, res: EngineResponse, status: number, message: string, requestId: string): void {
+  markClosing(req.socket);
   const body = JSON.stringify({ message });
   res.writeHead(status, {
     'content-type': 'application/json',
@@ -42,8 +42,8 @@ function sendBare(res: ServerResponse, status: number, message: string, requestI
  */
 export function handleRequest(
   snapshot: Snapshot,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: EngineRequest,
+  res: EngineResponse,
   localPort: number,
 ): RequestContext | undefined {
   // A request pipelined behind one the gateway refused (and is closing the connection for): ignored.
@@ -53,14 +53,14 @@ export function handleRequest(
   let authority = req.headers.host ?? '';
   // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400.
   if (!authority && req.httpVersionMinor === 1 && req.httpVersionMajor === 1) {
-    sendBare(res, 400, 'Bad Request', requestId);
+    sendBare(req, res, 400, 'Bad Request', requestId);
     return undefined;
   }
   if (url.charCodeAt(0) !== 47 /* / */) {
     // absolute-form (RFC 9112 §3.2.2): its authority must agree with Host.
     const m = /^https?:\/\/([^/?#]*)([^#]*)$/i.exec(url);
     if (!m || (authority && hostOf(m[1] as string) !== hostOf(authority))) {
-      sendBare(res, 400, 'Bad Request', requestId);
+      sendBare(req, res, 400, 'Bad Request', requestId);
       return undefined;
     }
     authority = m[1] as string;
@@ -72,7 +72,7 @@ export function handleRequest(
   const rawQuery = q === -1 ? '' : url.slice(q + 1);
   // Duplicate Host, obfuscated Transfer-Encoding, ambiguous paths: 400 and close (docs/security.md).
   if (framingProblem(req) !== undefined || pathProblem(rawPath) !== undefined) {
-    sendBare(res, 400, 'Bad Request', requestId);
+    sendBare(req, res, 400, 'Bad Request', requestId);
     return undefined;
   }
   const peerIp = normalizeIp(req.socket.remoteAddress ?? '');

@@ -1,4 +1,5 @@
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { EngineRequest } from './engine/types.js';
 
 /**
  * Checks Node's parser leaves to us (reliability reference §4.1, docs/security.md). Each returns a
@@ -35,7 +36,7 @@ const HOST_SYNTAX = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=-]*)(?::[0-9
  *   `identity, chunked`, which other hops read differently (request smuggling), and TE on HTTP/1.0
  *   (RFC 9112 §6.1: the framing is faulty).
  */
-export function framingProblem(req: IncomingMessage): string | undefined {
+export function framingProblem(req: EngineRequest): string | undefined {
   if (req.httpVersionMajor !== 1) return 'unsupported HTTP version';
   const raw = req.rawHeaders;
   let hosts = 0;

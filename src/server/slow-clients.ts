@@ -1,5 +1,8 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type {
+  EngineRequest as IncomingMessage,
+  EngineResponse as ServerResponse,
+  EngineSocket as Socket,
+} from './engine/types.js';
 import { declaresBody } from './request-checks.js';
 
 /** The slow-client timeouts (server.timeouts), read again on every tick so a reload applies at once. */
