@@ -15,6 +15,9 @@ export interface UpgradeRequest {
   idleMs: number;
 }
 
+/** Upgraded connections in this process: open now, and opened since start (metrics read them). */
+export const TUNNELS = { open: 0, opened: 0 };
+
 const UPGRADES = new WeakMap<IncomingMessage, UpgradeRequest>();
 
 /** Marks `req` as a WebSocket upgrade request (src/server/upgrade.ts). */
@@ -117,8 +120,13 @@ function relayedHeaders(upRes: IncomingMessage): Record<string, string | string[
 }
 
 function pipeBoth(ctx: RequestContext, client: Socket, up: Socket, u: UpgradeRequest, upHead: Buffer): void {
+  TUNNELS.open++;
+  TUNNELS.opened++;
   const closeBoth = () => {
-    if (!ctx.integrationEndMs) ctx.integrationEndMs = Date.now();
+    if (!ctx.integrationEndMs) {
+      ctx.integrationEndMs = Date.now();
+      TUNNELS.open--;
+    }
     client.destroy();
     up.destroy();
   };

@@ -2,8 +2,12 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import WebSocket, { WebSocketServer } from 'ws';
+import type { AccessLogService } from '../../src/observability/access-log.js';
+import type { MetricsService } from '../../src/observability/metrics.js';
 import { gatewayFor, proxyYaml } from '../proxy/proxy-helpers.js';
 
 // WebSocket upgrades through http_proxy (docs/edge.md#websocket): 101 on both sides, frames both ways,
@@ -154,4 +158,36 @@ test('garbage after the upgrade and an upstream that dies close the tunnel, and 
   const res = await fetch(`${gw.url}/plain`);
   assert.equal(res.status, 200);
   assert.equal(await res.text(), 'plain');
+});
+
+test('an upgraded connection is in the metrics while open and in the access log once, at close, with its bytes', async (t) => {
+  const up = await wsUpstream(t);
+  const yaml = proxyYaml(up.origin).replace(
+    'apis:',
+    'observability:\n  metrics: { processMetrics: false }\n  accessLog: { enabled: true, destination: access.log, format: "$context.status $context.responseLength $context.responseLatency $context.requestId" }\napis:',
+  );
+  const gw = await gatewayFor(t, yaml);
+  const metrics = gw.gw.runtime.services.get('metrics') as MetricsService;
+  const sample = async (name: string) => (await metrics.registry.getSingleMetric(name)!.get()).values[0]?.value ?? -1;
+  const before = await sample('portico_websocket_connections_total');
+  const { ws, messages } = await openWs(`${gw.url.replace('http', 'ws')}/m`);
+  assert.equal(await nextMessage(ws, messages, 1), 'hello /m ');
+  assert.equal(await sample('portico_websocket_connections'), 1);
+  assert.equal(await sample('portico_websocket_connections_total'), before + 1);
+  ws.close();
+  await once(ws, 'close');
+  const log = gw.gw.runtime.services.get('accessLog') as AccessLogService;
+  let lines: string[] = [];
+  for (let i = 0; i < 100 && lines.length === 0; i++) {
+    await log.flush();
+    lines = (await readFile(join(gw.dir, 'access.log'), 'utf8').catch(() => '')).split('\n').filter(Boolean);
+    if (!lines.length) await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.equal(lines.length, 1, lines.join('\n'));
+  const [status, bytes, latency] = (lines[0] as string).split(' ');
+  assert.equal(status, '101');
+  // "hello /m " in one frame (2-byte header) plus the server's close frame (4 bytes: header + code).
+  assert.ok(Number(bytes) >= 11, `bytes ${bytes}`);
+  assert.ok(Number(latency) >= 0);
+  assert.equal(await sample('portico_websocket_connections'), 0);
 });
