@@ -94,6 +94,8 @@ export function tunnel(ctx: RequestContext, rt: Upstream, u: UpgradeRequest, tim
     client.off('close', onClientGone);
     ctx.integrationStatus = 101;
     ctx.status = 101;
+    // The handshake's timeout no longer applies: idleness is websocketIdleMs's.
+    upSocket.setTimeout(0);
     if (client.destroyed) {
       upSocket.destroy();
       return;
