@@ -191,3 +191,21 @@ test('an upgraded connection is in the metrics while open and in the access log 
   assert.ok(Number(latency) >= 0);
   assert.equal(await sample('portico_websocket_connections'), 0);
 });
+
+test('a throttled upgrade gets 429, not 101', async (t) => {
+  const up = await wsUpstream(t);
+  const yaml = proxyYaml(up.origin).replace(
+    'stages: { "$default": {} }',
+    'stages: { "$default": { throttle: { rate: 0.001, burst: 1 } } }',
+  );
+  const gw = await gatewayFor(t, yaml);
+  const first = await openWs(`${gw.url.replace('http', 'ws')}/a`);
+  t.after(() => first.ws.terminate());
+  assert.equal(first.status, 101);
+  const err = await openWs(`${gw.url.replace('http', 'ws')}/b`).then(
+    () => assert.fail('upgraded'),
+    (e: { status?: number }) => e,
+  );
+  assert.equal(err.status, 429);
+  assert.equal(up.wss.clients.size, 1, 'only the first upgrade reached the upstream');
+});
