@@ -18,6 +18,7 @@ import { createLogger, type Logger } from './logger.js';
 import { createRuntimeDeps } from './pipeline/policy.js';
 import { PoolRegistry } from './forward/pools.js';
 import { handleRequest } from './server/handler.js';
+import { createUpgradeHandler } from './server/upgrade.js';
 import {
   answerFailure,
   adminLimits,
@@ -151,6 +152,15 @@ export class Gateway implements AdminTarget, GatewayHost {
     });
     // clientError and CONNECT answers, connection caps, 'error' listeners (src/server/listener.ts).
     hardenListener(this.#server, 'data', log, () => this.#snapshot.config.server.limits);
+    this.#server.on(
+      'upgrade',
+      createUpgradeHandler({
+        snapshot: (req) => (this.#pick ? this.#pick(this.#snapshot, req) : this.#snapshot),
+        port: () => this.#port,
+        log,
+        done: () => this.runtime.requestDone,
+      }),
+    );
   }
 
   #port = 0;

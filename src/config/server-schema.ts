@@ -147,6 +147,14 @@ export const serverTimeoutsSchema = z
       .describe(
         'Idle keep-alive time for client connections. Keep it above the idle timeout of a load balancer in front.',
       ),
+    websocketIdleMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(300000)
+      .describe(
+        'An upgraded (WebSocket) connection with no byte in either direction for this long is closed, both sides. 0: off.',
+      ),
     drainMs: z
       .number()
       .int()

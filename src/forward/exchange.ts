@@ -6,6 +6,7 @@ import { dispatchFailure } from './errors.js';
 import { buildUpstreamHeaders } from './headers.js';
 import { prepareUpstreamBody } from './request-body.js';
 import { Try, type TryOwner } from './try.js';
+import { tunnel, upgradeOf } from './tunnel.js';
 import { IDEMPOTENT, type Target, type Upstream } from './upstream.js';
 
 export interface ForwardOptions {
@@ -52,7 +53,9 @@ export class ForwardIntegration implements Integration {
       ctx.sendError(GATEWAY_ERRORS.INTEGRATION_FAILURE, ctx.api!.responses);
       return;
     }
-    new Exchange(ctx, rt, this.opts).start();
+    const upgrade = upgradeOf(ctx.req);
+    if (upgrade) tunnel(ctx, rt, upgrade, this.opts.timeoutMs);
+    else new Exchange(ctx, rt, this.opts).start();
   }
 }
 

@@ -1,3 +1,4 @@
+import { TUNNELS } from '../forward/tunnel.js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PorticoConfig } from '../config/schema.js';
 import type { RequestContext, Snapshot } from '../pipeline/context.js';
@@ -144,6 +145,23 @@ export class MetricsService implements Service {
           this.set({ upstream: originToUpstream.get(origin) ?? '', target: origin }, s.running + s.pending);
         }
         for (const source of sources) for (const [upstream, target, n] of source()) this.set({ upstream, target }, n);
+      },
+    });
+    new Gauge({
+      name: 'portico_websocket_connections',
+      help: 'Upgraded (WebSocket) connections open now.',
+      registers,
+      collect() {
+        this.set(TUNNELS.open);
+      },
+    });
+    new Counter({
+      name: 'portico_websocket_connections_total',
+      help: 'Upgraded (WebSocket) connections opened since start.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(TUNNELS.opened);
       },
     });
     this.#wafRequests = new Counter({
