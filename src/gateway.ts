@@ -159,10 +159,13 @@ export class Gateway implements AdminTarget, GatewayHost {
         port: () => this.#port,
         log,
         done: () => this.runtime.requestDone,
+        open: this.#upgraded,
       }),
     );
   }
 
+  /** WebSocket tunnels and other upgraded sockets (src/server/upgrade.ts), ended at the drain deadline. */
+  #upgraded = new Set<Socket>();
   #port = 0;
 
   static async start(opts: StartOptions): Promise<Gateway> {
@@ -511,6 +514,7 @@ export class Gateway implements AdminTarget, GatewayHost {
       await new Promise((r) => setTimeout(r, 25));
     }
     this.#server.closeAllConnections();
+    for (const s of this.#upgraded) s.destroy();
     this.#slow.stop();
     await closed;
     await this.runtime.pools.close();

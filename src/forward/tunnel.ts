@@ -3,6 +3,7 @@ import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import { GATEWAY_ERRORS } from '../kernel/gateway-errors.js';
 import type { RequestContext } from '../pipeline/context.js';
+import type { EngineRequest } from '../server/engine/types.js';
 import { buildUpstreamHeaders } from './headers.js';
 import { HOP_BY_HOP } from './hop-by-hop.js';
 import type { Upstream } from './upstream.js';
@@ -18,14 +19,14 @@ export interface UpgradeRequest {
 /** Upgraded connections in this process: open now, and opened since start (metrics read them). */
 export const TUNNELS = { open: 0, opened: 0 };
 
-const UPGRADES = new WeakMap<IncomingMessage, UpgradeRequest>();
+const UPGRADES = new WeakMap<EngineRequest, UpgradeRequest>();
 
 /** Marks `req` as a WebSocket upgrade request (src/server/upgrade.ts). */
-export function markUpgrade(req: IncomingMessage, u: UpgradeRequest): void {
+export function markUpgrade(req: EngineRequest, u: UpgradeRequest): void {
   UPGRADES.set(req, u);
 }
 
-export function upgradeOf(req: IncomingMessage): UpgradeRequest | undefined {
+export function upgradeOf(req: EngineRequest): UpgradeRequest | undefined {
   return UPGRADES.get(req);
 }
 
@@ -87,8 +88,15 @@ export function tunnel(ctx: RequestContext, rt: Upstream, u: UpgradeRequest, tim
     const out = ctx.finalizeHeaders(relayedHeaders(upRes));
     out.connection = 'close';
     ctx.res.writeHead(ctx.status, out);
-    upRes.on('data', (c: Buffer) => (ctx.responseBytes += c.length));
-    upRes.pipe(ctx.res);
+    // The refusal's body is relayed as it came, with backpressure (the response is an EngineResponse, not a stream).
+    upRes.on('data', (c: Buffer) => {
+      ctx.responseBytes += c.length;
+      if (!ctx.res.write(c)) {
+        upRes.pause();
+        ctx.res.once('drain', () => upRes.resume());
+      }
+    });
+    upRes.on('end', () => ctx.res.end());
   });
   upReq.on('upgrade', (upRes, upSocket: Socket, upHead: Buffer) => {
     client.off('close', onClientGone);

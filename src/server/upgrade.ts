@@ -12,6 +12,8 @@ export interface UpgradeDeps {
   log: Logger;
   /** The requestDone hooks, run once when the upgraded connection (or the refusal) closes. */
   done(): readonly ((ctx: RequestContext) => void)[];
+  /** Upgraded sockets open now: node:http no longer tracks them, so close() ends them at the drain deadline. */
+  open: Set<Socket>;
 }
 
 /**
@@ -25,6 +27,8 @@ export interface UpgradeDeps {
 export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, socket: Socket, head: Buffer) => void {
   return (req, socket, head) => {
     socket.on('error', () => socket.destroy());
+    deps.open.add(socket);
+    socket.once('close', () => deps.open.delete(socket));
     const res = new ServerResponse(req);
     res.shouldKeepAlive = false;
     res.assignSocket(socket);

@@ -209,3 +209,20 @@ test('a throttled upgrade gets 429, not 101', async (t) => {
   assert.equal(err.status, 429);
   assert.equal(up.wss.clients.size, 1, 'only the first upgrade reached the upstream');
 });
+
+test('shutdown ends an open WebSocket tunnel at the drain deadline instead of waiting for it', async (t) => {
+  const up = await wsUpstream(t);
+  // websocketIdleMs is far beyond the test's bound, so only the drain deadline can end the tunnel.
+  const gw = await gatewayFor(
+    t,
+    proxyYaml(up.origin, { server: ['timeouts: { drainMs: 300, websocketIdleMs: 600000 }'] }),
+  );
+  const { ws } = await openWs(`${gw.url.replace('http', 'ws')}/x`);
+  const clientClosed = once(ws, 'close');
+  // Without the fix close() waits on the upgraded socket, which node:http no longer tracks: the
+  // race is lost to the 10 s bound (a hang detector, not a timing assertion).
+  const bound = new Promise<string>((r) => setTimeout(() => r('close() still waiting'), 10_000).unref());
+  const result = await Promise.race([gw.close().then(() => 'closed'), bound]);
+  assert.equal(result, 'closed');
+  await clientClosed;
+});
