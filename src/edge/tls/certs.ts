@@ -114,12 +114,18 @@ export function loadTls(tls: TlsConfig, baseDir: string): { material?: TlsMateri
       });
       return;
     }
-    const ctx = createSecureContext({
-      ...common,
-      cert: certText,
-      key: keyText,
-      ...(caPem.length ? { ca: caPem.join('\n') } : {}),
-    });
+    let ctx: SecureContext;
+    try {
+      ctx = createSecureContext({
+        ...common,
+        cert: certText,
+        key: keyText,
+        ...(caPem.length ? { ca: caPem.join('\n') } : {}),
+      });
+    } catch (e) {
+      problems.push({ path: ['certificates', i, 'cert'], message: `${certFile}: ${(e as Error).message}` });
+      return;
+    }
     fallback ??= ctx;
     const hosts = c.hosts?.map((h) => h.toLowerCase()) ?? certificateHosts(chain[0]!);
     for (const h of hosts) if (!byHost.has(h)) byHost.set(h, ctx);
