@@ -3,7 +3,7 @@
 // data listener's request handler and the listener set-up are the next to move to src/server/ (docs/architecture.md).
 import { type FSWatcher, readlinkSync, watch } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo, Server as NetServer, type Socket } from 'node:net';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { type AdminTarget, createAdminServer, type Readiness, type ReloadResult } from './admin/server.js';
@@ -30,6 +30,12 @@ import {
   timeoutOptions,
   urlHost,
 } from './server/listener.js';
+import {
+  closeDataListener,
+  type DataListener,
+  reloadDataListeners,
+  startDataListeners,
+} from './server/data-listeners.js';
 import { SlowClientWatch } from './server/slow-clients.js';
 import type { GatewayHost, Service, SnapshotPick } from './services.js';
 import { loadPlugins } from './plugins/load.js';
@@ -114,7 +120,7 @@ export class Gateway implements AdminTarget, GatewayHost {
         // Checked in the handler instead, so a missing Host gets our JSON 400 rather than Node's bare one.
         requireHostHeader: false,
       },
-      (req, res) => {
+      (this.#onRequest = (req, res) => {
         this.#inflight++;
         if (this.#draining) res.shouldKeepAlive = false;
         this.#slow.add(req, res);
@@ -139,7 +145,7 @@ export class Gateway implements AdminTarget, GatewayHost {
           this.log.error({ err }, 'request handler failed');
           answerFailure(res, 500, 'Internal server error');
         }
-      },
+      }),
     );
     // With a listener here Node no longer sends `100 Continue` by itself: the integration sends it
     // once the request has passed routing and the size check, so a rejected upload is never sent.
@@ -167,6 +173,9 @@ export class Gateway implements AdminTarget, GatewayHost {
   /** WebSocket tunnels and other upgraded sockets (src/server/upgrade.ts), ended at the drain deadline. */
   #upgraded = new Set<Socket>();
   #port = 0;
+  #onRequest!: (req: IncomingMessage, res: ServerResponse) => void;
+  /** server.extraListeners (src/server/data-listeners.ts). */
+  #extra: DataListener[] = [];
 
   static async start(opts: StartOptions): Promise<Gateway> {
     assertStrictParser();
@@ -245,6 +254,18 @@ export class Gateway implements AdminTarget, GatewayHost {
     const addr = this.#server.address() as AddressInfo;
     this.#port = addr.port;
     this.#url = `http://${formatListen({ host: urlHost(addr.address), port: addr.port })}`;
+    const cfg = this.#snapshot.config;
+    this.#extra = await startDataListeners(cfg.server.extraListeners, {
+      handler: this.#onRequest,
+      log: this.log,
+      baseDir: this.#snapshot.loaded.dir,
+      maxHeaderBytes: cfg.server.limits.maxHeaderBytes,
+      timeouts: cfg.server.timeouts,
+      limits: () => this.#snapshot.config.server.limits,
+    }).catch((err) => {
+      this.#server.close();
+      throw err;
+    });
     if (admin) {
       this.#admin = createAdminServer(this, this.adminToken, this.log, {
         timeouts: this.#snapshot.config.server.timeouts,
@@ -283,6 +304,10 @@ export class Gateway implements AdminTarget, GatewayHost {
   /** Data listener URL, e.g. http://127.0.0.1:8080 (0.0.0.0 is shown as 127.0.0.1). */
   get url(): string {
     return this.#url;
+  }
+  /** URLs of server.extraListeners, in order (https:// for TLS ones). */
+  get extraUrls(): string[] {
+    return this.#extra.map((l) => l.url);
   }
   get adminUrl(): string {
     return this.#adminUrl;
@@ -434,6 +459,7 @@ export class Gateway implements AdminTarget, GatewayHost {
     for (const svc of this.runtime.services.values()) await (svc as Service).beforeSwap?.(next);
     this.#snapshot = next;
     applyLimits(this.#server, next.config.server.limits);
+    reloadDataListeners(this.#extra, next.config.server.extraListeners, this.log);
     if (this.#admin) applyLimits(this.#admin, adminLimits(next.config));
     if (this.#metrics) applyLimits(this.#metrics, adminLimits(next.config));
     this.#retainPools();
@@ -515,6 +541,7 @@ export class Gateway implements AdminTarget, GatewayHost {
     }
     this.#server.closeAllConnections();
     for (const s of this.#upgraded) s.destroy();
+    for (const l of this.#extra) closeDataListener(l);
     this.#slow.stop();
     await closed;
     await this.runtime.pools.close();

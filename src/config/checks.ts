@@ -1,3 +1,4 @@
+import { loadTls } from '../edge/tls/certs.js';
 import type { ConfigIssue } from './errors.js';
 import { isLoopback, parseListen } from './listen.js';
 import type { LoadedConfig } from './loaded.js';
@@ -9,7 +10,8 @@ import type { LoadedConfig } from './loaded.js';
  *
  * - the admin listener off loopback needs an explicit admin.token (a generated one is in a file only
  *   this host can read, so remote operators could not use it and anyone could try);
- * - the data, admin and metrics listeners may not share an address.
+ * - the data, admin and metrics listeners may not share an address;
+ * - every TLS file of server.extraListeners reads, parses, and each key matches its certificate.
  */
 export function startChecks(loaded: LoadedConfig): ConfigIssue[] {
   const cfg = loaded.config;
@@ -22,7 +24,20 @@ export function startChecks(loaded: LoadedConfig): ConfigIssue[] {
       ),
     );
   }
-  const listeners: [path: string[], value: string][] = [[['server', 'listen'], cfg.server.listen]];
+  const listeners: [path: (string | number)[], value: string][] = [[['server', 'listen'], cfg.server.listen]];
+  cfg.server.extraListeners.forEach((l, i) => {
+    listeners.push([['server', 'extraListeners', i, 'listen'], l.listen]);
+    if (!l.tls) return;
+    for (const p of loadTls(l.tls, loaded.dir).problems)
+      issues.push(loaded.issue(['server', 'extraListeners', i, 'tls', ...p.path], p.message));
+    if (l.redirectToHttps)
+      issues.push(
+        loaded.issue(
+          ['server', 'extraListeners', i, 'redirectToHttps'],
+          'is for a plain-HTTP listener, this one has tls',
+        ),
+      );
+  });
   if (cfg.admin.enabled) listeners.push([['admin', 'listen'], cfg.admin.listen]);
   const metrics = cfg.observability.metrics.listen;
   if (metrics) listeners.push([['observability', 'metrics', 'listen'], metrics]);

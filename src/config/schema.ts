@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { GATEWAY_RESPONSE_TYPES } from '../kernel/gateway-errors.js';
 import type { ConfigFragment } from '../kernel/manifest.js';
 import { parseCidr } from './cidr.js';
+import { extraListenerSchema } from '../edge/tls/schema.js';
 import { parseListen } from './listen.js';
 import { serverLimitsSchema, serverTimeoutsSchema } from './server-schema.js';
 import { parseRouteKey } from '../router/route-key.js';
@@ -57,6 +58,13 @@ const serverShape = {
     .describe(
       'Peers whose X-Forwarded-For / Forwarded / X-Forwarded-Proto headers are believed. ' +
         'The client IP is the right-most address in the chain that is not a trusted proxy.',
+    ),
+  extraListeners: z
+    .array(extraListenerSchema)
+    .default([])
+    .describe(
+      'More data listeners beside server.listen, each plain or TLS (certificates by SNI, mTLS per custom domain), ' +
+        'serving the same APIs (docs/edge.md). Not the ALB `listeners` of the root.',
     ),
   limits: serverLimitsSchema,
   timeouts: serverTimeoutsSchema,
