@@ -205,6 +205,7 @@ function compileApi(
     stages,
     routes,
     forwardOverrideHeaders: api.forwardOverrideHeaders,
+    awsPaths: api.paths === 'aws',
   };
 }
 
