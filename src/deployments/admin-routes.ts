@@ -2,6 +2,8 @@ import { basename } from 'node:path';
 import { parse } from 'yaml';
 import { AdminError, type AdminRequest, type AdminRoute, type AdminTarget } from '../admin/types.js';
 import { ConfigError } from '../config/errors.js';
+import type { PorticoConfig } from '../config/schema.js';
+import { diffConfigs } from './diff.js';
 import { DEPLOYMENTS } from './keys.js';
 import { redact } from './redact.js';
 import { type DeploymentsService, meta } from './service.js';
@@ -75,6 +77,24 @@ export const DEPLOYMENT_ROUTES: AdminRoute[] = [
       if (!rec) throw new AdminError(404, `no deployment ${params.id}`);
       // The text as deployed, parsed (no ${ENV} interpolation) and redacted.
       return { body: { ...meta(rec), config: redact(parse(rec.text)) } };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/deployments/:id/diff',
+    description:
+      'the semantic diff (as `portico diff`) from the served deployment, or ?against=ID, to this one; secrets redacted',
+    handle: async ({ target, params, query }) => {
+      const s = service(target);
+      const rec = await s.history.get(deploymentId(params.id));
+      if (!rec) throw new AdminError(404, `no deployment ${params.id}`);
+      const raw = query.get('against') ?? (s.state?.deploymentId == null ? undefined : String(s.state.deploymentId));
+      const base = raw === undefined ? undefined : await s.history.get(deploymentId(raw));
+      if (raw !== undefined && !base) throw new AdminError(404, `against: no deployment ${raw}`);
+      // Both sides redacted before diffing, so no secret appears in a change.
+      const side = (text: string) => redact(parse(text)) as PorticoConfig;
+      const from = base ? side(base.text) : ({} as PorticoConfig);
+      return { body: { id: rec.id, against: base?.id ?? null, diff: diffConfigs(from, side(rec.text)) } };
     },
   },
   {
