@@ -4,7 +4,7 @@ import { AdminError, type AdminRequest, type AdminRoute, type AdminTarget } from
 import { ConfigError } from '../config/errors.js';
 import { DEPLOYMENTS } from './keys.js';
 import { redact } from './redact.js';
-import { type DeploymentsService, meta } from './service.js';
+import { type CompareAgainst, type DeploymentsService, meta } from './service.js';
 
 function service(target: AdminTarget): DeploymentsService {
   const s = target.runtime.services.get(DEPLOYMENTS);
@@ -16,6 +16,16 @@ function deploymentId(raw: string | undefined): number {
   const id = Number(raw);
   if (!raw || !Number.isSafeInteger(id) || id < 1)
     throw new AdminError(400, `deployment id: expected a number, got "${raw}"`);
+  return id;
+}
+
+/** `?against=`: a deployment id, "serving" (the default) or "previous". */
+function againstOf(raw: string | null): CompareAgainst {
+  if (raw === null || raw === '' || raw === 'serving') return 'serving';
+  if (raw === 'previous') return 'previous';
+  const id = Number(raw);
+  if (!/^[0-9]+$/.test(raw) || !Number.isSafeInteger(id) || id < 1)
+    throw new AdminError(400, `against: expected a deployment id, "serving" or "previous", got "${raw}"`);
   return id;
 }
 
@@ -75,6 +85,26 @@ export const DEPLOYMENT_ROUTES: AdminRoute[] = [
       if (!rec) throw new AdminError(404, `no deployment ${params.id}`);
       // The text as deployed, parsed (no ${ENV} interpolation) and redacted.
       return { body: { ...meta(rec), config: redact(parse(rec.text)) } };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/deployments/:id/diff',
+    description: 'what deployment id changes against ?against= (default: the serving one; or "previous", or an id)',
+    handle: async ({ target, params, query }) => {
+      const id = deploymentId(params.id);
+      const against = againstOf(query.get('against'));
+      try {
+        return { body: await service(target).compare(id, against) };
+      } catch (err) {
+        // A recorded config that no longer compiles here (an ${ENV} now unset, a named file gone).
+        if (err instanceof ConfigError)
+          return {
+            status: 409,
+            body: { message: `a deployment no longer compiles: ${err.message}`, issues: err.issues },
+          };
+        throw err;
+      }
     },
   },
   {
