@@ -72,4 +72,9 @@ input.weight { width: 70px; }
 .bars rect { fill: var(--accent); }
 pre.issues { background: #fdf0ef; border: 1px solid #f1c0bd; padding: 8px; border-radius: 6px; white-space: pre-wrap; }
 .actions { display: flex; gap: 6px; flex-wrap: wrap; }
+#deployment-diff .change { padding: 2px 6px; border-left: 3px solid var(--line); margin: 2px 0; }
+#deployment-diff .change.create { border-color: var(--ok); background: #eefaf2; }
+#deployment-diff .change.delete { border-color: var(--bad); background: #fdf0ef; }
+#deployment-diff .change.update { border-color: var(--warn); background: #fdf7ea; }
+#deployment-diff .field { padding-left: 18px; color: var(--muted); white-space: pre-wrap; }
 `;

@@ -2,11 +2,9 @@ import { basename } from 'node:path';
 import { parse } from 'yaml';
 import { AdminError, type AdminRequest, type AdminRoute, type AdminTarget } from '../admin/types.js';
 import { ConfigError } from '../config/errors.js';
-import type { PorticoConfig } from '../config/schema.js';
-import { diffConfigs } from './diff.js';
 import { DEPLOYMENTS } from './keys.js';
 import { redact } from './redact.js';
-import { type DeploymentsService, meta } from './service.js';
+import { type CompareAgainst, type DeploymentsService, meta } from './service.js';
 
 function service(target: AdminTarget): DeploymentsService {
   const s = target.runtime.services.get(DEPLOYMENTS);
@@ -18,6 +16,16 @@ function deploymentId(raw: string | undefined): number {
   const id = Number(raw);
   if (!raw || !Number.isSafeInteger(id) || id < 1)
     throw new AdminError(400, `deployment id: expected a number, got "${raw}"`);
+  return id;
+}
+
+/** `?against=`: a deployment id, "serving" (the default) or "previous". */
+function againstOf(raw: string | null): CompareAgainst {
+  if (raw === null || raw === '' || raw === 'serving') return 'serving';
+  if (raw === 'previous') return 'previous';
+  const id = Number(raw);
+  if (!/^[0-9]+$/.test(raw) || !Number.isSafeInteger(id) || id < 1)
+    throw new AdminError(400, `against: expected a deployment id, "serving" or "previous", got "${raw}"`);
   return id;
 }
 
@@ -82,19 +90,21 @@ export const DEPLOYMENT_ROUTES: AdminRoute[] = [
   {
     method: 'GET',
     path: '/deployments/:id/diff',
-    description:
-      'the semantic diff (as `portico diff`) from the served deployment, or ?against=ID, to this one; secrets redacted',
+    description: 'what deployment id changes against ?against= (default: the serving one; or "previous", or an id)',
     handle: async ({ target, params, query }) => {
-      const s = service(target);
-      const rec = await s.history.get(deploymentId(params.id));
-      if (!rec) throw new AdminError(404, `no deployment ${params.id}`);
-      const raw = query.get('against') ?? (s.state?.deploymentId == null ? undefined : String(s.state.deploymentId));
-      const base = raw === undefined ? undefined : await s.history.get(deploymentId(raw));
-      if (raw !== undefined && !base) throw new AdminError(404, `against: no deployment ${raw}`);
-      // Both sides redacted before diffing, so no secret appears in a change.
-      const side = (text: string) => redact(parse(text)) as PorticoConfig;
-      const from = base ? side(base.text) : ({} as PorticoConfig);
-      return { body: { id: rec.id, against: base?.id ?? null, diff: diffConfigs(from, side(rec.text)) } };
+      const id = deploymentId(params.id);
+      const against = againstOf(query.get('against'));
+      try {
+        return { body: await service(target).compare(id, against) };
+      } catch (err) {
+        // A recorded config that no longer compiles here (an ${ENV} now unset, a named file gone).
+        if (err instanceof ConfigError)
+          return {
+            status: 409,
+            body: { message: `a deployment no longer compiles: ${err.message}`, issues: err.issues },
+          };
+        throw err;
+      }
     },
   },
   {

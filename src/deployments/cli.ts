@@ -44,11 +44,28 @@ async function fileText(values: { config?: string | undefined }, io: Io): Promis
   }
 }
 
-/** `portico diff [-c FILE] [--json]`: what applying the file would change in the running config. */
+/**
+ * `portico diff [-c FILE] [--json]`: what applying the file would change in the running config.
+ * `portico diff --deployment ID [--against ID|previous]`: what deployment ID changes against the one
+ * serving (or another), from the history (GET /deployments/ID/diff).
+ */
 export async function diffCommand(argv: string[], io: Io): Promise<number> {
-  const { values } = parseCommandArgs('diff', argv, { ...adminOptions, json: { type: 'boolean' } });
-  const { file, text } = await fileText(values, io);
-  const r = await call('diff', values, io, '/deployments', 'POST', { config: text, file, dryRun: true });
+  const { values } = parseCommandArgs('diff', argv, {
+    ...adminOptions,
+    json: { type: 'boolean' },
+    deployment: { type: 'string' },
+    against: { type: 'string' },
+  });
+  if (values.against !== undefined && values.deployment === undefined)
+    throw new UsageError("portico diff: --against needs --deployment ID (see 'portico diff --help')");
+  let r: Answer | undefined;
+  if (values.deployment !== undefined) {
+    const query = values.against === undefined ? '' : `?against=${encodeURIComponent(values.against)}`;
+    r = await call('diff', values, io, `/deployments/${encodeURIComponent(values.deployment)}/diff${query}`, 'GET');
+  } else {
+    const { file, text } = await fileText(values, io);
+    r = await call('diff', values, io, '/deployments', 'POST', { config: text, file, dryRun: true });
+  }
   if (!r?.diff) return 1;
   io.out(values.json ? JSON.stringify(r.diff, null, 2) : formatDiff(r.diff));
   return 0;
@@ -187,12 +204,18 @@ const ADMIN_FLAGS = `  -c, --config FILE       Config file (default: $PORTICO_CO
 /** `portico help <command>` for the deployment commands. */
 export const DEPLOYMENTS_HELP: Record<string, string> = {
   diff: `Usage: portico diff [-c FILE] [--json]
+       portico diff --deployment ID [--against ID|previous] [--json]
 
 What applying FILE would change in the running gateway: routes, stages, APIs, upstreams and the
 other sections created, deleted or updated, with each changed field (secrets redacted). The file is
 validated by the gateway (POST /deployments with dryRun); nothing changes. See docs/operations.md.
+With --deployment, the same diff between two recorded deployments: what deployment ID changes
+against the one every stage serves (what \`portico rollback ID\` would change), or against
+--against ID, or the deployment recorded before it (--against previous).
 
 Options:
+      --deployment ID     Diff a recorded deployment instead of FILE
+      --against ID        With --deployment: compare with deployment ID, or "previous" (default: the serving one)
       --json              Print the diff as JSON
 ${ADMIN_FLAGS}`,
   apply: `Usage: portico apply [-c FILE] [--dry-run] [-m TEXT] [--canary PERCENT --stage API/STAGE] [--json]

@@ -1,5 +1,6 @@
 import type { EngineRequest } from '../server/engine/types.js';
 import { AdminError } from '../admin/types.js';
+import type { PorticoConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
 import type { Snapshot } from '../pipeline/context.js';
 import { hostOf } from '../server/handler.js';
@@ -17,6 +18,16 @@ export interface ApplyOptions {
   canary?: { stage: string; percentTraffic: number };
   /** The submitted file's name, for error locations (resolved in the gateway's config directory). */
   file?: string;
+}
+
+/** Which deployment a comparison is against: an id, the one every stage serves, or the one recorded before. */
+export type CompareAgainst = number | 'serving' | 'previous';
+
+export interface CompareResult {
+  deployment: Deployment;
+  against: Deployment;
+  /** What changes when `deployment` replaces `against` (the direction of `portico diff`: running → file). */
+  diff: ConfigDiff;
 }
 
 export interface ApplyResult {
@@ -202,6 +213,35 @@ export class DeploymentsService implements Service {
           `no stage "${stage}" in ${s.deployment ? `deployment ${s.deployment.id}` : 'the new config'} (stages: ${known.join(', ')})`,
         );
     }
+  }
+
+  /**
+   * The diff between two recorded deployments, from the same differ `portico diff` uses. A deployment
+   * that serves now is compared as running (its validated config); another is validated and compiled
+   * again as a rollback to it would be (${ENV} and named files as they are now). Throws AdminError
+   * 404 for an unknown id, ConfigError if a recorded config no longer compiles.
+   */
+  async compare(id: number, against: CompareAgainst = 'serving'): Promise<CompareResult> {
+    const rec = await this.#history.get(id);
+    if (!rec) throw new AdminError(404, `no deployment ${id}`);
+    let base: DeploymentRecord | undefined;
+    if (against === 'previous') {
+      base = (await this.#history.list()).filter((d) => d.id < id).at(-1);
+      if (!base) throw new AdminError(404, `against: deployment ${id} has no previous deployment`);
+    } else {
+      const baseId = against === 'serving' ? this.#current().deploymentId : against;
+      base = await this.#history.get(baseId);
+      if (!base) throw new AdminError(404, `against: no deployment ${baseId}`);
+    }
+    const [from, to] = await Promise.all([this.#configOf(base), this.#configOf(rec)]);
+    return { deployment: meta(rec), against: meta(base), diff: diffConfigs(from, to) };
+  }
+
+  /** A recorded deployment's validated config: the running snapshot's if it serves, else compiled from its text. */
+  async #configOf(rec: DeploymentRecord): Promise<PorticoConfig> {
+    const running = this.host.snapshot;
+    if (running.deployment?.id === rec.id) return running.config;
+    return (await this.host.compileText(rec.text, `deployment-${rec.id}.yaml`)).config;
   }
 
   /** Validates and compiles config text; unless a dry run, records it and serves it (or makes it a stage's canary). Throws ConfigError. */

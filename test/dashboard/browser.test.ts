@@ -15,6 +15,13 @@ declare const sessionStorage: { getItem(key: string): string | null };
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 const WAIT_MS = 15_000;
 
+/** The config with one more route in the pets API (a mock without a key). */
+const withRoute = (config: string, path: string): string =>
+  config.replace(
+    '  - name: books',
+    `      - route: GET ${path}\n        integration: { type: mock, statusCode: 200, body: canary }\n  - name: books`,
+  );
+
 /** Sends requests through the gateway until stopped (the live charts' traffic). */
 function traffic(f: DashboardFixture, apiKey: string): () => Promise<void> {
   let running = true;
@@ -34,7 +41,7 @@ function traffic(f: DashboardFixture, apiKey: string): () => Promise<void> {
 }
 
 test(
-  'dashboard in headless Chromium: login, every page, drain a target, blue/green, reload error, deployments and rollback',
+  'dashboard in headless Chromium: login, every page, drain a target, blue/green, reload error, deployments: rollback, diff, canary promote and remove',
   { timeout: 180_000 },
   async (t) => {
     const chromium = requireBinary(t, 'chromium', 'apt-get install chromium');
@@ -188,6 +195,74 @@ test(
       await page.click(`[data-deployment="${first}"] .config`);
       await page.waitForSelector('#deployment-config');
       await shot('deployments');
+
+      // A canary of pets/prod whose deployment adds a route: the page lists it, shows its diff against
+      // the serving deployment, and Promote makes it the deployment of every stage.
+      /** Clicks a button that asks for confirmation, accepts, and waits for the page's message. */
+      const clickConfirmed = async (sel: string, message: string) => {
+        page.once('dialog', (d) => void d.accept());
+        await page.click(sel);
+        await page.waitForFunction((m) => document.querySelector('#deployment-message')?.textContent === m, message);
+      };
+      const reopen = async () => {
+        await page.click('#nav-status');
+        await page.click('#nav-deployments');
+      };
+      type Listing = { deploymentId: number; stages: { api: string; stage: string; canarySettings?: unknown }[] };
+      const listing = async () => (await f.admin('GET', '/deployments')).body as unknown as Listing;
+      const canaryOf = async () => (await listing()).stages.find((s) => s.api === 'pets')?.canarySettings;
+      const toPromote = withRoute(dashboardConfig(f.blue.url, f.green.url), '/pets/promoted');
+      const c1 = await f.admin('POST', '/deployments', {
+        config: toPromote,
+        description: 'canary to promote',
+        canary: { stage: 'pets/prod', percentTraffic: 10 },
+      });
+      assert.equal(c1.status, 201, JSON.stringify(c1.body));
+      const c1Id = String((c1.body.deployment as { id: number }).id);
+      await reopen();
+      const canaryRow = '#canaries tr:has-text("pets/prod")';
+      await page.waitForSelector(canaryRow);
+      assert.match(await text(canaryRow), new RegExp(`pets/prod\\s+${c1Id}\\s+10 %`));
+      await page.click(`${canaryRow} button.diff`);
+      await page.waitForSelector('#deployment-diff');
+      assert.equal(await page.locator('#deployment-diff').getAttribute('data-against'), first);
+      assert.match(await text('#deployment-diff .change.create'), /creating route pets GET \/pets\/promoted/);
+      assert.match(await text('#deployment-diff .summary'), /created 1, updated 0, deleted 0/);
+      await shot('deployments-canary-diff');
+      await clickConfirmed(`${canaryRow} button.promote`, 'canary of pets/prod promoted');
+      await page.waitForSelector(`[data-deployment="${c1Id}"] .badge`);
+      assert.equal(String((await listing()).deploymentId), c1Id);
+      assert.equal(await canaryOf(), undefined);
+      await page.waitForSelector('#canaries', { state: 'detached' });
+      assert.equal(
+        (await fetch(`${f.gw.url}/prod/pets/promoted`)).status,
+        200,
+        'the stage serves the promoted deployment',
+      );
+      // The serving row's diff is against the previous deployment: what it changed.
+      await page.click(`[data-deployment="${c1Id}"] button.diff`);
+      await page.waitForSelector('#deployment-diff .change.create');
+      assert.match(await text('#deployment-diff .change.create'), /creating route pets GET \/pets\/promoted/);
+      await shot('deployments-promoted');
+
+      // Another canary, at 100 %, and Remove: the stage is back on its own deployment.
+      const c2 = await f.admin('POST', '/deployments', {
+        config: withRoute(toPromote, '/pets/removed'),
+        description: 'canary to remove',
+        canary: { stage: 'pets/prod', percentTraffic: 100 },
+      });
+      assert.equal(c2.status, 201, JSON.stringify(c2.body));
+      const c2Id = String((c2.body.deployment as { id: number }).id);
+      assert.equal((await fetch(`${f.gw.url}/prod/pets/removed`)).status, 200, 'the canary serves');
+      await reopen();
+      await page.waitForSelector(`${canaryRow}:has-text("${c2Id}")`);
+      await shot('deployments-canary');
+      await clickConfirmed(`${canaryRow} button.drop`, 'canary of pets/prod removed');
+      assert.equal(await canaryOf(), undefined);
+      assert.equal(String((await listing()).deploymentId), c1Id);
+      await page.waitForSelector('#canaries', { state: 'detached' });
+      assert.notEqual((await fetch(`${f.gw.url}/prod/pets/removed`)).status, 200, 'the canary no longer serves');
+      assert.equal((await fetch(`${f.gw.url}/prod/pets/promoted`)).status, 200);
 
       // Sign out drops the token.
       await page.click('#sign-out');

@@ -68,17 +68,6 @@ describe('deployments', () => {
     const one = await n.admin('GET', '/deployments/1');
     assert.equal(one.body.config.admin.token, '[redacted]');
     assert.equal((await n.admin('GET', '/deployments/9')).status, 404);
-    // GET /deployments/:id/diff: the same differ as `portico diff`, against the served deployment or ?against=.
-    const d1 = await n.admin('GET', '/deployments/1/diff');
-    assert.equal(d1.body.against, 2);
-    assert.deepEqual(d1.body.diff.summary, { create: 1, update: 1, delete: 1 });
-    const d2 = await n.admin('GET', '/deployments/2/diff?against=1');
-    assert.deepEqual(d2.body.diff.summary, diff.summary);
-    assert.equal(JSON.stringify(d2.body).includes('admin-token-literal'), false);
-    const missing = await n.admin('GET', '/deployments/9/diff');
-    assert.equal(missing.status, 404);
-    assert.match(JSON.stringify(missing.body), /no deployment 9/);
-    assert.equal((await n.admin('GET', '/deployments/2/diff?against=9')).status, 404);
   });
 
   test('rollback serves the old config: to a given id, and to the previous one', async (t) => {

@@ -1,10 +1,12 @@
 import { useState } from 'preact/hooks';
 import { ApiError, getJson, sendJson } from '../api.js';
 import { fmtTime, html, useLoad } from '../html.js';
+import { type Against, DeploymentDiff } from './deployment-diff.js';
 
 // Deployments (src/deployments/admin-routes.ts): GET /deployments lists the stages and the history,
-// GET /deployments/{id} one deployment's redacted config, POST /deployments/{id}/rollback, and the
-// per-stage canary routes. On a gateway without the feature GET /deployments is a 404 and this page says so.
+// GET /deployments/{id} one deployment's redacted config, GET /deployments/{id}/diff its diff against
+// the serving deployment (against the previous one for the serving row), POST /deployments/{id}/rollback,
+// and the per-stage canary routes. On a gateway without the feature GET /deployments is a 404 and this page says so.
 
 const stagePath = (api: string, stage: string) => `/stages/${encodeURIComponent(api)}/${encodeURIComponent(stage)}`;
 
@@ -55,11 +57,16 @@ function Config({ id }: { id: string }) {
 export function DeploymentsPage() {
   const d = useLoad(load, 5000);
   const [configOf, setConfigOf] = useState<string | undefined>(undefined);
+  const [diffOf, setDiffOf] = useState<{ id: string; against: Against } | undefined>(undefined);
+  const showDiff = (id: string, against: Against) =>
+    setDiffOf(diffOf?.id === id && diffOf.against === against ? undefined : { id, against });
   const [message, setMessage] = useState<{ ok: boolean; text: string } | undefined>(undefined);
   const act = async (method: string, path: string, what: string) => {
     try {
       await sendJson(method, path);
       setMessage({ ok: true, text: what });
+      // What the shown diff was against may have changed.
+      setDiffOf(undefined);
     } catch (err) {
       setMessage({ ok: false, text: (err as Error).message });
     }
@@ -101,17 +108,32 @@ export function DeploymentsPage() {
                   <td class="mono">${c.canarySettings?.deploymentId}</td>
                   <td>${c.canarySettings?.percentTraffic} %</td>
                   <td class="actions">
+                    <button class="diff" onClick=${() => showDiff(String(c.canarySettings?.deploymentId), 'serving')}>
+                      Diff
+                    </button>
                     <button
                       class="promote"
-                      onClick=${() => act('POST', DEPLOYMENT_ENDPOINTS.promote(c.api, c.stage), `canary of ${c.api}/${c.stage} promoted`)}
+                      onClick=${() =>
+                        confirm(`Promote the canary of ${c.api}/${c.stage}? Its deployment will serve every stage.`) &&
+                        act(
+                          'POST',
+                          DEPLOYMENT_ENDPOINTS.promote(c.api, c.stage),
+                          `canary of ${c.api}/${c.stage} promoted`,
+                        )}
                     >
                       Promote
                     </button>
                     <button
                       class="drop"
-                      onClick=${() => act('DELETE', DEPLOYMENT_ENDPOINTS.dropCanary(c.api, c.stage), `canary of ${c.api}/${c.stage} rolled back`)}
+                      onClick=${() =>
+                        confirm(`Remove the canary of ${c.api}/${c.stage}?`) &&
+                        act(
+                          'DELETE',
+                          DEPLOYMENT_ENDPOINTS.dropCanary(c.api, c.stage),
+                          `canary of ${c.api}/${c.stage} removed`,
+                        )}
                     >
-                      Roll back
+                      Remove
                     </button>
                   </td>
                 </tr>`,
@@ -144,6 +166,13 @@ export function DeploymentsPage() {
               <td class="stages">${serving.join(', ')}</td>
               <td class="actions">
                 <button class="config" onClick=${() => setConfigOf(configOf === id ? undefined : id)}>Config</button>
+                <button
+                  class="diff"
+                  title=${serving.length > 0 ? 'what this deployment changed' : 'what rolling back to it would change'}
+                  onClick=${() => showDiff(id, serving.length > 0 ? 'previous' : 'serving')}
+                >
+                  Diff
+                </button>
                 ${
                   serving.length === 0 &&
                   html`<button
@@ -158,6 +187,7 @@ export function DeploymentsPage() {
           })}
         </tbody>
       </table>
+      ${diffOf && html`<${DeploymentDiff} key=${`${diffOf.id}-${diffOf.against}`} id=${diffOf.id} against=${diffOf.against} />`}
       ${
         configOf &&
         html`<h3>Config of deployment ${configOf} (secrets redacted)</h3>
