@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
 import { startTestGateway, startUpstream } from '../helpers/gateway.js';
 import { call } from '../helpers/http-call.js';
-import { loadConfigText } from '../../src/features.js';
 
 async function setup(t: TestContext, paths: string | undefined) {
   const up = await startUpstream();
@@ -20,9 +19,6 @@ ${paths ? `    paths: ${paths}\n` : ''}    stages:
     routes:
       - route: "GET /x"
         integration: { type: http_proxy, uri: "${u}/resource-x" }
-      - route: "GET /admin"
-        apiKeyRequired: true
-        integration: { type: http_proxy, uri: "${u}/admin" }
       - route: "ANY /{proxy+}"
         integration: { type: http_proxy, uri: "${u}/open/{proxy}" }
 `);
@@ -46,27 +42,4 @@ test('paths: aws routes /prod//x to resource /x, not to the greedy route', async
   // Every other path rule still holds in aws mode.
   assert.equal((await call(gw.port, 'GET', '/prod//%2e%2e/x')).status, 400);
   assert.equal((await call(gw.port, 'GET', '/prod/a%2Fb')).status, 400);
-});
-
-test('paths: aws, security: //admin is the keyed /admin route, never the open greedy route', async (t) => {
-  const { up, gw } = await setup(t, 'aws');
-  for (const p of ['/prod//admin', '/prod///admin', '/prod/admin']) {
-    const r = await call(gw.port, 'GET', p);
-    assert.equal(r.status, 403, p);
-  }
-  assert.equal(up.requests.length, 0);
-  // The open greedy route still serves other paths.
-  assert.equal((await call(gw.port, 'GET', '/prod//other')).status, 200);
-});
-
-test('paths: a value other than strict or aws is a located config error', () => {
-  const yaml = `version: 1
-apis:
-  - name: a
-    type: rest
-    paths: loose
-    stages: { prod: {} }
-    routes: [{ route: GET /x, integration: { type: mock } }]
-`;
-  assert.throws(() => loadConfigText(yaml, '/tmp/portico.yaml'), /apis\[0\]\.paths|apis\.0\.paths/);
 });
