@@ -215,13 +215,6 @@ const apiShape = {
         'integrations. Off by default: a backend that honours them would run another method or path than the ' +
         'one routed and authorised. AWS forwards them.',
     ),
-  paths: z
-    .enum(['strict', 'aws'])
-    .default('strict')
-    .describe(
-      'strict = a path with an empty segment (`//`) is refused with 400 (docs/security.md). aws = accepted as ' +
-        'API Gateway does: routing merges empty segments (`/stage//x` matches `/x`). Importers write aws.',
-    ),
   arn: arnSchema,
 };
 

@@ -319,8 +319,6 @@ export interface CompiledApi {
   readonly routes: readonly CompiledRoute[];
   /** Keep X-HTTP-Method-Override and its kin towards integrations (docs/security.md#headers). */
   readonly forwardOverrideHeaders: boolean;
-  /** `paths: aws`: empty path segments accepted and merged for routing (docs/security.md). */
-  readonly awsPaths: boolean;
 }
 
 export interface CompiledStage {

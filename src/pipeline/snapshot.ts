@@ -205,7 +205,6 @@ function compileApi(
     stages,
     routes,
     forwardOverrideHeaders: api.forwardOverrideHeaders,
-    awsPaths: api.paths === 'aws',
   };
 }
 

@@ -5,7 +5,7 @@ import { requestIdFor } from '../observability/request-id.js';
 import { beginTrace } from '../observability/tracing.js';
 import { RequestContext, Policy, PreRouteHook, Mounted, RoutePipeline, Snapshot } from '../pipeline/context.js';
 import { normalizeIp } from './client-ip.js';
-import { framingProblem, isClosing, markClosing, mergeEmptySegments, pathProblem } from './request-checks.js';
+import { framingProblem, isClosing, markClosing, pathProblem } from './request-checks.js';
 
 const REST_DEFAULTS = GatewayResponses.defaults('rest');
 const HTTP_DEFAULTS = GatewayResponses.defaults('http');
@@ -71,7 +71,7 @@ export function handleRequest(
   const rawPath = q === -1 ? url : url.slice(0, q);
   const rawQuery = q === -1 ? '' : url.slice(q + 1);
   // Duplicate Host, obfuscated Transfer-Encoding, ambiguous paths: 400 and close (docs/security.md).
-  if (framingProblem(req) !== undefined || pathProblem(rawPath, { allowEmptySegments: true }) !== undefined) {
+  if (framingProblem(req) !== undefined || pathProblem(rawPath) !== undefined) {
     sendBare(req, res, 400, 'Bad Request', requestId);
     return undefined;
   }
@@ -95,14 +95,9 @@ export function handleRequest(
     return ctx;
   }
   const { api, stage } = mount.value;
-  // Empty segments (`//`) are decided per API, once the mount is known: strict refuses, aws merges them for routing.
-  if (!api.awsPaths && pathProblem(rawPath) !== undefined) {
-    sendBare(req, res, 400, 'Bad Request', requestId);
-    return ctx;
-  }
   ctx.api = api;
   ctx.stage = stage;
-  ctx.restPath = api.awsPaths ? mergeEmptySegments(mount.rest) : mount.rest;
+  ctx.restPath = mount.rest;
 
   const maxBody = snapshot.config.server.limits.maxBodyBytes;
   const cl = req.headers['content-length'];

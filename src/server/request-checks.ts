@@ -68,7 +68,7 @@ const ENCODED_DANGER = /%(?:2e|2f|5c|3b|00|25)/i;
  * UTF-8 escapes, double-encoded specials, and characters whose Unicode compatibility form is one of
  * these. `rawPath` is the path part of the request target (no query).
  */
-export function pathProblem(rawPath: string, opts: { allowEmptySegments?: boolean } = {}): string | undefined {
+export function pathProblem(rawPath: string): string | undefined {
   if (!SUSPECT.test(rawPath)) return undefined;
   // Outside RFC 3986 pchar: controls, space, non-ASCII bytes, backslash, '#'.
   if (/[\x00-\x20\x7f-\uffff\\#]/.test(rawPath)) return 'invalid character in path';
@@ -96,18 +96,10 @@ export function pathProblem(rawPath: string, opts: { allowEmptySegments?: boolea
     // Windows (IIS, ASP.NET) drops trailing dots and spaces: `..%20` and `admin.` would read as `..`, `admin`.
     const last = s.charCodeAt(s.length - 1);
     if (last === 46 || last === 32) return 'segment ending in a dot or space';
-    if (s === '' && i < segs.length - 1 && !opts.allowEmptySegments) return 'empty segment in path';
+    if (s === '' && i < segs.length - 1) return 'empty segment in path';
   }
   if (decoded !== rawPath && countSlashes(decoded) !== countSlashes(rawPath)) return 'encoded slash in path';
   return undefined;
-}
-
-/**
- * The path the router matches in `paths: aws` mode: runs of `/` merged into one, as API Gateway REST
- * resolves `/stage//x` to resource `/x`. The path forwarded upstream is not changed by this.
- */
-export function mergeEmptySegments(rawPath: string): string {
-  return rawPath.replace(/\/{2,}/g, '/');
 }
 
 function countSpecials(s: string): number {
