@@ -215,6 +215,14 @@ const apiShape = {
         'integrations. Off by default: a backend that honours them would run another method or path than the ' +
         'one routed and authorised. AWS forwards them.',
     ),
+  emptySegments: z
+    .enum(['reject', 'aws'])
+    .default('reject')
+    .describe(
+      'Paths with empty segments (`//`). reject: 400, as for every ambiguous path (docs/security.md). aws: served ' +
+        'as AWS does: `/stage//x` reaches `/x`, a greedy value keeps `//` inside it; the route is matched on the ' +
+        'path with slashes merged. `portico import` writes aws; hand-written configs default to reject.',
+    ),
   arn: arnSchema,
 };
 

@@ -202,7 +202,8 @@ function assembleApis(
         'stages',
         `no stage or deployment in the template; created ${Object.keys(stages)[0]}`,
       );
-    const api: Json = { ...b.api, stages, routes: b.routes };
+    // Served as API Gateway serves it, `//` included (docs/routing.md#empty-segments).
+    const api: Json = { ...b.api, emptySegments: 'aws', stages, routes: b.routes };
     if (api.stages === undefined) delete api.stages;
     // Two APIs mounted at the same place would clash; AWS tells them apart by their own hostnames.
     const mountKeys = Object.keys(stages).map((s) => `${String(api.hosts ?? '')}|${String(api.basePath ?? '/')}|${s}`);

@@ -45,7 +45,12 @@ export function exportOpenApi(config: PorticoConfig, apiName?: string): Json {
     openapi: '3.0.1',
     info: { title: api.name, version: '1' },
     paths,
-    'x-portico': { type: api.type, stages: api.stages, ...upstreamsUsed(config, api) },
+    'x-portico': {
+      type: api.type,
+      emptySegments: api.emptySegments,
+      stages: api.stages,
+      ...upstreamsUsed(config, api),
+    },
   };
   if (api.basePath !== '/') {
     doc.servers = [{ url: '/{basePath}', variables: { basePath: { default: api.basePath.slice(1) } } }];

@@ -194,7 +194,9 @@ export function importOpenApi(input: unknown, opts: OpenApiImportOptions = {}): 
   }
 
   const stages = !opts.stage && isObj(own.stages) ? own.stages : { [stage]: {} };
-  const api: Json = { name: apiName(doc, opts), type, stages, routes };
+  // An imported API is served as API Gateway serves it, `//` included (docs/routing.md#empty-segments).
+  const emptySegments = own.emptySegments === 'reject' ? 'reject' : 'aws';
+  const api: Json = { name: apiName(doc, opts), type, emptySegments, stages, routes };
   const base = normaliseBasePath(basePathOf(doc));
   if (base !== '/') api.basePath = base;
   const responses = mapGatewayResponses(doc, report);

@@ -319,6 +319,8 @@ export interface CompiledApi {
   readonly routes: readonly CompiledRoute[];
   /** Keep X-HTTP-Method-Override and its kin towards integrations (docs/security.md#headers). */
   readonly forwardOverrideHeaders: boolean;
+  /** `//` in paths: refused (400), or served as AWS does (src/router/empty-segments.ts). */
+  readonly emptySegments: 'reject' | 'aws';
 }
 
 export interface CompiledStage {

@@ -205,6 +205,7 @@ function compileApi(
     stages,
     routes,
     forwardOverrideHeaders: api.forwardOverrideHeaders,
+    emptySegments: api.emptySegments,
   };
 }
 

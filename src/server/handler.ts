@@ -3,8 +3,17 @@ import { GatewayResponses } from '../gateway-responses.js';
 import { GATEWAY_ERRORS, type GatewayErrorDef } from '../kernel/gateway-errors.js';
 import { requestIdFor } from '../observability/request-id.js';
 import { beginTrace } from '../observability/tracing.js';
-import { RequestContext, Policy, PreRouteHook, Mounted, RoutePipeline, Snapshot } from '../pipeline/context.js';
+import {
+  RequestContext,
+  CompiledRoute,
+  Policy,
+  PreRouteHook,
+  Mounted,
+  RoutePipeline,
+  Snapshot,
+} from '../pipeline/context.js';
 import { normalizeIp } from './client-ip.js';
+import { findMountMerged, matchMerged } from '../router/empty-segments.js';
 import { framingProblem, isClosing, markClosing, pathProblem } from './request-checks.js';
 
 const REST_DEFAULTS = GatewayResponses.defaults('rest');
@@ -71,25 +80,32 @@ export function handleRequest(
   const rawPath = q === -1 ? url : url.slice(0, q);
   const rawQuery = q === -1 ? '' : url.slice(q + 1);
   // Duplicate Host, obfuscated Transfer-Encoding, ambiguous paths: 400 and close (docs/security.md).
-  if (framingProblem(req) !== undefined || pathProblem(rawPath) !== undefined) {
+  // Empty segments (`//`) pass only into an API with `emptySegments: aws` (src/router/empty-segments.ts).
+  const emptySegments = rawPath.includes('//');
+  if (framingProblem(req) !== undefined || pathProblem(rawPath, true) !== undefined) {
+    sendBare(req, res, 400, 'Bad Request', requestId);
+    return undefined;
+  }
+  const host = hostOf(authority);
+  const aws = emptySegments ? findMountMerged(snapshot.mounts, host, rawPath) : undefined;
+  if (emptySegments && aws?.match.value.api.emptySegments !== 'aws') {
     sendBare(req, res, 400, 'Bad Request', requestId);
     return undefined;
   }
   const peerIp = normalizeIp(req.socket.remoteAddress ?? '');
   const xff = req.headers['x-forwarded-for'];
-  const host = hostOf(authority);
   const ctx = new RequestContext(req, res, snapshot, {
     requestId,
     peerIp,
     clientIp: snapshot.trustedProxies.clientIp(peerIp, Array.isArray(xff) ? xff.join(',') : xff),
     host,
-    rawPath,
+    rawPath: aws ? aws.rawPath : rawPath,
     rawQuery,
     localPort,
   });
   if (snapshot.config.observability.tracing.otlp) beginTrace(ctx);
 
-  const mount = snapshot.mounts.find(host, rawPath);
+  const mount = aws ? aws.match : snapshot.mounts.find(host, rawPath);
   if (!mount) {
     sendError(ctx, notFoundFor(snapshot.mounts.candidates(host)), undefined);
     return ctx;
@@ -137,7 +153,10 @@ function runPreRoute(ctx: RequestContext, from: number): void {
 
 function routeAndRun(ctx: RequestContext): void {
   const api = ctx.api!;
-  const match = api.trie.match(ctx.method, ctx.restPath);
+  const match =
+    api.emptySegments === 'aws' && ctx.restPath.includes('//')
+      ? matchMerged(api.trie, ctx.method, ctx.restPath, greedyName)
+      : api.trie.match(ctx.method, ctx.restPath);
   if (match) {
     ctx.route = match.value;
     ctx.params = match.params;
@@ -187,6 +206,12 @@ function runPolicies(ctx: RequestContext, pipeline: RoutePipeline, from: number)
 function failed(ctx: RequestContext, err: unknown): void {
   ctx.snapshot.runtime.log.error({ err, requestId: ctx.requestId }, 'policy failed');
   if (!ctx.res.destroyed) ctx.sendError(GATEWAY_ERRORS.INTERNAL_ERROR, ctx.api!.responses);
+}
+
+/** The name of a route's greedy parameter (`{proxy+}` → "proxy"), if it has one. */
+export function greedyName(route: CompiledRoute): string | undefined {
+  const last = route.key.segments[route.key.segments.length - 1];
+  return last?.kind === 'greedy' ? last.name : undefined;
 }
 
 /** A REST-only host answers unknown paths like AWS REST (403); otherwise 404. */

@@ -66,9 +66,11 @@ const ENCODED_DANGER = /%(?:2e|2f|5c|3b|00|25)/i;
  * the router did: dot-segments in any encoding, segments ending in a dot or space, encoded or raw
  * (back)slashes beyond plain `/` separators, empty segments (`//`), `;` parameters, control characters and NUL, a fragment, invalid
  * UTF-8 escapes, double-encoded specials, and characters whose Unicode compatibility form is one of
- * these. `rawPath` is the path part of the request target (no query).
+ * these. `rawPath` is the path part of the request target (no query). With `allowEmptySegments`,
+ * `//` passes this check (every other rule stays): the handler then routes it only for an API with
+ * `emptySegments: aws`, on the merged path (src/router/empty-segments.ts), and refuses it for others.
  */
-export function pathProblem(rawPath: string): string | undefined {
+export function pathProblem(rawPath: string, allowEmptySegments = false): string | undefined {
   if (!SUSPECT.test(rawPath)) return undefined;
   // Outside RFC 3986 pchar: controls, space, non-ASCII bytes, backslash, '#'.
   if (/[\x00-\x20\x7f-\uffff\\#]/.test(rawPath)) return 'invalid character in path';
@@ -96,7 +98,7 @@ export function pathProblem(rawPath: string): string | undefined {
     // Windows (IIS, ASP.NET) drops trailing dots and spaces: `..%20` and `admin.` would read as `..`, `admin`.
     const last = s.charCodeAt(s.length - 1);
     if (last === 46 || last === 32) return 'segment ending in a dot or space';
-    if (s === '' && i < segs.length - 1) return 'empty segment in path';
+    if (s === '' && i < segs.length - 1 && !allowEmptySegments) return 'empty segment in path';
   }
   if (decoded !== rawPath && countSlashes(decoded) !== countSlashes(rawPath)) return 'encoded slash in path';
   return undefined;

@@ -102,6 +102,7 @@ Resources:
         {
           name: 'pets-prod',
           type: 'rest',
+          emptySegments: 'aws',
           gatewayResponses: { MISSING_AUTHENTICATION_TOKEN: { statusCode: 404, body: '{"error":"nope $${literal}"}' } },
           stages: { live: {} },
           routes: [
@@ -179,12 +180,14 @@ Resources:
       {
         name: 'quick',
         type: 'http',
+        emptySegments: 'aws',
         stages: { $default: {} },
         routes: [{ route: '$default', integration: { type: 'http_proxy', uri: 'http://127.0.0.1:9/x' } }],
       },
       {
         name: 'full',
         type: 'http',
+        emptySegments: 'aws',
         stages: { beta: { variables: { a: '1' } } },
         routes: [{ route: 'GET /y', integration: { type: 'http_proxy', uri: 'http://127.0.0.1:9/y' } }],
       },

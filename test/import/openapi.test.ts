@@ -70,6 +70,7 @@ describe('OpenAPI import: mappings', () => {
         {
           name: 'Pets-API',
           type: 'rest',
+          emptySegments: 'aws',
           basePath: '/v1',
           stages: { prod: {} },
           routes: [

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { call } from '../helpers/http-call.js';
 import { startTestGateway, startUpstream } from '../helpers/gateway.js';
-import { compileCanonSnapshot, liberalCanon, matchOnly, pathArb, routeOf } from './path-canon.js';
+import { canonYaml, compileCanonSnapshot, liberalCanon, matchOnly, pathArb, routeOf } from './path-canon.js';
 import { FULL, recordFigure } from './results.js';
 
 /**
@@ -12,37 +12,41 @@ import { FULL, recordFigure } from './results.js';
  * upstream is matched by the gateway to the same route. A path that would read differently is refused.
  */
 const RUNS = 100_000;
+/** Both path modes (src/router/empty-segments.ts): `//` refused, or served as AWS does. */
+const MODES = ['reject', 'aws'] as const;
 
-test(`path canonicalisation property: ${RUNS} fast-check runs in process, 0 bypasses`, () => {
-  const snap = compileCanonSnapshot();
-  let accepted = 0;
-  let refused = 0;
-  fc.assert(
-    fc.property(pathArb, (path) => {
-      const r = routeOf(snap, path);
-      if (r.route === '400') {
-        refused++;
-        return true;
-      }
-      if (r.route === 'none') return true;
-      accepted++;
-      const canonical = liberalCanon(r.upstreamPath as string);
-      const again = matchOnly(snap, canonical);
-      // A bypass: the upstream's reading of the path belongs to another route than the one checked.
-      return again.route === r.route;
-    }),
-    { numRuns: RUNS, seed: 20261121 },
-  );
-  recordFigure({
-    id: 'path-canon-property',
-    figure: 'Path canonicalisation: property runs / bypasses',
-    value: `${RUNS} / 0`,
-    target: '≥ 100k / 0',
-    test: 'test/reliability/path-canon.property.test.ts › path canonicalisation property',
-    details: { accepted, refused, seed: 20261121 },
+for (const mode of MODES) {
+  test(`path canonicalisation property, emptySegments: ${mode}: ${RUNS} fast-check runs in process, 0 bypasses`, () => {
+    const snap = compileCanonSnapshot(undefined, mode);
+    let accepted = 0;
+    let refused = 0;
+    fc.assert(
+      fc.property(pathArb, (path) => {
+        const r = routeOf(snap, path);
+        if (r.route === '400') {
+          refused++;
+          return true;
+        }
+        if (r.route === 'none') return true;
+        accepted++;
+        const canonical = liberalCanon(r.upstreamPath as string);
+        const again = matchOnly(snap, canonical);
+        // A bypass: the upstream's reading of the path belongs to another route than the one checked.
+        return again.route === r.route;
+      }),
+      { numRuns: RUNS, seed: 20261121 },
+    );
+    recordFigure({
+      id: mode === 'reject' ? 'path-canon-property' : 'path-canon-property-aws',
+      figure: `Path canonicalisation (emptySegments: ${mode}): property runs / bypasses`,
+      value: `${RUNS} / 0`,
+      target: '≥ 100k / 0',
+      test: `test/reliability/path-canon.property.test.ts › path canonicalisation property, emptySegments: ${mode}`,
+      details: { accepted, refused, seed: 20261121 },
+    });
+    assert.ok(accepted > 1000 && refused > 1000, `both sides exercised (accepted ${accepted}, refused ${refused})`);
   });
-  assert.ok(accepted > 1000 && refused > 1000, `both sides exercised (accepted ${accepted}, refused ${refused})`);
-});
+}
 
 /** The literal table: path → the route the upstream is asked for (via route=) or 400. */
 const TABLE: [path: string, want: string][] = [
@@ -94,65 +98,104 @@ const TABLE: [path: string, want: string][] = [
   ['/api/v1.0', 'api-id'],
 ];
 
-test(`literal path table (${TABLE.length} cases) through a real gateway: refused with 400, or the expected route and path upstream`, async (t) => {
-  const up = await startUpstream();
-  t.after(() => up.close());
-  const gw = await startTestGateway((await import('./path-canon.js')).canonYaml(up.url));
-  t.after(() => gw.close());
-  const wrong: string[] = [];
-  for (const [path, want] of TABLE) {
-    const before = up.requests.length;
-    const r = await call(gw.port, 'GET', path);
-    const seen = up.requests.slice(before);
-    const got = r.status === 400 ? '400' : (/route=([\w-]+)/.exec(seen[0]?.url ?? '')?.[1] ?? `status ${r.status}`);
-    if (got !== want) wrong.push(`${path}: want ${want}, got ${got}`);
-    if (want === '400' && seen.length) wrong.push(`${path}: refused but reached the upstream`);
-    if (want !== '400' && seen[0]) {
-      // The upstream sees the path as sent (trailing slash aside) and it canonicalises to the same route.
-      const upPath = seen[0].url.split('?')[0] as string;
-      const again = matchOnly(compileCanonSnapshot(), liberalCanon(upPath)).route;
-      if (again !== want) wrong.push(`${path}: upstream path ${upPath} reads as ${again}`);
-    }
-  }
-  recordFigure({
-    id: 'path-canon-table',
-    figure: 'Path canonicalisation: literal table cases passed',
-    value: `${TABLE.length - wrong.length}/${TABLE.length}`,
-    target: '40/40',
-    test: 'test/reliability/path-canon.property.test.ts › literal path table',
-  });
-  assert.deepEqual(wrong, []);
-});
+/**
+ * emptySegments: aws: the same table with `//` served as AWS serves it (LocalStack's AWS-validated
+ * test_lambda_aws_proxy_integration: `/stage//x` reaches `/x`, a greedy value keeps inner `//`), plus
+ * rows where the `//` sits before a protected route; the third column is the path the upstream gets.
+ */
+const AWS_ROWS: Record<string, [want: string, upstream?: string]> = {
+  '//admin': ['admin-root', '/admin'],
+  '/public//admin': ['public', '/public/admin'],
+  '/public/a//b': ['public', '/public/a//b'],
+  '/public/a//b/': ['public', '/public/a//b'],
+  '/admin//users': ['admin', '/admin/users'],
+  '/admin/x//users': ['admin', '/admin/x//users'],
+  '/api//7': ['api-id', '/api/7'],
+  '/api//items//list': ['api-list', '/api/items/list'],
+  '/x//admin': ['catch-all', '/x//admin'],
+  '/svc//prod/secret': ['svc-secret', '/svc/prod/secret'],
+  '/svc/prod//secret': ['svc-secret', '/svc/prod/secret'],
+  '//svc/prod/secret': ['svc-secret', '/svc/prod/secret'],
+  '/svc/prod/a//b': ['svc-any', '/svc/prod/a//b'],
+  '/public//../admin': ['400'],
+  '/public//%2e%2e//admin': ['400'],
+  '/public/%2f%2fadmin': ['400'],
+  '/public//admin;x': ['400'],
+  '/public//admin.': ['400'],
+};
+const AWS_TABLE: [path: string, want: string, upstream?: string][] = [
+  ...TABLE.filter(([p]) => !(p in AWS_ROWS)).map(([p, w]): [string, string] => [p, w]),
+  ...Object.entries(AWS_ROWS).map(([p, [w, u]]): [string, string, string | undefined] => [p, w, u]),
+];
+const TABLES = { reject: TABLE as [string, string, string?][], aws: AWS_TABLE };
 
-test('socket-level sample of the property: generated paths through a real gateway and upstream, 0 bypasses', async (t) => {
-  const up = await startUpstream();
-  t.after(() => up.close());
-  const gw = await startTestGateway((await import('./path-canon.js')).canonYaml(up.url));
-  t.after(() => gw.close());
-  const snap = compileCanonSnapshot();
-  const paths = fc.sample(pathArb, { numRuns: FULL ? 3000 : 300, seed: 99 });
-  const bypasses: string[] = [];
-  for (const path of paths) {
-    const before = up.requests.length;
-    const r = await call(gw.port, 'GET', path);
-    const seen = up.requests.slice(before);
-    const expected = routeOf(snap, path).route;
-    if (r.status === 400) {
-      if (expected !== '400' || seen.length) bypasses.push(`${path}: 400 but in-process says ${expected}`);
-      continue;
+for (const mode of MODES) {
+  const table = TABLES[mode];
+  test(`literal path table, emptySegments: ${mode} (${table.length} cases) through a real gateway: refused with 400, or the expected route and path upstream`, async (t) => {
+    const up = await startUpstream();
+    t.after(() => up.close());
+    const gw = await startTestGateway(canonYaml(up.url, mode));
+    t.after(() => gw.close());
+    const snap = compileCanonSnapshot(undefined, mode);
+    const wrong: string[] = [];
+    for (const [path, want, upstream] of table) {
+      const before = up.requests.length;
+      const r = await call(gw.port, 'GET', path);
+      const seen = up.requests.slice(before);
+      const got = r.status === 400 ? '400' : (/route=([\w-]+)/.exec(seen[0]?.url ?? '')?.[1] ?? `status ${r.status}`);
+      if (got !== want) wrong.push(`${path}: want ${want}, got ${got}`);
+      if (want === '400' && seen.length) wrong.push(`${path}: refused but reached the upstream`);
+      if (want !== '400' && seen[0]) {
+        // The upstream sees the path as sent (trailing slash aside) and it canonicalises to the same route.
+        const upPath = seen[0].url.split('?')[0] as string;
+        const again = matchOnly(snap, liberalCanon(upPath)).route;
+        if (again !== want) wrong.push(`${path}: upstream path ${upPath} reads as ${again}`);
+        if (upstream !== undefined && upPath !== upstream)
+          wrong.push(`${path}: upstream got ${upPath}, want ${upstream}`);
+      }
     }
-    if (!seen[0]) continue; // answered by the gateway itself (no route)
-    const route = /route=([\w-]+)/.exec(seen[0].url)?.[1];
-    const again = matchOnly(snap, liberalCanon(seen[0].url.split('?')[0] as string)).route;
-    if (route !== expected || again !== route)
-      bypasses.push(`${path}: route ${route}, in-process ${expected}, upstream reads ${again}`);
-  }
-  recordFigure({
-    id: 'path-canon-sockets',
-    figure: 'Path canonicalisation: socket-level sample / bypasses',
-    value: `${paths.length} / ${bypasses.length}`,
-    target: '0 bypasses',
-    test: 'test/reliability/path-canon.property.test.ts › socket-level sample',
+    recordFigure({
+      id: mode === 'reject' ? 'path-canon-table' : 'path-canon-table-aws',
+      figure: `Path canonicalisation (emptySegments: ${mode}): literal table cases passed`,
+      value: `${table.length - wrong.length}/${table.length}`,
+      target: `${table.length}/${table.length}`,
+      test: `test/reliability/path-canon.property.test.ts › literal path table, emptySegments: ${mode}`,
+    });
+    assert.deepEqual(wrong, []);
   });
-  assert.deepEqual(bypasses, []);
-});
+}
+
+for (const mode of MODES) {
+  test(`socket-level sample of the property, emptySegments: ${mode}: generated paths through a real gateway and upstream, 0 bypasses`, async (t) => {
+    const up = await startUpstream();
+    t.after(() => up.close());
+    const gw = await startTestGateway(canonYaml(up.url, mode));
+    t.after(() => gw.close());
+    const snap = compileCanonSnapshot(undefined, mode);
+    const paths = fc.sample(pathArb, { numRuns: FULL ? 3000 : 300, seed: 99 });
+    const bypasses: string[] = [];
+    for (const path of paths) {
+      const before = up.requests.length;
+      const r = await call(gw.port, 'GET', path);
+      const seen = up.requests.slice(before);
+      const expected = routeOf(snap, path).route;
+      if (r.status === 400) {
+        if (expected !== '400' || seen.length) bypasses.push(`${path}: 400 but in-process says ${expected}`);
+        continue;
+      }
+      if (!seen[0]) continue; // answered by the gateway itself (no route)
+      const route = /route=([\w-]+)/.exec(seen[0].url)?.[1];
+      const again = matchOnly(snap, liberalCanon(seen[0].url.split('?')[0] as string)).route;
+      if (route !== expected || again !== route)
+        bypasses.push(`${path}: route ${route}, in-process ${expected}, upstream reads ${again}`);
+    }
+    recordFigure({
+      id: mode === 'reject' ? 'path-canon-sockets' : 'path-canon-sockets-aws',
+      figure: `Path canonicalisation (emptySegments: ${mode}): socket-level sample / bypasses`,
+      value: `${paths.length} / ${bypasses.length}`,
+      target: '0 bypasses',
+      test: `test/reliability/path-canon.property.test.ts › socket-level sample, emptySegments: ${mode}`,
+    });
+    assert.deepEqual(bypasses, []);
+  });
+}

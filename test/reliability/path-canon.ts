@@ -10,13 +10,17 @@ import { loadConfigText, compileConfig } from '../../src/features.js';
 import { uriTarget } from '../../src/integrations/uri.js';
 import { createLogger } from '../../src/logger.js';
 import { createRuntimeDeps } from '../../src/pipeline/policy.js';
-import type { RequestContext, CompiledRoute, Snapshot } from '../../src/pipeline/context.js';
+import type { RequestContext, CompiledRoute, Mounted, Snapshot } from '../../src/pipeline/context.js';
+import { findMountMerged, matchMerged, type EmptySegmentsMode } from '../../src/router/empty-segments.js';
+import type { MountMatch } from '../../src/router/mounts.js';
+import { greedyName } from '../../src/server/handler.js';
 import { PoolRegistry } from '../../src/forward/pools.js';
 import { compileUriTemplate } from '../../src/forward/uri-template.js';
 import { pathProblem } from '../../src/server/request-checks.js';
 
 /** Routes of two APIs; each route's URI repeats the request path and names the route in `route=`. */
-export function canonYaml(origin: string): string {
+export function canonYaml(origin: string, emptySegments: EmptySegmentsMode = 'reject'): string {
+  const mode = emptySegments === 'aws' ? '    emptySegments: aws\n' : '';
   const r = (key: string, path: string, name: string) =>
     `      - route: ${key}\n        integration: { type: http_proxy, uri: "${origin}${path}?route=${name}" }\n`;
   return `version: 1
@@ -25,7 +29,7 @@ server: { timeouts: { drainMs: 1000 } }
 apis:
   - name: site
     type: http
-    stages: { $default: {} }
+${mode}    stages: { $default: {} }
     routes:
 ${r('ANY /public/{proxy+}', '/public/{proxy}', 'public')}\
 ${r('ANY /admin/{proxy+}', '/admin/{proxy}', 'admin')}\
@@ -36,14 +40,17 @@ ${r('ANY /{proxy+}', '/{proxy}', 'catch-all')}
   - name: svc
     type: rest
     basePath: /svc
-    stages: { prod: {} }
+${mode}    stages: { prod: {} }
     routes:
 ${r('GET /secret', '/svc/prod/secret', 'svc-secret')}\
 ${r('ANY /{proxy+}', '/svc/prod/{proxy}', 'svc-any')}`;
 }
 
-export function compileCanonSnapshot(origin = 'http://127.0.0.1:9'): Snapshot {
-  const loaded = loadConfigText(canonYaml(origin), 'canon.yaml', {});
+export function compileCanonSnapshot(
+  origin = 'http://127.0.0.1:9',
+  emptySegments: EmptySegmentsMode = 'reject',
+): Snapshot {
+  const loaded = loadConfigText(canonYaml(origin, emptySegments), 'canon.yaml', {});
   return compileConfig(loaded, {
     runtime: createRuntimeDeps({ pools: new PoolRegistry(), log: createLogger('silent') }),
     revision: 1,
@@ -63,16 +70,23 @@ const templates = new WeakMap<CompiledRoute, ReturnType<typeof uriTarget>>();
 export function routeOf(snapshot: Snapshot, path: string, method = 'GET'): Routed {
   const q = path.indexOf('?');
   const rawPath = q === -1 ? path : path.slice(0, q);
-  if (pathProblem(rawPath) !== undefined) return { route: '400' };
-  return matchOnly(snapshot, rawPath, method);
+  if (pathProblem(rawPath, true) !== undefined) return { route: '400' };
+  if (!rawPath.includes('//')) return matchOnly(snapshot, rawPath, method);
+  // As src/server/handler.ts: `//` only into an API with emptySegments: aws, mounted on the merged path.
+  const aws = findMountMerged(snapshot.mounts, 'a', rawPath);
+  if (aws?.match.value.api.emptySegments !== 'aws') return { route: '400' };
+  return matchOnly(snapshot, rawPath, method, aws.match);
 }
 
 /** Mount + trie + URI template, without the path policy (for paths already canonical). */
-export function matchOnly(snapshot: Snapshot, rawPath: string, method = 'GET'): Routed {
-  const mount = snapshot.mounts.find('a', rawPath);
+export function matchOnly(snapshot: Snapshot, rawPath: string, method = 'GET', found?: MountMatch<Mounted>): Routed {
+  const mount = found ?? snapshot.mounts.find('a', rawPath);
   if (!mount) return { route: 'none' };
   const api = mount.value.api;
-  const m = api.trie.match(method, mount.rest);
+  const m =
+    api.emptySegments === 'aws' && mount.rest.includes('//')
+      ? matchMerged(api.trie, method, mount.rest, greedyName)
+      : api.trie.match(method, mount.rest);
   const route = m?.value ?? api.defaultRoute;
   if (!route) return { route: 'none' };
   let target = templates.get(route);
