@@ -17,10 +17,21 @@ export async function resolveAdminToken(
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  const token = randomBytes(32).toString('base64url');
+  const token = newToken();
   await mkdir(dataDir, { recursive: true });
   await writeFile(file, `${token}\n`, { mode: 0o600 });
   return { token, source: file };
+}
+
+/**
+ * A new admin token: 32 random bytes, base64url. One that starts with `-` is drawn again: a CLI reads
+ * `--token -x…` as a missing value (parseArgs: "argument is ambiguous"), 1 draw in 32.
+ */
+export function newToken(random: (n: number) => Buffer = randomBytes): string {
+  for (;;) {
+    const token = random(32).toString('base64url');
+    if (!token.startsWith('-')) return token;
+  }
 }
 
 /** Constant-time comparison of a presented bearer token (hashing makes the lengths equal). */
