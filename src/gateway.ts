@@ -25,6 +25,7 @@ import {
   applyLimits,
   assertStrictParser,
   cutSlowBody,
+  handleExpect,
   hardenListener,
   listenOn,
   timeoutOptions,
@@ -147,15 +148,7 @@ export class Gateway implements AdminTarget, GatewayHost {
         }
       }),
     );
-    // With a listener here Node no longer sends `100 Continue` by itself: the integration sends it
-    // once the request has passed routing and the size check, so a rejected upload is never sent.
-    this.#server.on('checkContinue', (req, res) => this.#server.emit('request', req, res));
-    // An Expect other than 100-continue: Node's own 417 keeps the connection open with the body unread.
-    this.#server.on('checkExpectation', (_req, res) => {
-      const body = '{"message":"Expectation Failed"}';
-      res.writeHead(417, { 'content-type': 'application/json', 'content-length': body.length, connection: 'close' });
-      res.end(body);
-    });
+    handleExpect(this.#server);
     // clientError and CONNECT answers, connection caps, 'error' listeners (src/server/listener.ts).
     hardenListener(this.#server, 'data', log, () => this.#snapshot.config.server.limits);
     this.#server.on(

@@ -7,7 +7,7 @@ import { formatListen, parseListen } from '../config/listen.js';
 import { TlsTerminator } from '../edge/tls/terminator.js';
 import type { ExtraListenerConfig } from '../edge/tls/schema.js';
 import type { Logger } from '../logger.js';
-import { type ConnectionLimits, hardenListener, listenOn, timeoutOptions, urlHost } from './listener.js';
+import { type ConnectionLimits, handleExpect, hardenListener, listenOn, timeoutOptions, urlHost } from './listener.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -99,7 +99,7 @@ export async function startDataListener(
     server.on('tlsClientError', (err: Error) =>
       deps.log.debug({ listener: name, err: err.message }, 'TLS handshake failed'),
     );
-  server.on('checkContinue', (req, res) => server.emit('request', req, res));
+  handleExpect(server);
   hardenListener(server, name, deps.log, deps.limits);
   // https.Server takes connections as 'secureConnection'; hardenListener's per-IP cap runs on the TCP 'connection'.
   await listenOn(server, parseListen(cfg.listen));

@@ -124,6 +124,21 @@ export function hardenListener(server: Server, name: string, log: Logger, limits
   });
 }
 
+/**
+ * The Expect handling every data listener shares. With a 'checkContinue' listener Node no longer sends
+ * `100 Continue` by itself: the integration sends it once the request has passed routing and the size
+ * check, so a rejected upload is never sent. An Expect other than 100-continue gets a 417 that closes
+ * the connection (Node's own 417 keeps it open with the body unread).
+ */
+export function handleExpect(server: Server): void {
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => server.emit('request', req, res));
+  server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
+    const body = '{"message":"Expectation Failed"}';
+    res.writeHead(417, { 'content-type': 'application/json', 'content-length': body.length, connection: 'close' });
+    res.end(body);
+  });
+}
+
 /** Applies the caps that live on the server object (at start and on reload). */
 export function applyLimits(server: Server, limits: ConnectionLimits): void {
   server.maxConnections = limits.maxConnections;
