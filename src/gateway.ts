@@ -159,6 +159,7 @@ export class Gateway implements AdminTarget, GatewayHost {
         log,
         done: () => this.runtime.requestDone,
         open: this.#upgraded,
+        watch: this.#slow,
       }),
     );
   }

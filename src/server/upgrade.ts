@@ -14,6 +14,8 @@ export interface UpgradeDeps {
   done(): readonly ((ctx: RequestContext) => void)[];
   /** Upgraded sockets open now: node:http no longer tracks them, so close() ends them at the drain deadline. */
   open: Set<Socket>;
+  /** The slow-client watch: a tunnel whose client stops reading is cut after sendMs (server/slow-clients.ts). */
+  watch?: { add(req: IncomingMessage, res: ServerResponse): void; remove(res: ServerResponse): void };
 }
 
 /**
@@ -28,8 +30,12 @@ export function createUpgradeHandler(deps: UpgradeDeps): (req: IncomingMessage, 
   return (req, socket, head) => {
     socket.on('error', () => socket.destroy());
     deps.open.add(socket);
-    socket.once('close', () => deps.open.delete(socket));
     const res = new ServerResponse(req);
+    deps.watch?.add(req, res);
+    socket.once('close', () => {
+      deps.open.delete(socket);
+      deps.watch?.remove(res);
+    });
     res.shouldKeepAlive = false;
     res.assignSocket(socket);
     res.on('finish', () => socket.end());

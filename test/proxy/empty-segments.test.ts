@@ -178,4 +178,25 @@ apis:
       (err: Error) => /apis\[0\]\.emptySegments/.test(err.message) && /reject|aws/.test(err.message),
     );
   });
+
+  it('in aws mode the WAF sees the path as received, as AWS WAF does: a rule needs NORMALIZE_PATH to match //admin', async (t) => {
+    const rule = (name: string, priority: number, path: string, transforms: string) =>
+      `        - name: ${name}
+          priority: ${priority}
+          action: { block: {} }
+          statement: { byteMatchStatement: { searchString: ${path}, fieldToMatch: { uriPath: {} }, positionalConstraint: STARTS_WITH, textTransformations: [${transforms}] } }\n`;
+    const waf =
+      '    waf:\n      rules:\n' +
+      rule('raw', 0, '/stage/admin', '{ priority: 0, type: NONE }') +
+      rule('normalized', 1, '/stage/secret', '{ priority: 0, type: NORMALIZE_PATH }');
+    const gw = await startTestGateway(restYaml(up.url, `    emptySegments: aws\n${waf}`));
+    t.after(() => gw.close());
+    // Both rules block the plain path.
+    assert.equal((await seen(gw, '/stage/admin')).status, 403);
+    assert.equal((await seen(gw, '/stage/secret')).status, 403);
+    // Without a transformation, the raw rule does not see '/stage//admin' as '/stage/admin'; the route does.
+    assert.deepEqual(await seen(gw, '/stage//admin'), { status: 200, upstream: '/backend/admin' });
+    // NORMALIZE_PATH merges the slashes first, so the normalized rule still blocks.
+    assert.deepEqual(await seen(gw, '/stage//secret'), { status: 403, upstream: undefined });
+  });
 });
