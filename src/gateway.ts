@@ -3,7 +3,7 @@
 // data listener's request handler and the listener set-up are the next to move to src/server/ (docs/architecture.md).
 import { type FSWatcher, readlinkSync, watch } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Server } from 'node:http';
 import { type AddressInfo, Server as NetServer, type Socket } from 'node:net';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { type AdminTarget, createAdminServer, type Readiness, type ReloadResult } from './admin/server.js';
@@ -20,15 +20,19 @@ import { PoolRegistry } from './forward/pools.js';
 import { handleRequest } from './server/handler.js';
 import { createUpgradeHandler } from './server/upgrade.js';
 import {
+  createDataServer,
+  type DataHandler,
+  type Engine,
+  selectEngine,
+  type UpgradeHandler,
+} from './server/data-server.js';
+import {
   answerFailure,
   adminLimits,
   applyLimits,
   assertStrictParser,
   cutSlowBody,
-  handleExpect,
-  hardenListener,
   listenOn,
-  timeoutOptions,
   urlHost,
 } from './server/listener.js';
 import {
@@ -114,60 +118,60 @@ export class Gateway implements AdminTarget, GatewayHost {
     this.#dataDir = dataDir;
     this.random = opts.random ?? Math.random;
     const cfg = snapshot.config.server;
-    this.#server = createServer(
-      {
-        maxHeaderSize: cfg.limits.maxHeaderBytes,
-        ...timeoutOptions(cfg.timeouts),
-        // Checked in the handler instead, so a missing Host gets our JSON 400 rather than Node's bare one.
-        requireHostHeader: false,
-      },
-      (this.#onRequest = (req, res) => {
-        this.#inflight++;
-        if (this.#draining) res.shouldKeepAlive = false;
-        this.#slow.add(req, res);
-        try {
-          const snapshot = this.#pick ? this.#pick(this.#snapshot, req) : this.#snapshot;
-          const ctx = handleRequest(snapshot, req, res, this.#port);
-          const done = this.runtime.requestDone;
-          res.on('close', () => {
-            this.#inflight--;
-            this.#slow.remove(res);
-            if (ctx) {
-              ctx.clientCloseHook?.onClientClose();
-              for (const hook of done) hook(ctx);
-            }
-          });
-        } catch (err) {
-          // The error boundary of the data listener (the pipeline's asynchronous steps have their own).
-          res.once('close', () => {
-            this.#inflight--;
-            this.#slow.remove(res);
-          });
-          this.log.error({ err }, 'request handler failed');
-          answerFailure(res, 500, 'Internal server error');
-        }
-      }),
-    );
-    handleExpect(this.#server);
-    // clientError and CONNECT answers, connection caps, 'error' listeners (src/server/listener.ts).
-    hardenListener(this.#server, 'data', log, () => this.#snapshot.config.server.limits);
-    this.#server.on(
-      'upgrade',
-      createUpgradeHandler({
-        snapshot: (req) => (this.#pick ? this.#pick(this.#snapshot, req) : this.#snapshot),
-        port: () => this.#port,
-        log,
-        done: () => this.runtime.requestDone,
-        open: this.#upgraded,
-        watch: this.#slow,
-      }),
-    );
+    this.#engine = selectEngine(cfg.engine, opts.env);
+    this.#onUpgrade = createUpgradeHandler({
+      snapshot: (req) => (this.#pick ? this.#pick(this.#snapshot, req) : this.#snapshot),
+      port: () => this.#port,
+      log,
+      done: () => this.runtime.requestDone,
+      open: this.#upgraded,
+      watch: this.#slow,
+    });
+    this.#onRequest = (req, res) => {
+      this.#inflight++;
+      if (this.#draining) res.shouldKeepAlive = false;
+      this.#slow.add(req, res);
+      try {
+        const snapshot = this.#pick ? this.#pick(this.#snapshot, req) : this.#snapshot;
+        const ctx = handleRequest(snapshot, req, res, this.#port);
+        const done = this.runtime.requestDone;
+        res.on('close', () => {
+          this.#inflight--;
+          this.#slow.remove(res);
+          if (ctx) {
+            ctx.clientCloseHook?.onClientClose();
+            for (const hook of done) hook(ctx);
+          }
+        });
+      } catch (err) {
+        // The error boundary of the data listener (the pipeline's asynchronous steps have their own).
+        res.once('close', () => {
+          this.#inflight--;
+          this.#slow.remove(res);
+        });
+        this.log.error({ err }, 'request handler failed');
+        answerFailure(res, 500, 'Internal server error');
+      }
+    };
+    // One builder for every data listener, on either engine (src/server/data-server.ts).
+    this.#server = createDataServer({
+      engine: this.#engine,
+      name: 'data',
+      log,
+      handler: this.#onRequest,
+      upgrade: this.#onUpgrade,
+      maxHeaderBytes: cfg.limits.maxHeaderBytes,
+      timeouts: cfg.timeouts,
+      limits: () => this.#snapshot.config.server.limits,
+    });
   }
 
   /** WebSocket tunnels and other upgraded sockets (src/server/upgrade.ts), ended at the drain deadline. */
   #upgraded = new Set<Socket>();
   #port = 0;
-  #onRequest!: (req: IncomingMessage, res: ServerResponse) => void;
+  #onRequest: DataHandler;
+  #onUpgrade: UpgradeHandler;
+  #engine: Engine;
   /** server.extraListeners (src/server/data-listeners.ts). */
   #extra: DataListener[] = [];
 
@@ -179,6 +183,8 @@ export class Gateway implements AdminTarget, GatewayHost {
     // The same checks as `portico validate`, after the overrides and before anything starts.
     const refused = startChecks(loaded);
     if (refused.length) throw new ConfigError(loaded.file, refused);
+    // A bad PORTICO_ENGINE fails here, before any service starts.
+    selectEngine(cfg.server.engine, opts.env);
     const log = opts.logger ?? createLogger(opts.logLevel ?? cfg.server.logLevel);
     for (const w of loaded.warnings) log.warn(w);
     const runtime = createRuntimeDeps({ pools: new PoolRegistry(), log, ...(opts.clock ? { clock: opts.clock } : {}) });
@@ -250,7 +256,9 @@ export class Gateway implements AdminTarget, GatewayHost {
     this.#url = `http://${formatListen({ host: urlHost(addr.address), port: addr.port })}`;
     const cfg = this.#snapshot.config;
     this.#extra = await startDataListeners(cfg.server.extraListeners, {
+      engine: this.#engine,
       handler: this.#onRequest,
+      upgrade: this.#onUpgrade,
       log: this.log,
       baseDir: this.#snapshot.loaded.dir,
       maxHeaderBytes: cfg.server.limits.maxHeaderBytes,

@@ -68,6 +68,13 @@ const serverShape = {
     ),
   limits: serverLimitsSchema,
   timeouts: serverTimeoutsSchema,
+  engine: z
+    .enum(['node', 'portico'])
+    .default('node')
+    .describe(
+      "HTTP/1.1 engine of the data listeners: 'node' (node:http) or 'portico' (Portico's own, on node:net/node:tls " +
+        "with llhttp's wasm parser, strict as node:http; docs/architecture.md). The PORTICO_ENGINE environment variable overrides it.",
+    ),
   watch: z.boolean().default(true).describe('Reload when the config file changes on disk.'),
   logLevel: z
     .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])

@@ -1,19 +1,20 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer as createHttpServer } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { type Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { formatListen, parseListen } from '../config/listen.js';
 import { TlsTerminator } from '../edge/tls/terminator.js';
 import type { ExtraListenerConfig } from '../edge/tls/schema.js';
 import type { Logger } from '../logger.js';
-import { type ConnectionLimits, handleExpect, hardenListener, listenOn, timeoutOptions, urlHost } from './listener.js';
-
-type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+import { createDataServer, type DataHandler as Handler, type Engine, type UpgradeHandler } from './data-server.js';
+import type { EngineRequest, EngineResponse } from './engine/types.js';
+import { type ConnectionLimits, listenOn, urlHost } from './listener.js';
 
 /** What the data listeners share with server.listen: its handler, limits and timeouts. */
 export interface DataListenerDeps {
+  engine: Engine;
   handler: Handler;
+  /** The WebSocket upgrade handler, as on server.listen. */
+  upgrade: UpgradeHandler;
   log: Logger;
   baseDir: string;
   maxHeaderBytes: number;
@@ -34,7 +35,7 @@ function hstsValue(h: NonNullable<NonNullable<ExtraListenerConfig['tls']>['hsts'
 }
 
 /** The 301/308 to https of a plain listener with redirectToHttps: host, path and query kept. */
-function redirect(req: IncomingMessage, res: ServerResponse, status: number, port: number | undefined): void {
+function redirect(req: EngineRequest, res: EngineResponse, status: number, port: number | undefined): void {
   const host = (req.headers.host ?? '').replace(/:\d+$/, '');
   if (!host || /[\s/\\@]/.test(host)) {
     res.writeHead(400, { 'content-type': 'application/json', connection: 'close' });
@@ -62,7 +63,7 @@ function listenerHandler(cfg: ExtraListenerConfig, tls: TlsTerminator | undefine
   return (req, res) => {
     const hsts = tls.config.hsts;
     if (hsts) res.setHeader('strict-transport-security', hstsValue(hsts));
-    if (!tls.clientAllowed(req.socket as TLSSocket)) {
+    if (!tls.clientAllowed(req.socket as unknown as TLSSocket)) {
       res.writeHead(403, {
         'content-type': 'application/json',
         'content-length': FORBIDDEN.length,
@@ -71,6 +72,29 @@ function listenerHandler(cfg: ExtraListenerConfig, tls: TlsTerminator | undefine
       res.end(FORBIDDEN);
       return;
     }
+    handler(req, res);
+  };
+}
+
+/**
+ * The Upgrade handler of one listener: a WebSocket upgrade passes the same gate as a request (the
+ * redirect of a plain listener, the mTLS check), answered on the socket by the listener's handler
+ * and then closed; an upgrade let through runs the data listener's own handler (src/server/upgrade.ts).
+ */
+function listenerUpgrade(
+  cfg: ExtraListenerConfig,
+  tls: TlsTerminator | undefined,
+  handler: Handler,
+  upgrade: UpgradeHandler,
+): UpgradeHandler {
+  return (req, socket, head) => {
+    const redirects = !!cfg.redirectToHttps && !tls;
+    if (!redirects && (!tls || tls.clientAllowed(socket as TLSSocket))) return upgrade(req, socket, head);
+    socket.on('error', () => socket.destroy());
+    const res = new ServerResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket);
+    res.on('finish', () => socket.end());
     handler(req, res);
   };
 }
@@ -90,18 +114,19 @@ export async function startDataListener(
           : deps.log.info({ listener: name }, 'certificates reloaded'),
       )
     : undefined;
-  const opts = { maxHeaderSize: deps.maxHeaderBytes, ...timeoutOptions(deps.timeouts), requireHostHeader: false };
   const handler = listenerHandler(cfg, tls, deps.handler);
-  const server = (
-    tls ? createHttpsServer({ ...opts, ...tls.options() }, handler) : createHttpServer(opts, handler)
-  ) as Server;
-  if (tls)
-    server.on('tlsClientError', (err: Error) =>
-      deps.log.debug({ listener: name, err: err.message }, 'TLS handshake failed'),
-    );
-  handleExpect(server);
-  hardenListener(server, name, deps.log, deps.limits);
-  // https.Server takes connections as 'secureConnection'; hardenListener's per-IP cap runs on the TCP 'connection'.
+  const server = createDataServer({
+    engine: deps.engine,
+    name,
+    log: deps.log,
+    handler,
+    upgrade: listenerUpgrade(cfg, tls, handler, deps.upgrade),
+    maxHeaderBytes: deps.maxHeaderBytes,
+    timeouts: deps.timeouts,
+    limits: deps.limits,
+    ...(tls ? { tls: tls.options() } : {}),
+  });
+  // A TLS server takes connections as 'secureConnection'; hardenListener's per-IP cap runs on the TCP 'connection'.
   await listenOn(server, parseListen(cfg.listen));
   tls?.watch();
   const a = server.address() as AddressInfo;

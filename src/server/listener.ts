@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { formatListen, type ListenAddress } from '../config/listen.js';
 import type { Logger } from '../logger.js';
 import { normalizeIp } from './client-ip.js';
+import type { EngineResponse } from './engine/types.js';
 
 /** Client timeouts every listener runs (server.timeouts). */
 export interface ListenerTimeouts {
@@ -149,7 +150,7 @@ export function applyLimits(server: Server, limits: ConnectionLimits): void {
  * `status` is 400 for malformed input, else 500 (logged). A response already started is cut, so a
  * truncated body is never passed off as complete.
  */
-export function answerFailure(res: ServerResponse, status: number, message: string): void {
+export function answerFailure(res: EngineResponse, status: number, message: string): void {
   if (res.headersSent || res.destroyed) {
     res.destroy();
     return;
