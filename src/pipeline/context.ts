@@ -19,6 +19,7 @@ import type { ResponseObserver } from './response-observer.js';
 import { decodeOrKeep } from '../router/trie.js';
 import { declaresBody } from '../server/request-checks.js';
 import type { GatewayContext } from '../kernel/context.js';
+import { type ClientCert, clientCertOf } from '../edge/tls/client-cert.js';
 
 /** Who the caller is, as the access phases found out. */
 export interface Identity {
@@ -172,6 +173,10 @@ export class RequestContext implements TemplateScope, GatewayContext {
   }
   get integrationErrorMessage(): string {
     return this.integrationError?.message ?? '';
+  }
+  /** The verified mTLS client certificate, read once per connection ($context.identity.clientCert). */
+  get clientCert(): ClientCert | undefined {
+    return clientCertOf(this.req.socket);
   }
 
   /** `$input.params(name)` of mock response templates: path, then query string, then header (AWS's order). */
