@@ -65,6 +65,8 @@ export class RequestContext implements TemplateScope, GatewayContext {
   params: Record<string, string> = {};
   /** The path after base path and stage prefix. */
   restPath = '/';
+  /** The custom domain's base path mapping that matched (src/edge/domains), else undefined. */
+  basePathMatched: string | undefined;
   errorMessage = '';
   errorResponseType = '';
   /** Status sent to the client, once known. */
@@ -357,6 +359,8 @@ export interface CompiledRoute {
 export interface Mounted {
   readonly api: CompiledApi;
   readonly stage: CompiledStage;
+  /** Set when mounted by a custom domain's base path mapping ('' = the root): $context.customDomain.basePathMatched. */
+  readonly basePath?: string;
 }
 
 /** The terminal phase: sends the request somewhere and streams the answer back to ctx.res. */

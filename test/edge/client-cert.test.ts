@@ -1,45 +1,17 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AccessLogService } from '../../src/observability/access-log.js';
 import { createTestCa, type Issued } from '../helpers/certs.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { httpsGet } from '../helpers/https-call.js';
 import { writeHandlers } from '../aws/function-helpers.js';
 
-/** One HTTPS request over a fresh mTLS connection (no agent): status and body. */
-function get(
-  port: number,
-  host: string,
-  path: string,
-  client?: Issued,
-  ca?: string,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        servername: host,
-        headers: { host },
-        agent: false,
-        ca,
-        ...(client ? { cert: client.cert, key: client.key } : {}),
-      },
-      (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += String(c)));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
+const get = (port: number, host: string, path: string, client?: Issued, ca?: string) =>
+  httpsGet(port, host, path, { ...(ca ? { ca } : {}), ...(client ? { client } : {}) });
 
 describe('$context.identity.clientCert over a real mTLS listener', () => {
   let t: TestGateway;
