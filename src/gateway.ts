@@ -41,6 +41,7 @@ import {
   reloadDataListeners,
   startDataListeners,
 } from './server/data-listeners.js';
+import { listenersWithDomains } from './edge/domains/tls.js';
 import { SlowClientWatch } from './server/slow-clients.js';
 import type { GatewayHost, Service, SnapshotPick } from './services.js';
 import { loadPlugins } from './plugins/load.js';
@@ -255,7 +256,7 @@ export class Gateway implements AdminTarget, GatewayHost {
     this.#port = addr.port;
     this.#url = `http://${formatListen({ host: urlHost(addr.address), port: addr.port })}`;
     const cfg = this.#snapshot.config;
-    this.#extra = await startDataListeners(cfg.server.extraListeners, {
+    this.#extra = await startDataListeners(listenersWithDomains(cfg), {
       engine: this.#engine,
       handler: this.#onRequest,
       upgrade: this.#onUpgrade,
@@ -461,7 +462,7 @@ export class Gateway implements AdminTarget, GatewayHost {
     for (const svc of this.runtime.services.values()) await (svc as Service).beforeSwap?.(next);
     this.#snapshot = next;
     applyLimits(this.#server, next.config.server.limits);
-    reloadDataListeners(this.#extra, next.config.server.extraListeners, this.log);
+    reloadDataListeners(this.#extra, listenersWithDomains(next.config), this.log);
     if (this.#admin) applyLimits(this.#admin, adminLimits(next.config));
     if (this.#metrics) applyLimits(this.#metrics, adminLimits(next.config));
     this.#retainPools();

@@ -1,3 +1,5 @@
+import type { ClientCert } from './edge/tls/client-cert.js';
+
 /**
  * `$context.*` / `$stageVariables.*` templates, as AWS gateway responses and access logs use them.
  * Only substitution, no VTL. A template is compiled once at config load; an unknown variable is a
@@ -44,6 +46,10 @@ export interface TemplateScope {
   readonly deployment?: { readonly id: number; readonly canary: boolean } | undefined;
   /** What the WAF decided (ctx.waf, src/waf); absent when the stage has no web ACL. */
   readonly waf?: TemplateWaf;
+  /** The verified mTLS client certificate of the connection (src/edge/tls/client-cert.ts). */
+  readonly clientCert?: ClientCert | undefined;
+  /** The base path mapping of a custom domain that matched ('' for the root mapping; src/edge/domains). */
+  readonly basePathMatched?: string | undefined;
 }
 
 /** The part of the WAF's result (src/waf/engine.ts WafResult) that templates read. */
@@ -112,6 +118,14 @@ export const CONTEXT_VARIABLES: Readonly<Record<string, Getter>> = {
   requestTimeEpoch: (s) => String(s.startTimeMs),
   'identity.sourceIp': (s) => s.clientIp,
   'identity.userAgent': (s) => s.userAgent,
+  // mTLS (docs/edge.md): empty without a verified client certificate.
+  'identity.clientCert.clientCertPem': (s) => s.clientCert?.clientCertPem ?? '',
+  'identity.clientCert.subjectDN': (s) => s.clientCert?.subjectDN ?? '',
+  'identity.clientCert.issuerDN': (s) => s.clientCert?.issuerDN ?? '',
+  'identity.clientCert.serialNumber': (s) => s.clientCert?.serialNumber ?? '',
+  'identity.clientCert.validity.notBefore': (s) => s.clientCert?.validity.notBefore ?? '',
+  'identity.clientCert.validity.notAfter': (s) => s.clientCert?.validity.notAfter ?? '',
+  'customDomain.basePathMatched': (s) => s.basePathMatched ?? '',
   'error.message': (s) => s.errorMessage,
   'error.messageString': (s) => JSON.stringify(s.errorMessage),
   'error.responseType': (s) => s.errorResponseType,

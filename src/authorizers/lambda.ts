@@ -34,6 +34,7 @@ export function requestEvent(ctx: RequestContext, methodArn: string) {
   const pathParameters: Record<string, string> = {};
   for (const [k, v] of Object.entries(ctx.params)) pathParameters[k] = decodeOrKeep(v);
   const resource = ctx.route?.key.isDefault ? '$default' : ctx.resourcePath;
+  const cert = ctx.clientCert;
   return {
     type: 'REQUEST',
     methodArn,
@@ -52,7 +53,9 @@ export function requestEvent(ctx: RequestContext, methodArn: string) {
       httpMethod: ctx.method,
       apiId: ctx.apiName,
       protocol: ctx.protocol,
-      identity: { sourceIp: ctx.clientIp, userAgent: ctx.userAgent },
+      identity: { sourceIp: ctx.clientIp, userAgent: ctx.userAgent, ...(cert ? { clientCert: cert } : {}) },
+      // HTTP APIs (payload 2.0) carry it as requestContext.authentication.clientCert.
+      ...(cert && ctx.api?.type === 'http' ? { authentication: { clientCert: cert } } : {}),
     },
   };
 }

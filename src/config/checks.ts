@@ -1,4 +1,5 @@
 import { loadTls } from '../edge/tls/certs.js';
+import { checkDomainTls } from '../edge/domains/tls.js';
 import type { ConfigIssue } from './errors.js';
 import { isLoopback, parseListen } from './listen.js';
 import type { LoadedConfig } from './loaded.js';
@@ -11,7 +12,7 @@ import type { LoadedConfig } from './loaded.js';
  * - the admin listener off loopback needs an explicit admin.token (a generated one is in a file only
  *   this host can read, so remote operators could not use it and anyone could try);
  * - the data, admin and metrics listeners may not share an address;
- * - every TLS file of server.extraListeners reads, parses, and each key matches its certificate.
+ * - every TLS file of server.extraListeners and of domains reads, parses, and each key matches its certificate.
  */
 export function startChecks(loaded: LoadedConfig): ConfigIssue[] {
   const cfg = loaded.config;
@@ -38,6 +39,9 @@ export function startChecks(loaded: LoadedConfig): ConfigIssue[] {
         ),
       );
   });
+  checkDomainTls(cfg.domains, cfg.server.extraListeners, loaded.dir, (path, message) =>
+    issues.push(loaded.issue(path, message)),
+  );
   if (cfg.admin.enabled) listeners.push([['admin', 'listen'], cfg.admin.listen]);
   const metrics = cfg.observability.metrics.listen;
   if (metrics) listeners.push([['observability', 'metrics', 'listen'], metrics]);

@@ -3,6 +3,7 @@ import { GATEWAY_RESPONSE_TYPES } from '../kernel/gateway-errors.js';
 import type { ConfigFragment } from '../kernel/manifest.js';
 import { parseCidr } from './cidr.js';
 import { extraListenerSchema } from '../edge/tls/schema.js';
+import { type DomainConfig, domainSchema } from '../edge/domains/schema.js';
 import { parseListen } from './listen.js';
 import { serverLimitsSchema, serverTimeoutsSchema } from './server-schema.js';
 import { parseRouteKey } from '../router/route-key.js';
@@ -284,6 +285,10 @@ export function buildConfigSchema(fragments: readonly (ConfigFragment | undefine
           'Directory for runtime data (admin token, runtime info, later keys and usage). Relative to the config file.',
         ),
       apis: z.array(api).min(1, 'expected at least one API').describe('The APIs served.'),
+      domains: z
+        .array(domainSchema)
+        .default([])
+        .describe('Custom domain names with base path mappings to API stages, as API Gateway has them (docs/edge.md).'),
       ...slot('root'),
     })
     .superRefine((config, ctx) => {
@@ -326,6 +331,7 @@ export type PorticoConfig = {
   admin: AdminConfig;
   dataDir: string;
   apis: ApiConfig[];
+  domains: DomainConfig[];
 } & RootFeatureFields;
 export type ArnConfig = z.infer<typeof arnSchema>;
 export type GatewayResponseConfig = z.infer<typeof gatewayResponseSchema>;

@@ -133,7 +133,7 @@ export function buildEventV1(ctx: RequestContext, input: EventInput): Record<str
   const resource = resourceOf(ctx);
   // Exactly AWS's fields (recorded: `test_lambda_aws_proxy_integration`); apiKey and apiKeyId only when a
   // key was checked, as DG:api-gateway-mapping-template-reference defines them ("for API methods that require
-  // an API key"). clientCert only with mutual TLS, which Portico's listeners do not ask for.
+  // an API key"). clientCert only with a verified mTLS client certificate (docs/edge.md), as AWS sends it.
   const identity: Record<string, unknown> = {
     accessKey: null,
     accountId: null,
@@ -152,6 +152,8 @@ export function buildEventV1(ctx: RequestContext, input: EventInput): Record<str
     identity.apiKey = (ctx.req.headers['x-api-key'] as string | undefined) ?? null;
     identity.apiKeyId = ctx.identity.apiKeyId;
   }
+  const clientCert = ctx.clientCert;
+  if (clientCert) identity.clientCert = clientCert;
   const requestContext: Record<string, unknown> = {
     accountId: input.accountId,
     apiId: input.apiId,
@@ -211,6 +213,7 @@ export function buildEventV2(ctx: RequestContext, input: EventInput): Record<str
   const requestContext: Record<string, unknown> = {
     accountId: input.accountId,
     apiId: input.apiId,
+    ...(ctx.clientCert ? { authentication: { clientCert: ctx.clientCert } } : {}),
     domainName: ctx.host,
     domainPrefix: domainPrefix(ctx.host),
     http: {

@@ -19,6 +19,7 @@ import type { ResponseObserver } from './response-observer.js';
 import { decodeOrKeep } from '../router/trie.js';
 import { declaresBody } from '../server/request-checks.js';
 import type { GatewayContext } from '../kernel/context.js';
+import { type ClientCert, clientCertOf } from '../edge/tls/client-cert.js';
 
 /** Who the caller is, as the access phases found out. */
 export interface Identity {
@@ -64,6 +65,8 @@ export class RequestContext implements TemplateScope, GatewayContext {
   params: Record<string, string> = {};
   /** The path after base path and stage prefix. */
   restPath = '/';
+  /** The custom domain's base path mapping that matched (src/edge/domains), else undefined. */
+  basePathMatched: string | undefined;
   errorMessage = '';
   errorResponseType = '';
   /** Status sent to the client, once known. */
@@ -172,6 +175,10 @@ export class RequestContext implements TemplateScope, GatewayContext {
   }
   get integrationErrorMessage(): string {
     return this.integrationError?.message ?? '';
+  }
+  /** The verified mTLS client certificate, read once per connection ($context.identity.clientCert). */
+  get clientCert(): ClientCert | undefined {
+    return clientCertOf(this.req.socket);
   }
 
   /** `$input.params(name)` of mock response templates: path, then query string, then header (AWS's order). */
@@ -352,6 +359,8 @@ export interface CompiledRoute {
 export interface Mounted {
   readonly api: CompiledApi;
   readonly stage: CompiledStage;
+  /** Set when mounted by a custom domain's base path mapping ('' = the root): $context.customDomain.basePathMatched. */
+  readonly basePath?: string;
 }
 
 /** The terminal phase: sends the request somewhere and streams the answer back to ctx.res. */

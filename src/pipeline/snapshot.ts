@@ -7,6 +7,7 @@ import { MockIntegration } from '../integrations/mock.js';
 import { mappedPathParams } from '../mapping/compile.js';
 import { compileUriTemplate } from '../forward/uri-template.js';
 import { MountTable } from '../router/mounts.js';
+import { mountDomains } from '../edge/domains/mount.js';
 import { parseRouteKey, type RouteKey } from '../router/route-key.js';
 import { RouteTrie, staticKey } from '../router/trie.js';
 import { TrustedProxies } from '../server/client-ip.js';
@@ -84,6 +85,7 @@ export function compileSnapshot(loaded: LoadedConfig, deps: CompileDeps): Snapsh
       }
     }
   });
+  mountDomains(config.domains, apis, mounts, (path, message) => issues.push(loaded.issue(path, message)));
   if (issues.length) throw new ConfigError(loaded.file, issues);
   return {
     revision: deps.revision,

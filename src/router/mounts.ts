@@ -31,6 +31,16 @@ export class MountTable<T> {
   #exact = new Map<string, HostGroup<T>>();
   #wildcard: [suffix: string, group: HostGroup<T>][] = [];
   #any: HostGroup<T> | undefined;
+  /** Hosts ('a.example.com' or '*.example.com') that serve only their own mounts: custom domains. */
+  #closed = new Set<string>();
+
+  /**
+   * Makes a host (or '*.suffix') serve only what is mounted for it, as an API Gateway custom domain
+   * serves only its base path mappings: no fall-through to wildcard or any-host mounts.
+   */
+  close(host: string): void {
+    this.#closed.add(host.toLowerCase());
+  }
 
   /** Adds a mount; returns the value already mounted at the same host and prefix, if any. */
   add(hosts: readonly string[], prefix: readonly string[], value: T): T | undefined {
@@ -85,10 +95,12 @@ export class MountTable<T> {
       const m = findIn(exact.root, path);
       if (m) return m;
     }
+    if (this.#closed.has(host)) return undefined;
     for (const [suffix, group] of this.#wildcard) {
       if (host.endsWith(suffix) && host.length > suffix.length) {
         const m = findIn(group.root, path);
         if (m) return m;
+        if (this.#closed.has(`*${suffix}`)) return undefined;
       }
     }
     return this.#any ? findIn(this.#any.root, path) : undefined;
@@ -97,7 +109,12 @@ export class MountTable<T> {
   /** Values mounted for a host, used to choose the not-found response when nothing matched. */
   candidates(host: string): T[] {
     const out: T[] = [...(this.#exact.get(host)?.values ?? [])];
-    for (const [suffix, group] of this.#wildcard) if (host.endsWith(suffix)) out.push(...group.values);
+    if (this.#closed.has(host)) return out;
+    for (const [suffix, group] of this.#wildcard) {
+      if (!host.endsWith(suffix)) continue;
+      out.push(...group.values);
+      if (this.#closed.has(`*${suffix}`)) return out;
+    }
     if (this.#any) out.push(...this.#any.values);
     return out;
   }

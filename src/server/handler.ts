@@ -114,6 +114,7 @@ export function handleRequest(
   ctx.api = api;
   ctx.stage = stage;
   ctx.restPath = mount.rest;
+  ctx.basePathMatched = mount.value.basePath;
 
   const maxBody = snapshot.config.server.limits.maxBodyBytes;
   const cl = req.headers['content-length'];

@@ -1,7 +1,6 @@
-import { accessSync, constants } from 'node:fs';
-import { resolve } from 'node:path';
 import type { ConfigPath } from '../config/errors.js';
 import type { UpstreamConfig } from './schema.js';
+import { readUpstreamTls } from './tls.js';
 
 /**
  * Load-time checks of `upstreams` that the schema cannot make (files on disk). Returns the
@@ -14,14 +13,7 @@ export function checkUpstreams(
 ): Map<string, UpstreamConfig> {
   const out = new Map<string, UpstreamConfig>();
   for (const [name, u] of Object.entries(upstreams)) {
-    const ca = u.tls.caFile;
-    if (ca) {
-      try {
-        accessSync(resolve(dir, ca), constants.R_OK);
-      } catch {
-        issue(['upstreams', name, 'tls', 'caFile'], `cannot read CA file ${resolve(dir, ca)}`);
-      }
-    }
+    for (const p of readUpstreamTls(u.tls, dir).problems) issue(['upstreams', name, 'tls', p.field], p.message);
     out.set(name, u);
   }
   return out;

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { Client, Pool } from 'undici';
 import type { Endpoint } from './endpoint.js';
 import type { UpstreamConfig } from './schema.js';
+import type { UpstreamTlsFiles } from './tls.js';
 
 /**
  * One named upstream's keep-alive pools (UpstreamRuntime's "pools" section): one per origin, SNI name
@@ -11,11 +12,11 @@ import type { UpstreamConfig } from './schema.js';
 export class UpstreamConnections {
   #pools = new Map<string, Pool>();
   #cfg: () => UpstreamConfig;
-  #ca: string | undefined;
+  #tls: UpstreamTlsFiles;
 
-  constructor(cfg: () => UpstreamConfig, ca: string | undefined) {
+  constructor(cfg: () => UpstreamConfig, tls: UpstreamTlsFiles) {
     this.#cfg = cfg;
-    this.#ca = ca;
+    this.#tls = tls;
   }
 
   #key(ep: Endpoint, connectMs?: number): string {
@@ -49,9 +50,9 @@ export class UpstreamConnections {
       ...(ep.isHttps
         ? {
             connect: {
-              rejectUnauthorized: true,
+              rejectUnauthorized: cfg.tls.rejectUnauthorized,
               ...(servername ? { servername } : {}),
-              ...(this.#ca ? { ca: this.#ca } : {}),
+              ...this.#tls,
             },
           }
         : {}),
@@ -68,9 +69,9 @@ export class UpstreamConnections {
     pool.close().catch(() => {});
   }
 
-  /** New TLS options or connect timeout: every pool is closed gracefully, new ones use `ca`. */
-  reset(ca: string | undefined): void {
-    this.#ca = ca;
+  /** New TLS options or connect timeout: every pool is closed gracefully, new ones use `tls`. */
+  reset(tls: UpstreamTlsFiles): void {
+    this.#tls = tls;
     for (const p of this.#pools.values()) p.close().catch(() => {});
     this.#pools.clear();
   }

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { resolve as resolvePath } from 'node:path';
 import type { Client, Pool } from 'undici';
 import type { Clock } from '../clock.js';
 import type { Upstream } from '../forward/upstream.js';
@@ -15,6 +13,7 @@ import { Endpoint } from './endpoint.js';
 import { probe, type ProbeResult, statusMatcher } from './health.js';
 import type { UpstreamConfig } from './schema.js';
 import { TargetMetrics } from './target-metrics.js';
+import { readUpstreamTls, type UpstreamTlsFiles } from './tls.js';
 import { applyTargetChanges, type Override, type StatusParts, type TargetChange, upstreamStatus } from './status.js';
 
 export { Endpoint, targetOrigin } from './endpoint.js';
@@ -65,7 +64,7 @@ export class UpstreamRuntime implements Upstream<Endpoint> {
       env,
       () => this.#rebuild(),
     );
-    this.#connections = new UpstreamConnections(() => this.cfg, this.#readCa());
+    this.#connections = new UpstreamConnections(() => this.cfg, this.#readTls());
     if (cfg.healthCheck) this.#matches = statusMatcher(cfg.healthCheck.matcher);
     this.#dns.resolveAll();
     this.#rebuild();
@@ -121,7 +120,7 @@ export class UpstreamRuntime implements Upstream<Endpoint> {
     }
     this.#dns.update(old, cfg);
     if (!same(old.tls, cfg.tls) || old.timeouts.connectMs !== cfg.timeouts.connectMs)
-      this.#connections.reset(this.#readCa());
+      this.#connections.reset(this.#readTls());
     if (cfg.healthCheck) this.#matches = statusMatcher(cfg.healthCheck.matcher);
     // A reload that changes a target's configured weight takes over from a runtime override.
     for (const t of cfg.targets) {
@@ -147,18 +146,20 @@ export class UpstreamRuntime implements Upstream<Endpoint> {
     this.#rebuild();
   }
 
-  #readCa(): string | undefined {
-    const file = this.cfg.tls.caFile;
-    if (!file) return undefined;
-    try {
-      return readFileSync(resolvePath(this.#dir, file), 'utf8');
-    } catch (err) {
+  /** The tls files (checked at compile; a file changed since is logged and left out: system CAs, no client certificate). */
+  #readTls(): UpstreamTlsFiles {
+    const { files, problems } = readUpstreamTls(this.cfg.tls, this.#dir);
+    for (const p of problems)
       this.#env.log.error(
-        { upstream: this.name, caFile: file, err: (err as Error).message },
-        'cannot read upstream CA file; using the system CAs',
+        { upstream: this.name, field: `tls.${p.field}`, err: p.message },
+        'cannot read upstream TLS file',
       );
-      return undefined;
-    }
+    if (!this.cfg.tls.rejectUnauthorized)
+      this.#env.log.warn(
+        { upstream: this.name },
+        "tls.rejectUnauthorized is false: the targets' certificates are not verified",
+      );
+    return files ?? {};
   }
 
   // ---- endpoints (DNS discovery: discovery.ts) ----

@@ -255,9 +255,30 @@ export const upstreamSchema = z
           .optional()
           .describe('PEM file of CAs to trust instead of the system CAs (relative to the config file).'),
         serverName: z.string().optional().describe('SNI and certificate name; default the target’s host name.'),
+        certFile: z
+          .string()
+          .optional()
+          .describe(
+            'PEM client certificate (and its chain) sent to targets that ask for one (mTLS), relative to the config file.',
+          ),
+        keyFile: z.string().optional().describe('PEM private key of certFile.'),
+        rejectUnauthorized: z
+          .boolean()
+          .default(true)
+          .describe(
+            'Verify the target’s certificate (against caFile or the system CAs) and name. false only for tests: it is logged.',
+          ),
       })
       .prefault({})
-      .describe('TLS for https:// targets: certificates are always verified.'),
+      .superRefine((t, ctx) => {
+        if (!!t.certFile !== !!t.keyFile)
+          ctx.addIssue({
+            code: 'custom',
+            path: [t.certFile ? 'keyFile' : 'certFile'],
+            message: 'certFile and keyFile go together (a client certificate and its private key)',
+          });
+      })
+      .describe('TLS for https:// targets: the CAs to trust, SNI name, and a client certificate for mTLS.'),
   })
   .superRefine((u, ctx) => {
     if (u.balancer === 'consistent-hash' && !u.hashOn) {

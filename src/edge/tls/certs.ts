@@ -66,6 +66,7 @@ export function certificateHosts(cert: X509Certificate): string[] {
 export function loadTls(tls: TlsConfig, baseDir: string): { material?: TlsMaterial; problems: TlsProblem[] } {
   const problems: TlsProblem[] = [];
   const byHost = new Map<string, SecureContext>();
+  const pinned = new Set<string>();
   const files: string[] = [];
   let fallback: SecureContext | undefined;
   const common = { minVersion: tls.minVersion, maxVersion: 'TLSv1.3' as const, ciphers: tls.ciphers };
@@ -127,8 +128,13 @@ export function loadTls(tls: TlsConfig, baseDir: string): { material?: TlsMateri
       return;
     }
     fallback ??= ctx;
+    // Names given with `hosts:` (and a custom domain's own certificate) win over names read from SANs.
     const hosts = c.hosts?.map((h) => h.toLowerCase()) ?? certificateHosts(chain[0]!);
-    for (const h of hosts) if (!byHost.has(h)) byHost.set(h, ctx);
+    for (const h of hosts) {
+      if (pinned.has(h) || (!c.hosts && byHost.has(h))) continue;
+      byHost.set(h, ctx);
+      if (c.hosts) pinned.add(h);
+    }
   });
   if (problems.length || !fallback) return { problems };
   return { material: { byHost, fallback, truststores, files }, problems };
