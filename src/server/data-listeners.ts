@@ -19,6 +19,8 @@ export interface DataListenerDeps {
   maxHeaderBytes: number;
   timeouts: { headersMs: number; requestMs: number; keepAliveMs: number };
   limits: () => ConnectionLimits;
+  /** Answers ACME HTTP-01 challenges on plain listeners, redirecting ones included (true: it answered). */
+  challenge?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 /** One running server.extraListeners[i]: its server, URL and (TLS) certificates. */
@@ -56,8 +58,14 @@ const FORBIDDEN = '{"message":"Forbidden"}';
  * domain (a client without a certificate issued from the domain's truststore gets 403 Forbidden,
  * as API Gateway answers; docs/edge.md).
  */
-function listenerHandler(cfg: ExtraListenerConfig, tls: TlsTerminator | undefined, handler: Handler): Handler {
-  if (cfg.redirectToHttps && !tls) return (req, res) => redirect(req, res, cfg.redirectToHttps!, cfg.httpsPort);
+function listenerHandler(
+  cfg: ExtraListenerConfig,
+  tls: TlsTerminator | undefined,
+  handler: Handler,
+  challenge?: DataListenerDeps['challenge'],
+): Handler {
+  if (cfg.redirectToHttps && !tls)
+    return (req, res) => challenge?.(req, res) || redirect(req, res, cfg.redirectToHttps!, cfg.httpsPort);
   if (!tls) return handler;
   return (req, res) => {
     const hsts = tls.config.hsts;
@@ -91,7 +99,7 @@ export async function startDataListener(
       )
     : undefined;
   const opts = { maxHeaderSize: deps.maxHeaderBytes, ...timeoutOptions(deps.timeouts), requireHostHeader: false };
-  const handler = listenerHandler(cfg, tls, deps.handler);
+  const handler = listenerHandler(cfg, tls, deps.handler, deps.challenge);
   const server = (
     tls ? createHttpsServer({ ...opts, ...tls.options() }, handler) : createHttpServer(opts, handler)
   ) as Server;
