@@ -10,6 +10,7 @@ import { ManualClock } from '../../src/clock.js';
 import { ACME } from '../../src/edge/acme/keys.js';
 import { acmeTimingOverride } from '../../src/edge/acme/service.js';
 import { startPebble, type Pebble } from '../helpers/pebble.js';
+import { captureLog } from '../helpers/log-capture.js';
 import { freePort } from '../helpers/redis.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
@@ -110,10 +111,11 @@ test('ACME against pebble: HTTP-01 through a redirecting listener, stored cert r
   acmeTimingOverride.value = { retryMinMs: 200, retryMaxMs: 1000 };
   const clock = new ManualClock(Date.now());
   const tlsPort = await freePort();
+  const { logger, lines } = captureLog();
   let gw: TestGateway | undefined;
   try {
     const yaml = config(pebble, httpPort, tlsPort);
-    gw = await startTestGateway(yaml, { dataDir, clock });
+    gw = await startTestGateway(yaml, { dataDir, clock, logger });
 
     // 1. Issued by pebble after it validated HTTP-01 against the redirecting plain listener.
     const first = await servedCert(tlsPort);
@@ -137,7 +139,7 @@ test('ACME against pebble: HTTP-01 through a redirecting listener, stored cert r
 
     // 2. Restart with the same store and the CA down: the stored certificate serves, no order.
     await pebble.stop();
-    gw = await startTestGateway(yaml, { dataDir, clock });
+    gw = await startTestGateway(yaml, { dataDir, clock, logger });
     const again = await servedCert(tlsPort);
     assert.equal(again.serialNumber, first.serialNumber);
     const after = (await admin(gw, '/acme')) as Record<string, { orders: number }>;
@@ -163,6 +165,13 @@ test('ACME against pebble: HTTP-01 through a redirecting listener, stored cert r
     assert.match(await requestOn(keepAlive), /^HTTP\/1.1 200/);
     assert.equal(keepAlive.getPeerX509Certificate()!.serialNumber, first.serialNumber);
     keepAlive.destroy();
+    // Two orders in all (the first start, the renewal), each logged; no private key in the log.
+    assert.equal(lines.filter((l) => l.msg === 'acme: ordering a certificate').length, 2);
+    assert.deepEqual(
+      lines.filter((l) => l.msg === 'acme: ordering a certificate').map((l) => l.why),
+      ['new', 'renewal'],
+    );
+    assert.doesNotMatch(JSON.stringify(lines), /PRIVATE KEY/);
   } finally {
     acmeTimingOverride.value = undefined;
     await gw?.close();

@@ -2,10 +2,17 @@ import * as acme from 'acme-client';
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logger.js';
 import type { ChallengeBoard } from './challenge.js';
-import { type AcmeHttpSettings, DEFAULT_HTTP, useDirectory } from './http.js';
+import { type AcmeHttpSettings, DEFAULT_HTTP, lastConnectionError, useDirectory } from './http.js';
 import { backoffMs, renewalDecision, servable } from './renewal.js';
 import type { AcmeConfig } from './schema.js';
 import { type AcmeStore, certRecord, describeCert, type StoredCert } from './store.js';
+
+/** A failure as one line: the message, else the code (a refused connect is an AggregateError without one). */
+export function reason(e: unknown): string {
+  const err = e as Error & { code?: string; errors?: unknown[] };
+  const inner = err.errors?.map((x) => reason(x)).join('; ');
+  return [err.message, err.code, inner].filter(Boolean).join(': ') || String(e);
+}
 
 /** Where issued certificates go: a listener's TlsTerminator (src/edge/tls/terminator.ts). */
 export interface CertificateTarget {
@@ -176,9 +183,13 @@ export class AcmeManager {
       }
     } catch (e) {
       // The CA's problem detail or the network error; never a key (none is in these messages).
-      this.lastError = `${domain}: ${(e as Error).message}`;
+      const lost = e instanceof TypeError && /reading '(config|status)'/.test(e.message);
+      const why = lost
+        ? `no answer from ${this.#d.config.directory}: ${lastConnectionError(this.#d.config.directory) ?? 'timeout'}`
+        : reason(e);
+      this.lastError = `${domain}: ${why}`;
       log.error(
-        { listener: this.#d.name, domain, reason: (e as Error).message },
+        { listener: this.#d.name, domain, reason: why },
         'acme: getting a certificate failed; the current certificate (if any) keeps serving',
       );
       return 'failed';
