@@ -20,6 +20,7 @@ import { manifest as observability } from './observability/manifest.js';
 import { manifest as upstreams } from './upstream/manifest.js';
 import { manifest as authorizers } from './authorizers/manifest.js';
 import { manifest as store } from './store/manifest.js';
+import { manifest as acme } from './edge/acme/manifest.js';
 import { manifest as throttle } from './throttle/manifest.js';
 import { manifest as apiKeys } from './api-keys/manifest.js';
 import { manifest as functions } from './functions/manifest.js';
@@ -40,6 +41,7 @@ export const FEATURES: readonly Feature[] = [
   upstreams,
   authorizers,
   store,
+  acme,
   throttle,
   apiKeys,
   functions,

@@ -47,6 +47,7 @@ import type { GatewayHost, Service, SnapshotPick } from './services.js';
 import { loadPlugins } from './plugins/load.js';
 import { withTimeout } from './store/health.js';
 import { STORE } from './store/keys.js';
+import { ACME } from './edge/acme/keys.js';
 import type { RuntimeDeps, Snapshot } from './pipeline/context.js';
 
 export interface StartOptions {
@@ -129,6 +130,8 @@ export class Gateway implements AdminTarget, GatewayHost {
       watch: this.#slow,
     });
     this.#onRequest = (req, res) => {
+      // ACME HTTP-01 (src/edge/acme/challenge.ts), before routing.
+      if (this.runtime.services.get(ACME)?.respond(req, res)) return;
       this.#inflight++;
       if (this.#draining) res.shouldKeepAlive = false;
       this.#slow.add(req, res);
@@ -265,10 +268,12 @@ export class Gateway implements AdminTarget, GatewayHost {
       maxHeaderBytes: cfg.server.limits.maxHeaderBytes,
       timeouts: cfg.server.timeouts,
       limits: () => this.#snapshot.config.server.limits,
+      challenge: (req, res) => this.runtime.services.get(ACME)?.respond(req, res) ?? false,
     }).catch((err) => {
       this.#server.close();
       throw err;
     });
+    this.runtime.services.get(ACME)?.bind(this.#extra);
     if (admin) {
       this.#admin = createAdminServer(this, this.adminToken, this.log, {
         timeouts: this.#snapshot.config.server.timeouts,

@@ -1,3 +1,5 @@
+import { accessSync, constants } from 'node:fs';
+import { resolve } from 'node:path';
 import { loadTls } from '../edge/tls/certs.js';
 import { checkDomainTls } from '../edge/domains/tls.js';
 import type { ConfigIssue } from './errors.js';
@@ -12,7 +14,8 @@ import type { LoadedConfig } from './loaded.js';
  * - the admin listener off loopback needs an explicit admin.token (a generated one is in a file only
  *   this host can read, so remote operators could not use it and anyone could try);
  * - the data, admin and metrics listeners may not share an address;
- * - every TLS file of server.extraListeners and of domains reads, parses, and each key matches its certificate.
+ * - every TLS file of server.extraListeners and of domains reads, parses, and each key matches its certificate;
+ *   an acme.caBundle is readable.
  */
 export function startChecks(loaded: LoadedConfig): ConfigIssue[] {
   const cfg = loaded.config;
@@ -31,6 +34,17 @@ export function startChecks(loaded: LoadedConfig): ConfigIssue[] {
     if (!l.tls) return;
     for (const p of loadTls(l.tls, loaded.dir).problems)
       issues.push(loaded.issue(['server', 'extraListeners', i, 'tls', ...p.path], p.message));
+    const bundle = l.tls.acme?.caBundle && resolve(loaded.dir, l.tls.acme.caBundle);
+    try {
+      if (bundle) accessSync(bundle, constants.R_OK);
+    } catch (e) {
+      issues.push(
+        loaded.issue(
+          ['server', 'extraListeners', i, 'tls', 'acme', 'caBundle'],
+          `cannot read ${bundle}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+        ),
+      );
+    }
     if (l.redirectToHttps)
       issues.push(
         loaded.issue(

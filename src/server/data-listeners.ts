@@ -20,6 +20,8 @@ export interface DataListenerDeps {
   maxHeaderBytes: number;
   timeouts: { headersMs: number; requestMs: number; keepAliveMs: number };
   limits: () => ConnectionLimits;
+  /** Answers ACME HTTP-01 challenges on plain listeners, redirecting ones included (true: it answered). */
+  challenge?: (req: EngineRequest, res: EngineResponse) => boolean;
 }
 
 /** One running server.extraListeners[i]: its server, URL and (TLS) certificates. */
@@ -57,8 +59,14 @@ const FORBIDDEN = '{"message":"Forbidden"}';
  * domain (a client without a certificate issued from the domain's truststore gets 403 Forbidden,
  * as API Gateway answers; docs/edge.md).
  */
-function listenerHandler(cfg: ExtraListenerConfig, tls: TlsTerminator | undefined, handler: Handler): Handler {
-  if (cfg.redirectToHttps && !tls) return (req, res) => redirect(req, res, cfg.redirectToHttps!, cfg.httpsPort);
+function listenerHandler(
+  cfg: ExtraListenerConfig,
+  tls: TlsTerminator | undefined,
+  handler: Handler,
+  challenge?: DataListenerDeps['challenge'],
+): Handler {
+  if (cfg.redirectToHttps && !tls)
+    return (req, res) => challenge?.(req, res) || redirect(req, res, cfg.redirectToHttps!, cfg.httpsPort);
   if (!tls) return handler;
   return (req, res) => {
     const hsts = tls.config.hsts;
@@ -114,7 +122,7 @@ export async function startDataListener(
           : deps.log.info({ listener: name }, 'certificates reloaded'),
       )
     : undefined;
-  const handler = listenerHandler(cfg, tls, deps.handler);
+  const handler = listenerHandler(cfg, tls, deps.handler, deps.challenge);
   const server = createDataServer({
     engine: deps.engine,
     name,

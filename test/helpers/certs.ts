@@ -17,7 +17,7 @@ export interface Issued {
 }
 
 export interface TestCa extends Issued {
-  /** A server certificate for these DNS names (the first is the CN). */
+  /** A server certificate for these DNS names or IP addresses (the first is the CN). */
   leaf(hosts: string[], opts?: { notAfter?: Date }): Promise<Issued>;
   /** A client certificate (extended key usage clientAuth). */
   client(cn: string): Promise<Issued>;
@@ -73,7 +73,9 @@ export async function createTestCa(name = 'Portico Test CA'): Promise<TestCa> {
       issue(
         `CN=${hosts[0]}`,
         [
-          new x509.SubjectAlternativeNameExtension(hosts.map((h) => ({ type: 'dns' as const, value: h }))),
+          new x509.SubjectAlternativeNameExtension(
+            hosts.map((h) => ({ type: /^[\d.]+$|:/.test(h) ? ('ip' as const) : ('dns' as const), value: h })),
+          ),
           new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
         ],
         opts?.notAfter,

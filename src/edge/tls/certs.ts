@@ -14,11 +14,14 @@ export interface TlsProblem {
 export interface TlsMaterial {
   /** Exact host → context; wildcard entries are kept as '*.example.com'. */
   byHost: Map<string, SecureContext>;
-  fallback: SecureContext;
+  /** The first certificate's context; none when the listener has only ACME certificates. */
+  fallback?: SecureContext;
   /** Domain (lower case) → the CA certificates of its truststore. */
   truststores: Map<string, X509Certificate[]>;
   /** Every file read, to be watched. */
   files: string[];
+  /** The truststores' CA PEMs, for the client certificate requests of contexts made later (ACME). */
+  clientCa?: string;
 }
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
@@ -136,12 +139,13 @@ export function loadTls(tls: TlsConfig, baseDir: string): { material?: TlsMateri
       if (c.hosts) pinned.add(h);
     }
   });
-  if (problems.length || !fallback) return { problems };
-  return { material: { byHost, fallback, truststores, files }, problems };
+  if (problems.length) return { problems };
+  const extra = { ...(fallback ? { fallback } : {}), ...(caPem.length ? { clientCa: caPem.join('\n') } : {}) };
+  return { material: { byHost, truststores, files, ...extra }, problems };
 }
 
-/** The context for an SNI name: exact host, then the wildcard one label up, else the default. */
-export function contextFor(m: TlsMaterial, servername: string | undefined): SecureContext {
+/** The context for an SNI name: exact host, then the wildcard one label up, else the default (if any). */
+export function contextFor(m: TlsMaterial, servername: string | undefined): SecureContext | undefined {
   if (!servername) return m.fallback;
   const host = servername.toLowerCase();
   const exact = m.byHost.get(host);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseListen } from '../../config/listen.js';
+import { acmeSchema } from '../acme/schema.js';
 
 /**
  * server.extraListeners[]: data listeners beside server.listen, each optionally TLS (docs/edge.md).
@@ -41,8 +42,10 @@ export const tlsSchema = z
   .strictObject({
     certificates: z
       .array(certificateSchema)
-      .min(1)
-      .describe('Certificates chosen per host by SNI (wildcards included); the first is the default.'),
+      .default([])
+      .describe(
+        'Certificates chosen per host by SNI (wildcards included); the first is the default. May be empty with acme.',
+      ),
     minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2').describe('Oldest TLS version accepted.'),
     ciphers: z.string().min(1).default(TLS_DEFAULT_CIPHERS).describe('OpenSSL cipher list for TLS 1.2.'),
     hsts: z
@@ -54,6 +57,16 @@ export const tlsSchema = z
       .optional()
       .describe('Strict-Transport-Security on every response of this listener.'),
     mtls: z.array(mtlsSchema).default([]).describe('Custom domains that require a client certificate.'),
+    acme: acmeSchema.optional(),
+  })
+  .check((ctx) => {
+    if (!ctx.value.certificates.length && !ctx.value.acme)
+      ctx.issues.push({
+        code: 'custom',
+        message: 'needs at least one certificate, or acme',
+        input: ctx.value.certificates,
+        path: ['certificates'],
+      });
   })
   .describe('TLS termination on this listener.');
 

@@ -1,6 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import { type FSWatcher, watch } from 'node:fs';
-import type { TLSSocket, TlsOptions } from 'node:tls';
+import { createSecureContext, type SecureContext, type TLSSocket, type TlsOptions } from 'node:tls';
 import { contextFor, loadTls, type TlsMaterial } from './certs.js';
 import type { TlsConfig } from './schema.js';
 
@@ -12,6 +12,8 @@ import type { TlsConfig } from './schema.js';
  */
 export class TlsTerminator {
   #material: TlsMaterial;
+  /** Certificates installed at run time (ACME, src/edge/acme/), by exact host; they win over the files'. */
+  #managed = new Map<string, SecureContext>();
   #config: TlsConfig;
   #baseDir: string;
   #watchers: FSWatcher[] = [];
@@ -43,12 +45,33 @@ export class TlsTerminator {
       maxVersion: 'TLSv1.3',
       ciphers: this.#config.ciphers,
       honorCipherOrder: true,
-      SNICallback: (servername, cb) => cb(null, contextFor(this.#material, servername)),
+      SNICallback: (servername, cb) => {
+        const ctx = this.#managed.get(servername.toLowerCase()) ?? contextFor(this.#material, servername);
+        // No certificate for this name yet (an ACME one not issued): the handshake fails.
+        if (ctx) cb(null, ctx);
+        else cb(new Error(`no certificate for ${servername}`));
+      },
       // A context with the default certificate answers clients that send no SNI.
-      secureContext: this.#material.fallback,
+      ...(this.#material.fallback ? { secureContext: this.#material.fallback } : {}),
       requestCert: mtls,
       rejectUnauthorized: false,
     };
+  }
+
+  /**
+   * Installs a certificate (PEM chain, leaf first) and its key for these exact hosts, for new
+   * handshakes; open connections keep theirs. Throws (nothing changes) if OpenSSL refuses them.
+   */
+  install(hosts: string[], cert: string, key: string): void {
+    const ctx = createSecureContext({
+      minVersion: this.#config.minVersion,
+      maxVersion: 'TLSv1.3',
+      ciphers: this.#config.ciphers,
+      cert,
+      key,
+      ...(this.#material.clientCa ? { ca: this.#material.clientCa } : {}),
+    });
+    for (const h of hosts) this.#managed.set(h.toLowerCase(), ctx);
   }
 
   /** Loads new certificates (a config reload or a file change); on error the current ones stay. */
