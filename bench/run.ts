@@ -39,16 +39,11 @@ import {
   summarize,
 } from './lib/report.js';
 import { POST_BODY_BYTES, type ScenarioDef, selectScenarios, targetKey, type TargetKind } from './lib/scenarios.js';
-import {
-  DIST_CLI_PATH,
-  type Jwks,
-  PEER_HINT,
-  peerBinary,
-  porticoEntry,
-  startJwks,
-  type Target,
-  Targets,
-} from './lib/targets.js';
+import { Agent, fetch } from 'undici';
+import { makeBenchCert } from './lib/cert.js';
+import { evaluateGoals18, GOALS18_NOT_COMPUTED } from './lib/goals18.js';
+import { type Jwks, startJwks } from './lib/jwks.js';
+import { DIST_CLI_PATH, PEER_HINT, peerBinary, porticoEntry, type Target, Targets } from './lib/targets.js';
 
 const USAGE = `usage: npm run bench -- [--smoke] [--duration S] [--connections N] [--repeat N] [--warmup S]
        [--only a,b,...] [--loadgen wrk|autocannon] [--no-pin] [--no-latency] [--compare GIT-REF]`;
@@ -170,10 +165,16 @@ const GREETING = '/api/greeting';
 const UPLOAD = '/api/upload';
 
 function requestFor(def: ScenarioDef, target: Target): RequestSpec {
+  const base = def.tls ? target.tlsBase : target.base;
+  if (base === undefined) throw new Error(`${def.name}: ${target.name} has no TLS listener`);
+  const headers = def.newConnection ? { ...target.headers, connection: 'close' } : target.headers;
   return def.request === 'get'
-    ? { url: `${target.base}${GREETING}`, method: 'GET', headers: target.headers }
-    : { url: `${target.base}${UPLOAD}`, method: 'POST', headers: target.headers, bodyBytes: POST_BODY_BYTES };
+    ? { url: `${base}${GREETING}`, method: 'GET', headers }
+    : { url: `${base}${UPLOAD}`, method: 'POST', headers, bodyBytes: POST_BODY_BYTES };
 }
+
+/** The preflight's client for the HTTPS rows: it checks the run's certificate (its CA, host name localhost). */
+let tlsDispatcher: Agent | undefined;
 
 /**
  * One request per scenario before any load, so a broken route fails loudly instead of as a column of non-2xx; and
@@ -185,6 +186,7 @@ async function preflight(def: ScenarioDef, target: Target, req: RequestSpec): Pr
       fetch(req.url, {
         method: req.method,
         headers,
+        ...(req.url.startsWith('https:') ? { dispatcher: tlsDispatcher } : {}),
         ...(req.bodyBytes ? { body: Buffer.alloc(req.bodyBytes, 'x') } : {}),
       }),
       10_000,
@@ -224,12 +226,13 @@ function loadOptions(def: ScenarioDef, seconds: number, scratchDir: string) {
 async function measure(
   def: ScenarioDef,
   target: Target,
-  backendPid: number,
+  backendPids: readonly number[],
   rep: number,
   scratchDir: string,
 ): Promise<Run> {
   const proxy0 = treeCpuUs(target.pid);
-  const backend0 = treeCpuUs(backendPid);
+  const backendCpu = () => sumOrNull(backendPids.map(treeCpuUs));
+  const backend0 = backendCpu();
   const self0 = selfAndReapedCpuUs();
   const machine0 = machineCpuUs();
   let rssMid: number | null = null;
@@ -242,7 +245,7 @@ async function measure(
   }
   const rssEnd = treeRssBytes(target.pid);
   const proxy1 = treeCpuUs(target.pid);
-  const backend1 = treeCpuUs(backendPid);
+  const backend1 = backendCpu();
   const self1 = selfAndReapedCpuUs();
   const machine1 = machineCpuUs();
   const delta = (a: number | null, b: number | null) => (a === null || b === null ? null : b - a);
@@ -266,6 +269,10 @@ async function measure(
     loadgenCpuUs: perRequest(self0, self1),
     ...otherCpu(machine0, machine1, [delta(proxy0, proxy1), delta(backend0, backend1), delta(self0, self1)]),
   };
+}
+
+function sumOrNull(xs: Array<number | null>): number | null {
+  return xs.some((x) => x === null) ? null : xs.reduce<number>((a, x) => a + x!, 0);
 }
 
 /** What share of the machine's CPU during a rep none of the bench's processes used, and the steal. */
@@ -344,8 +351,19 @@ async function main(): Promise<number> {
     const kinds = [...byKey.keys()];
     if (scenarios.some((s) => s.target.startsWith('portico') && !s.checkout)) warnIfDistStale();
     const starter = new Targets(placement, scratchDir);
-    const backend = await starter.backend();
-    cleanups.push(() => backend.stop());
+    // The Node backend reads the 1 MB POST bodies; in front of it, when nginx is installed, the nginx `return 200`
+    // backend every proxy is given (it answers GET itself and streams the POST on), so no proxy is held back by it.
+    const nodeBackend = await starter.backend();
+    cleanups.push(() => nodeBackend.stop());
+    const backend = peerBinary('nginx') ? await starter.nginxBackend(nodeBackend.value) : nodeBackend;
+    if (backend !== nodeBackend) cleanups.push(() => backend.stop());
+    else console.error('bench: nginx is not installed, so the proxies get the Node backend (bench/README.md)');
+    const backendPids = backend === nodeBackend ? [backend.pid] : [backend.pid, nodeBackend.pid];
+    const cert = scenarios.some((s) => s.tls) ? await makeBenchCert(scratchDir) : undefined;
+    if (cert) {
+      tlsDispatcher = new Agent({ connect: { ca: cert.ca, servername: 'localhost' } });
+      cleanups.push(() => tlsDispatcher!.close());
+    }
     let redisUrl: string | undefined;
     if (scenarios.some((s) => s.target === 'portico-throttle-redis')) {
       const redis = await starter.redis();
@@ -368,13 +386,16 @@ async function main(): Promise<number> {
           close: async () => {},
         });
       if (kind === 'minimal') return starter.minimal(backend.value);
-      if (kind === 'nginx') return starter.nginx(backend.value);
+      if (kind === 'nginx') return starter.nginx(backend.value, cert);
+      if (kind === 'caddy') return starter.caddy(backend.value);
+      if (kind === 'raw-net') return starter.rawNet(backend.value);
       if (kind === 'haproxy') return starter.haproxy(backend.value);
       if (kind === 'fast-gateway') return starter.fastGateway(backend.value);
       return starter.portico(kind.slice('portico-'.length) as Parameters<Targets['portico']>[0], backend.value, {
         redisUrl,
         jwks,
         checkout: from,
+        cert,
       });
     };
     // Started side by side (10,000 routes take a while to load); every one that started is closed, whatever fails.
@@ -407,7 +428,7 @@ async function main(): Promise<number> {
     // swap places every other rep.
     for (let rep = 1; rep <= repeat; rep++) {
       for (const def of repOrder(scenarios, rep)) {
-        const run = await measure(def, targetOf(def), backend.pid, rep, scratchDir);
+        const run = await measure(def, targetOf(def), backendPids, rep, scratchDir);
         const cpu = run.cpuUs === null ? '' : `, ${run.cpuUs.toFixed(0)} cpu µs/req`;
         const other = run.otherCpuPct == null ? '' : `, other work ${run.otherCpuPct.toFixed(0)}%`;
         console.error(`  rep ${rep} ${run.scenario.padEnd(22)} ${run.rps.toFixed(0).padStart(7)} rps${cpu}${other}`);
@@ -423,6 +444,7 @@ async function main(): Promise<number> {
         ? await latencyAtHalfLoad(targets, porticoRow.rps, scratchDir)
         : undefined;
     const goals = evaluateGoals(rows, latency, runs);
+    const goals18 = evaluateGoals18(rows, latency, runs);
     const costList = costs(rows);
     const comparisons = compareTwins(scenarios, runs);
 
@@ -436,6 +458,7 @@ async function main(): Promise<number> {
       );
     if (latency) out.push(formatLatency(latency, repeat, duration), '');
     out.push(formatGoals(goals), '');
+    out.push(formatGoals(goals18, 'target (issue #18)'), ...GOALS18_NOT_COMPUTED.map((l) => `not computed: ${l}`), '');
     if (smoke) out.push('(smoke pass: 1 s loads on a cold gateway; the figures and targets above mean nothing)', '');
     const noisy = noiseWarning(runs);
     if (noisy) out.push(`warning: ${noisy}`, '');
@@ -444,6 +467,7 @@ async function main(): Promise<number> {
     const file = await writeResults(startedAt, runs, {
       rows,
       goals,
+      goals18,
       costs: costList,
       latency,
       ...(compare ? { compare } : {}),
@@ -497,6 +521,7 @@ async function writeResults(startedAt: Date, runs: Run[], results: Record<string
       nginx: peerBinary('nginx') ?? null,
       haproxy: peerBinary('haproxy') ?? null,
       wrk: which('wrk') ?? null,
+      caddy: peerBinary('caddy') ?? null,
       ...peerVersions(),
     },
   };

@@ -9,7 +9,9 @@ export const PORTICO_VARIANTS = [
   'jwt',
   'cached',
   'routes10k',
+  'routes10',
   'workers2',
+  'tls',
   'throttle',
   'throttle-redis',
 ] as const;
@@ -18,6 +20,14 @@ export type PorticoVariant = (typeof PORTICO_VARIANTS)[number];
 /** Scenario 8's table size, and the prefix of its last route, the one the requests match. */
 export const ROUTE_COUNT = 10_000;
 export const ROUTES_10K_PREFIX = `/svc${ROUTE_COUNT - 1}`;
+/** The small table #18's "10,000 routes within 5 % of 10" divides by: the same shapes, 10 routes. */
+export const SMALL_ROUTE_COUNT = 10;
+export const ROUTES_10_PREFIX = `/svc${SMALL_ROUTE_COUNT - 1}`;
+
+/** The path prefix that reaches the backend's paths on a variant (after `/production`). */
+export function routePrefix(variant: PorticoVariant): string {
+  return variant === 'routes10k' ? ROUTES_10K_PREFIX : variant === 'routes10' ? ROUTES_10_PREFIX : '';
+}
 
 export interface PorticoConfigContext {
   backendUrl: string;
@@ -28,6 +38,8 @@ export interface PorticoConfigContext {
   jwksUrl?: string | undefined;
   issuer?: string;
   audience?: string;
+  /** The `tls` variant's TLS listener (server.extraListeners), with the run's one certificate. */
+  tls?: { port: number; certFile: string; keyFile: string } | undefined;
 }
 
 /**
@@ -39,6 +51,8 @@ export interface PorticoConfigContext {
  *  - jwt: plain + an RS256 JWT authorizer with a key set URL (scenario 6)
  *  - cached: plain + the stage cache, 1 h TTL: every request after the first is a hit (scenario 7)
  *  - routes10k: plain, with 10,000 routes; requests match the last (scenario 8)
+ *  - routes10: the same shapes, 10 routes (what #18 compares scenario 8 with)
+ *  - tls: plain, plus a TLS listener (server.extraListeners) for the HTTPS rows
  *  - workers2: plain, run with --workers 2 (scenario 9)
  *  - throttle / throttle-redis: plain + a stage throttle far above the load, in process or in Redis
  */
@@ -55,8 +69,18 @@ export function porticoConfig(variant: PorticoVariant, ctx: PorticoConfigContext
     'version: 1',
     `admin: { token: ${JSON.stringify(ctx.adminToken)} }`,
     // Large enough that neither the 1 MB POST nor anything else is refused for size.
-    'server: { limits: { maxBodyBytes: 10485760 } }',
+    'server:',
+    '  limits: { maxBodyBytes: 10485760 }',
   ];
+  if (variant === 'tls') {
+    if (!ctx.tls) throw new Error('portico-tls needs a certificate and a port');
+    const { port, certFile, keyFile } = ctx.tls;
+    lines.push(
+      '  extraListeners:',
+      `    - listen: ${JSON.stringify(`127.0.0.1:${port}`)}`,
+      `      tls: { certificates: [{ cert: ${JSON.stringify(certFile)}, key: ${JSON.stringify(keyFile)} }] }`,
+    );
+  }
   if (variant === 'throttle-redis') {
     if (!ctx.redisUrl) throw new Error('portico-throttle-redis needs a Redis URL');
     lines.push(`store: { kind: redis, url: ${JSON.stringify(ctx.redisUrl)}, keyPrefix: "bench:" }`);
@@ -84,9 +108,10 @@ export function porticoConfig(variant: PorticoVariant, ctx: PorticoConfigContext
     );
   }
   lines.push('    routes:');
-  if (variant === 'routes10k') {
+  if (variant === 'routes10k' || variant === 'routes10') {
     // A mix of shapes, as a real table has; the last one is a greedy proxy route like scenario 4's.
-    for (let i = 0; i < ROUTE_COUNT - 1; i++) {
+    const count = variant === 'routes10k' ? ROUTE_COUNT : SMALL_ROUTE_COUNT;
+    for (let i = 0; i < count - 1; i++) {
       const route = [`GET /svc${i}/items`, `GET /svc${i}/items/{id}`, `POST /svc${i}/items`, `ANY /svc${i}/{proxy+}`][
         i % 4
       ]!;
@@ -96,7 +121,7 @@ export function porticoConfig(variant: PorticoVariant, ctx: PorticoConfigContext
       );
     }
     lines.push(
-      `      - { route: "ANY ${ROUTES_10K_PREFIX}/{proxy+}", integration: { type: http_proxy, uri: ${JSON.stringify(`${ctx.backendUrl}/{proxy}`)} } }`,
+      `      - { route: "ANY ${routePrefix(variant)}/{proxy+}", integration: { type: http_proxy, uri: ${JSON.stringify(`${ctx.backendUrl}/{proxy}`)} } }`,
     );
   } else {
     lines.push(

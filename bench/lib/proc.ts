@@ -192,11 +192,15 @@ export async function spawnServer(
   argv: string[],
   cpu: number | string | undefined,
   ready: ((line: string) => string | undefined) | { port: number },
-  opts: { cwd?: string; timeoutMs?: number } = {},
+  opts: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<Server> {
   const [command, ...rest] = cpu === undefined ? argv : ['taskset', '-c', String(cpu), ...argv];
   // taskset execs the command, so the child's pid is the server's pid.
-  const child = spawn(command!, rest, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(command!, rest, {
+    cwd: opts.cwd,
+    env: opts.env ?? process.env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   children.add(child);
   const tail: string[] = [];
   const value = new Promise<string>((resolve, reject) => {

@@ -90,7 +90,7 @@ export function summarize(defs: readonly ScenarioDef[], runs: Run[], unpinned: R
   });
   const rpsOf = (name: string) => rows.find((r) => r.scenario === name)?.rps;
   for (const [i, row] of rows.entries()) {
-    const base = baselines(defs[i]!.request);
+    const base = baselines(defs[i]!);
     const direct = rpsOf(base.direct);
     const nginx = rpsOf(base.nginx);
     row.vsDirect = direct ? row.rps / direct : null;
@@ -159,7 +159,8 @@ const MB = 1024 * 1024;
  * The issue's targets, from one run's rows. A target whose inputs were not measured (a peer not installed,
  * a scenario left out with --only) is "not run", never met.
  */
-export function evaluateGoals(rows: Row[], latency: LatencyAtLoad | undefined, runs: readonly Run[] = []): Goal[] {
+/** The two kinds of target, over one run's rows and reps: a ratio of two rows' medians, and a computed value. */
+export function goalKit(rows: Row[], runs: readonly Run[]) {
   const get = (name: string) => rows.find((r) => r.scenario === name && r.ok > 0);
   const ratio = (a: number | null | undefined, b: number | null | undefined) => (a != null && b ? a / b : null);
   const perRep = (a: string, b: string, field: 'rps' | 'cpuUs'): Goal['perRep'] => {
@@ -207,6 +208,11 @@ export function evaluateGoals(rows: Row[], latency: LatencyAtLoad | undefined, r
       ...(v === null ? { note: missing.length ? `needs ${missing.join(', ')}` : 'no CPU figures' } : {}),
     };
   };
+  return { get, ratio, goal, ratioGoal };
+}
+
+export function evaluateGoals(rows: Row[], latency: LatencyAtLoad | undefined, runs: readonly Run[] = []): Goal[] {
+  const { get, goal, ratioGoal } = goalKit(rows, runs);
   const goals = [
     ratioGoal(4, 'plain proxy CPU/request vs minimal', 'portico', 'minimal', 'cpuUs', '<=', 1.15),
     ratioGoal(5, 'full chain RPS vs fast-gateway', 'portico-full', 'fast-gateway', 'rps', '>=', 1.6),
@@ -307,7 +313,7 @@ export function formatRows(rows: Row[], wholeMs: boolean): string {
   return table(head, body);
 }
 
-export function formatGoals(goals: Goal[]): string {
+export function formatGoals(goals: Goal[], title = 'target (issue #9)'): string {
   const spread = (g: Goal) =>
     g.perRep ? `${g.perRep.min.toFixed(2)} / ${g.perRep.median.toFixed(2)} / ${g.perRep.max.toFixed(2)}` : '';
   const body = goals.map((g) => [
@@ -318,11 +324,7 @@ export function formatGoals(goals: Goal[]): string {
     g.status === 'not run' ? `not run (${g.note})` : g.status,
     spread(g),
   ]);
-  return table(
-    ['#', 'target (issue #9)', 'value', 'goal', 'status', 'per rep: min / median / max'],
-    body,
-    [0, 1, 4, 5],
-  );
+  return table(['#', title, 'value', 'goal', 'status', 'per rep: min / median / max'], body, [0, 1, 4, 5]);
 }
 
 export function formatLatency(l: LatencyAtLoad, reps: number, seconds: number): string {

@@ -3,7 +3,8 @@
 import type { PorticoVariant } from './portico-config.js';
 import type { Peer } from './targets.js';
 
-export type TargetKind = 'direct' | 'minimal' | 'nginx' | 'haproxy' | 'fast-gateway' | `portico-${PorticoVariant}`;
+export type TargetKind =
+  'direct' | 'minimal' | 'nginx' | 'haproxy' | 'fast-gateway' | 'caddy' | 'raw-net' | `portico-${PorticoVariant}`;
 export type RequestKind = 'get' | 'post';
 
 export interface ScenarioDef {
@@ -16,6 +17,12 @@ export interface ScenarioDef {
   needs?: Peer;
   /** Part of the smoke pass (CI: a quick sanity check that Portico serves every kind of request). */
   smoke?: boolean;
+  /** Sent to the target's TLS listener (`Target.tlsBase`) instead of its plain one. */
+  tls?: boolean;
+  /** Each request on a new connection (`Connection: close`): with `tls`, a full handshake per request. */
+  newConnection?: boolean;
+  /** The row its "vs nginx" divides by, when not the plain GET / POST one (the HTTPS rows: nginx over TLS). */
+  nginxRow?: string;
   /** Portico from another commit's checkout (`--compare`, bench/lib/compare.ts) instead of this one. */
   checkout?: { short: string; root: string };
 }
@@ -47,6 +54,22 @@ export const SCENARIOS: readonly ScenarioDef[] = [
   { name: 'portico-observed', target: 'portico-observed', request: 'get' },
   { name: 'portico-throttle', target: 'portico-throttle', request: 'get' },
   { name: 'portico-throttle-redis', target: 'portico-throttle-redis', request: 'get', needs: 'redis' },
+  // Issue #18's peers: the Go reverse proxy, and the JS ceiling (a measuring stick, not a product).
+  { name: 'caddy', target: 'caddy', request: 'get', needs: 'caddy' },
+  { name: 'raw-net', target: 'raw-net', request: 'get' },
+  { name: 'portico-10-routes', target: 'portico-routes10', request: 'get' },
+  // Issue #19: HTTPS, each against nginx over TLS with the same certificate in the same run.
+  { name: 'nginx-https', target: 'nginx', request: 'get', needs: 'nginx', tls: true, nginxRow: 'nginx-https' },
+  { name: 'portico-https', target: 'portico-tls', request: 'get', tls: true, nginxRow: 'nginx-https' },
+  ...(['nginx', 'portico'] as const).map((p) => ({
+    name: `${p}-https-newconn`,
+    target: p === 'nginx' ? ('nginx' as const) : ('portico-tls' as const),
+    request: 'get' as const,
+    ...(p === 'nginx' ? { needs: 'nginx' as const } : {}),
+    tls: true,
+    newConnection: true,
+    nginxRow: 'nginx-https-newconn',
+  })),
 ];
 
 export function scenario(name: string): ScenarioDef | undefined {
@@ -54,10 +77,12 @@ export function scenario(name: string): ScenarioDef | undefined {
 }
 
 /** The rows each scenario's "vs direct" and "vs nginx" ratios divide by: the same request, without a proxy / through nginx. */
-export function baselines(request: RequestKind): { direct: string; nginx: string } {
-  return request === 'get'
-    ? { direct: 'direct', nginx: 'nginx' }
-    : { direct: 'direct-post-1mb', nginx: 'nginx-post-1mb' };
+export function baselines(def: Pick<ScenarioDef, 'request' | 'nginxRow'>): { direct: string; nginx: string } {
+  const plain =
+    def.request === 'get'
+      ? { direct: 'direct', nginx: 'nginx' }
+      : { direct: 'direct-post-1mb', nginx: 'nginx-post-1mb' };
+  return def.nginxRow ? { ...plain, nginx: def.nginxRow } : plain;
 }
 
 /**

@@ -4,13 +4,13 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { createServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { type PorticoVariant, porticoConfig, ROUTES_10K_PREFIX } from './portico-config.js';
+import { type PorticoVariant, porticoConfig, routePrefix } from './portico-config.js';
+import type { BenchCert } from './cert.js';
+import { type Jwks, JWT_AUDIENCE, JWT_ISSUER } from './jwks.js';
+import { caddyfile, nginxBackendConf, nginxProxyConf } from './peers.js';
 import { findBinary, freePort, type Placement, type Server, spawnServer, trackTempDir } from './proc.js';
 
 /** A running process a scenario sends requests to. */
@@ -18,6 +18,8 @@ export interface Target {
   name: string;
   /** `http://127.0.0.1:PORT` plus whatever prefix reaches the backend's paths (`/production` for Portico). */
   base: string;
+  /** The same on the process's TLS listener (`https://…`), when it has one (the HTTPS rows). */
+  tlsBase?: string;
   /** Headers every request needs (an API key, a bearer token). Never printed. */
   headers: Record<string, string>;
   /** The root of the process tree whose CPU and memory are measured. Absent for the backend itself. */
@@ -30,6 +32,7 @@ export interface Target {
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BACKEND = fileURLToPath(new URL('../backend.ts', import.meta.url));
 const MINIMAL_PROXY = fileURLToPath(new URL('../minimal-proxy.mjs', import.meta.url));
+const RAW_NET = fileURLToPath(new URL('../peers/raw-net-ceiling.mjs', import.meta.url));
 const FAST_GATEWAY = fileURLToPath(new URL('../peers/fast-gateway.mjs', import.meta.url));
 const FAST_GATEWAY_INSTALLED = fileURLToPath(
   new URL('../.peers/node_modules/fast-gateway/package.json', import.meta.url),
@@ -41,7 +44,7 @@ const SRC_CLI = join(ROOT, 'src/cli/main.ts');
 export const porticoEntry: 'dist' | 'src' = existsSync(DIST_CLI) ? 'dist' : 'src';
 export const DIST_CLI_PATH = DIST_CLI;
 
-export type Peer = 'nginx' | 'haproxy' | 'fast-gateway' | 'redis';
+export type Peer = 'nginx' | 'haproxy' | 'fast-gateway' | 'redis' | 'caddy';
 
 /** What is installed, and how to get what isn't (bench/setup.sh installs all of them but Redis). */
 export function peerBinary(peer: Peer): string | undefined {
@@ -52,6 +55,8 @@ export function peerBinary(peer: Peer): string | undefined {
       return findBinary('/usr/sbin/haproxy', '/usr/bin/haproxy', 'haproxy');
     case 'redis':
       return findBinary('redis-server');
+    case 'caddy':
+      return findBinary('/usr/bin/caddy', 'caddy');
     case 'fast-gateway':
       return existsSync(FAST_GATEWAY_INSTALLED) ? FAST_GATEWAY : undefined;
   }
@@ -62,6 +67,7 @@ export const PEER_HINT: Record<Peer, string> = {
   haproxy: 'bash bench/setup.sh (apt-get install haproxy)',
   'fast-gateway': 'bash bench/setup.sh (npm-installs it into bench/.peers/)',
   redis: 'apt-get install redis-server',
+  caddy: 'bash bench/setup.sh (apt-get install caddy)',
 };
 
 export class Targets {
@@ -75,6 +81,18 @@ export class Targets {
 
   get #proxyCpu(): number | undefined {
     return this.#placement.pinned ? this.#placement.proxyCpu : undefined;
+  }
+
+  /** A peer proxy's Target: plain HTTP on 127.0.0.1:port, measured as the process tree of `s`. */
+  #peer(name: string, port: number | string, s: Server): Target {
+    return {
+      name,
+      base: `http://127.0.0.1:${port}`,
+      headers: {},
+      pid: s.pid,
+      pinned: this.#placement.pinned,
+      close: () => s.stop(),
+    };
   }
 
   get #loadCpu(): number | undefined {
@@ -115,14 +133,7 @@ export class Targets {
     const s = await spawnServer('minimal proxy', argv, this.#proxyCpu, (line) =>
       /^\d+$/.test(line.trim()) ? line.trim() : undefined,
     );
-    return {
-      name: 'minimal',
-      base: `http://127.0.0.1:${s.value}`,
-      headers: {},
-      pid: s.pid,
-      pinned: this.#placement.pinned,
-      close: () => s.stop(),
-    };
+    return this.#peer('minimal', s.value, s);
   }
 
   async fastGateway(backendUrl: string): Promise<Target> {
@@ -130,9 +141,41 @@ export class Targets {
     const s = await spawnServer('fast-gateway', argv, this.#proxyCpu, (line) =>
       /^\d+$/.test(line.trim()) ? line.trim() : undefined,
     );
+    return this.#peer('fast-gateway', s.value, s);
+  }
+
+  /**
+   * The nginx `return 200` backend of the proxy scenarios, beside the load generator; it streams the 1 MB POST on to
+   * `uploadUrl` (the Node backend, which reads it). Its pid is the measured backend's.
+   */
+  async nginxBackend(uploadUrl: string): Promise<Server> {
+    const port = await freePort();
+    const dir = await this.#nginxDir(`nginx-backend-${port}`);
+    await writeFile(join(dir, 'nginx.conf'), nginxBackendConf(dir, port, Number(new URL(uploadUrl).port)));
+    const s = await spawnServer('nginx backend', this.#nginxArgv(dir), this.#loadCpu, { port });
+    return { ...s, value: `http://127.0.0.1:${port}` };
+  }
+
+  /**
+   * nginx `proxy_pass` with upstream keep-alive, 1 worker (the peer layout of bench/README.md); with `tls`, the same
+   * server also listens with TLS and that certificate (the HTTPS rows). Its CPU is the master's and the worker's.
+   */
+  async nginx(backendUrl: string, tls?: BenchCert): Promise<Target> {
+    const port = await freePort();
+    const tlsPort = tls ? await freePort() : undefined;
+    const dir = await this.#nginxDir(`nginx-${port}`);
+    const conf = nginxProxyConf({
+      dir,
+      port,
+      backendPort: Number(new URL(backendUrl).port),
+      ...(tls && tlsPort ? { tls: { port: tlsPort, cert: tls.certFile, key: tls.keyFile } } : {}),
+    });
+    await writeFile(join(dir, 'nginx.conf'), conf);
+    const s = await spawnServer('nginx', this.#nginxArgv(dir), this.#proxyCpu, { port });
     return {
-      name: 'fast-gateway',
-      base: `http://127.0.0.1:${s.value}`,
+      name: 'nginx',
+      base: `http://127.0.0.1:${port}`,
+      ...(tlsPort ? { tlsBase: `https://127.0.0.1:${tlsPort}` } : {}),
       headers: {},
       pid: s.pid,
       pinned: this.#placement.pinned,
@@ -140,56 +183,36 @@ export class Targets {
     };
   }
 
-  /**
-   * nginx `proxy_pass` with upstream keep-alive, 1 worker (the peer layout of bench/README.md), streaming request
-   * bodies (`proxy_request_buffering off`) for the POST scenario. Its CPU is the master's and the worker's.
-   */
-  async nginx(backendUrl: string): Promise<Target> {
-    const port = await freePort();
-    const dir = join(this.#scratch, `nginx-${port}`);
+  async #nginxDir(name: string): Promise<string> {
+    const dir = join(this.#scratch, name);
     await mkdir(join(dir, 'tmp'), { recursive: true });
-    const conf = `worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 4096; multi_accept on; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/tmp; proxy_temp_path ${dir}/tmp;
-  fastcgi_temp_path ${dir}/tmp; uwsgi_temp_path ${dir}/tmp; scgi_temp_path ${dir}/tmp;
-  keepalive_requests 1000000;
-  keepalive_timeout 65s;
-  client_max_body_size 10m;
-  upstream backend { server 127.0.0.1:${new URL(backendUrl).port}; keepalive 64; keepalive_requests 1000000; keepalive_timeout 60s; }
-  server {
-    listen 127.0.0.1:${port} backlog=4096;
-    location ~ ^/api/(greeting|upload)$ {
-      proxy_pass http://backend;
-      proxy_http_version 1.1;
-      proxy_request_buffering off;
-      proxy_set_header Connection "";
-      proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-For $remote_addr;
-    }
-    location / { return 404; }
+    return dir;
   }
-}
-`;
-    await writeFile(join(dir, 'nginx.conf'), conf);
-    const s = await spawnServer(
-      'nginx',
-      [peerBinary('nginx')!, '-p', dir, '-c', join(dir, 'nginx.conf')],
-      this.#proxyCpu,
-      { port },
-    );
-    return {
-      name: 'nginx',
-      base: `http://127.0.0.1:${port}`,
-      headers: {},
-      pid: s.pid,
-      pinned: this.#placement.pinned,
-      close: () => s.stop(),
-    };
+
+  #nginxArgv(dir: string): string[] {
+    return [peerBinary('nginx')!, '-p', dir, '-c', join(dir, 'nginx.conf')];
+  }
+
+  /** Caddy, the Go peer (GOMAXPROCS=1, `reverse_proxy` with keep-alive, admin off), on the proxies' CPU. */
+  async caddy(backendUrl: string): Promise<Target> {
+    const port = await freePort();
+    const dir = join(this.#scratch, `caddy-${port}`);
+    await mkdir(dir, { recursive: true });
+    const file = join(dir, 'Caddyfile');
+    await writeFile(file, caddyfile({ port, backendPort: Number(new URL(backendUrl).port) }));
+    // Its autosave, certificate storage and logs would go under $HOME: all of it stays in the scratch dir.
+    const env = { ...process.env, GOMAXPROCS: '1', HOME: dir, XDG_CONFIG_HOME: dir, XDG_DATA_HOME: dir };
+    const argv = [peerBinary('caddy')!, 'run', '--config', file, '--adapter', 'caddyfile'];
+    const s = await spawnServer('caddy', argv, this.#proxyCpu, { port }, { env, cwd: dir });
+    return this.#peer('caddy', port, s);
+  }
+
+  /** The JS ceiling (`bench/peers/raw-net-ceiling.mjs`): raw `node:net` sockets, minimal parsing. A reference. */
+  async rawNet(backendUrl: string): Promise<Target> {
+    const port = await freePort();
+    const argv = [process.execPath, RAW_NET, String(port), new URL(backendUrl).port];
+    const s = await spawnServer('raw-net', argv, this.#proxyCpu, { port });
+    return this.#peer('raw-net', port, s);
   }
 
   /** HAProxy, 1 thread, keep-alive both sides with connection reuse (the peer layout of bench/README.md). */
@@ -220,14 +243,7 @@ backend be
 `,
     );
     const s = await spawnServer('haproxy', [peerBinary('haproxy')!, '-db', '-f', cfg], this.#proxyCpu, { port });
-    return {
-      name: 'haproxy',
-      base: `http://127.0.0.1:${port}`,
-      headers: {},
-      pid: s.pid,
-      pinned: this.#placement.pinned,
-      close: () => s.stop(),
-    };
+    return this.#peer('haproxy', port, s);
   }
 
   /**
@@ -247,9 +263,11 @@ backend be
       jwks?: Jwks;
       nodeFlags?: readonly string[];
       checkout?: { short: string; root: string };
+      cert?: BenchCert;
     } = {},
   ): Promise<Target> {
     const dir = await mkdtemp(join(tmpdir(), 'portico-bench-'));
+    const tlsPort = variant === 'tls' ? await freePort() : undefined;
     const removeDir = trackTempDir(dir);
     const adminToken = randomBytes(24).toString('base64url');
     const configPath = join(dir, 'portico.yaml');
@@ -263,6 +281,7 @@ backend be
         jwksUrl: extra.jwks?.url,
         issuer: JWT_ISSUER,
         audience: JWT_AUDIENCE,
+        tls: tlsPort && extra.cert ? { port: tlsPort, ...extra.cert } : undefined,
       }),
       { mode: 0o600 },
     );
@@ -319,7 +338,8 @@ backend be
     }
     return {
       name: `portico-${variant}${at}`,
-      base: `${url}/production${variant === 'routes10k' ? ROUTES_10K_PREFIX : ''}`,
+      base: `${url}/production${routePrefix(variant)}`,
+      ...(tlsPort ? { tlsBase: `https://127.0.0.1:${tlsPort}/production` } : {}),
       headers,
       pid: s.pid,
       pinned: this.#placement.pinned && !workers,
@@ -342,47 +362,4 @@ async function createApiKey(adminUrl: string, token: string): Promise<string> {
   if (res.status !== 201)
     throw new Error(`portico-full: POST /keys answered ${res.status} ${(await res.text()).slice(0, 200)}`);
   return value;
-}
-
-const JWT_ISSUER = 'https://issuer.bench.portico.test';
-const JWT_AUDIENCE = 'portico-bench';
-
-export interface Jwks {
-  url: string;
-  /** A fresh RS256 token (1 h) for the scenario's requests. */
-  token(): Promise<string>;
-  close(): Promise<void>;
-}
-
-/**
- * An RS256 key pair and its key set, served by this process on 127.0.0.1 (Portico fetches it once and caches it),
- * like a Cognito user pool's: the JWT scenario pays a real RSA signature check per request.
- */
-export async function startJwks(): Promise<Jwks> {
-  const { publicKey, privateKey } = await generateKeyPair('RS256');
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'bench-1', alg: 'RS256', use: 'sig' };
-  const body = JSON.stringify({ keys: [jwk] });
-  const server: HttpServer = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`;
-  return {
-    url,
-    token: () =>
-      new SignJWT({ scope: 'greeting/read' })
-        .setProtectedHeader({ alg: 'RS256', kid: 'bench-1' })
-        .setIssuer(JWT_ISSUER)
-        .setAudience(JWT_AUDIENCE)
-        .setSubject('bench-user')
-        .setIssuedAt()
-        .setExpirationTime('1h')
-        .sign(privateKey),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
 }

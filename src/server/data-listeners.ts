@@ -36,8 +36,13 @@ function hstsValue(h: NonNullable<NonNullable<ExtraListenerConfig['tls']>['hsts'
   return `max-age=${h.maxAgeSeconds}${h.includeSubDomains ? '; includeSubDomains' : ''}${h.preload ? '; preload' : ''}`;
 }
 
-/** The 301/308 to https of a plain listener with redirectToHttps: host, path and query kept. */
-function redirect(req: EngineRequest, res: EngineResponse, status: number, port: number | undefined): void {
+/**
+ * The redirect to https of a plain listener with redirectToHttps: host, path and query kept. As Traefik's permanent
+ * redirectScheme: with 301, a method other than GET gets 308, so a client keeps its method and body (a 301 lets it
+ * turn a POST into a GET without its body); with 308 every method gets 308. docs/edge.md.
+ */
+function redirect(req: EngineRequest, res: EngineResponse, configured: number, port: number | undefined): void {
+  const status = req.method === 'GET' ? configured : 308;
   const host = (req.headers.host ?? '').replace(/:\d+$/, '');
   if (!host || /[\s/\\@]/.test(host)) {
     res.writeHead(400, { 'content-type': 'application/json', connection: 'close' });

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { compareTwins, depsCompatible, formatComparisons, repOrder, withTwins } from '../../bench/lib/compare.js';
 import { parseWrkOutput, type RequestSpec, runFixedRate, runHiccup, runLoad, wrkScript } from '../../bench/lib/load.js';
-import { PORTICO_VARIANTS, porticoConfig, ROUTE_COUNT } from '../../bench/lib/portico-config.js';
+import { makeBenchCert } from '../../bench/lib/cert.js';
+import { PORTICO_VARIANTS, porticoConfig, ROUTE_COUNT, SMALL_ROUTE_COUNT } from '../../bench/lib/portico-config.js';
 import {
   choosePlacement,
   freePort,
@@ -45,13 +46,15 @@ describe('bench: Portico configs', () => {
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
-  test('every variant passes `portico validate`; routes10k has 10,000 routes and the others one', async () => {
+  test('every variant passes `portico validate`; routes10k has 10,000 routes, routes10 10 and the others one', async () => {
+    const cert = await makeBenchCert(dir);
     const ctx = {
       backendUrl: 'http://127.0.0.1:9',
       dir,
       adminToken: 'a'.repeat(32),
       redisUrl: 'redis://127.0.0.1:6379',
       jwksUrl: 'http://127.0.0.1:9/jwks',
+      tls: { port: 8443, ...cert },
     };
     for (const variant of PORTICO_VARIANTS) {
       const file = join(dir, `${variant}.yaml`);
@@ -60,7 +63,12 @@ describe('bench: Portico configs', () => {
       const out: string[] = [];
       const code = await validateCommand(['-c', file], { out: (l) => out.push(l), err: (l) => out.push(l), env: {} });
       assert.equal(code, 0, `${variant}: ${out.join('\n')}`);
-      const routes = variant === 'routes10k' ? `${ROUTE_COUNT} routes` : '1 route';
+      const routes =
+        variant === 'routes10k'
+          ? `${ROUTE_COUNT} routes`
+          : variant === 'routes10'
+            ? `${SMALL_ROUTE_COUNT} routes`
+            : '1 route';
       assert.match(out.join('\n'), new RegExp(`ok \\(1 API, ${routes}\\)`), variant);
     }
   });
@@ -84,6 +92,12 @@ describe('bench: Portico configs', () => {
     assert.match(porticoConfig('plain', ctx), /metrics: \{ enabled: false \}/);
     assert.equal(porticoConfig('workers2', ctx), porticoConfig('plain', ctx));
     assert.throws(() => porticoConfig('jwt', { ...ctx, jwksUrl: undefined }), /needs a key set URL/);
+    assert.throws(() => porticoConfig('tls', ctx), /portico-tls needs a certificate/);
+    const tls = porticoConfig('tls', { ...ctx, tls: { port: 8443, certFile: '/c.pem', keyFile: '/c.key' } });
+    assert.match(
+      tls,
+      /extraListeners:\n {4}- listen: "127.0.0.1:8443"\n {6}tls: \{ certificates: \[\{ cert: "\/c.pem"/,
+    );
   });
 });
 
@@ -97,7 +111,16 @@ describe('bench: scenario selection', () => {
     const none = selectScenarios(undefined, false, () => false);
     assert.deepEqual(
       none.skipped.map((s) => s.name),
-      ['nginx', 'fast-gateway', 'nginx-post-1mb', 'haproxy', 'portico-throttle-redis'],
+      [
+        'nginx',
+        'fast-gateway',
+        'nginx-post-1mb',
+        'haproxy',
+        'portico-throttle-redis',
+        'caddy',
+        'nginx-https',
+        'nginx-https-newconn',
+      ],
     );
     assert.ok(none.selected.some((s) => s.name === 'portico-10k-routes'));
     assert.ok(!none.selected.some((s) => s.needs));
