@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { formatListen, parseListen } from '../config/listen.js';
 import { TlsTerminator } from '../edge/tls/terminator.js';
+import type { H2Front } from '../edge/http2/front.js';
+import { alpnOptions, attachHttp2, http2For } from '../edge/http2/listen.js';
 import type { ExtraListenerConfig } from '../edge/tls/schema.js';
 import type { Logger } from '../logger.js';
 import { type ConnectionLimits, handleExpect, hardenListener, listenOn, timeoutOptions, urlHost } from './listener.js';
@@ -27,6 +29,8 @@ export interface DataListener {
   url: string;
   config: ExtraListenerConfig;
   tls?: TlsTerminator;
+  /** HTTP/2 (ALPN h2, or h2c with prior knowledge), src/edge/http2/. */
+  h2?: H2Front;
 }
 
 function hstsValue(h: NonNullable<NonNullable<ExtraListenerConfig['tls']>['hsts']>): string {
@@ -92,9 +96,13 @@ export async function startDataListener(
     : undefined;
   const opts = { maxHeaderSize: deps.maxHeaderBytes, ...timeoutOptions(deps.timeouts), requireHostHeader: false };
   const handler = listenerHandler(cfg, tls, deps.handler);
+  const http2 = http2For(cfg, !!tls);
   const server = (
-    tls ? createHttpsServer({ ...opts, ...tls.options() }, handler) : createHttpServer(opts, handler)
+    tls
+      ? createHttpsServer({ ...opts, ...tls.options(), ...alpnOptions(http2) }, handler)
+      : createHttpServer(opts, handler)
   ) as Server;
+  const h2 = http2 && attachHttp2(server, http2, !!tls, { ...deps, handler, name });
   if (tls)
     server.on('tlsClientError', (err: Error) =>
       deps.log.debug({ listener: name, err: err.message }, 'TLS handshake failed'),
@@ -106,7 +114,7 @@ export async function startDataListener(
   tls?.watch();
   const a = server.address() as AddressInfo;
   const url = `${tls ? 'https' : 'http'}://${formatListen({ host: urlHost(a.address), port: a.port })}`;
-  return { server, url, config: cfg, ...(tls ? { tls } : {}) };
+  return { server, url, config: cfg, ...(tls ? { tls } : {}), ...(h2 ? { h2 } : {}) };
 }
 
 /** Starts every server.extraListeners entry; on a failure closes those started and throws. */
@@ -146,6 +154,7 @@ export function reloadDataListeners(running: DataListener[], next: ExtraListener
 
 export function closeDataListener(l: DataListener): void {
   l.tls?.unwatch();
+  l.h2?.close();
   l.server.close();
   l.server.closeAllConnections();
 }
