@@ -52,9 +52,9 @@ export class StreamSocket implements EngineSocket {
   readonly #tcp: TLSSocket;
   bytesRead = 0;
 
-  constructor(stream: ServerHttp2Stream) {
+  constructor(stream: ServerHttp2Stream, tcp: TLSSocket) {
     this.#stream = stream;
-    this.#tcp = stream.session!.socket as TLSSocket;
+    this.#tcp = tcp;
     stream.on('data', (c: Buffer) => (this.bytesRead += c.length));
   }
 
@@ -133,9 +133,9 @@ function requestHeaders(req: Http2ServerRequest): { headers: IncomingHttpHeaders
  * Makes the compat request and response the engine's, in place (they are used as they are
  * everywhere else). Returns false when the request is malformed: the caller answers 400.
  */
-export function adaptExchange(req: Http2ServerRequest, res: Http2ServerResponse): boolean {
+export function adaptExchange(req: Http2ServerRequest, res: Http2ServerResponse, tcp: TLSSocket): boolean {
   const h = requestHeaders(req);
-  const socket = new StreamSocket(req.stream);
+  const socket = new StreamSocket(req.stream, tcp);
   Object.defineProperty(req, 'socket', { value: socket, configurable: true });
   if (h !== 'bad') {
     Object.defineProperty(req, 'headers', { value: h.headers, configurable: true, writable: true });

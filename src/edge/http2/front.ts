@@ -9,9 +9,9 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../../logger.js';
 import { adaptExchange, asHttp1, RESET_BY_GATEWAY } from './adapt.js';
-import { grpcGatewayResponse, isGrpc } from './grpc-status.js';
 import type { Http2Config } from './schema.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -22,7 +22,7 @@ export interface H2FrontDeps {
   log: Logger;
   name: string;
   config: Http2Config;
-  /** server.limits.maxHeaderBytes: a header list larger than this is a 431, 2× it a stream reset. */
+  /** server.limits.maxHeaderBytes: a header list larger than this is a 431. */
   maxHeaderBytes: number;
   timeouts: { headersMs: number; keepAliveMs: number };
   now?: () => number;
@@ -52,8 +52,7 @@ function answer(res: Http2ServerResponse, status: number, body: string): void {
  * or `sniff` (a plain socket starting with the preface, h2c with prior knowledge). Its requests are
  * adapted to the engine interface (adapt.ts) and given to the listener's handler. Per connection it
  * adds what node:http2 does not do by itself: the rapid-reset limit (CVE-2023-44487), the header
- * list 431, an idle timeout (headersMs before the first request, keepAliveMs between requests), and
- * gateway responses to gRPC requests as grpc-status (grpc-status.ts).
+ * list 431, an idle timeout (headersMs before the first request, keepAliveMs between requests).
  */
 export class H2Front {
   readonly server: Http2Server;
@@ -67,7 +66,8 @@ export class H2Front {
     this.server = createServer({
       settings: {
         maxConcurrentStreams: deps.config.maxConcurrentStreams,
-        maxHeaderListSize: deps.maxHeaderBytes * 2,
+        // Advertised to clients; node:http2 does not stop a larger list, the 431 below does.
+        maxHeaderListSize: deps.maxHeaderBytes,
         enablePush: false,
       },
       maxHeaderListPairs: 1000,
@@ -118,9 +118,10 @@ export class H2Front {
   #request(req: Http2ServerRequest, res: Http2ServerResponse): void {
     req.on('error', () => {});
     res.on('error', () => {});
-    const grpc = isGrpc(req.headers['content-type']);
-    if (grpc) grpcGatewayResponse(res);
-    if (!adaptExchange(req, res)) return answer(res, 400, BAD);
+    // A stream the client reset before its request was dispatched (a rapid reset) has nothing to answer.
+    const tcp = req.stream.session?.socket;
+    if (req.stream.destroyed || !tcp) return;
+    if (!adaptExchange(req, res, tcp as TLSSocket)) return answer(res, 400, BAD);
     if (headerListSize(req.rawHeaders) > this.#deps.maxHeaderBytes) return answer(res, 431, TOO_LARGE);
     const [r, s] = asHttp1(req, res);
     this.#deps.handler(r, s);
@@ -162,7 +163,7 @@ export class H2Front {
             { listener: name, remoteAddress: session.socket?.remoteAddress, resets: resets.length },
             'HTTP/2 rapid reset: GOAWAY ENHANCE_YOUR_CALM',
           );
-          session.destroy(undefined, constants.NGHTTP2_ENHANCE_YOUR_CALM);
+          session.destroy(new Error('HTTP/2 rapid reset'), constants.NGHTTP2_ENHANCE_YOUR_CALM);
         }
       });
     });
