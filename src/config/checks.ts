@@ -31,6 +31,13 @@ export function startChecks(loaded: LoadedConfig): ConfigIssue[] {
   const listeners: [path: (string | number)[], value: string][] = [[['server', 'listen'], cfg.server.listen]];
   cfg.server.extraListeners.forEach((l, i) => {
     listeners.push([['server', 'extraListeners', i, 'listen'], l.listen]);
+    if (l.tls && l.http2?.h2c)
+      issues.push(
+        loaded.issue(
+          ['server', 'extraListeners', i, 'http2', 'h2c'],
+          'is for a plain-HTTP listener; a TLS listener offers h2 by ALPN',
+        ),
+      );
     if (!l.tls) return;
     for (const p of loadTls(l.tls, loaded.dir).problems)
       issues.push(loaded.issue(['server', 'extraListeners', i, 'tls', ...p.path], p.message));

@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { formatListen, parseListen } from '../config/listen.js';
 import { TlsTerminator } from '../edge/tls/terminator.js';
+import type { H2Front } from '../edge/http2/front.js';
+import { alpnOptions, attachHttp2, http2For } from '../edge/http2/listen.js';
 import type { ExtraListenerConfig } from '../edge/tls/schema.js';
 import type { Logger } from '../logger.js';
 import { createDataServer, type DataHandler as Handler, type Engine, type UpgradeHandler } from './data-server.js';
@@ -30,6 +32,8 @@ export interface DataListener {
   url: string;
   config: ExtraListenerConfig;
   tls?: TlsTerminator;
+  /** HTTP/2 (ALPN h2, or h2c with prior knowledge), src/edge/http2/. */
+  h2?: H2Front;
 }
 
 function hstsValue(h: NonNullable<NonNullable<ExtraListenerConfig['tls']>['hsts']>): string {
@@ -128,6 +132,7 @@ export async function startDataListener(
       )
     : undefined;
   const handler = listenerHandler(cfg, tls, deps.handler, deps.challenge);
+  const http2 = http2For(cfg, !!tls);
   const server = createDataServer({
     engine: deps.engine,
     name,
@@ -137,14 +142,16 @@ export async function startDataListener(
     maxHeaderBytes: deps.maxHeaderBytes,
     timeouts: deps.timeouts,
     limits: deps.limits,
-    ...(tls ? { tls: tls.options() } : {}),
+    ...(tls ? { tls: { ...tls.options(), ...alpnOptions(http2) } } : {}),
   });
+  // HTTP/2 in front of the HTTP/1.1 engine: ALPN h2 on TLS, the h2c preface on plain (src/edge/http2/listen.ts).
+  const h2 = http2 && attachHttp2(server, http2, !!tls, { ...deps, handler, name });
   // A TLS server takes connections as 'secureConnection'; hardenListener's per-IP cap runs on the TCP 'connection'.
   await listenOn(server, parseListen(cfg.listen));
   tls?.watch();
   const a = server.address() as AddressInfo;
   const url = `${tls ? 'https' : 'http'}://${formatListen({ host: urlHost(a.address), port: a.port })}`;
-  return { server, url, config: cfg, ...(tls ? { tls } : {}) };
+  return { server, url, config: cfg, ...(tls ? { tls } : {}), ...(h2 ? { h2 } : {}) };
 }
 
 /** Starts every server.extraListeners entry; on a failure closes those started and throws. */
@@ -184,6 +191,7 @@ export function reloadDataListeners(running: DataListener[], next: ExtraListener
 
 export function closeDataListener(l: DataListener): void {
   l.tls?.unwatch();
+  l.h2?.close();
   l.server.close();
   l.server.closeAllConnections();
 }

@@ -37,6 +37,8 @@ const HOST_SYNTAX = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=-]*)(?::[0-9
  *   (RFC 9112 §6.1: the framing is faulty).
  */
 export function framingProblem(req: EngineRequest): string | undefined {
+  // HTTP/2 arrives through src/edge/http2/adapt.ts: one Host (from :authority), no Transfer-Encoding.
+  if (req.httpVersionMajor === 2 && req.httpVersionMinor === 0) return undefined;
   if (req.httpVersionMajor !== 1) return 'unsupported HTTP version';
   const raw = req.rawHeaders;
   let hosts = 0;

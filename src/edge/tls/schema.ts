@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseListen } from '../../config/listen.js';
 import { acmeSchema } from '../acme/schema.js';
+import { http2Schema } from '../http2/schema.js';
 
 /**
  * server.extraListeners[]: data listeners beside server.listen, each optionally TLS (docs/edge.md).
@@ -83,6 +84,7 @@ export const extraListenerSchema = z
       })
       .describe('HOST:PORT.'),
     tls: tlsSchema.optional(),
+    http2: http2Schema.optional(),
     redirectToHttps: z
       .union([z.literal(301), z.literal(308)])
       .optional()
