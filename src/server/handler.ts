@@ -120,7 +120,9 @@ export function handleRequest(
   const cl = req.headers['content-length'];
   if (cl !== undefined && Number(cl) > maxBody) {
     markClosing(req.socket);
-    sendError(ctx, GATEWAY_ERRORS.REQUEST_TOO_LARGE, api.responses);
+    // Closed even when the engine already read the whole body (the portico engine parses a small one
+    // with the head): a client that sends more than the limit is not kept.
+    ctx.sendError(GATEWAY_ERRORS.REQUEST_TOO_LARGE, api.responses ?? HTTP_DEFAULTS, { connection: 'close' });
     return ctx;
   }
   if (stage.preRoute.length) runPreRoute(ctx, 0);

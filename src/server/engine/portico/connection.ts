@@ -21,6 +21,10 @@ export interface ConnectionOptions {
 /** Bytes read while a request is being answered (pipelined requests) beyond which reading stops. */
 const QUEUE_LIMIT = 64 * 1024;
 const USER_ERROR = ERROR.USER ?? 24;
+/** Framing between two body spans: CRLF after the data, up to 16 hex digits, CRLF (and the head's CRLFCRLF). */
+const FRAMING_BYTES = 24;
+/** Chunk-extension bytes allowed per request: node:http's limit (16 KiB). */
+const MAX_CHUNK_EXTENSIONS = 16 * 1024;
 
 type Phase = 'idle' | 'head' | 'body' | 'answer' | 'dead';
 
@@ -42,6 +46,10 @@ export class Connection implements ParserHandler, RequestOwner, ResponseOwner, T
   #inValue = false;
   #headerBytes = 0;
   #overflow = false;
+  /** Where the last parser span ended in the current chunk, bytes since then, and chunk-extension bytes so far. */
+  #mark = 0;
+  #gap = 0;
+  #extBytes = 0;
   #startedAt: number;
   #req: PorticoRequest | undefined;
   #res: PorticoResponse | undefined;
@@ -115,12 +123,15 @@ export class Connection implements ParserHandler, RequestOwner, ResponseOwner, T
 
   #exec(chunk: Buffer): void {
     this.#executing = true;
+    this.#mark = 0;
     let r;
     try {
       r = this.#parser.execute(chunk);
     } finally {
       this.#executing = false;
     }
+    // Bytes after the last span of this chunk (framing, chunk extensions) count towards the next gap.
+    this.#gap += (r.code === ERROR.OK ? chunk.length : r.offset) - this.#mark;
     if (r.code === ERROR.PAUSED) {
       this.#llPaused = true;
       this.#requeue(chunk, r.offset);
@@ -166,6 +177,8 @@ export class Connection implements ParserHandler, RequestOwner, ResponseOwner, T
 
   #error(code: number): NodeJS.ErrnoException {
     if (this.#overflow) return Object.assign(new Error('Header overflow'), { code: 'HPE_HEADER_OVERFLOW' });
+    if (this.#extBytes > MAX_CHUNK_EXTENSIONS)
+      return Object.assign(new Error('Chunk extensions overflow'), { code: 'HPE_CHUNK_EXTENSIONS_OVERFLOW' });
     const name = ERROR_NAME[code] ?? 'HPE_INTERNAL';
     return Object.assign(new Error(`Parse Error: ${this.#parser.reason()}`), {
       code: name,
@@ -226,6 +239,12 @@ export class Connection implements ParserHandler, RequestOwner, ResponseOwner, T
     return 0;
   }
 
+  /** A span of the head ends at `at + len` of the current chunk: what lies between spans is the next gap. */
+  #span(at: number, len: number): void {
+    this.#mark = at + len;
+    this.#gap = 0;
+  }
+
   #track(len: number): number {
     this.#headerBytes += len;
     if (this.#headerBytes >= this.#o.maxHeaderSize) {
@@ -236,11 +255,13 @@ export class Connection implements ParserHandler, RequestOwner, ResponseOwner, T
   }
 
   onUrl(buf: Buffer, at: number, len: number): number {
+    this.#span(at, len);
     this.#url += buf.toString('latin1', at, at + len);
     return this.#track(len);
   }
 
   onHeaderField(buf: Buffer, at: number, len: number): number {
+    this.#span(at, len);
     const s = buf.toString('latin1', at, at + len);
     if (this.#inValue || this.#raw.length === 0) {
       this.#raw.push(s, '');
@@ -250,6 +271,7 @@ export class Connection implements ParserHandler, RequestOwner, ResponseOwner, T
   }
 
   onHeaderValue(buf: Buffer, at: number, len: number): number {
+    this.#span(at, len);
     this.#inValue = true;
     this.#raw[this.#raw.length - 1] += buf.toString('latin1', at, at + len);
     return this.#track(len);
@@ -259,7 +281,15 @@ export class Connection implements ParserHandler, RequestOwner, ResponseOwner, T
     const p = this.#parser;
     const major = p.versionMajor;
     const minor = p.versionMinor;
-    const req = new PorticoRequest(this, this.socket, p.method, this.#url, major, minor, this.#raw);
+    this.#extBytes = 0;
+    // Trailing whitespace of a field value is not part of it (RFC 9110 5.5); node:http trims it too.
+    const raw = this.#raw;
+    for (let i = 1; i < raw.length; i += 2) {
+      const v = raw[i] as string;
+      const last = v.charCodeAt(v.length - 1);
+      if (last === 32 || last === 9) raw[i] = v.replace(/[ \t]+$/, '');
+    }
+    const req = new PorticoRequest(this, this.socket, p.method, this.#url, major, minor, raw);
     const http10 = major < 1 || (major === 1 && minor < 1);
     this.#res = new PorticoResponse(this, req.method, http10, keepAlive);
     this.#req = req;
@@ -274,6 +304,13 @@ export class Connection implements ParserHandler, RequestOwner, ResponseOwner, T
   }
 
   onBody(buf: Buffer, at: number, len: number): number {
+    // Bytes between two body spans are chunk framing: CRLF, the size line, CRLF. Beyond FRAMING_BYTES
+    // they are chunk extensions, capped per request as node:http caps them (16 KiB, CVE-2024-22019).
+    const gap = this.#gap + at - this.#mark;
+    if (gap > FRAMING_BYTES) this.#extBytes += gap - FRAMING_BYTES;
+    this.#mark = at + len;
+    this.#gap = 0;
+    if (this.#extBytes > MAX_CHUNK_EXTENSIONS) return USER_ERROR;
     this.#req?.push(buf.subarray(at, at + len));
     return 0;
   }
@@ -351,7 +388,10 @@ export class Connection implements ParserHandler, RequestOwner, ResponseOwner, T
       this.#phase = 'dead';
       res.close();
       req.close();
-      this.socket.end();
+      // As node:http's destroySoon: the answer is flushed, then the socket is destroyed without
+      // waiting for the client to stop sending (an unread body would otherwise hold it open).
+      const s = this.socket;
+      s.end(() => s.destroy());
       return;
     }
     this.#res = undefined;
