@@ -122,7 +122,7 @@ export function handleRequest(
     markClosing(req.socket);
     // Closed even when the engine already read the whole body (the portico engine parses a small one
     // with the head): a client that sends more than the limit is not kept.
-    ctx.sendError(GATEWAY_ERRORS.REQUEST_TOO_LARGE, api.responses ?? HTTP_DEFAULTS, { connection: 'close' });
+    sendError(ctx, GATEWAY_ERRORS.REQUEST_TOO_LARGE, api.responses, { connection: 'close' });
     return ctx;
   }
   if (stage.preRoute.length) runPreRoute(ctx, 0);
@@ -224,7 +224,12 @@ function notFoundFor(candidates: readonly Mounted[]): GatewayErrorDef {
     : GATEWAY_ERRORS.HTTP_ROUTE_NOT_FOUND;
 }
 
-function sendError(ctx: RequestContext, def: GatewayErrorDef, responses: GatewayResponses | undefined): void {
+function sendError(
+  ctx: RequestContext,
+  def: GatewayErrorDef,
+  responses: GatewayResponses | undefined,
+  headers?: Record<string, string>,
+): void {
   const r = responses ?? (def === GATEWAY_ERRORS.ROUTE_NOT_FOUND ? REST_DEFAULTS : HTTP_DEFAULTS);
-  ctx.sendError(def, r);
+  ctx.sendError(def, r, headers);
 }
